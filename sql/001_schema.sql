@@ -88,10 +88,11 @@ CREATE TABLE certificates (
   updated_at        timestamptz NOT NULL DEFAULT now()
 );
 
--- One row per generated file. project_id is null for the global static config.
+-- One row per generated file. project_id is null for the global static config. No foreign key:
+-- the rows of a deleted project stay until the controller has removed its files.
 CREATE TABLE traefik_configs (
   id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  project_id      uuid NULL REFERENCES projects(id) ON DELETE CASCADE,
+  project_id      uuid NULL,
   config_type     varchar NOT NULL
                   CONSTRAINT traefik_configs_config_type CHECK (config_type IN ('static', 'dynamic', 'service', 'certificate', 'key')),
   file_path       varchar NOT NULL UNIQUE,

@@ -1,5 +1,5 @@
 /** Connection pool creation (one place), with secrets registered for redaction. */
-import createConnectionPool, { type ConnectionPool } from '@databases/pg';
+import pgModule, { type ConnectionPool } from '@databases/pg';
 import { passwordOf, redact, registerSecret } from '../redact.js';
 
 export type { ConnectionPool, Queryable, Transaction } from '@databases/pg';
@@ -20,7 +20,8 @@ export interface ConnectOptions {
  */
 export function connect(databaseUrl: string, options: ConnectOptions = {}): ConnectionPool {
   registerSecret(passwordOf(databaseUrl));
-  return createConnectionPool({
+  // CommonJS interop: the module object carries the factory as `.default`.
+  return pgModule.default({
     connectionString: databaseUrl,
     bigIntMode: 'number',
     poolSize: options.poolSize ?? 4,
@@ -29,7 +30,7 @@ export function connect(databaseUrl: string, options: ConnectOptions = {}): Conn
     queueTimeoutMilliseconds: 30_000,
     idleTimeoutMilliseconds: 10_000,
     statementTimeoutMilliseconds: options.statementTimeoutMs ?? 30_000,
-    onError: (err) => {
+    onError: (err: Error) => {
       err.message = redact(err.message);
       options.onError?.(err);
     },

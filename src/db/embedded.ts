@@ -60,8 +60,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     persistent: true,
     createPostgresUser: asRoot,
     postgresFlags: options.postgresFlags ?? [],
-    onLog: options.onLog ?? (() => {}),
-    onError: options.onLog ?? (() => {}),
+    onLog: (m: unknown) => options.onLog?.(String(m)),
+    onError: (m: unknown) => options.onLog?.(m instanceof Error ? m.message : String(m)),
   });
   const initialised = await stat(path.join(options.dataDir, 'PG_VERSION')).then(() => true, () => false);
   if (!initialised) await pg.initialise();

@@ -1,0 +1,134 @@
+/**
+ * Settings: flags, else environment, else defaults (SPEC §3) → one frozen, validated Config.
+ * Nothing else reads process.env. Bad values stop the start with a message naming the setting
+ * and quoting the value.
+ */
+import { UserError, quote } from './errors.js';
+import type { LogLevel } from './log.js';
+import type { DriftMode } from './reconcile/plan.js';
+
+export interface Config {
+  readonly databaseUrl: string | undefined;
+  readonly configDir: string;
+  /** Periodic full resync interval (jitter is added by the controller). */
+  readonly intervalMs: number;
+  readonly driftMode: DriftMode;
+  readonly maxDeleteFraction: number;
+  readonly httpHost: string;
+  readonly httpPort: number;
+  readonly logLevel: LogLevel;
+  readonly podName: string | undefined;
+  readonly podNamespace: string | undefined;
+}
+
+/** One setting: its flag, environment variable and default. */
+interface Setting {
+  readonly flag: string;
+  readonly env?: string;
+  readonly def?: string;
+}
+
+export const SETTINGS = {
+  databaseUrl: { flag: 'database-url', env: 'DATABASE_URL' },
+  configDir: { flag: 'config-dir', env: 'TRAEFIK_CONFIG_DIR', def: '/app/traefik-configs' },
+  interval: { flag: 'interval', env: 'SYNC_INTERVAL', def: '30s' },
+  driftMode: { flag: 'drift-mode', env: 'DRIFT_MODE', def: 'repair' },
+  maxDeleteFraction: { flag: 'max-delete-fraction', env: 'MAX_DELETE_FRACTION', def: '0.5' },
+  httpAddr: { flag: 'http-addr', env: 'HTTP_ADDR', def: '0.0.0.0:9090' },
+  logLevel: { flag: 'log-level', env: 'LOG_LEVEL', def: 'info' },
+} as const satisfies Record<string, Setting>;
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parse a Go-style duration ("500ms", "30s", "1m30s"); throws naming `name` on bad input. */
+export function parseDuration(value: string, name: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let m: RegExpExecArray | null;
+  let consumed = 0;
+  while ((m = re.exec(value)) !== null) {
+    total += Number(m[1]) * UNITS[m[2]!]!;
+    consumed = re.lastIndex;
+  }
+  if (value === '' || consumed !== value.length) {
+    throw new UserError(`${name}: expected a duration like "30s", "500ms" or "1m30s", got ${quote(value)}`);
+  }
+  return total;
+}
+
+function source(s: Setting): string {
+  return s.env ? `--${s.flag} (${s.env})` : `--${s.flag}`;
+}
+
+/**
+ * Build the Config from parsed flag values and the environment.
+ * `flags` maps flag names (e.g. "config-dir") to values given on the command line.
+ */
+export function loadConfig(flags: Readonly<Record<string, string | undefined>>, env: Readonly<Record<string, string | undefined>>): Config {
+  const get = (s: Setting): string | undefined => {
+    const v = flags[s.flag] ?? (s.env ? env[s.env] : undefined);
+    return v === undefined || v === '' ? s.def : v;
+  };
+  const interval = get(SETTINGS.interval)!;
+  const intervalMs = parseDuration(interval, source(SETTINGS.interval));
+  if (intervalMs < 1000) throw new UserError(`${source(SETTINGS.interval)}: must be at least 1s, got ${quote(interval)}`);
+
+  const driftMode = get(SETTINGS.driftMode)!;
+  if (driftMode !== 'repair' && driftMode !== 'report') {
+    throw new UserError(`${source(SETTINGS.driftMode)}: expected "repair" or "report", got ${quote(driftMode)}`);
+  }
+
+  const fractionText = get(SETTINGS.maxDeleteFraction)!;
+  const fraction = Number(fractionText);
+  if (!/^\d*\.?\d+$/.test(fractionText) || !(fraction >= 0 && fraction <= 1)) {
+    throw new UserError(`${source(SETTINGS.maxDeleteFraction)}: expected a number from 0 to 1, got ${quote(fractionText)}`);
+  }
+
+  const addr = get(SETTINGS.httpAddr)!;
+  const am = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(addr);
+  const port = am ? Number(am[2]) : NaN;
+  if (!am || port > 65535) {
+    throw new UserError(`${source(SETTINGS.httpAddr)}: expected host:port like "0.0.0.0:9090", got ${quote(addr)}`);
+  }
+
+  const logLevel = get(SETTINGS.logLevel)!;
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+    throw new UserError(`${source(SETTINGS.logLevel)}: expected one of trace, debug, info, warn, error, silent, got ${quote(logLevel)}`);
+  }
+
+  const configDir = get(SETTINGS.configDir)!;
+  if (configDir.includes('\0')) throw new UserError(`${source(SETTINGS.configDir)}: contains a NUL byte`);
+
+  const databaseUrl = get(SETTINGS.databaseUrl);
+  if (databaseUrl !== undefined) {
+    let ok = false;
+    try {
+      ok = ['postgres:', 'postgresql:'].includes(new URL(databaseUrl).protocol);
+    } catch { /* reported below */ }
+    if (!ok) {
+      // Never echo the value: it may hold a password.
+      throw new UserError(`${source(SETTINGS.databaseUrl)}: expected a postgres:// or postgresql:// URL`);
+    }
+  }
+
+  return Object.freeze({
+    databaseUrl,
+    configDir,
+    intervalMs,
+    driftMode,
+    maxDeleteFraction: fraction,
+    httpHost: am[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0',
+    httpPort: port,
+    logLevel: logLevel as LogLevel,
+    podName: env.POD_NAME || undefined,
+    podNamespace: env.POD_NAMESPACE || undefined,
+  });
+}
+
+/** The database URL, or a clear error when it is missing. */
+export function requireDatabaseUrl(config: Config): string {
+  if (!config.databaseUrl) {
+    throw new UserError(`${source(SETTINGS.databaseUrl)}: required, e.g. postgres://traefik_sync@db.example:5432/traefik`);
+  }
+  return config.databaseUrl;
+}

@@ -1,0 +1,47 @@
+/** traefik_configs: what was generated, per file (content, checksum, last_synced_at). */
+import { sql, type Queryable } from './connect.js';
+import type { RenderedFile } from '../model.js';
+import { chunks } from '../util.js';
+
+/** A traefik_configs row, without its content. */
+export interface Recorded {
+  readonly checksum: string;
+  readonly projectId: string | null;
+}
+
+/** Recorded files by path: all rows, or those of one project. */
+export async function loadRecorded(db: Queryable, projectId?: string): Promise<Map<string, Recorded>> {
+  const rows = projectId === undefined
+    ? await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs`)
+    : await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs WHERE project_id = ${projectId}`);
+  return new Map(rows.map((r) => [r.file_path as string, { checksum: r.checksum as string, projectId: r.project_id as string | null }]));
+}
+
+/**
+ * Upsert the given files (only rows whose checksum differs are touched, so replicas writing the
+ * same state do not flap) and delete rows of removed paths.
+ */
+export async function recordFiles(db: Queryable, files: readonly RenderedFile[], removed: readonly string[]): Promise<void> {
+  for (const batch of chunks(files, 1000)) {
+    await db.query(sql`
+      INSERT INTO traefik_configs (project_id, config_type, file_path, content, checksum, last_synced_at)
+      SELECT * FROM unnest(${batch.map((f) => f.projectId)}::uuid[], ${batch.map((f) => f.configType)}::varchar[],
+                           ${batch.map((f) => f.path)}::varchar[], ${batch.map((f) => f.content)}::text[],
+                           ${batch.map((f) => f.checksum)}::varchar[], ${batch.map(() => new Date())}::timestamptz[])
+      ON CONFLICT (file_path) DO UPDATE
+        SET project_id = excluded.project_id, config_type = excluded.config_type, content = excluded.content,
+            checksum = excluded.checksum, last_synced_at = excluded.last_synced_at, updated_at = now()
+        WHERE traefik_configs.checksum IS DISTINCT FROM excluded.checksum`);
+  }
+  for (const batch of chunks(removed, 1000)) {
+    await db.query(sql`DELETE FROM traefik_configs WHERE file_path = ANY(${[...batch]}::varchar[])`);
+  }
+}
+
+/** Distinct ACME resolvers in use (active SSL domains whose provider is not "custom"). */
+export async function loadResolvers(db: Queryable): Promise<string[]> {
+  const rows = await db.query(sql`SELECT DISTINCT ssl_provider FROM domain_configs
+                                   WHERE is_active AND ssl_enabled AND ssl_provider IS NOT NULL AND ssl_provider <> 'custom'
+                                   ORDER BY 1`);
+  return rows.map((r) => r.ssl_provider as string);
+}

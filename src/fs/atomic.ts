@@ -1,0 +1,142 @@
+/**
+ * The only module that writes to the shared volume. Every write is atomic: a temp file in the
+ * same directory whose name Traefik ignores (it does not end in .yml/.yaml/.toml), fsync,
+ * rename over the target. Directories touched are fsynced once per pass (`flush`), before the
+ * top-level marker is renamed, so a crash leaves either the old or the new file — never a torn one.
+ */
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, rmdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Marker in temp file names; crash leftovers are recognised (and removed) by it. */
+export const TEMP_MARK = '.tsync-tmp-';
+
+let counter = 0;
+
+/** Resolve a relative path under root; throws if it would leave the root. */
+export function inside(root: string, rel: string): string {
+  const abs = path.resolve(root, rel);
+  if (path.isAbsolute(rel) || rel.includes('\0') || (abs !== root && !abs.startsWith(root + path.sep))) {
+    throw new Error(`refusing path outside the config root: ${JSON.stringify(rel)}`);
+  }
+  return abs;
+}
+
+/** fsync a directory (makes renames and unlinks in it durable). */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes and removals for one pass. Call {@link AtomicWriter.flush} at the end of the pass to
+ * fsync every directory that changed.
+ */
+export class AtomicWriter {
+  readonly #root: string;
+  readonly #dirty = new Set<string>();
+
+  constructor(root: string) {
+    this.#root = path.resolve(root);
+  }
+
+  get root(): string {
+    return this.#root;
+  }
+
+  /** Write `content` to `rel` atomically with `mode`. */
+  async write(rel: string, content: string | Buffer, mode = 0o644): Promise<void> {
+    const target = inside(this.#root, rel);
+    const dir = path.dirname(target);
+    await this.#mkdirs(dir);
+    const tmp = path.join(dir, `.${path.basename(target)}${TEMP_MARK}${process.pid}-${++counter}`);
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    try {
+      await fh.writeFile(content);
+      await fh.chmod(mode); // umask may have narrowed the mode given to open()
+      await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+    await fh.close();
+    try {
+      await rename(tmp, target);
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+    this.#dirty.add(dir);
+  }
+
+  /** Remove `rel` (no error if already gone); empty parent directories up to the top level go too. */
+  async remove(rel: string): Promise<void> {
+    const target = inside(this.#root, rel);
+    await unlink(target).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    let dir = path.dirname(target);
+    this.#dirty.add(dir);
+    // Prune empty directories below the second level (dynamic/<project>/services → dynamic/<project>).
+    while (path.relative(this.#root, dir).split(path.sep).length >= 2) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break; // not empty (or gone): stop here
+      }
+      this.#dirty.delete(dir);
+      dir = path.dirname(dir);
+      this.#dirty.add(dir);
+    }
+  }
+
+  /** fsync every directory changed since the last flush. */
+  async flush(): Promise<void> {
+    const dirs = [...this.#dirty];
+    this.#dirty.clear();
+    await Promise.all(dirs.map((d) => fsyncDir(d).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    })));
+  }
+
+  async #mkdirs(dir: string): Promise<void> {
+    const created = await mkdir(dir, { recursive: true });
+    if (created) {
+      // New directories must be durable too: fsync each new one's parent at flush.
+      let d = dir;
+      while (d.length >= created.length && d !== this.#root) {
+        this.#dirty.add(path.dirname(d));
+        d = path.dirname(d);
+      }
+    }
+  }
+}
+
+/** Remove temp files left by a crash anywhere under root; returns their relative paths. */
+export async function removeTempFiles(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const e of entries) {
+      const abs = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(abs);
+      else if (e.name.includes(TEMP_MARK)) {
+        await unlink(abs).catch(() => {});
+        removed.push(path.relative(root, abs));
+      }
+    }
+  };
+  await walk(path.resolve(root));
+  return removed;
+}

@@ -1,0 +1,98 @@
+/**
+ * What is on disk under the config root: every file, whether it is ours (header) and which
+ * project owns it, with the identity (inode, size, mtime) used for cheap drift checks.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { checksumOf, readHeader } from '../render/serialize.js';
+import { TEMP_MARK } from './atomic.js';
+
+/** One file on disk. */
+export interface DiskFile {
+  /** Relative to the config root, posix separators. */
+  readonly path: string;
+  readonly owned: boolean;
+  readonly projectId: string | null;
+  readonly checksum: string;
+  readonly content: string;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** Top-level folders traefik-sync manages. */
+export const MANAGED_DIRS = ['static', 'dynamic', 'ssl'] as const;
+
+const MARKER = '.traefik-sync-reload';
+
+function toPosix(rel: string): string {
+  return rel.split(path.sep).join('/');
+}
+
+/** Read one file (null when it does not exist or is not a regular file). */
+export async function readDiskFile(root: string, rel: string): Promise<DiskFile | null> {
+  const abs = path.join(root, rel);
+  try {
+    const [st, buf] = await Promise.all([stat(abs), readFile(abs)]);
+    if (!st.isFile()) return null;
+    const content = buf.toString('utf8');
+    const h = readHeader(content);
+    return {
+      path: toPosix(rel),
+      owned: h.owned,
+      projectId: h.projectId,
+      checksum: checksumOf(content),
+      content,
+      ino: st.ino,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+    };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return null;
+    throw err;
+  }
+}
+
+/** Relative paths of every regular file below `rel` (recursive), skipping temp files and the marker. */
+export async function listFiles(root: string, rel: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dirRel: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(path.join(root, dirRel), { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw err;
+    }
+    for (const e of entries) {
+      const childRel = dirRel ? `${dirRel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(childRel);
+      else if (e.isFile() && !e.name.includes(TEMP_MARK) && e.name !== MARKER) out.push(childRel);
+    }
+  };
+  await walk(rel);
+  return out.sort();
+}
+
+/** Read many files with bounded concurrency. */
+export async function readDiskFiles(root: string, rels: readonly string[], concurrency = 32): Promise<DiskFile[]> {
+  const out: DiskFile[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < rels.length) {
+      const rel = rels[next++]!;
+      const f = await readDiskFile(root, rel);
+      if (f) out.push(f);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, rels.length) }, worker));
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Every file under the managed folders. */
+export async function scanRoot(root: string): Promise<DiskFile[]> {
+  const rels = (await Promise.all(MANAGED_DIRS.map((d) => listFiles(root, d)))).flat();
+  return readDiskFiles(root, rels);
+}

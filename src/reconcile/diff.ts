@@ -1,0 +1,22 @@
+/** Unified diffs of database-desired vs disk, with key material masked. */
+import { createTwoFilesPatch } from 'diff';
+import { redact } from '../redact.js';
+import type { FileChange } from './sync-service.js';
+
+/** True for files whose content must never be shown (private keys). */
+export function isSecretPath(path: string): boolean {
+  return path.startsWith('ssl/keys/') || path.endsWith('.key');
+}
+
+/** One unified diff for a change: `a/` is the disk, `b/` the database's desired content. */
+export function unifiedDiff(change: FileChange): string {
+  const from = change.before === null ? '/dev/null' : `a/${change.path}`;
+  const to = change.after === null ? '/dev/null' : `b/${change.path}`;
+  if (isSecretPath(change.path)) {
+    return `--- ${from}\n+++ ${to}\n@@ private key ${change.op === 'delete' ? 'would be removed' : change.op === 'create' ? 'would be written' : 'differs'} (content masked) @@\n`;
+  }
+  const patch = createTwoFilesPatch(from, to, change.before ?? '', change.after ?? '', '', '', { context: 3 });
+  // Drop the "Index:"/"===" preamble of the diff package; keep standard ---/+++ headers.
+  const body = patch.split('\n').filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('====')))).join('\n');
+  return redact(body.replace(/\t\n/g, '\n'));
+}

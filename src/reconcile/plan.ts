@@ -1,0 +1,141 @@
+/**
+ * Desired files vs files on disk → the writes and removals of a pass, and the drift found.
+ * Pure. "Baseline" is what traefik-sync last wrote at a path (its checksum): a disk file that
+ * differs from the baseline was changed by someone else (drift); a desired file that differs from
+ * the baseline is a database change (an update).
+ */
+import type { RenderedFile } from '../model.js';
+import type { DiskFile } from '../fs/scan.js';
+
+export type DriftKind = 'modified' | 'missing' | 'unexpected';
+export type DriftMode = 'repair' | 'report';
+
+export interface DriftItem {
+  readonly path: string;
+  readonly kind: DriftKind;
+  /** True when this pass repairs it. */
+  readonly repaired: boolean;
+}
+
+export type Action =
+  | { readonly op: 'create' | 'update'; readonly file: RenderedFile }
+  | { readonly op: 'delete'; readonly path: string };
+
+export interface Plan {
+  readonly actions: Action[];
+  readonly drift: DriftItem[];
+  /** Files in the project's folder that are not ours: reported, never touched. */
+  readonly unowned: string[];
+  /** Desired paths occupied by a file that is not ours: the project cannot be written. */
+  readonly conflicts: string[];
+  /** Desired files already correct on disk. */
+  readonly unchanged: number;
+}
+
+export interface PlanInput {
+  /** Desired files of the project (or of the static config). */
+  readonly desired: readonly RenderedFile[];
+  /** Files on disk that belong to this unit: in its folder, or ours with its project id. */
+  readonly actual: readonly DiskFile[];
+  /** Checksum traefik-sync last wrote at each path (memory or traefik_configs). */
+  readonly baseline: ReadonlyMap<string, string>;
+  readonly driftMode: DriftMode;
+}
+
+/** Order of writes: certificates and middlewares before the routers that use them. */
+function writeRank(path: string): number {
+  if (path.startsWith('ssl/')) return 0;
+  if (path.endsWith('/middleware.yml')) return 1;
+  if (path.includes('/services/')) return 2;
+  return 3;
+}
+
+/** Compute the plan for one unit. */
+export function plan(input: PlanInput): Plan {
+  const { desired, actual, baseline, driftMode } = input;
+  const repair = driftMode === 'repair';
+  const onDisk = new Map(actual.map((f) => [f.path, f]));
+  const wanted = new Map(desired.map((f) => [f.path, f]));
+  const actions: Action[] = [];
+  const drift: DriftItem[] = [];
+  const unowned: string[] = [];
+  const conflicts: string[] = [];
+  let unchanged = 0;
+
+  for (const file of desired) {
+    const disk = onDisk.get(file.path);
+    const base = baseline.get(file.path);
+    if (!disk) {
+      if (base === file.checksum) {
+        // We wrote exactly this and it is gone.
+        drift.push({ path: file.path, kind: 'missing', repaired: repair });
+        if (repair) actions.push({ op: 'create', file });
+      } else {
+        actions.push({ op: 'create', file });
+      }
+      continue;
+    }
+    if (!disk.owned) {
+      conflicts.push(file.path);
+      continue;
+    }
+    if (disk.checksum === file.checksum) {
+      unchanged++;
+      continue;
+    }
+    const editedByHand = base !== undefined && disk.checksum !== base;
+    const desiredChanged = base !== file.checksum;
+    if (editedByHand) {
+      drift.push({ path: file.path, kind: 'modified', repaired: repair || desiredChanged });
+      if (repair || desiredChanged) actions.push({ op: 'update', file });
+    } else {
+      actions.push({ op: 'update', file });
+    }
+  }
+
+  for (const disk of actual) {
+    if (wanted.has(disk.path)) continue;
+    if (!disk.owned) {
+      unowned.push(disk.path);
+      continue;
+    }
+    if (baseline.has(disk.path)) {
+      actions.push({ op: 'delete', path: disk.path }); // we wrote it; the database no longer wants it
+    } else {
+      drift.push({ path: disk.path, kind: 'unexpected', repaired: repair });
+      if (repair) actions.push({ op: 'delete', path: disk.path });
+    }
+  }
+
+  actions.sort((a, b) => {
+    const pa = a.op === 'delete' ? a.path : a.file.path;
+    const pb = b.op === 'delete' ? b.path : b.file.path;
+    // Writes first (certs → middlewares → services → domains), then deletes in reverse order.
+    if ((a.op === 'delete') !== (b.op === 'delete')) return a.op === 'delete' ? 1 : -1;
+    const r = a.op === 'delete' ? writeRank(pb) - writeRank(pa) : writeRank(pa) - writeRank(pb);
+    return r !== 0 ? r : pa < pb ? -1 : pa > pb ? 1 : 0;
+  });
+  return { actions, drift, unowned, conflicts, unchanged };
+}
+
+/** Number of removals in a plan. */
+export function deletions(p: Plan): number {
+  return p.actions.filter((a) => a.op === 'delete').length;
+}
+
+/** Routers defined by a generated file's text (one `rule:` line each). */
+export function routerCount(content: string): number {
+  return content.match(/^\s+rule: /gm)?.length ?? 0;
+}
+
+/** Routers a plan removes: deleted files' routers, plus routers dropped from rewritten files. */
+export function routersRemoved(p: Plan, actual: readonly DiskFile[]): number {
+  const disk = new Map(actual.map((f) => [f.path, f.content]));
+  let removed = 0;
+  for (const a of p.actions) {
+    const before = routerCount(disk.get(a.op === 'delete' ? a.path : a.file.path) ?? '');
+    const after = a.op === 'delete' ? 0 : routerCount(a.file.content);
+    removed += Math.max(0, before - after);
+  }
+  return removed;
+}

@@ -1,0 +1,434 @@
+/**
+ * TraefikSyncService (SEED.md): database desired state → files on the shared volume.
+ *
+ * One pass = load → render → validate → plan (against disk) → delete guard → atomic writes and
+ * removals → fsync directories → rename the top-level marker once → record traefik_configs.
+ * Level-based and idempotent: safe to run twice; a project that cannot render keeps its files;
+ * a database error aborts the pass before anything on disk changes.
+ */
+import type { Queryable } from '../db/connect.js';
+import { loadProjects, loadTombstones } from '../db/load.js';
+import { loadRecorded, loadResolvers, recordFiles, type Recorded } from '../db/records.js';
+import { AtomicWriter, removeTempFiles } from '../fs/atomic.js';
+import { listFiles, readDiskFiles, scanRoot, type DiskFile } from '../fs/scan.js';
+import type { Logger } from '../log.js';
+import type { RenderedFile } from '../model.js';
+import { layout, renderProject, type RenderedProject } from '../render/project.js';
+import { renderStatic } from '../render/static.js';
+import { crossCheck } from '../render/validate.js';
+import { messageOf } from '../errors.js';
+import { mapLimit } from '../util.js';
+import { deletions, plan, routerCount, routersRemoved, type DriftItem, type DriftMode, type Plan } from './plan.js';
+
+export interface SyncServiceOptions {
+  readonly db: Queryable;
+  /** Config root on this machine (the shared volume). */
+  readonly root: string;
+  /** Config root as Traefik sees it (certificate paths); defaults to `root`. */
+  readonly traefikConfigDir?: string;
+  readonly driftMode: DriftMode;
+  readonly maxDeleteFraction: number;
+  readonly log: Logger;
+  /** Parallel file operations (default 16). */
+  readonly concurrency?: number;
+  /** Clock for timestamps (tests pass a fake). */
+  readonly now?: () => number;
+}
+
+export type ProjectStatus = 'noop' | 'updated' | 'failed' | 'blocked';
+
+/** Outcome of one project (or of the global static config: projectId null). */
+export interface ProjectResult {
+  readonly projectId: string | null;
+  readonly projectName: string | null;
+  readonly status: ProjectStatus;
+  readonly created: number;
+  readonly updated: number;
+  readonly deleted: number;
+  readonly drift: DriftItem[];
+  /** Files in the project's folder without our header: reported, never touched. */
+  readonly unowned: string[];
+  /** Why the project failed (render, validation, conflict or I/O), each naming the field or file. */
+  readonly problems: string[];
+  /** Change version and time of the state that was applied (for latency metrics). */
+  readonly version: number;
+  readonly changedAt: Date | null;
+  /** When the last file of this project was renamed into place (ms since epoch), if any. */
+  readonly appliedAt: number | null;
+}
+
+/** Outcome of a pass. */
+export interface SyncReport {
+  readonly results: ProjectResult[];
+  /** Set when the delete guard refused the pass: nothing was written. */
+  readonly blocked: GuardVerdict | null;
+  readonly markerRenamed: boolean;
+  /** Files under the root that belong to no project and are not ours. */
+  readonly unowned: string[];
+  readonly durationMs: number;
+}
+
+/**
+ * Why the delete guard refused a pass: it would remove more than `maxDeleteFraction` of the
+ * managed files, or of the routers they define. Files of projects whose deletion the database
+ * recorded (a tombstone in project_versions) do not count: that is an explicit removal, unlike an
+ * empty or truncated table or a wrong database.
+ */
+export interface GuardVerdict {
+  readonly deletes: number;
+  readonly managed: number;
+  readonly routersRemoved: number;
+  readonly routersManaged: number;
+  readonly fraction: number;
+  /** Largest number of files (or routers) the pass may remove. */
+  readonly limit: number;
+}
+
+/** One file a pass would change (see {@link TraefikSyncService.preview}). */
+export interface FileChange {
+  readonly projectName: string | null;
+  readonly path: string;
+  readonly op: 'create' | 'update' | 'delete';
+  readonly before: string | null;
+  readonly after: string | null;
+}
+
+interface Unit {
+  /** Deletion recorded by the database: exempt from the delete guard. */
+  readonly tombstoned?: boolean;
+  readonly projectId: string | null;
+  readonly projectName: string | null;
+  readonly desired: RenderedFile[];
+  readonly actual: DiskFile[];
+  readonly problems: string[];
+  readonly version: number;
+  readonly changedAt: Date | null;
+}
+
+/** Sum of per-kind counts in a set of results. */
+export function totals(results: readonly ProjectResult[]): { created: number; updated: number; deleted: number } {
+  return results.reduce((t, r) => ({ created: t.created + r.created, updated: t.updated + r.updated, deleted: t.deleted + r.deleted }), { created: 0, updated: 0, deleted: 0 });
+}
+
+export class TraefikSyncService {
+  readonly #o: SyncServiceOptions;
+  readonly #traefikDir: string;
+  readonly #now: () => number;
+  /** What this process last wrote at each path (checksum); beats traefik_configs, which is shared. */
+  readonly #baseline = new Map<string, string>();
+  /** Owned files on disk: path → owning project id (null = global). */
+  readonly #inventory = new Map<string, string | null>();
+  #resolvers: string[] | null = null;
+  /** Routers in owned files at the last full scan (the delete guard's denominator). */
+  #routerTotal = 0;
+  #cleaned = false;
+
+  constructor(options: SyncServiceOptions) {
+    this.#o = options;
+    this.#traefikDir = options.traefikConfigDir ?? options.root;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Number of files traefik-sync owns on this volume (as of the last pass). */
+  get managedFiles(): number {
+    return this.#inventory.size;
+  }
+
+  /** Paths of owned files, with their project (for drift checks between passes). */
+  get inventory(): ReadonlyMap<string, string | null> {
+    return this.#inventory;
+  }
+
+  /** Full reconcile of every project and the static config. */
+  async syncAllProjects(): Promise<SyncReport> {
+    const started = this.#now();
+    await this.#cleanOnce();
+    const { units, recorded, unowned } = await this.#allUnits();
+    const report = await this.#run(units, recorded, started, true);
+    return { ...report, unowned };
+  }
+
+  /**
+   * What a full pass would change, without writing anything: per file, the disk content and the
+   * desired content (null = absent). Drift is shown as a difference whatever the drift mode.
+   */
+  async preview(): Promise<{ changes: FileChange[]; failed: ProjectResult[]; unowned: string[] }> {
+    const { units, recorded, unowned } = await this.#allUnits();
+    const changes: FileChange[] = [];
+    const failed: ProjectResult[] = [];
+    const baseline = new Map<string, string>([...recorded].map(([path, rec]) => [path, rec.checksum]));
+    for (const [path, checksum] of this.#baseline) baseline.set(path, checksum);
+    for (const u of units) {
+      const p = u.problems.length ? undefined : plan({ desired: u.desired, actual: u.actual, baseline, driftMode: 'repair' });
+      if (!p || p.conflicts.length) {
+        failed.push(result({ ...u, problems: [...u.problems, ...(p?.conflicts ?? []).map((c) => `${c}: a file not written by traefik-sync is in the way`)] }, 'failed', undefined));
+        continue;
+      }
+      const disk = new Map(u.actual.map((f) => [f.path, f.content]));
+      for (const a of p.actions) {
+        const path = a.op === 'delete' ? a.path : a.file.path;
+        changes.push({ projectName: u.projectName, path, op: a.op, before: disk.get(path) ?? null, after: a.op === 'delete' ? null : a.file.content });
+      }
+    }
+    return { changes, failed, unowned };
+  }
+
+  async #allUnits(): Promise<{ units: Unit[]; recorded: Map<string, Recorded>; unowned: string[] }> {
+    const [states, resolvers, recorded, tombstones] = await Promise.all([
+      loadProjects(this.#o.db), loadResolvers(this.#o.db), loadRecorded(this.#o.db), loadTombstones(this.#o.db),
+    ]);
+    const disk = await scanRoot(this.#o.root);
+    this.#resetInventory(disk);
+
+    const rendered = states.map((s) => renderProject(s, { configDir: this.#traefikDir }));
+    const clashes = crossCheck(rendered);
+    const byOwner = groupFiles(disk, (f) => (f.owned ? f.projectId ?? '' : undefined));
+    const byDir = groupFiles(disk, (f) => /^dynamic\/([^/]+)\//.exec(f.path)?.[1]);
+    const claimed = new Set<string>();
+    const claim = (files: DiskFile[]) => { for (const f of files) claimed.add(f.path); return files; };
+
+    const units: Unit[] = [];
+    const staticFile = renderStatic({ configDir: this.#traefikDir, resolvers });
+    this.#resolvers = resolvers;
+    units.push({
+      projectId: null, projectName: null, desired: [staticFile], version: 0, changedAt: null, problems: [],
+      actual: claim(dedupe([...(byOwner.get('') ?? []), ...disk.filter((f) => f.path.startsWith('static/'))])),
+    });
+    const known = new Set(states.map((s) => s.id));
+    rendered.forEach((r, i) => {
+      units.push(this.#unit(r, states[i]!.changedAt, claim(dedupe([...(byDir.get(r.projectName) ?? []), ...(byOwner.get(r.projectId) ?? [])])), clashes.get(r.projectId) ?? []));
+    });
+    for (const [owner, files] of byOwner) {
+      if (owner === '' || known.has(owner)) continue;
+      // Files of a project that no longer exists: nothing is desired.
+      units.push({ projectId: owner, projectName: null, desired: [], actual: claim(files), problems: [], version: 0, changedAt: null, tombstoned: tombstones.has(owner) });
+    }
+    const unowned = disk.filter((f) => !claimed.has(f.path)).map((f) => f.path);
+    return { units, recorded, unowned };
+  }
+
+  /**
+   * Reconcile one project (by id). A project that no longer exists has its files removed.
+   * The static config is refreshed too when the project uses an ACME resolver it lacks.
+   */
+  async syncProjectConfigs(projectId: string): Promise<SyncReport> {
+    const started = this.#now();
+    await this.#cleanOnce();
+    if (this.#resolvers === null) {
+      // First pass of this process: learn what is on disk.
+      this.#resetInventory(await scanRoot(this.#o.root));
+    }
+    const [states, recorded] = await Promise.all([loadProjects(this.#o.db, [projectId]), loadRecorded(this.#o.db, projectId)]);
+    const state = states[0];
+    const paths = new Set<string>();
+    for (const [path, owner] of this.#inventory) if (owner === projectId) paths.add(path);
+    if (state) for (const p of await listFiles(this.#o.root, layout.projectDir(state.name))) paths.add(p);
+    const actual = await readDiskFiles(this.#o.root, [...paths]);
+    const units: Unit[] = [];
+    if (state) {
+      const r = renderProject(state, { configDir: this.#traefikDir });
+      units.push(this.#unit(r, state.changedAt, actual, []));
+      if (this.#needsStatic(state)) {
+        const resolvers = await loadResolvers(this.#o.db);
+        this.#resolvers = resolvers;
+        const staticActual = await readDiskFiles(this.#o.root, [layout.static]);
+        units.push({ projectId: null, projectName: null, desired: [renderStatic({ configDir: this.#traefikDir, resolvers })], actual: staticActual, problems: [], version: 0, changedAt: null });
+        const rec = await loadRecorded(this.#o.db);
+        const s = rec.get(layout.static);
+        if (s) recorded.set(layout.static, s);
+      }
+    } else {
+      const tombstoned = (await loadTombstones(this.#o.db, [projectId])).has(projectId);
+      units.push({ projectId, projectName: null, desired: [], actual: actual.filter((f) => f.owned && f.projectId === projectId), problems: [], version: 0, changedAt: null, tombstoned });
+    }
+    return { ...(await this.#run(units, recorded, started, false)), unowned: [] };
+  }
+
+  #needsStatic(state: { domains: readonly { sslEnabled: boolean; sslProvider: string | null; isActive: boolean }[] }): boolean {
+    const have = new Set(this.#resolvers ?? []);
+    return state.domains.some((d) => d.isActive && d.sslEnabled && d.sslProvider && d.sslProvider !== 'custom' && !have.has(d.sslProvider));
+  }
+
+  #unit(r: RenderedProject, changedAt: Date | null, actual: DiskFile[], extraProblems: string[]): Unit {
+    return {
+      projectId: r.projectId, projectName: r.projectName, desired: r.files, actual,
+      problems: [...r.problems, ...extraProblems], version: r.version, changedAt,
+    };
+  }
+
+  async #cleanOnce(): Promise<void> {
+    if (this.#cleaned) return;
+    const removed = await removeTempFiles(this.#o.root);
+    if (removed.length) this.#o.log.warn({ files: removed }, 'removed temp files left by an interrupted write');
+    this.#cleaned = true;
+  }
+
+  #resetInventory(disk: readonly DiskFile[]): void {
+    this.#inventory.clear();
+    this.#routerTotal = 0;
+    for (const f of disk) {
+      if (!f.owned) continue;
+      this.#inventory.set(f.path, f.projectId);
+      this.#routerTotal += routerCount(f.content);
+    }
+  }
+
+  async #run(units: Unit[], recorded: Map<string, Recorded>, started: number, full: boolean): Promise<Omit<SyncReport, 'unowned'>> {
+    const { log } = this.#o;
+    const baselineOf = (path: string) => this.#baseline.get(path) ?? recorded.get(path)?.checksum;
+    const plans = new Map<Unit, Plan>();
+    for (const u of units) {
+      if (u.problems.length) continue;
+      const baseline = new Map<string, string>();
+      for (const f of [...u.desired, ...u.actual]) {
+        const b = baselineOf(f.path);
+        if (b) baseline.set(f.path, b);
+      }
+      const p = plan({ desired: u.desired, actual: u.actual, baseline, driftMode: this.#o.driftMode });
+      if (p.conflicts.length) {
+        u.problems.push(...p.conflicts.map((c) => `${c}: a file not written by traefik-sync is in the way (no generated-by header); move it away`));
+        continue;
+      }
+      plans.set(u, p);
+    }
+
+    const verdict = this.#guard(plans);
+    if (verdict) {
+      log.error(verdict, 'delete guard: pass refused, nothing written');
+      const results = units.map((u) => result(u, plans.has(u) && deletions(plans.get(u)!) > 0 ? 'blocked' : u.problems.length ? 'failed' : 'noop', plans.get(u)));
+      return { results, blocked: verdict, markerRenamed: false, durationMs: this.#now() - started };
+    }
+
+    const writer = new AtomicWriter(this.#o.root);
+    let dynamicChanged = false;
+    const results = await mapLimit(units, this.#o.concurrency ?? 16, async (u) => {
+      const p = plans.get(u);
+      if (!p) {
+        if (u.problems.length) log.warn({ project: u.projectName, problems: u.problems }, 'project not written: keeping its last good files');
+        return result(u, u.problems.length ? 'failed' : 'noop', undefined);
+      }
+      const counts = { create: 0, update: 0, delete: 0 };
+      let appliedAt: number | null = null;
+      const before = new Map(u.actual.map((f) => [f.path, f.content]));
+      try {
+        for (const a of p.actions) {
+          const path = a.op === 'delete' ? a.path : a.file.path;
+          this.#routerTotal += (a.op === 'delete' ? 0 : routerCount(a.file.content)) - routerCount(before.get(path) ?? '');
+          if (a.op === 'delete') {
+            await writer.remove(a.path);
+            this.#baseline.delete(a.path);
+            this.#inventory.delete(a.path);
+            if (a.path.startsWith('dynamic/')) dynamicChanged = true;
+          } else {
+            await writer.write(a.file.path, a.file.content, a.file.mode);
+            this.#baseline.set(a.file.path, a.file.checksum);
+            this.#inventory.set(a.file.path, a.file.projectId);
+            if (a.file.path.startsWith('dynamic/')) dynamicChanged = true;
+          }
+          counts[a.op]++;
+          appliedAt = this.#now();
+          log.debug({ project: u.projectName, file: a.op === 'delete' ? a.path : a.file.path, op: a.op }, 'file written');
+        }
+      } catch (err) {
+        const msg = messageOf(err);
+        log.error({ project: u.projectName, err }, 'writing project files failed');
+        return { ...result(u, 'failed', p), problems: [`write failed: ${msg}`], created: counts.create, updated: counts.update, deleted: counts.delete, appliedAt };
+      }
+      // Files already right on disk are what we would have written.
+      for (const f of u.desired) if (!this.#baseline.has(f.path)) this.#baseline.set(f.path, f.checksum);
+      const changed = counts.create + counts.update + counts.delete > 0;
+      return { ...result(u, changed ? 'updated' : 'noop', p), created: counts.create, updated: counts.update, deleted: counts.delete, appliedAt };
+    });
+
+    await writer.flush();
+    let markerRenamed = false;
+    if (dynamicChanged) {
+      // Traefik watches only the top level of dynamic/: one rename there makes it re-read the tree.
+      await writer.write(layout.marker, `${new Date(this.#now()).toISOString()}\n`);
+      await writer.flush();
+      markerRenamed = true;
+    }
+
+    await this.#record(units, results, recorded, full);
+    const durationMs = this.#now() - started;
+    for (const r of results) {
+      if (r.status === 'updated') log.info({ project: r.projectName, created: r.created, updated: r.updated, deleted: r.deleted, durationMs }, 'project synced');
+      for (const d of r.drift) log.warn({ project: r.projectName, file: d.path, kind: d.kind, repaired: d.repaired }, 'drift detected');
+      if (r.unowned.length) log.warn({ project: r.projectName, files: r.unowned }, 'files without the traefik-sync header left alone');
+    }
+    return { results, blocked: null, markerRenamed, durationMs };
+  }
+
+  /** The delete guard: a verdict when the planned removals exceed the limit, else null. */
+  #guard(plans: Map<Unit, Plan>): GuardVerdict | null {
+    let deletes = 0;
+    let removedRouters = 0;
+    for (const [u, p] of plans) {
+      if (u.tombstoned) continue;
+      deletes += deletions(p);
+      removedRouters += routersRemoved(p, u.actual);
+    }
+    if (deletes === 0 && removedRouters === 0) return null;
+    let routersManaged = 0;
+    for (const u of plans.keys()) for (const f of u.actual) if (f.owned) routersManaged += routerCount(f.content);
+    const fraction = this.#o.maxDeleteFraction;
+    const managed = this.#inventory.size;
+    const tooManyFiles = deletes > fraction * managed;
+    const tooManyRouters = removedRouters > fraction * this.#routersOnDisk(routersManaged);
+    if (!tooManyFiles && !tooManyRouters) return null;
+    return {
+      deletes, managed, routersRemoved: removedRouters, routersManaged: this.#routersOnDisk(routersManaged), fraction,
+      limit: Math.floor(fraction * (tooManyFiles ? managed : this.#routersOnDisk(routersManaged))),
+    };
+  }
+
+  /** Routers on this volume: counted at the last full scan, at least those seen in this pass. */
+  #routersOnDisk(seenThisPass: number): number {
+    return Math.max(this.#routerTotal, seenThisPass);
+  }
+
+  /** Bring traefik_configs in line with what was written (failed projects keep their rows). */
+  async #record(units: Unit[], results: ProjectResult[], recorded: Map<string, Recorded>, full: boolean): Promise<void> {
+    const upserts: RenderedFile[] = [];
+    const keep = new Set<string>();
+    const handled = new Set<string | null>();
+    results.forEach((r, i) => {
+      const u = units[i]!;
+      if (r.status === 'failed' || r.status === 'blocked') {
+        for (const [path, rec] of recorded) if (rec.projectId === u.projectId) keep.add(path);
+        return;
+      }
+      handled.add(u.projectId);
+      for (const f of u.desired) {
+        keep.add(f.path);
+        if (recorded.get(f.path)?.checksum !== f.checksum) upserts.push(f);
+      }
+    });
+    const removed = [...recorded.keys()].filter((path) => !keep.has(path) && (full || handled.has(recorded.get(path)!.projectId)));
+    if (upserts.length || removed.length) await recordFiles(this.#o.db, upserts, removed);
+  }
+}
+
+function result(u: Unit, status: ProjectStatus, p: Plan | undefined): ProjectResult {
+  return {
+    projectId: u.projectId, projectName: u.projectName, status, created: 0, updated: 0, deleted: 0,
+    drift: p?.drift ?? [], unowned: p?.unowned ?? [], problems: u.problems, version: u.version,
+    changedAt: u.changedAt, appliedAt: null,
+  };
+}
+
+function groupFiles(files: readonly DiskFile[], key: (f: DiskFile) => string | undefined): Map<string, DiskFile[]> {
+  const out = new Map<string, DiskFile[]>();
+  for (const f of files) {
+    const k = key(f);
+    if (k === undefined) continue;
+    const list = out.get(k);
+    if (list) list.push(f);
+    else out.set(k, [f]);
+  }
+  return out;
+}
+
+function dedupe(files: DiskFile[]): DiskFile[] {
+  return [...new Map(files.map((f) => [f.path, f])).values()];
+}

@@ -1,0 +1,93 @@
+/** The middleware chain of a route (route_configs.middleware jsonb): shape rules and v3 types. */
+import { quote } from '../errors.js';
+import type { MiddlewareSpec } from '../model.js';
+
+/**
+ * Traefik v3 HTTP middleware types accepted inline. Left out on purpose: `ipWhiteList` (v2 name;
+ * use `ipAllowList`), `chain` and `errors` (they name other objects, which we could not
+ * guarantee to resolve), `plugin` (needs static configuration).
+ */
+export const MIDDLEWARE_TYPES: ReadonlySet<string> = new Set([
+  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'compress', 'contentType', 'digestAuth',
+  'forwardAuth', 'grpcWeb', 'headers', 'ipAllowList', 'inFlightReq', 'passTLSClientCert', 'rateLimit',
+  'redirectRegex', 'redirectScheme', 'replacePath', 'replacePathRegex', 'retry', 'stripPrefix',
+  'stripPrefixRegex',
+]);
+
+/** `name@provider`, for middlewares defined by another provider (e.g. `auth@kubernetescrd`). */
+export const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}@[a-z][a-z0-9]{0,31}$/;
+
+/** One element of a chain, classified. */
+export type ChainElement =
+  | { readonly kind: 'inline'; readonly type: string; readonly options: Record<string, unknown> }
+  | { readonly kind: 'ref'; readonly ref: string };
+
+/**
+ * Classify a chain; problems are returned as messages naming the element
+ * (`middleware[1]: ...`), never thrown.
+ */
+export function parseChain(chain: readonly MiddlewareSpec[] | null, field = 'middleware'): { elements: ChainElement[]; problems: string[] } {
+  const elements: ChainElement[] = [];
+  const problems: string[] = [];
+  if (chain === null) return { elements, problems };
+  if (!Array.isArray(chain)) return { elements, problems: [`${field}: expected an array, got ${quote(chain)}`] };
+  chain.forEach((el, i) => {
+    const at = `${field}[${i}]`;
+    if (typeof el !== 'object' || el === null || Array.isArray(el)) {
+      problems.push(`${at}: expected an object like {"headers": {...}} or {"ref": "name@provider"}, got ${quote(el)}`);
+      return;
+    }
+    const keys = Object.keys(el);
+    if (keys.length !== 1) {
+      problems.push(`${at}: expected exactly one key (one middleware type per element), got ${quote(keys)}`);
+      return;
+    }
+    const type = keys[0]!;
+    const value = el[type];
+    if (type === 'ref') {
+      if (typeof value !== 'string' || !REF_PATTERN.test(value)) {
+        problems.push(`${at}.ref: expected "name@provider", got ${quote(value)}`);
+      } else if (value.endsWith('@file')) {
+        problems.push(`${at}.ref: ${quote(value)} refers to the file provider, which traefik-sync owns; define the middleware inline instead`);
+      } else {
+        elements.push({ kind: 'ref', ref: value });
+      }
+      return;
+    }
+    if (type === 'ipWhiteList') {
+      problems.push(`${at}: "ipWhiteList" is the Traefik v2 name; use "ipAllowList"`);
+      return;
+    }
+    if (!MIDDLEWARE_TYPES.has(type)) {
+      problems.push(`${at}: unknown or unsupported middleware type ${quote(type)} (supported: ${[...MIDDLEWARE_TYPES].join(', ')}, or "ref")`);
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      problems.push(`${at}.${type}: expected an object of options, got ${quote(value)}`);
+      return;
+    }
+    elements.push({ kind: 'inline', type, options: value as Record<string, unknown> });
+  });
+  return { elements, problems };
+}
+
+/** Health-check keys accepted (Traefik ≥ 3.0 `loadBalancer.healthCheck`). */
+export const HEALTH_CHECK_KEYS: ReadonlySet<string> = new Set([
+  'path', 'scheme', 'method', 'hostname', 'port', 'interval', 'timeout', 'headers', 'followRedirects',
+]);
+
+/** Problems with a health_check object (unknown keys), as messages naming the key. */
+export function checkHealthCheck(hc: Readonly<Record<string, unknown>> | null, field = 'health_check'): string[] {
+  if (hc === null) return [];
+  if (typeof hc !== 'object' || Array.isArray(hc)) return [`${field}: expected an object, got ${quote(hc)}`];
+  const problems: string[] = [];
+  for (const key of Object.keys(hc)) {
+    if (!HEALTH_CHECK_KEYS.has(key)) {
+      problems.push(`${field}.${key}: unknown health check option (supported: ${[...HEALTH_CHECK_KEYS].join(', ')})`);
+    }
+  }
+  if (hc.path !== undefined && (typeof hc.path !== 'string' || !hc.path.startsWith('/'))) {
+    problems.push(`${field}.path: expected a path starting with "/", got ${quote(hc.path)}`);
+  }
+  return problems;
+}

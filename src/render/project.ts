@@ -1,0 +1,207 @@
+/**
+ * A project's desired state → its files (SPEC §2). Pure: no I/O, clock, env or randomness.
+ * Problems (a row that cannot render or validate) are collected, never thrown: a project with
+ * problems yields no files, so its last good files stay on disk.
+ */
+import { posix } from 'node:path';
+import type { Domain, ProjectState, RenderedFile, Route, Service } from '../model.js';
+import { quote } from '../errors.js';
+import { checkHealthCheck, parseChain } from './middleware.js';
+import { middlewareName, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
+import { checksumOf, pemFile, yamlFile } from './serialize.js';
+import { validateDynamic } from './validate.js';
+
+/** Inputs of rendering that do not come from the project's rows. */
+export interface RenderOptions {
+  /** Where Traefik sees the config root (certificate paths in domains.yml are absolute). */
+  readonly configDir: string;
+}
+
+/** Traefik documents of one project, by relative path (for validation and cross-checks). */
+export type Documents = Map<string, DynamicDocument>;
+
+export interface DynamicDocument {
+  http?: {
+    routers?: Record<string, Record<string, unknown>>;
+    services?: Record<string, Record<string, unknown>>;
+    middlewares?: Record<string, Record<string, unknown>>;
+  };
+  tls?: { certificates?: Array<Record<string, unknown>> };
+}
+
+/** Result of rendering one project. */
+export interface RenderedProject {
+  readonly projectId: string;
+  readonly projectName: string;
+  readonly version: number;
+  /** Files to write; empty when `problems` is not. */
+  readonly files: RenderedFile[];
+  readonly documents: Documents;
+  /** Why the project cannot be written, each naming the row and field. */
+  readonly problems: string[];
+}
+
+/** Relative paths of a project's files (SPEC §2). */
+export const layout = {
+  projectDir: (project: string) => `dynamic/${project}`,
+  domains: (project: string) => `dynamic/${project}/domains.yml`,
+  middleware: (project: string) => `dynamic/${project}/middleware.yml`,
+  service: (project: string, service: string) => `dynamic/${project}/services/${service}.yml`,
+  cert: (fullDomain: string) => `ssl/certs/${fullDomain}.crt`,
+  key: (fullDomain: string) => `ssl/keys/${fullDomain}.key`,
+  static: 'static/traefik.yml',
+  marker: 'dynamic/.traefik-sync-reload',
+} as const;
+
+/** Multiplier that makes `priority` dominate and path length break ties (SPEC §2). */
+export const PRIORITY_SCALE = 10_000;
+
+/**
+ * Traefik router priority: `priority × 10000 + length(path_rule)`. A higher `priority` wins; at
+ * equal priority the longer (more specific) path wins. Never 0 (0 means "length of the rule").
+ */
+export function routerPriority(route: Pick<Route, 'priority' | 'pathRule'>): number {
+  return route.priority * PRIORITY_SCALE + route.pathRule.length;
+}
+
+const SAFE_RULE_VALUE = /^[!#-&(-[\]-_a-z|~]+$/;
+
+/** The rule of a route; `null` with a problem when a value could break out of its quoting. */
+export function ruleOf(fullDomain: string, pathRule: string): string {
+  const host = `Host(\`${fullDomain}\`)`;
+  return pathRule === '/' ? host : `${host} && PathPrefix(\`${pathRule}\`)`;
+}
+
+function upstreamOf(service: Service, route: Route): string {
+  return route.targetUrl ?? `http://${service.host ?? service.name}:${route.targetPort}`;
+}
+
+/** Render one project. */
+export function renderProject(state: ProjectState, options: RenderOptions): RenderedProject {
+  const p = state.name;
+  const owner = { id: state.id, name: state.name };
+  const problems: string[] = [];
+  const servicesById = new Map(state.services.map((s) => [s.id, s]));
+  const perService = new Map<string, DynamicDocument>();
+  const middlewares: Record<string, Record<string, unknown>> = {};
+  const domainRouters: Record<string, Record<string, unknown>> = {};
+  const certificates: Array<Record<string, unknown>> = [];
+  const pem: RenderedFile[] = [];
+  const activeDomains = state.domains.filter((d) => d.isActive);
+  let needsRedirect = false;
+
+  for (const d of activeDomains) {
+    const at = `domain ${quote(d.fullDomain)}`;
+    if (!SAFE_RULE_VALUE.test(d.fullDomain) || d.fullDomain !== d.fullDomain.toLowerCase()) {
+      problems.push(`${at}: full_domain must be a lower-case ASCII host name, got ${quote(d.fullDomain)}`);
+      continue;
+    }
+    if (d.sslEnabled) {
+      needsRedirect = true;
+      domainRouters[redirectRouterName(p, d)] = {
+        entryPoints: ['web'],
+        rule: ruleOf(d.fullDomain, '/'),
+        priority: 1,
+        middlewares: [redirectMiddlewareName(p)],
+        service: 'noop@internal',
+      };
+      if (d.sslProvider === 'custom') {
+        if (!d.certificate) {
+          problems.push(`${at}: ssl_provider is "custom" but the domain has no certificate`);
+        } else {
+          const certPath = layout.cert(d.fullDomain);
+          const keyPath = layout.key(d.fullDomain);
+          pem.push(file(certPath, pemFile(owner, d.certificate.certPem), 'certificate', 0o644, state.id));
+          pem.push(file(keyPath, pemFile(owner, d.certificate.keyPem), 'key', 0o600, state.id));
+          certificates.push({
+            certFile: posix.join(options.configDir, certPath),
+            keyFile: posix.join(options.configDir, keyPath),
+          });
+        }
+      }
+    }
+    for (const r of d.routes) {
+      if (!r.isActive) continue;
+      renderRoute(d, r);
+    }
+  }
+
+  function renderRoute(d: Domain, r: Route): void {
+    const service = servicesById.get(r.serviceId);
+    const at = `route ${quote(d.fullDomain + r.pathRule)}`;
+    if (!service) {
+      problems.push(`${at}: service_id ${r.serviceId} is not a service of project ${quote(p)}`);
+      return;
+    }
+    if (!r.pathRule.startsWith('/') || !SAFE_RULE_VALUE.test(r.pathRule)) {
+      problems.push(`${at}: path_rule must start with "/" and contain no quotes, backticks, braces or spaces, got ${quote(r.pathRule)}`);
+      return;
+    }
+    if (!Number.isInteger(r.targetPort) || r.targetPort < 1 || r.targetPort > 65535) {
+      problems.push(`${at}: target_port must be 1–65535, got ${quote(r.targetPort)}`);
+      return;
+    }
+    if (r.targetUrl !== null && !/^(https?|h2c):\/\/[!#-&(-[\]-_a-z|~]+$/.test(r.targetUrl)) {
+      problems.push(`${at}: target_url must be an http(s) URL without quotes, braces or spaces, got ${quote(r.targetUrl)}`);
+      return;
+    }
+    const chain = parseChain(r.middleware, `${at}: middleware`);
+    const hc = checkHealthCheck(r.healthCheck, `${at}: health_check`);
+    if (chain.problems.length || hc.length) {
+      problems.push(...chain.problems, ...hc);
+      return;
+    }
+    const name = routeName(p, service, r);
+    const chainNames = chain.elements.map((el, i) => {
+      if (el.kind === 'ref') return el.ref;
+      const mw = middlewareName(p, service, r, i, el.type);
+      middlewares[mw] = { [el.type]: el.options };
+      return mw;
+    });
+    const router: Record<string, unknown> = {
+      entryPoints: [d.sslEnabled ? 'websecure' : 'web'],
+      rule: ruleOf(d.fullDomain, r.pathRule),
+      priority: routerPriority(r),
+      service: name,
+    };
+    if (chainNames.length) router.middlewares = chainNames;
+    if (d.sslEnabled) {
+      router.tls = d.sslProvider && d.sslProvider !== 'custom' ? { certResolver: d.sslProvider } : {};
+    }
+    const loadBalancer: Record<string, unknown> = { servers: [{ url: upstreamOf(service, r) }], passHostHeader: true };
+    if (r.healthCheck) loadBalancer.healthCheck = r.healthCheck;
+    const doc = perService.get(service.name) ?? { http: { routers: {}, services: {} } };
+    doc.http!.routers![name] = router;
+    doc.http!.services![name] = { loadBalancer };
+    perService.set(service.name, doc);
+  }
+
+  if (needsRedirect) {
+    middlewares[redirectMiddlewareName(p)] = { redirectScheme: { scheme: 'https', permanent: true } };
+  }
+
+  const documents: Documents = new Map();
+  const domainsDoc: DynamicDocument = { http: { routers: domainRouters } };
+  if (certificates.length) domainsDoc.tls = { certificates };
+  documents.set(layout.domains(p), domainsDoc);
+  documents.set(layout.middleware(p), { http: { middlewares } });
+  for (const [svc, doc] of [...perService].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    documents.set(layout.service(p, svc), doc);
+  }
+
+  problems.push(...validateDynamic(documents));
+  if (problems.length) {
+    return { projectId: state.id, projectName: p, version: state.version, files: [], documents, problems };
+  }
+  const files: RenderedFile[] = [...pem];
+  for (const [path, doc] of documents) {
+    files.push(file(path, yamlFile(owner, doc), path.includes('/services/') ? 'service' : 'dynamic', 0o644, state.id));
+  }
+  return { projectId: state.id, projectName: p, version: state.version, files, documents, problems };
+}
+
+function file(path: string, content: string, configType: RenderedFile['configType'], mode: number, projectId: string | null): RenderedFile {
+  return { path, content, checksum: checksumOf(content), configType, mode, projectId };
+}
+
+export { file as renderedFile };

@@ -1,0 +1,120 @@
+/**
+ * Validation before any write: Traefik's published JSON schemas (vendored in schemas/), plus the
+ * checks a schema cannot make — every reference resolves, no duplicate names, no duplicate rules.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Documents, DynamicDocument, RenderedProject } from './project.js';
+
+const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
+
+let dynamicValidator: ValidateFunction | undefined;
+let staticValidator: ValidateFunction | undefined;
+
+function compile(file: string): ValidateFunction {
+  const schema = JSON.parse(readFileSync(new URL(file, SCHEMA_DIR), 'utf8')) as Record<string, unknown>;
+  delete schema.$schema; // draft-07 is Ajv's default dialect
+  return new Ajv({ strict: false, allErrors: true }).compile(schema);
+}
+
+function describe(errors: ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((e) => {
+    const where = e.instancePath || '/';
+    const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
+    return `${where}: ${e.message ?? e.keyword}${extra}`;
+  });
+}
+
+/** Schema problems of one dynamic document (traefik-v3-file-provider.json). */
+export function schemaProblemsDynamic(doc: unknown): string[] {
+  dynamicValidator ??= compile('traefik-v3-file-provider.json');
+  if (dynamicValidator(doc ?? {})) return [];
+  // oneOf on middlewares reports every branch; keep the messages that say something useful.
+  return [...new Set(describe(dynamicValidator.errors).filter((m) => !m.endsWith('must match exactly one schema in oneOf')))];
+}
+
+/** Schema problems of the static configuration (traefik-v3.json). */
+export function schemaProblemsStatic(doc: unknown): string[] {
+  staticValidator ??= compile('traefik-v3.json');
+  return staticValidator(doc) ? [] : describe(staticValidator.errors);
+}
+
+/** A reference to another provider's object (`name@provider`, not `@file`). */
+function isExternal(ref: string): boolean {
+  return ref.includes('@') && !ref.endsWith('@file');
+}
+
+/** Validate one project's documents: schema, references, duplicate names and rules. */
+export function validateDynamic(documents: Documents): string[] {
+  const problems: string[] = [];
+  const services = new Set<string>();
+  const middlewares = new Set<string>();
+  const seen = new Map<string, string>();
+  const rules = new Map<string, string>();
+  for (const [path, doc] of documents) {
+    for (const p of schemaProblemsDynamic(doc)) problems.push(`${path}: schema: ${p}`);
+    for (const [kind, map] of kinds(doc)) {
+      for (const name of Object.keys(map)) {
+        if (name.includes('@')) problems.push(`${path}: ${kind} name ${name} contains "@"`);
+        const key = `${kind}:${name}`;
+        const other = seen.get(key);
+        if (other) problems.push(`${path}: ${kind} ${name} is also defined in ${other}`);
+        else seen.set(key, path);
+        if (kind === 'service') services.add(name);
+        if (kind === 'middleware') middlewares.add(name);
+      }
+    }
+  }
+  for (const [path, doc] of documents) {
+    for (const [name, router] of Object.entries(doc.http?.routers ?? {})) {
+      const service = String(router.service ?? '');
+      if (!services.has(service) && !isExternal(service)) problems.push(`${path}: router ${name}: service ${service} does not exist`);
+      for (const mw of (router.middlewares as string[] | undefined) ?? []) {
+        if (!middlewares.has(mw) && !isExternal(mw)) problems.push(`${path}: router ${name}: middleware ${mw} does not exist`);
+      }
+      const ruleKey = `${String(router.rule)}|${JSON.stringify(router.entryPoints ?? [])}`;
+      const dup = rules.get(ruleKey);
+      if (dup) problems.push(`${path}: router ${name} has the same rule as router ${dup}: ${String(router.rule)}`);
+      else rules.set(ruleKey, name);
+    }
+  }
+  return problems;
+}
+
+function kinds(doc: DynamicDocument): Array<[string, Record<string, unknown>]> {
+  return [
+    ['router', doc.http?.routers ?? {}],
+    ['service', doc.http?.services ?? {}],
+    ['middleware', doc.http?.middlewares ?? {}],
+  ];
+}
+
+/**
+ * Checks across projects: the same object name or the same router rule in two projects.
+ * Returns problems keyed by project id; a clash is reported on every project involved.
+ */
+export function crossCheck(projects: readonly RenderedProject[]): Map<string, string[]> {
+  const owners = new Map<string, RenderedProject>();
+  const out = new Map<string, string[]>();
+  const report = (p: RenderedProject, msg: string) => out.set(p.projectId, [...(out.get(p.projectId) ?? []), msg]);
+  for (const project of projects) {
+    if (project.problems.length) continue;
+    for (const doc of project.documents.values()) {
+      const keys: string[] = [];
+      for (const [kind, map] of kinds(doc)) for (const name of Object.keys(map)) keys.push(`${kind} ${name}`);
+      for (const router of Object.values(doc.http?.routers ?? {})) {
+        keys.push(`rule ${String(router.rule)} on ${JSON.stringify(router.entryPoints ?? [])}`);
+      }
+      for (const key of keys) {
+        const other = owners.get(key);
+        if (other && other.projectId !== project.projectId) {
+          report(project, `${key} is also generated by project ${other.projectName}`);
+          report(other, `${key} is also generated by project ${project.projectName}`);
+        } else {
+          owners.set(key, project);
+        }
+      }
+    }
+  }
+  return out;
+}
