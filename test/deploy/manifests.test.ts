@@ -15,6 +15,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ACME_STORAGE_DIR, staticDocument } from '../../src/render/static.js';
 import {
   deployDir, exists, filesUnder, findExecutable, only, readKustomization, readYaml, readYamlDocs,
   referencedPaths, renderByHand, repoRoot, type K8sObject,
@@ -242,8 +243,33 @@ function describeRendering(name: string, render: () => K8sObject[], skip: string
       expect(c.image).toBe('traefik:v3.6');
       expect(c.args).toEqual([`--configFile=${CONFIG_ROOT}/static/traefik.yml`]);
       expect(Object.fromEntries(c.ports.map((p: any) => [p.name, p.containerPort]))).toEqual({ web: 80, websecure: 443, 'traefik-metrics': 8082 });
-      expect(portNumber(objects, c.readinessProbe.tcpSocket.port)).toBe(80);
-      expect(portNumber(objects, c.livenessProbe.tcpSocket.port)).toBe(80);
+      // ping is enabled on the metrics entry point by the generated static config.
+      for (const probe of [c.readinessProbe, c.livenessProbe]) {
+        expect(probe.httpGet.path).toBe('/ping');
+        expect(portNumber(objects, probe.httpGet.port)).toBe(8082);
+      }
+    });
+
+    it('Traefik has a writable volume at its ACME storage directory and /tmp, nothing else writable', () => {
+      const writable = container(objects, 'traefik').volumeMounts.filter((m: any) => !m.readOnly).map((m: any) => m.mountPath).sort();
+      expect(writable).toEqual(['/tmp', ACME_STORAGE_DIR].sort());
+    });
+
+    it('matches the static config traefik-sync renders: entry point ports, ping, file provider directory', () => {
+      const doc = staticDocument({ configDir: CONFIG_ROOT, resolvers: ['letsencrypt'] }) as any;
+      const c = container(objects, 'traefik');
+      const ports = Object.fromEntries(c.ports.map((p: any) => [p.containerPort, p.name]));
+      for (const [name, ep] of Object.entries<any>(doc.entryPoints)) {
+        const port = Number(/:(\d+)$/.exec(ep.address)?.[1]);
+        expect(ports[port], `entry point ${name} (${ep.address}) is a container port`).toBeDefined();
+      }
+      expect(doc.entryPoints.web.address).toBe(':80');
+      expect(doc.entryPoints.websecure.address).toBe(':443');
+      expect(doc.metrics.prometheus.entryPoint).toBe('metrics');
+      expect(doc.entryPoints.metrics.address).toBe(':8082');
+      expect(doc.ping.entryPoint).toBe('metrics');
+      expect(doc.providers.file.directory).toBe(`${CONFIG_ROOT}/dynamic`);
+      expect(doc.certificatesResolvers.letsencrypt.acme.storage.startsWith(`${ACME_STORAGE_DIR}/`)).toBe(true);
     });
 
     it('one emptyDir is shared at the config root by all three containers, read-only in Traefik', () => {
