@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point installed as `traefik-sync`; the compiled CLI lives in dist/ (built by `npm ci`/`npm run build`).
-import { main } from '../dist/cli.js';
+import { main } from '../dist/commands.js';
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

@@ -6,6 +6,8 @@
  * Level-based and idempotent: safe to run twice; a project that cannot render keeps its files;
  * a database error aborts the pass before anything on disk changes.
  */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Queryable } from '../db/connect.js';
 import { loadProjects, loadTombstones } from '../db/load.js';
 import { loadRecorded, loadResolvers, recordFiles, type Recorded } from '../db/records.js';
@@ -93,6 +95,14 @@ export interface FileChange {
   readonly after: string | null;
 }
 
+/** An owned file as last seen: its project (null = global) and identity. */
+export interface InventoryEntry {
+  readonly projectId: string | null;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
 interface Unit {
   /** Deletion recorded by the database: exempt from the delete guard. */
   readonly tombstoned?: boolean;
@@ -116,8 +126,8 @@ export class TraefikSyncService {
   readonly #now: () => number;
   /** What this process last wrote at each path (checksum); beats traefik_configs, which is shared. */
   readonly #baseline = new Map<string, string>();
-  /** Owned files on disk: path → owning project id (null = global). */
-  readonly #inventory = new Map<string, string | null>();
+  /** Owned files on disk: path → owning project and the identity seen last (for cheap drift checks). */
+  readonly #inventory = new Map<string, InventoryEntry>();
   #resolvers: string[] | null = null;
   /** Routers in owned files at the last full scan (the delete guard's denominator). */
   #routerTotal = 0;
@@ -134,9 +144,28 @@ export class TraefikSyncService {
     return this.#inventory.size;
   }
 
-  /** Paths of owned files, with their project (for drift checks between passes). */
-  get inventory(): ReadonlyMap<string, string | null> {
+  /** Owned files with their project and identity (for drift checks between passes). */
+  get inventory(): ReadonlyMap<string, InventoryEntry> {
     return this.#inventory;
+  }
+
+  /** Checksum traefik-sync last wrote (or found correct) at `path`, if any. */
+  baselineOf(path: string): string | undefined {
+    return this.#baseline.get(path);
+  }
+
+  /**
+   * Cheap check between passes: stat every owned file and compare with its identity at the last
+   * pass. Returns the owning project ids (null = global) of files that changed or vanished.
+   */
+  async verifyDisk(): Promise<Set<string | null>> {
+    const changed = new Set<string | null>();
+    const entries = [...this.#inventory];
+    await mapLimit(entries, 64, async ([path, e]) => {
+      const st = await stat(join(this.#o.root, path)).catch(() => null);
+      if (!st || st.ino !== e.ino || st.size !== e.size || st.mtimeMs !== e.mtimeMs) changed.add(e.projectId);
+    });
+    return changed;
   }
 
   /** Full reconcile of every project and the static config. */
@@ -221,7 +250,7 @@ export class TraefikSyncService {
     const [states, recorded] = await Promise.all([loadProjects(this.#o.db, [projectId]), loadRecorded(this.#o.db, projectId)]);
     const state = states[0];
     const paths = new Set<string>();
-    for (const [path, owner] of this.#inventory) if (owner === projectId) paths.add(path);
+    for (const [path, e] of this.#inventory) if (e.projectId === projectId) paths.add(path);
     if (state) for (const p of await listFiles(this.#o.root, layout.projectDir(state.name))) paths.add(p);
     const actual = await readDiskFiles(this.#o.root, [...paths]);
     const units: Unit[] = [];
@@ -268,7 +297,7 @@ export class TraefikSyncService {
     this.#routerTotal = 0;
     for (const f of disk) {
       if (!f.owned) continue;
-      this.#inventory.set(f.path, f.projectId);
+      this.#inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
       this.#routerTotal += routerCount(f.content);
     }
   }
@@ -322,7 +351,8 @@ export class TraefikSyncService {
           } else {
             await writer.write(a.file.path, a.file.content, a.file.mode);
             this.#baseline.set(a.file.path, a.file.checksum);
-            this.#inventory.set(a.file.path, a.file.projectId);
+            const st = await stat(join(this.#o.root, a.file.path));
+            this.#inventory.set(a.file.path, { projectId: a.file.projectId, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
             if (a.file.path.startsWith('dynamic/')) dynamicChanged = true;
           }
           counts[a.op]++;
@@ -336,6 +366,10 @@ export class TraefikSyncService {
       }
       // Files already right on disk are what we would have written.
       for (const f of u.desired) if (!this.#baseline.has(f.path)) this.#baseline.set(f.path, f.checksum);
+      const touched = new Set(p.actions.map((a) => (a.op === 'delete' ? a.path : a.file.path)));
+      for (const f of u.actual) {
+        if (f.owned && !touched.has(f.path)) this.#inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
+      }
       const changed = counts.create + counts.update + counts.delete > 0;
       return { ...result(u, changed ? 'updated' : 'noop', p), created: counts.create, updated: counts.update, deleted: counts.delete, appliedAt };
     });

@@ -1,0 +1,54 @@
+/** Per-replica status rows and drift records (each replica writes its own). */
+import { sql, type Queryable } from './connect.js';
+
+export interface ReplicaStatus {
+  readonly replicaId: string;
+  readonly isLeader: boolean;
+  readonly lastSyncAt: Date | null;
+  readonly lastSuccessAt: Date | null;
+  readonly lastError: string | null;
+  readonly driftCount: number;
+  readonly projectsFailed: number;
+}
+
+/** Upsert this replica's status row. */
+export async function upsertReplicaStatus(db: Queryable, s: ReplicaStatus): Promise<void> {
+  await db.query(sql`
+    INSERT INTO sync_replicas (replica_id, is_leader, last_sync_at, last_success_at, last_error, drift_count, projects_failed, updated_at)
+    VALUES (${s.replicaId}, ${s.isLeader}, ${s.lastSyncAt}, ${s.lastSuccessAt}, ${s.lastError}, ${s.driftCount}, ${s.projectsFailed}, now())
+    ON CONFLICT (replica_id) DO UPDATE SET
+      is_leader = excluded.is_leader, last_sync_at = excluded.last_sync_at, last_success_at = excluded.last_success_at,
+      last_error = excluded.last_error, drift_count = excluded.drift_count, projects_failed = excluded.projects_failed,
+      updated_at = now()`);
+}
+
+export interface DriftRecord {
+  readonly projectId: string | null;
+  readonly path: string;
+  readonly kind: 'modified' | 'missing' | 'unexpected';
+  readonly repaired: boolean;
+}
+
+/** Record drift found by `replicaId`. */
+export async function recordDrift(db: Queryable, replicaId: string, items: readonly DriftRecord[]): Promise<void> {
+  if (items.length === 0) return;
+  await db.query(sql`
+    INSERT INTO drift_events (replica_id, project_id, file_path, kind, repaired, repaired_at)
+    SELECT ${replicaId}, p, f, k, r, CASE WHEN r THEN now() END
+      FROM unnest(${items.map((i) => i.projectId)}::uuid[], ${items.map((i) => i.path)}::text[],
+                  ${items.map((i) => i.kind)}::text[], ${items.map((i) => i.repaired)}::boolean[]) AS t(p, f, k, r)`);
+}
+
+/** Leader housekeeping: forget drift records and replica rows older than `days`. */
+export async function pruneOld(db: Queryable, days = 30): Promise<void> {
+  await db.query(sql`DELETE FROM drift_events WHERE detected_at < now() - make_interval(days => ${days})`);
+  await db.query(sql`DELETE FROM sync_replicas WHERE updated_at < now() - make_interval(days => ${days})`);
+}
+
+/** Custom certificates of active domains with their expiry (for the expiry metric). */
+export async function loadCertificateExpiry(db: Queryable): Promise<Array<{ domain: string; notAfter: Date }>> {
+  const rows = await db.query(sql`
+    SELECT d.full_domain, c.not_after FROM certificates c JOIN domain_configs d ON d.id = c.domain_config_id
+     WHERE d.is_active AND d.ssl_enabled AND d.ssl_provider = 'custom' AND c.not_after IS NOT NULL ORDER BY 1`);
+  return rows.map((r) => ({ domain: r.full_domain as string, notAfter: r.not_after as Date }));
+}

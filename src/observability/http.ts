@@ -1,0 +1,86 @@
+/**
+ * The sidecar's HTTP server (SPEC §5): probes, metrics, status, and whatever routes other modules
+ * add (the read-only file API). Plain node:http; routes are exact paths, GET/HEAD only.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import { messageOf } from '../errors.js';
+import { redact } from '../redact.js';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
+/** What the probes and status endpoint ask of the controller. */
+export interface Probe {
+  readonly ready: boolean;
+  readonly heartbeatAgeMs: number;
+  status(): Record<string, unknown>;
+}
+
+/** Send a JSON body. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.end(text);
+}
+
+/** Routes every sidecar serves: /metrics, /healthz, /readyz, /api/v1/status. */
+export function coreRoutes(registry: Registry, probe: Probe, maxHeartbeatAgeMs = 15_000): Map<string, Handler> {
+  return new Map<string, Handler>([
+    ['/metrics', async (_req, res) => {
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(body);
+    }],
+    ['/healthz', (_req, res) => {
+      const age = probe.heartbeatAgeMs;
+      if (age <= maxHeartbeatAgeMs) sendJson(res, 200, { status: 'ok', heartbeatAgeMs: age });
+      else sendJson(res, 503, { status: 'stalled', heartbeatAgeMs: age });
+    }],
+    ['/readyz', (_req, res) => {
+      if (probe.ready) sendJson(res, 200, { status: 'ready' });
+      else sendJson(res, 503, { status: 'not ready: the first full sync has not written the config yet' });
+    }],
+    ['/api/v1/status', (_req, res) => sendJson(res, 200, probe.status())],
+  ]);
+}
+
+/** An HTTP server for `routes`; anything else is 404, non-GET is 405. */
+export function createHttpServer(routes: ReadonlyMap<string, Handler>, onError?: (err: unknown) => void): Server {
+  return createServer((req, res) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendJson(res, 400, { error: 'bad request URL' });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      sendJson(res, 405, { error: `method ${req.method} not allowed: this API is read-only` });
+      return;
+    }
+    const handler = routes.get(url.pathname);
+    if (!handler) {
+      sendJson(res, 404, { error: `no such endpoint: ${url.pathname.slice(0, 200)}` });
+      return;
+    }
+    Promise.resolve(handler(req, res, url)).catch((err: unknown) => {
+      onError?.(err);
+      if (!res.headersSent) sendJson(res, 500, { error: redact(messageOf(err)) });
+      else res.destroy();
+    });
+  });
+}
+
+/** Listen on host:port; resolves with the bound port. */
+export async function listen(server: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  return typeof addr === 'object' && addr ? addr.port : port;
+}

@@ -1,0 +1,104 @@
+/**
+ * Composition root of the long-running sidecar (`traefik-sync run`, also used by `demo` and the
+ * tests): config → real dependencies → controller + HTTP server.
+ */
+import { hostname } from 'node:os';
+import type { Server } from 'node:http';
+import { registerCommand } from './cli.js';
+import { requireDatabaseUrl, type Config } from './config.js';
+import { Controller, type EventSink } from './controller.js';
+import { connect, type ConnectionPool } from './db/connect.js';
+import { AdvisoryLockLeader, type Leadership } from './db/leader.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { coreRoutes, createHttpServer, listen, type Handler } from './observability/http.js';
+import { TraefikSyncService } from './reconcile/sync-service.js';
+
+export interface SidecarOptions {
+  readonly log?: Logger;
+  readonly metrics?: Metrics;
+  /** Leadership; defaults to a PostgreSQL advisory lock. */
+  readonly leadership?: (onChange: (leader: boolean) => void) => Leadership;
+  readonly events?: EventSink;
+  readonly watchFiles?: boolean;
+  readonly replicaId?: string;
+  /** More HTTP routes (e.g. the file API) by path. */
+  readonly routes?: (ctx: { db: ConnectionPool; config: Config; controller: Controller }) => Map<string, Handler>;
+}
+
+export interface Sidecar {
+  readonly controller: Controller;
+  readonly server: Server;
+  readonly port: number;
+  readonly metrics: Metrics;
+  readonly db: ConnectionPool;
+  /** Finish the pass in flight, release leadership, close everything. */
+  stop(): Promise<void>;
+}
+
+/** Start the controller and its HTTP server. */
+export async function startSidecar(config: Config, options: SidecarOptions = {}): Promise<Sidecar> {
+  const databaseUrl = requireDatabaseUrl(config);
+  const log = options.log ?? createLogger(config.logLevel);
+  const metrics = options.metrics ?? createMetrics();
+  const db = connect(databaseUrl, { poolSize: 6, onError: (err) => log.warn({ err }, 'database pool error') });
+  const replicaId = options.replicaId ?? config.podName ?? `${hostname()}-${process.pid}`;
+  const sync = new TraefikSyncService({
+    db, root: config.configDir, driftMode: config.driftMode, maxDeleteFraction: config.maxDeleteFraction, log,
+  });
+  const onLeader = (leader: boolean) => {
+    metrics.isLeader.set(leader ? 1 : 0);
+    log.info({ replica: replicaId, leader }, leader ? 'became leader' : 'not leader');
+  };
+  const leadership = options.leadership ? options.leadership(onLeader) : new AdvisoryLockLeader(databaseUrl, onLeader);
+  const controller = new Controller({
+    db, databaseUrl, sync, root: config.configDir, metrics, log, replicaId, intervalMs: config.intervalMs,
+    leadership, events: options.events, watchFiles: options.watchFiles,
+  });
+  const routes = new Map([...coreRoutes(metrics.registry, controller), ...(options.routes?.({ db, config, controller }) ?? [])]);
+  const server = createHttpServer(routes, (err) => log.error({ err }, 'HTTP handler failed'));
+  const port = await listen(server, config.httpHost, config.httpPort);
+  log.info({ replica: replicaId, configDir: config.configDir, http: `${config.httpHost}:${port}`, driftMode: config.driftMode }, 'traefik-sync controller starting');
+  controller.start();
+  let stopping: Promise<void> | null = null;
+  return {
+    controller, server, port, metrics, db,
+    stop() {
+      stopping ??= (async () => {
+        await controller.stop();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await db.dispose().catch(() => {});
+        log.info('traefik-sync stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Resolve on the first SIGTERM or SIGINT. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(sig);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+registerCommand('run', {
+  summary: 'the controller: reconcile on NOTIFY, on a timer and on file events; serve metrics, probes and status',
+  usage: 'traefik-sync run [--database-url URL] [--config-dir DIR] [--interval 30s] [--drift-mode repair|report] [--http-addr 0.0.0.0:9090]',
+  options: {},
+  async run({ config }) {
+    const log = createLogger(config.logLevel);
+    const sidecar = await startSidecar(config, { log });
+    const signal = await untilSignal();
+    log.info({ signal }, 'stopping: finishing the write in flight');
+    await sidecar.stop();
+    return 0;
+  },
+});
