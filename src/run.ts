@@ -8,10 +8,12 @@ import { registerCommand } from './cli.js';
 import { requireDatabaseUrl, type Config } from './config.js';
 import { Controller, type EventSink } from './controller.js';
 import { connect, type ConnectionPool } from './db/connect.js';
-import { AdvisoryLockLeader, type Leadership } from './db/leader.js';
+import type { Leadership } from './db/leader.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
-import { coreRoutes, createHttpServer, listen, type Handler } from './observability/http.js';
+import { createHttpServer, listen, type Handler } from './observability/http.js';
+import { sidecarRoutes } from './observability/routes.js';
+import { clusterIntegration } from './k8s/cluster.js';
 import { TraefikSyncService } from './reconcile/sync-service.js';
 
 export interface SidecarOptions {
@@ -50,15 +52,16 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     metrics.isLeader.set(leader ? 1 : 0);
     log.info({ replica: replicaId, leader }, leader ? 'became leader' : 'not leader');
   };
-  const leadership = options.leadership ? options.leadership(onLeader) : new AdvisoryLockLeader(databaseUrl, onLeader);
+  const cluster = await clusterIntegration(config, log, databaseUrl);
+  const leadership = (options.leadership ?? cluster.leadership)(onLeader);
   const controller = new Controller({
     db, databaseUrl, sync, root: config.configDir, metrics, log, replicaId, intervalMs: config.intervalMs,
-    leadership, events: options.events, watchFiles: options.watchFiles,
+    leadership, events: options.events ?? cluster.events, watchFiles: options.watchFiles,
   });
-  const routes = new Map([...coreRoutes(metrics.registry, controller), ...(options.routes?.({ db, config, controller }) ?? [])]);
+  const routes = new Map([...sidecarRoutes({ db, config, controller, metrics }), ...(options.routes?.({ db, config, controller }) ?? [])]);
   const server = createHttpServer(routes, (err) => log.error({ err }, 'HTTP handler failed'));
   const port = await listen(server, config.httpHost, config.httpPort);
-  log.info({ replica: replicaId, configDir: config.configDir, http: `${config.httpHost}:${port}`, driftMode: config.driftMode }, 'traefik-sync controller starting');
+  log.info({ replica: replicaId, cluster: cluster.mode, configDir: config.configDir, http: `${config.httpHost}:${port}`, driftMode: config.driftMode }, 'traefik-sync controller starting');
   controller.start();
   let stopping: Promise<void> | null = null;
   return {
