@@ -211,28 +211,32 @@ export class TraefikSyncService {
 
     const rendered = states.map((s) => renderProject(s, { configDir: this.#traefikDir }));
     const clashes = crossCheck(rendered);
-    const byOwner = groupFiles(disk, (f) => (f.owned ? f.projectId ?? '' : undefined));
-    const byDir = groupFiles(disk, (f) => /^dynamic\/([^/]+)\//.exec(f.path)?.[1]);
-    const claimed = new Set<string>();
-    const claim = (files: DiskFile[]) => { for (const f of files) claimed.add(f.path); return files; };
-
-    const units: Unit[] = [];
-    const staticFile = renderStatic({ configDir: this.#traefikDir, resolvers });
     this.#resolvers = resolvers;
-    units.push({
-      projectId: null, projectName: null, desired: [staticFile], version: 0, changedAt: null, problems: [],
-      actual: claim(dedupe([...(byOwner.get('') ?? []), ...disk.filter((f) => f.path.startsWith('static/'))])),
-    });
-    const known = new Set(states.map((s) => s.id));
-    rendered.forEach((r, i) => {
-      units.push(this.#unit(r, states[i]!.changedAt, claim(dedupe([...(byDir.get(r.projectName) ?? []), ...(byOwner.get(r.projectId) ?? [])])), clashes.get(r.projectId) ?? []));
-    });
-    for (const [owner, files] of byOwner) {
-      if (owner === '' || known.has(owner)) continue;
-      // Files of a project that no longer exists: nothing is desired.
-      units.push({ projectId: owner, projectName: null, desired: [], actual: claim(files), problems: [], version: 0, changedAt: null, tombstoned: tombstones.has(owner) });
+    const units: Unit[] = [{
+      projectId: null, projectName: null, desired: [renderStatic({ configDir: this.#traefikDir, resolvers })],
+      actual: [], problems: [], version: 0, changedAt: null,
+    }];
+    rendered.forEach((r, i) => units.push(this.#unit(r, states[i]!.changedAt, [], clashes.get(r.projectId) ?? [])));
+
+    // Each file on disk belongs to the unit that wants its path, else to the project its header
+    // names, else to the project whose folder holds it; anything else is not ours to touch.
+    const byPath = new Map<string, Unit>();
+    for (const u of units) for (const f of u.desired) byPath.set(f.path, u);
+    const byId = new Map<string | null, Unit>(units.map((u) => [u.projectId, u]));
+    const byName = new Map<string, Unit>(units.filter((u) => u.projectName).map((u) => [u.projectName!, u]));
+    const unowned: string[] = [];
+    for (const f of disk) {
+      let u = byPath.get(f.path) ?? (f.owned ? byId.get(f.projectId) : undefined);
+      if (!u && f.owned && f.projectId) {
+        // Files of a project that no longer exists: nothing is desired.
+        u = { projectId: f.projectId, projectName: null, desired: [], actual: [], problems: [], version: 0, changedAt: null, tombstoned: tombstones.has(f.projectId) };
+        units.push(u);
+        byId.set(f.projectId, u);
+      }
+      u ??= byName.get(/^dynamic\/([^/]+)\//.exec(f.path)?.[1] ?? '') ?? (f.path.startsWith('static/') ? byId.get(null) : undefined);
+      if (u) u.actual.push(f);
+      else unowned.push(f.path);
     }
-    const unowned = disk.filter((f) => !claimed.has(f.path)).map((f) => f.path);
     return { units, recorded, unowned };
   }
 
@@ -449,20 +453,4 @@ function result(u: Unit, status: ProjectStatus, p: Plan | undefined): ProjectRes
     drift: p?.drift ?? [], unowned: p?.unowned ?? [], problems: u.problems, version: u.version,
     changedAt: u.changedAt, appliedAt: null,
   };
-}
-
-function groupFiles(files: readonly DiskFile[], key: (f: DiskFile) => string | undefined): Map<string, DiskFile[]> {
-  const out = new Map<string, DiskFile[]>();
-  for (const f of files) {
-    const k = key(f);
-    if (k === undefined) continue;
-    const list = out.get(k);
-    if (list) list.push(f);
-    else out.set(k, [f]);
-  }
-  return out;
-}
-
-function dedupe(files: DiskFile[]): DiskFile[] {
-  return [...new Map(files.map((f) => [f.path, f])).values()];
 }
