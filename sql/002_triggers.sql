@@ -7,12 +7,15 @@ $$;
 
 -- Mark a project changed: bump its version and wake the controllers (delivered at commit;
 -- identical notifications in one transaction collapse into one).
-CREATE FUNCTION traefik_sync_touch(p_project uuid, p_deleted boolean DEFAULT false) RETURNS void
+CREATE FUNCTION traefik_sync_touch(p_project uuid) RETURNS void
   LANGUAGE plpgsql AS $$
 BEGIN
   IF p_project IS NULL THEN RETURN; END IF;
+  -- deleted is a fact about the project row, not about the change: a cascaded child row's
+  -- trigger (fired after the project's own) must not clear the tombstone.
   INSERT INTO project_versions AS pv (project_id, version, deleted, changed_at)
-  VALUES (p_project, nextval('traefik_sync_change_seq'), p_deleted, clock_timestamp())
+  VALUES (p_project, nextval('traefik_sync_change_seq'),
+          NOT EXISTS (SELECT 1 FROM projects WHERE id = p_project), clock_timestamp())
   ON CONFLICT (project_id) DO UPDATE
     SET version = excluded.version, deleted = excluded.deleted, changed_at = excluded.changed_at;
   PERFORM pg_notify('traefik_sync', p_project::text);
@@ -56,12 +59,8 @@ BEGIN
   VALUES (traefik_sync_actor(), TG_TABLE_NAME, TG_OP, coalesce((new_j->>'id')::uuid, (old_j->>'id')::uuid),
           coalesce(new_project, old_project),
           old_j - 'key_pem', new_j - 'key_pem');
-  IF TG_TABLE_NAME = 'projects' AND TG_OP = 'DELETE' THEN
-    PERFORM traefik_sync_touch(old_project, true);
-  ELSE
-    PERFORM traefik_sync_touch(old_project);
-    IF new_project IS DISTINCT FROM old_project THEN PERFORM traefik_sync_touch(new_project); END IF;
-  END IF;
+  PERFORM traefik_sync_touch(old_project);
+  IF new_project IS DISTINCT FROM old_project THEN PERFORM traefik_sync_touch(new_project); END IF;
   RETURN NULL;
 END $$;
 

@@ -5,7 +5,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import { sql, type ConnectionPool } from './db/connect.js';
-import { changeFingerprint } from './db/load.js';
+import { changeFingerprint, loadVersions } from './db/load.js';
 import type { Leadership } from './db/leader.js';
 import { Listener } from './db/listen.js';
 import { loadCertificateExpiry, pruneOld, recordDrift, upsertReplicaStatus } from './db/status.js';
@@ -63,6 +63,8 @@ export class Controller {
   /** Currently drifted (unrepaired) files by path. */
   readonly #drift = new Map<string, DriftKind>();
   readonly #appliedVersion = new Map<string, number>();
+  /** Version of each project as of its last pass (tombstones included). */
+  readonly #seenVersion = new Map<string, number>();
   readonly #projectByName = new Map<string, string>();
   #ready = false;
   #dbUp = false;
@@ -212,15 +214,31 @@ export class Controller {
     const { metrics, db } = this.#o;
     this.#ticks++;
     try {
-      const end = metrics.dbQueryDuration.startTimer({ query: 'fingerprint' });
       const fp = await changeFingerprint(db);
-      end();
       this.#setDbUp(true);
-      const checkDisk = this.#ticks % (this.#o.diskCheckEvery ?? 1) === 0;
-      const changed = checkDisk ? await this.#o.sync.verifyDisk() : new Set();
-      if (!this.#ready || fp !== this.#fingerprint || changed.size > 0) {
+      if (!this.#ready) {
         this.#queue.add(FULL);
-      } else {
+        return;
+      }
+      let queued = 0;
+      if (fp !== this.#fingerprint) {
+        // Something changed since we last looked: reconcile just the projects whose version moved
+        // (a NOTIFY may have been lost). Deleted projects keep a tombstone version.
+        for (const [id, version] of await loadVersions(db)) {
+          if (version > (this.#seenVersion.get(id) ?? -1)) {
+            this.#queue.add(id);
+            queued++;
+          }
+        }
+        this.#fingerprint = fp;
+      }
+      const checkDisk = this.#ticks % (this.#o.diskCheckEvery ?? 1) === 0;
+      const changed = checkDisk ? await this.#o.sync.verifyDisk() : new Set<string | null>();
+      for (const id of changed) {
+        this.#queue.add(id ?? FULL);
+        queued++;
+      }
+      if (queued === 0) {
         metrics.reconcileTotal.inc({ result: 'noop' });
         this.#lastSuccessAt = new Date();
         metrics.lastSuccess.set(Date.now() / 1000);
@@ -330,6 +348,7 @@ export class Controller {
         else this.#drift.set(d.path, d.kind);
       }
       if (r.projectId === null) continue;
+      if (r.status !== 'failed' && r.status !== 'blocked') this.#seenVersion.set(r.projectId, Math.max(r.version, this.#seenVersion.get(r.projectId) ?? -1));
       const previous = this.#projects.get(r.projectId);
       if (r.projectName === null) {
         this.#projects.delete(r.projectId);

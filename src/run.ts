@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createHttpServer, listen, type Handler } from './observability/http.js';
 import { sidecarRoutes } from './observability/routes.js';
+import { queryName } from './observability/query-names.js';
 import { clusterIntegration } from './k8s/cluster.js';
 import { TraefikSyncService } from './reconcile/sync-service.js';
 
@@ -43,7 +44,11 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const databaseUrl = requireDatabaseUrl(config);
   const log = options.log ?? createLogger(config.logLevel);
   const metrics = options.metrics ?? createMetrics();
-  const db = connect(databaseUrl, { poolSize: 6, onError: (err) => log.warn({ err }, 'database pool error') });
+  const db = connect(databaseUrl, {
+    poolSize: 6,
+    onError: (err) => log.warn({ err }, 'database pool error'),
+    onQuery: (text, seconds) => metrics.dbQueryDuration.observe({ query: queryName(text) }, seconds),
+  });
   const replicaId = options.replicaId ?? config.podName ?? `${hostname()}-${process.pid}`;
   const sync = new TraefikSyncService({
     db, root: config.configDir, driftMode: config.driftMode, maxDeleteFraction: config.maxDeleteFraction, log,

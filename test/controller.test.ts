@@ -35,6 +35,7 @@ describe('traefik-sync run', () => {
     const route = await insertRoute(t.db, dom, svc, { path: '/', port: 5000 });
     await waitFor(async () => (await read('dynamic/live/services/app.yml'))?.includes('http://app:5000'), 2000, 5);
     const appeared = Date.now() - started;
+    await waitFor(async () => (await read('dynamic/live/domains.yml')) !== null, 2000, 5); // written last in a pass
     expect(appeared).toBeLessThan(1000);
 
     const domainsBefore = await stat(path.join(s.root, 'dynamic/live/domains.yml'));

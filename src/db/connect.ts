@@ -12,6 +12,8 @@ export interface ConnectOptions {
   /** Per-statement timeout; protects the loop from a hung query. */
   readonly statementTimeoutMs?: number;
   readonly onError?: (err: Error) => void;
+  /** Called after every query with its SQL text and duration (metrics, benchmark). */
+  readonly onQuery?: (text: string, seconds: number, ok: boolean) => void;
 }
 
 /**
@@ -30,9 +32,26 @@ export function connect(databaseUrl: string, options: ConnectOptions = {}): Conn
     queueTimeoutMilliseconds: 30_000,
     idleTimeoutMilliseconds: 10_000,
     statementTimeoutMilliseconds: options.statementTimeoutMs ?? 30_000,
+    ...(options.onQuery ? queryTimer(options.onQuery) : {}),
     onError: (err: Error) => {
       err.message = redact(err.message);
       options.onError?.(err);
     },
   });
+}
+
+/** Event handlers that time each query (keyed by the query object between start and end). */
+function queryTimer(onQuery: (text: string, seconds: number, ok: boolean) => void) {
+  const started = new WeakMap<object, bigint>();
+  const done = (query: object, formatted: { readonly text: string }, ok: boolean) => {
+    const t0 = started.get(query);
+    if (t0 === undefined) return;
+    started.delete(query);
+    onQuery(formatted.text, Number(process.hrtime.bigint() - t0) / 1e9, ok);
+  };
+  return {
+    onQueryStart: (query: object) => { started.set(query, process.hrtime.bigint()); },
+    onQueryResults: (query: object, formatted: { readonly text: string }) => done(query, formatted, true),
+    onQueryError: (query: object, formatted: { readonly text: string }) => done(query, formatted, false),
+  };
 }

@@ -73,6 +73,12 @@ export async function listProjectVersions(db: Queryable): Promise<Map<string, nu
   return new Map(rows.map((r) => [r.id as string, Number(r.version)]));
 }
 
+/** Every project's change version, including tombstones of deleted projects. */
+export async function loadVersions(db: Queryable): Promise<Map<string, number>> {
+  const rows = await db.query(sql`SELECT project_id, version FROM project_versions`);
+  return new Map(rows.map((r) => [r.project_id as string, Number(r.version)]));
+}
+
 /** One small query that changes whenever any project's output may have changed. */
 export async function changeFingerprint(db: Queryable): Promise<string> {
   const [row] = await db.query(sql`SELECT count(*) AS n, coalesce(sum(version), 0) AS s FROM project_versions`);
@@ -90,10 +96,10 @@ function groupBy<R, T>(rows: R[], key: (r: R) => string, map: (r: R) => T): Map<
   return out;
 }
 
-/** Projects whose deletion was recorded (tombstones), optionally limited to `ids`. */
-export async function loadTombstones(db: Queryable, ids?: readonly string[]): Promise<Set<string>> {
+/** Projects whose deletion was recorded (tombstones) with their final version, optionally limited to `ids`. */
+export async function loadTombstones(db: Queryable, ids?: readonly string[]): Promise<Map<string, number>> {
   const rows = ids
-    ? await db.query(sql`SELECT project_id FROM project_versions WHERE deleted AND project_id = ANY(${[...ids]}::uuid[])`)
-    : await db.query(sql`SELECT project_id FROM project_versions WHERE deleted`);
-  return new Set(rows.map((r) => r.project_id as string));
+    ? await db.query(sql`SELECT project_id, version FROM project_versions WHERE deleted AND project_id = ANY(${[...ids]}::uuid[])`)
+    : await db.query(sql`SELECT project_id, version FROM project_versions WHERE deleted`);
+  return new Map(rows.map((r) => [r.project_id as string, Number(r.version)]));
 }

@@ -5,9 +5,6 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Fixed set of query names for traefik_sync_db_query_duration_seconds. */
-export type QueryName = 'fingerprint' | 'load_projects' | 'load_recorded' | 'record_files' | 'replica_status' | 'drift_events' | 'resolvers';
-
 export interface Metrics {
   readonly registry: Registry;
   readonly reconcileTotal: Counter<'result'>;

@@ -229,7 +229,7 @@ export class TraefikSyncService {
       let u = byPath.get(f.path) ?? (f.owned ? byId.get(f.projectId) : undefined);
       if (!u && f.owned && f.projectId) {
         // Files of a project that no longer exists: nothing is desired.
-        u = { projectId: f.projectId, projectName: null, desired: [], actual: [], problems: [], version: 0, changedAt: null, tombstoned: tombstones.has(f.projectId) };
+        u = { projectId: f.projectId, projectName: null, desired: [], actual: [], problems: [], version: tombstones.get(f.projectId) ?? 0, changedAt: null, tombstoned: tombstones.has(f.projectId) };
         units.push(u);
         byId.set(f.projectId, u);
       }
@@ -271,8 +271,8 @@ export class TraefikSyncService {
         if (s) recorded.set(layout.static, s);
       }
     } else {
-      const tombstoned = (await loadTombstones(this.#o.db, [projectId])).has(projectId);
-      units.push({ projectId, projectName: null, desired: [], actual: actual.filter((f) => f.owned && f.projectId === projectId), problems: [], version: 0, changedAt: null, tombstoned });
+      const tombstone = (await loadTombstones(this.#o.db, [projectId])).get(projectId);
+      units.push({ projectId, projectName: null, desired: [], actual: actual.filter((f) => f.owned && f.projectId === projectId), problems: [], version: tombstone ?? 0, changedAt: null, tombstoned: tombstone !== undefined });
     }
     return { ...(await this.#run(units, recorded, started, false)), unowned: [] };
   }

@@ -91,3 +91,19 @@ export function checkHealthCheck(hc: Readonly<Record<string, unknown>> | null, f
   }
   return problems;
 }
+
+/**
+ * Problems for strings with control characters anywhere inside `value` (header values, regexes,
+ * URLs…): HTTP forbids them, and YAML cannot carry every such string through unchanged.
+ */
+export function controlCharProblems(value: unknown, field: string): string[] {
+  if (typeof value === 'string') {
+    // eslint-disable-next-line no-control-regex
+    return /[\u0000-\u001f\u007f]/.test(value) ? [`${field}: contains a control character (e.g. newline or NUL), got ${quote(value)}`] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => controlCharProblems(v, `${field}[${i}]`));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => [...controlCharProblems(k, `${field} key`), ...controlCharProblems(v, `${field}.${k}`)]);
+  }
+  return [];
+}

@@ -10,9 +10,9 @@ export function shortId(uuid: string): string {
   return uuid.replace(/-/g, '').slice(0, 12);
 }
 
-/** Router and load-balancer service name of a route. */
-export function routeName(project: string, service: Service, route: Route): string {
-  return `${project}_${service.name}_${shortId(route.id)}`;
+/** Router and load-balancer service name of a route (`long`: the full id, on a short-id clash). */
+export function routeName(project: string, service: Service, route: Route, long = false): string {
+  return `${project}_${service.name}_${long ? route.id.replace(/-/g, '') : shortId(route.id)}`;
 }
 
 /** Name of the web→websecure redirect router of an SSL domain. */
@@ -25,7 +25,7 @@ export function redirectMiddlewareName(project: string): string {
   return `${project}_redirect-to-https`;
 }
 
-/** An inline middleware of a route's chain. */
-export function middlewareName(project: string, service: Service, route: Route, index: number, type: string): string {
-  return `${project}_${service.name}_${shortId(route.id)}_${index}-${type}`;
+/** An inline middleware of a route's chain: `<router name>_<index>-<type>`. */
+export function middlewareName(routerName: string, index: number, type: string): string {
+  return `${routerName}_${index}-${type}`;
 }

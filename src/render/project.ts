@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import type { Domain, ProjectState, RenderedFile, Route, Service } from '../model.js';
 import { quote } from '../errors.js';
-import { checkHealthCheck, parseChain } from './middleware.js';
+import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
 import { middlewareName, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
 import { validateDynamic } from './validate.js';
@@ -146,15 +146,21 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       return;
     }
     const chain = parseChain(r.middleware, `${at}: middleware`);
-    const hc = checkHealthCheck(r.healthCheck, `${at}: health_check`);
+    const hc = [
+      ...checkHealthCheck(r.healthCheck, `${at}: health_check`),
+      ...controlCharProblems(r.middleware, `${at}: middleware`),
+      ...controlCharProblems(r.healthCheck, `${at}: health_check`),
+    ];
     if (chain.problems.length || hc.length) {
       problems.push(...chain.problems, ...hc);
       return;
     }
-    const name = routeName(p, service, r);
+    const doc = perService.get(service.name) ?? { http: { routers: {}, services: {} } };
+    // Two routes whose ids share 12 hex digits: the second takes its full id.
+    const name = doc.http!.routers![routeName(p, service, r)] ? routeName(p, service, r, true) : routeName(p, service, r);
     const chainNames = chain.elements.map((el, i) => {
       if (el.kind === 'ref') return el.ref;
-      const mw = middlewareName(p, service, r, i, el.type);
+      const mw = middlewareName(name, i, el.type);
       middlewares[mw] = { [el.type]: el.options };
       return mw;
     });
@@ -170,7 +176,6 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     }
     const loadBalancer: Record<string, unknown> = { servers: [{ url: upstreamOf(service, r) }], passHostHeader: true };
     if (r.healthCheck) loadBalancer.healthCheck = r.healthCheck;
-    const doc = perService.get(service.name) ?? { http: { routers: {}, services: {} } };
     doc.http!.routers![name] = router;
     doc.http!.services![name] = { loadBalancer };
     perService.set(service.name, doc);

@@ -15,17 +15,18 @@ export function checksumOf(content: string): string {
 
 /**
  * Traefik runs every dynamic file through Go's text/template before parsing YAML, so `{{` and
- * `}}` anywhere in the text would be executed (e.g. `{{ env "SECRET" }}`). Each occurrence is
- * replaced by an action that prints it literally; after templating, Traefik parses exactly the
- * original text.
+ * `}}` anywhere in the text would be executed (e.g. `{{ env "SECRET" }}`). Every run of braces
+ * that contains one of them is replaced by an action printing the run literally (`{{"{{{"}}`);
+ * whole runs, so a neighbouring `{` cannot turn an escape into a broken action. After
+ * templating, Traefik parses exactly the original text. Runs like `{}` are left as they are.
  */
 export function escapeGoTemplate(text: string): string {
-  return text.replace(/\{\{|\}\}/g, (m) => `{{"${m}"}}`);
+  return text.replace(/[{}]{2,}/g, (run) => (run.includes('{{') || run.includes('}}') ? `{{"${run}"}}` : run));
 }
 
 /** Inverse of {@link escapeGoTemplate}: what Traefik's template pass makes of our text. */
 export function unescapeGoTemplate(text: string): string {
-  return text.replace(/\{\{"(\{\{|\}\})"\}\}/g, '$1');
+  return text.replace(/\{\{"([{}]+)"\}\}/g, '$1');
 }
 
 /** Deterministic YAML: map keys sorted, no anchors, no line folding, one document. */

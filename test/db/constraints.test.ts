@@ -371,7 +371,7 @@ describe('project versions', () => {
     expect(await versionOf(p)).toMatchObject({ deleted: true });
   });
 
-  // KNOWN BUG (sql/002_triggers.sql): deleting a project fires its own row trigger first
+  // Regression (sql/002_triggers.sql, fixed): deleting a project fires its own row trigger first
   // (touch(project, deleted => true)), then the ON DELETE CASCADE deletes of its services,
   // domains, routes and certificates fire theirs, each calling traefik_sync_touch(project) with
   // deleted = false, and `ON CONFLICT ... SET deleted = excluded.deleted` overwrites the
@@ -379,7 +379,7 @@ describe('project versions', () => {
   // loadTombstones (src/db/load.ts) misses it: removing its files then counts against the delete
   // guard. Expected deleted = true; actual false. (A fix: let traefik_sync_touch compute
   // `deleted` as NOT EXISTS (SELECT 1 FROM projects WHERE id = p_project).)
-  it.fails('a deleted project with services, domains, routes and a certificate leaves deleted = true', async () => {
+  it('a deleted project with services, domains, routes and a certificate leaves deleted = true', async () => {
     const p = await fixture(t.db, 'tombstoned');
     await t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${p.domain}, ${CERT_PEM}, ${KEY_PEM})`);
     await t.db.query(sql`DELETE FROM projects WHERE id = ${p.project}`);
