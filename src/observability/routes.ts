@@ -1,12 +1,16 @@
 /**
- * Every HTTP route of the sidecar: the core ones (probes, metrics, status) plus the read-only
- * file API and the operator page when those modules are present.
+ * Every HTTP route of the sidecar, composed here and nowhere else: the core ones (probes, metrics,
+ * status), the read-only file API (SPEC §5) with its OpenAPI document, and the operator page.
  */
 import type { Config } from '../config.js';
 import type { Controller } from '../controller.js';
 import type { ConnectionPool } from '../db/connect.js';
+import { fileApiRoutes } from '../file-service/http.js';
+import { openApiDocument } from '../file-service/openapi.js';
+import { TraefikFileSystemService } from '../file-service/service.js';
+import { uiRoutes } from '../ui/routes.js';
 import type { Metrics } from './metrics.js';
-import { coreRoutes, type Handler } from './http.js';
+import { coreRoutes, sendJson, type Handler } from './http.js';
 
 export interface RouteContext {
   readonly db: ConnectionPool;
@@ -17,5 +21,11 @@ export interface RouteContext {
 
 /** All routes by path. */
 export function sidecarRoutes(ctx: RouteContext): Map<string, Handler> {
-  return new Map([...coreRoutes(ctx.metrics.registry, ctx.controller)]);
+  const files = new TraefikFileSystemService({ root: ctx.config.configDir, db: ctx.db });
+  return new Map<string, Handler>([
+    ...coreRoutes(ctx.metrics.registry, ctx.controller),
+    ...fileApiRoutes(files, { db: ctx.db }),
+    ['/api/v1/openapi.json', (_req, res) => sendJson(res, 200, openApiDocument)],
+    ...uiRoutes(),
+  ]);
 }

@@ -1,0 +1,157 @@
+/** JSON schemas (OpenAPI 3.0 dialect) of every JSON answer the sidecar gives. */
+
+const nullableString = { type: 'string', nullable: true } as const;
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const driftKind = { type: 'string', enum: ['modified', 'missing', 'unexpected'] } as const;
+
+/** `components.schemas` of the OpenAPI document. */
+export const schemas = {
+  Error: {
+    type: 'object',
+    description: 'A refusal or failure; `error` names the problem in one line.',
+    required: ['error'],
+    additionalProperties: false,
+    properties: { error: { type: 'string' } },
+  },
+  Health: {
+    type: 'object',
+    required: ['status', 'heartbeatAgeMs'],
+    properties: { status: { type: 'string', enum: ['ok', 'stalled'] }, heartbeatAgeMs: { type: 'number', minimum: 0 } },
+  },
+  Ready: {
+    type: 'object',
+    required: ['status'],
+    properties: { status: { type: 'string' } },
+  },
+  ProjectStatus: {
+    type: 'object',
+    required: ['name', 'inSync', 'drift', 'lastError', 'lastSyncAt'],
+    properties: {
+      name: nullableString,
+      inSync: { type: 'boolean' },
+      drift: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['path', 'kind', 'repaired'],
+          properties: { path: { type: 'string' }, kind: driftKind, repaired: { type: 'boolean' } },
+        },
+      },
+      lastError: nullableString,
+      lastSyncAt: { ...isoTime, nullable: true },
+    },
+  },
+  Status: {
+    type: 'object',
+    description: 'This replica: leadership, database, queue, last sync, current drift and per-project state (keyed by project id).',
+    required: ['replica', 'leader', 'ready', 'databaseUp', 'queueDepth', 'lastSyncAt', 'lastError', 'drift', 'projects'],
+    properties: {
+      replica: { type: 'string' },
+      leader: { type: 'boolean' },
+      ready: { type: 'boolean' },
+      databaseUp: { type: 'boolean' },
+      listenConnected: { type: 'boolean' },
+      queueDepth: { type: 'integer', minimum: 0 },
+      lastSyncAt: { ...isoTime, nullable: true },
+      lastSuccessAt: { ...isoTime, nullable: true },
+      lastError: nullableString,
+      deleteGuardBlocked: { type: 'boolean' },
+      drift: {
+        type: 'array',
+        items: { type: 'object', required: ['path', 'kind'], properties: { path: { type: 'string' }, kind: driftKind } },
+      },
+      projects: { type: 'object', additionalProperties: { $ref: '#/components/schemas/ProjectStatus' } },
+    },
+  },
+  Projects: {
+    type: 'object',
+    required: ['projects'],
+    additionalProperties: false,
+    properties: { projects: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' } } },
+  },
+  TreeEntry: {
+    type: 'object',
+    required: ['name', 'path', 'type'],
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string' },
+      path: { type: 'string', description: 'Relative to the config root; pass it back as `path`.' },
+      type: { type: 'string', enum: ['file', 'directory', 'symlink', 'other'] },
+      size: { type: 'integer', minimum: 0 },
+      modifiedAt: isoTime,
+      owned: { type: 'boolean', description: 'The file carries the traefik-sync header.' },
+      restricted: { type: 'boolean', description: 'Key material, or a link outside the root or to keys: never served.' },
+      target: { ...nullableString, description: 'Symbolic links: target relative to the root when inside and servable.' },
+      children: { type: 'array', items: { $ref: '#/components/schemas/TreeEntry' } },
+      total: { type: 'integer', minimum: 0 },
+      truncated: { type: 'boolean', description: 'Children missing or cut short; ask for this path to see more.' },
+    },
+  },
+  DirectoryTree: {
+    type: 'object',
+    required: ['name', 'path', 'type', 'modifiedAt', 'children', 'total', 'offset', 'limit', 'nextOffset', 'depth', 'truncated'],
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string' },
+      path: { type: 'string' },
+      type: { type: 'string', enum: ['directory'] },
+      modifiedAt: isoTime,
+      children: { type: 'array', items: { $ref: '#/components/schemas/TreeEntry' } },
+      total: { type: 'integer', minimum: 0 },
+      offset: { type: 'integer', minimum: 0 },
+      limit: { type: 'integer', minimum: 1 },
+      nextOffset: { type: 'integer', minimum: 0, nullable: true },
+      depth: { type: 'integer', minimum: 0 },
+      truncated: { type: 'boolean' },
+    },
+  },
+  FileContent: {
+    type: 'object',
+    required: ['path', 'content', 'checksum', 'size', 'modifiedAt', 'owned', 'projectId', 'inSync', 'recordedChecksum'],
+    additionalProperties: false,
+    properties: {
+      path: { type: 'string' },
+      content: { type: 'string' },
+      checksum: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+      size: { type: 'integer', minimum: 0 },
+      modifiedAt: isoTime,
+      owned: { type: 'boolean' },
+      projectId: { ...nullableString, format: 'uuid' },
+      inSync: { type: 'boolean', nullable: true, description: 'Disk checksum equals traefik_configs.checksum; null without a database.' },
+      recordedChecksum: { ...nullableString, pattern: '^sha256:[0-9a-f]{64}$' },
+    },
+  },
+  FileDiff: {
+    type: 'object',
+    required: ['path', 'recorded', 'onDisk', 'inSync', 'diff'],
+    additionalProperties: false,
+    properties: {
+      path: { type: 'string' },
+      recorded: { type: 'boolean' },
+      onDisk: { type: 'boolean' },
+      inSync: { type: 'boolean' },
+      diff: { type: 'string', description: 'Unified diff, a/ = disk, b/ = database; empty when in sync; key material masked.' },
+    },
+  },
+  DriftRecord: {
+    type: 'object',
+    required: ['id', 'replica', 'project', 'file', 'kind', 'detectedAt', 'repaired', 'repairedAt'],
+    additionalProperties: false,
+    properties: {
+      id: { type: 'integer' },
+      replica: { type: 'string' },
+      project: nullableString,
+      file: { type: 'string' },
+      kind: driftKind,
+      detectedAt: isoTime,
+      repaired: { type: 'boolean' },
+      repairedAt: { ...isoTime, nullable: true },
+    },
+  },
+  DriftList: {
+    type: 'object',
+    required: ['records'],
+    additionalProperties: false,
+    properties: { records: { type: 'array', items: { $ref: '#/components/schemas/DriftRecord' } } },
+  },
+} as const;

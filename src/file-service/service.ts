@@ -1,0 +1,180 @@
+/**
+ * TraefikFileSystemService (SEED.md): read-only access to the generated configuration files.
+ * Read-only by construction: it has no method that writes, and it opens files read-only. Every
+ * path goes through {@link resolveSafePath}; answers say whether a file is ours (header) and in
+ * sync with the database (traefik_configs checksum).
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { sql, type Queryable } from '../db/connect.js';
+import { checksumOf, readHeader } from '../render/serialize.js';
+import { unifiedDiff } from '../reconcile/diff.js';
+import { FileServiceError, badPath, quoteInput } from './errors.js';
+import { resolveSafePath } from './paths.js';
+import { DEFAULT_MAX_FILE_BYTES, holdsPrivateKey, readSafeFile } from './read.js';
+import { buildTree } from './tree.js';
+import type { DirectoryTree, FileContent, FileDiff, FileDownload, TreeOptions } from './types.js';
+
+/** Project directory names (SPEC §1). */
+export const PROJECT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Options of {@link TraefikFileSystemService}. */
+export interface FileSystemServiceOptions {
+  /** The config root (the shared volume). */
+  readonly root: string;
+  /** Database for in-sync checks and diffs; without it `inSync` is null and diffs are refused (503). */
+  readonly db?: Queryable;
+  /** Largest file served (bytes); larger ones are refused with 413. Default 5 MiB. */
+  readonly maxFileBytes?: number;
+  /** Entries in one listing at most, nested levels included. Default 2000. */
+  readonly maxEntries?: number;
+}
+
+function intIn(name: string, value: number | undefined, def: number, min: number, max: number): number {
+  if (value === undefined) return def;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new FileServiceError(400, `${name} must be an integer from ${min} to ${max}, got ${quoteInput(String(value))}`);
+  }
+  return value;
+}
+
+/** Read-only browsing of the config root. */
+export class TraefikFileSystemService {
+  readonly #root: string;
+  readonly #db: Queryable | undefined;
+  readonly #maxFileBytes: number;
+  readonly #maxEntries: number;
+
+  constructor(options: FileSystemServiceOptions) {
+    this.#root = path.resolve(options.root);
+    this.#db = options.db;
+    this.#maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.#maxEntries = options.maxEntries ?? 2000;
+  }
+
+  /** The config root this service reads. */
+  get root(): string {
+    return this.#root;
+  }
+
+  /**
+   * The directory tree at `dirPath` (default: the config root), bounded by depth, a page of the
+   * directory's own entries (`offset`/`limit`) and a total entry budget; `truncated` tells when
+   * anything was cut. 400/403/404 as {@link resolveSafePath}; 400 when the path is a file.
+   */
+  async getTraefikFileSystem(dirPath?: string, options: TreeOptions = {}): Promise<DirectoryTree> {
+    const bounds = {
+      depth: intIn('depth', options.depth, 3, 0, 10),
+      offset: intIn('offset', options.offset, 0, 0, 1_000_000),
+      limit: intIn('limit', options.limit, 500, 1, 1000),
+      maxEntries: this.#maxEntries,
+    };
+    const sp = await resolveSafePath(this.#root, dirPath ?? '');
+    return buildTree(sp, bounds);
+  }
+
+  /** The tree of one project's directory, `dynamic/<projectName>`; 400 for a name that is not a project name. */
+  async getProjectFileSystem(projectName: string, options: TreeOptions = {}): Promise<DirectoryTree> {
+    if (!PROJECT_NAME.test(projectName)) {
+      throw new FileServiceError(400, `project name ${quoteInput(projectName)} refused: expected lower-case letters, digits and "-" (at most 63)`);
+    }
+    return this.getTraefikFileSystem(`dynamic/${projectName}`, options);
+  }
+
+  /** Project directories under `dynamic/`, sorted ([] before the first sync). */
+  async listProjects(): Promise<string[]> {
+    const sp = await resolveSafePath(this.#root, 'dynamic').catch((err: unknown) => {
+      if (err instanceof FileServiceError && err.status === 404) return null;
+      throw err;
+    });
+    if (!sp) return [];
+    const entries = await readdir(sp.real, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && PROJECT_NAME.test(e.name)).map((e) => e.name).sort();
+  }
+
+  /**
+   * A file's text and state: checksum, size, modification time, ownership (header) and whether it
+   * is in sync with traefik_configs. 400 for directories and non-regular files, 403 for key
+   * material (by path or content), 404 when missing, 413 above the size limit.
+   */
+  async getFileContent(filePath: string): Promise<FileContent> {
+    const sp = await resolveSafePath(this.#root, this.#required(filePath));
+    const { data, stat } = await readSafeFile(sp, this.#maxFileBytes);
+    const content = data.toString('utf8');
+    const checksum = checksumOf(content);
+    const header = readHeader(content);
+    const recorded = await this.#recordedChecksum(sp.realRel);
+    return {
+      path: sp.rel,
+      content,
+      checksum,
+      size: stat.size,
+      modifiedAt: stat.mtime.toISOString(),
+      owned: header.owned,
+      projectId: header.projectId,
+      inSync: recorded === undefined ? null : recorded === checksum,
+      recordedChecksum: recorded ?? null,
+    };
+  }
+
+  /** A file's raw bytes for download; the same refusals as {@link getFileContent}. */
+  async downloadFile(filePath: string): Promise<FileDownload> {
+    const sp = await resolveSafePath(this.#root, this.#required(filePath));
+    const { data, stat } = await readSafeFile(sp, this.#maxFileBytes);
+    return {
+      path: sp.rel,
+      filename: path.posix.basename(sp.rel),
+      data,
+      size: stat.size,
+      checksum: checksumOf(data.toString('utf8')),
+      modifiedAt: stat.mtime.toISOString(),
+    };
+  }
+
+  /**
+   * The database's content (traefik_configs) against the disk as a unified diff (`a/` disk,
+   * `b/` database). A path missing on one side diffs against nothing; 404 when neither has it;
+   * 503 without a database. Key material is never read (403).
+   */
+  async getFileDiff(filePath: string): Promise<FileDiff> {
+    const requested = this.#required(filePath);
+    const db = this.#db;
+    if (!db) throw new FileServiceError(503, 'no database configured: the diff needs traefik_configs');
+    let disk: string | null = null;
+    let rel = requested;
+    let dbPath = requested;
+    try {
+      const sp = await resolveSafePath(this.#root, requested);
+      rel = sp.rel;
+      dbPath = sp.realRel;
+      disk = (await readSafeFile(sp, this.#maxFileBytes)).data.toString('utf8');
+    } catch (err) {
+      // Missing on disk (drift "missing") diffs against nothing; every other refusal stands.
+      if (!(err instanceof FileServiceError && err.status === 404 && !err.message.startsWith('the config root'))) throw err;
+    }
+    const rows = await db.query(sql`SELECT content FROM traefik_configs WHERE file_path = ${dbPath}`);
+    const recorded = rows.length > 0 ? (rows[0]!.content as string) : null;
+    if (disk === null && recorded === null) throw new FileServiceError(404, `no such file on disk or in traefik_configs: ${quoteInput(requested)}`);
+    if (recorded !== null && holdsPrivateKey(Buffer.from(recorded))) throw new FileServiceError(403, `path ${quoteInput(requested)} refused: the recorded file holds private key material`);
+    const inSync = disk !== null && recorded !== null && checksumOf(disk) === checksumOf(recorded);
+    const op = disk === null ? 'create' : recorded === null ? 'delete' : 'update';
+    const diff = inSync ? '' : unifiedDiff({ projectName: null, path: rel, op, before: disk, after: recorded });
+    return { path: rel, recorded: recorded !== null, onDisk: disk !== null, inSync, diff };
+  }
+
+  #required(filePath: string | null | undefined): string {
+    if (filePath === undefined || filePath === null || filePath === '') throw badPath('', 'a file path is required (?path=dynamic/<project>/domains.yml)');
+    return filePath;
+  }
+
+  /** The checksum recorded for a path: string, null (no row), undefined (no database or unreachable). */
+  async #recordedChecksum(rel: string): Promise<string | null | undefined> {
+    if (!this.#db) return undefined;
+    try {
+      const rows = await this.#db.query(sql`SELECT checksum FROM traefik_configs WHERE file_path = ${rel}`);
+      return rows.length > 0 ? (rows[0]!.checksum as string) : null;
+    } catch {
+      return undefined;
+    }
+  }
+}
