@@ -13,6 +13,13 @@ export const TEMP_MARK = '.tsync-tmp-';
 
 let counter = 0;
 
+/** The process umask, read once (process.umask() without an argument is deprecated). */
+const UMASK = (() => {
+  const old = process.umask(0o022);
+  process.umask(old);
+  return old;
+})();
+
 /** Resolve a relative path under root; throws if it would leave the root. */
 export function inside(root: string, rel: string): string {
   const abs = path.resolve(root, rel);
@@ -39,6 +46,8 @@ export async function fsyncDir(dir: string): Promise<void> {
 export class AtomicWriter {
   readonly #root: string;
   readonly #dirty = new Set<string>();
+  /** Directories known to exist (saves a mkdir per write). */
+  readonly #known = new Set<string>();
 
   constructor(root: string) {
     this.#root = path.resolve(root);
@@ -48,17 +57,22 @@ export class AtomicWriter {
     return this.#root;
   }
 
-  /** Write `content` to `rel` atomically with `mode`. */
-  async write(rel: string, content: string | Buffer, mode = 0o644): Promise<void> {
+  /**
+   * Write `content` to `rel` atomically with `mode`; returns the new file's identity (inode,
+   * size, mtime), as a later stat would see it.
+   */
+  async write(rel: string, content: string | Buffer, mode = 0o644): Promise<{ ino: number; size: number; mtimeMs: number }> {
     const target = inside(this.#root, rel);
     const dir = path.dirname(target);
     await this.#mkdirs(dir);
     const tmp = path.join(dir, `.${path.basename(target)}${TEMP_MARK}${process.pid}-${++counter}`);
     const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    let st;
     try {
       await fh.writeFile(content);
-      await fh.chmod(mode); // umask may have narrowed the mode given to open()
+      if ((mode & ~UMASK) !== mode) await fh.chmod(mode); // the umask narrowed the mode given to open()
       await fh.sync();
+      st = await fh.stat();
     } catch (err) {
       await fh.close().catch(() => {});
       await unlink(tmp).catch(() => {});
@@ -72,6 +86,7 @@ export class AtomicWriter {
       throw err;
     }
     this.#dirty.add(dir);
+    return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
   }
 
   /** Remove `rel` (no error if already gone); empty parent directories up to the top level go too. */
@@ -90,6 +105,7 @@ export class AtomicWriter {
         break; // not empty (or gone): stop here
       }
       this.#dirty.delete(dir);
+      this.#known.delete(dir);
       dir = path.dirname(dir);
       this.#dirty.add(dir);
     }
@@ -105,7 +121,9 @@ export class AtomicWriter {
   }
 
   async #mkdirs(dir: string): Promise<void> {
+    if (this.#known.has(dir)) return;
     const created = await mkdir(dir, { recursive: true });
+    this.#known.add(dir);
     if (created) {
       // New directories must be durable too: fsync each new one's parent at flush.
       let d = dir;

@@ -20,6 +20,8 @@ import { renderStatic } from '../render/static.js';
 import { crossCheck } from '../render/validate.js';
 import { messageOf } from '../errors.js';
 import { mapLimit } from '../util.js';
+import { Inventory } from './inventory.js';
+export type { InventoryEntry } from './inventory.js';
 import { deletions, plan, routerCount, routersRemoved, type DriftItem, type DriftMode, type Plan } from './plan.js';
 
 export interface SyncServiceOptions {
@@ -31,7 +33,7 @@ export interface SyncServiceOptions {
   readonly driftMode: DriftMode;
   readonly maxDeleteFraction: number;
   readonly log: Logger;
-  /** Parallel file operations (default 16). */
+  /** Projects written in parallel (default 64: fsyncs overlap, so more in flight is faster). */
   readonly concurrency?: number;
   /** Clock for timestamps (tests pass a fake). */
   readonly now?: () => number;
@@ -95,14 +97,6 @@ export interface FileChange {
   readonly after: string | null;
 }
 
-/** An owned file as last seen: its project (null = global) and identity. */
-export interface InventoryEntry {
-  readonly projectId: string | null;
-  readonly ino: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-}
-
 interface Unit {
   /** Deletion recorded by the database: exempt from the delete guard. */
   readonly tombstoned?: boolean;
@@ -127,7 +121,7 @@ export class TraefikSyncService {
   /** What this process last wrote at each path (checksum); beats traefik_configs, which is shared. */
   readonly #baseline = new Map<string, string>();
   /** Owned files on disk: path → owning project and the identity seen last (for cheap drift checks). */
-  readonly #inventory = new Map<string, InventoryEntry>();
+  readonly #inventory = new Inventory();
   #resolvers: string[] | null = null;
   /** Routers in owned files at the last full scan (the delete guard's denominator). */
   #routerTotal = 0;
@@ -145,7 +139,7 @@ export class TraefikSyncService {
   }
 
   /** Owned files with their project and identity (for drift checks between passes). */
-  get inventory(): ReadonlyMap<string, InventoryEntry> {
+  get inventory(): Inventory {
     return this.#inventory;
   }
 
@@ -254,7 +248,7 @@ export class TraefikSyncService {
     const [states, recorded] = await Promise.all([loadProjects(this.#o.db, [projectId]), loadRecorded(this.#o.db, projectId)]);
     const state = states[0];
     const paths = new Set<string>();
-    for (const [path, e] of this.#inventory) if (e.projectId === projectId) paths.add(path);
+    for (const path of this.#inventory.pathsOf(projectId)) paths.add(path);
     if (state) for (const p of await listFiles(this.#o.root, layout.projectDir(state.name))) paths.add(p);
     const actual = await readDiskFiles(this.#o.root, [...paths]);
     const units: Unit[] = [];
@@ -334,7 +328,7 @@ export class TraefikSyncService {
 
     const writer = new AtomicWriter(this.#o.root);
     let dynamicChanged = false;
-    const results = await mapLimit(units, this.#o.concurrency ?? 16, async (u) => {
+    const results = await mapLimit(units, this.#o.concurrency ?? 64, async (u) => {
       const p = plans.get(u);
       if (!p) {
         if (u.problems.length) log.warn({ project: u.projectName, problems: u.problems }, 'project not written: keeping its last good files');
@@ -353,10 +347,9 @@ export class TraefikSyncService {
             this.#inventory.delete(a.path);
             if (a.path.startsWith('dynamic/')) dynamicChanged = true;
           } else {
-            await writer.write(a.file.path, a.file.content, a.file.mode);
+            const id = await writer.write(a.file.path, a.file.content, a.file.mode);
             this.#baseline.set(a.file.path, a.file.checksum);
-            const st = await stat(join(this.#o.root, a.file.path));
-            this.#inventory.set(a.file.path, { projectId: a.file.projectId, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
+            this.#inventory.set(a.file.path, { projectId: a.file.projectId, ...id });
             if (a.file.path.startsWith('dynamic/')) dynamicChanged = true;
           }
           counts[a.op]++;
