@@ -1,5 +1,5 @@
 /**
- * Routes of the operator page: `/` (HTML), `/ui/app.js`, `/ui/app.css`. Served from strings
+ * Routes of the operator page: `/` (HTML), `/ui/app.js`, `/ui/app.css`, `/ui/icon.svg`. Served from strings
  * compiled into the package (no static folder to ship), with a strict Content-Security-Policy:
  * only this origin's script and style, no inline code, no framing, no form posts.
  */
@@ -36,11 +36,14 @@ function asset(contentType: string, body: string): Handler {
   };
 }
 
+const ICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f5fbf"/><path d="M4 8h8M8 4v8" stroke="#fff" stroke-width="2"/></svg>';
+
 /** The operator page's routes by path. */
 export function uiRoutes(): Map<string, Handler> {
   return new Map<string, Handler>([
     ['/', asset('text/html; charset=utf-8', INDEX_HTML)],
     ['/ui/app.js', asset('text/javascript; charset=utf-8', APP_JS)],
     ['/ui/app.css', asset('text/css; charset=utf-8', APP_CSS)],
+    ['/ui/icon.svg', asset('image/svg+xml', ICON_SVG)],
   ]);
 }

@@ -55,30 +55,36 @@ function yamlLine(line) {
   return out;
 }
 
+/** Lines of a text; the newline that ends the last line does not start another. */
+function splitLines(text) {
+  var lines = String(text).split('\n');
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
 /** Tokens of every line of a YAML text. */
 function tokenizeYaml(text) {
-  return String(text).split('\n').map(yamlLine);
+  return splitLines(text).map(yamlLine);
 }
 
 /** One class per line of a unified diff: dm header, dh hunk, da added, dd removed, '' context. */
 function tokenizeDiff(text) {
-  return String(text).split('\n').map(function (line) {
+  return splitLines(text).map(function (line) {
     var cls = /^(---|\+\+\+) /.test(line) ? 'dm' : line.indexOf('@@') === 0 ? 'dh' : line[0] === '+' ? 'da' : line[0] === '-' ? 'dd' : '';
     return [[cls, line]];
   });
 }
 
-/** Render token lines into a code element (one span per line, classed spans per token). */
+/** Render token lines into a code element: one block span per line (CSS numbers them), classed spans per token. */
 function renderTokens(code, lines) {
   var frag = document.createDocumentFragment();
-  lines.forEach(function (tokens, i) {
+  lines.forEach(function (tokens) {
     var lineCls = tokens.length === 1 && /^d[ahdm]$/.test(tokens[0][0]) ? 'line ' + tokens[0][0] : 'line';
     var span = el('span', { className: lineCls });
     tokens.forEach(function (t) {
       span.appendChild(t[0] ? el('span', { className: t[0] }, t[1]) : document.createTextNode(t[1]));
     });
     frag.appendChild(span);
-    if (i < lines.length - 1) frag.appendChild(document.createTextNode('\n'));
   });
   while (code.firstChild) code.removeChild(code.firstChild);
   code.appendChild(frag);

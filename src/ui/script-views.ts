@@ -31,7 +31,7 @@ function renderHealth(s) {
   items.push(el('div', { className: 'stat' }, [el('dt', null, 'Last success'), el('dd', null, timeEl(s.lastSuccessAt))]));
   items.push(el('div', { className: 'stat wide' }, [el('dt', null, 'Last error'), el('dd', { className: s.lastError ? 'error' : 'muted' }, s.lastError || 'none')]));
   replaceChildren(byId('health'), items);
-  byId('replica').textContent = s.replica ? 'replica ' + s.replica : '';
+  byId('replica').textContent = s.replica ? 'on ' + s.replica : '';
 }
 
 function driftButton(path, kind) {
@@ -39,7 +39,19 @@ function driftButton(path, kind) {
     ['Show diff of ', el('code', null, path), ' (' + kind + ')']);
 }
 
-function renderProjects(status, dirs) {
+/** Drift this replica repaired in the last 15 minutes, by project name (from drift records). */
+function recentRepairs(status, records) {
+  var out = {};
+  var since = Date.now() - 15 * 60 * 1000;
+  (records || []).forEach(function (r) {
+    if (!r.repaired || !r.project || r.replica !== status.replica || Date.parse(r.detectedAt) < since) return;
+    (out[r.project] = out[r.project] || []).push(r);
+  });
+  return out;
+}
+
+function renderProjects(status, dirs, records) {
+  var repairs = recentRepairs(status, records);
   var byName = {};
   Object.keys(status.projects || {}).forEach(function (id) {
     var p = status.projects[id];
@@ -53,10 +65,11 @@ function renderProjects(status, dirs) {
     var state = projectState(p);
     counts[state]++;
     var open = (p && p.drift || []).filter(function (d) { return !d.repaired; });
-    var repaired = (p && p.drift || []).filter(function (d) { return d.repaired; });
     var driftCell = [];
     open.forEach(function (d) { driftCell.push(el('div', null, driftButton(d.path, d.kind))); });
-    repaired.forEach(function (d) { driftCell.push(el('div', { className: 'muted' }, [badge('repaired', 'ok'), ' ', el('code', null, d.path), ' (' + d.kind + ')'])); });
+    (repairs[name] || []).slice(0, 3).forEach(function (r) {
+      driftCell.push(el('div', { className: 'muted small' }, [badge('repaired', 'ok'), ' ', el('code', null, r.file), ' (' + r.kind + ', ', timeEl(r.repairedAt || r.detectedAt), ')']));
+    });
     if (!driftCell.length) driftCell.push(el('span', { className: 'muted' }, 'none'));
     return el('tr', { 'data-project': name, 'data-state': state }, [
       el('th', { scope: 'row' }, name),
@@ -64,7 +77,7 @@ function renderProjects(status, dirs) {
       el('td', null, timeEl(p && p.lastSyncAt)),
       el('td', { className: p && p.lastError ? 'error' : 'muted' }, p && p.lastError ? p.lastError : 'none'),
       el('td', null, driftCell),
-      el('td', null, el('button', { type: 'button', 'data-key': 'browse:' + name, onclick: function () { revealDir('dynamic/' + name); } }, ['Browse ', el('span', { className: 'sr-only' }, name + ' '), 'files'])),
+      el('td', { className: 'nowrap' }, el('button', { type: 'button', 'data-key': 'browse:' + name, onclick: function () { revealDir('dynamic/' + name); } }, ['Browse ', el('span', { className: 'sr-only' }, name + ' '), 'files'])),
     ]);
   });
   if (!rows.length) rows.push(el('tr', null, el('td', { colspan: '6', className: 'muted' }, 'No projects yet.')));

@@ -20,6 +20,7 @@ code, pre { font: 13px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .muted { color: var(--muted); }
 .small { font-size: .85rem; }
+.nowrap { white-space: nowrap; }
 .error { color: var(--bad); }
 .top { display: flex; justify-content: space-between; align-items: center; gap: 1rem; flex-wrap: wrap; padding: .8rem 1.2rem; background: var(--card); border-bottom: 1px solid var(--line); }
 .top p { margin: .2rem 0 0; }
