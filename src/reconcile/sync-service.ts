@@ -22,7 +22,12 @@ import { messageOf } from '../errors.js';
 import { mapLimit } from '../util.js';
 import { Inventory } from './inventory.js';
 export type { InventoryEntry } from './inventory.js';
-import { deletions, plan, routerCount, routersRemoved, type DriftItem, type DriftMode, type Plan } from './plan.js';
+import { deletions, plan, routerCount, type DriftMode, type Plan } from './plan.js';
+import { guardVerdict } from './guard.js';
+import { result, type FileChange, type GuardVerdict, type ProjectResult, type SyncReport, type Unit } from './report.js';
+import { assignFiles } from './units.js';
+export { totals } from './report.js';
+export type { FileChange, GuardVerdict, ProjectResult, ProjectStatus, SyncReport } from './report.js';
 
 export interface SyncServiceOptions {
   readonly db: Queryable;
@@ -37,81 +42,6 @@ export interface SyncServiceOptions {
   readonly concurrency?: number;
   /** Clock for timestamps (tests pass a fake). */
   readonly now?: () => number;
-}
-
-export type ProjectStatus = 'noop' | 'updated' | 'failed' | 'blocked';
-
-/** Outcome of one project (or of the global static config: projectId null). */
-export interface ProjectResult {
-  readonly projectId: string | null;
-  readonly projectName: string | null;
-  readonly status: ProjectStatus;
-  readonly created: number;
-  readonly updated: number;
-  readonly deleted: number;
-  readonly drift: DriftItem[];
-  /** Files in the project's folder without our header: reported, never touched. */
-  readonly unowned: string[];
-  /** Why the project failed (render, validation, conflict or I/O), each naming the field or file. */
-  readonly problems: string[];
-  /** Change version and time of the state that was applied (for latency metrics). */
-  readonly version: number;
-  readonly changedAt: Date | null;
-  /** When the last file of this project was renamed into place (ms since epoch), if any. */
-  readonly appliedAt: number | null;
-}
-
-/** Outcome of a pass. */
-export interface SyncReport {
-  readonly results: ProjectResult[];
-  /** Set when the delete guard refused the pass: nothing was written. */
-  readonly blocked: GuardVerdict | null;
-  readonly markerRenamed: boolean;
-  /** Files under the root that belong to no project and are not ours. */
-  readonly unowned: string[];
-  readonly durationMs: number;
-}
-
-/**
- * Why the delete guard refused a pass: it would remove more than `maxDeleteFraction` of the
- * managed files, or of the routers they define. Files of projects whose deletion the database
- * recorded (a tombstone in project_versions) do not count: that is an explicit removal, unlike an
- * empty or truncated table or a wrong database.
- */
-export interface GuardVerdict {
-  readonly deletes: number;
-  readonly managed: number;
-  readonly routersRemoved: number;
-  readonly routersManaged: number;
-  readonly fraction: number;
-  /** Largest number of files (or routers) the pass may remove. */
-  readonly limit: number;
-}
-
-/** One file a pass would change (see {@link TraefikSyncService.preview}). */
-export interface FileChange {
-  readonly projectName: string | null;
-  readonly path: string;
-  readonly op: 'create' | 'update' | 'delete';
-  readonly before: string | null;
-  readonly after: string | null;
-}
-
-interface Unit {
-  /** Deletion recorded by the database: exempt from the delete guard. */
-  readonly tombstoned?: boolean;
-  readonly projectId: string | null;
-  readonly projectName: string | null;
-  readonly desired: RenderedFile[];
-  readonly actual: DiskFile[];
-  readonly problems: string[];
-  readonly version: number;
-  readonly changedAt: Date | null;
-}
-
-/** Sum of per-kind counts in a set of results. */
-export function totals(results: readonly ProjectResult[]): { created: number; updated: number; deleted: number } {
-  return results.reduce((t, r) => ({ created: t.created + r.created, updated: t.updated + r.updated, deleted: t.deleted + r.deleted }), { created: 0, updated: 0, deleted: 0 });
 }
 
 export class TraefikSyncService {
@@ -212,25 +142,7 @@ export class TraefikSyncService {
     }];
     rendered.forEach((r, i) => units.push(this.#unit(r, states[i]!.changedAt, [], clashes.get(r.projectId) ?? [])));
 
-    // Each file on disk belongs to the unit that wants its path, else to the project its header
-    // names, else to the project whose folder holds it; anything else is not ours to touch.
-    const byPath = new Map<string, Unit>();
-    for (const u of units) for (const f of u.desired) byPath.set(f.path, u);
-    const byId = new Map<string | null, Unit>(units.map((u) => [u.projectId, u]));
-    const byName = new Map<string, Unit>(units.filter((u) => u.projectName).map((u) => [u.projectName!, u]));
-    const unowned: string[] = [];
-    for (const f of disk) {
-      let u = byPath.get(f.path) ?? (f.owned ? byId.get(f.projectId) : undefined);
-      if (!u && f.owned && f.projectId) {
-        // Files of a project that no longer exists: nothing is desired.
-        u = { projectId: f.projectId, projectName: null, desired: [], actual: [], problems: [], version: tombstones.get(f.projectId) ?? 0, changedAt: null, tombstoned: tombstones.has(f.projectId) };
-        units.push(u);
-        byId.set(f.projectId, u);
-      }
-      u ??= byName.get(/^dynamic\/([^/]+)\//.exec(f.path)?.[1] ?? '') ?? (f.path.startsWith('static/') ? byId.get(null) : undefined);
-      if (u) u.actual.push(f);
-      else unowned.push(f.path);
-    }
+    const unowned = assignFiles(units, disk, tombstones);
     return { units, recorded, unowned };
   }
 
@@ -390,32 +302,9 @@ export class TraefikSyncService {
     return { results, blocked: null, markerRenamed, durationMs };
   }
 
-  /** The delete guard: a verdict when the planned removals exceed the limit, else null. */
+  /** The delete guard (see guard.ts), with this volume's counts. */
   #guard(plans: Map<Unit, Plan>): GuardVerdict | null {
-    let deletes = 0;
-    let removedRouters = 0;
-    for (const [u, p] of plans) {
-      if (u.tombstoned) continue;
-      deletes += deletions(p);
-      removedRouters += routersRemoved(p, u.actual);
-    }
-    if (deletes === 0 && removedRouters === 0) return null;
-    let routersManaged = 0;
-    for (const u of plans.keys()) for (const f of u.actual) if (f.owned) routersManaged += routerCount(f.content);
-    const fraction = this.#o.maxDeleteFraction;
-    const managed = this.#inventory.size;
-    const tooManyFiles = deletes > fraction * managed;
-    const tooManyRouters = removedRouters > fraction * this.#routersOnDisk(routersManaged);
-    if (!tooManyFiles && !tooManyRouters) return null;
-    return {
-      deletes, managed, routersRemoved: removedRouters, routersManaged: this.#routersOnDisk(routersManaged), fraction,
-      limit: Math.floor(fraction * (tooManyFiles ? managed : this.#routersOnDisk(routersManaged))),
-    };
-  }
-
-  /** Routers on this volume: counted at the last full scan, at least those seen in this pass. */
-  #routersOnDisk(seenThisPass: number): number {
-    return Math.max(this.#routerTotal, seenThisPass);
+    return guardVerdict(plans, this.#o.maxDeleteFraction, this.#inventory.size, this.#routerTotal);
   }
 
   /** Bring traefik_configs in line with what was written (failed projects keep their rows). */
@@ -438,12 +327,4 @@ export class TraefikSyncService {
     const removed = [...recorded.keys()].filter((path) => !keep.has(path) && (full || handled.has(recorded.get(path)!.projectId)));
     if (upserts.length || removed.length) await recordFiles(this.#o.db, upserts, removed);
   }
-}
-
-function result(u: Unit, status: ProjectStatus, p: Plan | undefined): ProjectResult {
-  return {
-    projectId: u.projectId, projectName: u.projectName, status, created: 0, updated: 0, deleted: 0,
-    drift: p?.drift ?? [], unowned: p?.unowned ?? [], problems: u.problems, version: u.version,
-    changedAt: u.changedAt, appliedAt: null,
-  };
 }
