@@ -8,7 +8,6 @@ import { sql, type ConnectionPool } from './db/connect.js';
 import { changeFingerprint, loadVersions } from './db/load.js';
 import type { Leadership } from './db/leader.js';
 import { Listener } from './db/listen.js';
-import { loadCertificateExpiry, pruneOld, recordDrift, upsertReplicaStatus } from './db/status.js';
 import { messageOf } from './errors.js';
 import { readDiskFile } from './fs/scan.js';
 import { TreeWatcher } from './fs/watch.js';
@@ -16,8 +15,10 @@ import type { Logger } from './log.js';
 import type { Metrics } from './observability/metrics.js';
 import { withJitter } from './queue/backoff.js';
 import { WorkQueue } from './queue/work-queue.js';
-import type { DriftKind } from './reconcile/plan.js';
-import type { ProjectResult, SyncReport, TraefikSyncService } from './reconcile/sync-service.js';
+import type { SyncReport, TraefikSyncService } from './reconcile/sync-service.js';
+import { ReplicaState } from './replica-state.js';
+
+export type { ProjectStatus } from './replica-state.js';
 
 /** Queue key of a full resync (project keys are UUIDs). */
 export const FULL = '*';
@@ -36,7 +37,7 @@ export interface ControllerOptions {
   readonly events?: EventSink;
   /** Watch the config root for hand edits (default true). */
   readonly watchFiles?: boolean;
-  /** Every Nth idle tick also stats every managed file (default 1: every tick). */
+  /** Every Nth tick also stats every managed file (default 10 with file events, else 1). */
   readonly diskCheckEvery?: number;
 }
 
@@ -45,44 +46,25 @@ export interface EventSink {
   emit(reason: 'DriftDetected' | 'SyncFailed' | 'SyncRecovered' | 'DeleteGuardBlocked', message: string, type?: 'Normal' | 'Warning'): void;
 }
 
-/** Per-project state shown by /api/v1/status. */
-export interface ProjectStatus {
-  name: string | null;
-  inSync: boolean;
-  drift: Array<{ path: string; kind: DriftKind; repaired: boolean }>;
-  lastError: string | null;
-  lastSyncAt: string | null;
-}
-
 export class Controller {
   readonly #o: ControllerOptions;
   readonly #queue: WorkQueue<string>;
   readonly #listener: Listener;
   readonly #watcher: TreeWatcher | null;
-  readonly #projects = new Map<string, ProjectStatus>();
-  /** Currently drifted (unrepaired) files by path. */
-  readonly #drift = new Map<string, DriftKind>();
-  readonly #appliedVersion = new Map<string, number>();
-  /** Version of each project as of its last pass (tombstones included). */
-  readonly #seenVersion = new Map<string, number>();
-  readonly #projectByName = new Map<string, string>();
-  #ready = false;
+  readonly #state: ReplicaState;
   #dbUp = false;
   #heartbeat = Date.now();
-  #lastSyncAt: Date | null = null;
-  #lastSuccessAt: Date | null = null;
-  #lastError: string | null = null;
   #fingerprint: string | null = null;
   #tickTimer: NodeJS.Timeout | undefined;
   #beatTimer: NodeJS.Timeout | undefined;
   #ticks = 0;
   #stopped = false;
-  #guardBlocked = false;
   #gate: Promise<void> | null = null;
   readonly #running = new Set<Promise<void>>();
 
   constructor(options: ControllerOptions) {
     this.#o = options;
+    this.#state = new ReplicaState(options);
     this.#queue = new WorkQueue<string>({
       handler: (key) => this.#process(key),
       concurrency: 4,
@@ -116,7 +98,7 @@ export class Controller {
 
   /** True once the first full sync has written (or verified) the config. */
   get ready(): boolean {
-    return this.#ready;
+    return this.#state.ready;
   }
 
   /** Milliseconds since the control loop last proved alive. */
@@ -151,6 +133,7 @@ export class Controller {
     this.#watcher?.close();
     await this.#queue.stop();
     await this.#listener.stop();
+    await this.#state.flushStatus(true);
     await this.#o.leadership?.stop();
     this.#o.metrics.isLeader.set(0);
     this.#o.metrics.listenConnected.set(0);
@@ -158,30 +141,27 @@ export class Controller {
 
   /** JSON for /api/v1/status. */
   status(): Record<string, unknown> {
+    const state = this.#state.snapshot();
     return {
       replica: this.#o.replicaId,
       leader: this.#o.leadership?.isLeader ?? false,
-      ready: this.#ready,
+      ready: state.ready,
       databaseUp: this.#dbUp,
       listenConnected: this.#listener.connected,
       queueDepth: this.#queue.depth,
-      lastSyncAt: this.#lastSyncAt?.toISOString() ?? null,
-      lastSuccessAt: this.#lastSuccessAt?.toISOString() ?? null,
-      lastError: this.#lastError,
-      deleteGuardBlocked: this.#guardBlocked,
-      drift: [...this.#drift].map(([path, kind]) => ({ path, kind })),
-      projects: Object.fromEntries([...this.#projects].sort(([, a], [, b]) => String(a.name).localeCompare(String(b.name)))),
+      ...state,
     };
   }
 
   #beat(): void {
     this.#heartbeat = Date.now();
+    void this.#state.flushStatus();
     this.#o.metrics.queueDepth.set(this.#queue.depth);
     this.#o.metrics.isLeader.set(this.#o.leadership?.isLeader ? 1 : 0);
   }
 
   #nameOf(key: string): string | null {
-    return key === FULL ? '*' : this.#projects.get(key)?.name ?? null;
+    return key === FULL ? '*' : this.#state.nameOf(key);
   }
 
   #onNotify(payload: string): void {
@@ -199,7 +179,7 @@ export class Controller {
     if (f && f.owned && f.checksum === sync.baselineOf(rel)) return; // our own write
     if (!f && !known) return; // our own delete (or a temp file)
     const dir = /^dynamic\/([^/]+)\//.exec(rel)?.[1];
-    const projectId = known?.projectId ?? f?.projectId ?? (dir ? this.#projectByName.get(dir) : undefined);
+    const projectId = known?.projectId ?? f?.projectId ?? (dir ? this.#state.idOf(dir) : undefined);
     this.#queue.add(projectId ?? FULL);
   }
 
@@ -216,7 +196,7 @@ export class Controller {
     try {
       const fp = await changeFingerprint(db);
       this.#setDbUp(true);
-      if (!this.#ready) {
+      if (!this.#state.ready) {
         this.#queue.add(FULL);
         return;
       }
@@ -225,24 +205,23 @@ export class Controller {
         // Something changed since we last looked: reconcile just the projects whose version moved
         // (a NOTIFY may have been lost). Deleted projects keep a tombstone version.
         for (const [id, version] of await loadVersions(db)) {
-          if (version > (this.#seenVersion.get(id) ?? -1)) {
+          if (version > this.#state.seenVersion(id)) {
             this.#queue.add(id);
             queued++;
           }
         }
         this.#fingerprint = fp;
       }
-      const checkDisk = this.#ticks % (this.#o.diskCheckEvery ?? 1) === 0;
+      // With every directory watched, file events report drift at once; the full stat of every
+      // managed file is then a backstop run every 10th tick.
+      const watched = this.#watcher !== null && !this.#watcher.limited && this.#watcher.watching > 0;
+      const checkDisk = this.#ticks % (this.#o.diskCheckEvery ?? (watched ? 10 : 1)) === 0;
       const changed = checkDisk ? await this.#o.sync.verifyDisk() : new Set<string | null>();
       for (const id of changed) {
         this.#queue.add(id ?? FULL);
         queued++;
       }
-      if (queued === 0) {
-        metrics.reconcileTotal.inc({ result: 'noop' });
-        this.#lastSuccessAt = new Date();
-        metrics.lastSuccess.set(Date.now() / 1000);
-      }
+      if (queued === 0) this.#state.recordIdle();
     } catch (err) {
       this.#setDbUp(false);
       this.#o.log.warn({ err }, 'periodic check failed; keeping the files as they are');
@@ -300,133 +279,15 @@ export class Controller {
       this.#setDbUp(true);
     } catch (err) {
       end();
-      metrics.reconcileTotal.inc({ result: 'error' });
-      this.#lastError = messageOf(err);
-      this.#lastSyncAt = new Date();
+      this.#state.recordError(messageOf(err));
       const up = await db.query(sql`SELECT 1`).then(() => true, () => false);
       this.#setDbUp(up);
       if (!up) log.error({ err }, 'database unreachable: keeping the last good files');
-      this.#o.events?.emit('SyncFailed', `reconcile failed: ${this.#lastError}`, 'Warning');
-      await this.#writeStatus();
       throw err;
     }
     end();
     if (fingerprint !== null && !report.blocked) this.#fingerprint = fingerprint;
-    await this.#afterPass(report, key === FULL);
+    await this.#state.recordPass(report, key === FULL);
     if (key === FULL) await this.#watcher?.refresh().catch(() => {});
-  }
-
-  async #afterPass(report: SyncReport, full: boolean): Promise<void> {
-    const { metrics, log } = this.#o;
-    const now = new Date();
-    this.#lastSyncAt = now;
-    let wrote = false;
-    let failed = false;
-    const newDrift: Array<{ projectId: string | null; path: string; kind: DriftKind; repaired: boolean }> = [];
-    const knownDrift = new Map(this.#drift);
-    if (full) {
-      // A full pass sees every project: forget those that are gone, and drift it no longer finds.
-      const seen = new Set(report.results.map((r) => r.projectId));
-      for (const id of this.#projects.keys()) if (!seen.has(id)) this.#projects.delete(id);
-      this.#drift.clear();
-    }
-    for (const r of report.results) {
-      metrics.filesWritten.inc({ op: 'create' }, r.created);
-      metrics.filesWritten.inc({ op: 'update' }, r.updated);
-      metrics.filesWritten.inc({ op: 'delete' }, r.deleted);
-      if (r.created + r.updated + r.deleted > 0) wrote = true;
-      if (r.status === 'failed') failed = true;
-      this.#observeLatency(r);
-      for (const d of r.drift) {
-        const known = knownDrift.get(d.path) === d.kind;
-        if (!known) {
-          metrics.driftDetected.inc({ kind: d.kind });
-          newDrift.push({ projectId: r.projectId, ...d });
-          this.#o.events?.emit('DriftDetected', `${d.path} ${d.kind}${d.repaired ? ' (repaired)' : ''}`, 'Warning');
-        }
-        if (d.repaired) this.#drift.delete(d.path);
-        else this.#drift.set(d.path, d.kind);
-      }
-      if (r.projectId === null) continue;
-      if (r.status !== 'failed' && r.status !== 'blocked') this.#seenVersion.set(r.projectId, Math.max(r.version, this.#seenVersion.get(r.projectId) ?? -1));
-      const previous = this.#projects.get(r.projectId);
-      if (r.projectName === null) {
-        this.#projects.delete(r.projectId);
-        continue;
-      }
-      this.#projectByName.set(r.projectName, r.projectId);
-      const lastError = r.problems.length ? r.problems.join('; ') : r.status === 'blocked' ? 'delete guard refused the pass' : null;
-      if (previous?.lastError && !lastError) this.#o.events?.emit('SyncRecovered', `project ${r.projectName} is in sync again`);
-      if (lastError && previous?.lastError !== lastError) this.#o.events?.emit('SyncFailed', `project ${r.projectName}: ${lastError}`, 'Warning');
-      this.#projects.set(r.projectId, {
-        name: r.projectName,
-        inSync: !lastError && r.drift.every((d) => d.repaired),
-        drift: r.drift,
-        lastError,
-        lastSyncAt: now.toISOString(),
-      });
-    }
-    for (const kind of ['modified', 'missing', 'unexpected'] as const) {
-      metrics.driftFiles.set({ kind }, [...this.#drift.values()].filter((k) => k === kind).length);
-    }
-    metrics.projectsFailed.set([...this.#projects.values()].filter((p) => p.lastError).length);
-
-    this.#guardBlocked = report.blocked !== null;
-    if (report.blocked) {
-      metrics.deleteGuardBlocked.inc();
-      metrics.reconcileTotal.inc({ result: 'error' });
-      this.#lastError = `delete guard: the pass would delete ${report.blocked.deletes} of ${report.blocked.managed} managed files and ${report.blocked.routersRemoved} of ${report.blocked.routersManaged} routers (MAX_DELETE_FRACTION ${report.blocked.fraction}); nothing was written`;
-      this.#o.events?.emit('DeleteGuardBlocked', this.#lastError, 'Warning');
-    } else {
-      metrics.reconcileTotal.inc({ result: failed ? 'error' : wrote ? 'success' : 'noop' });
-      this.#lastError = failed ? 'one or more projects failed (see projects)' : null;
-      this.#lastSuccessAt = now;
-      metrics.lastSuccess.set(now.getTime() / 1000);
-      if (full) this.#ready = true;
-    }
-    if (full) await this.#refreshCertificates();
-    if (newDrift.length) log.warn({ files: newDrift.length }, 'drift recorded');
-    try {
-      await recordDrift(this.#o.db, this.#o.replicaId, newDrift);
-      if (this.#o.leadership?.isLeader && full) await pruneOld(this.#o.db);
-    } catch (err) {
-      log.warn({ err }, 'could not record drift in the database');
-    }
-    await this.#writeStatus();
-  }
-
-  #observeLatency(r: ProjectResult): void {
-    if (r.projectId === null || r.appliedAt === null || r.changedAt === null) return;
-    const last = this.#appliedVersion.get(r.projectId) ?? -1;
-    if (r.version <= last) return;
-    this.#appliedVersion.set(r.projectId, r.version);
-    const seconds = (r.appliedAt - r.changedAt.getTime()) / 1000;
-    if (seconds >= 0) this.#o.metrics.changeApply.observe(seconds);
-  }
-
-  async #refreshCertificates(): Promise<void> {
-    try {
-      const certs = await loadCertificateExpiry(this.#o.db);
-      this.#o.metrics.certificateNotAfter.reset();
-      for (const c of certs) this.#o.metrics.certificateNotAfter.set({ domain: c.domain }, c.notAfter.getTime() / 1000);
-    } catch (err) {
-      this.#o.log.warn({ err }, 'could not read certificate expiry');
-    }
-  }
-
-  async #writeStatus(): Promise<void> {
-    try {
-      await upsertReplicaStatus(this.#o.db, {
-        replicaId: this.#o.replicaId,
-        isLeader: this.#o.leadership?.isLeader ?? false,
-        lastSyncAt: this.#lastSyncAt,
-        lastSuccessAt: this.#lastSuccessAt,
-        lastError: this.#lastError,
-        driftCount: this.#drift.size,
-        projectsFailed: [...this.#projects.values()].filter((p) => p.lastError).length,
-      });
-    } catch {
-      // Database down: the status row catches up after the next successful pass.
-    }
   }
 }

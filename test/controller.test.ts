@@ -145,8 +145,14 @@ describe('traefik-sync run', () => {
       'traefik_sync_volume_free_bytes', 'traefik_sync_db_query_duration_seconds', 'process_cpu_seconds_total',
     ]) expect(text, name).toContain(`# TYPE ${name} `);
     expect(await s.metric('traefik_sync_certificate_not_after_timestamp_seconds', { domain: 'secure.shop.example' })).toBe(Date.parse('2036-01-01T00:00:00Z') / 1000);
-    const rows = await t.db.query(sql`SELECT replica_id, last_success_at FROM sync_replicas`);
+    // The status row is written about once a second, not on every pass.
+    const rows = await waitFor(async () => {
+      const r = await t.db.query(sql`SELECT replica_id, last_success_at FROM sync_replicas`);
+      return r.length ? r : null;
+    }, 3000);
     expect(rows).toHaveLength(1);
+    expect(rows[0].last_success_at).toBeInstanceOf(Date);
+    expect(text).toMatch(/traefik_sync_db_query_duration_seconds_count\{query="load_projects"\} [1-9]/);
     expect(text).not.toContain('test-secret-pw');
     let promtool = true;
     try { execFileSync('promtool', ['--version'], { stdio: 'ignore' }); } catch { promtool = false; }

@@ -30,6 +30,11 @@ export class TreeWatcher {
     return this.#watchers.size;
   }
 
+  /** True when some directories could not be watched (too many, or the filesystem refused). */
+  get limited(): boolean {
+    return this.#limited;
+  }
+
   /** Watch every directory below the managed folders that is not yet watched; drop vanished ones. */
   async refresh(): Promise<void> {
     const dirs = new Set<string>();
