@@ -12,6 +12,7 @@ import { uiRoutes } from '../ui/routes.js';
 import type { Metrics } from './metrics.js';
 import { coreRoutes, sendJson, type Handler } from './http.js';
 
+/** What the routes need from the composition root. */
 export interface RouteContext {
   readonly db: ConnectionPool;
   readonly config: Config;

@@ -20,13 +20,19 @@ function banner(text) {
   b.textContent = text || '';
 }
 
+var cycle = 0;
+var NO_TREE = { ok: true, skipped: true };
+
 function refresh() {
   clearTimeout(timer);
+  // The tree is the costly answer (one stat and header read per file): every 5th cycle only.
+  // Drift marks on it come from the status, which is fresh every cycle.
+  var withTree = cycle++ % 5 === 0 || !browser.tree;
   return Promise.all([
     getJson('/api/v1/status'),
     getJson('/api/v1/projects'),
     getJson('/api/v1/drift?limit=25'),
-    getJson('/api/v1/files?depth=4'),
+    withTree ? getJson('/api/v1/files?depth=4') : Promise.resolve(NO_TREE),
   ]).then(function (rs) {
     var status = rs[0], projects = rs[1], drift = rs[2], tree = rs[3];
     banner(status.ok ? '' : 'Status unavailable: ' + (status.body.error || 'HTTP ' + status.status));
@@ -46,8 +52,8 @@ function refresh() {
       else replaceChildren(byId('records-body'), el('tr', null, el('td', { colspan: '6', className: 'error' }, drift.body.error || 'unavailable')));
     }
     if (tree.ok) {
-      browser.tree = tree.body;
-      if (changed('tree', [tree.body, browser.drift, browser.extra])) renderTree();
+      if (!tree.skipped) browser.tree = tree.body;
+      if (changed('tree', [browser.tree, browser.drift, browser.extra])) renderTree();
     } else if (changed('tree', tree.body)) {
       renderTree(tree.body.error || 'HTTP ' + tree.status);
     }
@@ -67,7 +73,7 @@ function start() {
     this.textContent = paused ? 'Resume auto-refresh' : 'Pause auto-refresh';
     if (paused) clearTimeout(timer); else refresh();
   });
-  byId('refresh').addEventListener('click', function () { refresh(); });
+  byId('refresh').addEventListener('click', function () { cycle = 0; refresh(); });
   byId('show-content').addEventListener('click', function () { if (browser.selected) openFile(browser.selected, 'content'); });
   byId('show-diff').addEventListener('click', function () { if (browser.selected) openFile(browser.selected, 'diff'); });
   refresh();
