@@ -77,7 +77,7 @@ function renderProjects(status, dirs, records) {
       el('td', null, timeEl(p && p.lastSyncAt)),
       el('td', { className: p && p.lastError ? 'error' : 'muted' }, p && p.lastError ? p.lastError : 'none'),
       el('td', null, driftCell),
-      el('td', { className: 'nowrap' }, el('button', { type: 'button', 'data-key': 'browse:' + name, onclick: function () { revealDir('dynamic/' + name); } }, ['Browse ', el('span', { className: 'sr-only' }, name + ' '), 'files'])),
+      el('td', { className: 'nowrap' }, el('button', { type: 'button', 'data-key': 'browse:' + name, onclick: function () { revealDir('dynamic/' + name); } }, [el('span', { className: 'sr-only' }, 'Browse ' + name + ' '), 'Files'])),
     ]);
   });
   if (!rows.length) rows.push(el('tr', null, el('td', { colspan: '6', className: 'muted' }, 'No projects yet.')));

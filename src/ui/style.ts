@@ -17,7 +17,7 @@ h3 { font-size: .95rem; margin: 1rem 0 .4rem; }
 code, pre { font: 13px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .skip { position: absolute; left: -999px; top: 0; background: var(--card); padding: .5rem; }
 .skip:focus { left: .5rem; z-index: 10; }
-.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .muted { color: var(--muted); }
 .small { font-size: .85rem; }
 .nowrap { white-space: nowrap; }
@@ -33,7 +33,7 @@ button.link { border: 0; background: none; padding: 0; color: var(--accent); tex
 button.link:hover { text-decoration: underline; }
 .banner { margin: .8rem 1.2rem 0; padding: .6rem .8rem; border-radius: 6px; background: var(--bad-bg); color: var(--bad); }
 main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 2fr); gap: 1rem; padding: 1rem 1.2rem; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .9rem 1rem; min-width: 0; }
+.card { position: relative; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .9rem 1rem; min-width: 0; }
 main > .card:nth-child(n+3) { grid-column: 1 / -1; }
 @media (max-width: 900px) { main { grid-template-columns: 1fr; } }
 .health { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: .6rem; margin: 0; }
@@ -44,7 +44,7 @@ main > .card:nth-child(n+3) { grid-column: 1 / -1; }
 .badge-ok { background: var(--ok-bg); color: var(--ok); }
 .badge-warn { background: var(--warn-bg); color: var(--warn); }
 .badge-bad { background: var(--bad-bg); color: var(--bad); }
-.scroll { overflow-x: auto; }
+.scroll { overflow-x: auto; position: relative; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: .35rem .5rem; border-bottom: 1px solid var(--line); }
 thead th { font-size: .8rem; color: var(--muted); font-weight: 600; }

@@ -121,7 +121,7 @@ describe.skipIf(!haveChromium && !inCi)('operator page in Chromium', () => {
     expect(await page.locator('tr[data-project="shop"]').innerText()).toMatch(/repaired/);
     expect(await page.locator('#drift-now').innerText()).toContain('No unrepaired drift');
 
-    await page.locator(`tr[data-project="shop"] button:has-text("Browse")`).click();
+    await page.getByRole('button', { name: 'Browse shop files' }).click();
     await page.locator(`[data-key="file:${WEB}"]`).click();
     await page.locator('#show-diff').click();
     await expect.poll(() => page.locator('#viewer-meta').innerText(), { timeout: 5000 }).toContain('The disk matches the database.');
