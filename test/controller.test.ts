@@ -151,7 +151,7 @@ describe('traefik-sync run', () => {
       return r.length ? r : null;
     }, 3000);
     expect(rows).toHaveLength(1);
-    expect(rows[0].last_success_at).toBeInstanceOf(Date);
+    expect(rows![0].last_success_at).toBeInstanceOf(Date);
     expect(text).toMatch(/traefik_sync_db_query_duration_seconds_count\{query="load_projects"\} [1-9]/);
     expect(text).not.toContain('test-secret-pw');
     let promtool = true;

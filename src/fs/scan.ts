@@ -4,7 +4,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { checksumOf, readHeader } from '../render/serialize.js';
+import { checksumOf, readHeader, routerCount } from '../render/serialize.js';
 import { TEMP_MARK } from './atomic.js';
 
 /** One file on disk. */
@@ -14,7 +14,8 @@ export interface DiskFile {
   readonly owned: boolean;
   readonly projectId: string | null;
   readonly checksum: string;
-  readonly content: string;
+  /** Routers the file defines (for the delete guard); the text itself is not kept. */
+  readonly routers: number;
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
@@ -42,7 +43,7 @@ export async function readDiskFile(root: string, rel: string): Promise<DiskFile 
       owned: h.owned,
       projectId: h.projectId,
       checksum: checksumOf(content),
-      content,
+      routers: h.owned ? routerCount(content) : 0,
       ino: st.ino,
       size: st.size,
       mtimeMs: st.mtimeMs,

@@ -3,7 +3,7 @@
  * or of the routers they define (an emptied file removes routers without deleting a file).
  * Units of projects whose deletion the database recorded (tombstones) do not count. Pure.
  */
-import { deletions, routerCount, routersRemoved, type Plan } from './plan.js';
+import { deletions, routersRemoved, type Plan } from './plan.js';
 import type { GuardVerdict, Unit } from './report.js';
 
 /**
@@ -20,7 +20,7 @@ export function guardVerdict(plans: ReadonlyMap<Unit, Plan>, fraction: number, m
   }
   if (deletes === 0 && removedRouters === 0) return null;
   let seen = 0;
-  for (const u of plans.keys()) for (const f of u.actual) if (f.owned) seen += routerCount(f.content);
+  for (const u of plans.keys()) for (const f of u.actual) seen += f.routers;
   const routersManaged = Math.max(routersOnDisk, seen);
   const tooManyFiles = deletes > fraction * managedFiles;
   const tooManyRouters = removedRouters > fraction * routersManaged;

@@ -6,6 +6,9 @@
  */
 import type { RenderedFile } from '../model.js';
 import type { DiskFile } from '../fs/scan.js';
+import { routerCount } from '../render/serialize.js';
+
+export { routerCount };
 
 export type DriftKind = 'modified' | 'missing' | 'unexpected';
 export type DriftMode = 'repair' | 'report';
@@ -123,17 +126,12 @@ export function deletions(p: Plan): number {
   return p.actions.filter((a) => a.op === 'delete').length;
 }
 
-/** Routers defined by a generated file's text (one `rule:` line each). */
-export function routerCount(content: string): number {
-  return content.match(/^\s+rule: /gm)?.length ?? 0;
-}
-
 /** Routers a plan removes: deleted files' routers, plus routers dropped from rewritten files. */
 export function routersRemoved(p: Plan, actual: readonly DiskFile[]): number {
-  const disk = new Map(actual.map((f) => [f.path, f.content]));
+  const disk = new Map(actual.map((f) => [f.path, f.routers]));
   let removed = 0;
   for (const a of p.actions) {
-    const before = routerCount(disk.get(a.op === 'delete' ? a.path : a.file.path) ?? '');
+    const before = disk.get(a.op === 'delete' ? a.path : a.file.path) ?? 0;
     const after = a.op === 'delete' ? 0 : routerCount(a.file.content);
     removed += Math.max(0, before - after);
   }

@@ -6,7 +6,7 @@
  * Level-based and idempotent: safe to run twice; a project that cannot render keeps its files;
  * a database error aborts the pass before anything on disk changes.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Queryable } from '../db/connect.js';
 import { loadProjects, loadTombstones } from '../db/load.js';
@@ -117,10 +117,12 @@ export class TraefikSyncService {
         failed.push(result({ ...u, problems: [...u.problems, ...(p?.conflicts ?? []).map((c) => `${c}: a file not written by traefik-sync is in the way`)] }, 'failed', undefined));
         continue;
       }
-      const disk = new Map(u.actual.map((f) => [f.path, f.content]));
+      const onDisk = new Set(u.actual.map((f) => f.path));
       for (const a of p.actions) {
         const path = a.op === 'delete' ? a.path : a.file.path;
-        changes.push({ projectName: u.projectName, path, op: a.op, before: disk.get(path) ?? null, after: a.op === 'delete' ? null : a.file.content });
+        // Disk text is read again here: passes keep only checksums, not file contents.
+        const before = onDisk.has(path) ? await readFile(join(this.#o.root, path), 'utf8').catch(() => null) : null;
+        changes.push({ projectName: u.projectName, path, op: a.op, before, after: a.op === 'delete' ? null : a.file.content });
       }
     }
     return { changes, failed, unowned };
@@ -208,7 +210,7 @@ export class TraefikSyncService {
     for (const f of disk) {
       if (!f.owned) continue;
       this.#inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
-      this.#routerTotal += routerCount(f.content);
+      this.#routerTotal += f.routers;
     }
   }
 
@@ -248,11 +250,11 @@ export class TraefikSyncService {
       }
       const counts = { create: 0, update: 0, delete: 0 };
       let appliedAt: number | null = null;
-      const before = new Map(u.actual.map((f) => [f.path, f.content]));
+      const before = new Map(u.actual.map((f) => [f.path, f.routers]));
       try {
         for (const a of p.actions) {
           const path = a.op === 'delete' ? a.path : a.file.path;
-          this.#routerTotal += (a.op === 'delete' ? 0 : routerCount(a.file.content)) - routerCount(before.get(path) ?? '');
+          this.#routerTotal += (a.op === 'delete' ? 0 : routerCount(a.file.content)) - (before.get(path) ?? 0);
           if (a.op === 'delete') {
             await writer.remove(a.path);
             this.#baseline.delete(a.path);

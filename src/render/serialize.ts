@@ -54,6 +54,11 @@ export function pemFile(project: { id: string; name: string }, pem: string): str
   return header(project, body) + body;
 }
 
+/** Routers defined by a generated file's text (one `rule:` line each). */
+export function routerCount(content: string): number {
+  return content.match(/^\s+rule: /gm)?.length ?? 0;
+}
+
 /** What a file's header says about it: ours or not, and which project owns it. */
 export interface HeaderInfo {
   readonly owned: boolean;
