@@ -19,7 +19,7 @@ const intParam = (name: string, description: string, min: number, max: number) =
 /** Refusals every file endpoint can answer with. */
 const refusals = {
   400: error('The path is malformed or leaves the config root: "..", ".", empty segments, absolute, backslash, NUL or control characters, percent-encoded (or doubly encoded) traversal, look-alike characters, longer than 1024 characters, a symbolic link pointing outside, a directory where a file is expected; or a bad parameter.'),
-  403: error('Key material (ssl/keys/, *.key, or a file holding a PEM private key) is never served, also when reached through a symbolic link or other letter case.'),
+  403: error('Key material (ssl/keys/, *.key, or a file holding a PEM private key) is never served, also when reached through a symbolic link or other letter case; nor is a file with more than one hard link.'),
   404: error('Nothing at that path.'),
 };
 

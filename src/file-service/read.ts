@@ -27,7 +27,8 @@ export function holdsPrivateKey(data: Buffer): boolean {
 
 /**
  * Read the file at `sp`: 400 if it is a directory or not a regular file (FIFOs, devices are never
- * opened for reading in blocking mode), 413 above `maxBytes`, 403 if it holds a private key.
+ * opened for reading in blocking mode), 413 above `maxBytes`, 403 if it has more than one hard
+ * link or holds a private key.
  */
 export async function readSafeFile(sp: SafePath, maxBytes = DEFAULT_MAX_FILE_BYTES): Promise<ReadResult> {
   let fh;
@@ -48,6 +49,9 @@ export async function readSafeFile(sp: SafePath, maxBytes = DEFAULT_MAX_FILE_BYT
     const stat = await fh.stat();
     if (stat.isDirectory()) throw badPath(sp.rel, 'it is a directory; list it with /api/v1/files?path=');
     if (!stat.isFile()) throw badPath(sp.rel, 'not a regular file');
+    // traefik-sync writes by rename, so its files have one link. A second hard link could be a
+    // copy of a file outside the root (or of a key) that no path check can see.
+    if (stat.nlink > 1) throw new FileServiceError(403, `path ${quoteInput(sp.rel)} refused: the file has ${stat.nlink} hard links and may be shared with a file outside the config root`);
     if (stat.size > maxBytes) throw new FileServiceError(413, `file ${quoteInput(sp.rel)} is ${stat.size} bytes; files above ${maxBytes} bytes are not served`);
     // Read at most maxBytes + 1: a file that grew after the stat is refused, not cut.
     const buf = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);

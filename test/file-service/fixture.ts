@@ -1,11 +1,11 @@
 /**
  * A running sidecar on the sample projects, with hostile things planted around its config root:
- * a canary file outside the root, symbolic links out of the root and into ssl/keys, a stray PEM
- * key outside ssl/keys, a FIFO and an oversized file.
+ * a canary file outside the root, symbolic links out of the root and into ssl/keys, a hard link to
+ * the canary, a stray PEM key outside ssl/keys, a FIFO and an oversized file.
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,7 @@ export async function startHostileFixture(t: TestDatabase, flags: Record<string,
   await symlink('/etc', path.join(root, 'static', 'etc'));
   await symlink('../dynamic/shop/domains.yml', path.join(root, 'static', 'inside-link.yml'));
   await writeFile(path.join(root, 'static', 'notes.txt'), `copied by hand:\n${KEY_PEM}`);
+  await link(path.join(base, 'canary.txt'), path.join(root, 'static', 'hardlink.yml'));
   execFileSync('mkfifo', [path.join(root, 'static', 'pipe')]);
   await writeFile(path.join(root, 'static', 'big.yml'), Buffer.alloc(6 * 1024 * 1024, 0x61));
   const keyLines = KEY_PEM.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'));

@@ -91,6 +91,7 @@ const corpus: Case[] = [
   { q: `static/keysdir/${KEY}`, want: 403, why: 'directory symlink to ssl/keys' },
   { q: 'dynamic/shop/secure.key', want: 403, why: '*.key anywhere' },
   { q: 'static/notes.txt', want: [400, 403, 403], why: 'a PEM private key outside ssl/keys (content check)' },
+  { q: 'static/hardlink.yml', want: [400, 403, 403], why: 'a hard link to the canary outside the root' },
   { q: '...', want: 404, why: 'three dots is a name, not traversal' },
   { q: '..%3B/canary.txt', want: 404, why: '"..;" is just a name here (the servlet trick does nothing)' },
   { q: '~/.ssh/id_rsa', want: 404, why: 'home directory shorthand is a name' },

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileServiceError } from '../../src/file-service/errors.js';
@@ -66,6 +66,12 @@ describe('resolveSafePath', () => {
     await rename(sp.real, path.join(base, 'moved.yml'));
     await symlink(path.join(base, 'outside.yml'), sp.real);
     expect(await statusOf(readSafeFile(sp))).toBe(400);
+  });
+
+  it('refuses a hard link (it may share its bytes with a file outside the root or a key)', async () => {
+    await link(path.join(base, 'outside.yml'), path.join(root, 'static/hard.yml'));
+    const sp = await resolveSafePath(root, 'static/hard.yml');
+    expect(await statusOf(readSafeFile(sp))).toBe(403);
   });
 
   it('restricts ssl/keys and *.key case-insensitively, and nothing else', () => {
