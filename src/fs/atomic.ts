@@ -7,6 +7,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { mapLimit } from '../util.js';
 
 /** Marker in temp file names; crash leftovers are recognised (and removed) by it. */
 export const TEMP_MARK = '.tsync-tmp-';
@@ -115,9 +116,10 @@ export class AtomicWriter {
   async flush(): Promise<void> {
     const dirs = [...this.#dirty];
     this.#dirty.clear();
-    await Promise.all(dirs.map((d) => fsyncDir(d).catch((err: NodeJS.ErrnoException) => {
+    // Bounded: a cold sync touches tens of thousands of directories (open file limits).
+    await mapLimit(dirs, 64, (d) => fsyncDir(d).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
-    })));
+    }));
   }
 
   async #mkdirs(dir: string): Promise<void> {

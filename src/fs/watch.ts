@@ -8,6 +8,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TEMP_MARK } from './atomic.js';
+import { mapLimit } from '../util.js';
 
 export interface WatcherOptions {
   readonly root: string;
@@ -48,7 +49,8 @@ export class TreeWatcher {
         dirs.delete(rel);
         return;
       }
-      await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => walk(`${rel}/${e.name}`, depth - 1)));
+      // Bounded: tens of thousands of project folders must not open as many directories at once.
+      await mapLimit(entries.filter((e) => e.isDirectory()), 32, (e) => walk(`${rel}/${e.name}`, depth - 1));
     };
     await Promise.all([walk('static', 0), walk('dynamic', 2), walk('ssl', 1)]);
     for (const [rel, w] of this.#watchers) {
