@@ -156,24 +156,26 @@ describe('LeaseLeader', () => {
     expect(maxHolders).toBe(1);
   });
 
-  it('repeated deliberately racing takeovers among three replicas never yield two leaders', async () => {
-    const all = start('pod-a', 'pod-b', 'pod-c');
+  it('repeated deliberately racing takeovers among four replicas never yield two leaders', async () => {
+    const all = start('pod-a', 'pod-b', 'pod-c', 'pod-d');
     await run(0);
     let transitions = lease().spec.leaseTransitions;
     for (let round = 0; round < 2; round++) {
       const leader = all.find((l) => l.isLeader)!;
       expect(leader).toBeDefined();
-      // Kill the leader without releasing; make the two survivors read the same resourceVersion.
+      // Kill the leader without releasing; make every survivor read the same resourceVersion.
       await leader.stop();
       leaders.splice(leaders.indexOf(leader), 1);
-      server.holdLeaseReads(leaders.filter((l) => !l.isLeader).length);
+      all.splice(all.indexOf(leader), 1);
+      const conflictsBefore = server.requests.filter((r) => r.method === 'PUT' && r.status === 409).length;
+      server.holdLeaseReads(all.length);
       await run(20_000);
-      expect(leaders.filter((l) => l.isLeader)).toHaveLength(1);
+      expect(all.filter((l) => l.isLeader)).toHaveLength(1);
       expect(lease().spec.leaseTransitions).toBe(transitions + 1);
       transitions = lease().spec.leaseTransitions;
-      all.splice(all.indexOf(leader), 1);
+      // Every loser of this round's race got 409 Conflict.
+      expect(server.requests.filter((r) => r.method === 'PUT' && r.status === 409).length - conflictsBefore).toBe(all.length - 1);
     }
-    expect(server.requests.some((r) => r.method === 'PUT' && r.status === 409)).toBe(true);
     expect(maxHolders).toBe(1);
   }, 20_000);
 

@@ -152,7 +152,8 @@ describe('two controllers, one database, one Lease', () => {
     // A full resync on both runs the database-side housekeeping (pruneOld) on the leader only.
     await t.db.query(sql`TRUNCATE prune_log`);
     for (let i = 0; i < 3; i++) await fullResyncOnBoth([leader, follower]);
-    await waitFor(async () => (await prunedBy()).length >= 3, 5_000);
+    await waitFor(async () => (await prunedBy()).length > 0, 5_000);
+    await new Promise((r) => setTimeout(r, 300));
     expect(new Set(await prunedBy())).toEqual(new Set([leader.role]));
 
     // Kill the leader (no release: the Lease is left to expire, as after kill -9 or a node loss).
@@ -166,7 +167,7 @@ describe('two controllers, one database, one Lease', () => {
     const takeoverMs = tookOverAt - killedAt;
     console.log(`takeover after kill: ${takeoverMs} ms after the kill, ${tookOverAt - lastRenew} ms after the last renewal`);
     expect(tookOverAt - lastRenew).toBeGreaterThanOrEqual(15_000); // never before the lease expired
-    expect(takeoverMs).toBeLessThanOrEqual(15_000 + 2_400 + 500); // lease duration + one jittered retry period + margin
+    expect(takeoverMs).toBeLessThanOrEqual(15_000 + 2_400 + 1_000); // lease duration + one jittered retry period + margin
     expect(server.leases.get(KEY)!.spec).toMatchObject({ holderIdentity: follower.pod, leaseTransitions: 1 });
     await waitFor(async () => (await follower.s.metric('traefik_sync_is_leader')) === 1, 2_000);
     expect((await follower.s.get('/api/v1/status')).json()).toMatchObject({ leader: true });
@@ -194,7 +195,7 @@ describe('two controllers, one database, one Lease', () => {
     await waitFor(() => follower.leadership.isLeader, 5_000, 10);
     const takeoverMs = Date.now() - released;
     console.log(`takeover after release: ${takeoverMs} ms (stop took ${released - stoppedAt} ms)`);
-    expect(takeoverMs).toBeLessThanOrEqual(2_400 + 300);
+    expect(takeoverMs).toBeLessThanOrEqual(2_400 + 1_000); // one jittered retry period + margin, not the 15 s lease
     expect(server.leases.get(KEY)!.spec).toMatchObject({ holderIdentity: follower.pod, leaseTransitions: 1 });
     const releases = server.requests.filter((r) => r.token === `token-${leader.pod}` && r.method === 'PUT' && !r.body?.spec?.holderIdentity);
     expect(releases).toHaveLength(1);
