@@ -66,11 +66,10 @@ export async function loadProjects(db: Queryable, ids?: readonly string[]): Prom
   }));
 }
 
-/** Ids of every project, with its change version. */
-export async function listProjectVersions(db: Queryable): Promise<Map<string, number>> {
-  const rows = await db.query(sql`SELECT p.id, coalesce(v.version, 0) AS version
-                                    FROM projects p LEFT JOIN project_versions v ON v.project_id = p.id`);
-  return new Map(rows.map((r) => [r.id as string, Number(r.version)]));
+/** Every project's id and name, in name order (a full pass walks them in batches). */
+export async function listProjectRefs(db: Queryable): Promise<Array<{ id: string; name: string }>> {
+  const rows = await db.query(sql`SELECT id, name FROM projects ORDER BY name`);
+  return rows.map((r) => ({ id: r.id as string, name: r.name as string }));
 }
 
 /** Every project's change version, including tombstones of deleted projects. */
