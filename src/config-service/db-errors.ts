@@ -1,0 +1,70 @@
+/**
+ * Database errors → field-level issues. The service checks everything first, so these are the
+ * backstop (a concurrent writer, rows changed by hand): constraint names map to the field they
+ * guard, and the message says what the rule is — never a stack, never a value of a key.
+ */
+import { sql, type Queryable } from '../db/connect.js';
+import { ValidationError, type ValidationIssue } from './errors.js';
+
+/** The field (column) a constraint guards, and the rule in words. */
+const CONSTRAINTS: Record<string, { table: string; column: string; rule: string }> = {
+  projects_name_key: { table: 'projects', column: 'name', rule: 'another project already has this name' },
+  projects_name_format: { table: 'projects', column: 'name', rule: 'must be a lower-case DNS label' },
+  services_project_id_name_key: { table: 'services', column: 'name', rule: 'the project already has a service with this name' },
+  services_name_format: { table: 'services', column: 'name', rule: 'must be a lower-case DNS label' },
+  services_host_format: { table: 'services', column: 'host', rule: 'must be a lower-case host name' },
+  domain_configs_domain_format: { table: 'domain_configs', column: 'domain', rule: 'must be a lower-case host name' },
+  domain_configs_subdomain_format: { table: 'domain_configs', column: 'subdomain', rule: 'must be lower-case host labels' },
+  domain_configs_full_domain_format: { table: 'domain_configs', column: 'domain', rule: 'the full domain must be a lower-case host name' },
+  domain_configs_full_domain_matches: { table: 'domain_configs', column: 'domain', rule: 'full_domain must be subdomain.domain' },
+  domain_configs_ssl_provider_format: { table: 'domain_configs', column: 'ssl_provider', rule: 'must be a resolver name or "custom"' },
+  domain_configs_active_full_domain: { table: 'domain_configs', column: 'domain', rule: 'is already active in another project or domain row' },
+  route_configs_path_rule_format: { table: 'route_configs', column: 'path_rule', rule: 'must start with "/" and use safe characters' },
+  route_configs_priority_range: { table: 'route_configs', column: 'priority', rule: 'must be 0–1000000' },
+  route_configs_middleware_array: { table: 'route_configs', column: 'middleware', rule: 'must be a list' },
+  route_configs_target_port_range: { table: 'route_configs', column: 'target_port', rule: 'must be 1–65535' },
+  route_configs_target_url_format: { table: 'route_configs', column: 'target_url', rule: 'must be an http(s) URL with safe characters' },
+  route_configs_health_check_object: { table: 'route_configs', column: 'health_check', rule: 'must be an object' },
+  route_configs_active_rule: { table: 'route_configs', column: 'path_rule', rule: 'another active route of this domain has the same path' },
+  certificates_domain_config_id_key: { table: 'certificates', column: 'domain_config_id', rule: 'the domain already has a certificate' },
+  certificates_cert_pem_format: { table: 'certificates', column: 'cert_pem', rule: 'must be a PEM certificate without "{{"' },
+  certificates_key_pem_format: { table: 'certificates', column: 'key_pem', rule: 'must be a PEM private key without "{{"' },
+};
+
+/** Maps a table's column to the caller's field path (camelCase input, or a spec path). */
+export type FieldOf = (table: string, column: string) => string;
+
+/** Column → API input field (camelCase). */
+export const apiField: FieldOf = (_table, column) => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+interface PgError { code?: string; constraint?: string; message?: string; table?: string }
+
+/**
+ * Turn a database error into a {@link ValidationError} (or return null when it is not a data
+ * error, e.g. a lost connection). For an active domain claimed elsewhere, names the other project.
+ */
+export async function mapDbError(db: Queryable, err: unknown, fieldOf: FieldOf = apiField, hint?: { fullDomain?: string; projectId?: string }): Promise<ValidationError | null> {
+  const e = err as PgError;
+  if (!e || typeof e.code !== 'string') return null;
+  const known = e.constraint ? CONSTRAINTS[e.constraint] : undefined;
+  const issues: ValidationIssue[] = [];
+  if (e.constraint === 'domain_configs_active_full_domain' && hint?.fullDomain) {
+    const [other] = await db.query(sql`SELECT p.name FROM domain_configs d JOIN projects p ON p.id = d.project_id
+                                        WHERE d.full_domain = ${hint.fullDomain} AND d.is_active`).catch(() => []);
+    const owner = other ? `project ${JSON.stringify(other.name)}` : 'another project';
+    issues.push({ path: fieldOf('domain_configs', 'domain'), message: `${JSON.stringify(hint.fullDomain)} is already active in ${owner}` });
+  } else if (known) {
+    issues.push({ path: fieldOf(known.table, known.column), message: `${known.rule} (database constraint ${e.constraint})` });
+  } else if (e.code === '23514' && /^route_configs\.service_id/.test(e.message ?? '')) {
+    issues.push({ path: fieldOf('route_configs', 'service_id'), message: 'the service belongs to another project than the domain' });
+  } else if (e.code === '23503') {
+    issues.push({ path: '', message: 'refers to a row that no longer exists (changed concurrently?); nothing was written' });
+  } else if (e.code === '22P02' || e.code === '22021' || e.code === '22P05' || e.code === '54000') {
+    issues.push({ path: '', message: `the database rejected a value (${e.code}); nothing was written` });
+  } else if (e.code.startsWith('23')) {
+    issues.push({ path: '', message: `rejected by the database (${e.constraint ?? e.code}); nothing was written` });
+  } else {
+    return null;
+  }
+  return new ValidationError(issues);
+}

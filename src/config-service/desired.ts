@@ -1,0 +1,112 @@
+/**
+ * A project's desired rows as the spec file (and import) describe them: rows keyed by natural
+ * keys (service name, full domain, domain + path), not ids. The shape `apply` diffs against the
+ * database, and `export` writes back out.
+ */
+import type { MiddlewareSpec } from '../model.js';
+
+/** A service of the project (file `services/<name>.yml`). */
+export interface DesiredService {
+  readonly name: string;
+  /** Upstream host; null = the service name. */
+  readonly host: string | null;
+}
+
+/** A route of a domain; `service` is a service name of the same project. */
+export interface DesiredRoute {
+  readonly path: string;
+  readonly service: string;
+  readonly targetPort: number;
+  readonly targetUrl: string | null;
+  readonly priority: number;
+  readonly middleware: readonly MiddlewareSpec[] | null;
+  readonly healthCheck: Readonly<Record<string, unknown>> | null;
+  readonly active: boolean;
+}
+
+/**
+ * A custom certificate: PEM text read from files, or "keep the stored certificate whose
+ * fingerprint is this" (what `export` writes when it does not write key files).
+ */
+export type DesiredCertificate =
+  | { readonly kind: 'pem'; readonly certPem: string; readonly keyPem: string }
+  | { readonly kind: 'keep'; readonly fingerprint: string };
+
+/** A domain with its routes. */
+export interface DesiredDomain {
+  readonly domain: string;
+  readonly subdomain: string | null;
+  readonly fullDomain: string;
+  readonly ssl: boolean;
+  readonly provider: string | null;
+  readonly active: boolean;
+  readonly certificate: DesiredCertificate | null;
+  readonly routes: readonly DesiredRoute[];
+}
+
+/** Everything a spec says about one project. */
+export interface DesiredProject {
+  readonly name: string;
+  readonly services: readonly DesiredService[];
+  readonly domains: readonly DesiredDomain[];
+}
+
+/** `subdomain.domain`, or `domain`. */
+export function fullDomainOf(domain: string, subdomain: string | null): string {
+  return subdomain ? `${subdomain}.${domain}` : domain;
+}
+
+/** Where each row sits in a spec: paths for messages (`domains[1].routes[0]`). */
+export interface SpecPaths {
+  readonly service: (name: string) => string;
+  readonly domain: (fullDomain: string) => string;
+  readonly route: (fullDomain: string, path: string) => string;
+}
+
+/** Paths of the rows of `d` as they appear in its spec (first occurrence wins). */
+export function specPaths(d: DesiredProject): SpecPaths {
+  const services = new Map<string, string>();
+  const domains = new Map<string, string>();
+  const routes = new Map<string, string>();
+  d.services.forEach((s, i) => { if (!services.has(s.name)) services.set(s.name, `services[${i}]`); });
+  d.domains.forEach((dom, i) => {
+    if (!domains.has(dom.fullDomain)) domains.set(dom.fullDomain, `domains[${i}]`);
+    dom.routes.forEach((r, j) => {
+      const key = `${dom.fullDomain}\u0000${r.path}`;
+      if (!routes.has(key)) routes.set(key, `domains[${i}].routes[${j}]`);
+    });
+  });
+  return {
+    service: (name) => services.get(name) ?? '',
+    domain: (fd) => domains.get(fd) ?? '',
+    route: (fd, path) => routes.get(`${fd}\u0000${path}`) ?? '',
+  };
+}
+
+/** Problems across rows of one spec: duplicates, unknown services, certificates that do not fit. */
+export function crossRowIssues(d: DesiredProject): Array<{ path: string; message: string }> {
+  const out: Array<{ path: string; message: string }> = [];
+  const names = new Set<string>();
+  d.services.forEach((s, i) => {
+    if (names.has(s.name)) out.push({ path: `services[${i}].name`, message: `service ${JSON.stringify(s.name)} is listed twice` });
+    names.add(s.name);
+  });
+  const domains = new Set<string>();
+  d.domains.forEach((dom, i) => {
+    const at = `domains[${i}]`;
+    if (domains.has(dom.fullDomain)) out.push({ path: `${at}.domain`, message: `domain ${JSON.stringify(dom.fullDomain)} is listed twice` });
+    domains.add(dom.fullDomain);
+    if (dom.certificate && dom.provider !== 'custom') {
+      out.push({ path: `${at}.certificate`, message: `a certificate needs provider "custom", got ${JSON.stringify(dom.provider)}` });
+    }
+    const paths = new Set<string>();
+    dom.routes.forEach((r, j) => {
+      if (paths.has(r.path)) out.push({ path: `${at}.routes[${j}].path`, message: `path ${JSON.stringify(r.path)} is listed twice for this domain` });
+      paths.add(r.path);
+      if (!names.has(r.service)) {
+        out.push({ path: `${at}.routes[${j}].service`, message: `no service named ${JSON.stringify(r.service)} in services (have: ${[...names].join(', ') || 'none'})` });
+      }
+    });
+  });
+  return out;
+}

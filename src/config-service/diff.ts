@@ -1,0 +1,132 @@
+/**
+ * Current rows vs target rows → the row changes (create / update / delete, by id), and writing
+ * them in an order the constraints accept. Only rows that differ are written, so applying the
+ * same state twice changes nothing and adds nothing to the audit log.
+ */
+import { sql, type Queryable } from '../db/connect.js';
+import { COLUMNS, type ProjectRows, type RowTable } from './rows.js';
+
+type Row = { readonly id: string } & Readonly<Record<string, unknown>>;
+
+/** One row to create, update or delete. */
+export interface RowChange {
+  readonly op: 'create' | 'update' | 'delete';
+  /** `projects` only for a project created or renamed (written by writeProject). */
+  readonly table: RowTable | 'projects';
+  readonly id: string;
+  /** Human name of the row: `route shop.example/api`. */
+  readonly label: string;
+  /** Target row (create, update) or current row (delete). */
+  readonly row: Row;
+  /** Changed columns with old and new values (update only). */
+  readonly fields: ReadonlyArray<{ readonly column: string; readonly before: unknown; readonly after: unknown }>;
+}
+
+/** Canonical JSON (object keys sorted) for comparing jsonb and other values. */
+export function canonical(v: unknown): string {
+  if (v instanceof Date) return JSON.stringify(v.toISOString());
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
+const KEYS: Record<RowTable, keyof ProjectRows> = {
+  services: 'services', domain_configs: 'domains', certificates: 'certificates', route_configs: 'routes',
+};
+
+/** Labels for rows, using both states to name domains and services. */
+function labeler(current: ProjectRows, target: ProjectRows): (table: RowTable, row: Row) => string {
+  const domains = new Map<string, string>();
+  const services = new Map<string, string>();
+  for (const rows of [current, target]) {
+    for (const d of rows.domains) domains.set(d.id, d.full_domain);
+    for (const s of rows.services) services.set(s.id, s.name);
+  }
+  return (table, row) => {
+    if (table === 'services') return `service ${String(row.name)}`;
+    if (table === 'domain_configs') return `domain ${String(row.full_domain)}`;
+    const domain = domains.get(String(row.domain_config_id)) ?? String(row.domain_config_id);
+    if (table === 'certificates') return `certificate of ${domain}`;
+    return `route ${domain}${String(row.path_rule)} → ${services.get(String(row.service_id)) ?? '?'}`;
+  };
+}
+
+/** The changes that turn `current` into `target` (rows matched by id). */
+export function diffRows(current: ProjectRows, target: ProjectRows): RowChange[] {
+  const label = labeler(current, target);
+  const changes: RowChange[] = [];
+  for (const table of ['services', 'domain_configs', 'certificates', 'route_configs'] as const) {
+    const before = new Map((current[KEYS[table]] as unknown as readonly Row[]).map((r) => [r.id, r]));
+    const after = new Map((target[KEYS[table]] as unknown as readonly Row[]).map((r) => [r.id, r]));
+    for (const [id, row] of after) {
+      const old = before.get(id);
+      if (!old) {
+        changes.push({ op: 'create', table, id, label: label(table, row), row, fields: [] });
+        continue;
+      }
+      const fields = COLUMNS[table]
+        .filter((c) => !(table === 'certificates' && c === 'not_after'))
+        .filter((c) => canonical(old[c]) !== canonical(row[c]))
+        .map((c) => ({ column: c, before: old[c], after: row[c] }));
+      if (fields.length) changes.push({ op: 'update', table, id, label: label(table, row), row, fields });
+    }
+    for (const [id, row] of before) if (!after.has(id)) changes.push({ op: 'delete', table, id, label: label(table, row), row, fields: [] });
+  }
+  return changes;
+}
+
+function value(table: RowTable, column: string, v: unknown): unknown {
+  if (table === 'route_configs' && (column === 'middleware' || column === 'health_check')) return v === null || v === undefined ? null : JSON.stringify(v);
+  return v ?? null;
+}
+
+async function insert(q: Queryable, c: RowChange & { table: RowTable }): Promise<void> {
+  const cols = COLUMNS[c.table];
+  const casts = cols.map((col) => (col === 'middleware' || col === 'health_check' ? sql`${value(c.table, col, c.row[col])}::jsonb` : sql`${value(c.table, col, c.row[col])}`));
+  await q.query(sql`INSERT INTO ${sql.ident(c.table)} (id, ${sql.join(cols.map((col) => sql.ident(col)), ', ')})
+                    VALUES (${c.id}, ${sql.join(casts, ', ')})`);
+}
+
+async function update(q: Queryable, c: RowChange & { table: RowTable }): Promise<void> {
+  const cols = COLUMNS[c.table].filter((col) => !(c.table === 'certificates' && col === 'key_pem' && c.row.key_pem === null));
+  const sets = cols.map((col) => (col === 'middleware' || col === 'health_check'
+    ? sql`${sql.ident(col)} = ${value(c.table, col, c.row[col])}::jsonb`
+    : sql`${sql.ident(col)} = ${value(c.table, col, c.row[col])}`));
+  await q.query(sql`UPDATE ${sql.ident(c.table)} SET ${sql.join(sets, ', ')} WHERE id = ${c.id}`);
+}
+
+/**
+ * Write `changes` in an order the constraints accept: removed routes and certificates first,
+ * then services, domains (deactivations first, so an active domain can move), certificates and
+ * routes, and last the services and domains that routes referred to until now.
+ */
+export async function writeChanges(q: Queryable, changes: readonly RowChange[], current: ProjectRows): Promise<void> {
+  const of = (table: RowTable, op: RowChange['op']) => changes.filter((c): c is RowChange & { table: RowTable } => c.table === table && c.op === op);
+  const deactivatesFirst = <T extends RowChange>(list: T[]) => [...list].sort((a, b) => Number(b.row.is_active === false) - Number(a.row.is_active === false));
+  const del = async (c: RowChange) => { await q.query(sql`DELETE FROM ${sql.ident(c.table)} WHERE id = ${c.id}`); };
+  const removedRoutes = new Set(of('route_configs', 'delete').map((c) => c.id));
+  const stillReferenced = new Set<string>();
+  for (const r of current.routes) {
+    if (removedRoutes.has(r.id)) continue;
+    stillReferenced.add(r.service_id);
+    stillReferenced.add(r.domain_config_id);
+  }
+  const late: RowChange[] = [];
+
+  for (const c of of('route_configs', 'delete')) await del(c);
+  for (const c of of('certificates', 'delete')) await del(c);
+  for (const table of ['services', 'domain_configs'] as const) {
+    for (const c of of(table, 'delete')) {
+      if (stillReferenced.has(c.id)) late.push(c);
+      else await del(c);
+    }
+  }
+  for (const table of ['services', 'domain_configs', 'certificates', 'route_configs'] as const) {
+    for (const c of deactivatesFirst(of(table, 'update'))) await update(q, c);
+    for (const c of of(table, 'create')) await insert(q, c);
+  }
+  for (const c of late.filter((l) => l.table === 'domain_configs')) await del(c);
+  for (const c of late.filter((l) => l.table === 'services')) await del(c);
+}

@@ -1,0 +1,138 @@
+/**
+ * Field rules shared by the service API and the spec file: names, host names, paths, ports,
+ * URLs, resolvers, and the limits on sizes. Each rule is a function returning the problem (or
+ * null), wrapped as a zod schema; the database constraints (sql/001_schema.sql) say the same.
+ */
+import { domainToASCII } from 'node:url';
+import { z } from 'zod';
+import { quote } from '../errors.js';
+
+/** Caps that keep one request, one row and one spec file small. */
+export const LIMITS = {
+  /** Serialized size of one jsonb value (middleware chain, health check). */
+  jsonBytes: 64 * 1024,
+  /** One PEM text (certificate or key). */
+  pemBytes: 64 * 1024,
+  /** Any other string anywhere in an input. */
+  stringChars: 8 * 1024,
+  /** A spec file. */
+  specBytes: 1024 * 1024,
+  /** Nesting of objects and arrays. */
+  depth: 16,
+  chain: 32,
+  services: 500,
+  domains: 500,
+  routesPerDomain: 1000,
+} as const;
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Printable ASCII without space, quotes, backtick, backslash or braces (route_configs_path_rule_format). */
+const SAFE = /^[!#-&(-[\]-_a-z|~]*$/;
+const PROVIDER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The problem with a project or service name (the directory / file name), or null. */
+export function nameProblem(v: string): string | null {
+  if (v.includes('/') || v.includes('\\') || v.includes('..') || v === '.') {
+    return `must be a plain name without "/", "\\" or "..", got ${quote(v)}`;
+  }
+  if (NAME.test(v)) return null;
+  if (NAME.test(v.toLowerCase())) return `must be lower case: use ${quote(v.toLowerCase())}`;
+  return `expected 1–63 lower-case letters, digits or "-", not starting or ending with "-", got ${quote(v)}`;
+}
+
+function hostLike(v: string, what: string, maxLength: number): string | null {
+  if (v.includes('`')) return `contains a backtick, which would break out of the rule's quoting: ${quote(v)}`;
+  if (/[^\x20-\x7e]/.test(v)) {
+    const ascii = domainToASCII(v.toLowerCase());
+    return ascii && !/[^\x20-\x7e]/.test(ascii) && ascii !== v
+      ? `internationalized names must be given in punycode (lower case): use ${quote(ascii)} instead of ${quote(v)}`
+      : `must be ASCII (punycode for internationalized names), got ${quote(v)}`;
+  }
+  if (v !== v.toLowerCase()) return `must be lower case: use ${quote(v.toLowerCase())}`;
+  if (v.includes('*')) return `wildcards are not supported, got ${quote(v)}`;
+  if (v.length > maxLength) return `${what} is longer than ${maxLength} characters`;
+  const labels = v.split('.');
+  if (v === '' || !labels.every((l) => LABEL.test(l))) {
+    return `expected a ${what}: dot-separated labels of a-z, 0-9 and "-" (1–63 each, no leading or trailing "-"), got ${quote(v)}`;
+  }
+  return null;
+}
+
+/** The problem with a host name (domain, service host), or null. */
+export function hostnameProblem(v: string): string | null {
+  return hostLike(v, 'host name', 253);
+}
+
+/** The problem with a subdomain (labels in front of the domain), or null. */
+export function subdomainProblem(v: string): string | null {
+  return hostLike(v, 'subdomain', 200);
+}
+
+/** The problem with a route path (PathPrefix value), or null. */
+export function pathProblem(v: string): string | null {
+  if (!v.startsWith('/')) return `must start with "/", got ${quote(v)}`;
+  if (v.length > 1024) return 'is longer than 1024 characters';
+  if (v.includes('`')) return `contains a backtick, which would break out of the rule's quoting: ${quote(v)}`;
+  if (!SAFE.test(v)) return `may contain only printable ASCII without spaces, quotes, backticks, backslashes or braces, got ${quote(v)}`;
+  return null;
+}
+
+/** The problem with an upstream URL (`http://`, `https://` or `h2c://`), or null. */
+export function urlProblem(v: string): string | null {
+  if (v.length > 2048) return 'is longer than 2048 characters';
+  const m = /^(https?|h2c):\/\/(.+)$/.exec(v);
+  if (!m) return `expected an http://, https:// or h2c:// URL, got ${quote(v)}`;
+  if (!SAFE.test(m[2]!)) return `may contain only printable ASCII without spaces, quotes, backticks, backslashes or braces, got ${quote(v)}`;
+  try {
+    const u = new URL(v.replace(/^h2c:/, 'http:'));
+    if (!u.hostname) return `has no host, got ${quote(v)}`;
+  } catch {
+    return `is not a valid URL, got ${quote(v)}`;
+  }
+  return null;
+}
+
+/** The problem with an SSL provider (ACME resolver name or "custom"), or null. */
+export function providerProblem(v: string): string | null {
+  return PROVIDER.test(v) ? null : `expected a resolver name (letters, digits, "_" or "-", at most 63) or "custom", got ${quote(v)}`;
+}
+
+/** Zod schema of a string checked by `problem`. */
+function checked(problem: (v: string) => string | null) {
+  return z.string().superRefine((v, ctx) => {
+    const m = problem(v);
+    if (m) ctx.addIssue({ code: 'custom', message: m });
+  });
+}
+
+/** An integer between `min` and `max` (message `expected min–max, got X`). */
+export function intIn(min: number, max: number) {
+  return z.number().superRefine((v, ctx) => {
+    if (!Number.isInteger(v) || v < min || v > max) ctx.addIssue({ code: 'custom', message: `expected ${min}–${max}, got ${quote(v)}` });
+  });
+}
+
+export const nameField = checked(nameProblem);
+export const hostnameField = checked(hostnameProblem);
+export const subdomainField = checked(subdomainProblem);
+export const pathField = checked(pathProblem);
+export const urlField = checked(urlProblem);
+export const providerField = checked(providerProblem);
+export const portField = intIn(1, 65535);
+export const priorityField = intIn(0, 1_000_000);
+export const uuidField = checked((v) => (UUID.test(v) ? null : `expected a UUID, got ${quote(v)}`));
+
+/** Size of a JSON value when stored (jsonb text). */
+export function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+}
+
+/** A JSON value at most {@link LIMITS.jsonBytes} when serialized. */
+export function sizeCapped<T extends z.ZodType>(schema: T) {
+  return schema.superRefine((v, ctx) => {
+    const n = jsonBytes(v);
+    if (n > LIMITS.jsonBytes) ctx.addIssue({ code: 'custom', message: `is ${n} bytes as JSON; at most ${LIMITS.jsonBytes} allowed` });
+  });
+}

@@ -1,0 +1,177 @@
+/**
+ * Traefik routers → project specs, for `import`. A router maps when its rule is
+ * ``Host(`h`)`` or ``Host(`h`) && PathPrefix(`/p`)``, its service is a load balancer with one
+ * server URL, and its middlewares are inline types the renderer supports (chains expanded) or
+ * references to other providers. Everything else is reported with the reason. Projects: one per
+ * source file (name from its path), or all in one with `project`.
+ */
+import { domainToASCII } from 'node:url';
+import type { ImportNote, SourceTree, Sourced } from './import-read.js';
+import { resolveMiddlewares, resolveService, type MappedService } from './import-objects.js';
+import { API_VERSION } from './spec.js';
+
+type Obj = Record<string, unknown>;
+
+/** One project to import: its spec (as a spec file would hold it) and where each row came from. */
+export interface ImportedProject {
+  readonly name: string;
+  readonly spec: { apiVersion: string; name: string; services: Obj[]; domains: Array<Obj & { routes: Obj[] }> };
+  /** Spec path (`domains[0].routes[1]`, `services[0]`, `domains[0]`) → source (`file: http.routers.x`). */
+  readonly sources: Map<string, string[]>;
+}
+
+/** Options of {@link mapTree}. */
+export interface MapOptions {
+  /** Prepended to every project name. */
+  readonly prefix?: string;
+  /** Put everything in this one project. */
+  readonly project?: string;
+}
+
+/** A project or service name from free text: lower case, `[a-z0-9-]`, at most 63. */
+export function sanitizeName(text: string): string {
+  const s = text.toLowerCase().replace(/\.(ya?ml)$/, '').replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 63).replace(/-$/, '');
+  return s || 'imported';
+}
+
+const QUOTED = String.raw`(?:\x60([^\x60]*)\x60|"([^"]*)")`;
+const HOST = new RegExp(String.raw`^Host\(\s*${QUOTED}\s*\)$`);
+const PREFIX = new RegExp(String.raw`^PathPrefix\(\s*${QUOTED}\s*\)$`);
+
+/** `Host`, or `Host && PathPrefix` (either order, optional parentheses); null for any other rule. */
+export function parseRule(rule: string): { host: string; path: string } | null {
+  const strip = (s: string) => { let t = s.trim(); while (/^\(.*\)$/.test(t) && !/^\([^)]*\)\s*(&&|\|\|)/.test(t)) t = t.slice(1, -1).trim(); return t; };
+  if (/\|\||!/.test(rule)) return null;
+  const parts = strip(rule).split('&&').map(strip);
+  let host: string | undefined;
+  let path = '/';
+  for (const p of parts) {
+    const h = HOST.exec(p);
+    const x = PREFIX.exec(p);
+    if (h && host === undefined) host = h[1] ?? h[2];
+    else if (x && path === '/' && parts.length === 2) path = x[1] ?? x[2] ?? '/';
+    else return null;
+  }
+  return host === undefined ? null : { host, path };
+}
+
+function splitDomain(host: string): { domain: string; subdomain?: string } {
+  const labels = host.split('.');
+  return labels.length <= 2 ? { domain: host } : { domain: labels.slice(-2).join('.'), subdomain: labels.slice(0, -2).join('.') };
+}
+
+interface Builder {
+  project: ImportedProject;
+  domains: Map<string, Obj & { routes: Obj[] }>;
+  services: Map<string, Obj>;
+}
+
+/** Map the routers of `tree` to projects; notes for everything that did not map as it was. */
+export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects: ImportedProject[]; notes: ImportNote[] } {
+  const notes: ImportNote[] = [];
+  const note = (file: string, item: string, status: ImportNote['status'], reason: string) => notes.push({ file, item, status, reason });
+  const builders = new Map<string, Builder>();
+  const usedServices = new Set<string>();
+  const usedMiddlewares = new Set<string>();
+  const tlsHosts = new Set<string>();
+  for (const r of tree.routers.values()) {
+    const parsed = typeof r.value.rule === 'string' ? parseRule(r.value.rule) : null;
+    if (parsed && r.value.tls !== undefined && r.value.tls !== null) tlsHosts.add(parsed.host.toLowerCase());
+  }
+
+  for (const r of tree.routers.values()) {
+    const item = `http.routers.${r.name}`;
+    const skip = (reason: string) => note(r.file, item, 'skipped', reason);
+    const adjust = (reason: string) => note(r.file, item, 'adjusted', reason);
+    const rule = r.value.rule;
+    const parsed = typeof rule === 'string' ? parseRule(rule) : null;
+    if (!parsed) { skip(`rule ${JSON.stringify(rule)} is not Host(\`…\`) or Host(\`…\`) && PathPrefix(\`…\`) (HostRegexp, Path, Headers, Query, ||, ! … cannot be mapped)`); continue; }
+    let host = parsed.host;
+    if (/[^\x20-\x7e]/.test(host)) {
+      const ascii = domainToASCII(host.toLowerCase());
+      if (!ascii) { skip(`host ${JSON.stringify(host)} is not a valid domain`); continue; }
+      adjust(`host ${JSON.stringify(host)} stored in punycode as ${JSON.stringify(ascii)}`);
+      host = ascii;
+    } else if (host !== host.toLowerCase()) {
+      adjust(`host ${JSON.stringify(host)} stored in lower case`);
+      host = host.toLowerCase();
+    }
+    const mws = resolveMiddlewares(r.value.middlewares, tree);
+    if ('error' in mws) { skip(mws.error); continue; }
+    const tls = r.value.tls;
+    const ssl = tls !== undefined && tls !== null;
+    if (!ssl && tlsHosts.has(host) && mws.chain.length > 0 && mws.chain.every((m) => isHttpsRedirect(m))) {
+      skip('http→https redirect router: traefik-sync generates this redirect for every ssl domain');
+      mws.used.forEach((m) => usedMiddlewares.add(m));
+      continue;
+    }
+    const svc = resolveService(r.value.service, tree);
+    if ('error' in svc) { skip(svc.error); continue; }
+    const name = options.project ?? sanitizeName(`${options.prefix ?? ''}${r.file.replace(/\//g, '-')}`);
+    const b: Builder = builders.get(name) ?? { project: { name, spec: { apiVersion: API_VERSION, name, services: [], domains: [] }, sources: new Map() }, domains: new Map(), services: new Map() };
+    builders.set(name, b);
+    const resolver = ssl && typeof tls === 'object' && typeof (tls as Obj).certResolver === 'string' ? String((tls as Obj).certResolver) : null;
+    let domain = b.domains.get(host);
+    if (domain) {
+      if (domain.ssl !== ssl || (domain.provider ?? null) !== resolver) {
+        skip(`host ${host} is already imported with ${domain.ssl ? `TLS${domain.provider ? ` (resolver ${String(domain.provider)})` : ''}` : 'plain HTTP'}; traefik-sync has one TLS setting per domain`);
+        continue;
+      }
+    } else {
+      const fresh: Obj & { routes: Obj[] } = { ...splitDomain(host), ssl, ...(resolver ? { provider: resolver } : {}), routes: [] };
+      domain = fresh;
+      b.domains.set(host, domain);
+      b.project.spec.domains.push(domain);
+    }
+    if (domain.routes.some((x) => x.path === parsed.path)) { skip(`another router already maps ${host}${parsed.path}`); continue; }
+    const serviceName = addService(b, svc.value);
+    const route: Obj = {
+      path: parsed.path, service: serviceName, targetPort: svc.value.port,
+      ...(svc.value.url ? { targetUrl: svc.value.url } : {}),
+      ...(mws.chain.length ? { middleware: mws.chain } : {}),
+      ...(svc.value.healthCheck ? { healthCheck: svc.value.healthCheck } : {}),
+    };
+    domain.routes.push(route);
+    const di = b.project.spec.domains.indexOf(domain);
+    const source = `${r.file}: ${item}`;
+    b.project.sources.set(`domains[${di}].routes[${domain.routes.length - 1}]`, [source]);
+    b.project.sources.set(`domains[${di}]`, [...(b.project.sources.get(`domains[${di}]`) ?? []), source]);
+    usedServices.add(svc.value.traefikName);
+    mws.used.forEach((m) => usedMiddlewares.add(m));
+    for (const reason of [...svc.value.notes, ...mws.notes, ...routerNotes(r, ssl)]) adjust(reason);
+  }
+  for (const s of tree.services.values()) if (!usedServices.has(s.name)) note(s.file, `http.services.${s.name}`, 'skipped', 'not used by any imported router');
+  for (const m of tree.middlewares.values()) if (!usedMiddlewares.has(m.name)) note(m.file, `http.middlewares.${m.name}`, 'skipped', 'not used by any imported router');
+  return { projects: [...builders.values()].map((b) => b.project), notes };
+}
+
+function isHttpsRedirect(m: Obj): boolean {
+  const rs = m.redirectScheme as Obj | undefined;
+  return !!rs && rs.scheme === 'https';
+}
+
+function addService(b: Builder, s: MappedService): string {
+  let name = sanitizeName(s.traefikName);
+  for (let n = 2; b.services.has(name) && b.services.get(name)!.traefik !== s.traefikName; n++) name = `${sanitizeName(s.traefikName).slice(0, 59)}-${n}`;
+  if (!b.services.has(name)) {
+    const row = { name, ...(s.host && s.host !== name ? { host: s.host } : {}) };
+    b.services.set(name, { ...row, traefik: s.traefikName });
+    b.project.spec.services.push(row);
+    b.project.sources.set(`services[${b.project.spec.services.length - 1}]`, [`http.services.${s.traefikName}`]);
+  }
+  return name;
+}
+
+function routerNotes(r: Sourced<Obj>, ssl: boolean): string[] {
+  const out: string[] = [];
+  const v = r.value;
+  const eps = Array.isArray(v.entryPoints) ? v.entryPoints.map(String) : [];
+  const want = ssl ? 'websecure' : 'web';
+  if (eps.length && !(eps.length === 1 && eps[0] === want)) out.push(`entryPoints ${JSON.stringify(eps)} become ${JSON.stringify([want])}${ssl ? ' (plus the generated http→https redirect on web)' : ''}`);
+  if (v.priority !== undefined) out.push(`priority ${JSON.stringify(v.priority)} not kept: traefik-sync orders routes by priority 1 and path length`);
+  const tls = v.tls as Obj | null | undefined;
+  if (tls && typeof tls === 'object') for (const k of Object.keys(tls)) if (k !== 'certResolver') out.push(`tls.${k} ignored (not supported)`);
+  for (const k of Object.keys(v)) if (!['rule', 'service', 'middlewares', 'entryPoints', 'tls', 'priority'].includes(k)) out.push(`${k} ignored (not supported)`);
+  return out;
+}
+

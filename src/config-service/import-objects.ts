@@ -1,0 +1,117 @@
+/**
+ * Resolving what a Traefik router refers to, for `import`: its service (a load balancer with one
+ * server URL) and its middlewares (inline types the renderer supports, `chain` expanded,
+ * `ipWhiteList` renamed, other providers kept as references). Failures say why.
+ */
+import { HEALTH_CHECK_KEYS, MIDDLEWARE_TYPES, REF_PATTERN } from '../render/middleware.js';
+import { hostnameProblem } from './fields.js';
+import type { SourceTree } from './import-read.js';
+
+type Obj = Record<string, unknown>;
+
+/** A Traefik service as traefik-sync stores it. */
+export interface MappedService {
+  readonly traefikName: string;
+  /** Upstream host for `http://host:port`; null when the URL is kept whole. */
+  readonly host: string | null;
+  readonly port: number;
+  /** The server URL when it is not plain `http://host[:port]`. */
+  readonly url: string | null;
+  readonly healthCheck: Obj | null;
+  readonly notes: string[];
+}
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function localName(ref: string): string | null {
+  if (!ref.includes('@')) return ref;
+  return ref.endsWith('@file') ? ref.slice(0, -'@file'.length) : null;
+}
+
+/** The service a router names, mapped; or why it cannot be. */
+export function resolveService(ref: unknown, tree: SourceTree): { value: MappedService } | { error: string } {
+  if (typeof ref !== 'string' || !ref) return { error: 'the router names no service' };
+  const name = localName(ref);
+  if (name === null) return { error: `service ${JSON.stringify(ref)} belongs to another provider; only file-provider services can be imported` };
+  const s = tree.services.get(name);
+  if (!s) return { error: `service ${JSON.stringify(name)} is not defined in the imported files` };
+  const types = Object.keys(s.value);
+  if (types.length !== 1 || types[0] !== 'loadBalancer' || !isObj(s.value.loadBalancer)) {
+    return { error: `service ${JSON.stringify(name)} is a ${types.join('/')} service; only loadBalancer services with one server can be imported` };
+  }
+  const lb = s.value.loadBalancer;
+  const servers = Array.isArray(lb.servers) ? lb.servers : [];
+  if (servers.length !== 1 || !isObj(servers[0]) || typeof servers[0].url !== 'string') {
+    return { error: `service ${JSON.stringify(name)} has ${servers.length} servers; traefik-sync routes each route to exactly one server URL` };
+  }
+  const notes: string[] = [];
+  const raw = servers[0].url as string;
+  let u: URL;
+  try {
+    u = new URL(raw.replace(/^h2c:/i, 'http:'));
+  } catch {
+    return { error: `service ${JSON.stringify(name)}: server URL ${JSON.stringify(raw)} does not parse` };
+  }
+  const scheme = raw.slice(0, raw.indexOf(':')).toLowerCase();
+  if (!['http', 'https', 'h2c'].includes(scheme)) return { error: `service ${JSON.stringify(name)}: server URL scheme ${JSON.stringify(scheme)} is not http, https or h2c` };
+  const port = u.port ? Number(u.port) : scheme === 'https' ? 443 : 80;
+  const plain = scheme === 'http' && (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash && !u.username && hostnameProblem(u.hostname) === null;
+  for (const k of Object.keys(servers[0])) if (k !== 'url') notes.push(`service ${name}: servers[0].${k} ignored (not supported)`);
+  for (const k of Object.keys(lb)) {
+    if (k === 'servers' || k === 'healthCheck' || (k === 'passHostHeader' && lb[k] === true)) continue;
+    notes.push(`service ${name}: loadBalancer.${k} ignored (not supported)`);
+  }
+  let healthCheck: Obj | null = null;
+  if (isObj(lb.healthCheck)) {
+    healthCheck = {};
+    for (const [k, v] of Object.entries(lb.healthCheck)) {
+      if (HEALTH_CHECK_KEYS.has(k)) healthCheck[k] = v;
+      else notes.push(`service ${name}: healthCheck.${k} ignored (not supported)`);
+    }
+  }
+  return { value: { traefikName: name, host: plain ? u.hostname : null, port, url: plain ? null : raw, healthCheck, notes } };
+}
+
+/** A router's middlewares as an inline chain; or why they cannot be imported. */
+export function resolveMiddlewares(list: unknown, tree: SourceTree): { chain: Obj[]; used: string[]; notes: string[] } | { error: string } {
+  const chain: Obj[] = [];
+  const used: string[] = [];
+  const notes: string[] = [];
+  if (list === undefined || list === null) return { chain, used, notes };
+  if (!Array.isArray(list)) return { error: 'middlewares is not a list' };
+  const expand = (refs: unknown[], depth: number, seen: Set<string>): string | null => {
+    for (const ref of refs) {
+      if (typeof ref !== 'string') return `middleware reference ${JSON.stringify(ref)} is not a name`;
+      const name = localName(ref);
+      if (name === null) {
+        if (!REF_PATTERN.test(ref)) return `middleware reference ${JSON.stringify(ref)} is not name@provider`;
+        chain.push({ ref });
+        continue;
+      }
+      const m = tree.middlewares.get(name);
+      if (!m) return `middleware ${JSON.stringify(name)} is not defined in the imported files`;
+      used.push(name);
+      const types = Object.keys(m.value);
+      if (types.length !== 1) return `middleware ${JSON.stringify(name)} has ${types.length} types; Traefik allows exactly one`;
+      const type = types[0]!;
+      const options = m.value[type];
+      if (type === 'chain') {
+        if (depth > 8 || seen.has(name)) return `middleware chain ${JSON.stringify(name)} is nested too deeply or refers to itself`;
+        const inner = isObj(options) && Array.isArray(options.middlewares) ? options.middlewares : null;
+        if (!inner) return `middleware chain ${JSON.stringify(name)} has no middlewares list`;
+        notes.push(`middleware chain ${name} expanded into the route's own chain`);
+        const err = expand(inner, depth + 1, new Set([...seen, name]));
+        if (err) return err;
+        continue;
+      }
+      const mapped = type === 'ipWhiteList' ? 'ipAllowList' : type;
+      if (type === 'ipWhiteList') notes.push(`middleware ${name}: ipWhiteList (Traefik v2 name) stored as ipAllowList`);
+      if (!MIDDLEWARE_TYPES.has(mapped)) return `middleware ${JSON.stringify(name)} has type ${JSON.stringify(type)}, which traefik-sync does not support inline`;
+      if (!isObj(options)) return `middleware ${JSON.stringify(name)}: options of ${type} are not a mapping`;
+      chain.push({ [mapped]: options });
+    }
+    return null;
+  };
+  const err = expand(list, 0, new Set());
+  return err ? { error: err } : { chain, used, notes };
+}

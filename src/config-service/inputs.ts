@@ -1,0 +1,83 @@
+/**
+ * Inputs of the service API (TraefikConfigService) and their schemas: camelCase fields as in
+ * the seed design; the same field rules as the spec file.
+ */
+import { z } from 'zod';
+import { healthCheckField, middlewareField, parseInput, toIssues } from './checks.js';
+import { ValidationError } from './errors.js';
+import {
+  LIMITS, hostnameField, nameField, pathField, portField, priorityField, providerField, subdomainField, urlField, uuidField,
+} from './fields.js';
+
+const pem = z.string().max(LIMITS.pemBytes);
+
+const createProject = z.strictObject({ name: nameField });
+const updateProject = z.strictObject({ name: nameField.optional() });
+const createService = z.strictObject({ projectId: uuidField, name: nameField, host: hostnameField.nullable().optional() });
+const updateService = z.strictObject({ name: nameField.optional(), host: hostnameField.nullable().optional() });
+const domainFields = {
+  domain: hostnameField,
+  subdomain: subdomainField.nullable().optional(),
+  sslEnabled: z.boolean().optional(),
+  sslProvider: providerField.nullable().optional(),
+  isActive: z.boolean().optional(),
+};
+const createDomain = z.strictObject({ projectId: uuidField, ...domainFields });
+const updateDomain = z.strictObject({ ...domainFields, domain: hostnameField.optional() });
+const routeFields = {
+  serviceId: uuidField,
+  pathRule: pathField.optional(),
+  priority: priorityField.optional(),
+  middleware: middlewareField.nullable().optional(),
+  targetPort: portField,
+  targetUrl: urlField.nullable().optional(),
+  healthCheck: healthCheckField.nullable().optional(),
+  isActive: z.boolean().optional(),
+};
+const createRoute = z.strictObject({ domainConfigId: uuidField, ...routeFields });
+const updateRoute = z.strictObject({ ...routeFields, domainConfigId: uuidField.optional(), serviceId: uuidField.optional(), targetPort: portField.optional() });
+const createCertificate = z.strictObject({ domainConfigId: uuidField, certPem: pem, keyPem: pem });
+const updateCertificate = z.strictObject({ certPem: pem.optional(), keyPem: pem.optional() });
+
+/** Schemas by operation (internal). */
+export const schemas = {
+  createProject, updateProject, createService, updateService, createDomain, updateDomain, createRoute, updateRoute,
+  createCertificate, updateCertificate,
+} as const;
+
+/** Input of `createProject`: `name` is the directory name (`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`). */
+export type CreateProjectInput = z.input<typeof createProject>;
+/** Input of `updateProject` (rename). */
+export type UpdateProjectInput = z.input<typeof updateProject>;
+/** Input of `createService`: `host` defaults to the service name. */
+export type CreateServiceInput = z.input<typeof createService>;
+/** Input of `updateService`: only the fields given change. */
+export type UpdateServiceInput = z.input<typeof updateService>;
+/** Input of `createDomainConfig`: `sslEnabled` and `isActive` default to true. */
+export type CreateDomainConfigInput = z.input<typeof createDomain>;
+/** Input of `updateDomainConfig`: only the fields given change (`subdomain: null` removes it). */
+export type UpdateDomainConfigInput = z.input<typeof updateDomain>;
+/** Input of `createRouteConfig`: `pathRule` defaults to "/", `priority` to 1, `isActive` to true. */
+export type CreateRouteConfigInput = z.input<typeof createRoute>;
+/** Input of `updateRouteConfig`: only the fields given change. */
+export type UpdateRouteConfigInput = z.input<typeof updateRoute>;
+/** Input of `createCertificate`: PEM certificate and unencrypted private key for a domain with provider "custom". */
+export type CreateCertificateInput = z.input<typeof createCertificate>;
+/** Input of `updateCertificate` (rotation). */
+export type UpdateCertificateInput = z.input<typeof updateCertificate>;
+
+const HINTS = {
+  port: 'targetPort', url: 'targetUrl', path: 'pathRule', ssl: 'sslEnabled', provider: 'sslProvider', active: 'isActive',
+  health_check: 'healthCheck', middlewares: 'middleware', project_id: 'projectId', domain_config_id: 'domainConfigId',
+  service_id: 'serviceId', target_port: 'targetPort', target_url: 'targetUrl', path_rule: 'pathRule', ssl_enabled: 'sslEnabled',
+  ssl_provider: 'sslProvider', is_active: 'isActive', cert: 'certPem', key: 'keyPem',
+} as const;
+
+/** Validate an API input against its schema; throws a {@link ValidationError} listing every problem. */
+export function validateInput<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = parseInput(schema, input, HINTS);
+  if (parsed.issues.length || parsed.value === undefined) {
+    throw new ValidationError(parsed.issues.length ? toIssues(parsed.issues) : [{ path: '', message: 'invalid input' }]);
+  }
+  return parsed.value;
+}

@@ -1,0 +1,61 @@
+/**
+ * Custom certificates: the certificate parses, covers its domain, matches its key; its expiry and
+ * fingerprint. Messages never include key material.
+ */
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { LIMITS } from './fields.js';
+
+/** What a certificate/key pair says about itself. */
+export interface CertificateFacts {
+  /** Problems, by field (`certPem` or `keyPem`). */
+  readonly problems: Array<{ field: 'certPem' | 'keyPem'; message: string }>;
+  readonly notAfter: Date | null;
+  readonly fingerprint: string | null;
+}
+
+/** `sha256:<hex>` of the certificate's DER (as `openssl x509 -fingerprint -sha256`, without colons), or null. */
+export function fingerprintOf(certPem: string): string | null {
+  try {
+    return `sha256:${new X509Certificate(certPem).fingerprint256.replace(/:/g, '').toLowerCase()}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Check a certificate and key for `fullDomain`: both PEM, within size, parseable, the key
+ * belongs to the certificate, the certificate names the domain.
+ */
+export function checkCertificate(certPem: string, keyPem: string, fullDomain: string | null): CertificateFacts {
+  const problems: CertificateFacts['problems'] = [];
+  let cert: X509Certificate | null = null;
+  let key: KeyObject | null = null;
+  if (Buffer.byteLength(certPem) > LIMITS.pemBytes) problems.push({ field: 'certPem', message: `is larger than ${LIMITS.pemBytes} bytes` });
+  else if (!/^\s*-----BEGIN CERTIFICATE-----/.test(certPem)) problems.push({ field: 'certPem', message: 'expected a PEM certificate ("-----BEGIN CERTIFICATE-----")' });
+  else {
+    try {
+      cert = new X509Certificate(certPem);
+    } catch (err) {
+      problems.push({ field: 'certPem', message: `does not parse as an X.509 certificate (${(err as Error).message})` });
+    }
+  }
+  if (Buffer.byteLength(keyPem) > LIMITS.pemBytes) problems.push({ field: 'keyPem', message: `is larger than ${LIMITS.pemBytes} bytes` });
+  else if (!/^\s*-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyPem)) problems.push({ field: 'keyPem', message: 'expected a PEM private key ("-----BEGIN ... PRIVATE KEY-----")' });
+  else {
+    try {
+      key = createPrivateKey(keyPem);
+    } catch {
+      problems.push({ field: 'keyPem', message: 'does not parse as a private key (encrypted keys are not supported)' });
+    }
+  }
+  if (cert && key && !cert.checkPrivateKey(key)) problems.push({ field: 'keyPem', message: 'does not belong to the certificate' });
+  if (cert && fullDomain && !cert.checkHost(fullDomain)) {
+    problems.push({ field: 'certPem', message: `does not cover ${JSON.stringify(fullDomain)} (subject ${JSON.stringify(cert.subject.replace(/\n/g, ', '))})` });
+  }
+  const notAfter = cert ? new Date(cert.validTo) : null;
+  return {
+    problems,
+    notAfter: notAfter && !Number.isNaN(notAfter.getTime()) ? notAfter : null,
+    fingerprint: cert ? `sha256:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}` : null,
+  };
+}

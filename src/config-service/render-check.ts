@@ -1,0 +1,102 @@
+/**
+ * The last check before a write: render the would-be project with the real renderer and turn
+ * its problems into field-level issues. Whatever passes renders schema-valid files, because it is
+ * exactly what the controller will render.
+ */
+import { quote } from '../errors.js';
+import type { ProjectState } from '../model.js';
+import { renderProject, ruleOf, type RenderedProject } from '../render/project.js';
+import { joinPath, type ValidationIssue } from './errors.js';
+
+/** Where a row (by id) appears in the caller's input: a path prefix, or undefined when it is not part of it. */
+export type Locator = (rowId: string) => string | undefined;
+
+/** Field names in the caller's input for fields the renderer's messages refer to. */
+export interface FieldNames {
+  readonly provider: string;
+  readonly certificate: string;
+}
+
+const SPEC_FIELDS: FieldNames = { provider: 'provider', certificate: 'certificate' };
+
+interface Target { readonly rowId: string; readonly describe: string; readonly field: (pointer: string[]) => string[] }
+
+function at(base: string | undefined, fields: string[]): string {
+  return joinPath(fields.map((f) => (/^\d+$/.test(f) ? Number(f) : f)), base ?? '');
+}
+
+/**
+ * Render `state` (as the controller would, with `configDir`) and report its problems as issues
+ * located through `locate`. Rows that `locate` does not know are named in the message instead.
+ */
+export function renderIssues(state: ProjectState, locate: Locator, configDir: string, names: FieldNames = SPEC_FIELDS): { rendered: RenderedProject; issues: ValidationIssue[] } {
+  const rendered = renderProject(state, { configDir });
+  if (!rendered.problems.length) return { rendered, issues: [] };
+  // Map every rendered object back to its row through the rendered documents (rule → route).
+  const routesByRule = new Map<string, { rowId: string; describe: string }>();
+  const domainsByRule = new Map<string, { rowId: string; describe: string }>();
+  const objects = new Map<string, Target>();
+  const prefixes: Array<{ match: string; strip: string; rowId: string; field: string[] }> = [];
+  for (const d of state.domains) {
+    const dName = `domain ${quote(d.fullDomain)}`;
+    domainsByRule.set(ruleOf(d.fullDomain, '/'), { rowId: d.id, describe: dName });
+    prefixes.push({ match: `${dName}: ssl_provider is "custom"`, strip: `${dName}: `, rowId: d.id, field: [names.certificate] });
+    prefixes.push({ match: `${dName}: `, strip: `${dName}: `, rowId: d.id, field: [] });
+    for (const r of d.routes) {
+      const rName = `route ${quote(d.fullDomain + r.pathRule)}`;
+      prefixes.push({ match: `${rName}: `, strip: `${rName}: `, rowId: r.id, field: [] });
+      if (r.isActive && d.isActive) routesByRule.set(ruleOf(d.fullDomain, r.pathRule), { rowId: r.id, describe: rName });
+    }
+  }
+  for (const [path, doc] of rendered.documents) {
+    for (const [name, router] of Object.entries(doc.http?.routers ?? {})) {
+      const rule = String(router.rule);
+      if (path.endsWith('/domains.yml')) {
+        const d = domainsByRule.get(rule);
+        if (d) objects.set(name, { ...d, field: (ptr) => (ptr[0] === 'tls' ? [names.provider] : []) });
+        continue;
+      }
+      const r = routesByRule.get(rule);
+      if (!r) continue;
+      objects.set(name, { ...r, field: (ptr) => (ptr[0] === 'priority' ? ['priority'] : ptr[0] === 'tls' ? [] : []) });
+      objects.set(String(router.service), {
+        ...r,
+        field: (ptr) => (ptr[0] === 'loadBalancer' && ptr[1] === 'healthCheck' ? ['healthCheck', ...ptr.slice(2)]
+          : ptr[0] === 'loadBalancer' && ptr[1] === 'servers' ? ['targetUrl'] : []),
+      });
+      ((router.middlewares as string[] | undefined) ?? []).forEach((mw, i) => {
+        if (!mw.includes('@')) objects.set(mw, { ...r, field: (ptr) => ['middleware', String(i), ...ptr] });
+      });
+    }
+  }
+  const issues: ValidationIssue[] = [];
+  for (const problem of rendered.problems) {
+    const schema = /^\S+: schema: \/http\/(?:routers|services|middlewares)\/([^/:]+)((?:\/[^/:]*)*): (.*)$/.exec(problem);
+    if (schema) {
+      const name = decode(schema[1]!);
+      const target = objects.get(name);
+      const ptr = schema[2]!.split('/').slice(1).map(decode);
+      if (target) {
+        const base = locate(target.rowId);
+        const message = `${schema[3]} (Traefik schema, at ${ptr.join('.') || name})`;
+        issues.push(base === undefined ? { path: '', message: `${target.describe}: ${message}` } : { path: at(base, target.field(ptr)), message });
+        continue;
+      }
+    }
+    const pre = prefixes.find((x) => problem.startsWith(x.match));
+    if (pre) {
+      const base = locate(pre.rowId);
+      issues.push(base === undefined ? { path: '', message: problem } : { path: at(base, pre.field), message: problem.slice(pre.strip.length) });
+      continue;
+    }
+    issues.push({ path: '', message: problem });
+  }
+  // The schema's oneOf over middleware types also reports the branches that were not meant;
+  // keep the most specific issue of each object.
+  const specific = issues.filter((i) => !(i.path && issues.some((o) => o !== i && (o.path.startsWith(`${i.path}.`) || o.path.startsWith(`${i.path}[`)))));
+  return { rendered, issues: specific };
+}
+
+function decode(segment: string): string {
+  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
