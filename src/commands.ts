@@ -1,4 +1,5 @@
 /** Every command, registered: import this (not cli.ts) to get the full CLI. */
 import './run.js';
+import './config-service/commands.js';
 
 export { main } from './cli.js';
