@@ -10,13 +10,14 @@ import { chmod, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parse } from 'yaml';
 import type { Queryable } from '../../src/db/connect.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.js';
 import { TEMP_MARK } from '../../src/fs/atomic.js';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger, type Logger, type LogLevel } from '../../src/log.js';
 import { TraefikSyncService } from '../../src/reconcile/sync-service.js';
 import { checksumOf, HEADER_MARK, unescapeGoTemplate } from '../../src/render/serialize.js';
 
@@ -149,9 +150,10 @@ export interface ReaderResult {
 /**
  * Start `count` reader threads sweeping every file below `root` in a loop and checking it with the
  * same rules as {@link fileProblem} (the worker is handed this module's `unescapeGoTemplate`
- * source, so it runs exactly the function of src/render/serialize.ts). `stop()` ends them and sums up.
+ * source, so it runs exactly the function of src/render/serialize.ts), resting `pauseMs` between
+ * sweeps. `stop()` ends them and sums up.
  */
-export async function startReaders(root: string, count = 2): Promise<{ stop: () => Promise<ReaderResult> }> {
+export async function startReaders(root: string, count = 2, pauseMs = 1): Promise<{ stop: () => Promise<ReaderResult> }> {
   const require = createRequire(import.meta.url);
   const stop = new SharedArrayBuffer(4);
   const workerUrl = new URL('./tree-reader.worker.mjs', import.meta.url);
@@ -160,7 +162,7 @@ export async function startReaders(root: string, count = 2): Promise<{ stop: () 
   for (let i = 0; i < count; i++) {
     const worker = new Worker(workerUrl, {
       workerData: {
-        root, stop, tempMark: TEMP_MARK, headerMark: HEADER_MARK,
+        root, stop, pauseMs, tempMark: TEMP_MARK, headerMark: HEADER_MARK,
         unescapeSource: unescapeGoTemplate.toString(),
         yamlUrl: pathToFileURL(require.resolve('yaml')).href,
       },
@@ -225,6 +227,14 @@ export function spawnCli(args: string[], env: Record<string, string>, onLine?: (
     proc.on('exit', (code, signal) => resolve({ code, signal }));
   });
   return { proc, output: () => ({ stdout, stderr }), exited };
+}
+
+/** A logger writing JSON lines into memory (every level from `level` up), with the text so far. */
+export function captureLog(level: LogLevel = 'debug'): { log: Logger; text: () => string } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.setEncoding('utf8').on('data', (d: string) => { text += d; });
+  return { log: createLogger(level, stream), text: () => text };
 }
 
 /** A PostgreSQL server of the test's own (it can be stopped, restarted and reconfigured). */

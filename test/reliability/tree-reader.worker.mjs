@@ -76,8 +76,11 @@ function sweep(dir, rel) {
 }
 
 parentPort.postMessage({ ready: true });
+const pause = workerData.pauseMs ?? 1;
 while (Atomics.load(stop, 0) === 0) {
   sweep(root, '');
   sweeps++;
+  // A short breath between sweeps: an empty tree would otherwise spin a core on readdir alone.
+  if (pause > 0) Atomics.wait(stop, 0, 0, pause);
 }
 parentPort.postMessage({ reads, parsed, failures, vanished, sweeps, versions: versions.size, examples });
