@@ -74,6 +74,13 @@ export class Pass {
       }
     }
     await this.#apply(apply);
+    await this.#flushUpserts();
+  }
+
+  /** Record what was written so far (per batch, so file contents are not kept to the end). */
+  async #flushUpserts(): Promise<void> {
+    if (this.#upserts.length === 0) return;
+    await recordFiles(this.#c.db, this.#upserts.splice(0), []);
   }
 
   #plan(u: Unit): Plan | undefined {
@@ -184,7 +191,8 @@ export class Pass {
     }
     const removed = [...this.#recorded].filter(([path, rec]) =>
       !this.#desired.has(path) && !this.#keepRecorded.has(rec.projectId) && (full || rec.projectId === scope)).map(([path]) => path);
-    if (this.#upserts.length || removed.length) await recordFiles(this.#c.db, this.#upserts, removed);
+    await this.#flushUpserts();
+    if (removed.length) await recordFiles(this.#c.db, [], removed);
     for (const r of this.results) {
       for (const d of r.drift) this.#c.log.warn({ project: r.projectName, file: d.path, kind: d.kind, repaired: d.repaired }, 'drift detected');
       if (r.unowned.length) this.#c.log.warn({ project: r.projectName, files: r.unowned }, 'files without the traefik-sync header left alone');
