@@ -106,3 +106,23 @@ export function putCertificate(current: ProjectRows, row: CertificateRow): Plan 
 export function removeCertificate(current: ProjectRows, id: string): Plan {
   return { target: { ...current, certificates: without(current.certificates, id) }, locate: self(id) };
 }
+
+/**
+ * A domain plan with its certificate set (`{certPem, keyPem}`), removed (`null`) or left alone
+ * (`undefined`); certificate problems are reported under `certificate.`.
+ */
+export function withCertificate(plan: Plan, domainId: string, pair: { certPem: string; keyPem: string } | null | undefined, newId: () => string): Plan {
+  if (pair === undefined) return plan;
+  const stored = plan.target.certificates.find((c) => c.domain_config_id === domainId);
+  if (pair === null) {
+    return stored ? { ...plan, target: { ...plan.target, certificates: without(plan.target.certificates, stored.id) } } : plan;
+  }
+  const id = stored?.id ?? newId();
+  const cert = putCertificate(plan.target, { id, domain_config_id: domainId, cert_pem: pair.certPem, key_pem: pair.keyPem, not_after: null });
+  const issues = (cert.issues ?? []).map((i) => ({ ...i, path: i.path === 'domainConfigId' ? 'certificate' : `certificate.${i.path}` }));
+  return {
+    target: cert.target,
+    locate: (rowId) => (rowId === id ? 'certificate' : plan.locate(rowId)),
+    issues: [...(plan.issues ?? []), ...issues],
+  };
+}

@@ -22,8 +22,9 @@ const domainFields = {
   sslProvider: providerField.nullable().optional(),
   isActive: z.boolean().optional(),
 };
-const createDomain = z.strictObject({ projectId: uuidField, ...domainFields });
-const updateDomain = z.strictObject({ ...domainFields, domain: hostnameField.optional() });
+const certificatePair = z.strictObject({ certPem: pem, keyPem: pem });
+const createDomain = z.strictObject({ projectId: uuidField, ...domainFields, certificate: certificatePair.optional() });
+const updateDomain = z.strictObject({ ...domainFields, domain: hostnameField.optional(), certificate: certificatePair.nullable().optional() });
 const routeFields = {
   serviceId: uuidField,
   pathRule: pathField.optional(),
@@ -53,9 +54,15 @@ export type UpdateProjectInput = z.input<typeof updateProject>;
 export type CreateServiceInput = z.input<typeof createService>;
 /** Input of `updateService`: only the fields given change. */
 export type UpdateServiceInput = z.input<typeof updateService>;
-/** Input of `createDomainConfig`: `sslEnabled` and `isActive` default to true. */
+/**
+ * Input of `createDomainConfig`: `sslEnabled` and `isActive` default to true. With
+ * `sslProvider: "custom"`, give `certificate` (PEM certificate and key) in the same call.
+ */
 export type CreateDomainConfigInput = z.input<typeof createDomain>;
-/** Input of `updateDomainConfig`: only the fields given change (`subdomain: null` removes it). */
+/**
+ * Input of `updateDomainConfig`: only the fields given change (`subdomain: null` removes it;
+ * `certificate` replaces the domain's certificate, `certificate: null` removes it).
+ */
 export type UpdateDomainConfigInput = z.input<typeof updateDomain>;
 /** Input of `createRouteConfig`: `pathRule` defaults to "/", `priority` to 1, `isActive` to true. */
 export type CreateRouteConfigInput = z.input<typeof createRoute>;

@@ -17,7 +17,7 @@ import { renderIssues } from './render-check.js';
 import { rollbackProject } from './rollback.js';
 import { emptyRows, loadRows, toState } from './rows.js';
 import { resolveSpec } from './spec.js';
-import { currentFiles, previewOf, waitForSync, type PreviewResult, type WaitOptions } from './sync-check.js';
+import { currentFiles, previewOf, waitForSync, writtenFiles, type PreviewResult, type WaitOptions } from './sync-check.js';
 import { claimIssues, writeProject } from './write.js';
 
 /** What `apply` did (or, with `dryRun`, would do) to one project. */
@@ -90,9 +90,11 @@ export abstract class SpecOperations extends ServiceBase {
   async preview(name: string, change?: unknown, options: { baseDir?: string } = {}): Promise<PreviewResult> {
     const [p] = await this.db.query(sql`SELECT id, name FROM projects WHERE name = ${name}`);
     if (!p && change === undefined) throw new UserError(`no project named ${quote(name)}`);
-    const now = p ? await currentFiles(this.db, p.id, this.configDir) : null;
-    const before = now && !now.problems.length ? now.files : [];
-    if (change === undefined) return previewOf(name, now!.files, before, now!.problems.map((m) => ({ path: '', message: m })));
+    const before = p ? await writtenFiles(this.db, p.id) : new Map<string, string>();
+    if (change === undefined) {
+      const now = (await currentFiles(this.db, p.id, this.configDir))!;
+      return previewOf(name, now.files, before, now.problems.map((m) => ({ path: '', message: m })));
+    }
     let desired: DesiredProject;
     try {
       desired = await resolveSpec(change, { baseDir: options.baseDir ?? '.' });

@@ -28,7 +28,7 @@ export interface ConfigServiceOptions {
   readonly configDir?: string;
 }
 
-const API_FIELDS = { provider: 'sslProvider', certificate: 'sslProvider' } as const;
+const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate' } as const;
 
 type Table = 'services' | 'domain_configs' | 'route_configs' | 'certificates';
 
@@ -112,10 +112,10 @@ export class TraefikConfigService extends SpecOperations {
   async createDomainConfig(input: CreateDomainConfigInput): Promise<DomainConfig> {
     const v = validateInput(schemas.createDomain, input);
     const id = randomUUID();
-    await this.transaction((tx) => this.#mutate(tx, v.projectId, (c) => crud.putDomain(c, {
+    await this.transaction((tx) => this.#mutate(tx, v.projectId, (c) => crud.withCertificate(crud.putDomain(c, {
       id, project_id: c.project.id, domain: v.domain, subdomain: v.subdomain ?? null, full_domain: '',
       ssl_enabled: v.sslEnabled ?? true, ssl_provider: v.sslProvider ?? null, is_active: v.isActive ?? true,
-    }), 'projectId'));
+    }), id, v.certificate, randomUUID), 'projectId'));
     return (await read.domain(this.db, id))!;
   }
 
@@ -125,11 +125,11 @@ export class TraefikConfigService extends SpecOperations {
     const v = validateInput(schemas.updateDomain, input);
     await this.transaction(async (tx) => this.#mutate(tx, await this.#projectOf(tx, 'domain_configs', id), (c) => {
       const d = c.domains.find((x) => x.id === id) ?? notFound('domain', id);
-      return crud.putDomain(c, {
+      return crud.withCertificate(crud.putDomain(c, {
         ...d, domain: v.domain ?? d.domain, subdomain: v.subdomain === undefined ? d.subdomain : v.subdomain,
         ssl_enabled: v.sslEnabled ?? d.ssl_enabled, ssl_provider: v.sslProvider === undefined ? d.ssl_provider : v.sslProvider,
         is_active: v.isActive ?? d.is_active,
-      });
+      }), id, v.certificate, randomUUID);
     }));
     return (await read.domain(this.db, id))!;
   }

@@ -18,7 +18,7 @@ export interface PreviewFile {
   readonly content: string;
   readonly checksum: string;
   readonly configType: RenderedFile['configType'];
-  /** Compared with the files of the project's current state. */
+  /** Compared with the files last written by the controller (traefik_configs). */
   readonly status: 'created' | 'updated' | 'unchanged';
 }
 
@@ -27,7 +27,7 @@ export interface PreviewResult {
   readonly project: string;
   /** Empty when `problems` is not. */
   readonly files: PreviewFile[];
-  /** Files of the current state that would be removed. */
+  /** Files last written that would be removed. */
   readonly deleted: string[];
   /** Why the state cannot be written (then the controller keeps the last good files). */
   readonly problems: ValidationIssue[];
@@ -36,19 +36,23 @@ export interface PreviewResult {
 /** Placeholder for private key content in previews. */
 export const MASKED_KEY = '(private key, not shown)\n';
 
-/** Compare a rendering with the current one. */
-export function previewOf(project: string, files: readonly RenderedFile[], current: readonly RenderedFile[], problems: ValidationIssue[]): PreviewResult {
-  const before = new Map(current.map((f) => [f.path, f.checksum]));
+/** Compare a rendering with the files last written (path → checksum, from traefik_configs). */
+export function previewOf(project: string, files: readonly RenderedFile[], written: ReadonlyMap<string, string>, problems: ValidationIssue[]): PreviewResult {
   const paths = new Set(files.map((f) => f.path));
   return {
     project,
     files: problems.length ? [] : files.map((f) => ({
       path: f.path, content: f.configType === 'key' ? MASKED_KEY : f.content, checksum: f.checksum, configType: f.configType,
-      status: !before.has(f.path) ? 'created' : before.get(f.path) === f.checksum ? 'unchanged' : 'updated',
+      status: !written.has(f.path) ? 'created' : written.get(f.path) === f.checksum ? 'unchanged' : 'updated',
     })),
-    deleted: problems.length ? [] : current.map((f) => f.path).filter((p) => !paths.has(p)),
+    deleted: problems.length ? [] : [...written.keys()].filter((p) => !paths.has(p)).sort(),
     problems,
   };
+}
+
+/** Files last written for a project (traefik_configs): path → checksum. */
+export async function writtenFiles(db: Queryable, projectId: string): Promise<Map<string, string>> {
+  return new Map([...(await loadRecorded(db, projectId))].map(([path, r]) => [path, r.checksum]));
 }
 
 /** The files of a project's current state, rendered as the controller renders them (null: no such project). */
