@@ -8,6 +8,7 @@ import { sql, type ConnectionPool } from './db/connect.js';
 import { changeFingerprint, loadVersions } from './db/load.js';
 import type { Leadership } from './db/leader.js';
 import { Listener } from './db/listen.js';
+import { pruneOld } from './db/status.js';
 import { messageOf } from './errors.js';
 import { readDiskFile } from './fs/scan.js';
 import { TreeWatcher } from './fs/watch.js';
@@ -37,6 +38,8 @@ export interface ControllerOptions {
   readonly events?: EventSink;
   /** Watch the config root for hand edits (default true). */
   readonly watchFiles?: boolean;
+  /** Leader housekeeping (pruning old records) at most this often (default 1 hour). */
+  readonly housekeepingEveryMs?: number;
   /** Every Nth tick also stats every managed file (default 10 with file events, else 1). */
   readonly diskCheckEvery?: number;
 }
@@ -55,6 +58,7 @@ export class Controller {
   #dbUp = false;
   #heartbeat = Date.now();
   #fingerprint: string | null = null;
+  #lastPrune = 0;
   #tickTimer: NodeJS.Timeout | undefined;
   #beatTimer: NodeJS.Timeout | undefined;
   #ticks = 0;
@@ -227,10 +231,18 @@ export class Controller {
       this.#o.log.warn({ err }, 'periodic check failed; keeping the files as they are');
     }
     await this.#listener.ping();
+    await this.#housekeeping();
     try {
       const s = await statfs(this.#o.root);
       metrics.volumeFreeBytes.set(s.bavail * s.bsize);
     } catch { /* root not created yet */ }
+  }
+
+  /** Database-side singleton work, done by the leader only: prune old records about hourly. */
+  async #housekeeping(): Promise<void> {
+    if (!this.#o.leadership?.isLeader || Date.now() - this.#lastPrune < (this.#o.housekeepingEveryMs ?? 3_600_000)) return;
+    this.#lastPrune = Date.now();
+    await pruneOld(this.#o.db).catch((err: unknown) => this.#o.log.warn({ err }, 'pruning old drift records failed'));
   }
 
   #setDbUp(up: boolean): void {

@@ -4,7 +4,7 @@
  * /api/v1/status is its snapshot.
  */
 import type { ConnectionPool } from './db/connect.js';
-import { loadCertificateExpiry, pruneOld, recordDrift, upsertReplicaStatus, type DriftRecord } from './db/status.js';
+import { loadCertificateExpiry, recordDrift, upsertReplicaStatus, type DriftRecord } from './db/status.js';
 import type { EventSink } from './controller.js';
 import type { Leadership } from './db/leader.js';
 import type { Logger } from './log.js';
@@ -146,7 +146,6 @@ export class ReplicaState {
         log.warn({ files: newDrift.length }, 'drift recorded');
         await recordDrift(this.#o.db, this.#o.replicaId, newDrift);
       }
-      if (this.#o.leadership?.isLeader && full) await pruneOld(this.#o.db);
     } catch (err) {
       log.warn({ err }, 'could not record drift in the database');
     }

@@ -25,6 +25,8 @@ export interface SidecarOptions {
   readonly events?: EventSink;
   readonly watchFiles?: boolean;
   readonly replicaId?: string;
+  /** Leader housekeeping interval (tests shorten it). */
+  readonly housekeepingEveryMs?: number;
   /** More HTTP routes (e.g. the file API) by path. */
   readonly routes?: (ctx: { db: ConnectionPool; config: Config; controller: Controller }) => Map<string, Handler>;
 }
@@ -62,6 +64,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const controller = new Controller({
     db, databaseUrl, sync, root: config.configDir, metrics, log, replicaId, intervalMs: config.intervalMs,
     leadership, events: options.events ?? cluster.events, watchFiles: options.watchFiles,
+    housekeepingEveryMs: options.housekeepingEveryMs,
   });
   const routes = new Map([...sidecarRoutes({ db, config, controller, metrics }), ...(options.routes?.({ db, config, controller }) ?? [])]);
   const server = createHttpServer(routes, (err) => log.error({ err }, 'HTTP handler failed'));

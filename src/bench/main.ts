@@ -156,7 +156,8 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${port}`;
     t0 = process.hrtime.bigint();
     child = spawn(process.execPath, [BIN, 'run'], {
-      env: { PATH: process.env.PATH, DATABASE_URL: pg.url, TRAEFIK_CONFIG_DIR: rootC, HTTP_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: 'warn', SYNC_INTERVAL: '30s' },
+      // NODE_OPTIONS as in the image (Dockerfile).
+      env: { PATH: process.env.PATH, DATABASE_URL: pg.url, TRAEFIK_CONFIG_DIR: rootC, HTTP_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: 'warn', SYNC_INTERVAL: '30s', NODE_OPTIONS: '--max-old-space-size=160' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     for (;;) {

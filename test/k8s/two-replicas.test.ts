@@ -87,6 +87,7 @@ async function replica(pod: string, releaseOnStop = true): Promise<Replica> {
   const s = await startTestSidecar(url, {}, {
     replicaId: pod,
     events: cluster.events,
+    housekeepingEveryMs: 200, // leader-only pruning on (almost) every tick
     leadership: (onChange) => (leadership = cluster.leadership(onChange) as LeaseLeader),
   });
   const r = { pod, role, s, leadership: leadership! };
@@ -149,7 +150,7 @@ describe('two controllers, one database, one Lease', () => {
     // A route inserted by SQL reaches BOTH volumes.
     const file = await addProject('twin');
     await waitFor(() => fileIn(leader, file) && fileIn(follower, file), 5_000);
-    // A full resync on both runs the database-side housekeeping (pruneOld) on the leader only.
+    // The database-side housekeeping (pruneOld, on the timer) runs on the leader only.
     await t.db.query(sql`TRUNCATE prune_log`);
     for (let i = 0; i < 3; i++) await fullResyncOnBoth([leader, follower]);
     await waitFor(async () => (await prunedBy()).length > 0, 5_000);
