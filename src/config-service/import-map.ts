@@ -38,11 +38,49 @@ const QUOTED = String.raw`(?:\x60([^\x60]*)\x60|"([^"]*)")`;
 const HOST = new RegExp(String.raw`^Host\(\s*${QUOTED}\s*\)$`);
 const PREFIX = new RegExp(String.raw`^PathPrefix\(\s*${QUOTED}\s*\)$`);
 
+/** Split `text` at top-level occurrences of `sep` (outside quotes and parentheses). */
+function splitTop(text: string, sep: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) { if (ch === quote) quote = null; continue; }
+    if (ch === '`' || ch === '"') quote = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && text.startsWith(sep, i)) { parts.push(text.slice(from, i)); from = i + sep.length; i += sep.length - 1; }
+  }
+  parts.push(text.slice(from));
+  return parts;
+}
+
+/** Without parentheses that wrap the whole expression. */
+function unwrap(text: string): string {
+  let t = text.trim();
+  while (t.startsWith('(') && t.endsWith(')') && balanced(t.slice(1, -1))) t = t.slice(1, -1).trim();
+  return t;
+}
+
+function balanced(text: string): boolean {
+  let depth = 0;
+  let quote: string | null = null;
+  for (const ch of text) {
+    if (quote) { if (ch === quote) quote = null; continue; }
+    if (ch === '`' || ch === '"') quote = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0 && quote === null;
+}
+
 /** `Host`, or `Host && PathPrefix` (either order, optional parentheses); null for any other rule. */
 export function parseRule(rule: string): { host: string; path: string } | null {
-  const strip = (s: string) => { let t = s.trim(); while (/^\(.*\)$/.test(t) && !/^\([^)]*\)\s*(&&|\|\|)/.test(t)) t = t.slice(1, -1).trim(); return t; };
-  if (/\|\||!/.test(rule)) return null;
-  const parts = strip(rule).split('&&').map(strip);
+  const top = unwrap(rule);
+  if (splitTop(top, '||').length > 1) return null;
+  const parts = splitTop(top, '&&').map(unwrap);
+  if (parts.length > 2) return null;
   let host: string | undefined;
   let path = '/';
   for (const p of parts) {

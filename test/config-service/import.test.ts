@@ -1,0 +1,163 @@
+/**
+ * `import DIR` against the real database: a realistic hand-written directory (everything mappable
+ * lands and renders; the rest is reported item by item) and Traefik's reference file (nothing maps;
+ * every object is reported). Dry runs write nothing; existing projects are never touched.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { main } from '../../src/commands.js';
+import { parseRule, sanitizeName } from '../../src/config-service/import-map.js';
+import { TraefikConfigService } from '../../src/config-service/service.js';
+import { loadProjects } from '../../src/db/load.js';
+import { renderProject } from '../../src/render/project.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { reset, rowCounts } from './helpers.js';
+
+let t: TestDatabase;
+let svc: TraefikConfigService;
+const HAND = fileURLToPath(new URL('../fixtures/import/handwritten/', import.meta.url));
+const REF = fileURLToPath(new URL('../fixtures/import/reference/', import.meta.url));
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  svc = new TraefikConfigService(t.db, { actor: 'import' });
+});
+afterAll(async () => { await t.drop(); });
+beforeEach(async () => { await reset(t.db); });
+
+describe('rule parsing', () => {
+  it.each([
+    ['Host(`a.example`)', { host: 'a.example', path: '/' }],
+    ['Host("a.example")', { host: 'a.example', path: '/' }],
+    ['Host(`a.example`) && PathPrefix(`/api`)', { host: 'a.example', path: '/api' }],
+    ['(PathPrefix(`/ghost`) && Host(`b.example`))', { host: 'b.example', path: '/ghost' }],
+    ['( Host(`a.example`) ) && ( PathPrefix(`/x&&y`) )', { host: 'a.example', path: '/x&&y' }],
+    ['Host(`a.example`) && PathPrefix(`/!x`)', { host: 'a.example', path: '/!x' }],
+    ['HostRegexp(`.+`)', null],
+    ['Host(`a`) || Host(`b`)', null],
+    ['!Host(`a`)', null],
+    ['Host(`a`) && Path(`/x`)', null],
+    ['Host(`a`) && PathPrefix(`/x`) && Method(`GET`)', null],
+    ['(Host(`a`)) && (Host(`b`))', null],
+    ['foobar', null],
+  ])('%s', (rule, want) => expect(parseRule(rule)).toEqual(want));
+
+  it('project names are sanitized to the directory-name pattern', () => {
+    expect(sanitizeName('apps/My_Blog.yml'.replace('/', '-'))).toBe('apps-my-blog');
+    expect(sanitizeName('../../etc.yaml')).toBe('etc');
+    expect(sanitizeName('___.yml')).toBe('imported');
+    expect(sanitizeName('x'.repeat(80))).toHaveLength(63);
+  });
+});
+
+describe('a hand-written directory', () => {
+  it('dry run: reports what would be imported and writes nothing', async () => {
+    const before = await rowCounts(t.db);
+    const o = await svc.importDirectory(HAND, { dryRun: true });
+    expect(o.projects.map((p) => p.name)).toEqual(['apps-blog', 'gitea', 'legacy', 'nextcloud', 'unmappable']);
+    expect(await rowCounts(t.db)).toEqual(before);
+  });
+
+  it('imports everything mappable, renders valid files, and reports every other item with its reason', async () => {
+    const o = await svc.importDirectory(HAND, { prefix: 'imp-' });
+    const summary = Object.fromEntries(o.projects.map((p) => [p.name, [p.services, p.domains, p.routes]]));
+    expect(summary).toEqual({
+      'imp-apps-blog': [1, 1, 2], 'imp-gitea': [1, 1, 2], 'imp-legacy': [1, 2, 2], 'imp-nextcloud': [1, 2, 2], 'imp-unmappable': [1, 1, 1],
+    });
+    const note = (item: string) => o.notes.find((n) => n.item === item || n.item.endsWith(`.${item}`));
+    const skipped = o.notes.filter((n) => n.status === 'skipped').map((n) => `${n.file}: ${n.item}`);
+    for (const item of [
+      'old.toml: (file)', 'templated.yml: (file)', 'unmappable.yml: http.routers.regex', 'unmappable.yml: http.routers.by-header',
+      'unmappable.yml: http.routers.either', 'unmappable.yml: http.routers.exact-path', 'unmappable.yml: http.routers.weighted',
+      'unmappable.yml: http.routers.two-servers', 'unmappable.yml: http.routers.geo', 'unmappable.yml: http.routers.errors',
+      'unmappable.yml: http.routers.missing-mw', 'unmappable.yml: http.routers.dashboard', 'unmappable.yml: http.routers.docker-svc',
+      'unmappable.yml: http.services.orphan', 'unmappable.yml: tcp.routers.postgres', 'unmappable.yml: udp.routers.dns',
+      'unmappable.yml: tls.options.modern', 'middlewares.yml: http.middlewares.unused-strip', 'legacy.yml: tls.certificates[1]',
+      'gitea.yml: http.routers.gitea-metrics', 'nextcloud.yml: http.routers.nextcloud-http',
+    ]) expect(skipped, item).toContain(item);
+    expect(note('gitea-metrics')!.reason).toMatch(/X-Retries: must be string/);
+    expect(note('weighted')!.reason).toMatch(/weighted service/);
+    expect(note('two-servers')!.reason).toMatch(/2 servers/);
+    expect(note('geo')!.reason).toMatch(/plugin/);
+    expect(o.notes.filter((n) => n.status === 'adjusted').map((n) => n.reason).join('\n')).toMatch(
+      /stored in punycode as "xn--bcher-kva\.example\.org"[\s\S]*/,
+    );
+    const adjusted = o.notes.filter((n) => n.status === 'adjusted').map((n) => `${n.item}: ${n.reason}`).join('\n');
+    for (const want of [/blog: host "Blog\.Example\.org" stored in lower case/, /ipWhiteList \(Traefik v2 name\) stored as ipAllowList/,
+      /chain web-chain expanded/, /priority 10 not kept/, /sticky ignored/, /healthCheck\.mode ignored/]) expect(adjusted).toMatch(want);
+
+    // What landed renders, with the details that were mapped.
+    const states = await loadProjects(t.db);
+    for (const s of states) expect(renderProject(s, { configDir: '/app/traefik-configs' }).problems, s.name).toEqual([]);
+    const spec = (name: string) => svc.exportSpec(name).then((e) => parse(e.yaml));
+    const blog = await spec('imp-apps-blog');
+    expect(blog.domains[0]).toMatchObject({ domain: 'example.org', subdomain: 'blog', ssl: true, provider: 'letsencrypt' });
+    expect(blog.domains[0].routes.find((r: any) => r.path === '/ghost').middleware).toEqual([
+      { ipAllowList: { sourceRange: ['192.168.10.0/24'] } }, { basicAuth: { users: ['admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'] } },
+    ]);
+    expect(blog.domains[0].routes[0]).toMatchObject({ targetUrl: 'https://blog-backend.internal:8443', targetPort: 8443 });
+    const nextcloud = await spec('imp-nextcloud');
+    expect(nextcloud.domains.find((d: any) => d.subdomain === 'cloud').routes[0]).toMatchObject({
+      service: 'nextcloud', targetPort: 80, healthCheck: { path: '/status.php', interval: '30s', timeout: '5s' },
+      middleware: [{ headers: { frameDeny: true, browserXssFilter: true, stsSeconds: 31536000, customResponseHeaders: { 'X-Powered-By': '' } } }, { compress: {} }],
+    });
+    const gitea = await spec('imp-gitea');
+    expect(gitea.domains[0]).toMatchObject({ ssl: true });
+    expect(gitea.domains[0].provider).toBeUndefined();
+    expect(gitea.domains[0].routes.find((r: any) => r.path === '/api').middleware).toEqual([{ rateLimit: { average: 50, burst: 100 } }, { ref: 'auth@kubernetescrd' }]);
+    const legacy = await spec('imp-legacy');
+    expect(legacy.domains.map((d: any) => [d.provider, Object.keys(d.certificate)])).toEqual([['custom', ['fingerprint']], ['custom', ['fingerprint']]]);
+    expect(legacy.services[0]).toEqual({ name: 'legacy', host: '10.0.0.15' });
+
+    // Importing again touches nothing: the projects exist.
+    const before = await rowCounts(t.db);
+    const again = await svc.importDirectory(HAND, { prefix: 'imp-' });
+    expect(again.projects).toEqual([]);
+    expect(again.notes.filter((n) => /already exists/.test(n.reason))).toHaveLength(5);
+    expect(await rowCounts(t.db)).toEqual(before);
+  });
+
+  it('--project puts everything in one project', async () => {
+    const o = await svc.importDirectory(HAND, { project: 'legacy-proxy' });
+    expect(o.projects).toMatchObject([{ name: 'legacy-proxy', routes: 9 }]);
+  });
+
+  it('the CLI prints the projects and every item not imported; --strict exits 1', async () => {
+    let stdout = '';
+    const out = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((c: string) => { stdout += c; return true; }) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await main(['import', HAND, '--dry-run', '--strict'], { DATABASE_URL: t.url });
+    } finally {
+      process.stdout.write = out;
+    }
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^\(dry run\) would import project gitea: 1 service\(s\), 1 domain\(s\), 2 route\(s\)$/m);
+    expect(stdout).toMatch(/^not imported \(\d+\):$/m);
+    expect(stdout).toMatch(/^ {2}unmappable\.yml: http\.routers\.regex: rule "HostRegexp/m);
+    expect(stdout).not.toContain('PRIVATE KEY');
+    expect((await rowCounts(t.db)).projects).toBe(0);
+  });
+});
+
+describe("Traefik's reference file", () => {
+  it('imports nothing and lists every object in it', async () => {
+    const o = await svc.importDirectory(REF);
+    expect(o.projects).toEqual([]);
+    const ref = parse(await readFile(`${REF}/reference-dynamic.yaml`, 'utf8'));
+    const expected: string[] = [];
+    for (const proto of ['http', 'tcp', 'udp']) {
+      for (const [section, objects] of Object.entries(ref[proto] ?? {})) for (const name of Object.keys(objects as object)) expected.push(`${proto}.${section}.${name}`);
+    }
+    for (const section of ['options', 'stores']) for (const name of Object.keys(ref.tls[section])) expected.push(`tls.${section}.${name}`);
+    expected.push('tls.certificates[0]', 'tls.certificates[1]');
+    const items = new Set(o.notes.filter((n) => n.status === 'skipped').map((n) => n.item));
+    expect(expected.length).toBeGreaterThan(50);
+    for (const e of expected) expect(items, e).toContain(e);
+    expect(o.notes.find((n) => n.item === 'http.routers.Router0')!.reason).toMatch(/rule "foobar" is not Host/);
+    expect((await rowCounts(t.db)).projects).toBe(0);
+  });
+});
