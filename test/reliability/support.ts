@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,7 +44,7 @@ export function randInt(lo: number, hi: number): number {
   return lo + Math.floor(Math.random() * (hi - lo + 1));
 }
 
-/** Every regular file under `root` (relative, posix), sorted; temp files included. */
+/** Every entry under `root` that is not a directory (relative, posix), sorted; temp files and links included. */
 export async function listTree(root: string, rel = ''): Promise<string[]> {
   const out: string[] = [];
   let entries;
@@ -67,14 +67,16 @@ export const MARKER = 'dynamic/.traefik-sync-reload';
 
 /**
  * Path → exact bytes (as latin1 text, so any byte compares) of every file under the managed
- * folders; the reload marker is left out unless `withMarker`.
+ * folders (a symbolic link as `symlink -> target`); the reload marker is left out unless `withMarker`.
  */
 export async function snapshotTree(root: string, options: { withMarker?: boolean } = {}): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const d of ['dynamic', 'static', 'ssl']) {
     for (const rel of await listTree(root, d)) {
       if (rel === MARKER && !options.withMarker) continue;
-      out[rel] = (await readFile(path.join(root, rel))).toString('latin1');
+      const abs = path.join(root, rel);
+      // Links are recorded by target, never followed (a test may plant links out of the root).
+      out[rel] = (await lstat(abs)).isSymbolicLink() ? `symlink -> ${await readlink(abs)}` : (await readFile(abs)).toString('latin1');
     }
   }
   return out;
@@ -119,7 +121,7 @@ export async function treeProblems(root: string): Promise<string[]> {
   const out: string[] = [];
   for (const [rel, bytes] of Object.entries(await snapshotTree(root))) {
     const name = path.basename(rel);
-    if (name.includes(TEMP_MARK) || name === '.traefik-sync-reload') continue;
+    if (name.includes(TEMP_MARK) || name === '.traefik-sync-reload' || bytes.startsWith('symlink -> ')) continue;
     const p = fileProblem(rel, Buffer.from(bytes, 'latin1').toString('utf8'));
     if (p) out.push(`${rel}: ${p}`);
   }
