@@ -99,12 +99,16 @@ export function parseSpecText(text: Buffer | string): SpecText {
     return { ...none, issues: [{ path: '', message: 'the file is not valid UTF-8' }] };
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, uniqueKeys: true, schema: 'core', merge: false, prettyErrors: false });
+  const doc = parseDocument(source, { lineCounter, uniqueKeys: true, schema: 'core', merge: false, prettyErrors: true });
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length) {
     return {
       ...none,
-      issues: problems.map((e) => ({ path: '', ...(e.linePos?.[0] ? { line: e.linePos[0].line } : {}), message: `YAML: ${e.message.split('\n')[0]}` })),
+      issues: problems.map((e) => ({
+        path: '', ...(e.linePos?.[0] ? { line: e.linePos[0].line } : {}),
+        message: `YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
+          .replace(/^Source contains multiple documents.*/, 'the file holds more than one document; a spec is one YAML document')}`,
+      })),
     };
   }
   let value: unknown;
