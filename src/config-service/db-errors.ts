@@ -37,7 +37,7 @@ export type FieldOf = (table: string, column: string) => string;
 /** Column → API input field (camelCase). */
 export const apiField: FieldOf = (_table, column) => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
-interface PgError { code?: string; constraint?: string; message?: string; table?: string }
+interface PgError { code?: string; constraint?: string; message?: string; table?: string; detail?: string }
 
 /**
  * Turn a database error into a {@link ValidationError} (or return null when it is not a data
@@ -48,11 +48,12 @@ export async function mapDbError(db: Queryable, err: unknown, fieldOf: FieldOf =
   if (!e || typeof e.code !== 'string') return null;
   const known = e.constraint ? CONSTRAINTS[e.constraint] : undefined;
   const issues: ValidationIssue[] = [];
-  if (e.constraint === 'domain_configs_active_full_domain' && hint?.fullDomain) {
+  const claimed = hint?.fullDomain ?? /^Key \(full_domain\)=\((.*)\) already exists\.$/.exec(e.detail ?? '')?.[1];
+  if (e.constraint === 'domain_configs_active_full_domain' && claimed) {
     const [other] = await db.query(sql`SELECT p.name FROM domain_configs d JOIN projects p ON p.id = d.project_id
-                                        WHERE d.full_domain = ${hint.fullDomain} AND d.is_active`).catch(() => []);
+                                        WHERE d.full_domain = ${claimed} AND d.is_active`).catch(() => []);
     const owner = other ? `project ${JSON.stringify(other.name)}` : 'another project';
-    issues.push({ path: fieldOf('domain_configs', 'domain'), message: `${JSON.stringify(hint.fullDomain)} is already active in ${owner}` });
+    issues.push({ path: fieldOf('domain_configs', 'domain'), message: `${JSON.stringify(claimed)} is already active in ${owner} (claimed concurrently)` });
   } else if (known) {
     issues.push({ path: fieldOf(known.table, known.column), message: `${known.rule} (database constraint ${e.constraint})` });
   } else if (e.code === '23514' && /^route_configs\.service_id/.test(e.message ?? '')) {

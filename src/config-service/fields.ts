@@ -114,14 +114,23 @@ export function intIn(min: number, max: number) {
   });
 }
 
+/** Project or service name (a directory or file name). */
 export const nameField = checked(nameProblem);
+/** Lower-case ASCII host name. */
 export const hostnameField = checked(hostnameProblem);
+/** Subdomain labels. */
 export const subdomainField = checked(subdomainProblem);
+/** Route path (PathPrefix value). */
 export const pathField = checked(pathProblem);
+/** Upstream URL. */
 export const urlField = checked(urlProblem);
+/** ACME resolver name or "custom". */
 export const providerField = checked(providerProblem);
+/** TCP port 1–65535. */
 export const portField = intIn(1, 65535);
+/** Route priority 0–1000000 (route_configs_priority_range). */
 export const priorityField = intIn(0, 1_000_000);
+/** A row id. */
 export const uuidField = checked((v) => (UUID.test(v) ? null : `expected a UUID, got ${quote(v)}`));
 
 /** Size of a JSON value when stored (jsonb text). */

@@ -58,6 +58,7 @@ export interface ProjectRows {
 
 /** The row tables a project owns, in dependency order. */
 export const TABLES = ['services', 'domain_configs', 'certificates', 'route_configs'] as const;
+/** One of {@link TABLES}. */
 export type RowTable = (typeof TABLES)[number];
 
 /** Columns written for each table (besides `id`). */

@@ -9,7 +9,7 @@ import { sql, type ConnectionPool, type Queryable } from '../db/connect.js';
 import { UserError } from '../errors.js';
 import * as crud from './crud.js';
 import { NotFoundError } from './errors.js';
-import { uuidField } from './fields.js';
+import { checkActor, checkId, notFound, projectOf } from './lookup.js';
 import {
   schemas, validateInput, type CreateCertificateInput, type CreateDomainConfigInput, type CreateProjectInput, type CreateRouteConfigInput,
   type CreateServiceInput, type UpdateCertificateInput, type UpdateDomainConfigInput, type UpdateProjectInput, type UpdateRouteConfigInput,
@@ -29,8 +29,6 @@ export interface ConfigServiceOptions {
 }
 
 const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate' } as const;
-
-type Table = 'services' | 'domain_configs' | 'route_configs' | 'certificates';
 
 /** Database CRUD for Traefik configuration, validated and audited. */
 export class TraefikConfigService extends SpecOperations {
@@ -93,7 +91,7 @@ export class TraefikConfigService extends SpecOperations {
   async updateService(id: string, input: UpdateServiceInput): Promise<ServiceConfig> {
     checkId(id);
     const v = validateInput(schemas.updateService, input);
-    await this.transaction(async (tx) => this.#mutate(tx, await this.#projectOf(tx, 'services', id), (c) => {
+    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'services', id), (c) => {
       const s = c.services.find((x) => x.id === id) ?? notFound('service', id);
       return crud.putService(c, { ...s, name: v.name ?? s.name, host: v.host === undefined ? s.host : v.host });
     }));
@@ -103,7 +101,7 @@ export class TraefikConfigService extends SpecOperations {
   /** Delete a service and its routes. */
   async deleteService(id: string): Promise<void> {
     checkId(id);
-    await this.transaction(async (tx) => this.#mutate(tx, await this.#projectOf(tx, 'services', id), (c) => crud.removeService(c, id)));
+    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'services', id), (c) => crud.removeService(c, id)));
   }
 
   // -- domains ------------------------------------------------------------------------------
@@ -123,7 +121,7 @@ export class TraefikConfigService extends SpecOperations {
   async updateDomainConfig(id: string, input: UpdateDomainConfigInput): Promise<DomainConfig> {
     checkId(id);
     const v = validateInput(schemas.updateDomain, input);
-    await this.transaction(async (tx) => this.#mutate(tx, await this.#projectOf(tx, 'domain_configs', id), (c) => {
+    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'domain_configs', id), (c) => {
       const d = c.domains.find((x) => x.id === id) ?? notFound('domain', id);
       return crud.withCertificate(crud.putDomain(c, {
         ...d, domain: v.domain ?? d.domain, subdomain: v.subdomain === undefined ? d.subdomain : v.subdomain,
@@ -137,7 +135,7 @@ export class TraefikConfigService extends SpecOperations {
   /** Delete a domain with its routes and certificate. */
   async deleteDomainConfig(id: string): Promise<void> {
     checkId(id);
-    await this.transaction(async (tx) => this.#mutate(tx, await this.#projectOf(tx, 'domain_configs', id), (c) => crud.removeDomain(c, id)));
+    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'domain_configs', id), (c) => crud.removeDomain(c, id)));
   }
 
   // -- routes -------------------------------------------------------------------------------
@@ -146,7 +144,7 @@ export class TraefikConfigService extends SpecOperations {
   async createRouteConfig(input: CreateRouteConfigInput): Promise<RouteConfig> {
     const v = validateInput(schemas.createRoute, input);
     const id = randomUUID();
-    await this.transaction(async (tx) => this.#mutate(tx, await this.#projectOf(tx, 'domain_configs', v.domainConfigId, 'domainConfigId'), (c) => crud.putRoute(c, {
+    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'domain_configs', v.domainConfigId, 'domainConfigId'), (c) => crud.putRoute(c, {
       id, domain_config_id: v.domainConfigId, service_id: v.serviceId, path_rule: v.pathRule ?? '/', priority: v.priority ?? 1,
       middleware: (v.middleware ?? null) as RouteConfig['middleware'], target_port: v.targetPort, target_url: v.targetUrl ?? null,
       health_check: v.healthCheck ?? null, is_active: v.isActive ?? true,
@@ -158,7 +156,7 @@ export class TraefikConfigService extends SpecOperations {
   async updateRouteConfig(id: string, input: UpdateRouteConfigInput): Promise<RouteConfig> {
     checkId(id);
     const v = validateInput(schemas.updateRoute, input);
-    await this.transaction(async (tx) => this.#mutate(tx, await this.#projectOf(tx, 'route_configs', id), (c) => {
+    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'route_configs', id), (c) => {
       const r = c.routes.find((x) => x.id === id) ?? notFound('route', id);
       const keep = <T>(value: T | undefined, old: T) => (value === undefined ? old : value);
       return crud.putRoute(c, {
@@ -174,7 +172,7 @@ export class TraefikConfigService extends SpecOperations {
   /** Delete a route. */
   async deleteRouteConfig(id: string): Promise<void> {
     checkId(id);
-    await this.transaction(async (tx) => this.#mutate(tx, await this.#projectOf(tx, 'route_configs', id), (c) => crud.removeRoute(c, id)));
+    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'route_configs', id), (c) => crud.removeRoute(c, id)));
   }
 
   // -- certificates -------------------------------------------------------------------------
@@ -183,7 +181,7 @@ export class TraefikConfigService extends SpecOperations {
   async createCertificate(input: CreateCertificateInput): Promise<CertificateInfo> {
     const v = validateInput(schemas.createCertificate, input);
     const id = randomUUID();
-    await this.transaction(async (tx) => this.#mutate(tx, await this.#projectOf(tx, 'domain_configs', v.domainConfigId, 'domainConfigId'), (c) => crud.putCertificate(c, {
+    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'domain_configs', v.domainConfigId, 'domainConfigId'), (c) => crud.putCertificate(c, {
       id, domain_config_id: v.domainConfigId, cert_pem: v.certPem, key_pem: v.keyPem, not_after: null,
     })));
     return (await read.certificate(this.db, id))!;
@@ -193,7 +191,7 @@ export class TraefikConfigService extends SpecOperations {
   async updateCertificate(id: string, input: UpdateCertificateInput): Promise<CertificateInfo> {
     checkId(id);
     const v = validateInput(schemas.updateCertificate, input);
-    await this.transaction(async (tx) => this.#mutate(tx, await this.#projectOf(tx, 'certificates', id), (c) => {
+    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'certificates', id), (c) => {
       const cert = c.certificates.find((x) => x.id === id) ?? notFound('certificate', id);
       return crud.putCertificate(c, { ...cert, cert_pem: v.certPem ?? cert.cert_pem, key_pem: v.keyPem ?? cert.key_pem });
     }));
@@ -203,7 +201,7 @@ export class TraefikConfigService extends SpecOperations {
   /** Delete a certificate (refused while its domain uses provider "custom"). */
   async deleteCertificate(id: string): Promise<void> {
     checkId(id);
-    await this.transaction(async (tx) => this.#mutate(tx, await this.#projectOf(tx, 'certificates', id), (c) => crud.removeCertificate(c, id)));
+    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'certificates', id), (c) => crud.removeCertificate(c, id)));
   }
 
   // -- queries ------------------------------------------------------------------------------
@@ -237,31 +235,4 @@ export class TraefikConfigService extends SpecOperations {
     if (!p) throw new NotFoundError(field === 'projectId' ? 'projectId: project' : 'project', projectId);
     await writeProject(tx, { id: projectId }, plan, this.#opts());
   }
-
-  async #projectOf(tx: Queryable, table: Table, id: string, field = 'id'): Promise<string> {
-    const rows = table === 'services' || table === 'domain_configs'
-      ? await tx.query(sql`SELECT project_id FROM ${sql.ident(table)} WHERE id = ${id}`)
-      : table === 'route_configs'
-        ? await tx.query(sql`SELECT d.project_id FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id WHERE r.id = ${id}`)
-        : await tx.query(sql`SELECT d.project_id FROM certificates c JOIN domain_configs d ON d.id = c.domain_config_id WHERE c.id = ${id}`);
-    const what = { services: 'service', domain_configs: 'domain', route_configs: 'route', certificates: 'certificate' }[table];
-    if (!rows[0]) throw new NotFoundError(field === 'id' ? what : `${field}: ${what}`, id);
-    return rows[0].project_id as string;
-  }
-}
-
-function notFound(what: string, id: string): never {
-  throw new NotFoundError(what, id);
-}
-
-function checkId(id: unknown, field = 'id'): void {
-  const r = uuidField.safeParse(id);
-  if (!r.success) throw new UserError(`${field}: expected a UUID, got ${JSON.stringify(id) ?? String(id)}`);
-}
-
-function checkActor(actor: string): string {
-  if (typeof actor !== 'string' || actor.length === 0 || actor.length > 200 || /[\x00-\x1f\x7f]|\p{Cs}/u.test(actor)) {
-    throw new UserError(`actor: expected 1–200 printable characters, got ${JSON.stringify(actor)}`);
-  }
-  return actor;
 }

@@ -82,6 +82,9 @@ describe('CRUD', () => {
     expect(cert.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(cert.notAfter?.getUTCFullYear()).toBe(2036);
     expect(JSON.stringify(cfg)).not.toContain('PRIVATE KEY');
+    const preview = await svc.preview('shop');
+    expect(preview.files.find((f) => f.path === 'ssl/keys/secure.shop.example.key')!.content).toBe('(private key, not shown)\n');
+    expect(JSON.stringify(preview)).not.toContain('PRIVATE KEY');
     const rotated = await svc.updateCertificate(cert.id, { certPem: ROTATED_CERT, keyPem: ROTATED_KEY });
     expect(rotated.fingerprint).not.toBe(cert.fingerprint);
     await expect(svc.deleteCertificate(cert.id)).rejects.toThrow(/certificate/);
@@ -159,6 +162,20 @@ describe('hostile API inputs are refused by field and write nothing', () => {
   it('reports every problem of one input at once', async () => {
     const err = await svc.createRouteConfig({ domainConfigId: ids.domain, serviceId: 'nope', pathRule: 'x', targetPort: 0, priority: -1, middleware: [{ ipWhiteList: {} }] }).catch((e: ValidationError) => e);
     expect((err as ValidationError).issues.map((i) => i.path).sort()).toEqual(['middleware[0]', 'pathRule', 'priority', 'serviceId', 'targetPort']);
+  });
+
+  it('two projects claiming the same domain at the same time: one wins, the other gets a field error naming it', async () => {
+    const a = await svc.createProject({ name: 'race-a' });
+    const b = await svc.createProject({ name: 'race-b' });
+    const results = await Promise.allSettled([
+      svc.createDomainConfig({ projectId: a.id, domain: 'race.example' }),
+      svc.createDomainConfig({ projectId: b.id, domain: 'race.example' }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toBeInstanceOf(ValidationError);
+    expect((lost.reason as ValidationError).issues[0]).toMatchObject({ path: 'domain', message: expect.stringMatching(/"race\.example" is already active in project "race-[ab]"/) });
+    expect(Number((await t.db.query(sql`SELECT count(*) AS n FROM domain_configs WHERE full_domain = 'race.example'`))[0]!.n)).toBe(1);
   });
 
   it('refuses an actor that is not one printable line', () => {
