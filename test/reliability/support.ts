@@ -75,8 +75,13 @@ export async function snapshotTree(root: string, options: { withMarker?: boolean
     for (const rel of await listTree(root, d)) {
       if (rel === MARKER && !options.withMarker) continue;
       const abs = path.join(root, rel);
-      // Links are recorded by target, never followed (a test may plant links out of the root).
-      out[rel] = (await lstat(abs)).isSymbolicLink() ? `symlink -> ${await readlink(abs)}` : (await readFile(abs)).toString('latin1');
+      try {
+        // Links are recorded by target, never followed (a test may plant links out of the root).
+        out[rel] = (await lstat(abs)).isSymbolicLink() ? `symlink -> ${await readlink(abs)}` : (await readFile(abs)).toString('latin1');
+      } catch (err) {
+        // Gone between the listing and the read (a temp file renamed, a file removed by a pass).
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
   }
   return out;
