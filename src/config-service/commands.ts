@@ -136,7 +136,7 @@ registerCommand('history', {
     if (!/^\d{1,5}$/.test(limitText) || Number(limitText) < 1) throw new UserError(`--limit: expected a number 1–99999, got ${quote(limitText)}`, 2);
     return withDatabase(ctx.config, async (db) => {
       const { entries } = await service(db, ctx).history(name, { limit: Number(limitText) });
-      for (const e of entries) ctx.out(`${String(e.id).padStart(6)}  ${e.at.toISOString()}  ${e.actor}  ${e.op.padEnd(6)} ${e.summary}`);
+      for (const e of entries) ctx.out(`${String(e.id).padStart(6)}  ${e.at.toISOString()}  ${e.actor}  ${e.op.padEnd(6)} ${e.table.padEnd(14)} ${e.summary}`);
       if (!entries.length) ctx.out(`no audit entries for project ${name}`);
       return 0;
     });

@@ -85,7 +85,8 @@ export abstract class SpecOperations extends ServiceBase {
 
   /**
    * The files project `name` would generate: as it is now, or with `change` (a spec) applied.
-   * Writes nothing. Problems are returned, not thrown.
+   * Writes nothing. Problems are returned, not thrown. Rows the change would create get
+   * placeholder ids, so their object names differ from those `apply` will generate.
    */
   async preview(name: string, change?: unknown, options: { baseDir?: string } = {}): Promise<PreviewResult> {
     const [p] = await this.db.query(sql`SELECT id, name FROM projects WHERE name = ${name}`);

@@ -171,10 +171,10 @@ describe('history', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^\s*\d+ {2}\d{4}-\d\d-\d\dT.* {2}bob {2}(INSERT|UPDATE|DELETE)/);
-    expect(stdout).toMatch(/bob {2}UPDATE route shop\.example\.com\/api → api:3001: middleware .*, target_port 3000 → 3001/);
-    expect(stdout).toMatch(/ops {2}INSERT certificate of secure\.shop\.example \(sha256:[0-9a-f]{64}\)/);
-    expect(stdout).toMatch(/bob {2}DELETE service admin/);
+    expect(lines[0]).toMatch(/^\s*\d+ {2}\d{4}-\d\d-\d\dT.* {2}bob {2}(INSERT|UPDATE|DELETE) [a-z_]+ +(route|domain|service|certificate) /);
+    expect(stdout).toMatch(/bob {2}UPDATE route_configs {2}route shop\.example\.com\/api → api:3001: middleware .*, target_port 3000 → 3001/);
+    expect(stdout).toMatch(/ops {2}INSERT certificates {3}certificate of secure\.shop\.example \(sha256:[0-9a-f]{64}\)/);
+    expect(stdout).toMatch(/bob {2}DELETE services {7}service admin/);
     expect(stdout).not.toContain('PRIVATE KEY');
     expect(stdout).not.toContain('BEGIN CERTIFICATE');
   });
