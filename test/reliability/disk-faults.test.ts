@@ -1,0 +1,189 @@
+/**
+ * Promise (SPEC §2, §4; README "Crash safety", per-project isolation): when writes fail — the
+ * volume full (ENOSPC) or read-only (EROFS) — the old files stay intact byte for byte, no temp
+ * file is left behind, the error is reported (project status, `traefik_sync_projects_failed`, the
+ * log), and once space returns the next pass writes everything.
+ *
+ * The config root is a 2 MiB tmpfs mounted for this file (we are root in CI containers and this
+ * sandbox); when mounting is not permitted the file is skipped with the reason printed (a chmod'ed
+ * directory does not stop root, and `chattr +i` cannot make ENOSPC).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { seedBench } from '../../src/bench/seed.js';
+import { sql } from '../../src/db/connect.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { seedSample } from '../helpers/seed.js';
+import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
+import { captureLog, changedPaths, pendingChanges, report, sleep, snapshotTree, tempFiles, treeProblems } from './support.js';
+
+let base = '';
+let mnt = '';
+let mounted = false;
+let t: TestDatabase;
+let s: TestSidecar;
+const logs = captureLog('info');
+
+function sh(cmd: string, args: string[]): void {
+  execFileSync(cmd, args, { stdio: 'pipe' });
+}
+
+/** Whether this machine lets us mount a tmpfs (decided before the tests are collected). */
+const why = (() => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tsync-rel-mount-probe-'));
+  try {
+    sh('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    sh('umount', [dir]);
+    return '';
+  } catch (err) {
+    return `mount -t tmpfs is not permitted here (${String((err as Error).message).split('\n')[0]})`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
+
+beforeAll(async () => {
+  base = await mkdtemp(path.join(tmpdir(), 'tsync-rel-disk-'));
+  mnt = path.join(base, 'volume');
+  await mkdir(mnt);
+  if (why) return;
+  sh('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0755', 'tmpfs', mnt]);
+  mounted = true;
+  t = await createTestDatabase();
+  await seedSample(t.db);
+  await t.db.tx((tx) => seedBench(tx, 20));
+  s = await startTestSidecar(t.url, { interval: '1s', 'config-dir': mnt }, { log: logs.log });
+  await waitFor(async () => (await s.get('/readyz')).status === 200, 15_000);
+}, 60_000);
+
+afterAll(async () => {
+  await s?.stop();
+  await t?.drop();
+  if (mounted) {
+    try {
+      sh('umount', [mnt]);
+    } catch {
+      sh('umount', ['-l', mnt]); // still busy: detach lazily so the folder can go
+    }
+  }
+  if (base) await rm(base, { recursive: true, force: true });
+});
+
+/** Fill the volume with a file outside the managed folders until the filesystem says ENOSPC. */
+async function fill(): Promise<number> {
+  const fh = await open(path.join(mnt, 'filler.bin'), 'w');
+  let bytes = 0;
+  try {
+    for (;;) {
+      await fh.write(Buffer.alloc(16 * 1024, 0x66));
+      bytes += 16 * 1024;
+    }
+  } catch (err) {
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+  } finally {
+    await fh.close().catch(() => {});
+  }
+  return bytes;
+}
+
+async function converged(timeoutMs: number): Promise<boolean> {
+  return waitFor(async () => {
+    const p = await pendingChanges(t.db, mnt);
+    return p.changes.length === 0 && p.failed.length === 0;
+  }, timeoutMs, 250).then(() => true, () => false);
+}
+
+/** Make every project's files change (and grow). */
+async function changeEverything(tag: string): Promise<void> {
+  await t.db.query(sql`UPDATE route_configs SET target_port = target_port % 60000 + 1`);
+  await t.db.query(sql`UPDATE route_configs SET middleware = ${JSON.stringify([{ headers: { customRequestHeaders: { 'X-Tag': `${tag} ${'z'.repeat(3000)}` } } }])}::jsonb
+                       WHERE path_rule IN ('/', '/api')`);
+}
+
+/** Project status entries with an error. */
+async function failedProjects(): Promise<Array<{ name: string; lastError: string }>> {
+  const st = (await s.get('/api/v1/status')).json();
+  return Object.values(st.projects as Record<string, { name: string; lastError: string | null }>)
+    .filter((p) => p.lastError).map((p) => ({ name: p.name, lastError: p.lastError! }));
+}
+
+/**
+ * The fault: changes arrive while writes fail. Checks that the files are byte-identical, no temp
+ * file is left, and the failure is reported; returns what was seen.
+ */
+async function underFault(label: string, code: RegExp, inject: () => Promise<unknown>): Promise<void> {
+  expect(await converged(15_000)).toBe(true);
+  const before = await snapshotTree(mnt);
+  const free = await inject();
+  await changeEverything(label);
+  await waitFor(async () => (await s.metric('traefik_sync_projects_failed')) > 0, 10_000);
+  await sleep(2000); // more passes: NOTIFYs, a tick, retries
+  const during = await snapshotTree(mnt);
+  const failed = await failedProjects();
+  const logged = logs.text().split('\n').filter((l) => l.includes('writing project files failed') && code.test(l)).length;
+  report(`disk faults: ${label}${free !== undefined ? ` (${free} bytes of filler)` : ''}: ${changedPaths(before, during).length} of ${Object.keys(before).length} files changed, `
+    + `${(await tempFiles(mnt)).length} temp files left, ${failed.length} projects reported failed (e.g. ${JSON.stringify(failed[0]?.lastError)}), `
+    + `traefik_sync_projects_failed ${await s.metric('traefik_sync_projects_failed')}, ${logged} error log lines`);
+  expect(changedPaths(before, during)).toEqual([]);
+  expect(await tempFiles(mnt)).toEqual([]);
+  expect(await treeProblems(mnt)).toEqual([]);
+  expect(failed.length).toBeGreaterThan(0);
+  expect(failed.every((f) => code.test(f.lastError))).toBe(true);
+  expect(logged).toBeGreaterThan(0);
+}
+
+describe('disk faults', () => {
+  it.runIf(why !== '')('SKIPPED: the disk-fault tests need a tmpfs of their own', () => {
+    report(`disk faults: skipped — ${why}`);
+  });
+
+  it.skipIf(why !== '')('ENOSPC (volume full): old files intact, no temp files, the error reported', async () => {
+    await underFault('ENOSPC', /ENOSPC|no space/i, fill);
+  }, 60_000);
+
+  // BUG (src/reconcile/sync-service.ts #run + src/controller.ts #pass/#tick): a write failure makes
+  // the project's result "failed" but the pass does not throw, so the work queue never retries it;
+  // the periodic tick re-queues projects only when the database fingerprint moved, and the disk
+  // check only looks for files that changed. Input: volume full while every project changes, then
+  // the filler removed. Expected: the next pass(es) write everything within a few intervals.
+  // Actual: the failed projects stay stale (status failed) until the database changes them again.
+  it.skipIf(why !== '').fails('ENOSPC: once space returns the next passes write everything, unprompted [BUG: failed writes are never retried]', async () => {
+    await rm(path.join(mnt, 'filler.bin'));
+    const ok = await converged(6000);
+    report(`disk faults: ENOSPC recovery without a database change within 6 s: ${ok}`);
+    expect(ok).toBe(true);
+  }, 30_000);
+
+  it.skipIf(why !== '')('ENOSPC: recovers once space returns and the database changes again', async () => {
+    await rm(path.join(mnt, 'filler.bin'), { force: true });
+    await t.db.query(sql`UPDATE route_configs SET priority = priority + 1`); // a change to every project
+    expect(await converged(15_000)).toBe(true);
+    expect(await failedProjects()).toEqual([]);
+    expect(await treeProblems(mnt)).toEqual([]);
+  }, 30_000);
+
+  it.skipIf(why !== '')('EROFS (volume remounted read-only): old files intact, no temp files, the error reported', async () => {
+    await underFault('EROFS', /EROFS|read-only/i, async () => sh('mount', ['-o', 'remount,ro', mnt]));
+  }, 60_000);
+
+  // BUG: as for ENOSPC above (same cause). Input: remount rw after the failures. Expected: written
+  // within a few intervals. Actual: stale until the database changes again.
+  it.skipIf(why !== '').fails('EROFS: once the volume is writable again the next passes write everything, unprompted [BUG: failed writes are never retried]', async () => {
+    sh('mount', ['-o', 'remount,rw', mnt]);
+    const ok = await converged(6000);
+    report(`disk faults: EROFS recovery without a database change within 6 s: ${ok}`);
+    expect(ok).toBe(true);
+  }, 30_000);
+
+  it.skipIf(why !== '')('EROFS: recovers once writable and the database changes again', async () => {
+    sh('mount', ['-o', 'remount,rw', mnt]);
+    await t.db.query(sql`UPDATE route_configs SET priority = priority + 1`);
+    expect(await converged(15_000)).toBe(true);
+    expect(await failedProjects()).toEqual([]);
+    expect(await treeProblems(mnt)).toEqual([]);
+  }, 30_000);
+});
