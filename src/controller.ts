@@ -58,6 +58,8 @@ export class Controller {
   #dbUp = false;
   #heartbeat = Date.now();
   #fingerprint: string | null = null;
+  readonly #notified = new Set<string>();
+  #notifyTimer: NodeJS.Timeout | undefined;
   #lastPrune = 0;
   #tickTimer: NodeJS.Timeout | undefined;
   #beatTimer: NodeJS.Timeout | undefined;
@@ -134,6 +136,7 @@ export class Controller {
     this.#stopped = true;
     clearTimeout(this.#tickTimer);
     clearInterval(this.#beatTimer);
+    clearTimeout(this.#notifyTimer);
     this.#watcher?.close();
     await this.#queue.stop();
     await this.#listener.stop();
@@ -168,9 +171,29 @@ export class Controller {
     return key === FULL ? '*' : this.#state.nameOf(key);
   }
 
+  /**
+   * Notifications are gathered for a moment: one transaction touching many projects arrives as a
+   * burst, and is reconciled as one full pass, so the delete guard judges it as a whole.
+   */
   #onNotify(payload: string): void {
-    if (payload === FULL) this.#queue.add(FULL);
-    else if (/^[0-9a-f-]{36}$/.test(payload)) this.#queue.add(payload);
+    if (payload !== FULL && !/^[0-9a-f-]{36}$/.test(payload)) return;
+    this.#notified.add(payload);
+    this.#notifyTimer ??= setTimeout(() => this.#flushNotified(), 2);
+  }
+
+  #flushNotified(): void {
+    this.#notifyTimer = undefined;
+    this.#enqueueProjects([...this.#notified]);
+    this.#notified.clear();
+  }
+
+  /** Queue these projects, or one full pass instead when they are many (or include FULL). */
+  #enqueueProjects(keys: readonly string[]): void {
+    if (keys.includes(FULL) || keys.length >= Math.max(5, Math.ceil(this.#state.projectCount * 0.05))) {
+      this.#queue.add(FULL);
+    } else {
+      for (const key of keys) this.#queue.add(key);
+    }
     this.#o.metrics.queueDepth.set(this.#queue.depth);
   }
 
@@ -208,12 +231,10 @@ export class Controller {
       if (fp !== this.#fingerprint) {
         // Something changed since we last looked: reconcile just the projects whose version moved
         // (a NOTIFY may have been lost). Deleted projects keep a tombstone version.
-        for (const [id, version] of await loadVersions(db)) {
-          if (version > this.#state.seenVersion(id)) {
-            this.#queue.add(id);
-            queued++;
-          }
-        }
+        const moved: string[] = [];
+        for (const [id, version] of await loadVersions(db)) if (version > this.#state.seenVersion(id)) moved.push(id);
+        this.#enqueueProjects(moved);
+        queued += moved.length;
         this.#fingerprint = fp;
       }
       // With every directory watched, file events report drift at once; the full stat of every

@@ -61,6 +61,11 @@ export class ReplicaState {
     return this.#seenVersion.get(projectId) ?? -1;
   }
 
+  /** Number of projects known (as of the last passes). */
+  get projectCount(): number {
+    return this.#projects.size;
+  }
+
   /** A project's id from its name (for file events in its folder). */
   idOf(projectName: string): string | undefined {
     return this.#idByName.get(projectName);

@@ -144,7 +144,7 @@ describe('traefik-sync run', () => {
       'traefik_sync_delete_guard_blocked_total', 'traefik_sync_certificate_not_after_timestamp_seconds',
       'traefik_sync_volume_free_bytes', 'traefik_sync_db_query_duration_seconds', 'process_cpu_seconds_total',
     ]) expect(text, name).toContain(`# TYPE ${name} `);
-    expect(await s.metric('traefik_sync_certificate_not_after_timestamp_seconds', { domain: 'secure.shop.example' })).toBe(Date.parse('2036-01-01T00:00:00Z') / 1000);
+    await waitFor(async () => (await s!.metric('traefik_sync_certificate_not_after_timestamp_seconds', { domain: 'secure.shop.example' })) === Date.parse('2036-01-01T00:00:00Z') / 1000);
     // The status row is written about once a second, not on every pass.
     const rows = await waitFor(async () => {
       const r = await t.db.query(sql`SELECT replica_id, last_success_at FROM sync_replicas`);

@@ -14,7 +14,7 @@ import type { RenderedFile } from '../model.js';
 import { layout } from '../render/project.js';
 import { mapLimit } from '../util.js';
 import type { Queryable } from '../db/connect.js';
-import { guardVerdict } from './guard.js';
+import { guardVerdict, type RecentRemovals } from './guard.js';
 import type { Inventory } from './inventory.js';
 import { deletions, plan, routerCount, routersRemoved, type DriftMode, type Plan } from './plan.js';
 import { result, type FileChange, type GuardVerdict, type ProjectResult, type Unit } from './report.js';
@@ -32,6 +32,28 @@ export interface PassContext {
   readonly inventory: Inventory;
   /** Routers in owned files on this volume; adjusted as files change. */
   routerTotal: number;
+  /** Removals applied recently (not for deleted projects), for the delete guard's window. */
+  readonly removals: RemovalWindow;
+}
+
+/**
+ * Removals applied within the last `windowMs`: the delete guard adds them to each pass, so a mass
+ * removal cannot get through as many small passes (one per project).
+ */
+export class RemovalWindow {
+  readonly #entries: Array<{ at: number; files: number; routers: number }> = [];
+  constructor(readonly windowMs: number, readonly now: () => number) {}
+
+  add(files: number, routers: number): void {
+    if (files || routers) this.#entries.push({ at: this.now(), files, routers });
+  }
+
+  /** Sum over the window. */
+  recent(): RecentRemovals {
+    const since = this.now() - this.windowMs;
+    while (this.#entries.length && this.#entries[0]!.at < since) this.#entries.shift();
+    return this.#entries.reduce((t, e) => ({ files: t.files + e.files, routers: t.routers + e.routers }), { files: 0, routers: 0 });
+  }
 }
 
 export class Pass {
@@ -108,7 +130,7 @@ export class Pass {
 
   /** The delete guard over the held plans (null: the pass may proceed). */
   guard(fraction: number): GuardVerdict | null {
-    return guardVerdict(new Map(this.#held.map((h) => [h.unit, h.plan])), fraction, this.#c.inventory.size, this.#c.routerTotal);
+    return guardVerdict(new Map(this.#held.map((h) => [h.unit, h.plan])), fraction, this.#c.inventory.size, this.#c.routerTotal, this.#c.removals.recent());
   }
 
   /** Refuse the held plans: their projects keep their files and are reported as blocked. */
@@ -171,6 +193,7 @@ export class Pass {
     for (const f of u.actual) {
       if (f.owned && !touched.has(f.path)) inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
     }
+    if (!u.tombstoned) this.#c.removals.add(counts.delete, routersRemoved(p, u.actual));
     const changed = counts.create + counts.update + counts.delete > 0;
     if (changed) log.info({ project: u.projectName, created: counts.create, updated: counts.update, deleted: counts.delete }, 'project synced');
     return { ...result(u, changed ? 'updated' : 'noop', p), created: counts.create, updated: counts.update, deleted: counts.delete, appliedAt };

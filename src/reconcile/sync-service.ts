@@ -21,7 +21,7 @@ import { NameRegistry } from '../render/validate.js';
 import { chunks, mapLimit } from '../util.js';
 import { Inventory } from './inventory.js';
 export type { InventoryEntry } from './inventory.js';
-import { Pass, type PassContext } from './pass.js';
+import { Pass, RemovalWindow, type PassContext } from './pass.js';
 import type { DriftMode } from './plan.js';
 import type { FileChange, ProjectResult, SyncReport, Unit } from './report.js';
 import { DiskIndex } from './units.js';
@@ -39,6 +39,8 @@ export interface SyncServiceOptions {
   readonly log: Logger;
   /** Projects written in parallel (default 64: fsyncs overlap, so more in flight is faster). */
   readonly concurrency?: number;
+  /** Removals within this window add up for the delete guard (default 10 minutes). */
+  readonly guardWindowMs?: number;
   /** Clock for timestamps (tests pass a fake). */
   readonly now?: () => number;
 }
@@ -61,6 +63,7 @@ export class TraefikSyncService {
       db: options.db, root: options.root, driftMode: options.driftMode, log: options.log,
       now: options.now ?? Date.now, concurrency: options.concurrency ?? 64,
       baseline: new Map(), inventory: new Inventory(), routerTotal: 0,
+      removals: new RemovalWindow(options.guardWindowMs ?? 600_000, options.now ?? Date.now),
     };
   }
 
