@@ -67,9 +67,9 @@ describe.runIf(BUILT)('apply / export on the command line', () => {
     const file = path.join(dir, 'shop-v2.yaml');
     await writeFile(file, text);
     const r = cli(['apply', '-f', file, '--actor', 'deploy-bot']);
-    expect(r.stdout).toMatch(/^update route shop\.example\.com\/api → api: target_port 3000 → 3001$/m);
+    expect(r.stdout, r.stderr).toMatch(/^update route shop\.example\.com\/api → api: target_port 3000 → 3001$/m);
     const h = cli(['history', '--project', 'shop', '--limit', '1']);
-    expect(h.stdout).toMatch(/deploy-bot {2}UPDATE route_configs {2}route shop\.example\.com\/api → api:3001: target_port 3000 → 3001/);
+    expect(h.stdout, h.stderr).toMatch(/deploy-bot {2}UPDATE route_configs {2}route shop\.example\.com\/api → api:3001: target_port 3000 → 3001/);
   });
 
   it('certificates: by fingerprint on stdout, as 0600 files with --cert-dir; both round-trip', async () => {
