@@ -151,4 +151,22 @@ describe('mass delete: explicit deletes of every project', () => {
     await t.db.query(sql`DELETE FROM projects`);
     await expectGuardHolds(s, before, 'DELETE FROM projects');
   });
+
+  // The other side of the window (README: "Deleting one project … does not count"): an operator
+  // retiring most projects one statement at a time must not be stopped by the guard.
+  it('deleting 15 of 23 projects one at a time (separate statements, tombstoned) goes through', async () => {
+    const t = await seeded();
+    const s = await sidecar(t.url);
+    const names = Array.from({ length: 15 }, (_, i) => `bench-${String(i + 1).padStart(5, '0')}`);
+    for (const name of names) {
+      await t.db.query(sql`DELETE FROM projects WHERE name = ${name}`);
+      await waitFor(() => !existsSync(path.join(s.root, 'dynamic', name)), 5000).catch(() => undefined);
+    }
+    await s.controller.idle();
+    const left = names.filter((n) => existsSync(path.join(s.root, 'dynamic', n)));
+    const blocked = await s.metric('traefik_sync_delete_guard_blocked_total');
+    report(`mass delete: 15 of 23 projects deleted one statement at a time: ${15 - left.length} removed, ${left.length} kept, guard blocked ${blocked} pass(es)`);
+    expect(left).toEqual([]);
+    expect(blocked).toBe(0);
+  }, 60_000);
 });
