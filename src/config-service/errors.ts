@@ -29,6 +29,7 @@ export class ValidationError extends UserError {
   constructor(issues: readonly ValidationIssue[]) {
     const shown = issues.slice(0, 5).map(formatIssue).join('; ');
     super(`invalid input (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${shown}${issues.length > 5 ? '; …' : ''}`, 1);
+    Object.defineProperty(this, 'name', { value: 'ValidationError' });
     this.issues = issues;
   }
 }
@@ -37,6 +38,7 @@ export class ValidationError extends UserError {
 export class NotFoundError extends UserError {
   constructor(what: string, id: string) {
     super(`${what} ${JSON.stringify(id)} does not exist`, 1);
+    Object.defineProperty(this, 'name', { value: 'NotFoundError' });
   }
 }
 

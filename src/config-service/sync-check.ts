@@ -75,6 +75,7 @@ export interface WaitOptions {
 export class SyncTimeoutError extends UserError {
   constructor(message: string) {
     super(message, 1);
+    Object.defineProperty(this, 'name', { value: 'SyncTimeoutError' });
   }
 }
 
