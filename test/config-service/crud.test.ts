@@ -183,6 +183,21 @@ describe('hostile API inputs are refused by field and write nothing', () => {
   });
 });
 
+describe('docs/spec-format.md', () => {
+  it('its complete example is a valid spec (certificate files aside)', async () => {
+    const { parse } = await import('yaml');
+    const doc = readFileSync(new URL('../../docs/spec-format.md', import.meta.url), 'utf8');
+    const spec = parse(/```yaml\n([\s\S]*?)```/.exec(doc)![1]!);
+    const secure = spec.domains.find((d: any) => d.certificate);
+    expect(secure.certificate).toEqual({ certFile: 'certs/secure.shop.example.com.crt', keyFile: 'certs/secure.shop.example.com.key' });
+    delete secure.certificate;
+    secure.provider = 'letsencrypt';
+    const p = await svc.preview('docs-example', { ...spec, name: 'docs-example' });
+    expect(p.problems).toEqual([]);
+    expect(p.files.length).toBeGreaterThan(3);
+  });
+});
+
 describe('preview and synced check', () => {
   it('preview renders the current state, or a changed one, writing nothing and masking keys', async () => {
     const now = await svc.preview('shop');
