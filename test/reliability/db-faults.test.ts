@@ -20,7 +20,7 @@ import {
 } from './support.js';
 
 const PROJECTS = SOAK ? 300 : 100;
-const ROUNDS = SOAK ? 30 : 6;
+const ROUNDS = SOAK ? 30 : 4;
 const APPS = ['traefik-sync', 'traefik-sync-listen'];
 
 let own: OwnPostgres;

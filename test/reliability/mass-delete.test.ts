@@ -10,10 +10,8 @@
  * running controller (`run`, in-process) that sees each change the way it really arrives
  * (NOTIFY per project for row deletes, '*' for TRUNCATE, a fresh process for a wrong database).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { seedBench } from '../../src/bench/seed.js';
 import { sql } from '../../src/db/connect.js';
@@ -23,33 +21,31 @@ import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.
 import { changedPaths, report, sleep, snapshotTree } from './support.js';
 
 const PROJECTS = 20; // + 3 sample projects ⇒ 114 files
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => {});
-});
+/** Registers clean-up for the test that owns a resource (tests below run side by side). */
+type Done = (fn: () => Promise<void>) => void;
 
-async function database(): Promise<TestDatabase> {
+async function database(done: Done): Promise<TestDatabase> {
   const t = await createTestDatabase();
-  cleanup.push(() => t.drop());
+  done(async () => { await t.drop().catch(() => {}); });
   return t;
 }
 
-async function seeded(): Promise<TestDatabase> {
-  const t = await database();
+async function seeded(done: Done): Promise<TestDatabase> {
+  const t = await database(done);
   await t.db.tx((tx) => seedBench(tx, PROJECTS));
   await seedSample(t.db);
   return t;
 }
 
-async function sidecar(url: string, root?: string): Promise<TestSidecar> {
+async function sidecar(done: Done, url: string, root?: string): Promise<TestSidecar> {
   const s = await startTestSidecar(url, { interval: '1s', ...(root ? { 'config-dir': root } : {}) });
-  cleanup.push(() => s.stop());
+  done(async () => { await s.stop().catch(() => {}); });
   await waitFor(async () => (await s.get('/readyz')).status === 200 || (await s.get('/api/v1/status')).json().deleteGuardBlocked, 15_000);
   return s;
 }
 
 /** How long each scenario watches the controller after the fault: > 3 resync ticks (1 s). */
-const WINDOW_MS = 3500;
+const WINDOW_MS = 3000;
 
 /**
  * After the fault, give the controller a few passes (NOTIFYs, ticks, retries), then check: the
@@ -72,13 +68,14 @@ async function expectGuardHolds(s: TestSidecar, before: Record<string, string>, 
   expect(String(status.lastError)).toMatch(/delete guard/);
 }
 
-describe('mass delete: the guard holds', () => {
+// Each scenario has its own database, sidecar and volume: they run side by side.
+describe.concurrent('mass delete: the guard holds', () => {
   // Regression: these used to slip through as one small per-project pass per project (fixed:
   // removals add up over a window, and a multi-project burst becomes one full pass).
   for (const fault of ['TRUNCATE projects CASCADE', 'TRUNCATE domain_configs CASCADE', 'DELETE FROM route_configs', 'DELETE FROM domain_configs', 'DELETE FROM services']) {
-    it(`${fault} under a running controller: nothing is deleted, the guard counts and says why`, async () => {
-      const t = await seeded();
-      const s = await sidecar(t.url);
+    it(`${fault} under a running controller: nothing is deleted, the guard counts and says why`, async ({ onTestFinished }) => {
+      const t = await seeded(onTestFinished);
+      const s = await sidecar(onTestFinished, t.url);
       const before = await snapshotTree(s.root);
       expect(Object.keys(before).length).toBeGreaterThan(100);
       await t.db.query(sql.__dangerous__rawValue(fault));
@@ -86,32 +83,32 @@ describe('mass delete: the guard holds', () => {
     });
   }
 
-  it('a wrong database (empty but migrated) for the same volume: nothing is deleted', async () => {
-    const t = await seeded();
-    const first = await sidecar(t.url);
+  it('a wrong database (empty but migrated) for the same volume: nothing is deleted', async ({ onTestFinished }) => {
+    const t = await seeded(onTestFinished);
+    const first = await sidecar(onTestFinished, t.url);
     const before = await snapshotTree(first.root);
     await first.stop();
-    const wrong = await database();
-    const s = await sidecar(wrong.url, first.root);
+    const wrong = await database(onTestFinished);
+    const s = await sidecar(onTestFinished, wrong.url, first.root);
     await expectGuardHolds(s, before, 'wrong (empty) database');
     expect((await s.get('/readyz')).status).toBe(503); // never ready on a refused first pass
   });
 
-  it('a database where every project exists but has no domains (same ids): nothing is deleted', async () => {
-    const t = await seeded();
-    const first = await sidecar(t.url);
+  it('a database where every project exists but has no domains (same ids): nothing is deleted', async ({ onTestFinished }) => {
+    const t = await seeded(onTestFinished);
+    const first = await sidecar(onTestFinished, t.url);
     const before = await snapshotTree(first.root);
     await first.stop();
-    const bare = await database();
+    const bare = await database(onTestFinished);
     const rows = await t.db.query(sql`SELECT id, name FROM projects`);
     for (const r of rows) await bare.db.query(sql`INSERT INTO projects (id, name) VALUES (${r.id}, ${r.name})`);
-    const s = await sidecar(bare.url, first.root);
+    const s = await sidecar(onTestFinished, bare.url, first.root);
     await expectGuardHolds(s, before, 'projects without domains');
   });
 
-  it('deleting ONE project out of many (tombstoned) goes through, the others stay byte-identical', async () => {
-    const t = await seeded();
-    const s = await sidecar(t.url);
+  it('deleting ONE project out of many (tombstoned) goes through, the others stay byte-identical', async ({ onTestFinished }) => {
+    const t = await seeded(onTestFinished);
+    const s = await sidecar(onTestFinished, t.url);
     const before = await snapshotTree(s.root);
     await t.db.query(sql`DELETE FROM projects WHERE name = 'shop'`);
     await waitFor(() => !existsSync(path.join(s.root, 'dynamic/shop')), 5000);
@@ -124,13 +121,13 @@ describe('mass delete: the guard holds', () => {
     report(`mass delete: one tombstoned project delete went through: ${changed.length} files removed, ${Object.keys(after).length} untouched, guard 0`);
   });
 
-  it('deleting ONE project with `sync --once` semantics (a full pass) also goes through', async () => {
-    const t = await seeded();
-    const s = await sidecar(t.url);
+  it('deleting ONE project with `sync --once` semantics (a full pass) also goes through', async ({ onTestFinished }) => {
+    const t = await seeded(onTestFinished);
+    const s = await sidecar(onTestFinished, t.url);
     await s.stop();
     const before = await snapshotTree(s.root);
     await t.db.query(sql`DELETE FROM projects WHERE name = 'bench-00001'`);
-    const again = await sidecar(t.url, s.root);
+    const again = await sidecar(onTestFinished, t.url, s.root);
     await again.controller.idle();
     const after = await snapshotTree(again.root);
     const changed = changedPaths(before, after);
@@ -144,9 +141,9 @@ describe('mass delete: the guard holds', () => {
 describe('mass delete: explicit deletes of every project', () => {
   // SPEC §4: a pass deleting more than the fraction is refused. Deleting ONE project is exempt
   // (explicit and audited); deleting every project in one statement is a mass removal like any other.
-  it('DELETE FROM projects (every row, tombstones) is a mass removal: the guard holds', async () => {
-    const t = await seeded();
-    const s = await sidecar(t.url);
+  it('DELETE FROM projects (every row, tombstones) is a mass removal: the guard holds', async ({ onTestFinished }) => {
+    const t = await seeded(onTestFinished);
+    const s = await sidecar(onTestFinished, t.url);
     const before = await snapshotTree(s.root);
     await t.db.query(sql`DELETE FROM projects`);
     await expectGuardHolds(s, before, 'DELETE FROM projects');
@@ -154,9 +151,9 @@ describe('mass delete: explicit deletes of every project', () => {
 
   // The other side of the window (README: "Deleting one project … does not count"): an operator
   // retiring most projects one statement at a time must not be stopped by the guard.
-  it('deleting 15 of 23 projects one at a time (separate statements, tombstoned) goes through', async () => {
-    const t = await seeded();
-    const s = await sidecar(t.url);
+  it('deleting 15 of 23 projects one at a time (separate statements, tombstoned) goes through', async ({ onTestFinished }) => {
+    const t = await seeded(onTestFinished);
+    const s = await sidecar(onTestFinished, t.url);
     const names = Array.from({ length: 15 }, (_, i) => `bench-${String(i + 1).padStart(5, '0')}`);
     for (const name of names) {
       await t.db.query(sql`DELETE FROM projects WHERE name = ${name}`);

@@ -117,21 +117,21 @@ describe('two replicas on one database', () => {
     expect(await readFile(path.join(a.root, edited), 'utf8')).toBe(onA);
   }, 30_000);
 
-  // BUG (src/reconcile/sync-service.ts #run baselineOf + src/reconcile/plan.ts): a replica that
-  // starts without memory of its own writes takes traefik_configs — which another replica updated
-  // while it was down — as "what I wrote last". Its own stale file then differs from that baseline
-  // and is reported as hand-edited drift. Input: stop B; change a route; A applies it (and records
-  // the new checksum); restart B on its old volume. Expected: B updates the file as an ordinary
-  // database change, no drift record. Actual: a drift_events row (replica-b, modified) for a file
-  // nobody touched, and traefik_sync_drift_detected_total moves on B.
-  it.fails('a replica restarted after the other applied changes reports no drift for its stale files [BUG: shared traefik_configs used as its own baseline]', async () => {
+  // Found by this suite (was it.fails): a replica starting without memory of its own writes took
+  // traefik_configs — which another replica had updated while it was down — as "what I wrote
+  // last", and reported its own stale file as hand-edited drift (a drift_events row for a file
+  // nobody touched). Fixed in src/reconcile/plan.ts (hand edits are told by the header checksum
+  // and this process's own writes). Input: stop B; change a route; A applies and records it;
+  // restart B on its old volume. Expected: an ordinary update on B, no drift record.
+  it('a replica restarted after the other applied changes reports no drift for its stale files', async () => {
     const root = b.root;
     await b.stop();
     const since = new Date();
     await t.db.query(sql`UPDATE route_configs SET target_port = 4242 WHERE path_rule = '/' AND service_id IN
                          (SELECT s.id FROM services s JOIN projects p ON p.id = s.project_id WHERE p.name = 'bench-00005' AND s.name = 'web')`);
-    await waitFor(async () => (await readFile(path.join(a.root, 'dynamic/bench-00005/services/web.yml'), 'utf8')).includes(':4242'), 5000);
-    await sleep(300); // A records traefik_configs after writing
+    // A has written the file and recorded it in traefik_configs (after its writes).
+    await waitFor(async () => (await t.db.query(sql`SELECT 1 FROM traefik_configs WHERE file_path = 'dynamic/bench-00005/services/web.yml'
+                                                     AND content LIKE '%:4242%'`)).length === 1, 10_000);
     b = await startTestSidecar(t.url, { interval: '1s', 'config-dir': root }, { replicaId: 'replica-b' });
     await waitFor(async () => (await b.get('/readyz')).status === 200, 10_000);
     expect(await bothConverged()).toBe(true);

@@ -66,13 +66,14 @@ afterAll(async () => {
 
 /** Every HTTP answer an operator or scraper can get. */
 async function scrape(label: string): Promise<void> {
+  const answers: Promise<void>[] = [];
   for (const p of ['/metrics', '/api/v1/status', '/api/v1/projects', '/api/v1/files?depth=10', '/api/v1/drift',
     `/api/v1/files/content?path=${KEY_PATH}`, `/api/v1/files/download?path=${KEY_PATH}`, `/api/v1/diff?path=${KEY_PATH}`,
     '/api/v1/files/content?path=ssl/certs/secure.shop.example.crt', '/api/v1/diff?path=dynamic/shop/domains.yml',
     '/api/v1/files/content?path=static/traefik.yml', '/api/v1/openapi.json', '/', '/ui/app.js', '/healthz', '/readyz']) {
-    const r = await s.get(p).catch((err: Error) => ({ status: 0, text: String(err) }));
-    keep(`${label} GET ${p} (${r.status})`, r.text);
+    answers.push(s.get(p).catch((err: Error) => ({ status: 0, text: String(err) })).then((r) => { keep(`${label} GET ${p} (${r.status})`, r.text); }));
   }
+  await Promise.all(answers);
 }
 
 /** The built CLI in a fresh process (nothing registered as secret yet: the honest case). */
@@ -132,12 +133,22 @@ describe('secrets never leave as text', () => {
     await local('apply --dry-run of the exported spec', ['apply', '-f', path.join(work, 'shop.yaml'), '--dry-run'], env);
     await local('history', ['history', '--project', 'shop'], env);
 
-    // Wrong password, bad URLs, unreachable hosts.
+    // Wrong password, bad URLs, unreachable hosts: fresh processes, side by side.
     const wrong = url.replace(encodeURIComponent(PASSWORD), encodeURIComponent(`${PASSWORD}-wrong`));
-    expect(run('sync with a wrong password', ['sync', '--once', '--database-url', wrong], env).code).not.toBe(0);
-    run('bad port in the URL', ['sync', '--once', '--database-url', `postgres://postgres:${PASSWORD}@127.0.0.1:notaport/secrets`], env);
-    run('unresolvable host', ['sync', '--once', '--database-url', `postgres://postgres:${PASSWORD}@no-such-host.invalid:5432/secrets`], env);
-    run('password in a query parameter', ['sync', '--once', '--database-url', `postgres://127.0.0.1:1/secrets?password=${encodeURIComponent(PASSWORD)}&user=postgres`], env);
+    const failing: Array<[string, string[]]> = [
+      ['sync with a wrong password', ['sync', '--once', '--database-url', wrong]],
+      ['bad port in the URL', ['sync', '--once', '--database-url', `postgres://postgres:${PASSWORD}@127.0.0.1:notaport/secrets`]],
+      ['unresolvable host', ['sync', '--once', '--database-url', `postgres://postgres:${PASSWORD}@no-such-host.invalid:5432/secrets`]],
+      ['password in a query parameter', ['sync', '--once', '--database-url', `postgres://127.0.0.1:1/secrets?password=${encodeURIComponent(PASSWORD)}&user=postgres`]],
+    ];
+    const codes = await Promise.all(failing.map(async ([label, args]) => {
+      const c = spawnCli(args, { DATABASE_URL: url, LOG_LEVEL: 'trace', ...env });
+      const exit = await c.exited;
+      keep(`${label}: stdout`, c.output().stdout);
+      keep(`${label}: stderr`, c.output().stderr);
+      return exit.code;
+    }));
+    expect(codes.every((c) => c !== 0)).toBe(true);
 
     // `run` at trace level, killed with SIGKILL in the middle of its first pass.
     const port = await freePort();
@@ -157,10 +168,10 @@ describe('secrets never leave as text', () => {
     await sleep(1500);
     await own.server.stop();
     await waitFor(async () => (await s.metric('traefik_sync_db_up')) === 0, 10_000);
-    await sleep(1500);
-    await scrape('database down');
-    run('sync --once while the database is down', ['sync', '--once'], env);
-    await local('diff while the database is down', ['diff'], env);
+    const downCli = spawnCli(['sync', '--once'], { DATABASE_URL: url, LOG_LEVEL: 'trace', ...env });
+    await Promise.all([scrape('database down'), local('diff while the database is down', ['diff'], env), downCli.exited]);
+    keep('sync --once while the database is down: stdout', downCli.output().stdout);
+    keep('sync --once while the database is down: stderr', downCli.output().stderr);
     await own.restart();
     await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1, 30_000, 100);
     await scrape('recovered');
