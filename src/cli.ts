@@ -60,11 +60,14 @@ export async function withDatabase<T>(config: Config, fn: (db: ConnectionPool) =
 
 /** Resolve a project name to its id: from the database, else from the headers of its files. */
 export async function projectIdByName(db: ConnectionPool, root: string, name: string): Promise<string> {
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+    throw new UserError(`--project: expected a project name (lower-case letters, digits and "-"), got ${quote(name)}`);
+  }
   const [row] = await db.query(sql`SELECT id FROM projects WHERE name = ${name}`);
   if (row) return row.id as string;
   const files = await readDiskFiles(root, await listFiles(root, layout.projectDir(name)));
   const owner = files.find((f) => f.owned && f.projectId)?.projectId;
-  if (owner && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) return owner;
+  if (owner) return owner;
   throw new UserError(`--project: no project named ${quote(name)}`);
 }
 
@@ -194,7 +197,8 @@ export async function main(argv: string[], env: Readonly<Record<string, string |
     }
     const code = (e as { code?: string }).code;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      err(`traefik-sync ${name}: ${redact(messageOf(e))}`);
+      // node:util's messages can span lines (hints about "--"): keep the first, which names the flag.
+      err(`traefik-sync ${name}: ${redact(messageOf(e).split('\n')[0]!)} (see \`traefik-sync ${name} --help\`)`);
       return 2;
     }
     err(`traefik-sync ${name}: ${redact(messageOf(e))}`);

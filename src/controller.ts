@@ -321,6 +321,11 @@ export class Controller {
     end();
     if (fingerprint !== null && !report.blocked) this.#fingerprint = fingerprint;
     await this.#state.recordPass(report, key === FULL);
+    // A project that failed (rows that cannot render, a write refused by the disk) is retried
+    // with backoff: throwing hands it back to the queue; after a full pass each is queued alone.
+    const failed = report.results.filter((r) => r.status === 'failed' && r.projectId !== null);
+    if (key !== FULL && failed.length) throw new Error(failed.flatMap((r) => r.problems).join('; '));
+    if (key === FULL) for (const r of failed) this.#queue.add(r.projectId!);
     if (key === FULL) await this.#watcher?.refresh().catch(() => {});
   }
 }

@@ -61,7 +61,8 @@ describe('traefik-sync run', () => {
     await waitFor(async () => (await read(web)) === original, 2500);
     await rm(path.join(s.root, 'dynamic/shop/middleware.yml'));
     await waitFor(async () => (await read('dynamic/shop/middleware.yml')) !== null, 2500);
-    await writeFile(path.join(s.root, 'dynamic/shop/services/rogue.yml'), original);
+    // A hand-made file that copies our header but not its body (an intact copy would just be stale).
+    await writeFile(path.join(s.root, 'dynamic/shop/services/rogue.yml'), original.replace(/8080/g, '8181'));
     await waitFor(async () => (await read('dynamic/shop/services/rogue.yml')) === null, 2500);
 
     // Counters move after the pass records its results, a moment after the file operation.

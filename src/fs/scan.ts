@@ -2,9 +2,10 @@
  * What is on disk under the config root: every file, whether it is ours (header) and which
  * project owns it, with the identity (inode, size, mtime) used for cheap drift checks.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { checksumOf, readHeader, routerCount } from '../render/serialize.js';
+import { bodyMatchesHeader, checksumOf, readHeader, routerCount } from '../render/serialize.js';
 import { TEMP_MARK } from './atomic.js';
 
 /** One file on disk. */
@@ -16,6 +17,8 @@ export interface DiskFile {
   readonly checksum: string;
   /** Routers the file defines (for the delete guard); the text itself is not kept. */
   readonly routers: number;
+  /** Ours, and its body still matches the checksum in its header (not edited since written). */
+  readonly intact: boolean;
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
@@ -34,8 +37,11 @@ function toPosix(rel: string): string {
 export async function readDiskFile(root: string, rel: string): Promise<DiskFile | null> {
   const abs = path.join(root, rel);
   try {
-    const [st, buf] = await Promise.all([stat(abs), readFile(abs)]);
+    // lstat first: a symlink (maybe pointing out of the root) or a FIFO (a read would block a
+    // thread forever) is not a file of ours, whatever its name.
+    const st = await lstat(abs);
     if (!st.isFile()) return null;
+    const buf = await readFile(abs, { flag: constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK });
     const content = buf.toString('utf8');
     const h = readHeader(content);
     return {
@@ -44,13 +50,14 @@ export async function readDiskFile(root: string, rel: string): Promise<DiskFile 
       projectId: h.projectId,
       checksum: checksumOf(content),
       routers: h.owned ? routerCount(content) : 0,
+      intact: h.owned && bodyMatchesHeader(content),
       ino: st.ino,
       size: st.size,
       mtimeMs: st.mtimeMs,
     };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return null;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'ELOOP') return null;
     throw err;
   }
 }

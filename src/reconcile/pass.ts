@@ -106,12 +106,12 @@ export class Pass {
   }
 
   #plan(u: Unit): Plan | undefined {
-    const baseline = new Map<string, string>();
-    for (const f of [...u.desired, ...u.actual]) {
-      const b = this.#c.baseline.get(f.path) ?? this.#recorded.get(f.path)?.checksum;
-      if (b) baseline.set(f.path, b);
+    const recorded = new Map<string, string>();
+    for (const f of u.desired) {
+      const r = this.#recorded.get(f.path);
+      if (r) recorded.set(f.path, r.checksum);
     }
-    const p = plan({ desired: u.desired, actual: u.actual, baseline, driftMode: this.#dry ? 'repair' : this.#c.driftMode });
+    const p = plan({ desired: u.desired, actual: u.actual, written: this.#c.baseline, recorded, driftMode: this.#dry ? 'repair' : this.#c.driftMode });
     if (p.conflicts.length === 0) return p;
     u.problems.push(...p.conflicts.map((c) => `${c}: a file not written by traefik-sync is in the way (no generated-by header); move it away`));
     return undefined;

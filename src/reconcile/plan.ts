@@ -1,8 +1,5 @@
 /**
- * Desired files vs files on disk → the writes and removals of a pass, and the drift found.
- * Pure. "Baseline" is what traefik-sync last wrote at a path (its checksum): a disk file that
- * differs from the baseline was changed by someone else (drift); a desired file that differs from
- * the baseline is a database change (an update).
+ * Desired files vs files on disk → the writes and removals of a pass, and the drift found. Pure.
  */
 import type { RenderedFile } from '../model.js';
 import type { DiskFile } from '../fs/scan.js';
@@ -40,8 +37,10 @@ export interface PlanInput {
   readonly desired: readonly RenderedFile[];
   /** Files on disk that belong to this unit: in its folder, or ours with its project id. */
   readonly actual: readonly DiskFile[];
-  /** Checksum traefik-sync last wrote at each path (memory or traefik_configs). */
-  readonly baseline: ReadonlyMap<string, string>;
+  /** Checksum this process last wrote (or found correct) at each path. */
+  readonly written: ReadonlyMap<string, string>;
+  /** Checksum recorded in traefik_configs (by any replica) at each path. */
+  readonly recorded: ReadonlyMap<string, string>;
   readonly driftMode: DriftMode;
 }
 
@@ -53,9 +52,17 @@ function writeRank(path: string): number {
   return 3;
 }
 
-/** Compute the plan for one unit. */
+/**
+ * Compute the plan for one unit. Drift is judged by the files themselves, so a replica that was
+ * down while the database changed sees stale files, not drift:
+ * - modified: an owned file whose body no longer matches its header checksum (edited by hand), or
+ *   that differs from what this process wrote there;
+ * - missing: a file this process wrote that is gone;
+ * - unexpected: an owned file nobody wants whose body was edited; an intact one is simply stale
+ *   (left by an earlier state or another replica's view of it) and removed as an orphan.
+ */
 export function plan(input: PlanInput): Plan {
-  const { desired, actual, baseline, driftMode } = input;
+  const { desired, actual, written, recorded, driftMode } = input;
   const repair = driftMode === 'repair';
   const onDisk = new Map(actual.map((f) => [f.path, f]));
   const wanted = new Map(desired.map((f) => [f.path, f]));
@@ -67,9 +74,9 @@ export function plan(input: PlanInput): Plan {
 
   for (const file of desired) {
     const disk = onDisk.get(file.path);
-    const base = baseline.get(file.path);
+    const mine = written.get(file.path);
     if (!disk) {
-      if (base === file.checksum) {
+      if (mine === file.checksum) {
         // We wrote exactly this and it is gone.
         drift.push({ path: file.path, kind: 'missing', repaired: repair });
         if (repair) actions.push({ op: 'create', file });
@@ -86,8 +93,8 @@ export function plan(input: PlanInput): Plan {
       unchanged++;
       continue;
     }
-    const editedByHand = base !== undefined && disk.checksum !== base;
-    const desiredChanged = base !== file.checksum;
+    const editedByHand = !disk.intact || (mine !== undefined && disk.checksum !== mine);
+    const desiredChanged = (mine ?? recorded.get(file.path)) !== file.checksum;
     if (editedByHand) {
       drift.push({ path: file.path, kind: 'modified', repaired: repair || desiredChanged });
       if (repair || desiredChanged) actions.push({ op: 'update', file });
@@ -102,8 +109,8 @@ export function plan(input: PlanInput): Plan {
       unowned.push(disk.path);
       continue;
     }
-    if (baseline.has(disk.path)) {
-      actions.push({ op: 'delete', path: disk.path }); // we wrote it; the database no longer wants it
+    if (disk.intact) {
+      actions.push({ op: 'delete', path: disk.path }); // ours, and the database no longer wants it
     } else {
       drift.push({ path: disk.path, kind: 'unexpected', repaired: repair });
       if (repair) actions.push({ op: 'delete', path: disk.path });

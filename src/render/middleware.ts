@@ -93,13 +93,17 @@ export function checkHealthCheck(hc: Readonly<Record<string, unknown>> | null, f
 }
 
 /**
- * Problems for strings with control characters anywhere inside `value` (header values, regexes,
- * URLs…): HTTP forbids them, and YAML cannot carry every such string through unchanged.
+ * Problems for strings that cannot reach a file safely, anywhere inside `value` (header values,
+ * regexes, URLs…): control characters (HTTP forbids them, and YAML cannot carry every such string
+ * through unchanged) and "║", which Traefik's parser uses to join list values (a value holding it
+ * would be split in two).
  */
 export function controlCharProblems(value: unknown, field: string): string[] {
   if (typeof value === 'string') {
     // eslint-disable-next-line no-control-regex
-    return /[\u0000-\u001f\u007f]/.test(value) ? [`${field}: contains a control character (e.g. newline or NUL), got ${quote(value)}`] : [];
+    if (/[\u0000-\u001f\u007f]/.test(value)) return [`${field}: contains a control character (e.g. newline or NUL), got ${quote(value)}`];
+    if (value.includes('║')) return [`${field}: contains "║", which Traefik uses to separate list values, got ${quote(value)}`];
+    return [];
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => controlCharProblems(v, `${field}[${i}]`));
   if (value && typeof value === 'object') {

@@ -54,6 +54,19 @@ export function pemFile(project: { id: string; name: string }, pem: string): str
   return header(project, body) + body;
 }
 
+const HEADER_LINES = 3;
+
+/** True when the text after our 3 header lines hashes to the header's `# checksum:` line. */
+export function bodyMatchesHeader(text: string): boolean {
+  let cut = 0;
+  for (let i = 0; i < HEADER_LINES; i++) {
+    cut = text.indexOf('\n', cut) + 1;
+    if (cut === 0) return false;
+  }
+  const m = /^# checksum: (sha256:[0-9a-f]{64})$/m.exec(text.slice(0, cut));
+  return m !== null && checksumOf(text.slice(cut)) === m[1];
+}
+
 /** Routers defined by a generated file's text (one `rule:` line each). */
 export function routerCount(content: string): number {
   return content.match(/^\s+rule: /gm)?.length ?? 0;

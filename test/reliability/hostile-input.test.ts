@@ -227,7 +227,7 @@ describe('hostile input: flags and environment', () => {
     });
   }
 
-  // BUG (src/cli.ts projectIdByName): `--project NAME` is looked up in the database, and when no
+  // Regression (fixed: the name is checked first). It was: `--project NAME` was looked up in the database, and when no
   // row matches, the files under `dynamic/NAME` are listed and read to find an owner — before the
   // name is checked against the project-name pattern. Input: `sync --once --project ../../outside2`
   // (and `diff --project …`). Expected: refused without touching anything outside the config root.
@@ -331,7 +331,7 @@ describe('hostile input: the config service (`apply -f`)', () => {
 });
 
 describe('hostile input: things planted inside the root', () => {
-  // BUG (src/controller.ts #onFileEvent → src/fs/scan.ts readDiskFile): every filesystem event makes
+  // Regression (fixed: readDiskFile lstat()s first and opens with O_NOFOLLOW|O_NONBLOCK). It was: every filesystem event made
   // the controller stat() and readFile() the entry, following symbolic links and before checking
   // that it is a regular file. Input: symlinks dynamic/evil-link.yml and
   // dynamic/shop/services/evil.yml → <outside the root>/linked/canary.txt (planted in beforeAll).
@@ -349,7 +349,7 @@ describe('hostile input: things planted inside the root', () => {
     expect(await touchedCanaries([linked])).toEqual([]);
   });
 
-  // BUG (same path): readDiskFile opens whatever the event names; a FIFO blocks the read forever and
+  // Regression (same fix). It was: readDiskFile opened whatever the event named; a FIFO blocked the read forever and
   // holds one of libuv's 4 threads, so 4+ FIFOs (or links to one, or to /dev/zero: endless read)
   // stall every later file operation of the controller. Input: 5 FIFOs `mkfifo
   // dynamic/shop/pipe<i>.yml`, then a route change. Expected: the change is applied (< 5 s) and the

@@ -33,8 +33,8 @@ const safePathArb = fc.oneof(
   fc.constant('/'),
   fc.array(fc.constantFrom(...SAFE_PATH_CHARS), { minLength: 1, maxLength: 20 }).map((cs) => `/${cs.join('')}`),
 );
-/** Control characters are refused by the renderer (HTTP forbids them; YAML cannot carry all of them). */
-const noControlChars = (v: string) => !/[\u0000-\u001f\u007f]/.test(v);
+/** Control characters and Traefik's list separator "║" are refused by the renderer. */
+const noControlChars = (v: string) => !/[\u0000-\u001f\u007f║]/.test(v);
 const nastyStringArb = fc.oneof(
   fc.string({ maxLength: 30 }),
   fc.string({ unit: 'grapheme', maxLength: 10 }),
