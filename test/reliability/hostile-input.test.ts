@@ -367,7 +367,7 @@ describe('hostile input: things planted inside the root', () => {
       await new Promise((r) => setTimeout(r, 1500)); // the directory watches follow the first full pass
       for (const f of fifos) execFileSync('mkfifo', [f]);
       await new Promise((r) => setTimeout(r, 500));
-      await t.db.query(sql`UPDATE route_configs SET target_port = 4321 WHERE id = ${ids.route}`);
+      await t.db.query(sql`UPDATE route_configs SET target_port = 4321, middleware = NULL, health_check = NULL WHERE id = ${ids.route}`);
       const app = path.join(fifoRoot, 'dynamic/target/services/app.yml');
       const applied = await waitFor(async () => (await readFile(app, 'utf8')).includes('http://app:4321'), 5000).then(() => true, () => false);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
