@@ -40,8 +40,8 @@ export interface ControllerOptions {
   readonly watchFiles?: boolean;
   /** Leader housekeeping (pruning old records) at most this often (default 1 hour). */
   readonly housekeepingEveryMs?: number;
-  /** Every Nth tick also stats every managed file (default 10 with file events, else 1). */
-  readonly diskCheckEvery?: number;
+  /** Files stat()ed per tick when file events are watched (default 2,000; all when not). */
+  readonly diskCheckSlice?: number;
 }
 
 /** Where notable events go (Kubernetes Events when in a cluster). */
@@ -63,7 +63,6 @@ export class Controller {
   #lastPrune = 0;
   #tickTimer: NodeJS.Timeout | undefined;
   #beatTimer: NodeJS.Timeout | undefined;
-  #ticks = 0;
   #stopped = false;
   #gate: Promise<void> | null = null;
   readonly #running = new Set<Promise<void>>();
@@ -219,7 +218,6 @@ export class Controller {
   /** Periodic resync: one small query and a stat of the managed files decide if a pass is needed. */
   async #tick(): Promise<void> {
     const { metrics, db } = this.#o;
-    this.#ticks++;
     try {
       const fp = await changeFingerprint(db);
       this.#setDbUp(true);
@@ -237,11 +235,10 @@ export class Controller {
         queued += moved.length;
         this.#fingerprint = fp;
       }
-      // With every directory watched, file events report drift at once; the full stat of every
-      // managed file is then a backstop run every 10th tick.
+      // With every directory watched, file events report drift at once; stat()ing the managed
+      // files is then a backstop: a rotating slice of 2,000 per tick. Without events, all of them.
       const watched = this.#watcher !== null && !this.#watcher.limited && this.#watcher.watching > 0;
-      const checkDisk = this.#ticks % (this.#o.diskCheckEvery ?? (watched ? 10 : 1)) === 0;
-      const changed = checkDisk ? await this.#o.sync.verifyDisk() : new Set<string | null>();
+      const changed = await this.#o.sync.verifyDisk(watched ? (this.#o.diskCheckSlice ?? 2000) : Infinity);
       for (const id of changed) {
         this.#queue.add(id ?? FULL);
         queued++;

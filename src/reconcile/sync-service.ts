@@ -55,6 +55,7 @@ export class TraefikSyncService {
   readonly #ctx: PassContext;
   #resolvers: string[] | null = null;
   #cleaned = false;
+  #verifyOffset = 0;
 
   constructor(options: SyncServiceOptions) {
     this.#o = options;
@@ -83,12 +84,18 @@ export class TraefikSyncService {
   }
 
   /**
-   * Cheap check between passes: stat every owned file and compare with its identity at the last
-   * pass. Returns the owning project ids (null = global) of files that changed or vanished.
+   * Cheap check between passes: stat owned files (all, or a rotating slice of `limit`) and compare
+   * with their identity at the last pass. Returns the owning project ids (null = global) of files
+   * that changed or vanished.
    */
-  async verifyDisk(): Promise<Set<string | null>> {
+  async verifyDisk(limit = Infinity): Promise<Set<string | null>> {
     const changed = new Set<string | null>();
-    await mapLimit([...this.#ctx.inventory], 64, async ([path, e]) => {
+    const all = [...this.#ctx.inventory];
+    // With a limit, a rotating slice: the whole volume is covered every few calls.
+    const start = limit >= all.length ? 0 : this.#verifyOffset % all.length;
+    const slice = limit >= all.length ? all : [...all.slice(start, start + limit), ...all.slice(0, Math.max(0, start + limit - all.length))];
+    this.#verifyOffset = start + slice.length;
+    await mapLimit(slice, 64, async ([path, e]) => {
       const st = await stat(join(this.#o.root, path)).catch(() => null);
       if (!st || st.ino !== e.ino || st.size !== e.size || st.mtimeMs !== e.mtimeMs) changed.add(e.projectId);
     });
@@ -125,14 +132,20 @@ export class TraefikSyncService {
     const names = new NameRegistry();
     const pass = new Pass(this.#ctx, recorded, dry);
     const staticDesired = [renderStatic({ configDir: this.#traefikDir, resolvers })];
+    // Pipelined: the next batch is loaded and rendered (CPU) while the previous one's writes
+    // and fsyncs are in flight (I/O).
+    let writing: Promise<void> = Promise.resolve();
     for (const batch of chunks(projects, BATCH)) {
       const states = await loadProjects(db, batch.map((p) => p.id));
-      await pass.add(states.map((s) => {
+      const units = states.map((s) => {
         const u = this.#unit(s, [], names);
         u.actual.push(...index.take(u.desired, s.id, s.name));
         return u;
-      }));
+      });
+      await writing;
+      writing = pass.add(units);
     }
+    await writing;
     // Held to the end, like removals: dropping an ACME resolver would break routers still on disk.
     await pass.add([{
       projectId: null, projectName: null, desired: staticDesired, actual: index.take(staticDesired, null, null),
