@@ -69,7 +69,7 @@ beforeAll(async () => {
   s = await startTestSidecar(url, { interval: '1s' }, { log: logs.log });
   await waitFor(async () => (await s.get('/readyz')).status === 200, 30_000);
   await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1, 10_000);
-}, 120_000);
+}, SOAK ? 300_000 : 120_000);
 
 afterAll(async () => {
   await s?.stop();
@@ -118,7 +118,7 @@ describe('database faults', () => {
     expect(reconnects).toBeGreaterThan(0);
     expect(await s.metric('traefik_sync_listen_connected')).toBe(1);
     expect(await s.metric('traefik_sync_db_up')).toBe(1);
-  }, 120_000);
+  }, SOAK ? 900_000 : 120_000);
 
   it('every statement failing for a while (lock timeouts): no file changes while failing, status says why, all changes applied after', async () => {
     const c = await admin();

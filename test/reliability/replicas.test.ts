@@ -73,7 +73,7 @@ describe('two replicas on one database', () => {
     // Spot-check: every route's final port (as committed, whichever writer won) is on both volumes.
     const text = Object.values(snapA).join('\n');
     for (const r of await t.db.query(sql`SELECT DISTINCT target_port FROM route_configs`)) expect(text).toContain(`:${r.target_port}\n`);
-  }, 120_000);
+  }, SOAK ? 900_000 : 120_000);
 
   it('no flapping: traefik_configs rows (checksum, updated_at, last_synced_at) stand still over a quiet period of several resyncs', async () => {
     expect(await bothConverged()).toBe(true);
