@@ -21,7 +21,7 @@ import { TraefikSyncService } from '../../src/reconcile/sync-service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { insertDomain, insertProject, insertRoute, insertService } from '../helpers/seed.js';
 import {
-  SOAK, captureLog, cli, pendingChanges, randInt, report, requireBuiltCli, spawnCli, startReaders, tempFiles, treeProblems,
+  SOAK, captureLog, cli, pendingChanges, randInt, report, requireBuiltCli, spawnCli, startReaders, tempFiles, treeProblems, type ReaderResult,
 } from './support.js';
 
 const PROJECTS = SOAK ? 300 : 100; // × 5 files
@@ -72,6 +72,7 @@ describe('crash consistency', () => {
     let finishedFirst = 0;
     let round = 0;
     const restarts = { cli: 0, inProcess: 0 };
+    let sampled: ReaderResult;
     try {
       while (kills.length < KILLS) {
         expect(round, 'too many runs finished before their kill').toBeLessThan(KILLS * 2);
@@ -145,7 +146,7 @@ describe('crash consistency', () => {
       const diff = cli(['diff'], { DATABASE_URL: t.url, TRAEFIK_CONFIG_DIR: root });
       expect(diff.code, diff.stdout.slice(0, 2000)).toBe(0);
     } finally {
-      var sampled = await sampler.stop();
+      sampled = await sampler.stop();
     }
     const withTemp = kills.filter((k) => k.tempLeft > 0).length;
     const written = kills.map((k) => k.writtenBeforeKill).sort((a, b) => a - b);

@@ -142,7 +142,7 @@ describe('database faults', () => {
       const status = (await s.get('/api/v1/status')).json();
       const failing = Object.values(status.projects as Record<string, { lastError: string | null }>).filter((p) => p.lastError).length
         + (status.lastError ? 1 : 0);
-      var failedPasses = (await errors()) - errorsBefore;
+      const failedPasses = (await errors()) - errorsBefore;
       report(`db faults: every statement failing (lock timeout): ${failedPasses} passes failed, ${changedPaths(before, during).length} files changed meanwhile, `
         + `status lastError ${JSON.stringify(String(status.lastError).slice(0, 120))}, ${failing} failure(s) shown`);
       expect(changedPaths(before, during)).toEqual([]);

@@ -20,7 +20,7 @@ import { freePort } from '../../src/db/embedded.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { waitFor } from '../helpers/sidecar.js';
 import {
-  SOAK, pendingChanges, randInt, report, requireBuiltCli, spawnCli, startReaders, treeProblems, type Child,
+  SOAK, pendingChanges, randInt, report, requireBuiltCli, spawnCli, startReaders, treeProblems, type Child, type ReaderResult,
 } from './support.js';
 
 const PROJECTS = SOAK ? 200 : 40;
@@ -109,17 +109,18 @@ describe('torn reads at scale', () => {
       }
     };
     let converged = false;
-    let sampled;
+    let sampled: ReaderResult;
+    let committed = 0;
+    let appliedMs = 0;
     try {
       await Promise.all(Array.from({ length: WRITERS }, writer));
-      const committedMs = Date.now() - started;
+      committed = Date.now() - started;
       // The controller catches up; the readers keep reading until the volume equals the database.
       converged = await waitFor(async () => {
         const p = await pendingChanges(t.db, root);
         return p.changes.length === 0 && p.failed.length === 0;
       }, 60_000, 250).then(() => true, () => false);
-      var appliedMs = Date.now() - started;
-      var committed = committedMs;
+      appliedMs = Date.now() - started;
     } finally {
       sampled = await readers.stop();
     }
