@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     t0 = process.hrtime.bigint();
     const cold = await service.syncAllProjects();
     const coldMs = ms(t0);
-    const files = await Promise.all((await walk(rootA)).map(async (p) => ({ path: p, content: await readFile(path.join(rootA, p), 'utf8') })));
+    const files = await mapLimit(await walk(rootA), 64, async (p) => ({ path: p, content: await readFile(path.join(rootA, p), 'utf8') }));
     t0 = process.hrtime.bigint();
     await db.query(sql`SELECT * FROM projects`);
     await db.query(sql`SELECT * FROM services`);
