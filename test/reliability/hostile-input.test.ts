@@ -23,7 +23,7 @@ import '../../src/commands.js'; // registers every command (apply among them) be
 import { sql } from '../../src/db/connect.js';
 import { unescapeGoTemplate } from '../../src/render/serialize.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { KEY_PEM, insertDomain, insertProject, insertRoute, insertService, seedSample } from '../helpers/seed.js';
+import { CERT_PEM, KEY_PEM, insertDomain, insertProject, insertRoute, insertService, seedSample } from '../helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
 import { FLAG_CASES, HTTP_CASES, ROW_CASES, SQL_REFUSED, type FlagCase, type RowCase } from './hostile-corpus.js';
 import { changedPaths, fileProblem, inProcess, report, requireBuiltCli, snapshotTree, spawnCli } from './support.js';
@@ -197,6 +197,39 @@ describe('hostile input: rows the database takes, through the running controller
       await checkRow(c);
     });
   }
+});
+
+describe('hostile input: names at the limits', () => {
+  // BUG (src/render/project.ts layout.cert/layout.key + src/fs/atomic.ts temp names): a custom-
+  // certificate domain may be any valid host name up to 253 characters (the database and the
+  // renderer accept it), but its files are named `ssl/certs/<full_domain>.crt` and written through
+  // a temp file `.<full_domain>.crt.tsync-tmp-<pid>-<n>`: above ~225 characters that name exceeds
+  // NAME_MAX (255 bytes). Input: a 253-character full_domain with provider custom. Expected: the
+  // files are written, or the row is refused by validation naming full_domain. Actual: every pass
+  // fails at write time ("write failed: ENAMETOOLONG … .crt.tsync-tmp-…"), retried forever; the
+  // project never gets its routes. (Other projects are unaffected.)
+  it.fails('a valid 253-character custom-certificate domain is written or refused by validation, never a write failure [BUG: file names over NAME_MAX]', async () => {
+    count('253-character domain');
+    const before = others(await snapshotTree(root));
+    const domain = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(53)}.example`;
+    const p = await insertProject(t.db, 'longname');
+    try {
+      const svc = await insertService(t.db, p, 'app');
+      const d = await insertDomain(t.db, p, { domain, provider: 'custom' });
+      await t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${d}, ${CERT_PEM}, ${KEY_PEM})`);
+      await insertRoute(t.db, d, svc, { path: '/', port: 80 });
+      const status = await waitFor(async () => (await s.get('/api/v1/status')).json().projects[p]?.lastSyncAt ? (await s.get('/api/v1/status')).json().projects[p] : null, 5000);
+      await s.controller.idle();
+      const after = await snapshotTree(root);
+      expect(changedPaths(before, others(after)).filter((f) => !f.includes('longname') && !f.includes(domain))).toEqual([]);
+      const written = Object.keys(after).some((f) => f.startsWith('dynamic/longname/'));
+      report(`hostile input: 253-character custom-certificate domain: files written ${written}, status ${JSON.stringify(String(status.lastError).slice(0, 80))}`);
+      expect(String(status.lastError ?? '')).not.toMatch(/write failed|ENAMETOOLONG/);
+      if (!written) expect(String(status.lastError)).toMatch(/full_domain/);
+    } finally {
+      await t.db.query(sql`DELETE FROM projects WHERE id = ${p}`);
+    }
+  });
 });
 
 describe('hostile input: flags and environment', () => {
