@@ -69,7 +69,7 @@ async function floorWrite(files: Array<{ path: string; content: string }>, root:
     await fh.close();
     await rename(tmp, target);
   });
-  await Promise.all([...dirs].map((d) => fsyncDir(d)));
+  await mapLimit([...dirs], 64, (d) => fsyncDir(d));
   return ms(t0);
 }
 
