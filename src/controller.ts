@@ -73,7 +73,7 @@ export class Controller {
     this.#queue = new WorkQueue<string>({
       handler: (key) => this.#process(key),
       concurrency: 4,
-      quietMs: 5,
+      quietMs: 1, // NOTIFY bursts are already gathered for 2 ms (see #onNotify)
       maxWaitMs: 50,
       backoff: { baseMs: 500, maxMs: 300_000 },
       onError: (key, err, attempt, retryInMs) => {

@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     t0 = process.hrtime.bigint();
     child = spawn(process.execPath, [BIN, 'run'], {
       // NODE_OPTIONS as in the image (Dockerfile).
-      env: { PATH: process.env.PATH, DATABASE_URL: pg.url, TRAEFIK_CONFIG_DIR: rootC, HTTP_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: 'warn', SYNC_INTERVAL: '30s', NODE_OPTIONS: '--max-old-space-size=160' },
+      env: { PATH: process.env.PATH, DATABASE_URL: pg.url, TRAEFIK_CONFIG_DIR: rootC, HTTP_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: 'warn', SYNC_INTERVAL: '30s', NODE_OPTIONS: '--max-old-space-size=256' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     for (;;) {
