@@ -212,14 +212,22 @@ describe('hostile input: names at the limits', () => {
     count('253-character domain');
     const before = others(await snapshotTree(root));
     const domain = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(53)}.example`;
-    const p = await insertProject(t.db, 'longname');
+    // One transaction: the controller sees the project complete, certificate included.
+    const p = await t.db.tx(async (tx) => {
+      const id = await insertProject(tx, 'longname');
+      const svc = await insertService(tx, id, 'app');
+      const d = await insertDomain(tx, id, { domain, provider: 'custom' });
+      await tx.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${d}, ${CERT_PEM}, ${KEY_PEM})`);
+      await insertRoute(tx, d, svc, { path: '/', port: 80 });
+      return id;
+    });
     try {
-      const svc = await insertService(t.db, p, 'app');
-      const d = await insertDomain(t.db, p, { domain, provider: 'custom' });
-      await t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${d}, ${CERT_PEM}, ${KEY_PEM})`);
-      await insertRoute(t.db, d, svc, { path: '/', port: 80 });
-      const status = await waitFor(async () => (await s.get('/api/v1/status')).json().projects[p]?.lastSyncAt ? (await s.get('/api/v1/status')).json().projects[p] : null, 5000);
+      const status = await waitFor(async () => {
+        const st = (await s.get('/api/v1/status')).json().projects[p];
+        return st?.lastError || Object.keys(await snapshotTree(root)).some((f) => f.startsWith('dynamic/longname/')) ? st : null;
+      }, 5000);
       await s.controller.idle();
+      Object.assign(status, (await s.get('/api/v1/status')).json().projects[p]); // the latest pass
       const after = await snapshotTree(root);
       expect(changedPaths(before, others(after)).filter((f) => !f.includes('longname') && !f.includes(domain))).toEqual([]);
       const written = Object.keys(after).some((f) => f.startsWith('dynamic/longname/'));

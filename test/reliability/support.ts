@@ -67,13 +67,15 @@ export const MARKER = 'dynamic/.traefik-sync-reload';
 
 /**
  * Path → exact bytes (as latin1 text, so any byte compares) of every file under the managed
- * folders (a symbolic link as `symlink -> target`); the reload marker is left out unless `withMarker`.
+ * folders (a symbolic link as `symlink -> target`); temp files of writes in flight are left out,
+ * and so is the reload marker unless `withMarker`.
  */
 export async function snapshotTree(root: string, options: { withMarker?: boolean } = {}): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const d of ['dynamic', 'static', 'ssl']) {
     for (const rel of await listTree(root, d)) {
       if (rel === MARKER && !options.withMarker) continue;
+      if (path.basename(rel).includes(TEMP_MARK)) continue; // a write in flight, not content (see tempFiles)
       const abs = path.join(root, rel);
       try {
         // Links are recorded by target, never followed (a test may plant links out of the root).
