@@ -81,24 +81,31 @@ describe('database faults', () => {
   it(`connections killed mid-pass (pool and LISTEN), ${ROUNDS} rounds: no torn file, LISTEN back, every committed change applied`, async () => {
     const c = await admin();
     const killed = { pool: 0, listen: 0, active: 0, sweeps: 0 };
+    let rounds = 0;
     const errorsBefore = await errors();
     try {
-      for (let k = 1; k <= ROUNDS; k++) {
-        // A change to every project: the controller starts ~PROJECTS passes at once.
+      // At least ROUNDS rounds, and more (up to 3×) until a backend has been caught mid-query.
+      for (let k = 1; k <= ROUNDS || (killed.active === 0 && k <= ROUNDS * 3); k++) {
+        // A change to every project: the controller starts a large pass at once.
         await db.query(sql`UPDATE route_configs SET target_port = ${3000 + k}`);
-        const until = Date.now() + 600;
+        // Hunt: kill whichever controller backend is running a statement, as soon as one is.
+        const until = Date.now() + 800;
         while (Date.now() < until) {
-          const r = await terminateController(c);
-          killed.pool += r.pool;
-          killed.listen += r.listen;
-          killed.active += r.active;
+          const r = await c.query(`SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                    WHERE application_name = 'traefik-sync' AND state = 'active' AND pid <> pg_backend_pid()) x`);
+          killed.active += r.rows[0].n;
+          killed.pool += r.rows[0].n;
           killed.sweeps++;
-          await sleep(15);
         }
+        // Then every connection of the controller, idle pool and LISTEN included.
+        const r = await terminateController(c);
+        killed.pool += r.pool;
+        killed.listen += r.listen;
         // Committed while the LISTEN connection is (likely) still down: its NOTIFY is lost.
         await db.query(sql`UPDATE route_configs SET middleware = ${JSON.stringify([{ headers: { customRequestHeaders: { 'X-Round': `${k}` } } }])}::jsonb
                            WHERE path_rule = '/api'`);
         expect(await treeProblems(s.root)).toEqual([]);
+        rounds = k;
       }
     } finally {
       await c.end();
@@ -107,7 +114,7 @@ describe('database faults', () => {
     await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1, 15_000);
     const reconnects = logs.text().split('\n').filter((l) => l.includes('LISTEN reconnected')).length;
     const failedPasses = (await errors()) - errorsBefore;
-    report(`db faults: ${ROUNDS} rounds of pg_terminate_backend during large passes: ${killed.pool} pool and ${killed.listen} LISTEN backends killed `
+    report(`db faults: ${rounds} rounds of pg_terminate_backend during large passes: ${killed.pool} pool and ${killed.listen} LISTEN backends killed `
       + `(${killed.active} mid-query) in ${killed.sweeps} sweeps; ${failedPasses} passes failed; LISTEN reconnected ${reconnects} times; `
       + `converged: ${ok}; torn files: 0`);
     expect(ok, JSON.stringify(await pendingChanges(db, s.root)).slice(0, 1500)).toBe(true);
