@@ -201,12 +201,15 @@ export class Pass {
 
   /**
    * Make the pass durable and visible: fsync directories, rename the marker once if anything
-   * under dynamic/ changed, record traefik_configs. `full`: rows of paths no unit wants go too.
+   * under dynamic/ changed (or `announce`), record traefik_configs. `full`: rows of paths no unit
+   * wants go too.
    */
-  async finish(full: boolean, scope?: string | null): Promise<boolean> {
+  async finish(full: boolean, scope?: string | null, announce = false): Promise<boolean> {
     await this.#writer.flush();
     let markerRenamed = false;
-    if (this.#dynamicChanged) {
+    // `announce`: rename the marker even when this pass wrote nothing under dynamic/ (the first
+    // pass of a process: a crash may have left nested writes that Traefik was never told about).
+    if (this.#dynamicChanged || announce) {
       // Traefik watches only the top level of dynamic/: one rename there makes it re-read the tree.
       await this.#writer.write(layout.marker, `${new Date(this.#c.now()).toISOString()}\n`);
       await this.#writer.flush();

@@ -56,6 +56,8 @@ export class TraefikSyncService {
   #resolvers: string[] | null = null;
   #cleaned = false;
   #verifyOffset = 0;
+  /** Whether this process has renamed the marker yet (its first pass always does). */
+  #announced = false;
 
   constructor(options: SyncServiceOptions) {
     this.#o = options;
@@ -206,7 +208,8 @@ export class TraefikSyncService {
     } else {
       await pass.applyHeld();
     }
-    const markerRenamed = await pass.finish(full, scope);
+    const markerRenamed = await pass.finish(full, scope, !this.#announced && !blocked);
+    if (markerRenamed) this.#announced = true;
     return { results: pass.results, blocked, markerRenamed, durationMs: this.#ctx.now() - started };
   }
 

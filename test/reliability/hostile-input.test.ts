@@ -208,7 +208,7 @@ describe('hostile input: names at the limits', () => {
   // files are written, or the row is refused by validation naming full_domain. Actual: every pass
   // fails at write time ("write failed: ENAMETOOLONG … .crt.tsync-tmp-…"), retried forever; the
   // project never gets its routes. (Other projects are unaffected.)
-  it.fails('a valid 253-character custom-certificate domain is written or refused by validation, never a write failure [BUG: file names over NAME_MAX]', async () => {
+  it('a valid 253-character custom-certificate domain is written or refused by validation, never a write failure', async () => {
     count('253-character domain');
     const before = others(await snapshotTree(root));
     const domain = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(53)}.example`;
