@@ -56,8 +56,8 @@ export class TraefikSyncService {
   #resolvers: string[] | null = null;
   #cleaned = false;
   #verifyOffset = 0;
-  /** Whether this process has renamed the marker yet (its first pass always does). */
-  #announced = false;
+  /** False while a file under dynamic/ is newer than the marker (Traefik was not told about it). */
+  #announced = true;
 
   constructor(options: SyncServiceOptions) {
     this.#o = options;
@@ -129,6 +129,7 @@ export class TraefikSyncService {
     if (!dry) {
       this.#resetInventory(disk);
       this.#resolvers = resolvers;
+      await this.#checkAnnounced(disk);
     }
     const index = new DiskIndex(disk);
     const names = new NameRegistry();
@@ -167,7 +168,9 @@ export class TraefikSyncService {
     await this.#cleanOnce();
     if (this.#resolvers === null) {
       // First pass of this process: learn what is on disk.
-      this.#resetInventory(await scanRoot(this.#o.root));
+      const disk = await scanRoot(this.#o.root);
+      this.#resetInventory(disk);
+      await this.#checkAnnounced(disk);
     }
     const [states, recorded] = await Promise.all([loadProjects(this.#o.db, [projectId]), loadRecorded(this.#o.db, projectId)]);
     const state = states[0];
@@ -209,7 +212,7 @@ export class TraefikSyncService {
       await pass.applyHeld();
     }
     const markerRenamed = await pass.finish(full, scope, !this.#announced && !blocked);
-    if (markerRenamed) this.#announced = true;
+    this.#announced = true;
     return { results: pass.results, blocked, markerRenamed, durationMs: this.#ctx.now() - started };
   }
 
@@ -226,6 +229,16 @@ export class TraefikSyncService {
       projectId: r.projectId, projectName: r.projectName, desired: r.files, actual,
       problems: [...r.problems, ...clashes], version: r.version, changedAt: state.changedAt,
     };
+  }
+
+  /**
+   * A crash between a nested write and the marker rename leaves a change Traefik never re-read:
+   * when any file under dynamic/ is newer than the marker, the next pass renames it.
+   */
+  async #checkAnnounced(disk: readonly DiskFile[]): Promise<void> {
+    const marker = await stat(join(this.#o.root, layout.marker)).catch(() => null);
+    const markerTime = marker?.mtimeMs ?? -1;
+    this.#announced = !disk.some((f) => f.path.startsWith('dynamic/') && f.mtimeMs > markerTime);
   }
 
   async #cleanOnce(): Promise<void> {
