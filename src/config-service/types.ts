@@ -3,7 +3,7 @@
  * DomainConfig, RouteConfig, …), read back after each write. Key material is never returned.
  */
 import { sql, type Queryable } from '../db/connect.js';
-import type { MiddlewareSpec } from '../model.js';
+import type { Route } from '../model.js';
 import { fingerprintOf } from './pem.js';
 
 interface Stamped { readonly createdAt: Date; readonly updatedAt: Date }
@@ -26,18 +26,9 @@ export interface DomainConfig extends Stamped {
   readonly isActive: boolean;
 }
 
-/** A route (the seed's `route_configs`). */
-export interface RouteConfig extends Stamped {
-  readonly id: string;
+/** A route (the seed's `route_configs`): the renderer's Route plus its domain and timestamps. */
+export interface RouteConfig extends Route, Stamped {
   readonly domainConfigId: string;
-  readonly serviceId: string;
-  readonly pathRule: string;
-  readonly priority: number;
-  readonly middleware: readonly MiddlewareSpec[] | null;
-  readonly targetPort: number;
-  readonly targetUrl: string | null;
-  readonly healthCheck: Readonly<Record<string, unknown>> | null;
-  readonly isActive: boolean;
 }
 
 /** A custom certificate, without its key. */
