@@ -165,15 +165,13 @@ describe('crash consistency', () => {
     expect(kills.length).toBe(KILLS);
   }, BUDGET_MS + 30_000);
 
-  // BUG (src/reconcile/pass.ts finish): the marker is renamed only when the pass itself wrote
-  // something below dynamic/. A process killed after its last nested write but before its marker
-  // rename leaves that change unannounced — Traefik watches only the top level of dynamic/ (FACTS
-  // §1 item 2) — and the next start finds the file already right, writes nothing, and so never
-  // renames the marker either. Input: one route changed; `sync --once` killed as soon as it logs
-  // the file written (before the marker); then a normal restart. Expected: after the restart the
-  // marker is newer than every file below dynamic/ (Traefik has been told about every change).
-  // Actual: the file written by the killed process stays newer than the marker until some later
-  // change happens to rename it — Traefik keeps serving the old route.
+  // Regression (found by this suite, fixed in 77ae8a0/db3430b): the marker used to be renamed only
+  // when the pass itself wrote below dynamic/, so a process killed after its last nested write but
+  // before its marker rename left that change unannounced — Traefik watches only the top level of
+  // dynamic/ (FACTS §1 item 2) — and the next start, finding the file right, wrote nothing and
+  // renamed nothing: Traefik kept serving the old route. Input: one route changed; `sync --once`
+  // killed as soon as it logs the file written; a normal restart. Expected: afterwards the marker
+  // is newer than every file below dynamic/.
   it('after a kill between a write and the marker rename, the restart renames the marker', async () => {
     const own = await createTestDatabase(); // nothing else changes it meanwhile
     await own.db.tx((tx) => seedBench(tx, 10));

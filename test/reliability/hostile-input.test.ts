@@ -200,14 +200,11 @@ describe('hostile input: rows the database takes, through the running controller
 });
 
 describe('hostile input: names at the limits', () => {
-  // BUG (src/render/project.ts layout.cert/layout.key + src/fs/atomic.ts temp names): a custom-
-  // certificate domain may be any valid host name up to 253 characters (the database and the
-  // renderer accept it), but its files are named `ssl/certs/<full_domain>.crt` and written through
-  // a temp file `.<full_domain>.crt.tsync-tmp-<pid>-<n>`: above ~225 characters that name exceeds
-  // NAME_MAX (255 bytes). Input: a 253-character full_domain with provider custom. Expected: the
-  // files are written, or the row is refused by validation naming full_domain. Actual: every pass
-  // fails at write time ("write failed: ENAMETOOLONG … .crt.tsync-tmp-…"), retried forever; the
-  // project never gets its routes. (Other projects are unaffected.)
+  // Regression (found by this suite, fixed in 77ae8a0): a custom-certificate domain may be any
+  // valid host name up to 253 characters, but its files are `ssl/certs/<full_domain>.crt`, written
+  // through `.<full_domain>.crt.tsync-tmp-<pid>-<n>` — over NAME_MAX (255 bytes) above ~225
+  // characters. Every pass failed at write time (ENAMETOOLONG), retried forever. Expected: the
+  // files are written, or the row is refused by validation naming full_domain (now the latter).
   it('a valid 253-character custom-certificate domain is written or refused by validation, never a write failure', async () => {
     count('253-character domain');
     const before = others(await snapshotTree(root));
