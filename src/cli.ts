@@ -111,7 +111,7 @@ registerCommand('sync', {
   usage: 'traefik-sync sync --once [--project NAME] [--config-dir DIR]',
   options: { once: { type: 'boolean' }, project: { type: 'string' } },
   async run({ values, config, out }) {
-    if (!values.once) throw new UserError('sync: --once is required (the long-running controller is `traefik-sync run`)', 2);
+    if (!values.once) throw new UserError('--once is required (the long-running controller is `traefik-sync run`)', 2);
     const log = commandLogger(config);
     return withDatabase(config, async (db) => {
       const service = syncService(config, db, log);
