@@ -3,7 +3,7 @@
  * DomainConfig, RouteConfig, …), read back after each write. Key material is never returned.
  */
 import { sql, type Queryable } from '../db/connect.js';
-import type { Route } from '../model.js';
+import type { Domain, Route } from '../model.js';
 import { fingerprintOf } from './pem.js';
 
 interface Stamped { readonly createdAt: Date; readonly updatedAt: Date }
@@ -14,16 +14,9 @@ export interface ProjectConfig extends Stamped { readonly id: string; readonly n
 /** A service of a project. */
 export interface ServiceConfig extends Stamped { readonly id: string; readonly projectId: string; readonly name: string; readonly host: string | null }
 
-/** A domain of a project (the seed's `domain_configs`). */
-export interface DomainConfig extends Stamped {
-  readonly id: string;
+/** A domain of a project (the seed's `domain_configs`): the renderer's Domain without its children. */
+export interface DomainConfig extends Omit<Domain, 'certificate' | 'routes'>, Stamped {
   readonly projectId: string;
-  readonly domain: string;
-  readonly subdomain: string | null;
-  readonly fullDomain: string;
-  readonly sslEnabled: boolean;
-  readonly sslProvider: string | null;
-  readonly isActive: boolean;
 }
 
 /** A route (the seed's `route_configs`): the renderer's Route plus its domain and timestamps. */
