@@ -1,12 +1,13 @@
 /** The command line as a user runs it: the built bin, real PostgreSQL, exit codes and messages. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { stopChild } from './helpers/child.js';
 import { seedSample } from './helpers/seed.js';
+import { tempDir } from './helpers/temp-dir.js';
 import { freePort } from '../src/db/embedded.js';
 
 const BIN = fileURLToPath(new URL('../bin/traefik-sync.js', import.meta.url));
@@ -25,7 +26,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   fresh = await createTestDatabase({ migrate: false });
   await seedSample(t.db);
-  root = await mkdtemp(path.join(tmpdir(), 'tsync-cli-'));
+  root = await tempDir('tsync-cli-');
 });
 afterAll(async () => {
   await t.drop();
@@ -100,12 +101,13 @@ describe('traefik-sync CLI', () => {
     }
   });
 
-  it('run stops cleanly on SIGTERM with exit 0', async () => {
+  it('run stops cleanly on SIGTERM with exit 0', async ({ onTestFinished }) => {
     const port = await freePort();
     const child = spawn(process.execPath, [BIN, 'run', '--http-addr', `127.0.0.1:${port}`], {
-      env: { PATH: process.env.PATH, DATABASE_URL: t.url, TRAEFIK_CONFIG_DIR: await mkdtemp(path.join(tmpdir(), 'tsync-run-')), LOG_LEVEL: 'info' },
+      env: { PATH: process.env.PATH, DATABASE_URL: t.url, TRAEFIK_CONFIG_DIR: await tempDir('tsync-run-'), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    onTestFinished(() => stopChild(child)); // only if a failure left it running; its folder goes after the file
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     const deadline = Date.now() + 15_000;

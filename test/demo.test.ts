@@ -1,20 +1,23 @@
 /** `traefik-sync demo` as a new user runs it: nothing but the package, files and metrics appear, Ctrl-C stops it. */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/db/embedded.js';
+import { stopChild } from './helpers/child.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const BIN = fileURLToPath(new URL('../bin/traefik-sync.js', import.meta.url));
 
 describe('traefik-sync demo', () => {
-  it('starts PostgreSQL, applies the examples, writes files, serves metrics, and stops on Ctrl-C', async () => {
-    const cwd = await mkdtemp(path.join(tmpdir(), 'tsync-demo-'));
+  it('starts PostgreSQL, applies the examples, writes files, serves metrics, and stops on Ctrl-C', async ({ onTestFinished }) => {
+    const cwd = await tempDir('tsync-demo-'); // holds the demo's PostgreSQL; removed after the file
     await chmod(cwd, 0o755);
     const port = await freePort();
     const child = spawn(process.execPath, [BIN, 'demo', '--http-addr', `127.0.0.1:${port}`], { cwd, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Only if a failure left it running: Ctrl-C stops its PostgreSQL too, before the folder goes.
+    onTestFinished(() => stopChild(child, 'SIGINT', 30_000));
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });

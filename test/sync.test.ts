@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { sql } from '../src/db/connect.js';
@@ -10,6 +9,7 @@ import { schemaProblemsDynamic, schemaProblemsStatic } from '../src/render/valid
 import { unescapeGoTemplate } from '../src/render/serialize.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { seedSample, type SampleIds, KEY_PEM } from './helpers/seed.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 let t: TestDatabase;
 let root: string;
@@ -48,7 +48,7 @@ beforeAll(async () => { t = await createTestDatabase(); });
 afterAll(async () => { await t.drop(); });
 beforeEach(async () => {
   await t.db.query(sql`TRUNCATE projects, traefik_configs, audit_log, project_versions CASCADE`);
-  root = await mkdtemp(path.join(tmpdir(), 'tsync-root-'));
+  root = await tempDir('tsync-root-');
   ids = await seedSample(t.db);
 });
 

@@ -5,12 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { auditCount, rowCounts } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
@@ -30,7 +30,7 @@ function cli(args: string[]) {
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  dir = await mkdtemp(path.join(tmpdir(), 'tsync-cli-cs-'));
+  dir = await tempDir('tsync-cli-cs-');
 });
 afterAll(async () => { await t.drop(); });
 

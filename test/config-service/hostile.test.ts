@@ -6,14 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/commands.js';
 import { ValidationError } from '../../src/config-service/errors.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { HOSTILE, TAKEN_DOMAIN, baseSpec } from './hostile-cases.js';
 import { rowCounts } from './helpers.js';
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
   svc = new TraefikConfigService(t.db, { actor: 'hostile' });
   const other = await svc.createProject({ name: 'other' });
   await svc.createDomainConfig({ projectId: other.id, domain: TAKEN_DOMAIN, sslEnabled: false });
-  dir = await mkdtemp(path.join(tmpdir(), 'tsync-hostile-'));
+  dir = await tempDir('tsync-hostile-');
 });
 afterAll(async () => { await t.drop(); });
 

@@ -4,8 +4,7 @@
  * their key is still known; the rollback is itself audited; history never shows key material.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { copyFile, mkdtemp, readFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -15,6 +14,7 @@ import { TraefikConfigService } from '../../src/config-service/service.js';
 import { silentLogger } from '../../src/log.js';
 import { TraefikSyncService } from '../../src/reconcile/sync-service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { auditCount, reset } from './helpers.js';
 
 let t: TestDatabase;
@@ -67,7 +67,7 @@ const lastAuditId = async () => Number((await t.db.query(sql`SELECT max(id) AS i
 beforeAll(async () => {
   t = await createTestDatabase();
   svc = new TraefikConfigService(t.db, { actor: 'ops' });
-  certDir = await mkdtemp(path.join(tmpdir(), 'tsync-rb-'));
+  certDir = await tempDir('tsync-rb-');
   await copyFile(fixture('secure.shop.example.crt'), path.join(certDir, 'secure.crt'));
   await copyFile(fixture('secure.shop.example.key'), path.join(certDir, 'secure.key'));
   await copyFile(fixture('config-service/rotated.crt'), path.join(certDir, 'rotated.crt'));
@@ -78,7 +78,7 @@ beforeEach(async () => { await reset(t.db); });
 
 describe('rollback', () => {
   it('to an audit id: files are byte-identical to those of v1; rolling back again changes nothing', async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'tsync-rb-root-'));
+    const root = await tempDir('tsync-rb-root-');
     await svc.apply(v1(), { baseDir: certDir });
     const point = await lastAuditId();
     const filesV1 = await render(root);
@@ -108,7 +108,7 @@ describe('rollback', () => {
   });
 
   it('to a time, and restores a deleted project with its ids (without custom certificates: their keys died with it)', async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'tsync-rb-root-'));
+    const root = await tempDir('tsync-rb-root-');
     const r1 = await svc.apply(structuredClone(SHOP));
     const filesV1 = await render(root);
     await new Promise((r) => setTimeout(r, 20));

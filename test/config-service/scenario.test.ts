@@ -6,8 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { TraefikConfigService } from '../../src/config-service/service.js';
@@ -16,6 +15,7 @@ import { unescapeGoTemplate } from '../../src/render/serialize.js';
 import { schemaProblemsDynamic } from '../../src/render/validate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { auditCount, rowCounts } from './helpers.js';
 
 let t: TestDatabase;
@@ -31,7 +31,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   sidecar = await startTestSidecar(t.url);
   svc = new TraefikConfigService(t.db, { actor: 'scenario', configDir: sidecar.root });
-  dir = await mkdtemp(path.join(tmpdir(), 'tsync-spec-'));
+  dir = await tempDir('tsync-spec-');
 });
 afterAll(async () => {
   await sidecar.stop();

@@ -5,13 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { link, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestDatabase } from '../helpers/db.js';
 import { KEY_PEM, seedSample } from '../helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 export interface HostileFixture {
   readonly s: TestSidecar;
@@ -23,10 +23,10 @@ export interface HostileFixture {
   readonly keyLines: string[];
 }
 
-/** Sidecar + plants. `flags` go to the sidecar (e.g. drift-mode). */
+/** Sidecar + plants. `flags` go to the sidecar (e.g. drift-mode). `base` is removed after the test file. */
 export async function startHostileFixture(t: TestDatabase, flags: Record<string, string> = {}): Promise<HostileFixture> {
   await seedSample(t.db);
-  const base = await mkdtemp(path.join(tmpdir(), 'tsync-hostile-'));
+  const base = await tempDir('tsync-hostile-');
   const root = path.join(base, 'configs');
   await mkdir(root);
   const canary = `CANARY-${randomBytes(12).toString('hex')}`;
@@ -34,20 +34,25 @@ export async function startHostileFixture(t: TestDatabase, flags: Record<string,
   await mkdir(path.join(base, 'outside'));
   await writeFile(path.join(base, 'outside', 'canary.yml'), `secret: ${canary}\n`);
   const s = await startTestSidecar(t.url, { interval: '30s', ...flags, 'config-dir': root });
-  await waitFor(async () => (await s.get('/readyz')).status === 200, 10_000);
+  try {
+    await waitFor(async () => (await s.get('/readyz')).status === 200, 10_000);
 
-  // Links out of the root, into the keys, and dangling; a key outside ssl/keys; odd file types.
-  await symlink(path.join(base, 'outside'), path.join(root, 'dynamic', 'escape-link'));
-  await symlink(path.join(base, 'canary.txt'), path.join(root, 'dynamic', 'shop', 'escape.yml'));
-  await symlink('../ssl/keys/secure.shop.example.key', path.join(root, 'dynamic', 'keylink.yml'));
-  await symlink(path.join(root, 'ssl', 'keys'), path.join(root, 'static', 'keysdir'));
-  await symlink('/nonexistent-outside-root/x.yml', path.join(root, 'dynamic', 'dangling-out'));
-  await symlink('/etc', path.join(root, 'static', 'etc'));
-  await symlink('../dynamic/shop/domains.yml', path.join(root, 'static', 'inside-link.yml'));
-  await writeFile(path.join(root, 'static', 'notes.txt'), `copied by hand:\n${KEY_PEM}`);
-  await link(path.join(base, 'canary.txt'), path.join(root, 'static', 'hardlink.yml'));
-  execFileSync('mkfifo', [path.join(root, 'static', 'pipe')]);
-  await writeFile(path.join(root, 'static', 'big.yml'), Buffer.alloc(6 * 1024 * 1024, 0x61));
+    // Links out of the root, into the keys, and dangling; a key outside ssl/keys; odd file types.
+    await symlink(path.join(base, 'outside'), path.join(root, 'dynamic', 'escape-link'));
+    await symlink(path.join(base, 'canary.txt'), path.join(root, 'dynamic', 'shop', 'escape.yml'));
+    await symlink('../ssl/keys/secure.shop.example.key', path.join(root, 'dynamic', 'keylink.yml'));
+    await symlink(path.join(root, 'ssl', 'keys'), path.join(root, 'static', 'keysdir'));
+    await symlink('/nonexistent-outside-root/x.yml', path.join(root, 'dynamic', 'dangling-out'));
+    await symlink('/etc', path.join(root, 'static', 'etc'));
+    await symlink('../dynamic/shop/domains.yml', path.join(root, 'static', 'inside-link.yml'));
+    await writeFile(path.join(root, 'static', 'notes.txt'), `copied by hand:\n${KEY_PEM}`);
+    await link(path.join(base, 'canary.txt'), path.join(root, 'static', 'hardlink.yml'));
+    execFileSync('mkfifo', [path.join(root, 'static', 'pipe')]);
+    await writeFile(path.join(root, 'static', 'big.yml'), Buffer.alloc(6 * 1024 * 1024, 0x61));
+  } catch (err) {
+    await s.stop().catch(() => {}); // the caller never gets it to stop, and its root is about to go
+    throw err;
+  }
   const keyLines = KEY_PEM.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'));
   return { s, base, canary, keyLines };
 }

@@ -1,10 +1,8 @@
-/** Start an in-process sidecar on a test database and a temp config root. */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+/** Start an in-process sidecar on a test database and a temp config root (removed after the test file). */
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { startSidecar, type Sidecar, type SidecarOptions } from '../../src/run.js';
+import { tempDir } from './temp-dir.js';
 
 export interface TestSidecar extends Sidecar {
   readonly root: string;
@@ -14,7 +12,7 @@ export interface TestSidecar extends Sidecar {
 }
 
 export async function startTestSidecar(databaseUrl: string, flags: Record<string, string> = {}, options: SidecarOptions = {}): Promise<TestSidecar> {
-  const root = flags['config-dir'] ?? (await mkdtemp(path.join(tmpdir(), 'tsync-run-')));
+  const root = flags['config-dir'] ?? (await tempDir('tsync-run-'));
   const config = loadConfig({ 'http-addr': '127.0.0.1:0', interval: '1s', ...flags, 'config-dir': root, 'database-url': databaseUrl }, {});
   const sidecar = await startSidecar(config, { log: silentLogger, ...options });
   const base = `http://127.0.0.1:${sidecar.port}`;

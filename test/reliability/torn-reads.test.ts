@@ -39,6 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   child?.proc.kill('SIGKILL');
+  await child?.exited; // before its config root goes
   await t?.drop();
   if (root) await rm(root, { recursive: true, force: true });
 });
