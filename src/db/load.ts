@@ -5,64 +5,77 @@
 import { sql, type Queryable } from './connect.js';
 import type { Certificate, Domain, ProjectState, Route, Service } from '../model.js';
 
-interface ProjectRow { id: string; name: string; version: number | null; changed_at: Date | null }
+interface ProjectRow {
+  id: string;
+  name: string;
+  version: number | string | null;
+  changed_at: Date | null;
+  services: Array<{ id: string; name: string; host: string | null }>;
+  domains: Array<{
+    id: string; domain: string; subdomain: string | null; full_domain: string; ssl_enabled: boolean;
+    ssl_provider: string | null; is_active: boolean; cert_id: string | null; cert_pem: string | null;
+    key_pem: string | null; not_after: string | null; routes: Array<Record<string, unknown>>;
+  }>;
+}
 
 /**
  * Load the desired state of the given projects (by id), or of every project when `ids` is
  * omitted. Projects that do not exist are simply absent from the result.
+ *
+ * One statement per call, so each project is read from one snapshot (a change committed
+ * meanwhile is either wholly in or wholly out) in one round trip; children come as JSON.
  */
 export async function loadProjects(db: Queryable, ids?: readonly string[]): Promise<ProjectState[]> {
   const filter = ids ? sql`WHERE p.id = ANY(${[...ids]}::uuid[])` : sql``;
-  const projects: ProjectRow[] = await db.query(sql`
-    SELECT p.id, p.name, v.version, v.changed_at
+  const rows: ProjectRow[] = await db.query(sql`
+    SELECT p.id, p.name, v.version, v.changed_at,
+           coalesce((SELECT json_agg(json_build_object('id', s.id, 'name', s.name, 'host', s.host) ORDER BY s.name)
+                       FROM services s WHERE s.project_id = p.id), '[]') AS services,
+           coalesce((SELECT json_agg(json_build_object(
+                              'id', d.id, 'domain', d.domain, 'subdomain', d.subdomain, 'full_domain', d.full_domain,
+                              'ssl_enabled', d.ssl_enabled, 'ssl_provider', d.ssl_provider, 'is_active', d.is_active,
+                              'cert_id', c.id, 'cert_pem', c.cert_pem, 'key_pem', c.key_pem, 'not_after', c.not_after,
+                              'routes', coalesce((
+                                SELECT json_agg(json_build_object(
+                                         'id', r.id, 'service_id', r.service_id, 'path_rule', r.path_rule,
+                                         'priority', r.priority, 'middleware', r.middleware, 'target_port', r.target_port,
+                                         'target_url', r.target_url, 'health_check', r.health_check, 'is_active', r.is_active)
+                                       ORDER BY r.path_rule, r.id)
+                                  FROM route_configs r WHERE r.domain_config_id = d.id), '[]'))
+                            ORDER BY d.full_domain, d.id)
+                       FROM domain_configs d LEFT JOIN certificates c ON c.domain_config_id = d.id
+                      WHERE d.project_id = p.id), '[]') AS domains
       FROM projects p LEFT JOIN project_versions v ON v.project_id = p.id
       ${filter} ORDER BY p.name`);
-  if (projects.length === 0) return [];
-  const projectIds = projects.map((p) => p.id);
-  const [services, domains, routes] = await Promise.all([
-    db.query(sql`SELECT id, project_id, name, host FROM services
-                  WHERE project_id = ANY(${projectIds}::uuid[]) ORDER BY name`),
-    db.query(sql`SELECT d.id, d.project_id, d.domain, d.subdomain, d.full_domain, d.ssl_enabled, d.ssl_provider,
-                        d.is_active, c.id AS cert_id, c.cert_pem, c.key_pem, c.not_after
-                   FROM domain_configs d LEFT JOIN certificates c ON c.domain_config_id = d.id
-                  WHERE d.project_id = ANY(${projectIds}::uuid[]) ORDER BY d.full_domain, d.id`),
-    db.query(sql`SELECT r.id, r.domain_config_id, r.service_id, r.path_rule, r.priority, r.middleware, r.target_port,
-                        r.target_url, r.health_check, r.is_active
-                   FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
-                  WHERE d.project_id = ANY(${projectIds}::uuid[]) ORDER BY r.path_rule, r.id`),
-  ]);
-  const servicesBy = groupBy(services, (r) => r.project_id as string, (r): Service => ({ id: r.id, name: r.name, host: r.host }));
-  const routesBy = groupBy(routes, (r) => r.domain_config_id as string, (r): Route => ({
-    id: r.id,
-    serviceId: r.service_id,
-    pathRule: r.path_rule,
-    priority: r.priority,
-    middleware: r.middleware,
-    targetPort: r.target_port,
-    targetUrl: r.target_url,
-    healthCheck: r.health_check,
-    isActive: r.is_active,
-  }));
-  const domainsBy = groupBy(domains, (r) => r.project_id as string, (r): Domain => ({
-    id: r.id,
-    domain: r.domain,
-    subdomain: r.subdomain,
-    fullDomain: r.full_domain,
-    sslEnabled: r.ssl_enabled,
-    sslProvider: r.ssl_provider,
-    isActive: r.is_active,
-    certificate: r.cert_id
-      ? ({ id: r.cert_id, certPem: r.cert_pem, keyPem: r.key_pem, notAfter: r.not_after } satisfies Certificate)
-      : null,
-    routes: routesBy.get(r.id) ?? [],
-  }));
-  return projects.map((p) => ({
+  return rows.map((p) => ({
     id: p.id,
     name: p.name,
-    version: p.version ?? 0,
+    version: Number(p.version ?? 0),
     changedAt: p.changed_at,
-    services: servicesBy.get(p.id) ?? [],
-    domains: domainsBy.get(p.id) ?? [],
+    services: p.services.map((s): Service => ({ id: s.id, name: s.name, host: s.host })),
+    domains: p.domains.map((d): Domain => ({
+      id: d.id,
+      domain: d.domain,
+      subdomain: d.subdomain,
+      fullDomain: d.full_domain,
+      sslEnabled: d.ssl_enabled,
+      sslProvider: d.ssl_provider,
+      isActive: d.is_active,
+      certificate: d.cert_id
+        ? ({ id: d.cert_id, certPem: d.cert_pem!, keyPem: d.key_pem!, notAfter: d.not_after === null ? null : new Date(d.not_after) } satisfies Certificate)
+        : null,
+      routes: d.routes.map((r): Route => ({
+        id: r.id as string,
+        serviceId: r.service_id as string,
+        pathRule: r.path_rule as string,
+        priority: r.priority as number,
+        middleware: r.middleware as Route['middleware'],
+        targetPort: r.target_port as number,
+        targetUrl: r.target_url as string | null,
+        healthCheck: r.health_check as Route['healthCheck'],
+        isActive: r.is_active as boolean,
+      })),
+    })),
   }));
 }
 
@@ -82,17 +95,6 @@ export async function loadVersions(db: Queryable): Promise<Map<string, number>> 
 export async function changeFingerprint(db: Queryable): Promise<string> {
   const [row] = await db.query(sql`SELECT count(*) AS n, coalesce(sum(version), 0) AS s FROM project_versions`);
   return `${row?.n}:${row?.s}`;
-}
-
-function groupBy<R, T>(rows: R[], key: (r: R) => string, map: (r: R) => T): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const r of rows) {
-    const k = key(r);
-    const list = out.get(k);
-    if (list) list.push(map(r));
-    else out.set(k, [map(r)]);
-  }
-  return out;
 }
 
 /** Projects whose deletion was recorded (tombstones) with their final version, optionally limited to `ids`. */
