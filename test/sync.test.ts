@@ -156,6 +156,29 @@ describe('full sync', () => {
     expect(await readFile(path.join(root, 'dynamic/shop/services/api.yml'), 'utf8')).toContain('http://api:3001');
   });
 
+  it('several projects in one pass: an update and a deletion, one marker rename, records of both', async () => {
+    const s = service({ maxDeleteFraction: 1 });
+    await s.syncAllProjects();
+    const before = await identity(root);
+    await t.db.query(sql`UPDATE route_configs SET target_port = 3001 WHERE id = ${ids.shopApiRoute}`);
+    await t.db.query(sql`DELETE FROM projects WHERE id = ${ids.blog}`);
+    const report = await s.syncProjects([ids.shop, ids.blog, ids.shop]);
+    expect(report.results.map((r) => [r.projectName, r.status, r.updated, r.deleted]).sort()).toEqual([
+      ['shop', 'updated', 1, 0],
+      [null, 'updated', 0, 3],
+    ].sort());
+    const after = await identity(root);
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((f) => before.get(f) !== after.get(f)).sort();
+    const blogFiles = [...before.keys()].filter((f) => f.startsWith('dynamic/blog/'));
+    expect(blogFiles.length).toBeGreaterThan(0);
+    expect(changed).toEqual(['dynamic/.traefik-sync-reload', ...blogFiles, 'dynamic/shop/services/api.yml'].sort());
+    expect(await listTree(root, 'dynamic/blog')).toEqual([]);
+    const rows = await t.db.query(sql`SELECT file_path, checksum FROM traefik_configs WHERE file_path LIKE 'dynamic/blog/%' OR file_path = 'dynamic/shop/services/api.yml'`);
+    expect(rows.map((r) => r.file_path)).toEqual(['dynamic/shop/services/api.yml']);
+    // What the pass recorded is what a fresh full pass would write: nothing left to do.
+    expect((await service().preview()).changes).toEqual([]);
+  });
+
   it('records traefik_configs with content, checksum and last_synced_at', async () => {
     await service().syncAllProjects();
     const rows = await t.db.query(sql`SELECT file_path, content, checksum, last_synced_at, project_id FROM traefik_configs ORDER BY file_path`);

@@ -52,7 +52,7 @@ export function previewOf(project: string, files: readonly RenderedFile[], writt
 
 /** Files last written for a project (traefik_configs): path → checksum. */
 export async function writtenFiles(db: Queryable, projectId: string): Promise<Map<string, string>> {
-  return new Map([...(await loadRecorded(db, projectId))].map(([path, r]) => [path, r.checksum]));
+  return new Map([...(await loadRecorded(db, [projectId]))].map(([path, r]) => [path, r.checksum]));
 }
 
 /** The files of a project's current state, rendered as the controller renders them (null: no such project). */
@@ -88,7 +88,7 @@ export class SyncTimeoutError extends UserError {
 export async function waitForSync(db: Queryable, projectId: string, configDir: string, options: WaitOptions = {}): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
-    const [want, recorded] = await Promise.all([currentFiles(db, projectId, configDir), loadRecorded(db, projectId)]);
+    const [want, recorded] = await Promise.all([currentFiles(db, projectId, configDir), loadRecorded(db, [projectId])]);
     if (want?.problems.length) {
       throw new UserError(`project ${projectId} cannot be rendered, so it will not sync: ${want.problems.slice(0, 3).join('; ')}`);
     }

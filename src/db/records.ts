@@ -9,11 +9,13 @@ export interface Recorded {
   readonly projectId: string | null;
 }
 
-/** Recorded files by path: all rows, or those of one project. */
-export async function loadRecorded(db: Queryable, projectId?: string): Promise<Map<string, Recorded>> {
-  const rows = projectId === undefined
+/** Recorded files by path: all rows, or those of the given projects (null = global files). */
+export async function loadRecorded(db: Queryable, projectIds?: ReadonlyArray<string | null>): Promise<Map<string, Recorded>> {
+  const ids = projectIds?.filter((id): id is string => id !== null) ?? [];
+  const rows = projectIds === undefined
     ? await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs`)
-    : await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs WHERE project_id = ${projectId}`);
+    : await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs
+                          WHERE project_id = ANY(${ids}::uuid[]) OR (${projectIds.includes(null)} AND project_id IS NULL)`);
   return new Map(rows.map((r) => [r.file_path as string, { checksum: r.checksum as string, projectId: r.project_id as string | null }]));
 }
 

@@ -60,9 +60,11 @@ export class AtomicWriter {
 
   /**
    * Write `content` to `rel` atomically with `mode`; returns the new file's identity (inode,
-   * size, mtime), as a later stat would see it.
+   * size, mtime), as a later stat would see it. `durable: false` skips the fsyncs (for a file
+   * whose only job is the rename event, like the reload marker): still never torn, maybe lost
+   * in a crash.
    */
-  async write(rel: string, content: string | Buffer, mode = 0o644): Promise<{ ino: number; size: number; mtimeMs: number }> {
+  async write(rel: string, content: string | Buffer, mode = 0o644, { durable = true } = {}): Promise<{ ino: number; size: number; mtimeMs: number }> {
     const target = inside(this.#root, rel);
     const dir = path.dirname(target);
     await this.#mkdirs(dir);
@@ -72,7 +74,7 @@ export class AtomicWriter {
     try {
       await fh.writeFile(content);
       if ((mode & ~UMASK) !== mode) await fh.chmod(mode); // the umask narrowed the mode given to open()
-      await fh.sync();
+      if (durable) await fh.sync();
       st = await fh.stat();
     } catch (err) {
       await fh.close().catch(() => {});
@@ -86,7 +88,7 @@ export class AtomicWriter {
       await unlink(tmp).catch(() => {});
       throw err;
     }
-    this.#dirty.add(dir);
+    if (durable) this.#dirty.add(dir);
     return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
   }
 

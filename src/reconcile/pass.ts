@@ -201,22 +201,24 @@ export class Pass {
 
   /**
    * Make the pass durable and visible: fsync directories, rename the marker once if anything
-   * under dynamic/ changed (or `announce`), record traefik_configs. `full`: rows of paths no unit
-   * wants go too.
+   * under dynamic/ changed (or `announce`), record traefik_configs: rows of paths no unit wants
+   * go too (of every project in a full pass, or of the projects in `scope`).
    */
-  async finish(full: boolean, scope?: string | null, announce = false): Promise<boolean> {
+  async finish(scope?: ReadonlySet<string | null>, announce = false): Promise<boolean> {
     await this.#writer.flush();
     let markerRenamed = false;
     // `announce`: rename the marker even when this pass wrote nothing under dynamic/ (the first
     // pass of a process: a crash may have left nested writes that Traefik was never told about).
     if (this.#dynamicChanged || announce) {
       // Traefik watches only the top level of dynamic/: one rename there makes it re-read the tree.
-      await this.#writer.write(layout.marker, `${new Date(this.#c.now()).toISOString()}\n`);
-      await this.#writer.flush();
+      // The files it points at are durable already; the marker need not be (its content is
+      // unused, and a marker lost in a crash is renamed again at the next start: see
+      // TraefikSyncService#checkAnnounced).
+      await this.#writer.write(layout.marker, `${new Date(this.#c.now()).toISOString()}\n`, 0o644, { durable: false });
       markerRenamed = true;
     }
     const removed = [...this.#recorded].filter(([path, rec]) =>
-      !this.#desired.has(path) && !this.#keepRecorded.has(rec.projectId) && (full || rec.projectId === scope)).map(([path]) => path);
+      !this.#desired.has(path) && !this.#keepRecorded.has(rec.projectId) && (!scope || scope.has(rec.projectId))).map(([path]) => path);
     await this.#flushUpserts();
     if (removed.length) await recordFiles(this.#c.db, [], removed);
     for (const r of this.results) {

@@ -156,7 +156,7 @@ export class TraefikSyncService {
     }], { hold: true });
     const { orphans, unowned } = index.leftovers(tombstones);
     await pass.add(orphans);
-    return { ...(await this.#conclude(pass, started, true, undefined)), unowned, changes: pass.changes };
+    return { ...(await this.#conclude(pass, started)), unowned, changes: pass.changes };
   }
 
   /**
@@ -164,6 +164,14 @@ export class TraefikSyncService {
    * The static config is refreshed too when the project uses an ACME resolver it lacks.
    */
   async syncProjectConfigs(projectId: string): Promise<SyncReport> {
+    return this.syncProjects([projectId]);
+  }
+
+  /**
+   * Reconcile several projects in one pass (the controller batches the projects that changed
+   * together): a few queries for all of them, one marker rename, one record of the files.
+   */
+  async syncProjects(projectIds: readonly string[]): Promise<SyncReport> {
     const started = this.#ctx.now();
     await this.#cleanOnce();
     if (this.#resolvers === null) {
@@ -172,38 +180,42 @@ export class TraefikSyncService {
       this.#resetInventory(disk);
       await this.#checkAnnounced(disk);
     }
-    const [states, recorded] = await Promise.all([loadProjects(this.#o.db, [projectId]), loadRecorded(this.#o.db, projectId)]);
-    const state = states[0];
-    const paths = new Set(this.#ctx.inventory.pathsOf(projectId));
-    if (state) for (const p of await listFiles(this.#o.root, layout.projectDir(state.name))) paths.add(p);
-    const actual = await readDiskFiles(this.#o.root, [...paths]);
-    const units: Unit[] = [];
-    if (state) {
-      units.push(this.#unit(state, actual));
-      if (this.#needsStatic(state)) {
-        const resolvers = await loadResolvers(this.#o.db);
-        this.#resolvers = resolvers;
-        const s = (await loadRecorded(this.#o.db)).get(layout.static);
-        if (s) recorded.set(layout.static, s);
-        units.push({
-          projectId: null, projectName: null, desired: [renderStatic({ configDir: this.#traefikDir, resolvers })],
-          actual: await readDiskFiles(this.#o.root, [layout.static]), problems: [], version: 0, changedAt: null,
-        });
-      }
-    } else {
-      const tombstone = (await loadTombstones(this.#o.db, [projectId])).get(projectId);
-      units.push({
-        projectId, projectName: null, desired: [], actual: actual.filter((f) => f.owned && f.projectId === projectId),
+    const ids = [...new Set(projectIds)];
+    const { db } = this.#o;
+    const [states, recorded] = await Promise.all([loadProjects(db, ids), loadRecorded(db, ids)]);
+    const byId = new Map(states.map((s) => [s.id, s]));
+    const gone = ids.filter((id) => !byId.has(id));
+    const tombstones = gone.length ? await loadTombstones(db, gone) : new Map<string, number>();
+    const units = await mapLimit(ids, 16, async (id): Promise<Unit> => {
+      const state = byId.get(id);
+      const paths = new Set(this.#ctx.inventory.pathsOf(id));
+      if (state) for (const p of await listFiles(this.#o.root, layout.projectDir(state.name))) paths.add(p);
+      const actual = await readDiskFiles(this.#o.root, [...paths]);
+      if (state) return this.#unit(state, actual);
+      const tombstone = tombstones.get(id);
+      return {
+        projectId: id, projectName: null, desired: [], actual: actual.filter((f) => f.owned && f.projectId === id),
         problems: [], version: tombstone ?? 0, changedAt: null, tombstoned: tombstone !== undefined,
+      };
+    });
+    if (states.some((s) => this.#needsStatic(s))) {
+      const resolvers = await loadResolvers(db);
+      this.#resolvers = resolvers;
+      const s = (await loadRecorded(db, [null])).get(layout.static);
+      if (s) recorded.set(layout.static, s);
+      units.push({
+        projectId: null, projectName: null, desired: [renderStatic({ configDir: this.#traefikDir, resolvers })],
+        actual: await readDiskFiles(this.#o.root, [layout.static]), problems: [], version: 0, changedAt: null,
       });
     }
     const pass = new Pass(this.#ctx, recorded);
     await pass.add(units);
-    return { ...(await this.#conclude(pass, started, false, projectId)), unowned: [] };
+    return { ...(await this.#conclude(pass, started, new Set(ids))), unowned: [] };
   }
 
   /** Judge the held plans, apply or refuse them, make the pass durable. */
-  async #conclude(pass: Pass, started: number, full: boolean, scope: string | undefined): Promise<Omit<SyncReport, 'unowned'>> {
+  /** `scope`: the projects of a partial pass (undefined: a full pass). */
+  async #conclude(pass: Pass, started: number, scope?: ReadonlySet<string>): Promise<Omit<SyncReport, 'unowned'>> {
     const blocked = pass.guard(this.#o.maxDeleteFraction);
     if (blocked) {
       this.#o.log.error(blocked, 'delete guard: destructive changes refused, nothing removed');
@@ -211,7 +223,7 @@ export class TraefikSyncService {
     } else {
       await pass.applyHeld();
     }
-    const markerRenamed = await pass.finish(full, scope, !this.#announced && !blocked);
+    const markerRenamed = await pass.finish(scope, !this.#announced && !blocked);
     this.#announced = true;
     return { results: pass.results, blocked, markerRenamed, durationMs: this.#ctx.now() - started };
   }
