@@ -18,6 +18,7 @@ import { withJitter } from './queue/backoff.js';
 import { WorkQueue } from './queue/work-queue.js';
 import type { SyncReport, TraefikSyncService } from './reconcile/sync-service.js';
 import { ReplicaState } from './replica-state.js';
+import { layout } from './render/project.js';
 
 export type { ProjectStatus } from './replica-state.js';
 
@@ -65,14 +66,17 @@ export class Controller {
   #beatTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   #gate: Promise<void> | null = null;
-  readonly #running = new Set<Promise<void>>();
+  readonly #running = new Set<Promise<unknown>>();
 
   constructor(options: ControllerOptions) {
     this.#o = options;
     this.#state = new ReplicaState(options);
     this.#queue = new WorkQueue<string>({
-      handler: (key) => this.#process(key),
+      handler: (keys) => this.#process(keys),
       concurrency: 4,
+      // Projects that changed together are reconciled in one pass (a full pass runs alone).
+      batchSize: 64,
+      alone: (key) => key === FULL,
       quietMs: 1, // NOTIFY bursts are already gathered for 2 ms (see #onNotify)
       maxWaitMs: 50,
       backoff: { baseMs: 500, maxMs: 300_000 },
@@ -85,9 +89,10 @@ export class Controller {
       onNotify: (payload) => this.#onNotify(payload),
       onConnected: (first) => {
         options.metrics.listenConnected.set(1);
-        options.log.info({ first }, first ? 'LISTEN connected' : 'LISTEN reconnected; full resync');
-        // Notifications sent while disconnected are lost: resync everything.
-        this.#queue.add(FULL);
+        options.log.info({ first }, first ? 'LISTEN connected' : 'LISTEN reconnected; catching up on changes made meanwhile');
+        // Notifications sent while disconnected are lost: reconcile every project whose version
+        // moved (many moved: one full pass). Before the first full pass, that pass covers it.
+        if (this.#state.ready) void this.#catchUp().catch((err: unknown) => options.log.warn({ err }, 'catching up failed; the periodic check will retry'));
       },
       onDisconnected: (reason) => {
         options.metrics.listenConnected.set(0);
@@ -222,17 +227,15 @@ export class Controller {
       const fp = await changeFingerprint(db);
       this.#setDbUp(true);
       if (!this.#state.ready) {
-        this.#queue.add(FULL);
+        // The first full pass has not succeeded: retry it now (the database answers again),
+        // unless it is under way (a second one queued behind it would redo all the work).
+        if (!this.#queue.has(FULL)) this.#queue.add(FULL);
         return;
       }
       let queued = 0;
       if (fp !== this.#fingerprint) {
-        // Something changed since we last looked: reconcile just the projects whose version moved
-        // (a NOTIFY may have been lost). Deleted projects keep a tombstone version.
-        const moved: string[] = [];
-        for (const [id, version] of await loadVersions(db)) if (version > this.#state.seenVersion(id)) moved.push(id);
-        this.#enqueueProjects(moved);
-        queued += moved.length;
+        // Something changed since we last looked (a NOTIFY may have been lost).
+        queued += await this.#catchUp();
         this.#fingerprint = fp;
       }
       // With every directory watched, file events report drift at once; stat()ing the managed
@@ -256,6 +259,29 @@ export class Controller {
     } catch { /* root not created yet */ }
   }
 
+  /**
+   * Queue the projects whose version moved past the one last reconciled (deleted projects keep a
+   * tombstone version); returns how many. One query, whatever happened meanwhile. `except`:
+   * projects that just failed (they are retried with backoff, not in a loop of passes).
+   */
+  async #catchUp(except: ReadonlySet<string> = new Set()): Promise<number> {
+    const moved: string[] = [];
+    for (const [id, version] of await loadVersions(this.#o.db)) {
+      // Projects already queued are left to their pass (a backlog is not a burst).
+      if (version > this.#state.seenVersion(id) && !except.has(id) && !this.#queue.has(id)) moved.push(id);
+    }
+    this.#enqueueProjects(moved);
+    return moved.length;
+  }
+
+  /** Watch the folders a project pass created (a new project's), so drift there is seen at once. */
+  async #watchCreated(report: SyncReport): Promise<void> {
+    const created = report.results.filter((r) => r.created > 0);
+    if (!this.#watcher || created.length === 0) return;
+    for (const r of created) await this.#watcher.watchUnder(r.projectName ? layout.projectDir(r.projectName) : 'static').catch(() => {});
+    await this.#watcher.watchUnder('ssl').catch(() => {});
+  }
+
   /** Database-side singleton work, done by the leader only: prune old records about hourly. */
   async #housekeeping(): Promise<void> {
     if (!this.#o.leadership?.isLeader || Date.now() - this.#lastPrune < (this.#o.housekeepingEveryMs ?? 3_600_000)) return;
@@ -272,7 +298,7 @@ export class Controller {
    * A full pass runs alone; project passes run side by side (different projects never share a
    * file), but never alongside a full pass.
    */
-  async #exclusive(full: boolean, fn: () => Promise<void>): Promise<void> {
+  async #exclusive<T>(full: boolean, fn: () => Promise<T>): Promise<T> {
     while (this.#gate) await this.#gate;
     if (!full) {
       const run = fn();
@@ -294,18 +320,21 @@ export class Controller {
     }
   }
 
-  #process(key: string): Promise<void> {
-    return this.#exclusive(key === FULL, () => this.#pass(key));
+  #process(keys: string[]): Promise<ReadonlyMap<string, unknown> | void> {
+    const full = keys[0] === FULL;
+    return this.#exclusive(full, () => this.#pass(full ? null : keys));
   }
 
-  async #pass(key: string): Promise<void> {
+  /** One pass: every project (`projects` null) or the given ones. Resolves with the projects that failed. */
+  async #pass(projects: string[] | null): Promise<ReadonlyMap<string, unknown> | void> {
     const { metrics, log, sync, db } = this.#o;
+    const full = projects === null;
     const end = metrics.reconcileDuration.startTimer();
     let report: SyncReport;
     let fingerprint: string | null = null;
     try {
-      if (key === FULL) fingerprint = await changeFingerprint(db);
-      report = key === FULL ? await sync.syncAllProjects() : await sync.syncProjectConfigs(key);
+      if (full) fingerprint = await changeFingerprint(db);
+      report = full ? await sync.syncAllProjects() : await sync.syncProjects(projects);
       this.#setDbUp(true);
     } catch (err) {
       end();
@@ -315,14 +344,24 @@ export class Controller {
       if (!up) log.error({ err }, 'database unreachable: keeping the last good files');
       throw err;
     }
-    end();
+    const seconds = end();
+    log.debug({ projects: full ? 'all' : projects.length, ms: Math.round(seconds * 1000), queued: this.#queue.depth }, 'pass finished');
     if (fingerprint !== null && !report.blocked) this.#fingerprint = fingerprint;
-    await this.#state.recordPass(report, key === FULL);
+    // Watch the directories a full pass may have created before saying ready, so a hand edit
+    // made right after /readyz turns 200 is seen at once.
+    if (full) await this.#watcher?.refresh().catch(() => {});
+    await this.#state.recordPass(report, full);
     // A project that failed (rows that cannot render, a write refused by the disk) is retried
-    // with backoff: throwing hands it back to the queue; after a full pass each is queued alone.
+    // with backoff: handed back to the queue as failed; after a full pass each is queued alone.
     const failed = report.results.filter((r) => r.status === 'failed' && r.projectId !== null);
-    if (key !== FULL && failed.length) throw new Error(failed.flatMap((r) => r.problems).join('; '));
-    if (key === FULL) for (const r of failed) this.#queue.add(r.projectId!);
-    if (key === FULL) await this.#watcher?.refresh().catch(() => {});
+    if (full) {
+      for (const r of failed) this.#queue.add(r.projectId!);
+      // A change committed while the pass ran may have been read before it (or, at start, before
+      // LISTEN was up): pick those up now rather than at the next tick.
+      if (!report.blocked) await this.#catchUp(new Set(failed.map((r) => r.projectId!))).catch(() => {});
+      return;
+    }
+    await this.#watchCreated(report);
+    return new Map(failed.map((r) => [r.projectId!, new Error(r.problems.join('; '))]));
   }
 }

@@ -40,6 +40,8 @@ export class ReplicaState {
   /** Version whose change→file latency was last observed, per project. */
   readonly #measuredVersion = new Map<string, number>();
   readonly #idByName = new Map<string, string>();
+  /** Projects whose last pass left an error (kept as a set: a count over all projects per pass is O(projects)). */
+  readonly #failed = new Set<string>();
   #ready = false;
   #lastSyncAt: Date | null = null;
   #lastSuccessAt: Date | null = null;
@@ -105,7 +107,7 @@ export class ReplicaState {
     if (full) {
       // A full pass sees every project: forget those that are gone, and drift it no longer finds.
       const seen = new Set(report.results.map((r) => r.projectId));
-      for (const id of this.#projects.keys()) if (!seen.has(id)) this.#projects.delete(id);
+      for (const id of this.#projects.keys()) if (!seen.has(id)) this.#forget(id);
       this.#drift.clear();
     }
     for (const r of report.results) {
@@ -126,10 +128,10 @@ export class ReplicaState {
       }
       this.#updateProject(r, now);
     }
-    for (const kind of ['modified', 'missing', 'unexpected'] as const) {
-      metrics.driftFiles.set({ kind }, [...this.#drift.values()].filter((k) => k === kind).length);
-    }
-    metrics.projectsFailed.set(this.#failedCount());
+    const byKind: Record<DriftKind, number> = { modified: 0, missing: 0, unexpected: 0 };
+    for (const kind of this.#drift.values()) byKind[kind]++;
+    for (const [kind, n] of Object.entries(byKind)) metrics.driftFiles.set({ kind }, n);
+    metrics.projectsFailed.set(this.#failed.size);
 
     this.#guardBlocked = report.blocked !== null;
     if (report.blocked) {
@@ -161,13 +163,15 @@ export class ReplicaState {
     if (r.status !== 'failed' && r.status !== 'blocked') this.#seenVersion.set(r.projectId, Math.max(r.version, this.seenVersion(r.projectId)));
     const previous = this.#projects.get(r.projectId);
     if (r.projectName === null) {
-      this.#projects.delete(r.projectId);
+      this.#forget(r.projectId);
       return;
     }
     this.#idByName.set(r.projectName, r.projectId);
     const lastError = r.problems.length ? r.problems.join('; ') : r.status === 'blocked' ? 'delete guard refused the pass' : null;
     if (previous?.lastError && !lastError) this.#o.events?.emit('SyncRecovered', `project ${r.projectName} is in sync again`);
     if (lastError && previous?.lastError !== lastError) this.#o.events?.emit('SyncFailed', `project ${r.projectName}: ${lastError}`, 'Warning');
+    if (lastError) this.#failed.add(r.projectId);
+    else this.#failed.delete(r.projectId);
     this.#projects.set(r.projectId, {
       name: r.projectName,
       inSync: !lastError && r.drift.every((d) => d.repaired),
@@ -177,10 +181,11 @@ export class ReplicaState {
     });
   }
 
-  #failedCount(): number {
-    let n = 0;
-    for (const p of this.#projects.values()) if (p.lastError) n++;
-    return n;
+  #forget(projectId: string): void {
+    const name = this.#projects.get(projectId)?.name;
+    if (name && this.#idByName.get(name) === projectId) this.#idByName.delete(name);
+    this.#projects.delete(projectId);
+    this.#failed.delete(projectId);
   }
 
   #observeLatency(r: ProjectResult): void {
@@ -216,7 +221,7 @@ export class ReplicaState {
         lastSuccessAt: this.#lastSuccessAt,
         lastError: this.#lastError,
         driftCount: this.#drift.size,
-        projectsFailed: this.#failedCount(),
+        projectsFailed: this.#failed.size,
       });
     } catch {
       this.#statusDirty = true; // database down: retried at the next flush

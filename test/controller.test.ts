@@ -81,6 +81,25 @@ describe('traefik-sync run', () => {
     expect(new Set(rows!.map((r) => r.replica_id)).size).toBe(1);
   });
 
+  it('watches the folders of a project created after start: a hand edit there is repaired within ~2 s', async () => {
+    await seedSample(t.db);
+    s = await startTestSidecar(t.url, { interval: '30s' }); // no full pass after start: only file events can see it
+    await waitFor(async () => (await s!.get('/readyz')).status === 200);
+    const id = await insertProject(t.db, 'late');
+    const svc = await insertService(t.db, id, 'app');
+    const dom = await insertDomain(t.db, id, { domain: 'late.example', ssl: false });
+    await insertRoute(t.db, dom, svc, { path: '/', port: 5000 });
+    const file = 'dynamic/late/services/app.yml';
+    await waitFor(async () => (await read(file))?.includes('http://app:5000'), 2000, 5);
+    await waitFor(async () => (await read('dynamic/late/domains.yml')) !== null, 2000, 5);
+    const original = (await read(file))!;
+    await writeFile(path.join(s.root, file), original.replace('5000', '6666'));
+    await waitFor(async () => (await read(file)) === original, 2500);
+    await rm(path.join(s.root, 'dynamic/late/domains.yml'));
+    await waitFor(async () => (await read('dynamic/late/domains.yml')) !== null, 2500);
+    expect(await s.metric('traefik_sync_drift_detected_total', { kind: 'modified' })).toBe(1);
+  });
+
   it('report mode leaves drift in place and shows it in metrics and status', async () => {
     await seedSample(t.db);
     s = await startTestSidecar(t.url, { 'drift-mode': 'report', interval: '30s' });

@@ -95,6 +95,25 @@ function appearance(file: string, needle: string): Promise<void> {
   });
 }
 
+/** `p`, or an error naming `what` when it takes longer than `ms` or the controller exits. */
+async function within<T>(p: Promise<T>, ms: number, what: string, exited: () => string | null): Promise<T> {
+  const deadline = Date.now() + ms;
+  let done = false;
+  const watchdog = (async () => {
+    while (!done) {
+      const gone = exited();
+      if (gone) throw new Error(`${what}: the controller ${gone}`);
+      if (Date.now() > deadline) throw new Error(`${what} did not reach the file within ${ms / 1000} s`);
+      await sleep(100);
+    }
+  })();
+  try {
+    return await Promise.race([p, watchdog as Promise<never>]);
+  } finally {
+    done = true;
+  }
+}
+
 async function metricsOf(base: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const out = new Map<string, number>();
@@ -188,11 +207,15 @@ async function main(): Promise<void> {
       env: { PATH: process.env.PATH, DATABASE_URL: pg.url, TRAEFIK_CONFIG_DIR: rootC, HTTP_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: 'warn', SYNC_INTERVAL: '30s', NODE_OPTIONS: '--max-old-space-size=256' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
+    let exited: string | null = null;
+    child.on('exit', (code, signal) => { exited = `exited with ${signal ?? `code ${code}`}`; });
     for (;;) {
       if ((await fetch(`${base}/readyz`).then((r) => r.status, () => 0)) === 200) break;
+      if (exited) throw new Error(`the controller ${exited} before it was ready (its log is above)`);
       await sleep(50);
     }
     result.controllerColdStartMs = ms(t0);
+    log(`controller ready in ${ms(t0).toFixed(0)} ms`);
 
     const routes = await apiRoutes(db);
     const probe = routes.slice(0, 50);
@@ -219,8 +242,9 @@ async function main(): Promise<void> {
       const seen = appearance(file, needle);
       await db.query(sql`UPDATE route_configs SET target_port = ${port} WHERE id = ${r.routeId}`);
       const c0 = process.hrtime.bigint();
-      await seen;
+      await within(seen, 60_000, `update ${i + 1} of ${UPDATES} (${r.project})`, () => exited);
       latencies.push(ms(c0));
+      if ((i + 1) % 100 === 0) log(`change→file: ${i + 1} of ${UPDATES} updates`);
     }
     stopLoad = true;
     await loader;
@@ -240,13 +264,13 @@ async function main(): Promise<void> {
       for (let k = 1; k <= PER; k++) await db.query(sql`UPDATE route_configs SET target_port = ${40000 + k} WHERE id = ${r.routeId}`);
     });
     const committedMs = ms(t0);
-    await mapLimit(burst, 8, async (r) => {
+    await within(mapLimit(burst, 8, async (r) => {
       const file = path.join(rootC, `dynamic/${r.project}/services/api.yml`);
       for (;;) {
         if ((await readFile(file, 'utf8')).includes(`:${40000 + PER}\n`)) return;
         await sleep(2);
       }
-    });
+    }), 600_000, 'the burst', () => exited);
     const convergedMs = ms(t0);
     await sleep(500);
     const after = await metricsOf(base);
