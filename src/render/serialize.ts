@@ -86,5 +86,14 @@ export function readHeader(text: string): HeaderInfo {
   if (!text.startsWith(HEADER_MARK)) return { owned: false, projectId: null };
   const head = text.slice(0, 400);
   const m = PROJECT_LINE.exec(head);
-  return { owned: true, projectId: m?.[1] ?? null };
+  return { owned: true, projectId: m?.[1] === undefined ? null : detach(m[1]) };
+}
+
+/**
+ * A copy of `s` that does not keep the string it was cut from alive. V8 represents a substring
+ * as a slice of its parent: a project id cut from a file's text would pin the whole text in
+ * memory for as long as the id is kept (every owned file's text, at 50,000 files).
+ */
+function detach(s: string): string {
+  return (` ${s}`).slice(1);
 }
