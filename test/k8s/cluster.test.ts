@@ -77,10 +77,10 @@ describe('clusterIntegration', () => {
         'contexts: [{name: fake, context: {cluster: fake, user: u}}]',
       ].join('\n'));
       process.env.KUBECONFIG = file;
-      expect(discoverKubeConfig(log())?.getCurrentCluster()?.server).toBe('http://127.0.0.1:6443');
+      expect((await discoverKubeConfig(log()))?.getCurrentCluster()?.server).toBe('http://127.0.0.1:6443');
       delete process.env.KUBECONFIG;
       process.env.HOME = dir; // no ~/.kube/config there
-      if (!existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) expect(discoverKubeConfig(log())).toBeNull();
+      if (!existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) expect(await discoverKubeConfig(log())).toBeNull();
     } finally {
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];
