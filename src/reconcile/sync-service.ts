@@ -140,11 +140,15 @@ export class TraefikSyncService {
     let writing: Promise<void> = Promise.resolve();
     for (const batch of chunks(projects, BATCH)) {
       const states = await loadProjects(db, batch.map((p) => p.id));
-      const units = states.map((s) => {
+      const units: Unit[] = [];
+      for (const [i, s] of states.entries()) {
+        // Rendering is CPU work: let the previous batch's I/O callbacks run every few projects,
+        // or its writes stall (and the disk idles) while this batch renders.
+        if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
         const u = this.#unit(s, [], names);
         u.actual.push(...index.take(u.desired, s.id, s.name));
-        return u;
-      });
+        units.push(u);
+      }
       await writing;
       writing = pass.add(units);
     }
