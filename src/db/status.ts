@@ -45,10 +45,14 @@ export async function pruneOld(db: Queryable, days = 30): Promise<void> {
   await db.query(sql`DELETE FROM sync_replicas WHERE updated_at < now() - make_interval(days => ${days})`);
 }
 
-/** Custom certificates of active domains with their expiry (for the expiry metric). */
+/**
+ * Custom certificates of active domains with their expiry (for the expiry metric). Tables in the
+ * order TRUNCATE domain_configs CASCADE locks them (domain_configs first), so the two cannot
+ * deadlock.
+ */
 export async function loadCertificateExpiry(db: Queryable): Promise<Array<{ domain: string; notAfter: Date }>> {
   const rows = await db.query(sql`
-    SELECT d.full_domain, c.not_after FROM certificates c JOIN domain_configs d ON d.id = c.domain_config_id
+    SELECT d.full_domain, c.not_after FROM domain_configs d JOIN certificates c ON c.domain_config_id = d.id
      WHERE d.is_active AND d.ssl_enabled AND d.ssl_provider = 'custom' AND c.not_after IS NOT NULL ORDER BY 1`);
   return rows.map((r) => ({ domain: r.full_domain as string, notAfter: r.not_after as Date }));
 }

@@ -14,7 +14,7 @@ const RULES: ReadonlyArray<[RegExp, QueryName]> = [
   [/DISTINCT ssl_provider/, 'resolvers'],
   [/sync_replicas/, 'replica_status'],
   [/drift_events/, 'drift_events'],
-  [/FROM certificates c JOIN domain_configs/, 'certificates'],
+  [/SELECT d\.full_domain, c\.not_after FROM/, 'certificates'],
   [/FROM (projects p|services|domain_configs d|route_configs r)\b/, 'load_projects'],
 ];
 
