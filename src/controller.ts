@@ -5,16 +5,17 @@
  */
 import { statfs } from 'node:fs/promises';
 import { sql, type ConnectionPool } from './db/connect.js';
-import { changeFingerprint, loadVersions } from './db/load.js';
+import { changeFingerprint } from './db/load.js';
 import type { Leadership } from './db/leader.js';
 import { Listener } from './db/listen.js';
 import { pruneOld } from './db/status.js';
 import { messageOf } from './errors.js';
-import { readDiskFile } from './fs/scan.js';
 import { TreeWatcher } from './fs/watch.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './observability/metrics.js';
 import { withJitter } from './queue/backoff.js';
+import { FULL, Intake } from './intake.js';
+import { ExclusiveGate } from './queue/exclusive-gate.js';
 import { WorkQueue } from './queue/work-queue.js';
 import type { SyncReport, TraefikSyncService } from './reconcile/sync-service.js';
 import { ReplicaState } from './replica-state.js';
@@ -22,8 +23,7 @@ import { layout } from './render/project.js';
 
 export type { ProjectStatus } from './replica-state.js';
 
-/** Queue key of a full resync (project keys are UUIDs). */
-export const FULL = '*';
+export { FULL } from './intake.js';
 
 export interface ControllerOptions {
   readonly db: ConnectionPool;
@@ -59,14 +59,12 @@ export class Controller {
   #dbUp = false;
   #heartbeat = Date.now();
   #fingerprint: string | null = null;
-  readonly #notified = new Set<string>();
-  #notifyTimer: NodeJS.Timeout | undefined;
+  readonly #intake: Intake;
   #lastPrune = 0;
   #tickTimer: NodeJS.Timeout | undefined;
   #beatTimer: NodeJS.Timeout | undefined;
   #stopped = false;
-  #gate: Promise<void> | null = null;
-  readonly #running = new Set<Promise<unknown>>();
+  readonly #gate = new ExclusiveGate();
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -84,15 +82,16 @@ export class Controller {
         this.#o.log.warn({ project: this.#nameOf(key), attempt, retryInMs, err }, 'reconcile failed; retrying with backoff');
       },
     });
+    this.#intake = new Intake({ db: options.db, root: options.root, sync: options.sync, queue: this.#queue, state: this.#state, metrics: options.metrics });
     this.#listener = new Listener({
       databaseUrl: options.databaseUrl,
-      onNotify: (payload) => this.#onNotify(payload),
+      onNotify: (payload) => this.#intake.notified(payload),
       onConnected: (first) => {
         options.metrics.listenConnected.set(1);
         options.log.info({ first }, first ? 'LISTEN connected' : 'LISTEN reconnected; catching up on changes made meanwhile');
         // Notifications sent while disconnected are lost: reconcile every project whose version
         // moved (many moved: one full pass). Before the first full pass, that pass covers it.
-        if (this.#state.ready) void this.#catchUp().catch((err: unknown) => options.log.warn({ err }, 'catching up failed; the periodic check will retry'));
+        if (this.#state.ready) void this.#intake.catchUp().catch((err: unknown) => options.log.warn({ err }, 'catching up failed; the periodic check will retry'));
       },
       onDisconnected: (reason) => {
         options.metrics.listenConnected.set(0);
@@ -101,7 +100,9 @@ export class Controller {
     });
     this.#watcher = options.watchFiles === false ? null : new TreeWatcher({
       root: options.root,
-      onChange: (rel) => void this.#onFileEvent(rel),
+      onChange: (rel) => {
+        if (!this.#stopped) void this.#intake.fileChanged(rel);
+      },
       onLimit: (count) => options.log.warn({ directories: count }, 'too many directories to watch; drift is found by the periodic resync'),
     });
   }
@@ -140,7 +141,7 @@ export class Controller {
     this.#stopped = true;
     clearTimeout(this.#tickTimer);
     clearInterval(this.#beatTimer);
-    clearTimeout(this.#notifyTimer);
+    this.#intake.stop();
     this.#watcher?.close();
     await this.#queue.stop();
     await this.#listener.stop();
@@ -175,45 +176,6 @@ export class Controller {
     return key === FULL ? '*' : this.#state.nameOf(key);
   }
 
-  /**
-   * Notifications are gathered for a moment: one transaction touching many projects arrives as a
-   * burst, and is reconciled as one full pass, so the delete guard judges it as a whole.
-   */
-  #onNotify(payload: string): void {
-    if (payload !== FULL && !/^[0-9a-f-]{36}$/.test(payload)) return;
-    this.#notified.add(payload);
-    this.#notifyTimer ??= setTimeout(() => this.#flushNotified(), 2);
-  }
-
-  #flushNotified(): void {
-    this.#notifyTimer = undefined;
-    this.#enqueueProjects([...this.#notified]);
-    this.#notified.clear();
-  }
-
-  /** Queue these projects, or one full pass instead when they are many (or include FULL). */
-  #enqueueProjects(keys: readonly string[]): void {
-    if (keys.includes(FULL) || keys.length >= Math.max(5, Math.ceil(this.#state.projectCount * 0.05))) {
-      this.#queue.add(FULL);
-    } else {
-      for (const key of keys) this.#queue.add(key);
-    }
-    this.#o.metrics.queueDepth.set(this.#queue.depth);
-  }
-
-  /** A file under the root changed: reconcile its project unless the change is our own write. */
-  async #onFileEvent(rel: string): Promise<void> {
-    if (this.#stopped) return;
-    const sync = this.#o.sync;
-    const f = await readDiskFile(this.#o.root, rel).catch(() => null);
-    const known = sync.inventory.get(rel);
-    if (f && f.owned && f.checksum === sync.baselineOf(rel)) return; // our own write
-    if (!f && !known) return; // our own delete (or a temp file)
-    const dir = /^dynamic\/([^/]+)\//.exec(rel)?.[1];
-    const projectId = known?.projectId ?? f?.projectId ?? (dir ? this.#state.idOf(dir) : undefined);
-    this.#queue.add(projectId ?? FULL);
-  }
-
   #scheduleTick(): void {
     if (this.#stopped) return;
     this.#tickTimer = setTimeout(() => void this.#tick().finally(() => this.#scheduleTick()), withJitter(this.#o.intervalMs, 0.1));
@@ -235,7 +197,7 @@ export class Controller {
       let queued = 0;
       if (fp !== this.#fingerprint) {
         // Something changed since we last looked (a NOTIFY may have been lost).
-        queued += await this.#catchUp();
+        queued += await this.#intake.catchUp();
         this.#fingerprint = fp;
       }
       // With every directory watched, file events report drift at once; stat()ing the managed
@@ -259,21 +221,6 @@ export class Controller {
     } catch { /* root not created yet */ }
   }
 
-  /**
-   * Queue the projects whose version moved past the one last reconciled (deleted projects keep a
-   * tombstone version); returns how many. One query, whatever happened meanwhile. `except`:
-   * projects that just failed (they are retried with backoff, not in a loop of passes).
-   */
-  async #catchUp(except: ReadonlySet<string> = new Set()): Promise<number> {
-    const moved: string[] = [];
-    for (const [id, version] of await loadVersions(this.#o.db)) {
-      // Projects already queued are left to their pass (a backlog is not a burst).
-      if (version > this.#state.seenVersion(id) && !except.has(id) && !this.#queue.has(id)) moved.push(id);
-    }
-    this.#enqueueProjects(moved);
-    return moved.length;
-  }
-
   /** Watch the folders a project pass created (a new project's), so drift there is seen at once. */
   async #watchCreated(report: SyncReport): Promise<void> {
     const created = report.results.filter((r) => r.created > 0);
@@ -294,35 +241,10 @@ export class Controller {
     this.#o.metrics.dbUp.set(up ? 1 : 0);
   }
 
-  /**
-   * A full pass runs alone; project passes run side by side (different projects never share a
-   * file), but never alongside a full pass.
-   */
-  async #exclusive<T>(full: boolean, fn: () => Promise<T>): Promise<T> {
-    while (this.#gate) await this.#gate;
-    if (!full) {
-      const run = fn();
-      this.#running.add(run);
-      try {
-        return await run;
-      } finally {
-        this.#running.delete(run);
-      }
-    }
-    let release!: () => void;
-    this.#gate = new Promise<void>((resolve) => { release = resolve; });
-    try {
-      await Promise.allSettled([...this.#running]);
-      return await fn();
-    } finally {
-      this.#gate = null;
-      release();
-    }
-  }
-
   #process(keys: string[]): Promise<ReadonlyMap<string, unknown> | void> {
     const full = keys[0] === FULL;
-    return this.#exclusive(full, () => this.#pass(full ? null : keys));
+    // A full pass runs alone; project passes run side by side, never alongside a full pass.
+    return this.#gate.run(full, () => this.#pass(full ? null : keys));
   }
 
   /** One pass: every project (`projects` null) or the given ones. Resolves with the projects that failed. */
@@ -358,7 +280,7 @@ export class Controller {
       for (const r of failed) this.#queue.add(r.projectId!);
       // A change committed while the pass ran may have been read before it (or, at start, before
       // LISTEN was up): pick those up now rather than at the next tick.
-      if (!report.blocked) await this.#catchUp(new Set(failed.map((r) => r.projectId!))).catch(() => {});
+      if (!report.blocked) await this.#intake.catchUp(new Set(failed.map((r) => r.projectId!))).catch(() => {});
       return;
     }
     await this.#watchCreated(report);
