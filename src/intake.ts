@@ -6,6 +6,7 @@
 import type { ConnectionPool } from './db/connect.js';
 import { loadVersions } from './db/load.js';
 import { readDiskFile } from './fs/scan.js';
+import { UUID } from './model.js';
 import type { Metrics } from './observability/metrics.js';
 import type { WorkQueue } from './queue/work-queue.js';
 import type { TraefikSyncService } from './reconcile/sync-service.js';
@@ -37,7 +38,7 @@ export class Intake {
    * burst, and is reconciled as one full pass, so the delete guard judges it as a whole.
    */
   notified(payload: string): void {
-    if (payload !== FULL && !/^[0-9a-f-]{36}$/.test(payload)) return;
+    if (payload !== FULL && !UUID.test(payload)) return;
     this.#notified.add(payload);
     this.#notifyTimer ??= setTimeout(() => {
       this.#notifyTimer = undefined;

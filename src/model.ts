@@ -65,3 +65,8 @@ export interface RenderedFile {
   /** Owning project id; null for the global static config. */
   readonly projectId: string | null;
 }
+
+/** A lower-case UUID as PostgreSQL prints one (the text, for building larger patterns). */
+export const UUID_TEXT = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+/** A lower-case UUID, exactly: anything else must not reach a `::uuid` cast (one bad key would fail a whole batch). */
+export const UUID = new RegExp(`^${UUID_TEXT}$`);

@@ -100,6 +100,20 @@ describe('traefik-sync run', () => {
     expect(await s.metric('traefik_sync_drift_detected_total', { kind: 'modified' })).toBe(1);
   });
 
+  it('ignores NOTIFY payloads that are not project ids, and the changes around them still apply', async () => {
+    const ids = await seedSample(t.db);
+    s = await startTestSidecar(t.url);
+    await waitFor(async () => (await s!.get('/readyz')).status === 200);
+    const errorsBefore = await s.metric('traefik_sync_reconcile_total', { result: 'error' });
+    // 36 characters that look like a UUID to a loose pattern but fail PostgreSQL's ::uuid cast;
+    // in a batch with a real project it would fail the whole pass.
+    await t.db.query(sql`SELECT pg_notify('traefik_sync', '------------------------------------')`);
+    await t.db.query(sql`SELECT pg_notify('traefik_sync', 'not a project')`);
+    await t.db.query(sql`UPDATE route_configs SET target_port = 3002 WHERE id = ${ids.shopApiRoute}`);
+    await waitFor(async () => (await read('dynamic/shop/services/api.yml'))?.includes('http://api:3002'), 2000, 5);
+    expect(await s.metric('traefik_sync_reconcile_total', { result: 'error' })).toBe(errorsBefore);
+  });
+
   it('report mode leaves drift in place and shows it in metrics and status', async () => {
     await seedSample(t.db);
     s = await startTestSidecar(t.url, { 'drift-mode': 'report', interval: '30s' });

@@ -6,6 +6,7 @@
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { quote } from '../errors.js';
+import { UUID } from '../model.js';
 
 /** Caps that keep one request, one row and one spec file small. */
 export const LIMITS = {
@@ -30,7 +31,6 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Printable ASCII without space, quotes, backtick, backslash or braces (route_configs_path_rule_format). */
 const SAFE = /^[!#-&(-[\]-_a-z|~]*$/;
 const PROVIDER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The problem with a project or service name (the directory / file name), or null. */
 export function nameProblem(v: string): string | null {
