@@ -75,7 +75,7 @@ export class Controller {
       // Projects that changed together are reconciled in one pass (a full pass runs alone).
       batchSize: 64,
       alone: (key) => key === FULL,
-      quietMs: 1, // NOTIFY bursts are already gathered for 2 ms (see #onNotify)
+      quietMs: 1, // NOTIFY bursts are already gathered for 2 ms (Intake.notified)
       maxWaitMs: 50,
       backoff: { baseMs: 500, maxMs: 300_000 },
       onError: (key, err, attempt, retryInMs) => {
