@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/commands.js';
 import { ValidationError } from '../../src/config-service/errors.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { inProcess } from '../helpers/in-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { HOSTILE, TAKEN_DOMAIN, baseSpec } from './hostile-cases.js';
 import { rowCounts } from './helpers.js';
@@ -39,23 +39,6 @@ beforeAll(async () => {
   dir = await tempDir('tsync-hostile-');
 });
 afterAll(async () => { await t.drop(); });
-
-/** The CLI in this process (same code path as the bin), capturing what it prints. */
-async function inProcess(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => { stdout += chunk; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => { stderr += chunk; return true; }) as typeof process.stderr.write;
-  try {
-    const code = await main(args, { DATABASE_URL: t.url, LOG_LEVEL: 'warn' });
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
 
 /** The built CLI in a child process. */
 function cli(args: string[]) {
@@ -100,7 +83,7 @@ describe.each(HOSTILE)('$name', (c) => {
     expect(await rowCounts(t.db)).toEqual(before);
   };
 
-  it('is refused by `apply -f` with one line per error and no stack', () => check((file) => inProcess(['apply', '-f', file])));
+  it('is refused by `apply -f` with one line per error and no stack', () => check((file) => inProcess(['apply', '-f', file], { DATABASE_URL: t.url, LOG_LEVEL: 'warn' })));
 
   if (SPAWNED.has(c.name) && BUILT) {
     it('is refused by the built `traefik-sync apply -f` process the same way', () => check(async (file) => cli(['apply', '-f', file])));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { main } from '../../src/commands.js';
+import { inProcess } from '../helpers/in-process.js';
 import { parseRule, sanitizeName } from '../../src/config-service/import-map.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { loadProjects } from '../../src/db/load.js';
@@ -125,15 +125,7 @@ describe('a hand-written directory', () => {
   });
 
   it('the CLI prints the projects and every item not imported; --strict exits 1', async () => {
-    let stdout = '';
-    const out = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((c: string) => { stdout += c; return true; }) as typeof process.stdout.write;
-    let code: number;
-    try {
-      code = await main(['import', HAND, '--dry-run', '--strict'], { DATABASE_URL: t.url });
-    } finally {
-      process.stdout.write = out;
-    }
+    const { code, stdout } = await inProcess(['import', HAND, '--dry-run', '--strict'], { DATABASE_URL: t.url });
     expect(code).toBe(1);
     expect(stdout).toMatch(/^\(dry run\) would import project gitea: 1 service\(s\), 1 domain\(s\), 2 route\(s\)$/m);
     expect(stdout).toMatch(/^not imported \(\d+\):$/m);

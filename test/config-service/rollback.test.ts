@@ -8,7 +8,7 @@ import { copyFile, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { main } from '../../src/commands.js';
+import { inProcess } from '../helpers/in-process.js';
 import { sql } from '../../src/db/connect.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { silentLogger } from '../../src/log.js';
@@ -155,19 +155,7 @@ describe('history', () => {
   it('lists who changed what, newest first, certificates by fingerprint, never keys (CLI)', async () => {
     await svc.apply(v1(), { baseDir: certDir });
     await svc.withActor('bob').apply(v2(), { baseDir: certDir });
-    let stdout = '';
-    let stderr = '';
-    const out = process.stdout.write.bind(process.stdout);
-    const err = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((c: string) => { stdout += c; return true; }) as typeof process.stdout.write;
-    process.stderr.write = ((c: string) => { stderr += c; return true; }) as typeof process.stderr.write;
-    let code: number;
-    try {
-      code = await main(['history', '--project', 'shop', '--limit', '100'], { DATABASE_URL: t.url });
-    } finally {
-      process.stdout.write = out;
-      process.stderr.write = err;
-    }
+    const { code, stdout, stderr } = await inProcess(['history', '--project', 'shop', '--limit', '100'], { DATABASE_URL: t.url });
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
