@@ -101,6 +101,19 @@ export async function tempFiles(root: string): Promise<string[]> {
 }
 
 /**
+ * Temp files left behind under a running writer: those present in two listings `gapMs` apart.
+ * Every write's temp name is unique (pid and counter), so a write in flight that one listing
+ * happens to catch is gone by the second; a leaked one is still there.
+ */
+export async function leftTempFiles(root: string, gapMs = 1000): Promise<string[]> {
+  const first = await tempFiles(root);
+  if (first.length === 0) return [];
+  await sleep(gapMs);
+  const second = new Set(await tempFiles(root));
+  return first.filter((f) => second.has(f));
+}
+
+/**
  * Why `text` (the bytes of `rel`) is not a complete, valid generated file, or null when it is.
  * As Traefik reads it: Go-template pass (our escapes undone), YAML with unique keys. And ours:
  * the header names the checksum of the body below it, so a torn file cannot pass.
