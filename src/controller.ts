@@ -3,18 +3,16 @@
  * one keyed work queue → the sync service; metrics, status and records after every pass.
  * It owns retries, backoff, metrics and logs; the sync service only reconciles.
  */
-import { statfs } from 'node:fs/promises';
 import { sql, type ConnectionPool } from './db/connect.js';
 import { changeFingerprint } from './db/load.js';
 import type { Leadership } from './db/leader.js';
 import { Listener } from './db/listen.js';
-import { pruneOld } from './db/status.js';
 import { messageOf } from './errors.js';
 import { TreeWatcher } from './fs/watch.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './observability/metrics.js';
-import { withJitter } from './queue/backoff.js';
 import { FULL, Intake } from './intake.js';
+import { PeriodicCheck } from './periodic-check.js';
 import { ExclusiveGate } from './queue/exclusive-gate.js';
 import { WorkQueue } from './queue/work-queue.js';
 import type { SyncReport, TraefikSyncService } from './reconcile/sync-service.js';
@@ -58,10 +56,8 @@ export class Controller {
   readonly #state: ReplicaState;
   #dbUp = false;
   #heartbeat = Date.now();
-  #fingerprint: string | null = null;
   readonly #intake: Intake;
-  #lastPrune = 0;
-  #tickTimer: NodeJS.Timeout | undefined;
+  readonly #periodic: PeriodicCheck;
   #beatTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   readonly #gate = new ExclusiveGate();
@@ -105,6 +101,10 @@ export class Controller {
       },
       onLimit: (count) => options.log.warn({ directories: count }, 'too many directories to watch; drift is found by the periodic resync'),
     });
+    this.#periodic = new PeriodicCheck({
+      ...options, queue: this.#queue, intake: this.#intake, state: this.#state, watcher: this.#watcher, listener: this.#listener,
+      onDatabase: (up) => this.#setDbUp(up),
+    });
   }
 
   /** True once the first full sync has written (or verified) the config. */
@@ -128,7 +128,7 @@ export class Controller {
     this.#queue.add(FULL);
     this.#beatTimer = setInterval(() => this.#beat(), 1000);
     this.#beatTimer.unref();
-    this.#scheduleTick();
+    this.#periodic.start();
   }
 
   /** Wait until no work is pending (tests, one-shot use). */
@@ -139,7 +139,7 @@ export class Controller {
   /** Stop: no new work, finish the pass in flight, release leadership. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#tickTimer);
+    this.#periodic.stop();
     clearInterval(this.#beatTimer);
     this.#intake.stop();
     this.#watcher?.close();
@@ -176,64 +176,12 @@ export class Controller {
     return key === FULL ? '*' : this.#state.nameOf(key);
   }
 
-  #scheduleTick(): void {
-    if (this.#stopped) return;
-    this.#tickTimer = setTimeout(() => void this.#tick().finally(() => this.#scheduleTick()), withJitter(this.#o.intervalMs, 0.1));
-    this.#tickTimer.unref();
-  }
-
-  /** Periodic resync: one small query and a stat of the managed files decide if a pass is needed. */
-  async #tick(): Promise<void> {
-    const { metrics, db } = this.#o;
-    try {
-      const fp = await changeFingerprint(db);
-      this.#setDbUp(true);
-      if (!this.#state.ready) {
-        // The first full pass has not succeeded: retry it now (the database answers again),
-        // unless it is under way (a second one queued behind it would redo all the work).
-        if (!this.#queue.has(FULL)) this.#queue.add(FULL);
-        return;
-      }
-      let queued = 0;
-      if (fp !== this.#fingerprint) {
-        // Something changed since we last looked (a NOTIFY may have been lost).
-        queued += await this.#intake.catchUp();
-        this.#fingerprint = fp;
-      }
-      // With every directory watched, file events report drift at once; stat()ing the managed
-      // files is then a backstop: a rotating slice of 2,000 per tick. Without events, all of them.
-      const watched = this.#watcher !== null && !this.#watcher.limited && this.#watcher.watching > 0;
-      const changed = await this.#o.sync.verifyDisk(watched ? (this.#o.diskCheckSlice ?? 2000) : Infinity);
-      for (const id of changed) {
-        this.#queue.add(id ?? FULL);
-        queued++;
-      }
-      if (queued === 0) this.#state.recordIdle();
-    } catch (err) {
-      this.#setDbUp(false);
-      this.#o.log.warn({ err }, 'periodic check failed; keeping the files as they are');
-    }
-    await this.#listener.ping();
-    await this.#housekeeping();
-    try {
-      const s = await statfs(this.#o.root);
-      metrics.volumeFreeBytes.set(s.bavail * s.bsize);
-    } catch { /* root not created yet */ }
-  }
-
   /** Watch the folders a project pass created (a new project's), so drift there is seen at once. */
   async #watchCreated(report: SyncReport): Promise<void> {
     const created = report.results.filter((r) => r.created > 0);
     if (!this.#watcher || created.length === 0) return;
     for (const r of created) await this.#watcher.watchUnder(r.projectName ? layout.projectDir(r.projectName) : 'static').catch(() => {});
     await this.#watcher.watchUnder('ssl').catch(() => {});
-  }
-
-  /** Database-side singleton work, done by the leader only: prune old records about hourly. */
-  async #housekeeping(): Promise<void> {
-    if (!this.#o.leadership?.isLeader || Date.now() - this.#lastPrune < (this.#o.housekeepingEveryMs ?? 3_600_000)) return;
-    this.#lastPrune = Date.now();
-    await pruneOld(this.#o.db).catch((err: unknown) => this.#o.log.warn({ err }, 'pruning old drift records failed'));
   }
 
   #setDbUp(up: boolean): void {
@@ -268,7 +216,7 @@ export class Controller {
     }
     const seconds = end();
     log.debug({ projects: full ? 'all' : projects.length, ms: Math.round(seconds * 1000), queued: this.#queue.depth }, 'pass finished');
-    if (fingerprint !== null && !report.blocked) this.#fingerprint = fingerprint;
+    if (fingerprint !== null && !report.blocked) this.#periodic.fullPassRead(fingerprint);
     // Watch the directories a full pass may have created before saying ready, so a hand edit
     // made right after /readyz turns 200 is seen at once.
     if (full) await this.#watcher?.refresh().catch(() => {});

@@ -1,4 +1,8 @@
 /** The owned files on this volume, by path and by project, with the identity last seen. */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DiskFile } from '../fs/scan.js';
+import { mapLimit } from '../util.js';
 
 /** An owned file as last seen: its project (null = global) and identity. */
 export interface InventoryEntry {
@@ -11,6 +15,8 @@ export interface InventoryEntry {
 export class Inventory implements Iterable<[string, InventoryEntry]> {
   readonly #byPath = new Map<string, InventoryEntry>();
   readonly #byProject = new Map<string | null, Set<string>>();
+  /** Where the next rotating slice of {@link changedOnDisk} starts. */
+  #verifyOffset = 0;
 
   get size(): number {
     return this.#byPath.size;
@@ -50,6 +56,36 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
   clear(): void {
     this.#byPath.clear();
     this.#byProject.clear();
+  }
+
+  /** Replace the contents with the owned files of a full scan; returns their routers, counted. */
+  reset(disk: readonly DiskFile[]): number {
+    this.clear();
+    let routers = 0;
+    for (const f of disk) {
+      if (!f.owned) continue;
+      this.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
+      routers += f.routers;
+    }
+    return routers;
+  }
+
+  /**
+   * stat() the files (all, or a rotating slice of `limit`: the whole volume is covered every few
+   * calls) under `root` and compare with their identity as last seen. Returns the owning project
+   * ids (null = global) of files that changed or vanished.
+   */
+  async changedOnDisk(root: string, limit = Infinity): Promise<Set<string | null>> {
+    const changed = new Set<string | null>();
+    const all = [...this.#byPath];
+    const start = limit >= all.length ? 0 : this.#verifyOffset % all.length;
+    const slice = limit >= all.length ? all : [...all.slice(start, start + limit), ...all.slice(0, Math.max(0, start + limit - all.length))];
+    this.#verifyOffset = start + slice.length;
+    await mapLimit(slice, 64, async ([path, e]) => {
+      const st = await stat(join(root, path)).catch(() => null);
+      if (!st || st.ino !== e.ino || st.size !== e.size || st.mtimeMs !== e.mtimeMs) changed.add(e.projectId);
+    });
+    return changed;
   }
 
   [Symbol.iterator](): Iterator<[string, InventoryEntry]> {

@@ -55,7 +55,6 @@ export class TraefikSyncService {
   readonly #ctx: PassContext;
   #resolvers: string[] | null = null;
   #cleaned = false;
-  #verifyOffset = 0;
   /** False while a file under dynamic/ is newer than the marker (Traefik was not told about it). */
   #announced = true;
 
@@ -91,17 +90,7 @@ export class TraefikSyncService {
    * that changed or vanished.
    */
   async verifyDisk(limit = Infinity): Promise<Set<string | null>> {
-    const changed = new Set<string | null>();
-    const all = [...this.#ctx.inventory];
-    // With a limit, a rotating slice: the whole volume is covered every few calls.
-    const start = limit >= all.length ? 0 : this.#verifyOffset % all.length;
-    const slice = limit >= all.length ? all : [...all.slice(start, start + limit), ...all.slice(0, Math.max(0, start + limit - all.length))];
-    this.#verifyOffset = start + slice.length;
-    await mapLimit(slice, 64, async ([path, e]) => {
-      const st = await stat(join(this.#o.root, path)).catch(() => null);
-      if (!st || st.ino !== e.ino || st.size !== e.size || st.mtimeMs !== e.mtimeMs) changed.add(e.projectId);
-    });
-    return changed;
+    return this.#ctx.inventory.changedOnDisk(this.#o.root, limit);
   }
 
   /** Full reconcile of every project and the static config. */
@@ -217,8 +206,10 @@ export class TraefikSyncService {
     return { ...(await this.#conclude(pass, started, new Set(ids))), unowned: [] };
   }
 
-  /** Judge the held plans, apply or refuse them, make the pass durable. */
-  /** `scope`: the projects of a partial pass (undefined: a full pass). */
+  /**
+   * Judge the held plans, apply or refuse them, make the pass durable. `scope`: the projects of
+   * a partial pass (none: a full pass).
+   */
   async #conclude(pass: Pass, started: number, scope?: ReadonlySet<string>): Promise<Omit<SyncReport, 'unowned'>> {
     const blocked = pass.guard(this.#o.maxDeleteFraction);
     if (blocked) {
@@ -265,13 +256,6 @@ export class TraefikSyncService {
   }
 
   #resetInventory(disk: readonly DiskFile[]): void {
-    const { inventory } = this.#ctx;
-    inventory.clear();
-    this.#ctx.routerTotal = 0;
-    for (const f of disk) {
-      if (!f.owned) continue;
-      inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
-      this.#ctx.routerTotal += f.routers;
-    }
+    this.#ctx.routerTotal = this.#ctx.inventory.reset(disk);
   }
 }
