@@ -22,6 +22,8 @@ export interface DiskFile {
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Why the file could not be read (EACCES, EPERM): it may not be ours, so it is treated as not ours. */
+  readonly unreadable?: string;
 }
 
 /** Top-level folders traefik-sync manages. */
@@ -41,7 +43,14 @@ export async function readDiskFile(root: string, rel: string): Promise<DiskFile 
     // thread forever) is not a file of ours, whatever its name.
     const st = await lstat(abs);
     if (!st.isFile()) return null;
-    const buf = await readFile(abs, { flag: constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK });
+    const buf = await readFile(abs, { flag: constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EACCES' || err.code === 'EPERM') return err.code;
+      throw err;
+    });
+    if (typeof buf === 'string') {
+      // Someone else's file (e.g. root's, mode 0600): never touched, and in the way if at a path we want.
+      return { path: toPosix(rel), owned: false, projectId: null, checksum: '', routers: 0, intact: false, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, unreadable: buf };
+    }
     const content = buf.toString('utf8');
     const h = readHeader(content);
     return {
@@ -71,7 +80,8 @@ export async function listFiles(root: string, rel: string): Promise<string[]> {
       entries = await readdir(path.join(root, dirRel), { withFileTypes: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      // A folder we may not list holds nothing we can know about (writing into it fails per project).
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') return;
       throw err;
     }
     for (const e of entries) {

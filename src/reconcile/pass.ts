@@ -113,7 +113,10 @@ export class Pass {
     }
     const p = plan({ desired: u.desired, actual: u.actual, written: this.#c.baseline, recorded, driftMode: this.#dry ? 'repair' : this.#c.driftMode });
     if (p.conflicts.length === 0) return p;
-    u.problems.push(...p.conflicts.map((c) => `${c}: a file not written by traefik-sync is in the way (no generated-by header); move it away`));
+    const unreadable = new Map(u.actual.filter((f) => f.unreadable).map((f) => [f.path, f.unreadable]));
+    u.problems.push(...p.conflicts.map((c) => (unreadable.has(c)
+      ? `${c}: cannot be read (${unreadable.get(c)}), so it may not be ours and is in the way; give the controller's user read access or move it away`
+      : `${c}: a file not written by traefik-sync is in the way (no generated-by header); move it away`)));
     return undefined;
   }
 
