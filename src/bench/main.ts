@@ -21,16 +21,27 @@ import { apiRoutes, seedBench } from './seed.js';
 
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
 
-const { values } = parseArgs({
-  options: {
-    projects: { type: 'string', default: '1000' },
-    updates: { type: 'string', default: '1000' },
-    out: { type: 'string', default: 'bench-results' },
-  },
-});
-const N = Number(values.projects);
-const UPDATES = Number(values.updates);
-if (!Number.isInteger(N) || N < 100) throw new Error(`--projects: expected an integer ≥ 100, got ${JSON.stringify(values.projects)}`);
+/** Flags, checked: a bad one stops the run with one line naming it (exit 2). */
+function options(): { N: number; UPDATES: number; OUT: string } {
+  try {
+    const { values } = parseArgs({
+      options: {
+        projects: { type: 'string', default: '1000' },
+        updates: { type: 'string', default: '1000' },
+        out: { type: 'string', default: 'bench-results' },
+      },
+    });
+    const n = Number(values.projects);
+    const updates = Number(values.updates);
+    if (!Number.isInteger(n) || n < 100) throw new Error(`--projects: expected an integer ≥ 100, got ${JSON.stringify(values.projects)}`);
+    if (!Number.isInteger(updates) || updates < 1) throw new Error(`--updates: expected an integer ≥ 1, got ${JSON.stringify(values.updates)}`);
+    return { N: n, UPDATES: updates, OUT: values.out };
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message} (usage: npm run bench -- [--projects N] [--updates N] [--out DIR])\n`);
+    process.exit(2);
+  }
+}
+const { N, UPDATES, OUT } = options();
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const pct = (xs: number[], p: number) => {
@@ -298,8 +309,8 @@ async function main(): Promise<void> {
     await rm(work, { recursive: true, force: true });
   }
 
-  await mkdir(values.out!, { recursive: true });
-  const out = path.join(values.out!, `bench-${N}.json`);
+  await mkdir(OUT, { recursive: true });
+  const out = path.join(OUT, `bench-${N}.json`);
   await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
   const r = result as any;
   const rows: Array<[string, string, string]> = [
