@@ -10,6 +10,7 @@ import { unescapeGoTemplate } from '../src/render/serialize.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { seedSample, type SampleIds, KEY_PEM } from './helpers/seed.js';
 import { tempDir } from './helpers/temp-dir.js';
+import { captureLog } from './reliability/support.js';
 
 let t: TestDatabase;
 let root: string;
@@ -140,6 +141,22 @@ describe('full sync', () => {
     expect(report.markerRenamed).toBe(false);
     expect(await identity(root)).toEqual(before);
     expect((await fresh.preview()).changes).toEqual([]);
+  });
+
+  it('the preview (what `diff` runs) changes nothing: no file, no marker, no record, no repair logged', async () => {
+    await service().syncAllProjects();
+    const edited = path.join(root, 'dynamic/shop/domains.yml');
+    await writeFile(edited, `${await readFile(edited, 'utf8')}# edited by hand\n`);
+    // A record of a file no project wants any more (a pass would delete it).
+    await t.db.query(sql`INSERT INTO traefik_configs (project_id, config_type, file_path, content, checksum)
+                         VALUES (${ids.blog}, 'dynamic', 'dynamic/blog/old.yml', 'x', ${`sha256:${'0'.repeat(64)}`})`);
+    const before = await identity(root);
+    const logs = captureLog('debug');
+    const preview = await new TraefikSyncService({ db: t.db, root, driftMode: 'repair', maxDeleteFraction: 0.5, log: logs.log }).preview();
+    expect(preview.changes.map((c) => `${c.op} ${c.path}`)).toEqual(['update dynamic/shop/domains.yml']);
+    expect(await identity(root)).toEqual(before);
+    expect(await t.db.query(sql`SELECT file_path FROM traefik_configs WHERE file_path = 'dynamic/blog/old.yml'`)).toHaveLength(1);
+    expect(logs.text()).not.toContain('drift detected');
   });
 
   it('one route changed: only that project file changes, and the marker is renamed once', async () => {

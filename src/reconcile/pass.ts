@@ -208,6 +208,11 @@ export class Pass {
    * go too (of every project in a full pass, or of the projects in `scope`).
    */
   async finish(scope?: ReadonlySet<string | null>, announce = false): Promise<boolean> {
+    if (this.#dry) {
+      // A preview changes nothing (no marker, no records) and repairs nothing: its diff is the report.
+      this.#logFindings(false);
+      return false;
+    }
     await this.#writer.flush();
     let markerRenamed = false;
     // `announce`: rename the marker even when this pass wrote nothing under dynamic/ (the first
@@ -224,10 +229,15 @@ export class Pass {
       !this.#desired.has(path) && !this.#keepRecorded.has(rec.projectId) && (!scope || scope.has(rec.projectId))).map(([path]) => path);
     await this.#flushUpserts();
     if (removed.length) await recordFiles(this.#c.db, [], removed);
+    this.#logFindings(true);
+    return markerRenamed;
+  }
+
+  /** Log the drift (`drift`: not for a preview) and the foreign files this pass found. */
+  #logFindings(drift: boolean): void {
     for (const r of this.results) {
-      for (const d of r.drift) this.#c.log.warn({ project: r.projectName, file: d.path, kind: d.kind, repaired: d.repaired }, 'drift detected');
+      if (drift) for (const d of r.drift) this.#c.log.warn({ project: r.projectName, file: d.path, kind: d.kind, repaired: d.repaired }, 'drift detected');
       if (r.unowned.length) this.#c.log.warn({ project: r.projectName, files: r.unowned }, 'files without the traefik-sync header left alone');
     }
-    return markerRenamed;
   }
 }
