@@ -48,6 +48,9 @@ export class ReplicaState {
   #lastError: string | null = null;
   #guardBlocked = false;
   #statusDirty = false;
+  /** A pass ran since the certificate expiry gauge was last read (a renewal changes it). */
+  #certsStale = false;
+  #certsReadAt = 0;
 
   constructor(options: ReplicaStateOptions) {
     this.#o = options;
@@ -147,6 +150,7 @@ export class ReplicaState {
       metrics.lastSuccess.set(now.getTime() / 1000);
       if (full) this.#ready = true;
     }
+    this.#certsStale = true; // the database changed: a certificate may have been renewed or added
     if (full) await this.#refreshCertificates();
     try {
       if (newDrift.length) {
@@ -197,6 +201,8 @@ export class ReplicaState {
   }
 
   async #refreshCertificates(): Promise<void> {
+    this.#certsStale = false;
+    this.#certsReadAt = Date.now();
     try {
       const certs = await loadCertificateExpiry(this.#o.db);
       this.#o.metrics.certificateNotAfter.reset();
@@ -208,9 +214,13 @@ export class ReplicaState {
 
   /**
    * Upsert this replica's status row when something changed since the last write (called about
-   * once a second, and at stop), so a busy replica does not write it on every pass.
+   * once a second, and at stop), so a busy replica does not write it on every pass. Also
+   * refreshes a stale certificate expiry gauge.
    */
   async flushStatus(force = false): Promise<void> {
+    // After project passes (a certificate may have been renewed or added) the expiry gauge is read
+    // again: at most every 5 s, so a busy replica does not run that query on every pass.
+    if (this.#certsStale && Date.now() - this.#certsReadAt >= 5000) await this.#refreshCertificates();
     if (!this.#statusDirty && !force) return;
     this.#statusDirty = false;
     try {

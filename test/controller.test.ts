@@ -159,6 +159,15 @@ describe('traefik-sync run', () => {
     expect(status.lastError).toMatch(/delete guard/);
   });
 
+  it('a renewed certificate moves the expiry gauge without a restart (the alert clears)', async () => {
+    await seedSample(t.db);
+    s = await startTestSidecar(t.url, { interval: '30s' }); // no full pass after start: a project pass must do it
+    const gauge = () => s!.metric('traefik_sync_certificate_not_after_timestamp_seconds', { domain: 'secure.shop.example' });
+    await waitFor(async () => (await gauge()) === Date.parse('2036-01-01T00:00:00Z') / 1000);
+    await t.db.query(sql`UPDATE certificates SET not_after = '2037-06-01T00:00:00Z'`);
+    await waitFor(async () => (await gauge()) === Date.parse('2037-06-01T00:00:00Z') / 1000, 10_000);
+  });
+
   it('serves probes, status and metrics with every SPEC §6 name', async () => {
     await seedSample(t.db);
     s = await startTestSidecar(t.url);
