@@ -3,8 +3,8 @@
  * dependencies, run, return the exit code. User errors print one line, never a stack.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, requireDatabaseUrl, SETTINGS, type Config } from './config.js';
-import { connect, sql, type ConnectionPool } from './db/connect.js';
+import { loadConfig, requireDatabaseUrl, settingName, SETTINGS, type Config } from './config.js';
+import { addressOf, connect, connectFailure, sql, type ConnectionPool } from './db/connect.js';
 import { migrate } from './db/migrate.js';
 import { UserError, messageOf, quote } from './errors.js';
 import { readDiskFiles, listFiles } from './fs/scan.js';
@@ -23,6 +23,10 @@ export interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly options: Options;
+  /** How many positional arguments the command takes at most (default 0); more are refused. */
+  readonly maxArguments?: number;
+  /** Exit code of every error, when the command's codes give 1 another meaning (diff: "differences"). */
+  readonly errorExitCode?: number;
   run(ctx: CommandContext): Promise<number>;
 }
 
@@ -48,10 +52,17 @@ export function commandLogger(config: Config): Logger {
   return createLogger(config.logLevel, process.stderr);
 }
 
-/** Open the database of `config`, run `fn`, close. */
+/**
+ * Open the database of `config`, run `fn`, close. A database that cannot be reached fails first,
+ * with one line naming its address and the setting (never the password).
+ */
 export async function withDatabase<T>(config: Config, fn: (db: ConnectionPool) => Promise<T>): Promise<T> {
-  const db = connect(requireDatabaseUrl(config), { poolSize: 4 });
+  const url = requireDatabaseUrl(config);
+  const db = connect(url, { poolSize: 4, setting: settingName(SETTINGS.databaseUrl) });
   try {
+    await db.query(sql`SELECT 1`).catch((e: unknown) => {
+      throw new UserError(`cannot connect to the database at ${addressOf(url)} (--${SETTINGS.databaseUrl.flag}, ${SETTINGS.databaseUrl.env}): ${connectFailure(e)}`);
+    });
     return await fn(db);
   } finally {
     await db.dispose().catch(() => {});
@@ -77,19 +88,26 @@ function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSy
   });
 }
 
-/** Human summary of a pass. */
+/** Who a result is about: a project, or the static files (projectId null). */
+export function unitLabel(r: { readonly projectId: string | null; readonly projectName: string | null }): string {
+  return r.projectId === null ? `static files (${layout.static})` : `project ${r.projectName ?? r.projectId}`;
+}
+
+/** Human summary of a pass: counts of projects (the static files are not one), then one line per problem. */
 export function describeReport(report: SyncReport): string[] {
   const t = totals(report.results);
   const failed = report.results.filter((r) => r.status === 'failed');
   const drift = report.results.flatMap((r) => r.drift);
+  const projects = report.results.filter((r) => r.projectId !== null).length;
+  const failedProjects = failed.filter((r) => r.projectId !== null).length;
   const lines = [
-    `${report.results.filter((r) => r.projectId).length} project(s): ${t.created} file(s) created, ${t.updated} updated, ${t.deleted} deleted; `
-      + `${failed.length} failed; ${drift.length} drifted file(s); ${report.durationMs} ms`,
+    `${projects} project(s): ${t.created} file(s) created, ${t.updated} updated, ${t.deleted} deleted; `
+      + `${failedProjects} failed; ${drift.length} drifted file(s); ${report.durationMs} ms`,
   ];
   if (report.blocked) {
     lines.push(`delete guard: the pass would delete ${report.blocked.deletes} of ${report.blocked.managed} managed files (limit ${report.blocked.limit}); nothing was written. Raise --max-delete-fraction (MAX_DELETE_FRACTION) if this is intended.`);
   }
-  for (const r of failed) for (const p of r.problems) lines.push(`project ${r.projectName ?? '(global)'}: ${p}`);
+  for (const r of failed) for (const p of r.problems.length ? r.problems : ['failed']) lines.push(`${unitLabel(r)}: ${p}`);
   for (const d of drift) lines.push(`drift: ${d.path} ${d.kind}${d.repaired ? ' (repaired)' : ' (reported only)'}`);
   for (const u of [...report.unowned, ...report.results.flatMap((r) => r.unowned)]) lines.push(`not managed by traefik-sync (left alone): ${u}`);
   return lines;
@@ -129,6 +147,7 @@ registerCommand('diff', {
   summary: 'unified diff of database-desired vs disk (keys masked); exit 0 none, 1 differences, 2 error',
   usage: 'traefik-sync diff [--project NAME] [--config-dir DIR]',
   options: { project: { type: 'string' } },
+  errorExitCode: 2,
   async run({ values, config, out, err }) {
     const log = commandLogger(config);
     return withDatabase(config, async (db) => {
@@ -139,7 +158,7 @@ registerCommand('diff', {
       const mine = name === undefined ? changes : changes.filter((c) => c.projectName === name || c.path.startsWith(`${layout.projectDir(name)}/`));
       for (const c of mine) out(unifiedDiff(c).trimEnd());
       const failing = failed.filter((f) => name === undefined || f.projectName === name);
-      for (const f of failing) for (const p of f.problems) err(`project ${f.projectName ?? '(global)'}: ${p}`);
+      for (const f of failing) for (const p of f.problems) err(`${unitLabel(f)}: ${p}`);
       if (failing.length) return 2;
       return mine.length ? 1 : 0;
     });
@@ -159,6 +178,40 @@ function help(): string {
   return lines.join('\n');
 }
 
+/** A usage error: exit 2, pointing at the command's help. */
+function usageError(name: string, message: string): UserError {
+  return new UserError(`${message} (see traefik-sync ${name} --help)`, 2);
+}
+
+/**
+ * Flags and arguments of `args` for `command`. parseArgs runs non-strict (its own messages are long
+ * and multi-line); each problem is reported here in one line naming the flag: an unknown flag, a
+ * value given to a switch, a missing value, more positional arguments than the command takes.
+ * A value may start with "-" (`--limit -1` reaches the command's own check), unless it is
+ * "--…" or one of the command's short flags: then the value was forgotten.
+ */
+function parseCommandLine(name: string, command: Command, args: string[]) {
+  const options: Options = { ...SETTING_FLAGS, ...command.options, help: { type: 'boolean', short: 'h' } };
+  const shorts = new Set(Object.values(options).flatMap((o) => (o.short ? [`-${o.short}`] : [])));
+  const parsed = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option') continue;
+    const type = Object.hasOwn(options, t.name) ? options[t.name]!.type : undefined;
+    if (type === undefined) throw usageError(name, `unknown flag ${quote(t.rawName)}`);
+    if (type === 'boolean' && t.value !== undefined) throw usageError(name, `${t.rawName} takes no value, got ${quote(t.value)}`);
+    if (type === 'string' && t.value === undefined) throw usageError(name, `${t.rawName}: missing a value`);
+    if (type === 'string' && !t.inlineValue && (t.value!.startsWith('--') || shorts.has(t.value!))) {
+      throw usageError(name, `${t.rawName}: missing a value (got the flag ${t.value})`);
+    }
+  }
+  const max = command.maxArguments ?? 0;
+  if (parsed.positionals.length > max) {
+    const takes = max === 0 ? 'no arguments' : `${max} argument${max === 1 ? '' : 's'}`;
+    throw usageError(name, `unexpected argument ${quote(parsed.positionals[max])}: ${name} takes ${takes}`);
+  }
+  return { values: parsed.values as Record<string, string | boolean | string[] | undefined>, positionals: parsed.positionals };
+}
+
 /** Run the CLI; returns the process exit code. */
 export async function main(argv: string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -176,32 +229,16 @@ export async function main(argv: string[], env: Readonly<Record<string, string |
     return 2;
   }
   try {
-    const parsed = parseArgs({
-      args,
-      options: { ...SETTING_FLAGS, ...command.options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-    if (parsed.values.help) {
+    const { values, positionals } = parseCommandLine(name, command, args);
+    if (values.help) {
       out(`${command.usage}\n\n${command.summary}\n\nAlso accepts the settings flags: ${Object.values(SETTINGS).map((s) => `--${s.flag}`).join(', ')}`);
       return 0;
     }
-    const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
     const flags = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, values[s.flag] as string | undefined]));
     const config = loadConfig(flags, env);
-    return await command.run({ values, positionals: parsed.positionals, config, env, out, err });
+    return await command.run({ values, positionals, config, env, out, err });
   } catch (e) {
-    if (e instanceof UserError) {
-      err(`traefik-sync ${name}: ${redact(e.message)}`);
-      return e.exitCode;
-    }
-    const code = (e as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      // node:util's messages can span lines (hints about "--"): keep the first, which names the flag.
-      err(`traefik-sync ${name}: ${redact(messageOf(e).split('\n')[0]!)} (see \`traefik-sync ${name} --help\`)`);
-      return 2;
-    }
     err(`traefik-sync ${name}: ${redact(messageOf(e))}`);
-    return name === 'diff' ? 2 : 1;
+    return command.errorExitCode ?? (e instanceof UserError ? e.exitCode : 1);
   }
 }

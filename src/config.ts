@@ -56,9 +56,13 @@ export function parseDuration(value: string, name: string): number {
   return total;
 }
 
-function source(s: Setting): string {
+/** How messages name a setting: `--interval (SYNC_INTERVAL)`. */
+export function settingName(s: Setting): string {
   return s.env ? `--${s.flag} (${s.env})` : `--${s.flag}`;
 }
+
+/** The accepted log levels, in order; the LOG_LEVEL message lists exactly these. */
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /**
  * Build the Config from parsed flag values and the environment.
@@ -70,34 +74,34 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     return v === undefined || v === '' ? s.def : v;
   };
   const interval = get(SETTINGS.interval)!;
-  const intervalMs = parseDuration(interval, source(SETTINGS.interval));
-  if (intervalMs < 1000) throw new UserError(`${source(SETTINGS.interval)}: must be at least 1s, got ${quote(interval)}`);
+  const intervalMs = parseDuration(interval, settingName(SETTINGS.interval));
+  if (intervalMs < 1000) throw new UserError(`${settingName(SETTINGS.interval)}: must be at least 1s, got ${quote(interval)}`);
 
   const driftMode = get(SETTINGS.driftMode)!;
   if (driftMode !== 'repair' && driftMode !== 'report') {
-    throw new UserError(`${source(SETTINGS.driftMode)}: expected "repair" or "report", got ${quote(driftMode)}`);
+    throw new UserError(`${settingName(SETTINGS.driftMode)}: expected "repair" or "report", got ${quote(driftMode)}`);
   }
 
   const fractionText = get(SETTINGS.maxDeleteFraction)!;
   const fraction = Number(fractionText);
   if (!/^\d*\.?\d+$/.test(fractionText) || !(fraction >= 0 && fraction <= 1)) {
-    throw new UserError(`${source(SETTINGS.maxDeleteFraction)}: expected a number from 0 to 1, got ${quote(fractionText)}`);
+    throw new UserError(`${settingName(SETTINGS.maxDeleteFraction)}: expected a number from 0 to 1, got ${quote(fractionText)}`);
   }
 
   const addr = get(SETTINGS.httpAddr)!;
   const am = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(addr);
   const port = am ? Number(am[2]) : NaN;
   if (!am || port > 65535) {
-    throw new UserError(`${source(SETTINGS.httpAddr)}: expected host:port like "0.0.0.0:9090", got ${quote(addr)}`);
+    throw new UserError(`${settingName(SETTINGS.httpAddr)}: expected host:port like "0.0.0.0:9090", got ${quote(addr)}`);
   }
 
   const logLevel = get(SETTINGS.logLevel)!;
-  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
-    throw new UserError(`${source(SETTINGS.logLevel)}: expected one of trace, debug, info, warn, error, silent, got ${quote(logLevel)}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new UserError(`${settingName(SETTINGS.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}, got ${quote(logLevel)}`);
   }
 
   const configDir = get(SETTINGS.configDir)!;
-  if (configDir.includes('\0')) throw new UserError(`${source(SETTINGS.configDir)}: contains a NUL byte`);
+  if (configDir.includes('\0')) throw new UserError(`${settingName(SETTINGS.configDir)}: contains a NUL byte`);
 
   const databaseUrl = get(SETTINGS.databaseUrl);
   if (databaseUrl !== undefined) {
@@ -107,7 +111,7 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     } catch { /* reported below */ }
     if (!ok) {
       // Never echo the value: it may hold a password.
-      throw new UserError(`${source(SETTINGS.databaseUrl)}: expected a postgres:// or postgresql:// URL`);
+      throw new UserError(`${settingName(SETTINGS.databaseUrl)}: expected a postgres:// or postgresql:// URL`);
     }
   }
 
@@ -128,7 +132,7 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
 /** The database URL, or a clear error when it is missing. */
 export function requireDatabaseUrl(config: Config): string {
   if (!config.databaseUrl) {
-    throw new UserError(`${source(SETTINGS.databaseUrl)}: required, e.g. postgres://traefik_sync@db.example:5432/traefik`);
+    throw new UserError(`${settingName(SETTINGS.databaseUrl)}: required, e.g. postgres://traefik_sync@db.example:5432/traefik`);
   }
   return config.databaseUrl;
 }

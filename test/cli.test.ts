@@ -68,7 +68,7 @@ describe('traefik-sync CLI', () => {
     expect(diff.stdout).toContain('@@ private key differs (content masked) @@');
     expect(diff.stdout).not.toMatch(/PRIVATE KEY-----\n[A-Za-z0-9+/]/);
     expect(cli(['diff', '--project', 'blog'], env).code).toBe(0);
-    expect(cli(['diff', '--project', 'nope'], env)).toMatchObject({ code: 1 });
+    expect(cli(['diff', '--project', 'nope'], env)).toMatchObject({ code: 2 }); // an error, not "differences"
   });
 
   it('sync --once --project reconciles one project', () => {
@@ -81,7 +81,8 @@ describe('traefik-sync CLI', () => {
     [['sync', '--once', '--drift-mode', 'fix'], /--drift-mode \(DRIFT_MODE\): expected "repair" or "report", got "fix"/],
     [['sync', '--once', '--max-delete-fraction', '2'], /--max-delete-fraction \(MAX_DELETE_FRACTION\): expected a number from 0 to 1, got "2"/],
     [['sync', '--once', '--http-addr', 'nope'], /--http-addr \(HTTP_ADDR\): expected host:port/],
-    [['sync', '--once', '--bogus'], /Unknown option '--bogus'/],
+    [['sync', '--once', '--bogus'], /^traefik-sync sync: unknown flag "--bogus" \(see traefik-sync sync --help\)$/m],
+    [['sync', '--once', 'extra'], /^traefik-sync sync: unexpected argument "extra": sync takes no arguments/m],
     [['sync'], /--once is required/],
     [['frobnicate'], /unknown command "frobnicate"/],
   ])('bad input %j gets one clear line and a non-zero exit', (args, message) => {

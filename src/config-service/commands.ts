@@ -3,7 +3,7 @@
  * Validation errors print one line each (`FILE:LINE: path: message`) and exit 1; nothing is
  * written unless everything is valid. Key material is never printed.
  */
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { registerCommand, withDatabase, type CommandContext } from '../cli.js';
@@ -54,12 +54,31 @@ function required(ctx: CommandContext, flag: string, usage: string): string {
   return v;
 }
 
+/** Fail with one line naming -f when `file` cannot be opened as a file (missing, a directory, no permission). */
+async function checkReadable(file: string): Promise<void> {
+  let code: string | undefined;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      if ((await handle.stat()).isDirectory()) code = 'EISDIR';
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    code = (err as NodeJS.ErrnoException).code ?? 'error';
+  }
+  if (code === undefined) return;
+  const why = { ENOENT: 'no such file', ENOTDIR: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied', EPERM: 'permission denied' }[code] ?? code;
+  throw new UserError(`-f: cannot read ${JSON.stringify(file)}: ${why}`);
+}
+
 registerCommand('apply', {
   summary: 'apply a project spec (YAML, docs/spec-format.md) in one transaction; --dry-run shows the changes',
   usage: 'traefik-sync apply -f FILE [--dry-run] [--actor NAME]',
   options: { file: { type: 'string', short: 'f' }, 'dry-run': { type: 'boolean' }, ...ACTOR },
   async run(ctx) {
     const file = required(ctx, 'file', 'traefik-sync apply -f FILE');
+    await checkReadable(file);
     let desired;
     try {
       desired = await loadSpecFile(file);
@@ -100,9 +119,10 @@ registerCommand('import', {
   summary: 'import a directory of Traefik dynamic YAML files into new projects; reports what could not be mapped',
   usage: 'traefik-sync import DIR [--project-prefix PREFIX | --project NAME] [--dry-run] [--strict]',
   options: { 'project-prefix': { type: 'string' }, project: { type: 'string' }, 'dry-run': { type: 'boolean' }, strict: { type: 'boolean' }, ...ACTOR },
+  maxArguments: 1,
   async run(ctx) {
     const dir = ctx.positionals[0];
-    if (!dir || ctx.positionals.length > 1) throw new UserError('usage: traefik-sync import DIR [--project-prefix PREFIX | --project NAME] [--dry-run]', 2);
+    if (!dir) throw new UserError('usage: traefik-sync import DIR [--project-prefix PREFIX | --project NAME] [--dry-run]', 2);
     const prefix = typeof ctx.values['project-prefix'] === 'string' ? ctx.values['project-prefix'] : undefined;
     const project = typeof ctx.values.project === 'string' ? ctx.values.project : undefined;
     return withDatabase(ctx.config, async (db) => {

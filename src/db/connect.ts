@@ -1,5 +1,6 @@
 /** Connection pool creation (one place), with secrets registered for redaction. */
 import pgModule, { type ConnectionPool } from '@databases/pg';
+import { UserError, messageOf, quote } from '../errors.js';
 import { passwordOf, redact, registerSecret } from '../redact.js';
 
 export type { ConnectionPool, Queryable, Transaction } from '@databases/pg';
@@ -11,6 +12,8 @@ export interface ConnectOptions {
   readonly applicationName?: string;
   /** Per-statement timeout; protects the loop from a hung query. */
   readonly statementTimeoutMs?: number;
+  /** How errors about the URL itself name it, e.g. `--database-url (DATABASE_URL)`. */
+  readonly setting?: string;
   readonly onError?: (err: Error) => void;
   /** Called after every query with its SQL text and duration (metrics, benchmark). */
   readonly onQuery?: (text: string, seconds: number, ok: boolean) => void;
@@ -18,10 +21,19 @@ export interface ConnectOptions {
 
 /**
  * A pool on `databaseUrl`. Queries are tagged templates (`sql\`...\``), so every value is a
- * parameter. Errors raised by the pool have the password scrubbed from their message.
+ * parameter. Errors raised by the pool have the password scrubbed from their message. A URL the
+ * driver rejects (e.g. a bad `sslmode`) throws a UserError naming `options.setting`.
  */
 export function connect(databaseUrl: string, options: ConnectOptions = {}): ConnectionPool {
   registerSecret(passwordOf(databaseUrl));
+  try {
+    return createPool(databaseUrl, options);
+  } catch (err) {
+    throw new UserError(`${options.setting ?? 'database URL'}: ${urlProblem(err, databaseUrl)}`);
+  }
+}
+
+function createPool(databaseUrl: string, options: ConnectOptions): ConnectionPool {
   // CommonJS interop: the module object carries the factory as `.default`.
   return pgModule.default({
     connectionString: databaseUrl,
@@ -38,6 +50,43 @@ export function connect(databaseUrl: string, options: ConnectOptions = {}): Conn
       options.onError?.(err);
     },
   });
+}
+
+/**
+ * A connection-string error of the driver, in one line. Its enum errors (@databases/pg-connection-string,
+ * parseEnum) print every accepted entry as `"value", "result"` — each sslmode twice; `ssl` as
+ * `"true,1", "require"` — so keep the accepted values only, once each, and quote the value given.
+ */
+function urlProblem(err: unknown, databaseUrl: string): string {
+  const message = messageOf(err).split('\n')[0]!;
+  const m = /^Expected "([^"]+)" to be one of ((?:"[^"]*"(?:, )?)+)$/.exec(message);
+  if (!m) return message;
+  const listed = [...m[2]!.matchAll(/"([^"]*)"/g)].map((x) => x[1]!);
+  const accepted = listed.length % 2 === 0 ? listed.filter((_, i) => i % 2 === 0).flatMap((k) => k.split(',')) : listed;
+  let given: string | null = null;
+  try {
+    given = new URL(databaseUrl).searchParams.get(m[1]!);
+  } catch { /* the name came from the environment (e.g. PGSSLMODE), not the URL */ }
+  return `${m[1]}: expected one of ${[...new Set(accepted)].map((v) => JSON.stringify(v)).join(', ')}${given === null ? '' : `, got ${quote(given)}`}`;
+}
+
+/** Where `databaseUrl` points, as `host:port` (or a socket directory); never the user or password. */
+export function addressOf(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    const host = decodeURIComponent(url.hostname) || url.searchParams.get('host') || 'localhost';
+    return host.startsWith('/') ? host : `${host}:${url.port || url.searchParams.get('port') || '5432'}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+/** Why connecting failed, in a few words: `connect ECONNREFUSED`, `getaddrinfo ENOTFOUND`, or the server's message. */
+export function connectFailure(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length) return [...new Set(err.errors.map(connectFailure))].join('; ');
+  const { code, syscall } = (err ?? {}) as { code?: unknown; syscall?: unknown };
+  if (typeof code === 'string' && typeof syscall === 'string') return `${syscall} ${code}`;
+  return messageOf(err).split('\n')[0]!;
 }
 
 /** Event handlers that time each query (keyed by the query object between start and end). */

@@ -128,9 +128,10 @@ describe.runIf(BUILT)('broken spec files', () => {
   });
 
   it('a missing file and a missing -f are one line each', () => {
-    const missing = cli(['apply', '-f', path.join(dir, 'nope.yaml')]);
+    const file = path.join(dir, 'nope.yaml');
+    const missing = cli(['apply', '-f', file]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/cannot read spec file .*no such file/);
+    expect(missing.stderr).toBe(`traefik-sync apply: -f: cannot read ${JSON.stringify(file)}: no such file\n`);
     const noFlag = cli(['apply']);
     expect(noFlag.code).toBe(2);
     expect(noFlag.stderr.trim().split('\n')).toHaveLength(1);
