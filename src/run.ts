@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { registerCommand } from './cli.js';
-import { requireDatabaseUrl, type Config } from './config.js';
+import { requireDatabaseUrl, settingName, SETTINGS, type Config } from './config.js';
 import { Controller, type EventSink } from './controller.js';
 import { connect, type ConnectionPool } from './db/connect.js';
 import type { Leadership } from './db/leader.js';
@@ -48,6 +48,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const metrics = options.metrics ?? createMetrics();
   const db = connect(databaseUrl, {
     poolSize: 6,
+    setting: settingName(SETTINGS.databaseUrl),
     onError: (err) => log.warn({ err }, 'database pool error'),
     onQuery: (text, seconds) => metrics.dbQueryDuration.observe({ query: queryName(text) }, seconds),
   });
