@@ -47,15 +47,20 @@ export class Intake {
     }, 2);
   }
 
-  /** Queue these projects, or one full pass instead when they are many (or include FULL). */
-  enqueue(keys: readonly string[]): void {
+  /**
+   * Queue these projects, or one full pass instead when they are many (or include FULL).
+   * Returns whether a full pass was queued.
+   */
+  enqueue(keys: readonly string[]): boolean {
     const { queue, state, metrics } = this.#o;
-    if (keys.includes(FULL) || keys.length >= Math.max(5, Math.ceil(state.projectCount * 0.05))) {
+    const full = keys.includes(FULL) || keys.length >= Math.max(5, Math.ceil(state.projectCount * 0.05));
+    if (full) {
       queue.add(FULL);
     } else {
       for (const key of keys) queue.add(key);
     }
     metrics.queueDepth.set(queue.depth);
+    return full;
   }
 
   /** A file under the root changed: reconcile its project unless the change is our own write. */
@@ -76,14 +81,23 @@ export class Intake {
    * projects that just failed (they are retried with backoff, not in a loop of passes).
    */
   async catchUp(except: ReadonlySet<string> = new Set()): Promise<number> {
-    const { db, state, queue } = this.#o;
+    const { db, state, queue, metrics } = this.#o;
     const moved: string[] = [];
+    const running: string[] = [];
     for (const [id, version] of await loadVersions(db)) {
-      // Projects already queued are left to their pass (a backlog is not a burst).
-      if (version > state.seenVersion(id) && !except.has(id) && !queue.has(id)) moved.push(id);
+      if (version <= state.seenVersion(id) || except.has(id)) continue;
+      // A running pass may have read the project before the change (its NOTIFY lost): it runs
+      // once more after. Not counted as a burst: it is one pass already under way.
+      if (queue.isRunning(id)) running.push(id);
+      // Projects waiting to run are left to their pass, which reads them as they are now (a
+      // backlog is not a burst). Those backing off after a failure are queued again (sooner).
+      else if (!queue.has(id)) moved.push(id);
     }
-    this.enqueue(moved);
-    return moved.length;
+    // A full pass waits for the project passes under way, so it reads them after those too.
+    if (this.enqueue(moved)) return moved.length;
+    for (const id of running) queue.add(id);
+    if (running.length > 0) metrics.queueDepth.set(queue.depth);
+    return moved.length + running.length;
   }
 
   stop(): void {

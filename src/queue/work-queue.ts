@@ -94,6 +94,14 @@ export class WorkQueue<K> {
     return phase !== undefined && phase !== 'retrying';
   }
 
+  /**
+   * True while a handler is processing `key` (added again meanwhile or not). What that run read
+   * may predate a change made since: {@link add} has it run once more after.
+   */
+  isRunning(key: K): boolean {
+    return this.#entries.get(key)?.phase === 'running';
+  }
+
   /** Schedule `key` (coalesced with any pending run of the same key). */
   add(key: K): void {
     if (this.#stopped) return;

@@ -86,6 +86,30 @@ describe('WorkQueue', () => {
     expect(queue.depth).toBe(0);
   });
 
+  it('isRunning() is true only while a handler processes the key, added again meanwhile or not', async () => {
+    const { clock, queue, release } = harness({ fail: (k) => k === 'bad' });
+    queue.add('a');
+    expect([queue.isRunning('a'), queue.has('a')]).toEqual([false, true]); // debouncing
+    clock.advance(5);
+    expect(queue.isRunning('a')).toBe(false); // ready, not started yet
+    await flush();
+    expect(queue.isRunning('a')).toBe(true);
+    queue.add('a');
+    expect(queue.isRunning('a')).toBe(true); // due again after, still running
+    await release();
+    expect([queue.isRunning('a'), queue.has('a')]).toEqual([false, true]); // waiting to run again
+    clock.advance(5);
+    await flush();
+    await release();
+    expect([queue.isRunning('a'), queue.has('a')]).toEqual([false, false]);
+    queue.add('bad');
+    clock.advance(5);
+    await flush();
+    await release();
+    expect([queue.isRunning('bad'), queue.has('bad')]).toEqual([false, false]); // backing off
+    expect(queue.isRunning('never')).toBe(false);
+  });
+
   it('retries only the keys that failed, with exponential backoff; the others are done', async () => {
     const { clock, queue, batches, release, errors } = harness({ fail: (k) => k === 'bad' });
     queue.add('ok');
