@@ -69,12 +69,27 @@ export class Pass {
   /** Planned changes (dry passes only). */
   readonly changes: FileChange[] = [];
   #dynamicChanged = false;
+  /** Paths this pass wrote: their inventory entry is the write's, not what a unit read before. */
+  readonly #written = new Set<string>();
+  /**
+   * Managed files and routers as the pass began: the delete guard's denominators. Files this pass
+   * creates must not dilute them (a wrong database with as many projects would otherwise pass).
+   */
+  readonly #managedAtStart: number;
+  readonly #routersAtStart: number;
 
   constructor(context: PassContext, recorded: ReadonlyMap<string, Recorded>, dry = false) {
     this.#c = context;
     this.#recorded = recorded;
     this.#dry = dry;
     this.#writer = new AtomicWriter(context.root);
+    this.#managedAtStart = context.inventory.size;
+    this.#routersAtStart = context.routerTotal;
+  }
+
+  /** Whether this pass wrote or removed anything under dynamic/ (so far). */
+  get dynamicChanged(): boolean {
+    return this.#dynamicChanged;
   }
 
   /** Plan `units`; apply the plans that remove nothing, hold the others (`hold`: hold all). */
@@ -133,7 +148,7 @@ export class Pass {
 
   /** The delete guard over the held plans (null: the pass may proceed). */
   guard(fraction: number): GuardVerdict | null {
-    return guardVerdict(new Map(this.#held.map((h) => [h.unit, h.plan])), fraction, this.#c.inventory.size, this.#c.routerTotal, this.#c.removals.recent());
+    return guardVerdict(new Map(this.#held.map((h) => [h.unit, h.plan])), fraction, this.#managedAtStart, this.#routersAtStart, this.#c.removals.recent());
   }
 
   /** Refuse the held plans: their projects keep their files and are reported as blocked. */
@@ -167,7 +182,6 @@ export class Pass {
     try {
       for (const a of p.actions) {
         const path = a.op === 'delete' ? a.path : a.file.path;
-        this.#c.routerTotal += (a.op === 'delete' ? 0 : routerCount(a.file.content)) - (routersBefore.get(path) ?? 0);
         if (a.op === 'delete') {
           await this.#writer.remove(path);
           baseline.delete(path);
@@ -177,6 +191,9 @@ export class Pass {
           baseline.set(path, a.file.checksum);
           inventory.set(path, { projectId: a.file.projectId, ...id });
         }
+        this.#written.add(path);
+        // Counted once done: a write that fails (and is retried) must not add its routers again.
+        this.#c.routerTotal += (a.op === 'delete' ? 0 : routerCount(a.file.content)) - (routersBefore.get(path) ?? 0);
         if (path.startsWith('dynamic/')) this.#dynamicChanged = true;
         counts[a.op]++;
         appliedAt = this.#c.now();
@@ -194,7 +211,8 @@ export class Pass {
       if (this.#recorded.get(f.path)?.checksum !== f.checksum) this.#upserts.push(f);
     }
     for (const f of u.actual) {
-      if (f.owned && !touched.has(f.path)) inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
+      // Not a file another unit of this pass wrote (a certificate whose domain moved project).
+      if (f.owned && !touched.has(f.path) && !this.#written.has(f.path)) inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
     }
     if (!u.tombstoned) this.#c.removals.add(counts.delete, routersRemoved(p, u.actual));
     const changed = counts.create + counts.update + counts.delete > 0;

@@ -55,8 +55,13 @@ export class TraefikSyncService {
   readonly #ctx: PassContext;
   #resolvers: string[] | null = null;
   #cleaned = false;
-  /** False while a file under dynamic/ is newer than the marker (Traefik was not told about it). */
-  #announced = true;
+  /**
+   * Marker renames owed: counts passes that may have written under dynamic/ without renaming the
+   * marker after (a crash before this process, a pass that threw midway); `#paid` is the count
+   * the last rename covered. A pass renames the marker while `#owed > #paid`.
+   */
+  #owed = 0;
+  #paid = 0;
 
   constructor(options: SyncServiceOptions) {
     this.#o = options;
@@ -123,33 +128,35 @@ export class TraefikSyncService {
     const index = new DiskIndex(disk);
     const names = new NameRegistry();
     const pass = new Pass(this.#ctx, recorded, dry);
-    const staticDesired = [renderStatic({ configDir: this.#traefikDir, resolvers })];
-    // Pipelined: the next batch is loaded and rendered (CPU) while the previous one's writes
-    // and fsyncs are in flight (I/O).
-    let writing: Promise<void> = Promise.resolve();
-    for (const batch of chunks(projects, BATCH)) {
-      const states = await loadProjects(db, batch.map((p) => p.id));
-      const units: Unit[] = [];
-      for (const [i, s] of states.entries()) {
-        // Rendering is CPU work: let the previous batch's I/O callbacks run every few projects,
-        // or its writes stall (and the disk idles) while this batch renders.
-        if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
-        const u = this.#unit(s, [], names);
-        u.actual.push(...index.take(u.desired, s.id, s.name));
-        units.push(u);
+    return this.#owing(pass, async () => {
+      const staticDesired = [renderStatic({ configDir: this.#traefikDir, resolvers })];
+      // Pipelined: the next batch is loaded and rendered (CPU) while the previous one's writes
+      // and fsyncs are in flight (I/O).
+      let writing: Promise<void> = Promise.resolve();
+      for (const batch of chunks(projects, BATCH)) {
+        const states = await loadProjects(db, batch.map((p) => p.id));
+        const units: Unit[] = [];
+        for (const [i, s] of states.entries()) {
+          // Rendering is CPU work: let the previous batch's I/O callbacks run every few projects,
+          // or its writes stall (and the disk idles) while this batch renders.
+          if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
+          const u = this.#unit(s, [], names);
+          u.actual.push(...index.take(u.desired, s.id, s.name));
+          units.push(u);
+        }
+        await writing;
+        writing = pass.add(units);
       }
       await writing;
-      writing = pass.add(units);
-    }
-    await writing;
-    // Held to the end, like removals: dropping an ACME resolver would break routers still on disk.
-    await pass.add([{
-      projectId: null, projectName: null, desired: staticDesired, actual: index.take(staticDesired, null, null),
-      problems: [], version: 0, changedAt: null,
-    }], { hold: true });
-    const { orphans, unowned } = index.leftovers(tombstones);
-    await pass.add(orphans);
-    return { ...(await this.#conclude(pass, started)), unowned, changes: pass.changes };
+      // Held to the end, like removals: dropping an ACME resolver would break routers still on disk.
+      await pass.add([{
+        projectId: null, projectName: null, desired: staticDesired, actual: index.take(staticDesired, null, null),
+        problems: [], version: 0, changedAt: null,
+      }], { hold: true });
+      const { orphans, unowned } = index.leftovers(tombstones);
+      await pass.add(orphans);
+      return { ...(await this.#conclude(pass, started)), unowned, changes: pass.changes };
+    });
   }
 
   /**
@@ -184,7 +191,10 @@ export class TraefikSyncService {
       const paths = new Set(this.#ctx.inventory.pathsOf(id));
       if (state) for (const p of await listFiles(this.#o.root, layout.projectDir(state.name))) paths.add(p);
       const actual = await readDiskFiles(this.#o.root, [...paths]);
-      if (state) return this.#unit(state, actual);
+      // Outside its folder (certificates, keys) a project's files are those whose header names it:
+      // a file that moved to another project (a domain moved) is that project's now.
+      const dir = `${layout.projectDir(state?.name ?? '')}/`;
+      if (state) return this.#unit(state, actual.filter((f) => f.path.startsWith(dir) || (f.owned && f.projectId === id)));
       const tombstone = tombstones.get(id);
       return {
         projectId: id, projectName: null, desired: [], actual: actual.filter((f) => f.owned && f.projectId === id),
@@ -202,8 +212,20 @@ export class TraefikSyncService {
       });
     }
     const pass = new Pass(this.#ctx, recorded);
-    await pass.add(units);
-    return { ...(await this.#conclude(pass, started, new Set(ids))), unowned: [] };
+    return this.#owing(pass, async () => {
+      await pass.add(units);
+      return { ...(await this.#conclude(pass, started, new Set(ids))), unowned: [] };
+    });
+  }
+
+  /** Run a pass; if it throws after writing under dynamic/, a marker rename is owed to the next. */
+  async #owing<T>(pass: Pass, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (err) {
+      if (pass.dynamicChanged) this.#owed++;
+      throw err;
+    }
   }
 
   /**
@@ -218,8 +240,9 @@ export class TraefikSyncService {
     } else {
       await pass.applyHeld();
     }
-    const markerRenamed = await pass.finish(scope, !this.#announced && !blocked);
-    this.#announced = true;
+    const owed = this.#owed;
+    const markerRenamed = await pass.finish(scope, owed > this.#paid && !blocked);
+    if (markerRenamed) this.#paid = Math.max(this.#paid, owed);
     return { results: pass.results, blocked, markerRenamed, durationMs: this.#ctx.now() - started };
   }
 
@@ -245,7 +268,7 @@ export class TraefikSyncService {
   async #checkAnnounced(disk: readonly DiskFile[]): Promise<void> {
     const marker = await stat(join(this.#o.root, layout.marker)).catch(() => null);
     const markerTime = marker?.mtimeMs ?? -1;
-    this.#announced = !disk.some((f) => f.path.startsWith('dynamic/') && f.mtimeMs > markerTime);
+    if (disk.some((f) => f.path.startsWith('dynamic/') && f.mtimeMs > markerTime)) this.#owed++;
   }
 
   async #cleanOnce(): Promise<void> {
