@@ -3,6 +3,8 @@
  * - a custom-certificate domain moved to another project keeps its certificate and key;
  * - the delete guard judges a pass against what was managed when it began, so a wrong database
  *   with as many projects as the right one cannot wipe the config by creating files first;
+ * - renaming a project or a service moves its files and routers, which removes nothing: the
+ *   delete guard lets it through (it refused renaming a project that holds most routers);
  * - a pass that wrote files and then failed (a database blip while recording them) leaves a
  *   marker rename owed: the retry renames it, so Traefik re-reads the change.
  */
@@ -85,6 +87,31 @@ describe('the delete guard', () => {
     const deleted = r.results.reduce((n, x) => n + x.deleted, 0);
     expect({ blocked: r.blocked !== null, deleted }).toEqual({ blocked: true, deleted: 0 });
     expect(await projectDirs(root)).toEqual(expect.arrayContaining(['blog', 'empty', 'shop']));
+  });
+});
+
+describe('renames, which remove nothing', () => {
+  it('renaming the project that holds most routers is applied, not refused by the delete guard', async () => {
+    const { root, ids } = await fresh();
+    const sync = svc(t.db, root);
+    await sync.syncAllProjects();
+    await t.db.query(sql`UPDATE projects SET name = 'store' WHERE id = ${ids.shop}`);
+    const r = await sync.syncProjects([ids.shop]); // what its NOTIFY triggers
+    expect(r.blocked).toBeNull();
+    expect(await projectDirs(root)).toEqual(['blog', 'empty', 'store']);
+    expect((await svc(t.db, root).preview()).changes).toEqual([]);
+  });
+
+  it('renaming a service is applied too; emptying that project is still refused', async () => {
+    const { root, ids } = await fresh();
+    const sync = svc(t.db, root);
+    await sync.syncAllProjects();
+    await t.db.query(sql`UPDATE services SET name = 'backend' WHERE project_id = ${ids.shop} AND name = 'api'`);
+    expect((await sync.syncProjects([ids.shop])).blocked).toBeNull();
+    expect(await exists(root, 'dynamic/shop/services/backend.yml')).toBe(true);
+    expect(await exists(root, 'dynamic/shop/services/api.yml')).toBe(false);
+    await t.db.query(sql`DELETE FROM route_configs r USING domain_configs d WHERE r.domain_config_id = d.id AND d.project_id = ${ids.shop}`);
+    expect((await sync.syncProjects([ids.shop])).blocked).not.toBeNull();
   });
 });
 

@@ -1,10 +1,12 @@
 /**
  * The delete guard: refuse a pass that would remove more than `fraction` of the managed files,
  * or of the routers they define (an emptied file removes routers without deleting a file).
+ * Each project's removals count net of what it adds, so renaming a project or a service (its
+ * files and routers move to new names) removes nothing.
  * The files of one project whose deletion the database recorded (a tombstone) do not count; those
  * of several deleted projects in one pass do. Pure.
  */
-import { deletions, routersRemoved, type Plan } from './plan.js';
+import { deletions, netDeletions, routersRemoved, type Plan } from './plan.js';
 import type { GuardVerdict, Unit } from './report.js';
 
 /** Removals already applied within the guard's window (many small passes add up). */
@@ -26,7 +28,7 @@ export function guardVerdict(plans: ReadonlyMap<Unit, Plan>, fraction: number, m
   for (const [u, p] of plans) if (u.tombstoned && deletions(p) > 0) tombstoned++;
   for (const [u, p] of plans) {
     if (u.tombstoned && tombstoned <= 1) continue;
-    deletes += deletions(p);
+    deletes += netDeletions(p);
     removedRouters += routersRemoved(p, u.actual);
   }
   if (deletes === 0 && removedRouters === 0) return null;

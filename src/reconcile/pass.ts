@@ -16,7 +16,7 @@ import { mapLimit } from '../util.js';
 import type { Queryable } from '../db/connect.js';
 import { guardVerdict, type RecentRemovals } from './guard.js';
 import type { Inventory } from './inventory.js';
-import { deletions, plan, routerCount, routersRemoved, type DriftMode, type Plan } from './plan.js';
+import { deletions, netDeletions, plan, routerCount, routersRemoved, type DriftMode, type Plan } from './plan.js';
 import { result, type FileChange, type GuardVerdict, type ProjectResult, type Unit } from './report.js';
 
 /** What a pass needs from its service: shared state that outlives the pass. */
@@ -214,7 +214,7 @@ export class Pass {
       // Not a file another unit of this pass wrote (a certificate whose domain moved project).
       if (f.owned && !touched.has(f.path) && !this.#written.has(f.path)) inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
     }
-    if (!u.tombstoned) this.#c.removals.add(counts.delete, routersRemoved(p, u.actual));
+    if (!u.tombstoned) this.#c.removals.add(netDeletions(p), routersRemoved(p, u.actual));
     const changed = counts.create + counts.update + counts.delete > 0;
     if (changed) log.info({ project: u.projectName, created: counts.create, updated: counts.update, deleted: counts.delete }, 'project synced');
     return { ...result(u, changed ? 'updated' : 'noop', p), created: counts.create, updated: counts.update, deleted: counts.delete, appliedAt };

@@ -133,14 +133,27 @@ export function deletions(p: Plan): number {
   return p.actions.filter((a) => a.op === 'delete').length;
 }
 
-/** Routers a plan removes: deleted files' routers, plus routers dropped from rewritten files. */
+/**
+ * Files a plan removes net of those it creates: a renamed project or service moves its files to
+ * new paths, which removes nothing.
+ */
+export function netDeletions(p: Plan): number {
+  let net = 0;
+  for (const a of p.actions) net += a.op === 'delete' ? 1 : a.op === 'create' ? -1 : 0;
+  return Math.max(0, net);
+}
+
+/**
+ * Routers a plan removes: those of deleted files and those dropped from rewritten files, net of
+ * the routers it adds (a rename moves routers to new files and names, which removes nothing).
+ */
 export function routersRemoved(p: Plan, actual: readonly DiskFile[]): number {
   const disk = new Map(actual.map((f) => [f.path, f.routers]));
-  let removed = 0;
+  let net = 0;
   for (const a of p.actions) {
     const before = disk.get(a.op === 'delete' ? a.path : a.file.path) ?? 0;
     const after = a.op === 'delete' ? 0 : routerCount(a.file.content);
-    removed += Math.max(0, before - after);
+    net += before - after;
   }
-  return removed;
+  return Math.max(0, net);
 }
