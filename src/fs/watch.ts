@@ -4,9 +4,15 @@
  * the whole set is refreshed after each full pass, and a project's folders are added when a pass
  * creates them. Above `maxWatches` directories it stops adding watches and the periodic resync
  * alone finds drift in the rest.
+ *
+ * A watch follows the directory, not its path: when a watched directory is removed (AtomicWriter
+ * prunes emptied folders) or renamed away, its watch reports one 'rename' of its own name and then
+ * nothing, with no 'error' or 'close', not even when a directory of that name comes back. So a
+ * 'rename' of a folder, seen from its parent or from itself, drops the watches there and below and
+ * watches whatever is there now; a full refresh also re-watches a directory whose identity changed.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TEMP_MARK } from './atomic.js';
 import { mapLimit } from '../util.js';
@@ -33,11 +39,24 @@ export async function defaultMaxWatches(): Promise<number> {
   return Number.isFinite(limit) && limit > 0 ? Math.min(65_536, Math.floor(limit / 2)) : 8192;
 }
 
+interface Watch {
+  readonly watcher: FSWatcher;
+  /** `dev:ino` of the directory when the watch was set (null: could not be read). */
+  readonly id: string | null;
+}
+
+/** A directory's identity, or null when it is gone (or unreadable). */
+async function identity(dir: string): Promise<string | null> {
+  const st = await stat(dir, { bigint: true }).catch(() => null);
+  return st?.isDirectory() ? `${st.dev}:${st.ino}` : null;
+}
+
 export class TreeWatcher {
   readonly #o: WatcherOptions;
-  readonly #watchers = new Map<string, FSWatcher>();
+  readonly #watchers = new Map<string, Watch>();
   #max: number | undefined;
   #limited = false;
+  #closed = false;
 
   constructor(options: WatcherOptions) {
     this.#o = options;
@@ -53,16 +72,20 @@ export class TreeWatcher {
     return this.#limited;
   }
 
-  /** Watch every directory below the managed folders that is not yet watched; drop vanished ones. */
+  /**
+   * Watch every directory below the managed folders that is not yet watched; drop vanished ones,
+   * and re-watch the ones that were replaced since (a watch of a removed directory is deaf).
+   */
   async refresh(): Promise<void> {
     const dirs = new Set<string>();
     await Promise.all(TREES.map(([top, depth]) => this.#collect(top, depth, dirs)));
-    for (const [rel, w] of this.#watchers) {
-      if (!dirs.has(rel)) {
-        w.close();
-        this.#watchers.delete(rel);
-      }
-    }
+    for (const rel of [...this.#watchers.keys()]) if (!dirs.has(rel)) this.#drop(rel);
+    // The file events normally catch a replaced directory at once; this is the backstop. (An
+    // inode may be reused at once, so a changed identity proves a replacement, a same one not.)
+    await mapLimit([...this.#watchers], 32, async ([rel, w]) => {
+      const now = await identity(path.join(this.#o.root, rel));
+      if (now !== w.id && this.#watchers.get(rel) === w) this.#drop(rel);
+    });
     this.#limited = false;
     await this.#watchAll([...dirs].sort(), dirs.size);
   }
@@ -75,9 +98,16 @@ export class TreeWatcher {
     const [top] = rel.split('/');
     const tree = TREES.find(([t]) => t === top);
     if (!tree || this.#limited) return;
-    const dirs = new Set<string>();
-    await this.#collect(rel, tree[1] - (rel.split('/').length - 1), dirs);
-    await this.#watchAll([...dirs].filter((d) => !this.#watchers.has(d)), this.#watchers.size + dirs.size);
+    const depth = tree[1] - (rel.split('/').length - 1);
+    // A folder made after its parent was listed but before the parent's watch was set is reported
+    // by neither: list again once the watches are set, until nothing new turns up.
+    for (let round = 0; round <= depth && !this.#limited; round++) {
+      const dirs = new Set<string>();
+      await this.#collect(rel, depth, dirs);
+      const fresh = [...dirs].filter((d) => !this.#watchers.has(d));
+      if (fresh.length === 0) return;
+      await this.#watchAll(fresh, this.#watchers.size + fresh.length);
+    }
   }
 
   /** Add `rel` and the directories below it, `depth` levels down, to `dirs`. */
@@ -97,25 +127,33 @@ export class TreeWatcher {
 
   async #watchAll(dirs: readonly string[], wanted: number): Promise<void> {
     this.#max ??= await defaultMaxWatches();
-    for (const rel of dirs) {
-      if (this.#watchers.has(rel)) continue;
+    if (this.#closed) return; // a re-watch still under way when closed: no new watches
+    // Identities are read before watching: a directory replaced in between then shows a changed
+    // identity at the next refresh and is watched anew (read after, a deaf watch would look current).
+    const todo = dirs.filter((rel) => !this.#watchers.has(rel));
+    // Only as many as could be watched, read side by side; any more (some were gone) one by one.
+    const ids = await mapLimit(todo.slice(0, Math.max(0, this.#max - this.#watchers.size)), 32, (rel) => identity(path.join(this.#o.root, rel)));
+    for (const [i, rel] of todo.entries()) {
+      if (this.#watchers.has(rel)) continue; // watched meanwhile, by an overlapping call
       if (this.#watchers.size >= this.#max) {
         if (!this.#limited) this.#o.onLimit?.(wanted);
         this.#limited = true;
         return;
       }
+      const id = i < ids.length ? ids[i]! : await identity(path.join(this.#o.root, rel));
+      if (this.#closed) return;
+      if (id === null || this.#watchers.has(rel)) continue; // gone already, or watched meanwhile
       try {
-        const w = watch(path.join(this.#o.root, rel), { persistent: false }, (event, name) => {
+        const watcher = watch(path.join(this.#o.root, rel), { persistent: false }, (event, name) => {
           const file = name?.toString();
           if (!file || file.includes(TEMP_MARK) || file === '.traefik-sync-reload') return;
-          // A new folder (generated files all have an extension; folders never do): watch it now,
-          // before its files are written, so edits there are seen from the start.
-          if (event === 'rename' && !file.includes('.')) void this.watchUnder(`${rel}/${file}`).catch(() => {});
+          if (event === 'rename') void this.#renamed(rel, w, file).catch(() => {});
           this.#o.onChange(`${rel}/${file}`);
         });
-        w.on('error', () => {
-          w.close();
-          this.#watchers.delete(rel);
+        const w: Watch = { watcher, id };
+        watcher.on('error', () => {
+          if (this.#watchers.get(rel) === w) this.#drop(rel);
+          else watcher.close();
         });
         this.#watchers.set(rel, w);
       } catch {
@@ -124,8 +162,35 @@ export class TreeWatcher {
     }
   }
 
+  /**
+   * Watch `w` of `rel` reported a 'rename' of `file`. A new or removed folder (generated files
+   * all have an extension; folders never do): drop the watches there and below and watch what is
+   * there now, a new folder before its files are written, so edits there are seen from the start.
+   * Its own name, and the directory is gone or another one: this watch is deaf from now on; the
+   * same for `rel` itself. (Else it is a child of the same name.)
+   */
+  async #renamed(rel: string, w: Watch, file: string): Promise<void> {
+    if (file === path.posix.basename(rel) && this.#watchers.get(rel) === w && (await identity(path.join(this.#o.root, rel))) !== w.id) {
+      if (this.#watchers.get(rel) === w) await this.#rewatch(rel);
+    } else if (!file.includes('.')) {
+      await this.#rewatch(`${rel}/${file}`);
+    }
+  }
+
+  /** Forget the watches of `rel` and below, then watch whatever is there now. */
+  async #rewatch(rel: string): Promise<void> {
+    for (const d of [...this.#watchers.keys()]) if (d === rel || d.startsWith(`${rel}/`)) this.#drop(d);
+    await this.watchUnder(rel);
+  }
+
+  #drop(rel: string): void {
+    this.#watchers.get(rel)?.watcher.close();
+    this.#watchers.delete(rel);
+  }
+
   close(): void {
-    for (const w of this.#watchers.values()) w.close();
+    this.#closed = true;
+    for (const w of this.#watchers.values()) w.watcher.close();
     this.#watchers.clear();
   }
 }
