@@ -14,6 +14,16 @@ const CORE_NOT_A_STRING = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE
 /** …and YAML 1.1 booleans, which the library may or may not quote: left to it. */
 const NOT_A_STRING = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 
+/**
+ * Strings Traefik's YAML parser (go-yaml v3) reads as something else although YAML 1.2 does not:
+ * the merge key `<<`, and integers with `_` separators or a 0b/0o/0x prefix (it strips `_` and
+ * parses with base 0). serialize.ts double-quotes them; here they are left to that path.
+ */
+export const GO_NOT_A_STRING = /^(?:<<|[-+]?[0-9][0-9A-Za-z_.]*_[0-9A-Za-z_.]*|[-+]?0[bBoOxX][0-9A-Fa-f_]*)$/;
+
+/** YAML allows an implicit (one-line) key of at most 1024 characters; longer ones need `? `. */
+const MAX_IMPLICIT_KEY = 1024;
+
 /** Characters a plain scalar may hold here; the first may not be an indicator or a space. */
 const PLAIN = /^[A-Za-z0-9_./(][A-Za-z0-9_./@`()&|=!$^*+?<>~%,;:'" -]*$/;
 
@@ -26,6 +36,7 @@ const FAIL = Symbol('unsupported');
 
 function scalar(v: unknown): string | typeof FAIL {
   if (typeof v === 'string') {
+    if (GO_NOT_A_STRING.test(v)) return FAIL;
     if (isPlain(v)) return v;
     // A string that reads as another type ("1", "true", ""): the library double-quotes it.
     if (/^[A-Za-z0-9.+~-]*$/.test(v) && (v === '' || CORE_NOT_A_STRING.test(v))) return `"${v}"`;
@@ -47,7 +58,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function mapLines(obj: Record<string, unknown>, indent: string, out: string[], inline: boolean): boolean {
   const keys = Object.keys(obj).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [i, key] of keys.entries()) {
-    const k = scalar(key);
+    const k = key.length > MAX_IMPLICIT_KEY ? FAIL : scalar(key);
     const v = obj[key];
     if (k === FAIL || typeof k !== 'string' || v === undefined) return false;
     const lead = inline && i === 0 ? '' : indent;

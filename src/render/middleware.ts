@@ -66,9 +66,47 @@ export function parseChain(chain: readonly MiddlewareSpec[] | null, field = 'mid
       problems.push(`${at}.${type}: expected an object of options, got ${quote(value)}`);
       return;
     }
-    elements.push({ kind: 'inline', type, options: value as Record<string, unknown> });
+    const typed = typeProblems(value as Record<string, unknown>, DURATIONS[type] ?? [], INTS[type] ?? [], `${at}.${type}`);
+    if (typed.length) problems.push(...typed);
+    else elements.push({ kind: 'inline', type, options: value as Record<string, unknown> });
   });
   return { elements, problems };
+}
+
+/**
+ * Options Traefik decodes as a duration (Go syntax like "10s", "1m30s", or an integer of seconds)
+ * or as an int64. The JSON schema types them as string / number, so "soon" or 1.5 would pass it,
+ * and Traefik would then refuse the file — and with it every route of the file provider.
+ */
+const DURATIONS: Readonly<Record<string, readonly string[]>> = {
+  rateLimit: ['period'], retry: ['initialInterval'], circuitBreaker: ['checkPeriod', 'fallbackDuration', 'recoveryDuration'],
+  healthCheck: ['interval', 'timeout'],
+};
+const INTS: Readonly<Record<string, readonly string[]>> = {
+  rateLimit: ['average', 'burst'], retry: ['attempts'], inFlightReq: ['amount'], compress: ['minResponseBodyBytes'],
+  buffering: ['maxRequestBodyBytes', 'memRequestBodyBytes', 'maxResponseBodyBytes', 'memResponseBodyBytes'],
+  healthCheck: ['port'],
+};
+const GO_DURATION = /^[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+const INT_TEXT = /^[-+]?[0-9]{1,18}$/;
+
+function isInt(v: unknown): boolean {
+  return (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && INT_TEXT.test(v));
+}
+
+function typeProblems(options: Readonly<Record<string, unknown>>, durations: readonly string[], ints: readonly string[], at: string): string[] {
+  const problems: string[] = [];
+  for (const k of durations) {
+    const v = options[k];
+    if (v !== undefined && !isInt(v) && !(typeof v === 'string' && GO_DURATION.test(v))) {
+      problems.push(`${at}.${k}: expected a duration like "10s", "500ms" or "1m30s" (or whole seconds), got ${quote(v)}`);
+    }
+  }
+  for (const k of ints) {
+    const v = options[k];
+    if (v !== undefined && !isInt(v)) problems.push(`${at}.${k}: expected a whole number, got ${quote(v)}`);
+  }
+  return problems;
 }
 
 /** Health-check keys accepted (Traefik ≥ 3.0 `loadBalancer.healthCheck`). */
@@ -89,6 +127,7 @@ export function checkHealthCheck(hc: Readonly<Record<string, unknown>> | null, f
   if (hc.path !== undefined && (typeof hc.path !== 'string' || !hc.path.startsWith('/'))) {
     problems.push(`${field}.path: expected a path starting with "/", got ${quote(hc.path)}`);
   }
+  problems.push(...typeProblems(hc, DURATIONS.healthCheck!, INTS.healthCheck!, field));
   return problems;
 }
 
@@ -101,7 +140,9 @@ export function checkHealthCheck(hc: Readonly<Record<string, unknown>> | null, f
 export function controlCharProblems(value: unknown, field: string): string[] {
   if (typeof value === 'string') {
     // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(value)) return [`${field}: contains a control character (e.g. newline or NUL), got ${quote(value)}`];
+    // C0, DEL and C1 controls, and what go-yaml refuses or reads as a line break (U+2028, U+2029,
+    // U+FFFE, U+FFFF; U+0085 is a C1 control).
+    if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff]/.test(value)) return [`${field}: contains a control character or line separator (e.g. newline, NUL, U+2028), got ${quote(value)}`];
     if (value.includes('║')) return [`${field}: contains "║", which Traefik uses to separate list values, got ${quote(value)}`];
     return [];
   }

@@ -3,8 +3,8 @@
  * Pure: same object in, same bytes out.
  */
 import { createHash } from 'node:crypto';
-import { stringify } from 'yaml';
-import { fastYaml } from './fast-yaml.js';
+import { Document, visit } from 'yaml';
+import { fastYaml, GO_NOT_A_STRING } from './fast-yaml.js';
 import { UUID_TEXT } from '../model.js';
 
 /** First line of every file traefik-sync writes; files without it are not ours. */
@@ -34,9 +34,20 @@ export function unescapeGoTemplate(text: string): string {
 /** Options of every YAML document written (the fast path in fast-yaml.ts reproduces them). */
 export const YAML_OPTIONS = { sortMapEntries: true, aliasDuplicateObjects: false, lineWidth: 0, minContentWidth: 0 } as const;
 
-/** Deterministic YAML: map keys sorted, no anchors, no line folding, one document. */
+/**
+ * Deterministic YAML: map keys sorted, no anchors, no line folding, one document. Strings that
+ * Traefik's go-yaml would read as another type or as a merge key are double-quoted.
+ */
 export function toYaml(value: unknown): string {
-  return fastYaml(value) ?? stringify(value, YAML_OPTIONS);
+  const fast = fastYaml(value);
+  if (fast !== undefined) return fast;
+  const doc = new Document(value, YAML_OPTIONS);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && GO_NOT_A_STRING.test(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString(YAML_OPTIONS);
 }
 
 /** Header identifying the file as ours, its project, and the checksum of the body below it. */

@@ -14,7 +14,26 @@ let staticValidator: ValidateFunction | undefined;
 function compile(file: string): ValidateFunction {
   const schema = JSON.parse(readFileSync(new URL(file, SCHEMA_DIR), 'utf8')) as Record<string, unknown>;
   delete schema.$schema; // draft-07 is Ajv's default dialect
+  closeObjects(schema);
   return new Ajv({ strict: false, allErrors: true }).compile(schema);
+}
+
+/**
+ * The published schema leaves some option objects open (basicAuth, forwardAuth.tls, …), but
+ * Traefik refuses a key it does not know ("field not found"), and with the file every route of
+ * the provider. Every object that lists its properties is closed to others here.
+ */
+function closeObjects(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const n of node) closeObjects(n);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  if (o.properties && typeof o.properties === 'object' && o.additionalProperties === undefined && o.patternProperties === undefined) {
+    o.additionalProperties = false;
+  }
+  for (const v of Object.values(o)) closeObjects(v);
 }
 
 function describe(errors: ErrorObject[] | null | undefined): string[] {
@@ -29,8 +48,15 @@ function describe(errors: ErrorObject[] | null | undefined): string[] {
 export function schemaProblemsDynamic(doc: unknown): string[] {
   dynamicValidator ??= compile('traefik-v3-file-provider.json');
   if (dynamicValidator(doc ?? {})) return [];
-  // oneOf on middlewares reports every branch; keep the messages that say something useful.
-  return [...new Set(describe(dynamicValidator.errors).filter((m) => !m.endsWith('must match exactly one schema in oneOf')))];
+  // oneOf (services, middlewares) reports every branch: a branch that does not list the property
+  // holding the real error says it is "additional". Keep the messages that say something useful.
+  const errors = dynamicValidator.errors ?? [];
+  const inner = (e: ErrorObject) => {
+    const prop = (e.params as { additionalProperty?: string }).additionalProperty;
+    const at = `${e.instancePath}/${prop}`;
+    return e.keyword === 'additionalProperties' && errors.some((o) => o !== e && (o.instancePath === at || o.instancePath.startsWith(`${at}/`)));
+  };
+  return [...new Set(describe(errors.filter((e) => !inner(e))).filter((m) => !m.endsWith('must match exactly one schema in oneOf')))];
 }
 
 /** Schema problems of the static configuration (traefik-v3.json). */

@@ -349,7 +349,7 @@ describe('hostile input: the config service (`apply -f`)', () => {
       count('apply refused');
     }
     // Accepted: YAML specials and backticks (no braces) — applied, rendered, exact and inert.
-    const specials = '`) || Host(`evil.example`) : # & * ! | > % @ " \' \\ \u2028 😀';
+    const specials = '`) || Host(`evil.example`) : # & * ! | > % @ " \' \\ \u00a0 😀';
     const ok = path.join(dir, 'specials.yaml');
     await writeFile(ok, JSON.stringify(spec(header(specials))));
     const r = await inProcess(['apply', '-f', ok], { DATABASE_URL: t.url, LOG_LEVEL: 'warn' });
