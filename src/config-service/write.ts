@@ -70,6 +70,9 @@ export async function writeProject(
   plan: (current: ProjectRows) => Plan | Promise<Plan>,
   options: WriteOptions,
 ): Promise<WriteResult> {
+  // Two writers creating the same new project: the second waits for the first and then updates
+  // what it created (else its INSERT failed as if the name were taken by the user's mistake).
+  if ('name' in by && by.create) await tx.query(sql`SELECT pg_advisory_xact_lock(hashtext(${`traefik_sync.project:${by.name}`}))`);
   const existing = await lockProject(tx, 'name' in by ? { name: by.name } : { id: by.id });
   let project: ProjectRow;
   if (existing) project = existing;
