@@ -1,4 +1,4 @@
--- traefik-sync schema, version 4: two fixes found by review.
+-- traefik-sync schema, version 4: three fixes found by review.
 
 -- 1. A project's version could go backwards. nextval() in VALUES ran before the row lock: a
 --    writer that took a number and then waited for another transaction's lock on the project's
@@ -45,3 +45,37 @@ CREATE CONSTRAINT TRIGGER domain_configs_move_check AFTER UPDATE OF project_id O
 CREATE CONSTRAINT TRIGGER services_move_check AFTER UPDATE OF project_id ON services
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (OLD.project_id IS DISTINCT FROM NEW.project_id)
   EXECUTE FUNCTION traefik_sync_check_owner_move();
+
+-- 3. A row moved to another project was audited under the new project only: the old project's
+--    history missed the move, and a rollback of it wanted to re-create the row. A move is now
+--    audited under both projects (same entry, each with its own project_id).
+CREATE OR REPLACE FUNCTION traefik_sync_row_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  old_j jsonb := CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN to_jsonb(OLD) END;
+  new_j jsonb := CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN to_jsonb(NEW) END;
+  old_project uuid;
+  new_project uuid;
+BEGIN
+  IF TG_OP = 'UPDATE' AND old_j = new_j THEN RETURN NULL; END IF;
+  old_project := traefik_sync_project_of(TG_TABLE_NAME, old_j);
+  new_project := traefik_sync_project_of(TG_TABLE_NAME, new_j);
+  -- A route whose domain was deleted in the same statement (cascade) has no project any more:
+  -- fall back to the audit trail of that domain.
+  IF old_project IS NULL AND old_j IS NOT NULL AND TG_TABLE_NAME IN ('route_configs', 'certificates') THEN
+    SELECT a.project_id INTO old_project FROM audit_log a
+     WHERE a.table_name = 'domain_configs' AND a.row_id = (old_j->>'domain_config_id')::uuid
+     ORDER BY a.id DESC LIMIT 1;
+  END IF;
+  INSERT INTO audit_log (actor, table_name, op, row_id, project_id, old_row, new_row)
+  VALUES (traefik_sync_actor(), TG_TABLE_NAME, TG_OP, coalesce((new_j->>'id')::uuid, (old_j->>'id')::uuid),
+          coalesce(new_project, old_project),
+          old_j - 'key_pem', new_j - 'key_pem');
+  IF TG_OP = 'UPDATE' AND old_project IS NOT NULL AND new_project IS NOT NULL AND old_project <> new_project THEN
+    INSERT INTO audit_log (actor, table_name, op, row_id, project_id, old_row, new_row)
+    VALUES (traefik_sync_actor(), TG_TABLE_NAME, TG_OP, (new_j->>'id')::uuid, old_project,
+            old_j - 'key_pem', new_j - 'key_pem');
+  END IF;
+  PERFORM traefik_sync_touch(old_project);
+  IF new_project IS DISTINCT FROM old_project THEN PERFORM traefik_sync_touch(new_project); END IF;
+  RETURN NULL;
+END $$;

@@ -95,9 +95,15 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
     keep('certificates', current.certificates);
     keep('route_configs', current.routes);
   }
-  const of = (table: string) => [...state].filter(([k]) => k.startsWith(`${table}:`)).map(([, v]) => v);
-  const project = of('projects')[0];
+  const all = (table: string) => [...state].filter(([k]) => k.startsWith(`${table}:`)).map(([, v]) => v);
+  const project = all('projects')[0];
   if (!project) return null;
+  // A row that had moved to another project by then is not this project's (nor its routes and
+  // certificates, which follow their domain).
+  const own = (r: Record<string, unknown>) => String(r.project_id) === String(project.id);
+  const domainIds = new Set(all('domain_configs').filter(own).map((r) => String(r.id)));
+  const of = (table: string) => all(table).filter((r) => (table === 'services' || table === 'domain_configs' ? own(r)
+    : table === 'route_configs' || table === 'certificates' ? domainIds.has(String(r.domain_config_id)) : true));
   const date = (v: unknown) => (v === null || v === undefined ? null : new Date(String(v)));
   return {
     project: { id: String(project.id), name: String(project.name) } satisfies ProjectRow,
