@@ -97,6 +97,27 @@ async function update(q: Queryable, c: RowChange & { table: RowTable }): Promise
   await q.query(sql`UPDATE ${sql.ident(c.table)} SET ${sql.join(sets, ', ')} WHERE id = ${c.id}`);
 }
 
+/** Unique keys the updates of a table may trade between rows (the partial indexes cover active rows). */
+const SWAPPABLE: Partial<Record<RowTable, readonly string[]>> = {
+  services: ['name'], domain_configs: ['domain', 'subdomain', 'full_domain'], route_configs: ['domain_config_id', 'path_rule'],
+};
+
+/**
+ * Two rows that trade a unique key (two routes swapping paths, two services swapping names: a
+ * rollback over such a history) cannot be updated one after the other; the unique indexes check
+ * each statement. So the rows whose key changes first step out of the way: a name of their own,
+ * or inactive (out of the partial index). Their final update then sets the target values.
+ */
+async function clearKeys(q: Queryable, table: RowTable, updates: ReadonlyArray<RowChange & { table: RowTable }>): Promise<void> {
+  const keys = SWAPPABLE[table];
+  const moving = updates.filter((c) => c.fields.some((f) => keys?.includes(f.column)));
+  if (moving.length < 2) return;
+  for (const c of moving) {
+    if (table === 'services') await q.query(sql`UPDATE services SET name = ${`tmp-${c.id.replace(/-/g, '').slice(0, 32)}`} WHERE id = ${c.id}`);
+    else await q.query(sql`UPDATE ${sql.ident(table)} SET is_active = false WHERE id = ${c.id}`);
+  }
+}
+
 /**
  * Write `changes` in an order the constraints accept: removed routes and certificates first,
  * then services, domains (deactivations first, so an active domain can move), certificates and
@@ -124,6 +145,7 @@ export async function writeChanges(q: Queryable, changes: readonly RowChange[], 
     }
   }
   for (const table of ['services', 'domain_configs', 'certificates', 'route_configs'] as const) {
+    await clearKeys(q, table, of(table, 'update'));
     for (const c of deactivatesFirst(of(table, 'update'))) await update(q, c);
     for (const c of of(table, 'create')) await insert(q, c);
   }
