@@ -77,4 +77,13 @@ describe('database outage', () => {
     await waitFor(async () => (await readFile(path.join(s.root, 'dynamic/shop/services/api.yml'), 'utf8')).includes('http://api:3999'), 5000);
     await waitFor(async () => (await s.metric('traefik_sync_db_up')) === 1, 5000);
   }, 90_000);
+
+  it('stops on SIGTERM (sidecar.stop) within seconds when PostgreSQL went away just before', async () => {
+    await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1, 20_000, 100);
+    await db.query(sql`UPDATE route_configs SET target_port = 3998 WHERE id = ${ids.shopApiRoute}`); // a pass in flight, maybe
+    await server.stop();
+    const t0 = Date.now();
+    const stopped = await Promise.race([s.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+    expect({ stopped, withinMs: stopped ? Date.now() - t0 < 15_000 : false }).toEqual({ stopped: true, withinMs: true });
+  }, 60_000);
 });

@@ -306,7 +306,15 @@ async function main(): Promise<void> {
     result.controllerPeakRssMb = await vmHwmMb(child.pid!);
     result.benchProcessPeakRssMb = process.resourceUsage().maxRSS / 1024;
   } finally {
-    child?.kill('SIGTERM');
+    // The controller stops before its database does (a controller stopped with its database gone
+    // was once seen never to exit, keeping this process alive), and is killed if it takes long.
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise<void>((resolve) => child!.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child!.kill('SIGKILL'), 15_000);
+      await gone;
+      clearTimeout(timer);
+    }
     await db.dispose();
     await pg.stop();
     await rm(work, { recursive: true, force: true });
