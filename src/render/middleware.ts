@@ -132,6 +132,13 @@ export function checkHealthCheck(hc: Readonly<Record<string, unknown>> | null, f
 }
 
 /**
+ * C0, DEL and C1 controls, and what go-yaml refuses or reads as a line break (U+2028, U+2029,
+ * U+FFFE, U+FFFF; U+0085 is a C1 control).
+ */
+// eslint-disable-next-line no-control-regex
+export const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff]/;
+
+/**
  * Problems for strings that cannot reach a file safely, anywhere inside `value` (header values,
  * regexes, URLs…): control characters (HTTP forbids them, and YAML cannot carry every such string
  * through unchanged) and "║", which Traefik's parser uses to join list values (a value holding it
@@ -139,10 +146,7 @@ export function checkHealthCheck(hc: Readonly<Record<string, unknown>> | null, f
  */
 export function controlCharProblems(value: unknown, field: string): string[] {
   if (typeof value === 'string') {
-    // eslint-disable-next-line no-control-regex
-    // C0, DEL and C1 controls, and what go-yaml refuses or reads as a line break (U+2028, U+2029,
-    // U+FFFE, U+FFFF; U+0085 is a C1 control).
-    if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff]/.test(value)) return [`${field}: contains a control character or line separator (e.g. newline, NUL, U+2028), got ${quote(value)}`];
+    if (UNSAFE_CHARS.test(value)) return [`${field}: contains a control character or line separator (e.g. newline, NUL, U+2028), got ${quote(value)}`];
     if (value.includes('║')) return [`${field}: contains "║", which Traefik uses to separate list values, got ${quote(value)}`];
     return [];
   }

@@ -29,7 +29,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await t.drop(); });
 
-const NASTY = ['{', '}', '{{', '}}', '`', '"', "'", '\\', ':', '#', ' ', '-', '$', '\n', '\t', '\u0000', '\ud800', 'é', '║', 'A', 'a', '0', '/', '.', '..', '*'];
+const NASTY = ['{', '}', '{{', '}}', '`', '"', "'", '\\', ':', '#', ' ', '-', '$', '\n', '\t', '\u0000', '\u0085', '\u2028', '\uffff', '\ud800', 'é', '║', 'A', 'a', '0', '/', '.', '..', '*'];
 /** Mostly `good`, sometimes hostile: each field is broken in about one spec in ~15. */
 const mostly = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<unknown>) => fc.oneof({ weight: 14, arbitrary: good as fc.Arbitrary<unknown> }, { weight: 1, arbitrary: bad });
 const nasty = fc.oneof(
