@@ -18,10 +18,19 @@ import { WorkQueue } from './queue/work-queue.js';
 import type { SyncReport, TraefikSyncService } from './reconcile/sync-service.js';
 import { ReplicaState } from './replica-state.js';
 import { layout } from './render/project.js';
+import { settledWithin } from './util.js';
 
 export type { ProjectStatus } from './replica-state.js';
 
 export { FULL } from './intake.js';
+
+/**
+ * How long stopping waits for each step that talks to PostgreSQL or the API server (closing the
+ * LISTEN connection, saving the status, releasing leadership). A partitioned network makes them
+ * hang; the process must still exit (leadership then lapses on its own: the advisory lock with the
+ * connection, a Lease when its duration passes).
+ */
+export const STOP_STEP_MS = 3_000;
 
 export interface ControllerOptions {
   readonly db: ConnectionPool;
@@ -144,9 +153,14 @@ export class Controller {
     this.#intake.stop();
     this.#watcher?.close();
     await this.#queue.stop();
-    await this.#listener.stop();
-    await this.#state.flushStatus(true);
-    await this.#o.leadership?.stop();
+    const steps: Array<[string, Promise<unknown>]> = [
+      ['closing the LISTEN connection', this.#listener.stop()],
+      ['saving the replica status', this.#state.flushStatus(true)],
+      ['releasing leadership', this.#o.leadership?.stop() ?? Promise.resolve()],
+    ];
+    await Promise.all(steps.map(async ([step, work]) => {
+      if (!(await settledWithin(work, STOP_STEP_MS))) this.#o.log.warn({ step }, `stopping: ${step} did not finish within ${STOP_STEP_MS / 1000} s (database unreachable?); going on without it`);
+    }));
     this.#o.metrics.isLeader.set(0);
     this.#o.metrics.listenConnected.set(0);
   }

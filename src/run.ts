@@ -2,11 +2,11 @@
  * Composition root of the long-running sidecar (`traefik-sync run`, also used by `demo` and the
  * tests): config → real dependencies → controller + HTTP server.
  */
-import { hostname } from 'node:os';
+import { constants, hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { registerCommand } from './cli.js';
 import { requireDatabaseUrl, settingName, SETTINGS, type Config } from './config.js';
-import { Controller, type EventSink } from './controller.js';
+import { Controller, STOP_STEP_MS, type EventSink } from './controller.js';
 import { connect, type ConnectionPool } from './db/connect.js';
 import type { Leadership } from './db/leader.js';
 import { createLogger, type Logger } from './log.js';
@@ -16,6 +16,7 @@ import { sidecarRoutes } from './observability/routes.js';
 import { queryName } from './observability/query-names.js';
 import { clusterIntegration } from './k8s/cluster.js';
 import { TraefikSyncService } from './reconcile/sync-service.js';
+import { settledWithin } from './util.js';
 
 export interface SidecarOptions {
   readonly log?: Logger;
@@ -80,13 +81,20 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         await controller.stop();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await db.dispose().catch(() => {});
+        // Waits for connections to be returned; one stuck on an unreachable server never is.
+        if (!(await settledWithin(db.dispose(), STOP_STEP_MS))) log.warn(`stopping: closing the database pool did not finish within ${STOP_STEP_MS / 1000} s; going on without it`);
         log.info('traefik-sync stopped');
       })();
       return stopping;
     },
   };
 }
+
+/**
+ * How long `run` waits, after SIGTERM, for the pass in flight and the rest of the stop; then it exits
+ * anyway. Below Kubernetes' default grace period (30 s), so the exit is ours and logged, not a SIGKILL.
+ */
+export const STOP_DEADLINE_MS = 20_000;
 
 /** Resolve on the first SIGTERM or SIGINT. */
 export function untilSignal(): Promise<NodeJS.Signals> {
@@ -110,7 +118,19 @@ registerCommand('run', {
     const sidecar = await startSidecar(config, { log });
     const signal = await untilSignal();
     log.info({ signal }, 'stopping: finishing the write in flight');
-    await sidecar.stop();
+    const again = untilSignal();
+    const stopped = await Promise.race([settledWithin(sidecar.stop(), STOP_DEADLINE_MS), again.then(() => null)]);
+    // Whatever is still open (a socket to an unreachable server) must not keep the process alive.
+    setTimeout(() => process.exit(), 1000).unref();
+    if (stopped === null) {
+      const sig = await again;
+      log.warn({ signal: sig }, 'second signal: exiting now (files on disk are whole: every write is atomic)');
+      return 128 + (constants.signals[sig] ?? 15);
+    }
+    if (!stopped) {
+      log.error(`did not stop within ${STOP_DEADLINE_MS / 1000} s (a pass waiting on an unreachable database?); exiting anyway (files on disk are whole: every write is atomic)`);
+      return 1;
+    }
     return 0;
   },
 });

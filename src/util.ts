@@ -20,3 +20,17 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/**
+ * Wait for `work` to settle, but no longer than `ms`: true when it finished (or failed) in time,
+ * false when time ran out first (it is left running). The timer does not keep the process alive.
+ */
+export async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const outOfTime = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(0, ms)); timer.unref(); });
+  try {
+    return await Promise.race([work.then(() => true, () => true), outOfTime]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
