@@ -10,7 +10,7 @@ export { sql } from '@databases/pg';
 export interface ConnectOptions {
   readonly poolSize?: number;
   readonly applicationName?: string;
-  /** Per-statement timeout; protects the loop from a hung query. */
+  /** Per-statement timeout (default 30 s); protects the loop from a hung query. The client gives up 5 s later. */
   readonly statementTimeoutMs?: number;
   /** How errors about the URL itself name it, e.g. `--database-url (DATABASE_URL)`. */
   readonly setting?: string;
@@ -33,7 +33,11 @@ export function connect(databaseUrl: string, options: ConnectOptions = {}): Conn
   }
 }
 
+/** How much longer than the statement timeout a query may take before we stop waiting for it. */
+export const QUERY_TIMEOUT_MARGIN_MS = 5_000;
+
 function createPool(databaseUrl: string, options: ConnectOptions): ConnectionPool {
+  const statementTimeout = options.statementTimeoutMs ?? 30_000;
   // CommonJS interop: the module object carries the factory as `.default`.
   return pgModule.default({
     connectionString: databaseUrl,
@@ -43,7 +47,14 @@ function createPool(databaseUrl: string, options: ConnectOptions): ConnectionPoo
     connectionTimeoutMilliseconds: 5_000,
     queueTimeoutMilliseconds: 30_000,
     idleTimeoutMilliseconds: 10_000,
-    statementTimeoutMilliseconds: options.statementTimeoutMs ?? 30_000,
+    statementTimeoutMilliseconds: statementTimeout,
+    // The server's statement_timeout cannot answer over a connection that went silent (a network
+    // partition: no reset, no reply); without a limit of our own, a pass would wait forever and
+    // hold every later one. A query past it fails, and its connection is discarded, not reused.
+    queryTimeoutMilliseconds: statementTimeout + QUERY_TIMEOUT_MARGIN_MS,
+    // Idle connections to a vanished server are found and dropped before a query waits on them.
+    keepAlive: true,
+    keepAliveInitialDelayMilliseconds: 10_000,
     ...(options.onQuery ? queryTimer(options.onQuery) : {}),
     onError: (err: Error) => {
       err.message = redact(err.message);

@@ -14,6 +14,10 @@ export interface Leadership {
 }
 
 const LOCK_KEY = '7626957383934132338'; // 'tsyncldr' as a bigint
+/** How long the lock connection's checks may take before leadership is given up and the connection dropped. */
+const QUERY_TIMEOUT_MS = 10_000;
+/** Silence after which PostgreSQL ends the lock's session (more than the query timeout: the cut-off replica steps down first). */
+const IDLE_SESSION_TIMEOUT_MS = 15_000;
 
 export class AdvisoryLockLeader implements Leadership {
   readonly #url: string;
@@ -48,13 +52,21 @@ export class AdvisoryLockLeader implements Leadership {
     if (this.#stopped) return;
     try {
       if (!this.#client) {
-        const client = new pg.Client({ connectionString: this.#url, keepAlive: true, connectionTimeoutMillis: 5_000, application_name: 'traefik-sync-leader' });
+        const client = new pg.Client({
+          connectionString: this.#url, keepAlive: true, connectionTimeoutMillis: 5_000, application_name: 'traefik-sync-leader',
+          // A connection gone silent (network partition) must not leave us leading in our own eyes forever.
+          query_timeout: QUERY_TIMEOUT_MS,
+        });
         client.on('error', () => {
           this.#client = null;
           this.#set(false);
           client.end().catch(() => {});
         });
         await client.connect();
+        // PostgreSQL ends this session once it has been silent that long, freeing the lock: a
+        // replica cut off from the database then holds leadership for seconds, not for the hours
+        // TCP keepalive takes to notice. PostgreSQL 14+; older servers refuse the setting.
+        await client.query(`SET idle_session_timeout = ${Math.max(IDLE_SESSION_TIMEOUT_MS, 5 * this.#retryMs)}`).catch(() => {});
         this.#client = client;
       }
       if (this.#leader) {
