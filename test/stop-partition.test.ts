@@ -5,7 +5,7 @@
  * PostgreSQL through a TCP proxy that can freeze every connection while keeping it open.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../src/db/embedded.js';
@@ -84,3 +84,21 @@ it('a second SIGTERM exits at once, with 143', async () => {
   expect(exit!.code).toBe(143);
   expect(c.output().stdout).toMatch(/second signal: exiting now/);
 }, 60_000);
+
+it('a pass stuck on the silent database does not hold the stop past 20 s: exit 1, saying so', async () => {
+  proxy.thaw();
+  const c = await startRun();
+  proxy.freeze();
+  // A hand edit starts a pass of its project, whose read of the database now hangs.
+  const file = path.join(work, 'volume', 'dynamic/shop/domains.yml');
+  await writeFile(file, `${await readFile(file, 'utf8')}# hand edit\n`);
+  await new Promise((r) => setTimeout(r, 3000)); // the file event arrives and the pass starts
+  c.proc.kill('SIGTERM');
+  const exit = await exitWithin(c, 40_000);
+  const { stdout } = c.output();
+  expect(exit, stdout).not.toBeNull();
+  expect(exit!.seconds).toBeGreaterThan(19);
+  expect(exit!.seconds).toBeLessThan(30);
+  expect(exit!.code).toBe(1);
+  expect(stdout).toMatch(/did not stop within 20 s/);
+}, 90_000);
