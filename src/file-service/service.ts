@@ -101,7 +101,9 @@ export class TraefikFileSystemService {
     const sp = await resolveSafePath(this.#root, this.#required(filePath));
     const { data, stat } = await readSafeFile(sp, this.#maxFileBytes);
     const content = data.toString('utf8');
-    const checksum = checksumOf(content);
+    // The bytes on disk, not the decoded text: invalid UTF-8 would be hashed as U+FFFD otherwise.
+    // (For valid UTF-8 the two agree, so traefik_configs' checksums of the text still compare.)
+    const checksum = checksumOf(data);
     const header = readHeader(content);
     const recorded = await this.#recordedChecksum(sp.realRel);
     return {
@@ -126,7 +128,7 @@ export class TraefikFileSystemService {
       filename: path.posix.basename(sp.rel),
       data,
       size: stat.size,
-      checksum: checksumOf(data.toString('utf8')),
+      checksum: checksumOf(data),
       modifiedAt: stat.mtime.toISOString(),
     };
   }
@@ -140,14 +142,14 @@ export class TraefikFileSystemService {
     const requested = this.#required(filePath);
     const db = this.#db;
     if (!db) throw new FileServiceError(503, 'no database configured: the diff needs traefik_configs');
-    let disk: string | null = null;
+    let disk: Buffer | null = null;
     let rel = requested;
     let dbPath = requested;
     try {
       const sp = await resolveSafePath(this.#root, requested);
       rel = sp.rel;
       dbPath = sp.realRel;
-      disk = (await readSafeFile(sp, this.#maxFileBytes)).data.toString('utf8');
+      disk = (await readSafeFile(sp, this.#maxFileBytes)).data;
     } catch (err) {
       // Missing on disk (drift "missing") diffs against nothing; every other refusal stands.
       if (!(err instanceof FileServiceError && err.status === 404 && !err.message.startsWith('the config root'))) throw err;
@@ -158,7 +160,7 @@ export class TraefikFileSystemService {
     if (recorded !== null && holdsPrivateKey(Buffer.from(recorded))) throw new FileServiceError(403, `path ${quoteInput(requested)} refused: the recorded file holds private key material`);
     const inSync = disk !== null && recorded !== null && checksumOf(disk) === checksumOf(recorded);
     const op = disk === null ? 'create' : recorded === null ? 'delete' : 'update';
-    const diff = inSync ? '' : unifiedDiff({ projectName: null, path: rel, op, before: disk, after: recorded });
+    const diff = inSync ? '' : unifiedDiff({ projectName: null, path: rel, op, before: disk?.toString('utf8') ?? null, after: recorded });
     return { path: rel, recorded: recorded !== null, onDisk: disk !== null, inSync, diff };
   }
 
