@@ -1,7 +1,10 @@
 /**
  * Bounded directory listings: one page of a directory's entries plus nested levels breadth-first,
- * within a depth and a total entry budget. Symbolic links are described, never followed, so a
- * listing never leaves the config root; key material is listed by name only, as restricted.
+ * within a depth and a total entry budget. The requested directory resolves like every path of
+ * the API (`resolveSafePath`: a link inside the root leads to its real directory); inside
+ * the listing, symbolic links are described, never followed, so a listing never leaves the
+ * config root. Key material is judged on each entry's real path (so `dynamic/alias/keys` with
+ * `alias -> ../ssl` is `ssl/keys`) and listed by name only, as restricted.
  */
 import type { Stats } from 'node:fs';
 import { lstat, opendir, realpath, stat } from 'node:fs/promises';
@@ -25,6 +28,8 @@ interface Listed {
   readonly name: string;
   readonly abs: string;
   readonly rel: string;
+  /** The entry's path relative to the real root (what the key rules are judged on). */
+  readonly realRel: string;
   readonly stat: Stats;
 }
 
@@ -41,7 +46,7 @@ function typeOf(st: Stats): TreeEntry['type'] {
 }
 
 /** A directory's entries (temp files and the reload marker left out), directories first, then by name. */
-async function listDir(abs: string, rel: string): Promise<{ entries: Listed[]; capped: boolean }> {
+async function listDir(abs: string, rel: string, realRel: string): Promise<{ entries: Listed[]; capped: boolean }> {
   const names: string[] = [];
   let capped = false;
   for await (const d of await opendir(abs, { bufferSize: 256 })) {
@@ -56,7 +61,7 @@ async function listDir(abs: string, rel: string): Promise<{ entries: Listed[]; c
   const entries: Listed[] = [];
   names.forEach((name, i) => {
     const st = stats[i];
-    if (st) entries.push({ name, abs: path.join(abs, name), rel: rel ? `${rel}/${name}` : name, stat: st });
+    if (st) entries.push({ name, abs: path.join(abs, name), rel: rel ? `${rel}/${name}` : name, realRel: realRel ? `${realRel}/${name}` : name, stat: st });
   });
   entries.sort((a, b) => Number(b.stat.isDirectory()) - Number(a.stat.isDirectory()) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { entries, capped };
@@ -73,7 +78,7 @@ async function linkTarget(abs: string, realRoot: string): Promise<{ target: stri
 
 async function describe(e: Listed, realRoot: string): Promise<Node> {
   const node: Node = { name: e.name, path: e.rel, type: typeOf(e.stat), modifiedAt: e.stat.mtime.toISOString() };
-  if (isRestrictedPath(e.rel)) node.restricted = true;
+  if (isRestrictedPath(e.rel) || isRestrictedPath(e.realRel)) node.restricted = true;
   if (node.type === 'file') {
     node.size = e.stat.size;
     if (!node.restricted) node.owned = (await readHead(e.abs, HEADER_MARK.length))?.startsWith(HEADER_MARK) ?? false;
@@ -94,26 +99,26 @@ async function describe(e: Listed, realRoot: string): Promise<Node> {
 export async function buildTree(sp: SafePath, bounds: TreeBounds): Promise<DirectoryTree> {
   const st = await stat(sp.real);
   if (!st.isDirectory()) throw badPath(sp.rel, 'not a directory; read it with /api/v1/files/content?path=');
-  const top = await listDir(sp.real, sp.rel);
+  const top = await listDir(sp.real, sp.rel, sp.realRel);
   const page = top.entries.slice(bounds.offset, bounds.offset + bounds.limit);
   const children = await mapLimit(page, 16, (e) => describe(e, sp.realRoot));
   const nextOffset = bounds.offset + page.length < top.entries.length ? bounds.offset + page.length : null;
   let truncated = top.capped || nextOffset !== null || bounds.offset > 0;
   let budget = bounds.maxEntries - page.length;
 
-  let level: Array<{ node: Node; abs: string }> = [];
+  let level: Array<{ node: Node; abs: string; realRel: string }> = [];
   page.forEach((e, i) => {
-    if (children[i]!.type === 'directory' && !children[i]!.restricted) level.push({ node: children[i]!, abs: e.abs });
+    if (children[i]!.type === 'directory' && !children[i]!.restricted) level.push({ node: children[i]!, abs: e.abs, realRel: e.realRel });
   });
   for (let d = 1; d <= bounds.depth && level.length > 0; d++) {
     const next: typeof level = [];
-    for (const { node, abs } of level) {
+    for (const { node, abs, realRel } of level) {
       if (budget <= 0) {
         node.truncated = true;
         truncated = true;
         continue;
       }
-      const listing = await listDir(abs, node.path).catch(() => null);
+      const listing = await listDir(abs, node.path, realRel).catch(() => null);
       if (!listing) {
         node.truncated = true;
         continue;
@@ -126,7 +131,7 @@ export async function buildTree(sp: SafePath, bounds: TreeBounds): Promise<Direc
       if (node.truncated) truncated = true;
       take.forEach((e, i) => {
         const child = node.children![i]!;
-        if (child.type === 'directory' && !child.restricted) next.push({ node: child, abs: e.abs });
+        if (child.type === 'directory' && !child.restricted) next.push({ node: child, abs: e.abs, realRel: e.realRel });
       });
     }
     level = next;
