@@ -1,5 +1,6 @@
 /** Drift records (drift_events) for the operator page and the API, newest first. */
 import { sql, type Queryable } from '../db/connect.js';
+import { LIMITS } from './limits.js';
 import type { DriftRecordView } from './types.js';
 
 /** Options of {@link listDriftRecords}. */
@@ -12,7 +13,8 @@ export interface DriftQuery {
 
 /** The newest drift records, with the project's name when it still exists. */
 export async function listDriftRecords(db: Queryable, query: DriftQuery = {}): Promise<DriftRecordView[]> {
-  const limit = Math.min(Math.max(Math.trunc(query.limit ?? 50), 1), 500);
+  const { min, max } = LIMITS.driftLimit;
+  const limit = Math.min(Math.max(Math.trunc(query.limit ?? LIMITS.driftLimit.default), min), max);
   const rows = await db.query(sql`
     SELECT d.id, d.replica_id, p.name, d.file_path, d.kind, d.detected_at, d.repaired, d.repaired_at
       FROM drift_events d LEFT JOIN projects p ON p.id = d.project_id

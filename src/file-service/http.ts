@@ -8,7 +8,8 @@ import { messageOf } from '../errors.js';
 import { sendJson, type Handler } from '../observability/http.js';
 import { redact } from '../redact.js';
 import { listDriftRecords } from './drift.js';
-import { FileServiceError, quoteInput } from './errors.js';
+import { FileServiceError } from './errors.js';
+import { LIMITS, intIn, type IntRange } from './limits.js';
 import type { TraefikFileSystemService } from './service.js';
 
 /** One query parameter, given at most once (a repeated parameter is refused: which one would win?). */
@@ -18,11 +19,10 @@ function param(url: URL, name: string): string | undefined {
   return all[0];
 }
 
-function intParam(url: URL, name: string): number | undefined {
+/** An integer query parameter within its range (400 stating the range otherwise); undefined when absent. */
+function intParam(url: URL, name: string, range: IntRange): number | undefined {
   const v = param(url, name);
-  if (v === undefined) return undefined;
-  if (!/^\d{1,7}$/.test(v)) throw new FileServiceError(400, `${name} must be a non-negative integer, got ${quoteInput(v)}`);
-  return Number(v);
+  return v === undefined ? undefined : intIn(name, v, range);
 }
 
 /**
@@ -81,7 +81,7 @@ export function fileApiRoutes(service: TraefikFileSystemService, options: FileAp
     ['/api/v1/files', guarded(async (url, res) => {
       const project = param(url, 'project');
       const rel = param(url, 'path');
-      const bounds = { depth: intParam(url, 'depth'), offset: intParam(url, 'offset'), limit: intParam(url, 'limit') };
+      const bounds = { depth: intParam(url, 'depth', LIMITS.depth), offset: intParam(url, 'offset', LIMITS.offset), limit: intParam(url, 'limit', LIMITS.limit) };
       if (project !== undefined && rel !== undefined) throw new FileServiceError(400, 'give either path or project, not both');
       const tree = project !== undefined
         ? await service.getProjectFileSystem(project, bounds)
@@ -110,8 +110,7 @@ export function fileApiRoutes(service: TraefikFileSystemService, options: FileAp
     ['/api/v1/drift', guarded(async (url, res) => {
       const db = options.db;
       if (!db) throw new FileServiceError(503, 'no database configured: drift records live in drift_events');
-      const limit = intParam(url, 'limit');
-      if (limit !== undefined && (limit < 1 || limit > 500)) throw new FileServiceError(400, `limit must be from 1 to 500, got ${limit}`);
+      const limit = intParam(url, 'limit', LIMITS.driftLimit);
       const replica = param(url, 'replica');
       const records = await fromDatabase(() => listDriftRecords(db, { limit, replica }));
       sendJson(res, 200, { records });

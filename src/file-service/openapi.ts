@@ -2,6 +2,7 @@
  * The OpenAPI 3.0 document of the sidecar's HTTP API, served at /api/v1/openapi.json. Tests
  * validate real answers against its schemas and check it lists exactly the served paths.
  */
+import { LIMITS, type IntRange } from './limits.js';
 import { schemas } from './openapi-schemas.js';
 
 const ref = (name: keyof typeof schemas) => ({ $ref: `#/components/schemas/${name}` });
@@ -12,8 +13,9 @@ const pathParam = (description: string, required: boolean) => ({
   name: 'path', in: 'query', required, description,
   schema: { type: 'string', maxLength: 1024 },
 });
-const intParam = (name: string, description: string, min: number, max: number) => ({
-  name, in: 'query', required: false, description, schema: { type: 'integer', minimum: min, maximum: max },
+const intParam = (name: string, description: string, range: IntRange) => ({
+  name, in: 'query', required: false, description: `${description} (default ${range.default}).`,
+  schema: { type: 'integer', minimum: range.min, maximum: range.max, default: range.default },
 });
 
 /** Refusals every file endpoint can answer with. */
@@ -67,9 +69,9 @@ export const openApiDocument = {
         parameters: [
           pathParam(`Directory (default: the config root). ${fileDescription}`, false),
           { name: 'project', in: 'query', required: false, description: 'A project name: the tree of dynamic/<project> (instead of path).', schema: { type: 'string' } },
-          intParam('depth', 'Levels below the directory to list (default 3).', 0, 10),
-          intParam('offset', 'First entry of the page (default 0).', 0, 1_000_000),
-          intParam('limit', 'Entries per page of the directory itself (default 500).', 1, 1000),
+          intParam('depth', 'Levels below the directory to list', LIMITS.depth),
+          intParam('offset', 'First entry of the page', LIMITS.offset),
+          intParam('limit', 'Entries per page of the directory itself', LIMITS.limit),
         ],
         responses: { 200: json(ref('DirectoryTree'), 'The tree.'), ...refusals },
       },
@@ -109,7 +111,7 @@ export const openApiDocument = {
       get: {
         summary: 'Drift records (drift_events), newest first: replica, file, kind, detected, repaired.',
         parameters: [
-          intParam('limit', 'Records at most (default 50).', 1, 500),
+          intParam('limit', 'Records at most', LIMITS.driftLimit),
           { name: 'replica', in: 'query', required: false, description: "Only this replica's records.", schema: { type: 'string' } },
         ],
         responses: { 200: json(ref('DriftList'), 'Records.'), 400: refusals[400], 503: error('The database is unavailable.') },

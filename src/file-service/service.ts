@@ -10,6 +10,7 @@ import { sql, type Queryable } from '../db/connect.js';
 import { checksumOf, readHeader } from '../render/serialize.js';
 import { unifiedDiff } from '../reconcile/diff.js';
 import { FileServiceError, badPath, quoteInput } from './errors.js';
+import { LIMITS, intIn } from './limits.js';
 import { resolveSafePath } from './paths.js';
 import { DEFAULT_MAX_FILE_BYTES, holdsPrivateKey, readSafeFile } from './read.js';
 import { buildTree } from './tree.js';
@@ -28,14 +29,6 @@ export interface FileSystemServiceOptions {
   readonly maxFileBytes?: number;
   /** Entries in one listing at most, nested levels included. Default 2000. */
   readonly maxEntries?: number;
-}
-
-function intIn(name: string, value: number | undefined, def: number, min: number, max: number): number {
-  if (value === undefined) return def;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new FileServiceError(400, `${name} must be an integer from ${min} to ${max}, got ${quoteInput(String(value))}`);
-  }
-  return value;
 }
 
 /** Read-only browsing of the config root. */
@@ -64,9 +57,9 @@ export class TraefikFileSystemService {
    */
   async getTraefikFileSystem(dirPath?: string, options: TreeOptions = {}): Promise<DirectoryTree> {
     const bounds = {
-      depth: intIn('depth', options.depth, 3, 0, 10),
-      offset: intIn('offset', options.offset, 0, 0, 1_000_000),
-      limit: intIn('limit', options.limit, 500, 1, 1000),
+      depth: intIn('depth', options.depth, LIMITS.depth),
+      offset: intIn('offset', options.offset, LIMITS.offset),
+      limit: intIn('limit', options.limit, LIMITS.limit),
       maxEntries: this.#maxEntries,
     };
     const sp = await resolveSafePath(this.#root, dirPath ?? '');

@@ -8,7 +8,9 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TraefikFileSystemService } from '../../src/file-service/service.js';
 import type { DirectoryTree } from '../../src/file-service/types.js';
+import type { Queryable } from '../../src/db/connect.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { rawGet, serveFileApi } from './fixture.js';
 
 let root: string;
 let fs: TraefikFileSystemService;
@@ -62,5 +64,39 @@ describe('listings through a symbolically linked directory', () => {
     const again = await fs.getTraefikFileSystem('dynamic/alias/certs');
     expect(again.children.find((e) => e.name === 'odd.KEY')).toMatchObject({ restricted: true });
     expect(again.children.find((e) => e.name === 'odd.KEY')!.owned).toBeUndefined();
+  });
+});
+
+/** GET `target` from the file API of `service`: status and parsed JSON. */
+async function apiGet(target: string, service = fs, db?: Queryable): Promise<{ status: number; json: any }> {
+  const api = await serveFileApi(service, { db });
+  try {
+    const res = await rawGet(api.port, target);
+    return { status: res.status, json: JSON.parse(res.body.toString()) };
+  } finally {
+    await api.close();
+  }
+}
+
+describe('integer parameters', () => {
+  it.each([
+    ['/api/v1/files?depth=99999999', 'depth must be an integer from 0 to 10, got "99999999"'],
+    ['/api/v1/files?depth=11', 'depth must be an integer from 0 to 10, got "11"'],
+    ['/api/v1/files?depth=1.5', 'depth must be an integer from 0 to 10, got "1.5"'],
+    ['/api/v1/files?offset=99999999', 'offset must be an integer from 0 to 1000000, got "99999999"'],
+    ['/api/v1/files?offset=-1', 'offset must be an integer from 0 to 1000000, got "-1"'],
+    ['/api/v1/files?limit=0', 'limit must be an integer from 1 to 1000, got "0"'],
+    ['/api/v1/files?limit=123456789012345678901', 'limit must be an integer from 1 to 1000, got "123456789012345678901"'],
+    ['/api/v1/drift?limit=99999999', 'limit must be an integer from 1 to 500, got "99999999"'],
+    ['/api/v1/drift?limit=abc', 'limit must be an integer from 1 to 500, got "abc"'],
+  ])('%s is refused with the allowed range, the name and the value', async (target, error) => {
+    const db = { query: async () => [] } as unknown as Queryable;
+    expect(await apiGet(target, fs, db)).toEqual({ status: 400, json: { error } });
+  });
+
+  it('in range they are served', async () => {
+    const res = await apiGet('/api/v1/files?depth=10&offset=0&limit=1000');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ depth: 10, offset: 0, limit: 1000 });
   });
 });

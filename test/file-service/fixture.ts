@@ -6,8 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { link, mkdir, symlink, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { fileApiRoutes, type FileApiOptions } from '../../src/file-service/http.js';
+import type { TraefikFileSystemService } from '../../src/file-service/service.js';
 import type { TestDatabase } from '../helpers/db.js';
 import { KEY_PEM, seedSample } from '../helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
@@ -70,4 +73,20 @@ export function rawGet(port: number, target: string, method = 'GET'): Promise<{ 
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Only the file API's routes for `service`, on a free port of 127.0.0.1 (no sidecar around them). */
+export async function serveFileApi(service: TraefikFileSystemService, options: FileApiOptions = {}): Promise<{ port: number; close(): Promise<void> }> {
+  const routes = fileApiRoutes(service, options);
+  const server = createServer((req, res) => {
+    const url = new URL(`http://localhost${req.url ?? '/'}`);
+    const handler = routes.get(url.pathname);
+    if (!handler) return void res.writeHead(404).end();
+    Promise.resolve(handler(req, res, url)).catch(() => res.headersSent ? res.destroy() : res.writeHead(500).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
