@@ -10,10 +10,14 @@ import { redact } from '../redact.js';
 import { listDriftRecords } from './drift.js';
 import { FileServiceError } from './errors.js';
 import { LIMITS, intIn, type IntRange } from './limits.js';
+import { LONE_PERCENT } from './paths.js';
 import type { TraefikFileSystemService } from './service.js';
 
 /** One query parameter, given at most once (a repeated parameter is refused: which one would win?). */
 function param(url: URL, name: string): string | undefined {
+  // URLSearchParams would keep a malformed escape as a literal "%": refuse it, so that a "%" in a
+  // value always came from %25 (a file named 100%.yml is asked for as path=100%25.yml).
+  if (LONE_PERCENT.test(url.search)) throw new FileServiceError(400, 'malformed percent-encoding in the query string (write a literal "%" as %25)');
   const all = url.searchParams.getAll(name);
   if (all.length > 1) throw new FileServiceError(400, `query parameter ${name} given ${all.length} times; give it once`);
   return all[0];

@@ -25,7 +25,7 @@ const refusals = {
   404: error('Nothing at that path.'),
 };
 
-const fileDescription = 'Relative to the config root (e.g. dynamic/shop/domains.yml), decoded once from the query string.';
+const fileDescription = 'Relative to the config root (e.g. dynamic/shop/domains.yml), decoded once from the query string (a "%" in a name is sent as %25; a malformed escape is refused).';
 
 /** The document (a plain object; serve it as JSON). */
 export const openApiDocument = {

@@ -38,6 +38,9 @@ const LOOKALIKES = /[\u00b7\u2024\u2025\u2026\u2027\u2044\u2215\u2216\u29f5\u29f
 const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/u;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 const ENCODED_TRAVERSAL = /%(2e|2f|5c|00)/i;
+/** A `%` that starts no percent-encoded byte. */
+export const LONE_PERCENT = /%(?![0-9a-f]{2})/i;
+const LONE_PERCENTS = new RegExp(LONE_PERCENT.source, 'gi');
 
 /**
  * The lexical checks, on the query parameter as decoded once (as URLSearchParams does):
@@ -50,15 +53,17 @@ function lexical(raw: string): string {
   if (CONTROL.test(raw)) throw badPath(raw, 'control characters are not allowed');
   if (INVISIBLE.test(raw)) throw badPath(raw, 'invisible or bidirectional control characters are not allowed');
   if (raw.includes('\ufffd')) throw badPath(raw, 'invalid UTF-8 in the percent-encoding');
-  // Decoded once already; a remaining (or doubly encoded) %2e/%2f/%5c/%00 is an attack.
+  // Decoded once already; a remaining (or doubly encoded) %2e/%2f/%5c/%00 is an attack. A "%"
+  // not followed by two hex digits encodes nothing: it is part of a name (dynamic/100%.yml).
+  // Only the checks look at further decodings; the path used is `raw`, decoded once.
   let layer = raw;
   for (let i = 0; i < 4 && layer.includes('%'); i++) {
     if (ENCODED_TRAVERSAL.test(layer)) throw badPath(raw, 'percent-encoded ".", "/", "\\" or NUL (the path is decoded exactly once)');
     let next: string;
     try {
-      next = decodeURIComponent(layer);
+      next = decodeURIComponent(layer.replace(LONE_PERCENTS, '%25'));
     } catch {
-      throw badPath(raw, 'malformed percent-encoding');
+      throw badPath(raw, 'percent-encoded invalid UTF-8 after decoding (the path is decoded exactly once)');
     }
     if (next === layer) break;
     if (LOOKALIKES.test(next) || INVISIBLE.test(next) || CONTROL.test(next)) throw badPath(raw, 'percent-encoded look-alike or control characters');

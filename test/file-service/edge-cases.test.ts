@@ -100,3 +100,30 @@ describe('integer parameters', () => {
     expect(res.json).toMatchObject({ depth: 10, offset: 0, limit: 1000 });
   });
 });
+
+describe('a "%" in a file name', () => {
+  it('opens when asked for as %25, in the service and over HTTP; a malformed query string is still refused', async () => {
+    await writeFile(path.join(root, 'dynamic/100%.yml'), 'a: 1\n');
+    await writeFile(path.join(root, 'dynamic/50%25.yml'), 'b: 2\n');
+    expect((await fs.getTraefikFileSystem('dynamic')).children.map((e) => e.path)).toContain('dynamic/100%.yml');
+    expect((await fs.getFileContent('dynamic/100%.yml')).content).toBe('a: 1\n');
+    for (const [name, body] of [['dynamic/100%.yml', 'a: 1\n'], ['dynamic/50%25.yml', 'b: 2\n']]) {
+      for (const route of ['/api/v1/files/content', '/api/v1/files/download']) {
+        const api = await serveFileApi(fs);
+        const res = await rawGet(api.port, `${route}?path=${encodeURIComponent(name!)}`).finally(() => api.close());
+        expect(res.status, `${route} ${name}: ${res.body.toString()}`).toBe(200);
+        expect(res.body.toString()).toContain(route.endsWith('content') ? JSON.stringify(body) : body);
+      }
+    }
+    const malformed = await apiGet('/api/v1/files/content?path=dynamic/100%.yml');
+    expect(malformed).toEqual({ status: 400, json: { error: 'malformed percent-encoding in the query string (write a literal "%" as %25)' } });
+  });
+
+  it('does not open a way around the traversal checks', async () => {
+    await writeFile(path.join(root, 'dynamic/%.yml'), 'c: 3\n');
+    expect((await fs.getFileContent('dynamic/%.yml')).content).toBe('c: 3\n');
+    for (const raw of ['%2e%2e', '%%2e%2e', '%252e%252e', '%25%32e%25%32e', '%%32e%%32e', 'dynamic/%2f..', 'x%c0%ae', '%25c0%25ae']) {
+      await expect(fs.getFileContent(raw), raw).rejects.toMatchObject({ status: 400 });
+    }
+  });
+});
