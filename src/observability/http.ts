@@ -44,24 +44,42 @@ export function coreRoutes(registry: Registry, probe: Probe, maxHeartbeatAgeMs =
   ]);
 }
 
-/** An HTTP server for `routes`; anything else is 404, non-GET is 405. */
-export function createHttpServer(routes: ReadonlyMap<string, Handler>, onError?: (err: unknown) => void): Server {
-  return createServer((req, res) => {
+/** Limits that keep clients from holding the process's sockets (and file descriptors). */
+export interface ServerLimits {
+  /** Connections open at once; more are closed as they arrive (default 256). */
+  readonly maxConnections?: number;
+  /** A socket silent this long is closed (default 60 s; the slowest answer, a full diff, stays well under). */
+  readonly idleTimeoutMs?: number;
+  /** A request's headers must arrive within this (default 10 s). */
+  readonly headersTimeoutMs?: number;
+}
+
+/** An HTTP server for `routes`: an unknown path is 404, a known one asked with another method than GET/HEAD is 405. */
+export function createHttpServer(routes: ReadonlyMap<string, Handler>, onError?: (err: unknown) => void, limits: ServerLimits = {}): Server {
+  const headersTimeout = limits.headersTimeoutMs ?? 10_000;
+  const server = createServer({
+    headersTimeout,
+    requestTimeout: Math.max(headersTimeout, 30_000),
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+  }, (req, res) => {
     let url: URL;
     try {
-      url = new URL(req.url ?? '/', 'http://localhost');
+      // Resolved against a base, "//healthz" would name a host called "healthz": keep the path a path.
+      const raw = req.url ?? '/';
+      url = raw.startsWith('/') ? new URL(`http://localhost${raw}`) : new URL(raw, 'http://localhost');
     } catch {
       sendJson(res, 400, { error: 'bad request URL' });
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
-      sendJson(res, 405, { error: `method ${req.method} not allowed: this API is read-only` });
       return;
     }
     const handler = routes.get(url.pathname);
     if (!handler) {
       sendJson(res, 404, { error: `no such endpoint: ${url.pathname.slice(0, 200)}` });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      sendJson(res, 405, { error: `method ${req.method} not allowed: this API is read-only` });
       return;
     }
     Promise.resolve(handler(req, res, url)).catch((err: unknown) => {
@@ -70,6 +88,9 @@ export function createHttpServer(routes: ReadonlyMap<string, Handler>, onError?:
       else res.destroy();
     });
   });
+  server.maxConnections = limits.maxConnections ?? 256;
+  server.setTimeout(limits.idleTimeoutMs ?? 60_000); // no 'timeout' listener: the socket is destroyed
+  return server;
 }
 
 /** Listen on host:port; resolves with the bound port. */
