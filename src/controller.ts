@@ -8,6 +8,7 @@ import { changeFingerprint } from './db/load.js';
 import type { Leadership } from './db/leader.js';
 import { Listener } from './db/listen.js';
 import { messageOf } from './errors.js';
+import { previousConfigOnVolume } from './fs/scan.js';
 import { TreeWatcher } from './fs/watch.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './observability/metrics.js';
@@ -93,6 +94,7 @@ export class Controller {
       onNotify: (payload) => this.#intake.notified(payload),
       onConnected: (first) => {
         options.metrics.listenConnected.set(1);
+        this.#setDbUp(true); // it answered: do not report it down until the next check
         options.log.info({ first }, first ? 'LISTEN connected' : 'LISTEN reconnected; catching up on changes made meanwhile');
         // Notifications sent while disconnected are lost: reconcile every project whose version
         // moved (many moved: one full pass). Before the first full pass, that pass covers it.
@@ -116,9 +118,9 @@ export class Controller {
     });
   }
 
-  /** True once the first full sync has written (or verified) the config. */
+  /** True once the first full sync has written (or verified) the config, or one was found on the volume at start. */
   get ready(): boolean {
-    return this.#state.ready;
+    return this.#state.serving;
   }
 
   /** Milliseconds since the control loop last proved alive. */
@@ -135,6 +137,11 @@ export class Controller {
     this.#o.leadership?.start();
     this.#listener.start();
     this.#queue.add(FULL);
+    void previousConfigOnVolume(this.#o.root).then((found) => {
+      if (!found || this.#stopped || this.#state.ready) return;
+      this.#state.markReadyFromVolume();
+      this.#o.log.info('ready: serving the config a previous run left on the volume until the first full sync finishes');
+    });
     this.#beatTimer = setInterval(() => this.#beat(), 1000);
     this.#beatTimer.unref();
     this.#periodic.start();

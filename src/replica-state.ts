@@ -43,6 +43,8 @@ export class ReplicaState {
   /** Projects whose last pass left an error (kept as a set: a count over all projects per pass is O(projects)). */
   readonly #failed = new Set<string>();
   #ready = false;
+  /** A config a previous run finished writing was found on the volume at start. */
+  #volumeReady = false;
   #lastSyncAt: Date | null = null;
   #lastSuccessAt: Date | null = null;
   #lastError: string | null = null;
@@ -56,9 +58,23 @@ export class ReplicaState {
     this.#o = options;
   }
 
-  /** True once a full pass has written (or verified) the config. */
+  /** True once a full pass of this replica has written (or verified) the config. */
   get ready(): boolean {
     return this.#ready;
+  }
+
+  /** What /readyz reports: {@link ready}, or a finished config found on the volume at start. */
+  get serving(): boolean {
+    return this.#ready || this.#volumeReady;
+  }
+
+  /**
+   * At start: the volume holds the config a previous run finished writing, which Traefik serves
+   * whatever happens next. Ready at once, so that a restart while the database is down (or a
+   * long first pass) does not take Traefik out of its Service.
+   */
+  markReadyFromVolume(): void {
+    this.#volumeReady = true;
   }
 
   /** The version of a project as of its last good pass (-1 if none). */
@@ -241,7 +257,8 @@ export class ReplicaState {
   /** JSON fields of /api/v1/status that this state owns. */
   snapshot(): Record<string, unknown> {
     return {
-      ready: this.#ready,
+      ready: this.serving,
+      readySource: this.#ready ? 'sync' : this.#volumeReady ? 'volume' : null,
       lastSyncAt: this.#lastSyncAt?.toISOString() ?? null,
       lastSuccessAt: this.#lastSuccessAt?.toISOString() ?? null,
       lastError: this.#lastError,

@@ -66,6 +66,7 @@ describe('database outage', () => {
 
     server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: server.port, password: 'outage-pw', postgresFlags: ['-c', 'fsync=off'] });
     await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1, 20_000, 100);
+    expect(await s.metric('traefik_sync_db_up')).toBe(1); // it answered LISTEN: up now, not at the next tick
     await waitFor(async () => {
       try {
         await db.query(sql`UPDATE route_configs SET target_port = 3999 WHERE id = ${ids.shopApiRoute}`);
@@ -86,4 +87,25 @@ describe('database outage', () => {
     const stopped = await Promise.race([s.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
     expect({ stopped, withinMs: stopped ? Date.now() - t0 < 15_000 : false }).toEqual({ stopped: true, withinMs: true });
   }, 60_000);
+
+  it('restarted while PostgreSQL is down: ready from the config a previous run left on the volume (an empty volume is not)', async () => {
+    const before = await snapshot(s.root);
+    const restarted = await startTestSidecar(server.url, { 'config-dir': s.root, interval: '1s' });
+    const empty = await startTestSidecar(server.url, { interval: '1s' });
+    try {
+      await waitFor(async () => (await restarted.get('/readyz')).status === 200, 5_000);
+      expect((await restarted.get('/api/v1/status')).json()).toMatchObject({ ready: true, readySource: 'volume', databaseUp: false });
+      await new Promise((r) => setTimeout(r, 1500)); // failed first passes and a tick
+      expect((await empty.get('/readyz')).status).toBe(503);
+      expect((await empty.get('/api/v1/status')).json()).toMatchObject({ ready: false, readySource: null });
+      expect(await snapshot(s.root)).toEqual(before);
+
+      server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: server.port, password: 'outage-pw', postgresFlags: ['-c', 'fsync=off'] });
+      await waitFor(async () => (await restarted.get('/api/v1/status')).json().readySource === 'sync', 20_000, 100);
+      await waitFor(async () => (await empty.get('/readyz')).status === 200, 20_000, 100);
+    } finally {
+      await restarted.stop();
+      await empty.stop();
+    }
+  }, 90_000);
 });

@@ -114,3 +114,16 @@ export async function scanRoot(root: string): Promise<DiskFile[]> {
   const rels = (await Promise.all(MANAGED_DIRS.map((d) => listFiles(root, d)))).flat();
   return readDiskFiles(root, rels);
 }
+
+/**
+ * True when the volume holds the config of a pass that finished, as a previous run (or the init
+ * container's `sync --once`) leaves it: our static config, intact, and the reload marker, which a
+ * pass writes last.
+ */
+export async function previousConfigOnVolume(root: string): Promise<boolean> {
+  const [file, marker] = await Promise.all([
+    readDiskFile(root, 'static/traefik.yml').catch(() => null),
+    lstat(path.join(root, 'dynamic', MARKER)).catch(() => null),
+  ]);
+  return file !== null && file.owned && file.intact && marker !== null && marker.isFile();
+}

@@ -91,7 +91,9 @@ describe.concurrent('mass delete: the guard holds', () => {
     const wrong = await database(onTestFinished);
     const s = await sidecar(onTestFinished, wrong.url, first.root);
     await expectGuardHolds(s, before, 'wrong (empty) database');
-    expect((await s.get('/readyz')).status).toBe(503); // never ready on a refused first pass
+    // Its own first pass was refused, so it is ready only because the volume holds a finished config
+    // (Traefik serves it; taking Traefik out of its Service would turn a refused pass into an outage).
+    expect((await s.get('/api/v1/status')).json()).toMatchObject({ ready: true, readySource: 'volume', deleteGuardBlocked: true });
   });
 
   it('a database where every project exists but has no domains (same ids): nothing is deleted', async ({ onTestFinished }) => {
