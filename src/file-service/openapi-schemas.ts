@@ -117,7 +117,7 @@ export const schemas = {
       modifiedAt: isoTime,
       owned: { type: 'boolean' },
       projectId: { ...nullableString, format: 'uuid' },
-      inSync: { type: 'boolean', nullable: true, description: 'Disk checksum equals traefik_configs.checksum; null without a database.' },
+      inSync: { type: 'boolean', nullable: true, description: 'Disk checksum equals traefik_configs.checksum; null without a database, or when it fails or does not answer within 1 s (the content still comes from disk).' },
       recordedChecksum: { ...nullableString, pattern: '^sha256:[0-9a-f]{64}$' },
     },
   },

@@ -29,6 +29,11 @@ export interface FileSystemServiceOptions {
   readonly maxFileBytes?: number;
   /** Entries in one listing at most, nested levels included. Default 2000. */
   readonly maxEntries?: number;
+  /**
+   * Longest wait for the checksum recorded in traefik_configs (ms, default 1000): the content
+   * comes from disk, only `inSync` needs the database; when it does not answer, `inSync` is null.
+   */
+  readonly syncCheckTimeoutMs?: number;
 }
 
 /** Read-only browsing of the config root. */
@@ -37,12 +42,14 @@ export class TraefikFileSystemService {
   readonly #db: Queryable | undefined;
   readonly #maxFileBytes: number;
   readonly #maxEntries: number;
+  readonly #syncCheckTimeoutMs: number;
 
   constructor(options: FileSystemServiceOptions) {
     this.#root = path.resolve(options.root);
     this.#db = options.db;
     this.#maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.#maxEntries = options.maxEntries ?? 2000;
+    this.#syncCheckTimeoutMs = options.syncCheckTimeoutMs ?? 1000;
   }
 
   /** The config root this service reads. */
@@ -162,14 +169,23 @@ export class TraefikFileSystemService {
     return filePath;
   }
 
-  /** The checksum recorded for a path: string, null (no row), undefined (no database or unreachable). */
+  /**
+   * The checksum recorded for a path: string, null (no row), undefined (no database, or it failed
+   * or did not answer within the sync-check timeout). A query given up on settles later unobserved
+   * (it cannot reject unhandled: its failure is already mapped to undefined).
+   */
   async #recordedChecksum(rel: string): Promise<string | null | undefined> {
     if (!this.#db) return undefined;
+    const lookup = this.#db.query(sql`SELECT checksum FROM traefik_configs WHERE file_path = ${rel}`)
+      .then((rows) => (rows.length > 0 ? (rows[0]!.checksum as string) : null), () => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, this.#syncCheckTimeoutMs, undefined);
+    });
     try {
-      const rows = await this.#db.query(sql`SELECT checksum FROM traefik_configs WHERE file_path = ${rel}`);
-      return rows.length > 0 ? (rows[0]!.checksum as string) : null;
-    } catch {
-      return undefined;
+      return await Promise.race([lookup, gaveUp]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

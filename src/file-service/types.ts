@@ -69,7 +69,8 @@ export interface FileContent {
   readonly projectId: string | null;
   /**
    * The disk checksum equals the one recorded in traefik_configs for this path; false when it
-   * differs or nothing is recorded; null when no database is configured or it is unreachable.
+   * differs or nothing is recorded; null when no database is configured, or it fails or does not
+   * answer in time (1 s by default: the content never waits longer on the database).
    */
   readonly inSync: boolean | null;
   /** The checksum recorded in traefik_configs, or null. */

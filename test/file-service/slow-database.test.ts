@@ -1,0 +1,75 @@
+/**
+ * File content comes from disk; only `inSync` needs the database. A database that stops
+ * answering (a network partition: a TCP proxy that stops forwarding, nothing reset) must not
+ * hold the answer for longer than the sync-check timeout, and must leave no unhandled rejection.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { connect, sql, type ConnectionPool } from '../../src/db/connect.js';
+import { checksumOf } from '../../src/render/serialize.js';
+import { TraefikFileSystemService } from '../../src/file-service/service.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { freezableProxy, type FreezableProxy } from '../helpers/freezable-proxy.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { rawGet, serveFileApi } from './fixture.js';
+
+const FILE = 'dynamic/shop/domains.yml';
+const TEXT = 'http: {}\n';
+
+let t: TestDatabase;
+let proxy: FreezableProxy;
+let db: ConnectionPool;
+let root: string;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await t.db.query(sql`INSERT INTO traefik_configs (config_type, file_path, content, checksum) VALUES ('dynamic', ${FILE}, ${TEXT}, ${checksumOf(TEXT)})`);
+  const url = new URL(t.url);
+  proxy = await freezableProxy({ host: url.hostname, port: Number(url.port) });
+  db = connect(proxy.via(t.url), { poolSize: 2 });
+  root = path.join(await tempDir('tsync-slowdb-'), 'root');
+  await mkdir(path.join(root, 'dynamic/shop'), { recursive: true });
+  await writeFile(path.join(root, FILE), TEXT);
+});
+
+afterAll(async () => {
+  proxy?.thaw();
+  await db?.dispose().catch(() => {});
+  await proxy?.close();
+  await t?.drop();
+});
+
+it('content answers within the sync-check timeout with inSync null while the database hangs, and after it heals, in sync again', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const files = new TraefikFileSystemService({ root, db }); // the default timeout: 1 s
+    expect(await files.getFileContent(FILE)).toMatchObject({ inSync: true, recordedChecksum: checksumOf(TEXT) });
+
+    proxy.freeze();
+    let started = Date.now();
+    const frozen = await files.getFileContent(FILE);
+    const waited = Date.now() - started;
+    expect(frozen).toMatchObject({ content: TEXT, checksum: checksumOf(TEXT), inSync: null, recordedChecksum: null });
+    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeLessThan(2_500);
+
+    // Over HTTP too: a 200 that the OpenAPI schema allows (inSync null).
+    const api = await serveFileApi(files, { db });
+    started = Date.now();
+    const res = await rawGet(api.port, `/api/v1/files/content?path=${encodeURIComponent(FILE)}`).finally(() => api.close());
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toMatchObject({ inSync: null, content: TEXT });
+    expect(Date.now() - started).toBeLessThan(2_500);
+
+    // The partition heals: the queries given up on fail now (connections reset), unobserved.
+    proxy.thaw();
+    expect(await files.getFileContent(FILE)).toMatchObject({ inSync: true });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+}, 20_000);
