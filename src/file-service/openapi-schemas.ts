@@ -80,11 +80,11 @@ export const schemas = {
       size: { type: 'integer', minimum: 0 },
       modifiedAt: isoTime,
       owned: { type: 'boolean', description: 'The file carries the traefik-sync header.' },
-      restricted: { type: 'boolean', description: 'Key material, or a link outside the root or to keys: never served.' },
+      restricted: { type: 'boolean', description: 'Key material, or a link outside the root or to keys: never served. A restricted directory is never listed (no children, not truncated).' },
       target: { ...nullableString, description: 'Symbolic links: target relative to the root when inside and servable.' },
       children: { type: 'array', items: { $ref: '#/components/schemas/TreeEntry' } },
       total: { type: 'integer', minimum: 0 },
-      truncated: { type: 'boolean', description: 'Children missing or cut short; ask for this path to see more.' },
+      truncated: { type: 'boolean', description: 'Children missing or cut short (depth, entry budget, scan cap, unreadable); ask for this path to see more. Never set on restricted entries: asking for those answers 403.' },
     },
   },
   DirectoryTree: {
@@ -102,7 +102,7 @@ export const schemas = {
       limit: { type: 'integer', minimum: 1 },
       nextOffset: { type: 'integer', minimum: 0, nullable: true },
       depth: { type: 'integer', minimum: 0 },
-      truncated: { type: 'boolean' },
+      truncated: { type: 'boolean', description: 'True exactly when the answer pages (offset > 0 or nextOffset set, or the directory has more entries than are read) or some entry in it is truncated.' },
     },
   },
   FileContent: {

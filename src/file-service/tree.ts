@@ -86,8 +86,6 @@ async function describe(e: Listed, realRoot: string): Promise<Node> {
     const link = await linkTarget(e.abs, realRoot);
     node.target = link.target;
     if (link.restricted) node.restricted = true;
-  } else if (node.type === 'directory' && node.restricted) {
-    node.truncated = true;
   }
   return node;
 }
@@ -95,6 +93,12 @@ async function describe(e: Listed, realRoot: string): Promise<Node> {
 /**
  * List the directory at `sp`: entries `offset`..`offset + limit` of it, then nested directories
  * breadth-first up to `depth` levels while the `maxEntries` budget lasts. 400 if it is not a directory.
+ *
+ * `truncated` means "cut short: asking again (the entry's path, the next page) can show more":
+ * paging, depth, the entry budget, the scan cap, or a directory that could not be read. The
+ * answer's `truncated` is true exactly when it pages or some entry in it is truncated. Restricted
+ * directories (key material) are never listed and are not truncated: asking shows nothing more
+ * (403); `restricted` says why they have no children.
  */
 export async function buildTree(sp: SafePath, bounds: TreeBounds): Promise<DirectoryTree> {
   const st = await stat(sp.real);
@@ -121,6 +125,7 @@ export async function buildTree(sp: SafePath, bounds: TreeBounds): Promise<Direc
       const listing = await listDir(abs, node.path, realRel).catch(() => null);
       if (!listing) {
         node.truncated = true;
+        truncated = true;
         continue;
       }
       const take = listing.entries.slice(0, budget);

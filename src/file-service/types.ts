@@ -12,7 +12,10 @@ export interface TreeEntry {
   readonly modifiedAt?: string;
   /** Files: true when the file carries the traefik-sync header (it is ours). */
   readonly owned?: boolean;
-  /** True for key material and for links that point outside the root or at keys: never served. */
+  /**
+   * True for key material and for links that point outside the root or at keys: never served.
+   * A restricted directory is never listed: no `children`, no `total`, not `truncated`.
+   */
   readonly restricted?: boolean;
   /** Symbolic links: the target relative to the root when it is inside and servable, else null. */
   readonly target?: string | null;
@@ -20,7 +23,10 @@ export interface TreeEntry {
   readonly children?: TreeEntry[];
   /** Directories that were listed: how many entries they hold. */
   readonly total?: number;
-  /** Directories: true when `children` is missing or cut short (depth or entry budget); ask for `path` to see more. */
+  /**
+   * Directories: true when `children` is missing or cut short (depth, entry budget, scan cap, or
+   * the directory could not be read); ask for `path` to see more. Never set on restricted ones.
+   */
   readonly truncated?: boolean;
 }
 
@@ -40,7 +46,7 @@ export interface DirectoryTree {
   readonly nextOffset: number | null;
   /** Levels below this directory that were listed. */
   readonly depth: number;
-  /** True when anything in the answer was cut short (paging, depth or the entry budget). */
+  /** True when the answer pages (more entries before or after this page) or any entry in it is `truncated`. */
   readonly truncated: boolean;
 }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TraefikFileSystemService } from '../../src/file-service/service.js';
-import type { DirectoryTree } from '../../src/file-service/types.js';
+import type { DirectoryTree, TreeEntry, TreeOptions } from '../../src/file-service/types.js';
 import type { Queryable } from '../../src/db/connect.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { rawGet, serveFileApi } from './fixture.js';
@@ -124,6 +124,32 @@ describe('a "%" in a file name', () => {
     expect((await fs.getFileContent('dynamic/%.yml')).content).toBe('c: 3\n');
     for (const raw of ['%2e%2e', '%%2e%2e', '%252e%252e', '%25%32e%25%32e', '%%32e%%32e', 'dynamic/%2f..', 'x%c0%ae', '%25c0%25ae']) {
       await expect(fs.getFileContent(raw), raw).rejects.toMatchObject({ status: 400 });
+    }
+  });
+});
+
+/** True when some entry below `entries` is truncated. */
+const anyTruncated = (entries: readonly TreeEntry[]): boolean => entries.some((e) => e.truncated === true || anyTruncated(e.children ?? []));
+
+describe('truncated', () => {
+  it('of the answer is true exactly when it pages or an entry in it is truncated; restricted directories are withheld, not truncated', async () => {
+    const ssl = await fs.getTraefikFileSystem('ssl');
+    const keys = ssl.children.find((e) => e.name === 'keys')!;
+    expect(keys).toMatchObject({ restricted: true });
+    expect(keys.truncated).toBeUndefined();
+    expect(keys.children).toBeUndefined();
+    expect(ssl.truncated).toBe(false);
+
+    for (let i = 0; i < 5; i++) await writeFile(path.join(root, `dynamic/shop/s${i}.yml`), 'x: 1\n');
+    const small = new TraefikFileSystemService({ root, maxEntries: 4 });
+    const cases: Array<[TraefikFileSystemService, string, TreeOptions]> = [
+      [fs, 'ssl', {}], [fs, '', {}], [fs, '', { depth: 0 }], [fs, '', { depth: 1 }], [fs, '', { depth: 10 }],
+      [fs, 'dynamic/shop', { limit: 2 }], [fs, 'dynamic/shop', { offset: 4 }], [small, '', { depth: 10 }],
+    ];
+    for (const [service, dir, options] of cases) {
+      const tree = await service.getTraefikFileSystem(dir, options);
+      const pages = tree.offset > 0 || tree.nextOffset !== null;
+      expect(tree.truncated, `${dir || '(root)'} ${JSON.stringify(options)}`).toBe(pages || anyTruncated(tree.children));
     }
   });
 });

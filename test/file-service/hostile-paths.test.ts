@@ -169,8 +169,9 @@ describe('hostile paths against every file endpoint', () => {
     expect(dynamic.children.find((e: any) => e.name === 'keylink.yml')).toMatchObject({ type: 'symlink', restricted: true, target: null });
     const ssl = tree.children.find((e: any) => e.name === 'ssl');
     const keys = ssl.children.find((e: any) => e.name === 'keys');
-    expect(keys).toMatchObject({ type: 'directory', restricted: true, truncated: true });
+    expect(keys).toMatchObject({ type: 'directory', restricted: true });
     expect(keys.children).toBeUndefined();
+    expect(keys.truncated).toBeUndefined(); // withheld, not cut short: asking for it answers 403
     const statics = tree.children.find((e: any) => e.name === 'static');
     expect(statics.children.find((e: any) => e.name === 'inside-link.yml')).toMatchObject({ type: 'symlink', target: 'dynamic/shop/domains.yml' });
   });
