@@ -80,7 +80,7 @@ export interface FileApiOptions {
 export function fileApiRoutes(service: TraefikFileSystemService, options: FileApiOptions = {}): Map<string, Handler> {
   return new Map<string, Handler>([
     ['/api/v1/projects', guarded(async (_url, res) => {
-      sendJson(res, 200, { projects: await service.listProjects() });
+      sendJson(res, 200, await service.listProjects()); // SPEC §5: a JSON list
     })],
     ['/api/v1/files', guarded(async (url, res) => {
       const project = param(url, 'project');

@@ -49,6 +49,10 @@ export const schemas = {
       replica: { type: 'string' },
       leader: { type: 'boolean' },
       ready: { type: 'boolean' },
+      readySource: {
+        type: 'string', enum: ['sync', 'volume'], nullable: true,
+        description: "What made it ready: its own first full sync, or (until that finishes) a config a previous run finished on the volume; null while not ready.",
+      },
       databaseUp: { type: 'boolean' },
       listenConnected: { type: 'boolean' },
       queueDepth: { type: 'integer', minimum: 0 },
@@ -64,10 +68,9 @@ export const schemas = {
     },
   },
   Projects: {
-    type: 'object',
-    required: ['projects'],
-    additionalProperties: false,
-    properties: { projects: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' } } },
+    type: 'array',
+    description: 'Project directories under dynamic/, sorted.',
+    items: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' },
   },
   TreeEntry: {
     type: 'object',

@@ -41,7 +41,7 @@ function refresh() {
       browser.drift = {};
       (s.drift || []).forEach(function (d) { browser.drift[d.path] = d.kind; });
       if (changed('health', s)) renderHealth(s);
-      var dirs = projects.ok ? projects.body.projects : [];
+      var dirs = projects.ok ? projects.body : [];
       var records = drift.ok ? drift.body.records : [];
       if (changed('projects', [s.projects, s.replica, dirs, records])) renderProjects(s, dirs, records);
       if (changed('drift-now', s.drift)) renderDriftNow(s);
