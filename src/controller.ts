@@ -118,9 +118,14 @@ export class Controller {
     });
   }
 
-  /** True once the first full sync has written (or verified) the config, or one was found on the volume at start. */
+  /** True once the first full sync has written (or verified) the config, or one was found on the volume at start (/readyz). */
   get ready(): boolean {
     return this.#state.serving;
+  }
+
+  /** True once this controller's own first full sync has written (or verified) the config. */
+  get synced(): boolean {
+    return this.#state.ready;
   }
 
   /** Milliseconds since the control loop last proved alive. */

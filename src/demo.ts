@@ -115,7 +115,7 @@ async function runDemo(ctx: CommandContext, check: () => void, stop: StopRequest
     const sidecar: Sidecar = await startSidecar(running, { log })
       .catch(async (e: unknown) => { throw await httpAddrError(e, running.httpHost, running.httpPort); });
     try {
-      for (let i = 0; i < 100 && !sidecar.controller.ready && !stop.requested; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 100 && !sidecar.controller.synced && !stop.requested; i++) await new Promise((r) => setTimeout(r, 100));
       check();
       const host = running.httpHost === '0.0.0.0' ? '127.0.0.1' : running.httpHost.includes(':') ? `[${running.httpHost}]` : running.httpHost;
       const handEdit = path.join(running.configDir, 'dynamic/shop/services/api.yml');

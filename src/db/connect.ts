@@ -51,10 +51,8 @@ function createPool(databaseUrl: string, options: ConnectOptions): ConnectionPoo
     // The server's statement_timeout cannot answer over a connection that went silent (a network
     // partition: no reset, no reply); without a limit of our own, a pass would wait forever and
     // hold every later one. A query past it fails, and its connection is discarded, not reused.
+    // Inside a transaction the ROLLBACK that follows waits its own turn: up to twice as long.
     queryTimeoutMilliseconds: statementTimeout + QUERY_TIMEOUT_MARGIN_MS,
-    // Idle connections to a vanished server are found and dropped before a query waits on them.
-    keepAlive: true,
-    keepAliveInitialDelayMilliseconds: 10_000,
     ...(options.onQuery ? queryTimer(options.onQuery) : {}),
     onError: (err: Error) => {
       err.message = redact(err.message);

@@ -67,13 +67,17 @@ export class AdvisoryLockLeader implements Leadership {
         // replica cut off from the database then holds leadership for seconds, not for the hours
         // TCP keepalive takes to notice. PostgreSQL 14+; older servers refuse the setting.
         await client.query(`SET idle_session_timeout = ${Math.max(IDLE_SESSION_TIMEOUT_MS, 5 * this.#retryMs)}`).catch(() => {});
+        if (this.#stopped) { // stop() ran while connecting: it could not see this client
+          await client.end().catch(() => {});
+          return;
+        }
         this.#client = client;
       }
       if (this.#leader) {
         await this.#client.query('SELECT 1'); // still connected ⇒ still holding the lock
       } else {
         const res = await this.#client.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LOCK_KEY]);
-        this.#set(Boolean(res.rows[0]?.ok));
+        if (!this.#stopped) this.#set(Boolean(res.rows[0]?.ok)); // after stop() its session is ending: the lock goes with it
       }
     } catch {
       this.#client?.end().catch(() => {});

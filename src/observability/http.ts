@@ -48,7 +48,10 @@ export function coreRoutes(registry: Registry, probe: Probe, maxHeartbeatAgeMs =
 export interface ServerLimits {
   /** Connections open at once; more are closed as they arrive (default 256). */
   readonly maxConnections?: number;
-  /** A socket silent this long is closed (default 60 s; the slowest answer, a full diff, stays well under). */
+  /**
+   * A socket silent this long is closed (default 120 s: above the slowest legitimate answer, a
+   * database query that waited 30 s for a pool connection and then its 35 s).
+   */
   readonly idleTimeoutMs?: number;
   /** A request's headers must arrive within this (default 10 s). */
   readonly headersTimeoutMs?: number;
@@ -89,7 +92,7 @@ export function createHttpServer(routes: ReadonlyMap<string, Handler>, onError?:
     });
   });
   server.maxConnections = limits.maxConnections ?? 256;
-  server.setTimeout(limits.idleTimeoutMs ?? 60_000); // no 'timeout' listener: the socket is destroyed
+  server.setTimeout(limits.idleTimeoutMs ?? 120_000); // no 'timeout' listener: the socket is destroyed
   return server;
 }
 

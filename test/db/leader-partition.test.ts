@@ -47,3 +47,17 @@ it('a leader cut off steps down within ~10 s; the other replica takes over withi
   expect(tookOver).toBeLessThan(25_000); // …15 s of it, not hours
   expect(events).toEqual(['cut-off leads', 'cut-off steps down', 'other leads']);
 }, 60_000);
+
+it('stopped while still connecting, it never leads and leaves no session holding the lock', async () => {
+  await Promise.all(leaders.splice(0).map((l) => l.stop())); // the first test's leader releases the lock
+  const changes: boolean[] = [];
+  const early = new AdvisoryLockLeader(t.url, (leader) => changes.push(leader), 200);
+  early.start();
+  await early.stop(); // its first attempt is still connecting
+  await new Promise((r) => setTimeout(r, 1000));
+  expect({ leader: early.isLeader, changes }).toEqual({ leader: false, changes: [] });
+  const next = new AdvisoryLockLeader(t.url, () => {}, 200);
+  leaders.push(next);
+  next.start();
+  await waitFor(() => next.isLeader, 5_000);
+});
