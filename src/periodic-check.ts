@@ -9,6 +9,7 @@ import type { Leadership } from './db/leader.js';
 import { changeFingerprint } from './db/load.js';
 import type { Listener } from './db/listen.js';
 import { pruneOld } from './db/status.js';
+import { inside, takesWrites } from './fs/atomic.js';
 import type { TreeWatcher } from './fs/watch.js';
 import { FULL, type Intake } from './intake.js';
 import type { Logger } from './log.js';
@@ -91,6 +92,22 @@ export class PeriodicCheck {
     } catch { /* root not created yet */ }
   }
 
+  /**
+   * Projects whose files could not be written back off up to 5 minutes; once the volume takes a
+   * probe write again (space freed, remounted read-write) they are queued now instead.
+   */
+  async #retryWrites(): Promise<number> {
+    const stuck = this.#o.state.writeFailed;
+    if (stuck.length === 0) return 0;
+    const dir = inside(this.#o.root, 'dynamic');
+    if (!(await takesWrites(dir))) return 0;
+    this.#o.log.info({ projects: stuck.length }, 'the volume takes writes again: retrying the projects whose files could not be written');
+    // Each project itself (not one full pass for many): a key backing off keeps its attempt count
+    // until its own pass succeeds, and would otherwise wait out a long delay on the next fault.
+    for (const id of stuck) this.#o.queue.add(id);
+    return stuck.length;
+  }
+
   /** Queue what changed: projects whose version moved (when the fingerprint did), files that changed on disk. */
   async #check(fp: string): Promise<void> {
     const { queue, state } = this.#o;
@@ -115,6 +132,7 @@ export class PeriodicCheck {
       queue.add(id ?? FULL);
       queued++;
     }
+    queued += await this.#retryWrites();
     if (queued === 0) state.recordIdle();
   }
 

@@ -42,6 +42,8 @@ export class ReplicaState {
   readonly #idByName = new Map<string, string>();
   /** Projects whose last pass left an error (kept as a set: a count over all projects per pass is O(projects)). */
   readonly #failed = new Set<string>();
+  /** Of those, the ones whose files could not be written (retried once the volume takes writes). */
+  readonly #writeFailed = new Set<string>();
   #ready = false;
   /** A config a previous run finished writing was found on the volume at start. */
   #volumeReady = false;
@@ -85,6 +87,11 @@ export class ReplicaState {
   /** Number of projects known (as of the last passes). */
   get projectCount(): number {
     return this.#projects.size;
+  }
+
+  /** Projects whose last pass could not write their files. */
+  get writeFailed(): readonly string[] {
+    return [...this.#writeFailed];
   }
 
   /** A project's id from its name (for file events in its folder). */
@@ -192,6 +199,8 @@ export class ReplicaState {
     if (lastError && previous?.lastError !== lastError) this.#o.events?.emit('SyncFailed', `project ${r.projectName}: ${lastError}`, 'Warning');
     if (lastError) this.#failed.add(r.projectId);
     else this.#failed.delete(r.projectId);
+    if (r.writeFailed) this.#writeFailed.add(r.projectId);
+    else this.#writeFailed.delete(r.projectId);
     this.#projects.set(r.projectId, {
       name: r.projectName,
       inSync: !lastError && r.drift.every((d) => d.repaired),
@@ -206,6 +215,7 @@ export class ReplicaState {
     if (name && this.#idByName.get(name) === projectId) this.#idByName.delete(name);
     this.#projects.delete(projectId);
     this.#failed.delete(projectId);
+    this.#writeFailed.delete(projectId);
   }
 
   #observeLatency(r: ProjectResult): void {

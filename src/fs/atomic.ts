@@ -139,6 +139,32 @@ export class AtomicWriter {
   }
 }
 
+const PROBE_BYTES = 64 * 1024;
+
+/**
+ * Whether `dir` takes a write again (after ENOSPC, EROFS, EDQUOT…): a 64 KiB temp file (more
+ * than most projects' files together) is written, fsynced and removed. A crash in between leaves
+ * a temp file that start-up removes, like any other.
+ */
+export async function takesWrites(dir: string): Promise<boolean> {
+  const probe = path.join(dir, `.probe${TEMP_MARK}${process.pid}-${++counter}`);
+  let written = false;
+  try {
+    const fh = await open(probe, 'wx', 0o600);
+    try {
+      await fh.write(Buffer.alloc(PROBE_BYTES));
+      await fh.sync();
+      written = true;
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  } catch {
+    // refused (the error is the pass's to report): not yet
+  }
+  await unlink(probe).catch(() => {});
+  return written;
+}
+
 /** Remove temp files left by a crash anywhere under root; returns their relative paths. */
 export async function removeTempFiles(root: string): Promise<string[]> {
   const removed: string[] = [];

@@ -202,7 +202,7 @@ export class Pass {
     } catch (err) {
       log.error({ project: u.projectName, err }, 'writing project files failed');
       this.#keepRecorded.add(u.projectId);
-      return { ...result(u, 'failed', p), problems: [`write failed: ${messageOf(err)}`], created: counts.create, updated: counts.update, deleted: counts.delete, appliedAt };
+      return { ...result(u, 'failed', p), problems: [`write failed: ${messageOf(err)}`], writeFailed: true, created: counts.create, updated: counts.update, deleted: counts.delete, appliedAt };
     }
     // Files found right on disk are what we would have written.
     const touched = new Set(p.actions.map((a) => (a.op === 'delete' ? a.path : a.file.path)));

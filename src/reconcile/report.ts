@@ -18,6 +18,8 @@ export interface ProjectResult {
   readonly unowned: string[];
   /** Why the project failed (render, validation, conflict or I/O), each naming the field or file. */
   readonly problems: string[];
+  /** The files rendered but could not be written (a full or read-only volume…): worth retrying as soon as the volume takes writes. */
+  readonly writeFailed?: boolean;
   /** Change version and time of the state that was applied (for latency metrics). */
   readonly version: number;
   readonly changedAt: Date | null;

@@ -24,6 +24,8 @@ import { captureLog, changedPaths, leftTempFiles, pendingChanges, report, sleep,
 let base = '';
 let mnt = '';
 let mounted = false;
+/** When the current fault was injected. */
+let faultStart = 0;
 let t: TestDatabase;
 let s: TestSidecar;
 const logs = captureLog('info');
@@ -91,19 +93,24 @@ async function fill(): Promise<number> {
 }
 
 /**
- * How long until every retry the controller has scheduled so far has run (from its "retrying with
- * backoff" log lines: time + retryInMs), plus `marginMs` for the pass itself. Retries back off
+ * How long until every retry the controller has scheduled since `since` has run (from its
+ * "retrying with backoff" log lines: time + retryInMs), plus `marginMs` for the pass itself. Retries back off
  * exponentially (500 ms doubling, ±20 %), so after a few seconds of failures the next one can be
  * 5 s away: a fixed wait would race the schedule.
  */
-function untilScheduledRetries(marginMs: number): number {
-  let last = Date.now();
+function untilScheduledRetries(since: number, marginMs: number): number {
+  return Math.max(Date.now(), ...scheduledRetries(since).map((r) => r.dueAt)) - Date.now() + marginMs;
+}
+
+/** Per project, its latest "retrying with backoff" line logged since `since`: attempt and when the retry is due. */
+function scheduledRetries(since: number): Array<{ project: string; attempt: number; dueAt: number }> {
+  const latest = new Map<string, { project: string; attempt: number; dueAt: number }>();
   for (const line of logs.text().split('\n')) {
     if (!line.includes('retrying with backoff')) continue;
-    const { time, retryInMs } = JSON.parse(line) as { time: string; retryInMs: number };
-    last = Math.max(last, Date.parse(time) + retryInMs);
+    const { time, project, attempt, retryInMs } = JSON.parse(line) as { time: string; project: string; attempt: number; retryInMs: number };
+    if (Date.parse(time) >= since) latest.set(project, { project, attempt, dueAt: Date.parse(time) + retryInMs });
   }
-  return last - Date.now() + marginMs;
+  return [...latest.values()];
 }
 
 async function converged(timeoutMs: number): Promise<boolean> {
@@ -133,6 +140,7 @@ async function failedProjects(): Promise<Array<{ name: string; lastError: string
  */
 async function underFault(label: string, code: RegExp, inject: () => Promise<unknown>): Promise<void> {
   expect(await converged(15_000)).toBe(true);
+  faultStart = Date.now();
   const before = await snapshotTree(mnt);
   const free = await inject();
   await changeEverything(label);
@@ -168,7 +176,7 @@ describe('disk faults', () => {
   // Actual: the failed projects stay stale (status failed) until the database changes them again.
   it.skipIf(why !== '')('ENOSPC: once space returns the next passes write everything, unprompted', async () => {
     await rm(path.join(mnt, 'filler.bin'));
-    const waitMs = untilScheduledRetries(3000);
+    const waitMs = untilScheduledRetries(faultStart, 3000);
     const ok = await converged(waitMs);
     report(`disk faults: ENOSPC recovery without a database change, by the scheduled retries (within ${(waitMs / 1000).toFixed(1)} s): ${ok}`);
     expect(ok).toBe(true);
@@ -182,6 +190,26 @@ describe('disk faults', () => {
     expect(await treeProblems(mnt)).toEqual([]);
   }, 30_000);
 
+  // A volume full for long: retries have backed off (the 6th is 16 s ± 20 % away, later ones up to
+  // 5 minutes). Once a probe write succeeds, the periodic check (every 1 s here) queues them now.
+  it.skipIf(why !== '')('ENOSPC for long: once space returns, the next periodic check writes everything, not the backoff', async () => {
+    await underFault('ENOSPC (long)', /ENOSPC|no space/i, fill);
+    // Wait until every project's next retry is more than 4 s away (their 6th: 12.8–19.2 s).
+    await waitFor(async () => {
+      const due = scheduledRetries(faultStart);
+      return due.length > 0 && Math.min(...due.map((r) => r.dueAt)) - Date.now() > 4000;
+    }, 45_000, 50);
+    await rm(path.join(mnt, 'filler.bin'));
+    const freedAt = Date.now();
+    const nextRetry = Math.min(...scheduledRetries(faultStart).map((r) => r.dueAt)) - freedAt;
+    const ok = await converged(3000);
+    report(`disk faults: long ENOSPC: written ${ok ? `${((Date.now() - freedAt) / 1000).toFixed(1)} s` : 'not within 3 s'} after space returned; the earliest backoff retry was ${(nextRetry / 1000).toFixed(1)} s away`);
+    expect(nextRetry).toBeGreaterThan(3500); // else this would not tell the periodic check from the backoff
+    expect(ok).toBe(true);
+    expect(await failedProjects()).toEqual([]);
+    expect(logs.text()).toContain('the volume takes writes again');
+  }, 60_000);
+
   it.skipIf(why !== '')('EROFS (volume remounted read-only): old files intact, no temp files, the error reported', async () => {
     await underFault('EROFS', /EROFS|read-only/i, async () => sh('mount', ['-o', 'remount,ro', mnt]));
   }, 60_000);
@@ -190,7 +218,7 @@ describe('disk faults', () => {
   // within a few intervals. Actual: stale until the database changes again.
   it.skipIf(why !== '')('EROFS: once the volume is writable again the next passes write everything, unprompted', async () => {
     sh('mount', ['-o', 'remount,rw', mnt]);
-    const waitMs = untilScheduledRetries(3000);
+    const waitMs = untilScheduledRetries(faultStart, 3000);
     const ok = await converged(waitMs);
     report(`disk faults: EROFS recovery without a database change, by the scheduled retries (within ${(waitMs / 1000).toFixed(1)} s): ${ok}`);
     expect(ok).toBe(true);
