@@ -44,8 +44,8 @@ export const openApiDocument = {
     },
     '/readyz': {
       get: {
-        summary: 'Readiness: 503 until the first full sync wrote the config; then 200, also while the database is down.',
-        responses: { 200: json(ref('Ready'), 'Serving the config.'), 503: json(ref('Ready'), 'No full sync yet.') },
+        summary: 'Readiness: 503 until the first full sync wrote the config, or a config a previous run finished is found on the volume; then 200, also while the database is down.',
+        responses: { 200: json(ref('Ready'), 'Serving the config.'), 503: json(ref('Ready'), 'No full sync yet, and no finished config on the volume.') },
       },
     },
     '/metrics': {
@@ -103,7 +103,7 @@ export const openApiDocument = {
           ...refusals,
           404: error('Neither the disk nor traefik_configs has the path.'),
           413: error('The file is larger than the limit (5 MiB).'),
-          503: error('The database is unavailable.'),
+          503: error('The database is unavailable, or did not answer within 5 s.'),
         },
       },
     },

@@ -34,6 +34,8 @@ export interface FileSystemServiceOptions {
    * comes from disk, only `inSync` needs the database; when it does not answer, `inSync` is null.
    */
   readonly syncCheckTimeoutMs?: number;
+  /** Longest wait for the recorded content a diff needs (ms, default 5000); then 503. */
+  readonly diffTimeoutMs?: number;
 }
 
 /** Read-only browsing of the config root. */
@@ -43,6 +45,7 @@ export class TraefikFileSystemService {
   readonly #maxFileBytes: number;
   readonly #maxEntries: number;
   readonly #syncCheckTimeoutMs: number;
+  readonly #diffTimeoutMs: number;
 
   constructor(options: FileSystemServiceOptions) {
     this.#root = path.resolve(options.root);
@@ -50,6 +53,7 @@ export class TraefikFileSystemService {
     this.#maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.#maxEntries = options.maxEntries ?? 2000;
     this.#syncCheckTimeoutMs = options.syncCheckTimeoutMs ?? 1000;
+    this.#diffTimeoutMs = options.diffTimeoutMs ?? 5000;
   }
 
   /** The config root this service reads. */
@@ -154,7 +158,8 @@ export class TraefikFileSystemService {
       // Missing on disk (drift "missing") diffs against nothing; every other refusal stands.
       if (!(err instanceof FileServiceError && err.status === 404 && !err.message.startsWith('the config root'))) throw err;
     }
-    const rows = await db.query(sql`SELECT content FROM traefik_configs WHERE file_path = ${dbPath}`);
+    const rows = await withinTime(db.query(sql`SELECT content FROM traefik_configs WHERE file_path = ${dbPath}`), this.#diffTimeoutMs);
+    if (rows === TIMED_OUT) throw new FileServiceError(503, `the database did not answer within ${this.#diffTimeoutMs / 1000} s: the diff needs traefik_configs; try again`);
     const recorded = rows.length > 0 ? (rows[0]!.content as string) : null;
     if (disk === null && recorded === null) throw new FileServiceError(404, `no such file on disk or in traefik_configs: ${quoteInput(requested)}`);
     if (recorded !== null && holdsPrivateKey(Buffer.from(recorded))) throw new FileServiceError(403, `path ${quoteInput(requested)} refused: the recorded file holds private key material`);
@@ -178,14 +183,26 @@ export class TraefikFileSystemService {
     if (!this.#db) return undefined;
     const lookup = this.#db.query(sql`SELECT checksum FROM traefik_configs WHERE file_path = ${rel}`)
       .then((rows) => (rows.length > 0 ? (rows[0]!.checksum as string) : null), () => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<undefined>((resolve) => {
-      timer = setTimeout(resolve, this.#syncCheckTimeoutMs, undefined);
-    });
-    try {
-      return await Promise.race([lookup, gaveUp]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const checksum = await withinTime(lookup, this.#syncCheckTimeoutMs);
+    return checksum === TIMED_OUT ? undefined : checksum;
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * `work`'s value, or TIMED_OUT after `ms`. Work given up on settles later unobserved: its
+ * rejection is swallowed here (the pool drops the connection at its own query timeout).
+ */
+async function withinTime<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(resolve, ms, TIMED_OUT);
+  });
+  try {
+    return await Promise.race([work, gaveUp]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => {});
   }
 }

@@ -1,7 +1,8 @@
 /**
  * File content comes from disk; only `inSync` needs the database. A database that stops
  * answering (a network partition: a TCP proxy that stops forwarding, nothing reset) must not
- * hold the answer for longer than the sync-check timeout, and must leave no unhandled rejection.
+ * hold the answer for longer than the sync-check timeout (a diff, which needs the database, is
+ * refused with 503 after the diff timeout), and must leave no unhandled rejection.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -41,7 +42,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-it('content answers within the sync-check timeout with inSync null while the database hangs, and after it heals, in sync again', async () => {
+it('content answers within the sync-check timeout with inSync null while the database hangs (a diff: 503), and after it heals, in sync again', async () => {
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
@@ -57,6 +58,13 @@ it('content answers within the sync-check timeout with inSync null while the dat
     expect(waited).toBeGreaterThanOrEqual(900);
     expect(waited).toBeLessThan(2_500);
 
+    // A diff needs the recorded content: it is refused with 503 once the diff timeout has passed.
+    const bounded = new TraefikFileSystemService({ root, db, diffTimeoutMs: 1500 });
+    started = Date.now();
+    await expect(bounded.getFileDiff(FILE)).rejects.toMatchObject({ status: 503, message: expect.stringContaining('did not answer within 1.5 s') });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+    expect(Date.now() - started).toBeLessThan(3_000);
+
     // Over HTTP too: a 200 that the OpenAPI schema allows (inSync null).
     const api = await serveFileApi(files, { db });
     started = Date.now();
@@ -69,6 +77,7 @@ it('content answers within the sync-check timeout with inSync null while the dat
     proxy.thaw();
     // A new connection is needed (the frozen one was dropped): within the 1 s bound on a quiet machine, maybe not under load.
     await waitFor(async () => (await files.getFileContent(FILE)).inSync === true, 10_000, 100);
+    expect(await bounded.getFileDiff(FILE)).toMatchObject({ inSync: true, diff: '' });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(unhandled).toEqual([]);
   } finally {
