@@ -252,6 +252,9 @@ export class Controller {
     const failed = report.results.filter((r) => r.status === 'failed' && r.projectId !== null);
     if (full) {
       for (const r of failed) this.#queue.add(r.projectId!);
+      for (const r of report.results) {
+        if (r.projectId !== null && (r.status === 'noop' || r.status === 'updated')) this.#queue.done(r.projectId);
+      }
       // A change committed while the pass ran may have been read before it (or, at start, before
       // LISTEN was up): pick those up now rather than at the next tick.
       if (!report.blocked) await this.#intake.catchUp(new Set(failed.map((r) => r.projectId!))).catch(() => {});

@@ -102,9 +102,8 @@ export class PeriodicCheck {
     const dir = inside(this.#o.root, 'dynamic');
     if (!(await takesWrites(dir))) return 0;
     this.#o.log.info({ projects: stuck.length }, 'the volume takes writes again: retrying the projects whose files could not be written');
-    // Each project itself (not one full pass for many): a key backing off keeps its attempt count
-    // until its own pass succeeds, and would otherwise wait out a long delay on the next fault.
-    for (const id of stuck) this.#o.queue.add(id);
+    // Many at once become one full pass, which also drops their pending retries.
+    this.#o.intake.enqueue(stuck);
     return stuck.length;
   }
 

@@ -128,6 +128,18 @@ export class WorkQueue<K> {
     e.timer = t.setTimeout(() => this.#makeReady(key), Math.max(0, due - t.now()));
   }
 
+  /**
+   * Another run covered `key` (a full pass wrote the project): a retry it is backing off for is
+   * dropped, with its attempt count, so a later failure backs off from the start again.
+   */
+  done(key: K): void {
+    const e = this.#entries.get(key);
+    if (e?.phase !== 'retrying') return;
+    this.#o.timers.clearTimeout(e.timer!);
+    this.#count.retrying--;
+    this.#entries.delete(key);
+  }
+
   #move(e: Entry, phase: Phase): void {
     this.#count[e.phase]--;
     this.#count[phase]++;

@@ -136,6 +136,45 @@ describe('WorkQueue', () => {
     await release();
   });
 
+  it('done() drops a key backing off, and its attempt count: its next failure backs off from the start', async () => {
+    const { clock, queue, batches, release, errors } = harness({ fail: (k) => k === 'bad' });
+    queue.add('bad');
+    clock.advance(5);
+    await flush();
+    await release();
+    clock.advance(1000);
+    await flush();
+    await release();
+    expect(errors.at(-1)).toEqual({ key: 'bad', attempt: 2, retryInMs: 2000 });
+    queue.done('bad'); // e.g. a full pass wrote the project meanwhile
+    expect(queue.depth).toBe(0);
+    clock.advance(10_000);
+    await flush();
+    expect(batches).toHaveLength(2); // the dropped retry never runs
+    queue.done('never-added'); // unknown keys are ignored
+    queue.add('bad');
+    clock.advance(5);
+    await flush();
+    await release();
+    expect(errors.at(-1)).toEqual({ key: 'bad', attempt: 1, retryInMs: 1000 });
+  });
+
+  it('done() leaves a key that is waiting or running alone', async () => {
+    const { clock, queue, batches, release } = harness();
+    queue.add('a');
+    queue.done('a');
+    clock.advance(5);
+    await flush();
+    expect(batches).toEqual([['a']]);
+    queue.done('a');
+    queue.add('a'); // added while running: runs once more
+    await release();
+    clock.advance(5);
+    await flush();
+    expect(batches).toEqual([['a'], ['a']]);
+    await release();
+  });
+
   it('a handler that throws has its whole batch retried', async () => {
     const clock = new FakeClock();
     let calls = 0;
