@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { stopChild } from './helpers/child.js';
 import { seedSample } from './helpers/seed.js';
+import { seedBench } from '../src/bench/seed.js';
 import { tempDir } from './helpers/temp-dir.js';
 import { freePort } from '../src/db/embedded.js';
 
@@ -127,4 +128,28 @@ describe('traefik-sync CLI', () => {
     expect(lines.at(-1).msg).toBe('traefik-sync stopped');
     expect(lines.every((l) => typeof l.level === 'string' && typeof l.msg === 'string')).toBe(true);
   });
+
+  it('piped into a reader that stops early (`diff | head`): no EPIPE stack trace, the command\'s own exit code', async () => {
+    const big = await createTestDatabase();
+    try {
+      await big.db.tx((tx) => seedBench(tx, 200)); // diff against an empty folder: ~1 MB of output
+      const child = spawn(process.execPath, [BIN, 'diff'], {
+        env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', DATABASE_URL: big.url, TRAEFIK_CONFIG_DIR: await tempDir('tsync-cli-pipe-') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      let first = '';
+      child.stdout.setEncoding('utf8').once('data', (d: string) => {
+        first = d;
+        child.stdout.destroy(); // like `head`: read a little, then close the pipe
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(first).toContain('dynamic/');
+      expect(stderr).not.toMatch(/EPIPE|Unhandled|at .*\.js:\d+/);
+      expect(code).toBe(1); // diff: differences found
+    } finally {
+      await big.drop();
+    }
+  }, 60_000);
 });
