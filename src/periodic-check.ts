@@ -9,7 +9,7 @@ import type { Leadership } from './db/leader.js';
 import { changeFingerprint } from './db/load.js';
 import type { Listener } from './db/listen.js';
 import { pruneOld } from './db/status.js';
-import { inside, takesWrites } from './fs/atomic.js';
+import { takesWrites } from './fs/atomic.js';
 import type { TreeWatcher } from './fs/watch.js';
 import { FULL, type Intake } from './intake.js';
 import type { Logger } from './log.js';
@@ -99,8 +99,8 @@ export class PeriodicCheck {
   async #retryWrites(): Promise<number> {
     const stuck = this.#o.state.writeFailed;
     if (stuck.length === 0) return 0;
-    const dir = inside(this.#o.root, 'dynamic');
-    if (!(await takesWrites(dir))) return 0;
+    // In the config root, not dynamic/: any event in the folder Traefik watches makes it re-read every file.
+    if (!(await takesWrites(this.#o.root))) return 0;
     this.#o.log.info({ projects: stuck.length }, 'the volume takes writes again: retrying the projects whose files could not be written');
     // Many at once become one full pass, which also drops their pending retries.
     this.#o.intake.enqueue(stuck);
