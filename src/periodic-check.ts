@@ -47,6 +47,10 @@ export class PeriodicCheck {
   #lastPrune = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** A volume probe failed since the stuck projects were last retried. */
+  #probeFailed = false;
+  /** The projects retried at the last recovery. */
+  #retried = new Set<string>();
 
   constructor(options: PeriodicCheckOptions) {
     this.#o = options;
@@ -93,14 +97,25 @@ export class PeriodicCheck {
   }
 
   /**
-   * Projects whose files could not be written back off up to 5 minutes; once the volume takes a
-   * probe write again (space freed, remounted read-write) they are queued now instead.
+   * Projects whose files could not be written because the volume was full or read-only back off
+   * up to 5 minutes; once the volume takes a probe write again (space freed, remounted
+   * read-write) they are queued now instead. Once per recovery: projects that fail again after
+   * that wait for their backoff, or for the probe to fail and then succeed again.
    */
   async #retryWrites(): Promise<number> {
     const stuck = this.#o.state.writeFailed;
-    if (stuck.length === 0) return 0;
+    if (stuck.length === 0) {
+      this.#retried.clear();
+      return 0;
+    }
     // In the config root, not dynamic/: any event in the folder Traefik watches makes it re-read every file.
-    if (!(await takesWrites(this.#o.root))) return 0;
+    if (!(await takesWrites(this.#o.root))) {
+      this.#probeFailed = true;
+      return 0;
+    }
+    if (!this.#probeFailed && stuck.every((id) => this.#retried.has(id))) return 0;
+    this.#probeFailed = false;
+    this.#retried = new Set(stuck);
     this.#o.log.info({ projects: stuck.length }, 'the volume takes writes again: retrying the projects whose files could not be written');
     // Many at once become one full pass, which also drops their pending retries.
     this.#o.intake.enqueue(stuck);

@@ -6,6 +6,7 @@
 import type { ConnectionPool } from './db/connect.js';
 import { loadCertificateExpiry, recordDrift, upsertReplicaStatus, type DriftRecord } from './db/status.js';
 import type { EventSink } from './controller.js';
+import { FULL } from './intake.js';
 import type { Leadership } from './db/leader.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './observability/metrics.js';
@@ -89,7 +90,7 @@ export class ReplicaState {
     return this.#projects.size;
   }
 
-  /** Projects whose last pass could not write their files. */
+  /** Projects whose last pass could not write their files (FULL for the static config). */
   get writeFailed(): readonly string[] {
     return [...this.#writeFailed];
   }
@@ -186,7 +187,12 @@ export class ReplicaState {
   }
 
   #updateProject(r: ProjectResult, now: Date): void {
-    if (r.projectId === null) return;
+    if (r.projectId === null) {
+      // The static config: written by full passes, so a full pass retries it.
+      if (r.writeFailed) this.#writeFailed.add(FULL);
+      else if (r.status !== 'failed') this.#writeFailed.delete(FULL);
+      return;
+    }
     if (r.status !== 'failed' && r.status !== 'blocked') this.#seenVersion.set(r.projectId, Math.max(r.version, this.seenVersion(r.projectId)));
     const previous = this.#projects.get(r.projectId);
     if (r.projectName === null) {

@@ -46,6 +46,8 @@ export class TraefikFileSystemService {
   readonly #maxEntries: number;
   readonly #syncCheckTimeoutMs: number;
   readonly #diffTimeoutMs: number;
+  /** Queries given up on that are still running. */
+  #abandoned = 0;
 
   constructor(options: FileSystemServiceOptions) {
     this.#root = path.resolve(options.root);
@@ -158,8 +160,8 @@ export class TraefikFileSystemService {
       // Missing on disk (drift "missing") diffs against nothing; every other refusal stands.
       if (!(err instanceof FileServiceError && err.status === 404 && !err.message.startsWith('the config root'))) throw err;
     }
-    const rows = await withinTime(db.query(sql`SELECT content FROM traefik_configs WHERE file_path = ${dbPath}`), this.#diffTimeoutMs);
-    if (rows === TIMED_OUT) throw new FileServiceError(503, `the database did not answer within ${this.#diffTimeoutMs / 1000} s: the diff needs traefik_configs; try again`);
+    const rows = await this.#bounded(() => db.query(sql`SELECT content FROM traefik_configs WHERE file_path = ${dbPath}`), this.#diffTimeoutMs);
+    if (rows === TIMED_OUT) throw new FileServiceError(503, `the database is not answering (no answer within ${this.#diffTimeoutMs / 1000} s): the diff needs traefik_configs; try again later`);
     const recorded = rows.length > 0 ? (rows[0]!.content as string) : null;
     if (disk === null && recorded === null) throw new FileServiceError(404, `no such file on disk or in traefik_configs: ${quoteInput(requested)}`);
     if (recorded !== null && holdsPrivateKey(Buffer.from(recorded))) throw new FileServiceError(403, `path ${quoteInput(requested)} refused: the recorded file holds private key material`);
@@ -180,29 +182,37 @@ export class TraefikFileSystemService {
    * (it cannot reject unhandled: its failure is already mapped to undefined).
    */
   async #recordedChecksum(rel: string): Promise<string | null | undefined> {
-    if (!this.#db) return undefined;
-    const lookup = this.#db.query(sql`SELECT checksum FROM traefik_configs WHERE file_path = ${rel}`)
-      .then((rows) => (rows.length > 0 ? (rows[0]!.checksum as string) : null), () => undefined);
-    const checksum = await withinTime(lookup, this.#syncCheckTimeoutMs);
+    const db = this.#db;
+    if (!db) return undefined;
+    const checksum = await this.#bounded(() => db.query(sql`SELECT checksum FROM traefik_configs WHERE file_path = ${rel}`)
+      .then((rows) => (rows.length > 0 ? (rows[0]!.checksum as string) : null), () => undefined), this.#syncCheckTimeoutMs);
     return checksum === TIMED_OUT ? undefined : checksum;
+  }
+
+  /**
+   * A query's value, or TIMED_OUT after `ms`. A query given up on keeps its pool connection (which
+   * the controller shares) until the pool's own query timeout, so while one is outstanding no
+   * new one is started: the answer is TIMED_OUT at once. Its late rejection is swallowed.
+   */
+  async #bounded<T>(query: () => Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+    if (this.#abandoned > 0) return TIMED_OUT;
+    const work = query();
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(resolve, ms, TIMED_OUT);
+    });
+    try {
+      const value = await Promise.race([work, gaveUp]);
+      if (value === TIMED_OUT) {
+        this.#abandoned++;
+        void work.then(() => {}, () => {}).finally(() => { this.#abandoned--; });
+      }
+      return value;
+    } finally {
+      clearTimeout(timer);
+      work.catch(() => {});
+    }
   }
 }
 
 const TIMED_OUT = Symbol('timed out');
-
-/**
- * `work`'s value, or TIMED_OUT after `ms`. Work given up on settles later unobserved: its
- * rejection is swallowed here (the pool drops the connection at its own query timeout).
- */
-async function withinTime<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const gaveUp = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(resolve, ms, TIMED_OUT);
-  });
-  try {
-    return await Promise.race([work, gaveUp]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => {});
-  }
-}

@@ -152,7 +152,7 @@ export async function takesWrites(dir: string): Promise<boolean> {
   try {
     const fh = await open(probe, 'wx', 0o600);
     try {
-      await fh.write(Buffer.alloc(PROBE_BYTES));
+      await fh.writeFile(Buffer.alloc(PROBE_BYTES)); // all of it: a short write(2) is how a nearly full disk answers
       await fh.sync();
       written = true;
     } finally {

@@ -19,6 +19,9 @@ import type { Inventory } from './inventory.js';
 import { deletions, netDeletions, plan, routerCount, routersRemoved, type DriftMode, type Plan } from './plan.js';
 import { result, type FileChange, type GuardVerdict, type ProjectResult, type Unit } from './report.js';
 
+/** Write errors of the volume as a whole (full, read-only, over quota): they end when it takes writes again. */
+const VOLUME_ERRORS = new Set(['ENOSPC', 'EROFS', 'EDQUOT']);
+
 /** What a pass needs from its service: shared state that outlives the pass. */
 export interface PassContext {
   readonly db: Queryable;
@@ -202,7 +205,7 @@ export class Pass {
     } catch (err) {
       log.error({ project: u.projectName, err }, 'writing project files failed');
       this.#keepRecorded.add(u.projectId);
-      return { ...result(u, 'failed', p), problems: [`write failed: ${messageOf(err)}`], writeFailed: true, created: counts.create, updated: counts.update, deleted: counts.delete, appliedAt };
+      return { ...result(u, 'failed', p), problems: [`write failed: ${messageOf(err)}`], writeFailed: VOLUME_ERRORS.has((err as NodeJS.ErrnoException).code ?? ''), created: counts.create, updated: counts.update, deleted: counts.delete, appliedAt };
     }
     // Files found right on disk are what we would have written.
     const touched = new Set(p.actions.map((a) => (a.op === 'delete' ? a.path : a.file.path)));

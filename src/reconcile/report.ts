@@ -18,7 +18,7 @@ export interface ProjectResult {
   readonly unowned: string[];
   /** Why the project failed (render, validation, conflict or I/O), each naming the field or file. */
   readonly problems: string[];
-  /** The files rendered but could not be written (a full or read-only volume…): worth retrying as soon as the volume takes writes. */
+  /** Writing failed because the volume was full, read-only or over quota: worth retrying as soon as it takes writes. */
   readonly writeFailed?: boolean;
   /** Change version and time of the state that was applied (for latency metrics). */
   readonly version: number;

@@ -58,10 +58,15 @@ it('content answers within the sync-check timeout with inSync null while the dat
     expect(waited).toBeGreaterThanOrEqual(900);
     expect(waited).toBeLessThan(2_500);
 
+    // While that lookup is still out (holding a pool connection), no new one is started: at once.
+    started = Date.now();
+    expect(await files.getFileContent(FILE)).toMatchObject({ content: TEXT, inSync: null });
+    expect(Date.now() - started).toBeLessThan(500);
+
     // A diff needs the recorded content: it is refused with 503 once the diff timeout has passed.
     const bounded = new TraefikFileSystemService({ root, db, diffTimeoutMs: 1500 });
     started = Date.now();
-    await expect(bounded.getFileDiff(FILE)).rejects.toMatchObject({ status: 503, message: expect.stringContaining('did not answer within 1.5 s') });
+    await expect(bounded.getFileDiff(FILE)).rejects.toMatchObject({ status: 503, message: expect.stringContaining('no answer within 1.5 s') });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     expect(Date.now() - started).toBeLessThan(3_000);
 
