@@ -2,12 +2,14 @@
 // Entry point installed as `traefik-sync`; the compiled CLI lives in dist/ (built by `npm ci`/`npm run build`).
 import { main } from '../dist/commands.js';
 
-// A reader that goes away (`traefik-sync diff | head`) is not an error: the command still
+// A reader that goes away (`traefik-sync diff | head`, also `2>&1 | head`) is not an error: the command still
 // finishes (nothing it started is cut short) with its own exit code; the rest of its output is
 // dropped. Without this, Node throws an unhandled EPIPE with a stack trace.
-process.stdout.on('error', (err) => {
-  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
-});
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
+}
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
