@@ -21,6 +21,7 @@ afterEach(async () => {
 const routes = new Map<string, Handler>([
   ['/', (_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html>'); }],
   ['/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' })],
+  ['/slow', async (_req, res) => { await new Promise((r) => setTimeout(r, 1500)); sendJson(res, 200, { status: 'slow' }); }],
 ]);
 
 async function start(limits: Parameters<typeof createHttpServer>[2]): Promise<number> {
@@ -73,6 +74,28 @@ it('closes a connection that sends its headers too slowly', async () => {
   await closed;
   clearInterval(drip);
   expect(answer).not.toMatch(/"ok"/);
+});
+
+it('closes a connection that never sends a request after the header timeout, not the idle timeout; requests that came in time are not cut', async () => {
+  const port = await start({ headersTimeoutMs: 500, idleTimeoutMs: 60_000 });
+  const silent = await idleSocket(port);
+  expect(await silent.closed).toBeLessThan(2_000); // before: held for the whole idle timeout (120 s by default)
+
+  // One keep-alive connection: a slow answer (1.5 s) and a second request 1 s after it both pass.
+  const s = net.connect(port, '127.0.0.1');
+  sockets.push(s);
+  let text = '';
+  s.setEncoding('utf8').on('data', (d: string) => { text += d; });
+  let closed = false;
+  s.on('close', () => { closed = true; });
+  await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+  s.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((r) => setTimeout(r, 2_500));
+  s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((r) => setTimeout(r, 300));
+  expect(text).toContain('"slow"');
+  expect(text).toContain('"ok"');
+  expect(closed).toBe(false);
 });
 
 it('reads "//healthz" as a path (404), not as a host name that would serve "/"', async () => {
