@@ -34,6 +34,7 @@ async function idleSocket(port: number): Promise<{ closed: Promise<number> }> {
   const s = net.connect(port, '127.0.0.1');
   sockets.push(s);
   s.on('error', () => {});
+  s.resume(); // read what the server sends (a 408), or its close is never seen
   const opened = Date.now();
   const closed = new Promise<number>((resolve) => s.on('close', () => resolve(Date.now() - opened)));
   await new Promise<void>((resolve, reject) => { s.once('connect', () => resolve()); s.once('error', reject); });
@@ -76,10 +77,12 @@ it('closes a connection that sends its headers too slowly', async () => {
   expect(answer).not.toMatch(/"ok"/);
 });
 
+// Node does this itself (its header timer covers a connection's first request: 408, then close);
+// kept as a test because the probes depend on it.
 it('closes a connection that never sends a request after the header timeout, not the idle timeout; requests that came in time are not cut', async () => {
   const port = await start({ headersTimeoutMs: 500, idleTimeoutMs: 60_000 });
   const silent = await idleSocket(port);
-  expect(await silent.closed).toBeLessThan(2_000); // before: held for the whole idle timeout (120 s by default)
+  expect(await silent.closed).toBeLessThan(2_000); // not the 60 s idle timeout
 
   // One keep-alive connection: a slow answer (1.5 s) and a second request 1 s after it both pass.
   const s = net.connect(port, '127.0.0.1');

@@ -3,7 +3,6 @@
  * add (the read-only file API). Plain node:http; routes are exact paths, GET/HEAD only.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { messageOf } from '../errors.js';
 import { redact } from '../redact.js';
@@ -54,7 +53,7 @@ export interface ServerLimits {
    * database query that waited 30 s for a pool connection and then its 35 s).
    */
   readonly idleTimeoutMs?: number;
-  /** A request's headers, and a new connection's first request, must arrive within this (default 10 s). */
+  /** A request's headers must arrive within this (default 10 s). */
   readonly headersTimeoutMs?: number;
 }
 
@@ -94,19 +93,6 @@ export function createHttpServer(routes: ReadonlyMap<string, Handler>, onError?:
   });
   server.maxConnections = limits.maxConnections ?? 256;
   server.setTimeout(limits.idleTimeoutMs ?? 120_000); // no 'timeout' listener: the socket is destroyed
-  // headersTimeout starts with a request's first byte: a connection that never sends one would
-  // hold a slot (and a descriptor) for the whole idle timeout, and 256 of them would lock the
-  // probes out for two minutes. Its first request's headers are due within headersTimeout too.
-  const firstRequestDue = new WeakMap<Socket, NodeJS.Timeout>();
-  server.on('connection', (socket: Socket) => {
-    const timer = setTimeout(() => socket.destroy(), headersTimeout);
-    timer.unref();
-    firstRequestDue.set(socket, timer);
-    socket.once('close', () => clearTimeout(timer));
-  });
-  server.on('request', (req: IncomingMessage) => {
-    clearTimeout(firstRequestDue.get(req.socket));
-  });
   return server;
 }
 
