@@ -205,12 +205,12 @@ export class TraefikFileSystemService {
       const value = await Promise.race([work, gaveUp]);
       if (value === TIMED_OUT) {
         this.#abandoned++;
-        void work.then(() => {}, () => {}).finally(() => { this.#abandoned--; });
+        const release = () => { this.#abandoned--; };
+        work.then(release, release);
       }
       return value;
     } finally {
       clearTimeout(timer);
-      work.catch(() => {});
     }
   }
 }
