@@ -202,18 +202,31 @@ describe('disk faults', () => {
     // The probe sees the volume as full while less than its 64 KiB is free: with 32 KiB free,
     // write(2) writes what fits and returns no error; the probe must not take that for success.
     const filler = path.join(mnt, 'filler.bin');
-    await truncate(filler, (await stat(filler)).size - 32 * 1024);
-    expect(await takesWrites(mnt)).toBe(false);
-    await fill('filler-2.bin');
-    // Wait until every project's next retry is more than 6 s away (their 6th: 12.8–19.2 s).
-    await waitFor(async () => {
-      const due = scheduledRetries(faultStart);
-      return due.length > 0 && Math.min(...due.map((r) => r.dueAt)) - Date.now() > 6000;
-    }, 60_000, 50);
-    await rm(filler);
-    await rm(path.join(mnt, 'filler-2.bin'));
-    const freedAt = Date.now();
-    const nextRetry = Math.min(...scheduledRetries(faultStart).map((r) => r.dueAt)) - freedAt;
+    const filler2 = path.join(mnt, 'filler-2.bin');
+    let freedAt = 0;
+    let nextRetry = 0;
+    try {
+      await truncate(filler, (await stat(filler)).size - 32 * 1024);
+      expect(await takesWrites(mnt)).toBe(false);
+      await fill('filler-2.bin');
+      // The retries still to come: of the projects failing now (one that wrote meanwhile, e.g. in
+      // the 32 KiB just freed, has none coming, and its last logged retry is in the past).
+      const pendingRetries = async () => {
+        const failing = new Set((await failedProjects()).map((f) => f.name));
+        return scheduledRetries(faultStart).filter((r) => failing.has(r.project)).map((r) => r.dueAt);
+      };
+      // Wait until every failing project's next retry is more than 6 s away (their 6th: 12.8–19.2 s).
+      await waitFor(async () => {
+        const due = await pendingRetries();
+        return due.length > 0 && Math.min(...due) - Date.now() > 6000;
+      }, 60_000, 50);
+      const due = await pendingRetries();
+      freedAt = Date.now();
+      nextRetry = Math.min(...due) - freedAt;
+    } finally {
+      await rm(filler, { force: true }); // also when failing: the next tests need the space
+      await rm(filler2, { force: true });
+    }
     const ok = await converged(nextRetry - 1500); // a tick (1 s ± 10 %) and a pass, before any retry is due
     report(`disk faults: long ENOSPC: written ${ok ? `${((Date.now() - freedAt) / 1000).toFixed(1)} s` : 'not'} after space returned; the earliest backoff retry was ${(nextRetry / 1000).toFixed(1)} s away`);
     expect(nextRetry).toBeGreaterThan(5500); // else this would not tell the periodic check from the backoff
