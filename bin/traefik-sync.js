@@ -12,6 +12,11 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(`traefik-sync: ${err instanceof Error ? err.message : String(err)}`); process.exitCode = 2; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(`traefik-sync: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 2;
+  },
 );

@@ -61,7 +61,9 @@ export async function withDatabase<T>(config: Config, fn: (db: ConnectionPool) =
   const db = connect(url, { poolSize: 4, setting: settingName(SETTINGS.databaseUrl) });
   try {
     await db.query(sql`SELECT 1`).catch((e: unknown) => {
-      throw new UserError(`cannot connect to the database at ${addressOf(url)} (--${SETTINGS.databaseUrl.flag}, ${SETTINGS.databaseUrl.env}): ${connectFailure(e)}`);
+      throw new UserError(
+        `cannot connect to the database at ${addressOf(url)} (--${SETTINGS.databaseUrl.flag}, ${SETTINGS.databaseUrl.env}): ${connectFailure(e)}`,
+      );
     });
     return await fn(db);
   } finally {
@@ -84,7 +86,11 @@ export async function projectIdByName(db: ConnectionPool, root: string, name: st
 
 function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSyncService {
   return new TraefikSyncService({
-    db, root: config.configDir, driftMode: config.driftMode, maxDeleteFraction: config.maxDeleteFraction, log,
+    db,
+    root: config.configDir,
+    driftMode: config.driftMode,
+    maxDeleteFraction: config.maxDeleteFraction,
+    log,
   });
 }
 
@@ -101,15 +107,18 @@ export function describeReport(report: SyncReport): string[] {
   const projects = report.results.filter((r) => r.projectId !== null).length;
   const failedProjects = failed.filter((r) => r.projectId !== null).length;
   const lines = [
-    `${projects} project(s): ${t.created} file(s) created, ${t.updated} updated, ${t.deleted} deleted; `
-      + `${failedProjects} failed; ${drift.length} drifted file(s); ${report.durationMs} ms`,
+    `${projects} project(s): ${t.created} file(s) created, ${t.updated} updated, ${t.deleted} deleted; ` +
+      `${failedProjects} failed; ${drift.length} drifted file(s); ${report.durationMs} ms`,
   ];
   if (report.blocked) {
-    lines.push(`delete guard: the pass would delete ${report.blocked.deletes} of ${report.blocked.managed} managed files (limit ${report.blocked.limit}); nothing was written. Raise --max-delete-fraction (MAX_DELETE_FRACTION) if this is intended.`);
+    lines.push(
+      `delete guard: the pass would delete ${report.blocked.deletes} of ${report.blocked.managed} managed files (limit ${report.blocked.limit}); nothing was written. Raise --max-delete-fraction (MAX_DELETE_FRACTION) if this is intended.`,
+    );
   }
   for (const r of failed) for (const p of r.problems.length ? r.problems : ['failed']) lines.push(`${unitLabel(r)}: ${p}`);
   for (const d of drift) lines.push(`drift: ${d.path} ${d.kind}${d.repaired ? ' (repaired)' : ' (reported only)'}`);
-  for (const u of [...report.unowned, ...report.results.flatMap((r) => r.unowned)]) lines.push(`not managed by traefik-sync (left alone): ${u}`);
+  for (const u of [...report.unowned, ...report.results.flatMap((r) => r.unowned)])
+    lines.push(`not managed by traefik-sync (left alone): ${u}`);
   return lines;
 }
 
@@ -133,9 +142,10 @@ registerCommand('sync', {
     const log = commandLogger(config);
     return withDatabase(config, async (db) => {
       const service = syncService(config, db, log);
-      const report = typeof values.project === 'string'
-        ? await service.syncProjectConfigs(await projectIdByName(db, config.configDir, values.project))
-        : await service.syncAllProjects();
+      const report =
+        typeof values.project === 'string'
+          ? await service.syncProjectConfigs(await projectIdByName(db, config.configDir, values.project))
+          : await service.syncAllProjects();
       for (const line of describeReport(report)) out(line);
       const ok = !report.blocked && report.results.every((r) => r.status !== 'failed');
       return ok ? 0 : 1;
@@ -155,7 +165,8 @@ registerCommand('diff', {
       const name = typeof values.project === 'string' ? values.project : undefined;
       if (name !== undefined) await projectIdByName(db, config.configDir, name);
       const { changes, failed } = await service.preview();
-      const mine = name === undefined ? changes : changes.filter((c) => c.projectName === name || c.path.startsWith(`${layout.projectDir(name)}/`));
+      const mine =
+        name === undefined ? changes : changes.filter((c) => c.projectName === name || c.path.startsWith(`${layout.projectDir(name)}/`));
       for (const c of mine) out(unifiedDiff(c).trimEnd());
       const failing = failed.filter((f) => name === undefined || f.projectName === name);
       for (const f of failing) for (const p of f.problems) err(`${unitLabel(f)}: ${p}`);
@@ -231,7 +242,11 @@ export async function main(argv: string[], env: Readonly<Record<string, string |
   try {
     const { values, positionals } = parseCommandLine(name, command, args);
     if (values.help) {
-      out(`${command.usage}\n\n${command.summary}\n\nAlso accepts the settings flags: ${Object.values(SETTINGS).map((s) => `--${s.flag}`).join(', ')}`);
+      out(
+        `${command.usage}\n\n${command.summary}\n\nAlso accepts the settings flags: ${Object.values(SETTINGS)
+          .map((s) => `--${s.flag}`)
+          .join(', ')}`,
+      );
       return 0;
     }
     const flags = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, values[s.flag] as string | undefined]));

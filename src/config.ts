@@ -108,7 +108,9 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     let ok = false;
     try {
       ok = ['postgres:', 'postgresql:'].includes(new URL(databaseUrl).protocol);
-    } catch { /* reported below */ }
+    } catch {
+      /* reported below */
+    }
     if (!ok) {
       // Never echo the value: it may hold a password.
       throw new UserError(`${settingName(SETTINGS.databaseUrl)}: expected a postgres:// or postgresql:// URL`);

@@ -88,7 +88,14 @@ export class Controller {
         this.#o.log.warn({ project: this.#nameOf(key), attempt, retryInMs, err }, 'reconcile failed; retrying with backoff');
       },
     });
-    this.#intake = new Intake({ db: options.db, root: options.root, sync: options.sync, queue: this.#queue, state: this.#state, metrics: options.metrics });
+    this.#intake = new Intake({
+      db: options.db,
+      root: options.root,
+      sync: options.sync,
+      queue: this.#queue,
+      state: this.#state,
+      metrics: options.metrics,
+    });
     this.#listener = new Listener({
       databaseUrl: options.databaseUrl,
       onNotify: (payload) => this.#intake.notified(payload),
@@ -98,22 +105,34 @@ export class Controller {
         options.log.info({ first }, first ? 'LISTEN connected' : 'LISTEN reconnected; catching up on changes made meanwhile');
         // Notifications sent while disconnected are lost: reconcile every project whose version
         // moved (many moved: one full pass). Before the first full pass, that pass covers it.
-        if (this.#state.ready) void this.#intake.catchUp().catch((err: unknown) => options.log.warn({ err }, 'catching up failed; the periodic check will retry'));
+        if (this.#state.ready)
+          void this.#intake
+            .catchUp()
+            .catch((err: unknown) => options.log.warn({ err }, 'catching up failed; the periodic check will retry'));
       },
       onDisconnected: (reason) => {
         options.metrics.listenConnected.set(0);
         options.log.warn({ reason }, 'LISTEN connection lost; reconnecting with backoff');
       },
     });
-    this.#watcher = options.watchFiles === false ? null : new TreeWatcher({
-      root: options.root,
-      onChange: (rel) => {
-        if (!this.#stopped) void this.#intake.fileChanged(rel);
-      },
-      onLimit: (count) => options.log.warn({ directories: count }, 'too many directories to watch; drift is found by the periodic resync'),
-    });
+    this.#watcher =
+      options.watchFiles === false
+        ? null
+        : new TreeWatcher({
+            root: options.root,
+            onChange: (rel) => {
+              if (!this.#stopped) void this.#intake.fileChanged(rel);
+            },
+            onLimit: (count) =>
+              options.log.warn({ directories: count }, 'too many directories to watch; drift is found by the periodic resync'),
+          });
     this.#periodic = new PeriodicCheck({
-      ...options, queue: this.#queue, intake: this.#intake, state: this.#state, watcher: this.#watcher, listener: this.#listener,
+      ...options,
+      queue: this.#queue,
+      intake: this.#intake,
+      state: this.#state,
+      watcher: this.#watcher,
+      listener: this.#listener,
       onDatabase: (up) => this.#setDbUp(up),
     });
   }
@@ -170,9 +189,15 @@ export class Controller {
       ['saving the replica status', this.#state.flushStatus(true)],
       ['releasing leadership', this.#o.leadership?.stop() ?? Promise.resolve()],
     ];
-    await Promise.all(steps.map(async ([step, work]) => {
-      if (!(await settledWithin(work, STOP_STEP_MS))) this.#o.log.warn({ step }, `stopping: ${step} did not finish within ${STOP_STEP_MS / 1000} s (database unreachable?); going on without it`);
-    }));
+    await Promise.all(
+      steps.map(async ([step, work]) => {
+        if (!(await settledWithin(work, STOP_STEP_MS)))
+          this.#o.log.warn(
+            { step },
+            `stopping: ${step} did not finish within ${STOP_STEP_MS / 1000} s (database unreachable?); going on without it`,
+          );
+      }),
+    );
     this.#o.metrics.isLeader.set(0);
     this.#o.metrics.listenConnected.set(0);
   }
@@ -235,7 +260,10 @@ export class Controller {
     } catch (err) {
       end();
       this.#state.recordError(messageOf(err));
-      const up = await db.query(sql`SELECT 1`).then(() => true, () => false);
+      const up = await db.query(sql`SELECT 1`).then(
+        () => true,
+        () => false,
+      );
       this.#setDbUp(up);
       if (!up) log.error({ err }, 'database unreachable: keeping the last good files');
       throw err;

@@ -39,7 +39,8 @@ export async function httpAddrError(err: unknown, host: string, port: number): P
     const hint = other === undefined ? 'pick another port' : `pick another port, e.g. --${SETTINGS.httpAddr.flag} ${hostPort(host, other)}`;
     return new UserError(`${setting}: ${addr} is already in use (another demo or server?); ${hint}`);
   }
-  if (code === 'EACCES') return new UserError(`${setting}: not allowed to listen on ${addr} (ports below 1024 need privileges); pick a port above 1024`);
+  if (code === 'EACCES')
+    return new UserError(`${setting}: not allowed to listen on ${addr} (ports below 1024 need privileges); pick a port above 1024`);
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new UserError(`${setting}: cannot listen on ${addr} (${code}: not an address of this machine); use e.g. 127.0.0.1:9090`);
   }

@@ -43,7 +43,10 @@ function shown(p: string): string {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function demo(ctx: CommandContext): Promise<number> {
@@ -70,7 +73,9 @@ async function runDemo(ctx: CommandContext, check: () => void, stop: StopRequest
   const log = createLogger(config.logLevel);
   // Ctrl-C in a terminal reaches PostgreSQL too, which then goes away under the controller: its
   // complaints about that while it stops are expected, and not shown.
-  void stop.received.then(() => { log.level = 'silent'; });
+  void stop.received.then(() => {
+    log.level = 'silent';
+  });
   const dataDir = path.resolve(typeof ctx.values['data-dir'] === 'string' ? ctx.values['data-dir'] : '.traefik-sync-demo');
   const pgDir = path.join(dataDir, 'pg');
   const note = await assertDataDirFree(pgDir, shown(pgDir));
@@ -88,7 +93,8 @@ async function runDemo(ctx: CommandContext, check: () => void, stop: StopRequest
   const pg = await startEmbeddedPostgres({ dataDir: pgDir, port, password: 'demo' });
   try {
     check();
-    if (otherDatabaseUrl(ctx.values, ctx.env, pg.url)) ctx.err('demo: ignoring --database-url (DATABASE_URL): the demo uses its own database');
+    if (otherDatabaseUrl(ctx.values, ctx.env, pg.url))
+      ctx.err('demo: ignoring --database-url (DATABASE_URL): the demo uses its own database');
     const db = connect(pg.url, { poolSize: 2 });
     let applied: string[] | null = null;
     try {
@@ -112,24 +118,28 @@ async function runDemo(ctx: CommandContext, check: () => void, stop: StopRequest
     check();
 
     const running = Object.freeze({ ...config, databaseUrl: pg.url });
-    const sidecar: Sidecar = await startSidecar(running, { log })
-      .catch(async (e: unknown) => { throw await httpAddrError(e, running.httpHost, running.httpPort); });
+    const sidecar: Sidecar = await startSidecar(running, { log }).catch(async (e: unknown) => {
+      throw await httpAddrError(e, running.httpHost, running.httpPort);
+    });
     try {
       for (let i = 0; i < 100 && !sidecar.controller.synced && !stop.requested; i++) await new Promise((r) => setTimeout(r, 100));
       check();
-      const host = running.httpHost === '0.0.0.0' ? '127.0.0.1' : running.httpHost.includes(':') ? `[${running.httpHost}]` : running.httpHost;
+      const host =
+        running.httpHost === '0.0.0.0' ? '127.0.0.1' : running.httpHost.includes(':') ? `[${running.httpHost}]` : running.httpHost;
       const handEdit = path.join(running.configDir, 'dynamic/shop/services/api.yml');
-      ctx.out(demoBanner({
-        base: `http://${host}:${sidecar.port}`,
-        databaseUrl: pg.url,
-        ...(movedFrom === undefined ? {} : { movedFrom }),
-        configDir: { shown: shown(running.configDir), absolute: running.configDir },
-        dataDir: shown(dataDir),
-        examplesDir: shown(EXAMPLES),
-        applied,
-        driftMode: running.driftMode,
-        ...((await exists(handEdit)) ? { handEdit: shown(handEdit) } : {}),
-      }));
+      ctx.out(
+        demoBanner({
+          base: `http://${host}:${sidecar.port}`,
+          databaseUrl: pg.url,
+          ...(movedFrom === undefined ? {} : { movedFrom }),
+          configDir: { shown: shown(running.configDir), absolute: running.configDir },
+          dataDir: shown(dataDir),
+          examplesDir: shown(EXAMPLES),
+          applied,
+          driftMode: running.driftMode,
+          ...((await exists(handEdit)) ? { handEdit: shown(handEdit) } : {}),
+        }),
+      );
       await stop.received;
     } finally {
       await sidecar.stop();

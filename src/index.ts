@@ -17,11 +17,27 @@ export { openApiDocument } from './file-service/openapi.js';
 export { TraefikConfigService } from './config-service/service.js';
 export type { ConfigServiceOptions } from './config-service/service.js';
 export type {
-  CreateProjectInput, UpdateProjectInput, CreateServiceInput, UpdateServiceInput, CreateDomainConfigInput, UpdateDomainConfigInput,
-  CreateRouteConfigInput, UpdateRouteConfigInput, CreateCertificateInput, UpdateCertificateInput,
+  CreateProjectInput,
+  UpdateProjectInput,
+  CreateServiceInput,
+  UpdateServiceInput,
+  CreateDomainConfigInput,
+  UpdateDomainConfigInput,
+  CreateRouteConfigInput,
+  UpdateRouteConfigInput,
+  CreateCertificateInput,
+  UpdateCertificateInput,
 } from './config-service/inputs.js';
 export type { ApplyResult, RollbackResult } from './config-service/operations.js';
-export type { ProjectConfig, ServiceConfig, DomainConfig, RouteConfig, CertificateInfo, GeneratedFile, ProjectTraefikConfig } from './config-service/types.js';
+export type {
+  ProjectConfig,
+  ServiceConfig,
+  DomainConfig,
+  RouteConfig,
+  CertificateInfo,
+  GeneratedFile,
+  ProjectTraefikConfig,
+} from './config-service/types.js';
 export type { PreviewResult, PreviewFile, WaitOptions } from './config-service/sync-check.js';
 export type { ProjectSpec } from './config-service/spec.js';
 export type { ChangeView } from './config-service/describe.js';

@@ -21,7 +21,10 @@ export function createLogger(level: LogLevel = 'info', destination?: NodeJS.Writ
     },
     hooks: {
       logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? redact(a) : a)));
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? redact(a) : a)),
+        );
       },
     },
   };

@@ -93,7 +93,9 @@ export class PeriodicCheck {
     try {
       const s = await statfs(this.#o.root);
       this.#o.metrics.volumeFreeBytes.set(s.bavail * s.bsize);
-    } catch { /* root not created yet */ }
+    } catch {
+      /* root not created yet */
+    }
   }
 
   /**

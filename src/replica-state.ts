@@ -193,7 +193,8 @@ export class ReplicaState {
       else if (r.status !== 'failed') this.#writeFailed.delete(FULL);
       return;
     }
-    if (r.status !== 'failed' && r.status !== 'blocked') this.#seenVersion.set(r.projectId, Math.max(r.version, this.seenVersion(r.projectId)));
+    if (r.status !== 'failed' && r.status !== 'blocked')
+      this.#seenVersion.set(r.projectId, Math.max(r.version, this.seenVersion(r.projectId)));
     const previous = this.#projects.get(r.projectId);
     if (r.projectName === null) {
       this.#forget(r.projectId);
@@ -202,7 +203,8 @@ export class ReplicaState {
     this.#idByName.set(r.projectName, r.projectId);
     const lastError = r.problems.length ? r.problems.join('; ') : r.status === 'blocked' ? 'delete guard refused the pass' : null;
     if (previous?.lastError && !lastError) this.#o.events?.emit('SyncRecovered', `project ${r.projectName} is in sync again`);
-    if (lastError && previous?.lastError !== lastError) this.#o.events?.emit('SyncFailed', `project ${r.projectName}: ${lastError}`, 'Warning');
+    if (lastError && previous?.lastError !== lastError)
+      this.#o.events?.emit('SyncFailed', `project ${r.projectName}: ${lastError}`, 'Warning');
     if (lastError) this.#failed.add(r.projectId);
     else this.#failed.delete(r.projectId);
     if (r.writeFailed) this.#writeFailed.add(r.projectId);

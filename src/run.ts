@@ -55,7 +55,11 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   });
   const replicaId = options.replicaId ?? config.podName ?? `${hostname()}-${process.pid}`;
   const sync = new TraefikSyncService({
-    db, root: config.configDir, driftMode: config.driftMode, maxDeleteFraction: config.maxDeleteFraction, log,
+    db,
+    root: config.configDir,
+    driftMode: config.driftMode,
+    maxDeleteFraction: config.maxDeleteFraction,
+    log,
   });
   const onLeader = (leader: boolean) => {
     metrics.isLeader.set(leader ? 1 : 0);
@@ -64,25 +68,48 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const cluster = await clusterIntegration(config, log, databaseUrl);
   const leadership = (options.leadership ?? cluster.leadership)(onLeader);
   const controller = new Controller({
-    db, databaseUrl, sync, root: config.configDir, metrics, log, replicaId, intervalMs: config.intervalMs,
-    leadership, events: options.events ?? cluster.events, watchFiles: options.watchFiles,
+    db,
+    databaseUrl,
+    sync,
+    root: config.configDir,
+    metrics,
+    log,
+    replicaId,
+    intervalMs: config.intervalMs,
+    leadership,
+    events: options.events ?? cluster.events,
+    watchFiles: options.watchFiles,
     housekeepingEveryMs: options.housekeepingEveryMs,
   });
   const routes = new Map([...sidecarRoutes({ db, config, controller, metrics }), ...(options.routes?.({ db, config, controller }) ?? [])]);
   const server = createHttpServer(routes, (err) => log.error({ err }, 'HTTP handler failed'));
   const port = await listen(server, config.httpHost, config.httpPort);
-  log.info({ replica: replicaId, cluster: cluster.mode, configDir: config.configDir, http: `${config.httpHost}:${port}`, driftMode: config.driftMode }, 'traefik-sync controller starting');
+  log.info(
+    {
+      replica: replicaId,
+      cluster: cluster.mode,
+      configDir: config.configDir,
+      http: `${config.httpHost}:${port}`,
+      driftMode: config.driftMode,
+    },
+    'traefik-sync controller starting',
+  );
   controller.start();
   let stopping: Promise<void> | null = null;
   return {
-    controller, server, port, metrics, db,
+    controller,
+    server,
+    port,
+    metrics,
+    db,
     stop() {
       stopping ??= (async () => {
         await controller.stop();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         // Waits for connections to be returned; one stuck on an unreachable server never is.
-        if (!(await settledWithin(db.dispose(), STOP_STEP_MS))) log.warn(`stopping: closing the database pool did not finish within ${STOP_STEP_MS / 1000} s; going on without it`);
+        if (!(await settledWithin(db.dispose(), STOP_STEP_MS)))
+          log.warn(`stopping: closing the database pool did not finish within ${STOP_STEP_MS / 1000} s; going on without it`);
         log.info('traefik-sync stopped');
       })();
       return stopping;
@@ -111,7 +138,8 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 registerCommand('run', {
   summary: 'the controller: reconcile on NOTIFY, on a timer and on file events; serve metrics, probes and status',
-  usage: 'traefik-sync run [--database-url URL] [--config-dir DIR] [--interval 30s] [--drift-mode repair|report] [--http-addr 0.0.0.0:9090]',
+  usage:
+    'traefik-sync run [--database-url URL] [--config-dir DIR] [--interval 30s] [--drift-mode repair|report] [--http-addr 0.0.0.0:9090]',
   options: {},
   async run({ config }) {
     const log = createLogger(config.logLevel);
@@ -128,7 +156,9 @@ registerCommand('run', {
       return 128 + (constants.signals[sig] ?? 15);
     }
     if (!stopped) {
-      log.error(`did not stop within ${STOP_DEADLINE_MS / 1000} s (a pass waiting on an unreachable database?); exiting anyway (files on disk are whole: every write is atomic)`);
+      log.error(
+        `did not stop within ${STOP_DEADLINE_MS / 1000} s (a pass waiting on an unreachable database?); exiting anyway (files on disk are whole: every write is atomic)`,
+      );
       return 1;
     }
     return 0;

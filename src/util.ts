@@ -27,9 +27,18 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
  */
 export async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const outOfTime = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(0, ms)); timer.unref(); });
+  const outOfTime = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    timer.unref();
+  });
   try {
-    return await Promise.race([work.then(() => true, () => true), outOfTime]);
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      outOfTime,
+    ]);
   } finally {
     clearTimeout(timer);
   }

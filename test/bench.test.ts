@@ -19,8 +19,12 @@ function run(args: string[], timeoutMs = 60_000): Promise<{ code: number | null;
     const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH }, stdio: 'pipe', timeout: timeoutMs });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -18,8 +18,12 @@ import { tempDir } from './helpers/temp-dir.js';
 const flush = () => new Promise((r) => setImmediate(r));
 
 let t: TestDatabase;
-beforeAll(async () => { t = await createTestDatabase(); });
-afterAll(async () => { await t.drop(); });
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t.drop();
+});
 
 it('a change whose NOTIFY was lost is applied even if the project was mid-pass at catch-up', async () => {
   const x = await insertProject(t.db, 'x');
@@ -30,12 +34,16 @@ it('a change whose NOTIFY was lost is applied even if the project was mid-pass a
   let release!: () => void;
   const passes: number[] = [];
   const queue = new WorkQueue<string>({
-    quietMs: 1, maxWaitMs: 5,
+    quietMs: 1,
+    maxWaitMs: 5,
     handler: async (keys) => {
       for (const k of keys) {
         const read = await version(); // the pass reads the project's rows ...
         passes.push(read);
-        if (passes.length === 1) await new Promise<void>((r) => { release = r; }); // ... and takes a while
+        if (passes.length === 1)
+          await new Promise<void>((r) => {
+            release = r;
+          }); // ... and takes a while
         seen.set(k, Math.max(read, seen.get(k) ?? -1));
       }
     },
@@ -45,8 +53,17 @@ it('a change whose NOTIFY was lost is applied even if the project was mid-pass a
   const metrics = { queueDepth: noop, volumeFreeBytes: noop } as any;
   const intake = new Intake({ db: t.db, root: '/nonexistent', sync: {} as any, queue, state: state as any, metrics });
   const periodic = new PeriodicCheck({
-    db: t.db, root: await tempDir('tsync-cu-'), sync: { verifyDisk: async () => new Set() } as any, metrics, log: silentLogger,
-    intervalMs: 60_000, queue, intake, state: state as any, watcher: null, listener: { ping: async () => true } as any,
+    db: t.db,
+    root: await tempDir('tsync-cu-'),
+    sync: { verifyDisk: async () => new Set() } as any,
+    metrics,
+    log: silentLogger,
+    intervalMs: 60_000,
+    queue,
+    intake,
+    state: state as any,
+    watcher: null,
+    listener: { ping: async () => true } as any,
     onDatabase: () => {},
   });
   await periodic.tick(); // fingerprint as of now
@@ -65,7 +82,7 @@ it('a change whose NOTIFY was lost is applied even if the project was mid-pass a
   expect({ lastPassRead: passes.at(-1), seen: seen.get(x) }).toEqual({ lastPassRead: committed, seen: committed });
 });
 
-it('running projects are re-run without counting toward a burst; a burst\'s full pass covers them', async () => {
+it("running projects are re-run without counting toward a burst; a burst's full pass covers them", async () => {
   const ids: string[] = [];
   for (let i = 0; i < 7; i++) ids.push(await insertProject(t.db, `burst-${i}`));
   const [r0, r1, r2, r3, w, m0] = ids as [string, string, string, string, string, string];
@@ -75,8 +92,15 @@ it('running projects are re-run without counting toward a burst; a burst\'s full
     const clock = new FakeClock();
     const releases: Array<() => void> = [];
     const queue = new WorkQueue<string>({
-      timers: clock, quietMs: 5, maxWaitMs: 50, batchSize: 10, alone: (k) => k === '*',
-      handler: () => new Promise<void>((r) => { releases.push(r); }),
+      timers: clock,
+      quietMs: 5,
+      maxWaitMs: 50,
+      batchSize: 10,
+      alone: (k) => k === '*',
+      handler: () =>
+        new Promise<void>((r) => {
+          releases.push(r);
+        }),
     });
     for (const id of running) queue.add(id);
     clock.advance(5);
@@ -84,7 +108,14 @@ it('running projects are re-run without counting toward a burst; a burst\'s full
     expect(running.every((id) => queue.isRunning(id))).toBe(true);
     const noop = { set() {}, inc() {} };
     const state = { ready: true, projectCount: 100, seenVersion: (id: string) => (stale.includes(id) ? -1 : Number.MAX_SAFE_INTEGER) };
-    const intake = new Intake({ db: t.db, root: '/nonexistent', sync: {} as any, queue, state: state as any, metrics: { queueDepth: noop } as any });
+    const intake = new Intake({
+      db: t.db,
+      root: '/nonexistent',
+      sync: {} as any,
+      queue,
+      state: state as any,
+      metrics: { queueDepth: noop } as any,
+    });
     const done = async () => {
       for (;;) {
         const r = releases.shift();

@@ -23,7 +23,9 @@ let root: string;
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8', env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', TRAEFIK_CONFIG_DIR: root, ...env }, timeout: 30_000,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', TRAEFIK_CONFIG_DIR: root, ...env },
+    timeout: 30_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -40,7 +42,9 @@ beforeAll(async () => {
   t = await createTestDatabase();
   root = await tempDir('tsync-cli-errors-');
 });
-afterAll(async () => { await t.drop(); });
+afterAll(async () => {
+  await t.drop();
+});
 
 describe('diff exits 2 on every error, so an error is never read as "differences"', () => {
   it.each<[string, string[], Record<string, string> | 'db']>([
@@ -71,7 +75,10 @@ describe('flags and arguments', () => {
     [['diff', '--once'], 'traefik-sync diff: unknown flag "--once" (see traefik-sync diff --help)'],
     [['sync', '--once=yes'], 'traefik-sync sync: --once takes no value, got "yes" (see traefik-sync sync --help)'],
     [['history', '--project'], 'traefik-sync history: --project: missing a value (see traefik-sync history --help)'],
-    [['history', '--project', '--limit', '3'], 'traefik-sync history: --project: missing a value (got the flag --limit) (see traefik-sync history --help)'],
+    [
+      ['history', '--project', '--limit', '3'],
+      'traefik-sync history: --project: missing a value (got the flag --limit) (see traefik-sync history --help)',
+    ],
   ])('%j: one line in our words', (args, want) => {
     const r = cli(args, { DATABASE_URL: REFUSED });
     expect(oneLine(r)).toBe(want);
@@ -85,14 +92,22 @@ describe('flags and arguments', () => {
   });
 
   it('a value that looks like a flag is still a value (--limit=-1 too)', () => {
-    expect(oneLine(cli(['history', '--project', 'shop', '--limit=-1'], { DATABASE_URL: REFUSED }))).toContain('--limit: expected a number 1–99999, got "-1"');
+    expect(oneLine(cli(['history', '--project', 'shop', '--limit=-1'], { DATABASE_URL: REFUSED }))).toContain(
+      '--limit: expected a number 1–99999, got "-1"',
+    );
   });
 
   it.each([
     [['sync', '--once', 'extra'], 'traefik-sync sync: unexpected argument "extra": sync takes no arguments (see traefik-sync sync --help)'],
     [['migrate', 'now'], 'traefik-sync migrate: unexpected argument "now": migrate takes no arguments (see traefik-sync migrate --help)'],
-    [['diff', '--project', 'shop', 'web'], 'traefik-sync diff: unexpected argument "web": diff takes no arguments (see traefik-sync diff --help)'],
-    [['history', '--project', 'shop', '--', '--limit'], 'traefik-sync history: unexpected argument "--limit": history takes no arguments (see traefik-sync history --help)'],
+    [
+      ['diff', '--project', 'shop', 'web'],
+      'traefik-sync diff: unexpected argument "web": diff takes no arguments (see traefik-sync diff --help)',
+    ],
+    [
+      ['history', '--project', 'shop', '--', '--limit'],
+      'traefik-sync history: unexpected argument "--limit": history takes no arguments (see traefik-sync history --help)',
+    ],
     [['import', 'a', 'b'], 'traefik-sync import: unexpected argument "b": import takes 1 argument (see traefik-sync import --help)'],
   ])('%j: extra arguments are refused before anything runs', (args, want) => {
     const r = cli(args, { DATABASE_URL: REFUSED });
@@ -115,7 +130,9 @@ describe('apply -f with a file that cannot be read', () => {
   });
 
   it('a directory says so', () => {
-    expect(oneLine(cli(['apply', '-f', root], { DATABASE_URL: t.url }))).toBe(`traefik-sync apply: -f: cannot read ${JSON.stringify(root)}: is a directory`);
+    expect(oneLine(cli(['apply', '-f', root], { DATABASE_URL: t.url }))).toBe(
+      `traefik-sync apply: -f: cannot read ${JSON.stringify(root)}: is a directory`,
+    );
   });
 });
 
@@ -127,14 +144,18 @@ describe('database problems say they are about the database', () => {
     [['history', '--project', 'shop'], 'history'],
   ])('%j: a refused connection names the database, its address and the setting, never the password', (args, name) => {
     const r = cli(args, { DATABASE_URL: REFUSED });
-    expect(oneLine(r)).toBe(`traefik-sync ${name}: cannot connect to the database at 127.0.0.1:1 (--database-url, DATABASE_URL): connect ECONNREFUSED`);
+    expect(oneLine(r)).toBe(
+      `traefik-sync ${name}: cannot connect to the database at 127.0.0.1:1 (--database-url, DATABASE_URL): connect ECONNREFUSED`,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).not.toContain('S3cr3t-Pa55');
   });
 
   it('an unknown host names the host', () => {
     const r = cli(['migrate'], { DATABASE_URL: 'postgres://admin:S3cr3t-Pa55@no-such-host.invalid:5433/x' });
-    expect(oneLine(r)).toMatch(/^traefik-sync migrate: cannot connect to the database at no-such-host\.invalid:5433 \(--database-url, DATABASE_URL\): getaddrinfo (ENOTFOUND|EAI_AGAIN)$/);
+    expect(oneLine(r)).toMatch(
+      /^traefik-sync migrate: cannot connect to the database at no-such-host\.invalid:5433 \(--database-url, DATABASE_URL\): getaddrinfo (ENOTFOUND|EAI_AGAIN)$/,
+    );
     expect(r.stderr).not.toContain('S3cr3t-Pa55');
   });
 
@@ -147,7 +168,10 @@ describe('database problems say they are about the database', () => {
   });
 
   it.each([
-    ['sslmode=bogus', 'sslmode: expected one of "disable", "allow", "prefer", "require", "verify-ca", "verify-full", "no-verify", got "bogus"'],
+    [
+      'sslmode=bogus',
+      'sslmode: expected one of "disable", "allow", "prefer", "require", "verify-ca", "verify-full", "no-verify", got "bogus"',
+    ],
     ['ssl=maybe', 'ssl: expected one of "true", "1", "0", got "maybe"'],
   ])('?%s: the allowed values are listed once each and the value is quoted', (param, want) => {
     const r = cli(['migrate'], { DATABASE_URL: `${REFUSED}?${param}` });
@@ -173,16 +197,28 @@ describe('settings messages list exactly the accepted values', () => {
 
 describe('sync --once summary', () => {
   const unit = (name: string | null, status: ProjectResult['status'], problems: string[] = []): ProjectResult => ({
-    projectId: name && `id-${name}`, projectName: name, status, created: 0, updated: 0, deleted: 0,
-    drift: [], unowned: [], problems, version: 0, changedAt: null, appliedAt: null,
+    projectId: name && `id-${name}`,
+    projectName: name,
+    status,
+    created: 0,
+    updated: 0,
+    deleted: 0,
+    drift: [],
+    unowned: [],
+    problems,
+    version: 0,
+    changedAt: null,
+    appliedAt: null,
   });
   const report = (results: ProjectResult[]): SyncReport => ({ results, blocked: null, markerRenamed: false, unowned: [], durationMs: 5 });
 
   it('counts only projects as failed projects; the static files are reported on their own line', () => {
-    const lines = describeReport(report([
-      unit(null, 'failed', ['static/traefik.yml: EACCES']),
-      ...['a', 'b', 'c', 'd'].map((n) => unit(n, 'failed', [`dynamic/${n}: EACCES`])),
-    ]));
+    const lines = describeReport(
+      report([
+        unit(null, 'failed', ['static/traefik.yml: EACCES']),
+        ...['a', 'b', 'c', 'd'].map((n) => unit(n, 'failed', [`dynamic/${n}: EACCES`])),
+      ]),
+    );
     expect(lines[0]).toMatch(/^4 project\(s\): .*; 4 failed; /);
     expect(lines).toContain('static files (static/traefik.yml): static/traefik.yml: EACCES');
     expect(lines).toContain('project a: dynamic/a: EACCES');

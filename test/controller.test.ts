@@ -11,8 +11,12 @@ import { startTestSidecar, waitFor, type TestSidecar } from './helpers/sidecar.j
 let t: TestDatabase;
 let s: TestSidecar | undefined;
 
-beforeAll(async () => { t = await createTestDatabase(); });
-afterAll(async () => { await t.drop(); });
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t.drop();
+});
 afterEach(async () => {
   await s?.stop();
   s = undefined;
@@ -136,7 +140,9 @@ describe('traefik-sync run', () => {
     const route = await insertRoute(t.db, dom, svc, { port: 1000 });
     s = await startTestSidecar(t.url, { interval: '30s' });
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
-    const count = async () => (await s!.metric('traefik_sync_reconcile_total', { result: 'success' })) + (await s!.metric('traefik_sync_reconcile_total', { result: 'noop' }));
+    const count = async () =>
+      (await s!.metric('traefik_sync_reconcile_total', { result: 'success' })) +
+      (await s!.metric('traefik_sync_reconcile_total', { result: 'noop' }));
     const before = await count();
     // 1,000 commits in a burst, each with its NOTIFY: committed server-side without waiting for the
     // WAL flush, so the burst is fast whatever the load on the machine running the test (a client
@@ -144,8 +150,10 @@ describe('traefik-sync run', () => {
     await t.db.task(async (c) => {
       await c.query(sql`SET synchronous_commit = off`);
       await c.query(sql`SELECT set_config('tsync.route', ${route}, false)`);
-      await c.query(sql.__dangerous__rawValue(`DO $$ BEGIN FOR i IN 1..1000 LOOP
-        UPDATE route_configs SET target_port = 1000 + i WHERE id = current_setting('tsync.route')::uuid; COMMIT; END LOOP; END $$`));
+      await c.query(
+        sql.__dangerous__rawValue(`DO $$ BEGIN FOR i IN 1..1000 LOOP
+        UPDATE route_configs SET target_port = 1000 + i WHERE id = current_setting('tsync.route')::uuid; COMMIT; END LOOP; END $$`),
+      );
     });
     await waitFor(async () => (await read('dynamic/burst/services/app.yml'))?.includes('http://app:2000'), 5000);
     await s.controller.idle();
@@ -183,19 +191,39 @@ describe('traefik-sync run', () => {
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
     const status = (await s.get('/api/v1/status')).json();
     expect(status).toMatchObject({ ready: true, databaseUp: true });
-    expect(Object.values(status.projects).map((p: any) => p.name).sort()).toEqual(['blog', 'empty', 'shop']);
+    expect(
+      Object.values(status.projects)
+        .map((p: any) => p.name)
+        .sort(),
+    ).toEqual(['blog', 'empty', 'shop']);
     await waitFor(async () => (await s!.metric('traefik_sync_listen_connected')) === 1);
     await waitFor(async () => (await s!.metric('traefik_sync_is_leader')) === 1, 5000);
     const text = (await s.get('/metrics')).text;
     for (const name of [
-      'traefik_sync_reconcile_total', 'traefik_sync_reconcile_duration_seconds', 'traefik_sync_files_written_total',
-      'traefik_sync_drift_files', 'traefik_sync_drift_detected_total', 'traefik_sync_projects_failed',
-      'traefik_sync_last_success_timestamp_seconds', 'traefik_sync_change_apply_seconds', 'traefik_sync_db_up',
-      'traefik_sync_listen_connected', 'traefik_sync_queue_depth', 'traefik_sync_is_leader',
-      'traefik_sync_delete_guard_blocked_total', 'traefik_sync_certificate_not_after_timestamp_seconds',
-      'traefik_sync_volume_free_bytes', 'traefik_sync_db_query_duration_seconds', 'process_cpu_seconds_total',
-    ]) expect(text, name).toContain(`# TYPE ${name} `);
-    await waitFor(async () => (await s!.metric('traefik_sync_certificate_not_after_timestamp_seconds', { domain: 'secure.shop.example' })) === Date.parse('2036-01-01T00:00:00Z') / 1000);
+      'traefik_sync_reconcile_total',
+      'traefik_sync_reconcile_duration_seconds',
+      'traefik_sync_files_written_total',
+      'traefik_sync_drift_files',
+      'traefik_sync_drift_detected_total',
+      'traefik_sync_projects_failed',
+      'traefik_sync_last_success_timestamp_seconds',
+      'traefik_sync_change_apply_seconds',
+      'traefik_sync_db_up',
+      'traefik_sync_listen_connected',
+      'traefik_sync_queue_depth',
+      'traefik_sync_is_leader',
+      'traefik_sync_delete_guard_blocked_total',
+      'traefik_sync_certificate_not_after_timestamp_seconds',
+      'traefik_sync_volume_free_bytes',
+      'traefik_sync_db_query_duration_seconds',
+      'process_cpu_seconds_total',
+    ])
+      expect(text, name).toContain(`# TYPE ${name} `);
+    await waitFor(
+      async () =>
+        (await s!.metric('traefik_sync_certificate_not_after_timestamp_seconds', { domain: 'secure.shop.example' })) ===
+        Date.parse('2036-01-01T00:00:00Z') / 1000,
+    );
     // The status row is written about once a second, not on every pass.
     const rows = await waitFor(async () => {
       const r = await t.db.query(sql`SELECT replica_id, last_success_at FROM sync_replicas`);
@@ -206,7 +234,11 @@ describe('traefik-sync run', () => {
     expect(text).toMatch(/traefik_sync_db_query_duration_seconds_count\{query="load_projects"\} [1-9]/);
     expect(text).not.toContain('test-secret-pw');
     let promtool = true;
-    try { execFileSync('promtool', ['--version'], { stdio: 'ignore' }); } catch { promtool = false; }
+    try {
+      execFileSync('promtool', ['--version'], { stdio: 'ignore' });
+    } catch {
+      promtool = false;
+    }
     if (!promtool && process.env.CI) throw new Error('promtool is required in CI (apt-get install prometheus)');
     if (!promtool) console.log('skipping promtool check metrics: promtool not installed');
     else execFileSync('promtool', ['check', 'metrics'], { input: text });

@@ -32,20 +32,35 @@ interface Demo {
  * the test if still running, unless `outlivesTest` (then the caller stops it).
  */
 function startDemo(cwd: string, args: string[] = [], env: Record<string, string> = {}, outlivesTest = false): Demo {
-  const child = spawn(process.execPath, [BIN, 'demo', ...args], { cwd, env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [BIN, 'demo', ...args], {
+    cwd,
+    env: { PATH: process.env.PATH!, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   // Only if a failure left it running: a signal stops its PostgreSQL too, before the folder goes.
   if (!outlivesTest) onTestFinished(() => stopChild(child, 'SIGINT', 30_000));
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { err += d; });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    err += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
-    child, exited, out: () => out, err: () => err,
+    child,
+    exited,
+    out: () => out,
+    err: () => err,
     async until(re) {
       const deadline = Date.now() + 60_000;
       while (!re.test(out + err)) {
-        if (Date.now() > deadline || child.exitCode !== null || child.signalCode !== null) throw new Error(`no ${re} from the demo:\n${out}\n${err}`);
+        if (Date.now() > deadline || child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`no ${re} from the demo:\n${out}\n${err}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },
@@ -106,7 +121,9 @@ describe('traefik-sync demo', () => {
   it('a second demo in the same folder stops at once with one line naming the demo that holds the database', async () => {
     const second = startDemo(home, ['--http-addr', `127.0.0.1:${await freePort()}`]);
     expect((await second.exited).code).toBe(1);
-    expect(second.err()).toBe(`traefik-sync demo: the demo database in ./.traefik-sync-demo/pg is in use by another demo (process ${first!.child.pid}); stop that one first (Ctrl-C in its terminal)\n`);
+    expect(second.err()).toBe(
+      `traefik-sync demo: the demo database in ./.traefik-sync-demo/pg is in use by another demo (process ${first!.child.pid}); stop that one first (Ctrl-C in its terminal)\n`,
+    );
     expect((await fetch(`${/operator\s+(\S+)/.exec(first!.out())![1]}readyz`)).status).toBe(200);
   }, 30_000);
 
@@ -126,14 +143,21 @@ describe('traefik-sync demo', () => {
     await listenOn(port);
     const demo = startDemo(cwd, [], { HTTP_ADDR: `127.0.0.1:${port}` });
     expect((await demo.exited).code).toBe(1);
-    expect(demo.err()).toMatch(new RegExp(`^traefik-sync demo: --http-addr \\(HTTP_ADDR\\): 127\\.0\\.0\\.1:${port} is already in use .*; pick another port, e\\.g\\. --http-addr 127\\.0\\.0\\.1:\\d+\\n$`));
+    expect(demo.err()).toMatch(
+      new RegExp(
+        `^traefik-sync demo: --http-addr \\(HTTP_ADDR\\): 127\\.0\\.0\\.1:${port} is already in use .*; pick another port, e\\.g\\. --http-addr 127\\.0\\.0\\.1:\\d+\\n$`,
+      ),
+    );
     await expect(stat(path.join(cwd, '.traefik-sync-demo/pg/PG_VERSION'))).rejects.toThrow(); // no initdb
   }, 30_000);
 
   it('a restart reuses the database and its port, leaves the examples alone, and honours the settings (flags over environment)', async () => {
     const [envPort, flagPort] = [await freePort(), await freePort()];
     const demo = startDemo(home, ['--http-addr', `127.0.0.1:${flagPort}`, '--drift-mode', 'report'], {
-      HTTP_ADDR: `127.0.0.1:${envPort}`, TRAEFIK_CONFIG_DIR: 'out', LOG_LEVEL: 'info', DRIFT_MODE: 'repair',
+      HTTP_ADDR: `127.0.0.1:${envPort}`,
+      TRAEFIK_CONFIG_DIR: 'out',
+      LOG_LEVEL: 'info',
+      DRIFT_MODE: 'repair',
     });
     await demo.until(new RegExp(BANNER));
     expect(databaseUrl(demo.out())).toBe(firstUrl);
@@ -141,20 +165,27 @@ describe('traefik-sync demo', () => {
     expect(demo.out()).toMatch(/data {7}reused from \.\/\.traefik-sync-demo, with your changes/);
     expect(demo.out()).toMatch(/to apply one again: npx traefik-sync apply -f .*examples\/<file>/);
     expect(demo.out()).toMatch(/hand-edit \.\/out\/dynamic\/shop\/services\/api\.yml: reported as drift/);
-    const starting = demo.out().split('\n').find((l) => l.includes('"traefik-sync controller starting"'));
+    const starting = demo
+      .out()
+      .split('\n')
+      .find((l) => l.includes('"traefik-sync controller starting"'));
     expect(JSON.parse(starting!)).toMatchObject({ http: `127.0.0.1:${flagPort}`, configDir: path.join(home, 'out'), driftMode: 'report' });
     expect((await fetch(`http://127.0.0.1:${flagPort}/readyz`)).status).toBe(200);
     demo.child.kill('SIGTERM');
     expect(await demo.exited).toEqual({ code: 143, signal: null });
   }, 60_000);
 
-  it.each(['starting PostgreSQL', 'schema up to date'])('SIGTERM to node alone right after "%s" stops PostgreSQL too (exit 143)', async (step) => {
-    const demo = startDemo(home, ['--http-addr', `127.0.0.1:${await freePort()}`]);
-    await demo.until(new RegExp(`demo: ${step}`));
-    demo.child.kill('SIGTERM');
-    expect(await demo.exited).toEqual({ code: 143, signal: null });
-    expect(await postmasterPid(home)).toBeUndefined();
-  }, 60_000);
+  it.each(['starting PostgreSQL', 'schema up to date'])(
+    'SIGTERM to node alone right after "%s" stops PostgreSQL too (exit 143)',
+    async (step) => {
+      const demo = startDemo(home, ['--http-addr', `127.0.0.1:${await freePort()}`]);
+      await demo.until(new RegExp(`demo: ${step}`));
+      demo.child.kill('SIGTERM');
+      expect(await demo.exited).toEqual({ code: 143, signal: null });
+      expect(await postmasterPid(home)).toBeUndefined();
+    },
+    60_000,
+  );
 
   it('a PostgreSQL a killed demo left running is named in one line; stale lock files do not block the start', async () => {
     const crashed = startDemo(home, ['--http-addr', `127.0.0.1:${await freePort()}`]);
@@ -165,7 +196,9 @@ describe('traefik-sync demo', () => {
     expect(alive(leftover)).toBe(true);
     const blocked = startDemo(home, ['--http-addr', `127.0.0.1:${await freePort()}`]);
     expect((await blocked.exited).code).toBe(1);
-    expect(blocked.err()).toBe(`traefik-sync demo: the demo database in ./.traefik-sync-demo/pg is in use by a PostgreSQL (process ${leftover}), probably left running by an earlier demo; stop it first: kill ${leftover}\n`);
+    expect(blocked.err()).toBe(
+      `traefik-sync demo: the demo database in ./.traefik-sync-demo/pg is in use by a PostgreSQL (process ${leftover}), probably left running by an earlier demo; stop it first: kill ${leftover}\n`,
+    );
     await stopLeftoverPostgres(home);
 
     const lockFile = path.join(home, '.traefik-sync-demo/pg/postmaster.pid');
@@ -179,7 +212,8 @@ describe('traefik-sync demo', () => {
       await demo.until(/demo: schema/);
       demo.child.kill('SIGTERM');
       expect(await demo.exited).toEqual({ code: 143, signal: null });
-      if (pid === sleeper.pid) expect(demo.err()).toContain(`removed a stale .traefik-sync-demo/pg/postmaster.pid (process ${pid} is "sleep", not PostgreSQL)`);
+      if (pid === sleeper.pid)
+        expect(demo.err()).toContain(`removed a stale .traefik-sync-demo/pg/postmaster.pid (process ${pid} is "sleep", not PostgreSQL)`);
     }
   }, 90_000);
 
@@ -197,22 +231,61 @@ describe('traefik-sync demo', () => {
 
 describe('demo settings', () => {
   const cases: Array<{ name: string; values: Record<string, string>; env: Record<string, string>; expected: Record<string, unknown> }> = [
-    { name: 'nothing set: the demo defaults', values: {}, env: {},
-      expected: { httpHost: '127.0.0.1', httpPort: 9090, intervalMs: 10_000, logLevel: 'warn', driftMode: 'repair', configDir: path.resolve('traefik-configs') } },
-    { name: 'the environment over the demo defaults', values: {},
-      env: { HTTP_ADDR: '0.0.0.0:9191', SYNC_INTERVAL: '3s', LOG_LEVEL: 'info', DRIFT_MODE: 'report', TRAEFIK_CONFIG_DIR: '/srv/t', MAX_DELETE_FRACTION: '0.9' },
-      expected: { httpHost: '0.0.0.0', httpPort: 9191, intervalMs: 3000, logLevel: 'info', driftMode: 'report', configDir: '/srv/t', maxDeleteFraction: 0.9 } },
-    { name: 'flags over the environment', values: { 'http-addr': '127.0.0.1:9292', interval: '2s', 'log-level': 'error' },
+    {
+      name: 'nothing set: the demo defaults',
+      values: {},
+      env: {},
+      expected: {
+        httpHost: '127.0.0.1',
+        httpPort: 9090,
+        intervalMs: 10_000,
+        logLevel: 'warn',
+        driftMode: 'repair',
+        configDir: path.resolve('traefik-configs'),
+      },
+    },
+    {
+      name: 'the environment over the demo defaults',
+      values: {},
+      env: {
+        HTTP_ADDR: '0.0.0.0:9191',
+        SYNC_INTERVAL: '3s',
+        LOG_LEVEL: 'info',
+        DRIFT_MODE: 'report',
+        TRAEFIK_CONFIG_DIR: '/srv/t',
+        MAX_DELETE_FRACTION: '0.9',
+      },
+      expected: {
+        httpHost: '0.0.0.0',
+        httpPort: 9191,
+        intervalMs: 3000,
+        logLevel: 'info',
+        driftMode: 'report',
+        configDir: '/srv/t',
+        maxDeleteFraction: 0.9,
+      },
+    },
+    {
+      name: 'flags over the environment',
+      values: { 'http-addr': '127.0.0.1:9292', interval: '2s', 'log-level': 'error' },
       env: { HTTP_ADDR: '0.0.0.0:9191', SYNC_INTERVAL: '3s', LOG_LEVEL: 'info' },
-      expected: { httpPort: 9292, intervalMs: 2000, logLevel: 'error' } },
+      expected: { httpPort: 9292, intervalMs: 2000, logLevel: 'error' },
+    },
     { name: 'an empty variable counts as unset', values: {}, env: { HTTP_ADDR: '' }, expected: { httpHost: '127.0.0.1', httpPort: 9090 } },
-    { name: 'DATABASE_URL is never the user\'s', values: { 'database-url': 'postgres://a@b/c' }, env: { DATABASE_URL: 'postgres://d@e/f' }, expected: { databaseUrl: undefined } },
+    {
+      name: "DATABASE_URL is never the user's",
+      values: { 'database-url': 'postgres://a@b/c' },
+      env: { DATABASE_URL: 'postgres://d@e/f' },
+      expected: { databaseUrl: undefined },
+    },
   ];
   it.each(cases)('$name', ({ values, env, expected }) => {
     expect(demoConfig(values, env)).toMatchObject(expected);
   });
 
   it('a bad value stops it naming the setting and quoting the value', () => {
-    expect(() => demoConfig({}, { SYNC_INTERVAL: '5x' })).toThrow('--interval (SYNC_INTERVAL): expected a duration like "30s", "500ms" or "1m30s", got "5x"');
+    expect(() => demoConfig({}, { SYNC_INTERVAL: '5x' })).toThrow(
+      '--interval (SYNC_INTERVAL): expected a duration like "30s", "500ms" or "1m30s", got "5x"',
+    );
   });
 });

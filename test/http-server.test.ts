@@ -19,9 +19,21 @@ afterEach(async () => {
 });
 
 const routes = new Map<string, Handler>([
-  ['/', (_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html>'); }],
+  [
+    '/',
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html>');
+    },
+  ],
   ['/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' })],
-  ['/slow', async (_req, res) => { await new Promise((r) => setTimeout(r, 1500)); sendJson(res, 200, { status: 'slow' }); }],
+  [
+    '/slow',
+    async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      sendJson(res, 200, { status: 'slow' });
+    },
+  ],
 ]);
 
 async function start(limits: Parameters<typeof createHttpServer>[2]): Promise<number> {
@@ -37,7 +49,10 @@ async function idleSocket(port: number): Promise<{ closed: Promise<number> }> {
   s.resume(); // read what the server sends (a 408), or its close is never seen
   const opened = Date.now();
   const closed = new Promise<number>((resolve) => s.on('close', () => resolve(Date.now() - opened)));
-  await new Promise<void>((resolve, reject) => { s.once('connect', () => resolve()); s.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    s.once('connect', () => resolve());
+    s.once('error', reject);
+  });
   return { closed };
 }
 
@@ -46,7 +61,9 @@ async function raw(port: number, method: string, target: string): Promise<{ stat
   const s = net.connect(port, '127.0.0.1');
   sockets.push(s);
   let text = '';
-  s.setEncoding('utf8').on('data', (d: string) => { text += d; });
+  s.setEncoding('utf8').on('data', (d: string) => {
+    text += d;
+  });
   s.write(`${method} ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
   await new Promise((resolve) => s.on('close', resolve));
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) };
@@ -68,7 +85,9 @@ it('closes a connection that sends its headers too slowly', async () => {
   const s = net.connect(port, '127.0.0.1');
   sockets.push(s);
   let answer = '';
-  s.setEncoding('utf8').on('data', (d: string) => { answer += d; });
+  s.setEncoding('utf8').on('data', (d: string) => {
+    answer += d;
+  });
   const closed = new Promise((resolve) => s.on('close', resolve));
   s.write('GET /healthz HTTP/1.1\r\n');
   const drip = setInterval(() => s.write('X-Slow: 1\r\n'), 100); // never finishes its headers
@@ -88,9 +107,13 @@ it('closes a connection that never sends a request after the header timeout, not
   const s = net.connect(port, '127.0.0.1');
   sockets.push(s);
   let text = '';
-  s.setEncoding('utf8').on('data', (d: string) => { text += d; });
+  s.setEncoding('utf8').on('data', (d: string) => {
+    text += d;
+  });
   let closed = false;
-  s.on('close', () => { closed = true; });
+  s.on('close', () => {
+    closed = true;
+  });
   await new Promise<void>((resolve) => s.once('connect', () => resolve()));
   s.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
   await new Promise((r) => setTimeout(r, 2_500));

@@ -4,8 +4,12 @@ import { migrate } from '../src/db/migrate.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
 let t: TestDatabase;
-beforeAll(async () => { t = await createTestDatabase({ migrate: false }); });
-afterAll(async () => { await t.drop(); });
+beforeAll(async () => {
+  t = await createTestDatabase({ migrate: false });
+});
+afterAll(async () => {
+  await t.drop();
+});
 
 describe('migrate', () => {
   it('applies every migration once, and concurrent runs are safe', async () => {
@@ -15,8 +19,8 @@ describe('migrate', () => {
     expect(new Set(applied).size).toBe(applied.length);
     expect(await migrate(t.db)).toEqual([]);
     const tables = await t.db.query(sql`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
-    expect(tables.map((r) => r.tablename)).toEqual(expect.arrayContaining([
-      'projects', 'services', 'domain_configs', 'route_configs', 'certificates', 'traefik_configs', 'audit_log',
-    ]));
+    expect(tables.map((r) => r.tablename)).toEqual(
+      expect.arrayContaining(['projects', 'services', 'domain_configs', 'route_configs', 'certificates', 'traefik_configs', 'audit_log']),
+    );
   });
 });

@@ -64,18 +64,30 @@ describe('database outage', () => {
     expect(await snapshot(s.root)).toEqual(before);
     expect((await s.get('/api/v1/status')).json().databaseUp).toBe(false);
 
-    server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: server.port, password: 'outage-pw', postgresFlags: ['-c', 'fsync=off'] });
+    server = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'pg'),
+      port: server.port,
+      password: 'outage-pw',
+      postgresFlags: ['-c', 'fsync=off'],
+    });
     await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1, 20_000, 100);
     expect(await s.metric('traefik_sync_db_up')).toBe(1); // it answered LISTEN: up now, not at the next tick
-    await waitFor(async () => {
-      try {
-        await db.query(sql`UPDATE route_configs SET target_port = 3999 WHERE id = ${ids.shopApiRoute}`);
-        return true;
-      } catch {
-        return false; // the pool's old connections died with the server
-      }
-    }, 10_000, 100);
-    await waitFor(async () => (await readFile(path.join(s.root, 'dynamic/shop/services/api.yml'), 'utf8')).includes('http://api:3999'), 5000);
+    await waitFor(
+      async () => {
+        try {
+          await db.query(sql`UPDATE route_configs SET target_port = 3999 WHERE id = ${ids.shopApiRoute}`);
+          return true;
+        } catch {
+          return false; // the pool's old connections died with the server
+        }
+      },
+      10_000,
+      100,
+    );
+    await waitFor(
+      async () => (await readFile(path.join(s.root, 'dynamic/shop/services/api.yml'), 'utf8')).includes('http://api:3999'),
+      5000,
+    );
     await waitFor(async () => (await s.metric('traefik_sync_db_up')) === 1, 5000);
   }, 90_000);
 
@@ -100,7 +112,12 @@ describe('database outage', () => {
       expect((await empty.get('/api/v1/status')).json()).toMatchObject({ ready: false, readySource: null });
       expect(await snapshot(s.root)).toEqual(before);
 
-      server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: server.port, password: 'outage-pw', postgresFlags: ['-c', 'fsync=off'] });
+      server = await startEmbeddedPostgres({
+        dataDir: path.join(dir, 'pg'),
+        port: server.port,
+        password: 'outage-pw',
+        postgresFlags: ['-c', 'fsync=off'],
+      });
       await waitFor(async () => (await restarted.get('/api/v1/status')).json().readySource === 'sync', 20_000, 100);
       await waitFor(async () => (await empty.get('/readyz')).status === 200, 20_000, 100);
     } finally {

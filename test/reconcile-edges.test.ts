@@ -27,11 +27,17 @@ beforeAll(async () => {
   await seedSample(wrong.db);
   await wrong.db.query(sql`UPDATE projects SET name = name || '-staging'`);
 });
-afterAll(async () => { await Promise.all([t.drop(), wrong.drop(), empty.drop()]); });
+afterAll(async () => {
+  await Promise.all([t.drop(), wrong.drop(), empty.drop()]);
+});
 
 const svc = (db: Queryable, root: string) =>
   new TraefikSyncService({ db, root, driftMode: 'repair', maxDeleteFraction: 0.5, log: silentLogger });
-const exists = (root: string, rel: string) => access(path.join(root, rel)).then(() => true, () => false);
+const exists = (root: string, rel: string) =>
+  access(path.join(root, rel)).then(
+    () => true,
+    () => false,
+  );
 const projectDirs = async (root: string) => (await readdir(path.join(root, 'dynamic'))).filter((n) => !n.startsWith('.')).sort();
 
 async function fresh() {
@@ -53,7 +59,9 @@ describe('a custom-certificate domain moved to another project', () => {
       expect(sync.inventory.get(CRT)?.projectId).toBe(ids.shop);
 
       await t.db.tx(async (tx) => {
-        await tx.query(sql`DELETE FROM route_configs r USING domain_configs d WHERE r.domain_config_id = d.id AND d.full_domain = 'secure.shop.example'`);
+        await tx.query(
+          sql`DELETE FROM route_configs r USING domain_configs d WHERE r.domain_config_id = d.id AND d.full_domain = 'secure.shop.example'`,
+        );
         await tx.query(sql`UPDATE domain_configs SET project_id = ${zeta} WHERE full_domain = 'secure.shop.example'`);
       });
       // Both projects were notified by one transaction: reconciled together (or by a full pass).
@@ -110,7 +118,9 @@ describe('renames, which remove nothing', () => {
     expect((await sync.syncProjects([ids.shop])).blocked).toBeNull();
     expect(await exists(root, 'dynamic/shop/services/backend.yml')).toBe(true);
     expect(await exists(root, 'dynamic/shop/services/api.yml')).toBe(false);
-    await t.db.query(sql`DELETE FROM route_configs r USING domain_configs d WHERE r.domain_config_id = d.id AND d.project_id = ${ids.shop}`);
+    await t.db.query(
+      sql`DELETE FROM route_configs r USING domain_configs d WHERE r.domain_config_id = d.id AND d.project_id = ${ids.shop}`,
+    );
     expect((await sync.syncProjects([ids.shop])).blocked).not.toBeNull();
   });
 });
@@ -141,7 +151,10 @@ describe('a pass that wrote files and then failed', () => {
     const retry = await sync.syncProjects([ids.shop]);
     const file = await stat(path.join(root, 'dynamic/shop/services/api.yml'));
     const marker = await stat(path.join(root, 'dynamic/.traefik-sync-reload'));
-    expect({ renamed: retry.markerRenamed, markerAfterFile: marker.mtimeMs >= file.mtimeMs }).toEqual({ renamed: true, markerAfterFile: true });
+    expect({ renamed: retry.markerRenamed, markerAfterFile: marker.mtimeMs >= file.mtimeMs }).toEqual({
+      renamed: true,
+      markerAfterFile: true,
+    });
     // Paid: the pass after that has nothing to announce.
     expect((await sync.syncProjects([ids.shop])).markerRenamed).toBe(false);
   });

@@ -41,16 +41,27 @@ afterAll(async () => {
 /** Start `run` through the proxy; resolves once it is ready, leading and listening. */
 async function startRun(): Promise<Child> {
   const port = await freePort();
-  const c = spawnCli(['run', '--http-addr', `127.0.0.1:${port}`, '--config-dir', path.join(work, 'volume'), '--interval', '1h'], { DATABASE_URL: proxy.via(t.url), LOG_LEVEL: 'info' });
+  const c = spawnCli(['run', '--http-addr', `127.0.0.1:${port}`, '--config-dir', path.join(work, 'volume'), '--interval', '1h'], {
+    DATABASE_URL: proxy.via(t.url),
+    LOG_LEVEL: 'info',
+  });
   children.push(c);
   const metric = async (name: string) => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
   };
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 30_000, 100);
-  await waitFor(async () => (await metric('traefik_sync_listen_connected')) === 1 && (await metric('traefik_sync_is_leader')) === 1, 15_000, 100);
+  await waitFor(
+    async () => (await metric('traefik_sync_listen_connected')) === 1 && (await metric('traefik_sync_is_leader')) === 1,
+    15_000,
+    100,
+  );
   // Its own first full sync done (the volume a previous test left makes it ready before that).
-  await waitFor(async () => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { readySource: string }).readySource === 'sync', 30_000, 100);
+  await waitFor(
+    async () => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { readySource: string }).readySource === 'sync',
+    30_000,
+    100,
+  );
   return c;
 }
 
@@ -100,7 +111,16 @@ it('a pass stuck on the database does not hold the stop past 20 s: exit 1, sayin
     // A hand edit starts a pass of its project.
     const file = path.join(work, 'volume', 'dynamic/shop/domains.yml');
     await writeFile(file, `${await readFile(file, 'utf8')}# hand edit\n`);
-    await waitFor(async () => (await locker.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'traefik-sync' AND wait_event_type = 'Lock'`)).rows[0].n > 0, 10_000, 50);
+    await waitFor(
+      async () =>
+        (
+          await locker.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'traefik-sync' AND wait_event_type = 'Lock'`,
+          )
+        ).rows[0].n > 0,
+      10_000,
+      50,
+    );
     c.proc.kill('SIGTERM');
     const exit = await exitWithin(c, 40_000);
     const { stdout } = c.output();

@@ -41,12 +41,20 @@ async function identity(dir: string): Promise<Map<string, string>> {
 
 function service(opts: Partial<{ maxDeleteFraction: number; driftMode: 'repair' | 'report' }> = {}) {
   return new TraefikSyncService({
-    db: t.db, root, driftMode: opts.driftMode ?? 'repair', maxDeleteFraction: opts.maxDeleteFraction ?? 0.5, log: silentLogger,
+    db: t.db,
+    root,
+    driftMode: opts.driftMode ?? 'repair',
+    maxDeleteFraction: opts.maxDeleteFraction ?? 0.5,
+    log: silentLogger,
   });
 }
 
-beforeAll(async () => { t = await createTestDatabase(); });
-afterAll(async () => { await t.drop(); });
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t.drop();
+});
 beforeEach(async () => {
   await t.db.query(sql`TRUNCATE projects, traefik_configs, audit_log, project_versions CASCADE`);
   root = await tempDir('tsync-root-');
@@ -122,10 +130,12 @@ describe('full sync', () => {
       expect(r.entryPoints).toEqual(['web']);
       expect(mw[r.middlewares[0]]).toEqual({ redirectScheme: { scheme: 'https', permanent: true } });
     }
-    expect(domains.tls.certificates).toEqual([{
-      certFile: path.join(root, 'ssl/certs/secure.shop.example.crt'),
-      keyFile: path.join(root, 'ssl/keys/secure.shop.example.key'),
-    }]);
+    expect(domains.tls.certificates).toEqual([
+      {
+        certFile: path.join(root, 'ssl/certs/secure.shop.example.crt'),
+        keyFile: path.join(root, 'ssl/keys/secure.shop.example.key'),
+      },
+    ]);
     const blog = parse(await readFile(path.join(root, 'dynamic/blog/services/ghost.yml'), 'utf8'));
     const blogRouters = Object.values(blog.http.routers) as any[];
     expect(blogRouters).toHaveLength(1); // the inactive /old route is not rendered
@@ -168,7 +178,10 @@ describe('full sync', () => {
     expect(totals(report.results)).toEqual({ created: 0, updated: 1, deleted: 0 });
     expect(report.markerRenamed).toBe(true);
     const after = await identity(root);
-    const changed = [...after].filter(([f, id]) => before.get(f) !== id).map(([f]) => f).sort();
+    const changed = [...after]
+      .filter(([f, id]) => before.get(f) !== id)
+      .map(([f]) => f)
+      .sort();
     expect(changed).toEqual(['dynamic/.traefik-sync-reload', 'dynamic/shop/services/api.yml']);
     expect(await readFile(path.join(root, 'dynamic/shop/services/api.yml'), 'utf8')).toContain('http://api:3001');
   });
@@ -180,17 +193,21 @@ describe('full sync', () => {
     await t.db.query(sql`UPDATE route_configs SET target_port = 3001 WHERE id = ${ids.shopApiRoute}`);
     await t.db.query(sql`DELETE FROM projects WHERE id = ${ids.blog}`);
     const report = await s.syncProjects([ids.shop, ids.blog, ids.shop]);
-    expect(report.results.map((r) => [r.projectName, r.status, r.updated, r.deleted]).sort()).toEqual([
-      ['shop', 'updated', 1, 0],
-      [null, 'updated', 0, 3],
-    ].sort());
+    expect(report.results.map((r) => [r.projectName, r.status, r.updated, r.deleted]).sort()).toEqual(
+      [
+        ['shop', 'updated', 1, 0],
+        [null, 'updated', 0, 3],
+      ].sort(),
+    );
     const after = await identity(root);
     const changed = [...new Set([...before.keys(), ...after.keys()])].filter((f) => before.get(f) !== after.get(f)).sort();
     const blogFiles = [...before.keys()].filter((f) => f.startsWith('dynamic/blog/'));
     expect(blogFiles.length).toBeGreaterThan(0);
     expect(changed).toEqual(['dynamic/.traefik-sync-reload', ...blogFiles, 'dynamic/shop/services/api.yml'].sort());
     expect(await listTree(root, 'dynamic/blog')).toEqual([]);
-    const rows = await t.db.query(sql`SELECT file_path, checksum FROM traefik_configs WHERE file_path LIKE 'dynamic/blog/%' OR file_path = 'dynamic/shop/services/api.yml'`);
+    const rows = await t.db.query(
+      sql`SELECT file_path, checksum FROM traefik_configs WHERE file_path LIKE 'dynamic/blog/%' OR file_path = 'dynamic/shop/services/api.yml'`,
+    );
     expect(rows.map((r) => r.file_path)).toEqual(['dynamic/shop/services/api.yml']);
     // What the pass recorded is what a fresh full pass would write: nothing left to do.
     expect((await service().preview()).changes).toEqual([]);
@@ -198,7 +215,9 @@ describe('full sync', () => {
 
   it('records traefik_configs with content, checksum and last_synced_at', async () => {
     await service().syncAllProjects();
-    const rows = await t.db.query(sql`SELECT file_path, content, checksum, last_synced_at, project_id FROM traefik_configs ORDER BY file_path`);
+    const rows = await t.db.query(
+      sql`SELECT file_path, content, checksum, last_synced_at, project_id FROM traefik_configs ORDER BY file_path`,
+    );
     expect(rows.map((r) => r.file_path)).toContain('dynamic/shop/services/api.yml');
     expect(rows.find((r) => r.file_path === 'static/traefik.yml')!.project_id).toBeNull();
     for (const r of rows) {
@@ -239,8 +258,12 @@ describe('full sync', () => {
     await s.syncAllProjects();
     const good = await readFile(path.join(root, 'dynamic/shop/services/api.yml'), 'utf8');
     // Valid JSON for the database, invalid for Traefik: an unknown middleware type.
-    await t.db.query(sql`UPDATE route_configs SET middleware = '[{"ipWhiteList": {"sourceRange": ["1.2.3.4"]}}]' WHERE id = ${ids.shopApiRoute}`);
-    await t.db.query(sql`UPDATE route_configs SET target_port = 2369 WHERE path_rule = '/' AND service_id IN (SELECT id FROM services WHERE name = 'ghost')`);
+    await t.db.query(
+      sql`UPDATE route_configs SET middleware = '[{"ipWhiteList": {"sourceRange": ["1.2.3.4"]}}]' WHERE id = ${ids.shopApiRoute}`,
+    );
+    await t.db.query(
+      sql`UPDATE route_configs SET target_port = 2369 WHERE path_rule = '/' AND service_id IN (SELECT id FROM services WHERE name = 'ghost')`,
+    );
     const report = await s.syncAllProjects();
     const shop = report.results.find((r) => r.projectName === 'shop')!;
     expect(shop.status).toBe('failed');
@@ -273,7 +296,10 @@ describe('full sync', () => {
     await rm(path.join(root, 'dynamic/blog/services/ghost.yml'));
     await writeFile(path.join(root, 'dynamic/shop/services/extra.yml'), original.replace(/web/g, 'extra'));
     const report = await s.syncAllProjects();
-    const drift = report.results.flatMap((r) => r.drift).map((d) => `${d.kind} ${d.path} ${d.repaired}`).sort();
+    const drift = report.results
+      .flatMap((r) => r.drift)
+      .map((d) => `${d.kind} ${d.path} ${d.repaired}`)
+      .sort();
     expect(drift).toEqual([
       'missing dynamic/blog/services/ghost.yml true',
       'modified dynamic/shop/services/web.yml true',

@@ -109,14 +109,22 @@ while (Atomics.load(stop, 0) === 0) {
 parentPort.postMessage({ reads, failures, vanished, examples, versions: versions.size });
 `;
 
-interface ReaderResult { reads: number; failures: number; vanished: number; examples: string[]; versions: number }
+interface ReaderResult {
+  reads: number;
+  failures: number;
+  vanished: number;
+  examples: string[];
+  versions: number;
+}
 
 /** Start the worker reader; resolves once it is reading. */
 async function startWorker(stop: SharedArrayBuffer): Promise<{ done: Promise<ReaderResult> }> {
   const require = createRequire(import.meta.url);
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { root, stop, yamlPath: require.resolve('yaml') } });
   let ready!: () => void;
-  const started = new Promise<void>((r) => { ready = r; });
+  const started = new Promise<void>((r) => {
+    ready = r;
+  });
   const done = new Promise<ReaderResult>((resolve, reject) => {
     worker.on('message', (m: { ready?: boolean } & ReaderResult) => (m.ready ? ready() : resolve(m)));
     worker.on('error', reject);
@@ -138,7 +146,10 @@ async function readLoop(running: () => boolean): Promise<ReaderResult> {
         if (err.code === 'ENOENT') return null;
         throw err;
       });
-      if (text === null) { out.vanished++; continue; }
+      if (text === null) {
+        out.vanished++;
+        continue;
+      }
       out.reads++;
       versions.add(`${text.length}:${text.slice(0, 300)}`);
       const p = problemOf(text);
@@ -197,9 +208,11 @@ describe('torn reads', () => {
     const [inThread, parallel] = await Promise.all([local, worker.done]);
     const ms = Date.now() - started;
 
-    console.log(`torn reads: ${CHANGES} changes, ${written} files written in ${ms} ms; `
-      + `worker reader: ${parallel.reads} reads, ${parallel.failures} failures, ${parallel.versions} distinct versions seen; `
-      + `event-loop reader: ${inThread.reads} reads, ${inThread.failures} failures, ${inThread.versions} distinct versions seen`);
+    console.log(
+      `torn reads: ${CHANGES} changes, ${written} files written in ${ms} ms; ` +
+        `worker reader: ${parallel.reads} reads, ${parallel.failures} failures, ${parallel.versions} distinct versions seen; ` +
+        `event-loop reader: ${inThread.reads} reads, ${inThread.failures} failures, ${inThread.versions} distinct versions seen`,
+    );
 
     expect(written).toBeGreaterThanOrEqual(CHANGES);
     expect([...parallel.examples, ...inThread.examples]).toEqual([]);

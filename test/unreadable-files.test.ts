@@ -24,7 +24,10 @@ const NOBODY = 65534;
 /** Why the test cannot run here ('' when it can). */
 const why = (() => {
   if (process.getuid?.() !== 0) return 'needs root (to run the CLI as another user)';
-  const r = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)}, require('fs').constants.R_OK)`], { uid: NOBODY, gid: NOBODY });
+  const r = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)}, require('fs').constants.R_OK)`], {
+    uid: NOBODY,
+    gid: NOBODY,
+  });
   return r.status === 0 ? '' : `user ${NOBODY} cannot read ${BIN}`;
 })();
 
@@ -56,22 +59,29 @@ afterAll(async () => {
 describe('files the controller cannot read', () => {
   if (why !== '') console.log(`unreadable files: skipped — ${why}`);
 
-  it.skipIf(why !== '')('are left alone; the project they block fails with the path named; the others are written', async () => {
-    await rootOnly('dynamic/blog/domains.yml', 'http: {}  # hand-made by root\n');
-    await rootOnly('dynamic/notes/private.yml', 'http: {}  # someone else\'s\n');
-    const r = spawnSync(process.execPath, [BIN, 'sync', '--once', '--config-dir', root], {
-      uid: NOBODY, gid: NOBODY, encoding: 'utf8', timeout: 60_000,
-      env: { PATH: process.env.PATH, DATABASE_URL: t.url, LOG_LEVEL: 'warn' },
-    });
-    const out = `${r.stdout}\n${r.stderr}`;
-    expect(r.status, out).toBe(1); // one project failed
-    // The other projects were written…
-    expect((await stat(path.join(root, 'dynamic/shop/domains.yml'))).isFile()).toBe(true);
-    expect((await stat(path.join(root, 'static/traefik.yml'))).isFile()).toBe(true);
-    // …the unreadable files were not touched…
-    expect(await readFile(path.join(root, 'dynamic/blog/domains.yml'), 'utf8')).toBe('http: {}  # hand-made by root\n');
-    expect(await readFile(path.join(root, 'dynamic/notes/private.yml'), 'utf8')).toBe('http: {}  # someone else\'s\n');
-    // …and the failure names the file and why.
-    expect(out).toMatch(/dynamic\/blog\/domains\.yml: cannot be read \(EACCES\)/);
-  }, 90_000);
+  it.skipIf(why !== '')(
+    'are left alone; the project they block fails with the path named; the others are written',
+    async () => {
+      await rootOnly('dynamic/blog/domains.yml', 'http: {}  # hand-made by root\n');
+      await rootOnly('dynamic/notes/private.yml', "http: {}  # someone else's\n");
+      const r = spawnSync(process.execPath, [BIN, 'sync', '--once', '--config-dir', root], {
+        uid: NOBODY,
+        gid: NOBODY,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { PATH: process.env.PATH, DATABASE_URL: t.url, LOG_LEVEL: 'warn' },
+      });
+      const out = `${r.stdout}\n${r.stderr}`;
+      expect(r.status, out).toBe(1); // one project failed
+      // The other projects were written…
+      expect((await stat(path.join(root, 'dynamic/shop/domains.yml'))).isFile()).toBe(true);
+      expect((await stat(path.join(root, 'static/traefik.yml'))).isFile()).toBe(true);
+      // …the unreadable files were not touched…
+      expect(await readFile(path.join(root, 'dynamic/blog/domains.yml'), 'utf8')).toBe('http: {}  # hand-made by root\n');
+      expect(await readFile(path.join(root, 'dynamic/notes/private.yml'), 'utf8')).toBe("http: {}  # someone else's\n");
+      // …and the failure names the file and why.
+      expect(out).toMatch(/dynamic\/blog\/domains\.yml: cannot be read \(EACCES\)/);
+    },
+    90_000,
+  );
 });

@@ -13,7 +13,9 @@ import { startTestSidecar, waitFor, type TestSidecar } from './helpers/sidecar.j
 
 let t: TestDatabase;
 let s: TestSidecar | undefined;
-beforeEach(async () => { t = await createTestDatabase(); });
+beforeEach(async () => {
+  t = await createTestDatabase();
+});
 afterEach(async () => {
   await s?.stop();
   s = undefined;
@@ -27,7 +29,10 @@ async function repairedAfterEdit(file: string, from: string): Promise<boolean> {
   const original = (await read(file))!;
   expect(original).toContain(from);
   await writeFile(path.join(s!.root, file), original.replace(from, '6666'));
-  return waitFor(async () => (await read(file)) === original, 2500).then(() => true, () => false);
+  return waitFor(async () => (await read(file)) === original, 2500).then(
+    () => true,
+    () => false,
+  );
 }
 
 it('hand edits in a re-created folder are seen within ~2 s', async () => {

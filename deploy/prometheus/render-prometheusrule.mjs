@@ -14,7 +14,7 @@ const outPath = fileURLToPath(new URL('../base/prometheusrule.yaml', import.meta
 const header = [
   '# GENERATED from deploy/prometheus/traefik-sync-rules.yml by',
   '# `node deploy/prometheus/render-prometheusrule.mjs`. Do not edit: edit the rules file and re-run.',
-  '# Your Prometheus may select rules by label (e.g. kube-prometheus-stack\'s `release: <name>`):',
+  "# Your Prometheus may select rules by label (e.g. kube-prometheus-stack's `release: <name>`):",
   '# add that label in an overlay.',
   '',
 ].join('\n');
@@ -36,7 +36,11 @@ const text = header + stringify(rule);
 
 if (process.argv.includes('--check')) {
   let current = '';
-  try { current = readFileSync(outPath, 'utf8'); } catch { /* missing counts as stale */ }
+  try {
+    current = readFileSync(outPath, 'utf8');
+  } catch {
+    /* missing counts as stale */
+  }
   if (current !== text) {
     console.error(`${outPath} is out of date: run node deploy/prometheus/render-prometheusrule.mjs`);
     process.exit(1);

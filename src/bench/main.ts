@@ -35,12 +35,16 @@ function options(): { N: number; UPDATES: number; BURST_PER: number; OUT: string
     const n = Number(values.projects);
     const updates = Number(values.updates);
     if (!Number.isInteger(n) || n < 100) throw new Error(`--projects: expected an integer ≥ 100, got ${JSON.stringify(values.projects)}`);
-    if (!Number.isInteger(updates) || updates < 1) throw new Error(`--updates: expected an integer ≥ 1, got ${JSON.stringify(values.updates)}`);
+    if (!Number.isInteger(updates) || updates < 1)
+      throw new Error(`--updates: expected an integer ≥ 1, got ${JSON.stringify(values.updates)}`);
     const burstPer = Number(values['burst-per']);
-    if (!Number.isInteger(burstPer) || burstPer < 1) throw new Error(`--burst-per: expected an integer ≥ 1, got ${JSON.stringify(values['burst-per'])}`);
+    if (!Number.isInteger(burstPer) || burstPer < 1)
+      throw new Error(`--burst-per: expected an integer ≥ 1, got ${JSON.stringify(values['burst-per'])}`);
     return { N: n, UPDATES: updates, BURST_PER: burstPer, OUT: values.out };
   } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).message} (usage: npm run bench -- [--projects N] [--updates N] [--burst-per N] [--out DIR])\n`);
+    process.stderr.write(
+      `bench: ${(err as Error).message} (usage: npm run bench -- [--projects N] [--updates N] [--burst-per N] [--out DIR])\n`,
+    );
     process.exit(2);
   }
 }
@@ -136,9 +140,17 @@ async function main(): Promise<void> {
   const work = await mkdtemp(path.join(tmpdir(), 'tsync-bench-'));
   await chmod(work, 0o755);
   log(`working in ${work}; ${N} projects`);
-  const pg = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), postgresFlags: ['-c', 'fsync=off', '-c', 'max_connections=200'] });
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.join(work, 'pg'),
+    postgresFlags: ['-c', 'fsync=off', '-c', 'max_connections=200'],
+  });
   let queries = 0;
-  const db = connect(pg.url, { poolSize: 8, onQuery: () => { queries++; } });
+  const db = connect(pg.url, {
+    poolSize: 8,
+    onQuery: () => {
+      queries++;
+    },
+  });
   const result: Record<string, unknown> = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     projects: N,
@@ -148,7 +160,9 @@ async function main(): Promise<void> {
     await migrate(db);
     let t0 = process.hrtime.bigint();
     await db.tx((tx) => seedBench(tx, N));
-    const [counts] = await db.query(sql`SELECT (SELECT count(*) FROM services) AS services, (SELECT count(*) FROM route_configs) AS routes, (SELECT count(*) FROM domain_configs) AS domains`);
+    const [counts] = await db.query(
+      sql`SELECT (SELECT count(*) FROM services) AS services, (SELECT count(*) FROM route_configs) AS routes, (SELECT count(*) FROM domain_configs) AS domains`,
+    );
     result.seed = { ms: ms(t0), ...counts };
     log(`seeded in ${ms(t0).toFixed(0)} ms: ${JSON.stringify(counts)}`);
 
@@ -183,11 +197,19 @@ async function main(): Promise<void> {
     const coldMs = ms(t0);
     const floorAfter = await floor('floor-after');
     const floorMs = (floorBefore.selectMs + floorBefore.writeMs + floorAfter.selectMs + floorAfter.writeMs) / 2;
-    if (totals(cold.results).created !== files.length) throw new Error(`cold sync wrote ${totals(cold.results).created} files, the preview had ${files.length}`);
+    if (totals(cold.results).created !== files.length)
+      throw new Error(`cold sync wrote ${totals(cold.results).created} files, the preview had ${files.length}`);
     result.coldSync = {
-      ms: coldMs, files: files.length, floorBefore, floorAfter, floorMs, ratio: coldMs / floorMs,
+      ms: coldMs,
+      files: files.length,
+      floorBefore,
+      floorAfter,
+      floorMs,
+      ratio: coldMs / floorMs,
     };
-    log(`cold sync ${coldMs.toFixed(0)} ms for ${files.length} files; floor ${(floorBefore.selectMs + floorBefore.writeMs).toFixed(0)} ms before, ${(floorAfter.selectMs + floorAfter.writeMs).toFixed(0)} ms after`);
+    log(
+      `cold sync ${coldMs.toFixed(0)} ms for ${files.length} files; floor ${(floorBefore.selectMs + floorBefore.writeMs).toFixed(0)} ms before, ${(floorAfter.selectMs + floorAfter.writeMs).toFixed(0)} ms after`,
+    );
 
     // 2. Idle resync: the periodic check the controller makes when nothing changed — one query,
     // plus a rotating slice of 2,000 stat() calls (file events cover the rest) — and, for
@@ -211,11 +233,18 @@ async function main(): Promise<void> {
     t0 = process.hrtime.bigint();
     const noop = await service.syncAllProjects();
     result.idleResync = {
-      ms: pct(idle, 50), dbMs: pct(idleDb, 50), diskMs: pct(idle, 50) - pct(idleDb, 50), queries: idleQueries,
-      filesWritten: 0, fullDiskVerifyMs: fullVerifyMs, fullNoopPassMs: ms(t0),
+      ms: pct(idle, 50),
+      dbMs: pct(idleDb, 50),
+      diskMs: pct(idle, 50) - pct(idleDb, 50),
+      queries: idleQueries,
+      filesWritten: 0,
+      fullDiskVerifyMs: fullVerifyMs,
+      fullNoopPassMs: ms(t0),
       fullNoopPassFilesWritten: Object.values(totals(noop.results)).reduce((a, b) => a + b, 0),
     };
-    log(`idle resync ${pct(idle, 50).toFixed(1)} ms (${idleQueries} queries); stat of every file ${fullVerifyMs.toFixed(0)} ms; full no-op pass ${ms(t0).toFixed(0)} ms`);
+    log(
+      `idle resync ${pct(idle, 50).toFixed(1)} ms (${idleQueries} queries); stat of every file ${fullVerifyMs.toFixed(0)} ms; full no-op pass ${ms(t0).toFixed(0)} ms`,
+    );
 
     // 3. The controller as a separate process (so its memory is measured alone).
     const rootC = path.join(work, 'c');
@@ -224,13 +253,29 @@ async function main(): Promise<void> {
     t0 = process.hrtime.bigint();
     child = spawn(process.execPath, [BIN, 'run'], {
       // NODE_OPTIONS as in the image (Dockerfile).
-      env: { PATH: process.env.PATH, DATABASE_URL: pg.url, TRAEFIK_CONFIG_DIR: rootC, HTTP_ADDR: `127.0.0.1:${port}`, LOG_LEVEL: 'warn', SYNC_INTERVAL: '30s', NODE_OPTIONS: '--max-old-space-size=256' },
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: pg.url,
+        TRAEFIK_CONFIG_DIR: rootC,
+        HTTP_ADDR: `127.0.0.1:${port}`,
+        LOG_LEVEL: 'warn',
+        SYNC_INTERVAL: '30s',
+        NODE_OPTIONS: '--max-old-space-size=256',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     let exited: string | null = null;
-    child.on('exit', (code, signal) => { exited = `exited with ${signal ?? `code ${code}`}`; });
+    child.on('exit', (code, signal) => {
+      exited = `exited with ${signal ?? `code ${code}`}`;
+    });
     for (;;) {
-      if ((await fetch(`${base}/readyz`).then((r) => r.status, () => 0)) === 200) break;
+      if (
+        (await fetch(`${base}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        )) === 200
+      )
+        break;
       if (exited) throw new Error(`the controller ${exited} before it was ready (its log is above)`);
       await sleep(50);
     }
@@ -270,8 +315,13 @@ async function main(): Promise<void> {
     await loader;
     await loadDb.dispose();
     result.changeToFile = {
-      updates: latencies.length, backgroundCommitsPerSecond: 100, backgroundCommits: loadCommits,
-      p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: Math.max(...latencies),
+      updates: latencies.length,
+      backgroundCommitsPerSecond: 100,
+      backgroundCommits: loadCommits,
+      p50: pct(latencies, 50),
+      p95: pct(latencies, 95),
+      p99: pct(latencies, 99),
+      max: Math.max(...latencies),
     };
     log(`change→file p50 ${pct(latencies, 50).toFixed(1)} ms p99 ${pct(latencies, 99).toFixed(1)} ms`);
 
@@ -284,22 +334,39 @@ async function main(): Promise<void> {
       for (let k = 1; k <= PER; k++) await db.query(sql`UPDATE route_configs SET target_port = ${40000 + k} WHERE id = ${r.routeId}`);
     });
     const committedMs = ms(t0);
-    await within(mapLimit(burst, 8, async (r) => {
-      const file = path.join(rootC, `dynamic/${r.project}/services/api.yml`);
-      for (;;) {
-        if ((await readFile(file, 'utf8')).includes(`:${40000 + PER}\n`)) return;
-        await sleep(2);
-      }
-    }), 600_000, 'the burst', () => exited);
+    await within(
+      mapLimit(burst, 8, async (r) => {
+        const file = path.join(rootC, `dynamic/${r.project}/services/api.yml`);
+        for (;;) {
+          if ((await readFile(file, 'utf8')).includes(`:${40000 + PER}\n`)) return;
+          await sleep(2);
+        }
+      }),
+      600_000,
+      'the burst',
+      () => exited,
+    );
     const convergedMs = ms(t0);
     await sleep(500);
     const after = await metricsOf(base);
-    const reconciles = ['success', 'noop', 'error'].reduce((n, r) => n + (after.get(`traefik_sync_reconcile_total{result="${r}"}`) ?? 0) - (before.get(`traefik_sync_reconcile_total{result="${r}"}`) ?? 0), 0);
+    const reconciles = ['success', 'noop', 'error'].reduce(
+      (n, r) =>
+        n +
+        (after.get(`traefik_sync_reconcile_total{result="${r}"}`) ?? 0) -
+        (before.get(`traefik_sync_reconcile_total{result="${r}"}`) ?? 0),
+      0,
+    );
     const check = new TraefikSyncService({ db, root: rootC, driftMode: 'repair', maxDeleteFraction: 0.5, log: silentLogger });
     const { changes } = await check.preview();
     result.burst = {
-      updates: burst.length * PER, projects: burst.length, commitMs: committedMs, convergeMs: convergedMs,
-      reconciles, reconcilesPerUpdate: reconciles / (burst.length * PER), finalStateExact: changes.length === 0, remainingDifferences: changes.length,
+      updates: burst.length * PER,
+      projects: burst.length,
+      commitMs: committedMs,
+      convergeMs: convergedMs,
+      reconciles,
+      reconcilesPerUpdate: reconciles / (burst.length * PER),
+      finalStateExact: changes.length === 0,
+      remainingDifferences: changes.length,
     };
     log(`burst converged in ${convergedMs.toFixed(0)} ms with ${reconciles} reconciles; exact: ${changes.length === 0}`);
 
@@ -325,13 +392,31 @@ async function main(): Promise<void> {
   await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
   const r = result as any;
   const rows: Array<[string, string, string]> = [
-    ['cold full sync', `${r.coldSync.ms.toFixed(0)} ms (${r.coldSync.files} files)`, `${r.coldSync.ratio.toFixed(2)}× floor (${r.coldSync.floorMs.toFixed(0)} ms); target ≤ 2×`],
-    ['idle resync', `${r.idleResync.ms.toFixed(1)} ms, ${r.idleResync.queries} query, 0 files`, `db ${r.idleResync.dbMs.toFixed(1)} ms + 2,000 stat() ${r.idleResync.diskMs.toFixed(1)} ms; all files ${r.idleResync.fullDiskVerifyMs.toFixed(0)} ms; full no-op pass ${r.idleResync.fullNoopPassMs.toFixed(0)} ms; target ≤ 50 ms, O(1) queries`],
-    ['change→file (NOTIFY)', `p50 ${r.changeToFile.p50.toFixed(1)} / p95 ${r.changeToFile.p95.toFixed(1)} / p99 ${r.changeToFile.p99.toFixed(1)} ms`, `${r.changeToFile.updates} updates, 100 commits/s background; target p99 ≤ 100 ms`],
-    [`burst ${r.burst.updates.toLocaleString('en')} updates / ${r.burst.projects} projects`, `${r.burst.convergeMs.toFixed(0)} ms, ${r.burst.reconciles} reconciles`, `${(r.burst.reconcilesPerUpdate * 100).toFixed(1)}% of updates, exact: ${r.burst.finalStateExact}; target ≤ 10%`],
+    [
+      'cold full sync',
+      `${r.coldSync.ms.toFixed(0)} ms (${r.coldSync.files} files)`,
+      `${r.coldSync.ratio.toFixed(2)}× floor (${r.coldSync.floorMs.toFixed(0)} ms); target ≤ 2×`,
+    ],
+    [
+      'idle resync',
+      `${r.idleResync.ms.toFixed(1)} ms, ${r.idleResync.queries} query, 0 files`,
+      `db ${r.idleResync.dbMs.toFixed(1)} ms + 2,000 stat() ${r.idleResync.diskMs.toFixed(1)} ms; all files ${r.idleResync.fullDiskVerifyMs.toFixed(0)} ms; full no-op pass ${r.idleResync.fullNoopPassMs.toFixed(0)} ms; target ≤ 50 ms, O(1) queries`,
+    ],
+    [
+      'change→file (NOTIFY)',
+      `p50 ${r.changeToFile.p50.toFixed(1)} / p95 ${r.changeToFile.p95.toFixed(1)} / p99 ${r.changeToFile.p99.toFixed(1)} ms`,
+      `${r.changeToFile.updates} updates, 100 commits/s background; target p99 ≤ 100 ms`,
+    ],
+    [
+      `burst ${r.burst.updates.toLocaleString('en')} updates / ${r.burst.projects} projects`,
+      `${r.burst.convergeMs.toFixed(0)} ms, ${r.burst.reconciles} reconciles`,
+      `${(r.burst.reconcilesPerUpdate * 100).toFixed(1)}% of updates, exact: ${r.burst.finalStateExact}; target ≤ 10%`,
+    ],
     ['controller peak RSS', `${r.controllerPeakRssMb.toFixed(0)} MB`, 'target ≤ 250 MB'],
   ];
-  process.stdout.write(`\ntraefik-sync benchmark: ${N} projects, ${r.machine.cpus} cores (${r.machine.cpuModel}), Node ${r.machine.node}\n\n`);
+  process.stdout.write(
+    `\ntraefik-sync benchmark: ${N} projects, ${r.machine.cpus} cores (${r.machine.cpuModel}), Node ${r.machine.node}\n\n`,
+  );
   process.stdout.write('| scenario | result | notes |\n|---|---|---|\n');
   for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
   process.stdout.write(`\nJSON: ${out}\n`);

@@ -44,11 +44,19 @@ export async function projectIdByName(q: Queryable, name: string): Promise<{ id:
 
 /** Entries of a project, oldest first (or the newest `limit`, newest first). */
 export async function loadEntries(q: Queryable, projectId: string, limit?: number): Promise<AuditEntry[]> {
-  const rows = limit === undefined
-    ? await q.query(sql`SELECT * FROM audit_log WHERE project_id = ${projectId} ORDER BY id`)
-    : await q.query(sql`SELECT * FROM audit_log WHERE project_id = ${projectId} ORDER BY id DESC LIMIT ${limit}`);
+  const rows =
+    limit === undefined
+      ? await q.query(sql`SELECT * FROM audit_log WHERE project_id = ${projectId} ORDER BY id`)
+      : await q.query(sql`SELECT * FROM audit_log WHERE project_id = ${projectId} ORDER BY id DESC LIMIT ${limit}`);
   return rows.map((r) => ({
-    id: Number(r.id), at: r.at, actor: r.actor, table: r.table_name, op: r.op, rowId: r.row_id, oldRow: r.old_row, newRow: r.new_row,
+    id: Number(r.id),
+    at: r.at,
+    actor: r.actor,
+    table: r.table_name,
+    op: r.op,
+    rowId: r.row_id,
+    oldRow: r.old_row,
+    newRow: r.new_row,
   }));
 }
 
@@ -101,27 +109,68 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
   // A row that had moved to another project by then is not this project's (nor its routes and
   // certificates, which follow their domain).
   const own = (r: Record<string, unknown>) => String(r.project_id) === String(project.id);
-  const domainIds = new Set(all('domain_configs').filter(own).map((r) => String(r.id)));
-  const of = (table: string) => all(table).filter((r) => (table === 'services' || table === 'domain_configs' ? own(r)
-    : table === 'route_configs' || table === 'certificates' ? domainIds.has(String(r.domain_config_id)) : true));
+  const domainIds = new Set(
+    all('domain_configs')
+      .filter(own)
+      .map((r) => String(r.id)),
+  );
+  const of = (table: string) =>
+    all(table).filter((r) =>
+      table === 'services' || table === 'domain_configs'
+        ? own(r)
+        : table === 'route_configs' || table === 'certificates'
+          ? domainIds.has(String(r.domain_config_id))
+          : true,
+    );
   const date = (v: unknown) => (v === null || v === undefined ? null : new Date(String(v)));
   return {
     project: { id: String(project.id), name: String(project.name) } satisfies ProjectRow,
-    services: of('services').map((r) => ({ id: String(r.id), project_id: String(r.project_id), name: String(r.name), host: (r.host ?? null) as string | null }) satisfies ServiceRow),
-    domains: of('domain_configs').map((r) => ({
-      id: String(r.id), project_id: String(r.project_id), domain: String(r.domain), subdomain: (r.subdomain ?? null) as string | null,
-      full_domain: String(r.full_domain), ssl_enabled: Boolean(r.ssl_enabled), ssl_provider: (r.ssl_provider ?? null) as string | null,
-      is_active: Boolean(r.is_active),
-    }) satisfies DomainRow),
-    certificates: of('certificates').map((r) => ({
-      id: String(r.id), domain_config_id: String(r.domain_config_id), cert_pem: String(r.cert_pem),
-      key_pem: typeof r.key_pem === 'string' ? r.key_pem : null, not_after: r.not_after instanceof Date ? r.not_after : date(r.not_after),
-    }) satisfies CertificateRow),
-    routes: of('route_configs').map((r) => ({
-      id: String(r.id), domain_config_id: String(r.domain_config_id), service_id: String(r.service_id), path_rule: String(r.path_rule),
-      priority: Number(r.priority), middleware: (r.middleware ?? null) as RouteRow['middleware'], target_port: Number(r.target_port),
-      target_url: (r.target_url ?? null) as string | null, health_check: (r.health_check ?? null) as RouteRow['health_check'],
-      is_active: Boolean(r.is_active),
-    }) satisfies RouteRow),
+    services: of('services').map(
+      (r) =>
+        ({
+          id: String(r.id),
+          project_id: String(r.project_id),
+          name: String(r.name),
+          host: (r.host ?? null) as string | null,
+        }) satisfies ServiceRow,
+    ),
+    domains: of('domain_configs').map(
+      (r) =>
+        ({
+          id: String(r.id),
+          project_id: String(r.project_id),
+          domain: String(r.domain),
+          subdomain: (r.subdomain ?? null) as string | null,
+          full_domain: String(r.full_domain),
+          ssl_enabled: Boolean(r.ssl_enabled),
+          ssl_provider: (r.ssl_provider ?? null) as string | null,
+          is_active: Boolean(r.is_active),
+        }) satisfies DomainRow,
+    ),
+    certificates: of('certificates').map(
+      (r) =>
+        ({
+          id: String(r.id),
+          domain_config_id: String(r.domain_config_id),
+          cert_pem: String(r.cert_pem),
+          key_pem: typeof r.key_pem === 'string' ? r.key_pem : null,
+          not_after: r.not_after instanceof Date ? r.not_after : date(r.not_after),
+        }) satisfies CertificateRow,
+    ),
+    routes: of('route_configs').map(
+      (r) =>
+        ({
+          id: String(r.id),
+          domain_config_id: String(r.domain_config_id),
+          service_id: String(r.service_id),
+          path_rule: String(r.path_rule),
+          priority: Number(r.priority),
+          middleware: (r.middleware ?? null) as RouteRow['middleware'],
+          target_port: Number(r.target_port),
+          target_url: (r.target_url ?? null) as string | null,
+          health_check: (r.health_check ?? null) as RouteRow['health_check'],
+          is_active: Boolean(r.is_active),
+        }) satisfies RouteRow,
+    ),
   };
 }

@@ -32,7 +32,10 @@ export abstract class ServiceBase {
    * Run `fn` in one transaction whose changes are attributed to `actor`. A database error that
    * is about the data becomes a ValidationError (fields named through `fieldOf`).
    */
-  protected async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: { actor?: string; fieldOf?: FieldOf; fullDomain?: string } = {}): Promise<T> {
+  protected async transaction<T>(
+    fn: (tx: Queryable) => Promise<T>,
+    options: { actor?: string; fieldOf?: FieldOf; fullDomain?: string } = {},
+  ): Promise<T> {
     try {
       return await this.db.tx(async (tx) => {
         await setActor(tx, options.actor ?? this.actor);

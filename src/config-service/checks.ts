@@ -94,7 +94,14 @@ export function got(v: unknown): string {
   return `${quote(v)} (${typeName(v)})`;
 }
 
-const NAMES: Record<string, string> = { object: 'an object', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', record: 'an object' };
+const NAMES: Record<string, string> = {
+  object: 'an object',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  record: 'an object',
+};
 
 /** Zod's per-parse error customization: messages in our words, quoting the value and its type. */
 function errorMessage(iss: z.core.$ZodRawIssue): string | undefined {
@@ -118,7 +125,11 @@ export type FieldHints = Readonly<Record<string, string>>;
  * Parse `input` with `schema`, after the unsafe-value walk. Issues from both, one per field (the
  * unsafe-value message wins at a path), with `hints` for misspelled or renamed fields.
  */
-export function parseInput<T>(schema: z.ZodType<T>, input: unknown, hints: FieldHints = {}): { value: T | undefined; issues: Array<{ path: Segment[]; message: string }> } {
+export function parseInput<T>(
+  schema: z.ZodType<T>,
+  input: unknown,
+  hints: FieldHints = {},
+): { value: T | undefined; issues: Array<{ path: Segment[]; message: string }> } {
   const unsafe = unsafeValues(input);
   const res = schema.safeParse(input, { error: errorMessage });
   const issues = [...unsafe];

@@ -68,7 +68,10 @@ async function checkReadable(file: string): Promise<void> {
     code = (err as NodeJS.ErrnoException).code ?? 'error';
   }
   if (code === undefined) return;
-  const why = { ENOENT: 'no such file', ENOTDIR: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied', EPERM: 'permission denied' }[code] ?? code;
+  const why =
+    { ENOENT: 'no such file', ENOTDIR: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied', EPERM: 'permission denied' }[
+      code
+    ] ?? code;
   throw new UserError(`-f: cannot read ${JSON.stringify(file)}: ${why}`);
 }
 
@@ -118,7 +121,13 @@ registerCommand('export', {
 registerCommand('import', {
   summary: 'import a directory of Traefik dynamic YAML files into new projects; reports what could not be mapped',
   usage: 'traefik-sync import DIR [--project-prefix PREFIX | --project NAME] [--dry-run] [--strict]',
-  options: { 'project-prefix': { type: 'string' }, project: { type: 'string' }, 'dry-run': { type: 'boolean' }, strict: { type: 'boolean' }, ...ACTOR },
+  options: {
+    'project-prefix': { type: 'string' },
+    project: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    strict: { type: 'boolean' },
+    ...ACTOR,
+  },
   maxArguments: 1,
   async run(ctx) {
     const dir = ctx.positionals[0];
@@ -133,7 +142,8 @@ registerCommand('import', {
         return reportInvalid(err, ctx);
       }
       const dry = ctx.values['dry-run'] === true ? '(dry run) would import' : 'imported';
-      for (const p of outcome.projects) ctx.out(`${dry} project ${p.name}: ${p.services} service(s), ${p.domains} domain(s), ${p.routes} route(s)`);
+      for (const p of outcome.projects)
+        ctx.out(`${dry} project ${p.name}: ${p.services} service(s), ${p.domains} domain(s), ${p.routes} route(s)`);
       if (!outcome.projects.length) ctx.out('nothing was imported');
       const skipped = outcome.notes.filter((n) => n.status === 'skipped');
       const adjusted = outcome.notes.filter((n) => n.status === 'adjusted');
@@ -153,10 +163,12 @@ registerCommand('history', {
   async run(ctx) {
     const name = required(ctx, 'project', 'traefik-sync history --project NAME');
     const limitText = typeof ctx.values.limit === 'string' ? ctx.values.limit : '50';
-    if (!/^\d{1,5}$/.test(limitText) || Number(limitText) < 1) throw new UserError(`--limit: expected a number 1–99999, got ${quote(limitText)}`, 2);
+    if (!/^\d{1,5}$/.test(limitText) || Number(limitText) < 1)
+      throw new UserError(`--limit: expected a number 1–99999, got ${quote(limitText)}`, 2);
     return withDatabase(ctx.config, async (db) => {
       const { entries } = await service(db, ctx).history(name, { limit: Number(limitText) });
-      for (const e of entries) ctx.out(`${String(e.id).padStart(6)}  ${e.at.toISOString()}  ${e.actor}  ${e.op.padEnd(6)} ${e.table.padEnd(14)} ${e.summary}`);
+      for (const e of entries)
+        ctx.out(`${String(e.id).padStart(6)}  ${e.at.toISOString()}  ${e.actor}  ${e.op.padEnd(6)} ${e.table.padEnd(14)} ${e.summary}`);
       if (!entries.length) ctx.out(`no audit entries for project ${name}`);
       return 0;
     });
@@ -166,14 +178,25 @@ registerCommand('history', {
 registerCommand('rollback', {
   summary: "restore a project's rows as of an audit entry id or a time (one transaction, itself audited)",
   usage: 'traefik-sync rollback --project NAME --to ID|TIME [--dry-run] [--skip-certificates]',
-  options: { project: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'skip-certificates': { type: 'boolean' }, ...ACTOR },
+  options: {
+    project: { type: 'string' },
+    to: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'skip-certificates': { type: 'boolean' },
+    ...ACTOR,
+  },
   async run(ctx) {
     const name = required(ctx, 'project', 'traefik-sync rollback --project NAME --to ID|TIME');
     const to = required(ctx, 'to', 'traefik-sync rollback --project NAME --to ID|TIME');
     return withDatabase(ctx.config, async (db) => {
       try {
-        const r = await service(db, ctx).rollback(name, to, { dryRun: ctx.values['dry-run'] === true, skipCertificates: ctx.values['skip-certificates'] === true });
-        ctx.out(`${r.dryRun ? 'would roll back' : 'rolled back'} project ${r.project} to audit entry ${r.point.id} (${r.point.at.toISOString()})`);
+        const r = await service(db, ctx).rollback(name, to, {
+          dryRun: ctx.values['dry-run'] === true,
+          skipCertificates: ctx.values['skip-certificates'] === true,
+        });
+        ctx.out(
+          `${r.dryRun ? 'would roll back' : 'rolled back'} project ${r.project} to audit entry ${r.point.id} (${r.point.at.toISOString()})`,
+        );
         printResult(r, ctx.out);
         for (const n of r.notes) ctx.err(`note: ${n}`);
         return 0;

@@ -47,7 +47,11 @@ export function putDomain(current: ProjectRows, row: DomainRow): Plan {
   }
   const next = { ...row, full_domain: full };
   const exists = current.domains.some((d) => d.id === row.id);
-  return { target: { ...current, domains: exists ? replace(current.domains, next) : [...current.domains, next] }, locate: self(row.id), issues };
+  return {
+    target: { ...current, domains: exists ? replace(current.domains, next) : [...current.domains, next] },
+    locate: self(row.id),
+    issues,
+  };
 }
 
 /** Target rows without a domain, its routes and its certificate. */
@@ -67,11 +71,21 @@ export function removeDomain(current: ProjectRows, id: string): Plan {
 export function putRoute(current: ProjectRows, row: RouteRow): Plan {
   const issues: ValidationIssue[] = [];
   const domain = current.domains.find((d) => d.id === row.domain_config_id);
-  if (!domain) issues.push({ path: 'domainConfigId', message: `domain ${row.domain_config_id} is not a domain of project ${quote(current.project.name)}` });
+  if (!domain)
+    issues.push({
+      path: 'domainConfigId',
+      message: `domain ${row.domain_config_id} is not a domain of project ${quote(current.project.name)}`,
+    });
   if (!current.services.some((s) => s.id === row.service_id)) {
-    issues.push({ path: 'serviceId', message: `service ${row.service_id} is not a service of project ${quote(current.project.name)} (a route's service and domain belong to the same project)` });
+    issues.push({
+      path: 'serviceId',
+      message: `service ${row.service_id} is not a service of project ${quote(current.project.name)} (a route's service and domain belong to the same project)`,
+    });
   }
-  if (domain && current.routes.some((r) => r.domain_config_id === row.domain_config_id && r.path_rule === row.path_rule && r.id !== row.id)) {
+  if (
+    domain &&
+    current.routes.some((r) => r.domain_config_id === row.domain_config_id && r.path_rule === row.path_rule && r.id !== row.id)
+  ) {
     issues.push({ path: 'pathRule', message: `domain ${quote(domain.full_domain)} already has a route for path ${quote(row.path_rule)}` });
   }
   const exists = current.routes.some((r) => r.id === row.id);
@@ -88,9 +102,15 @@ export function putCertificate(current: ProjectRows, row: CertificateRow): Plan 
   const issues: ValidationIssue[] = [];
   const domain = current.domains.find((d) => d.id === row.domain_config_id);
   if (!domain) {
-    issues.push({ path: 'domainConfigId', message: `domain ${row.domain_config_id} is not a domain of project ${quote(current.project.name)}` });
+    issues.push({
+      path: 'domainConfigId',
+      message: `domain ${row.domain_config_id} is not a domain of project ${quote(current.project.name)}`,
+    });
   } else if (domain.ssl_provider !== 'custom') {
-    issues.push({ path: 'domainConfigId', message: `domain ${quote(domain.full_domain)} has sslProvider ${quote(domain.ssl_provider)}; certificates are used with "custom" only` });
+    issues.push({
+      path: 'domainConfigId',
+      message: `domain ${quote(domain.full_domain)} has sslProvider ${quote(domain.ssl_provider)}; certificates are used with "custom" only`,
+    });
   }
   if (current.certificates.some((c) => c.domain_config_id === row.domain_config_id && c.id !== row.id)) {
     issues.push({ path: 'domainConfigId', message: 'the domain already has a certificate (update or delete that one)' });
@@ -99,7 +119,11 @@ export function putCertificate(current: ProjectRows, row: CertificateRow): Plan 
   for (const p of facts.problems) issues.push({ path: p.field, message: p.message });
   const next: CertificateRow = { ...row, not_after: facts.notAfter };
   const exists = current.certificates.some((c) => c.id === row.id);
-  return { target: { ...current, certificates: exists ? replace(current.certificates, next) : [...current.certificates, next] }, locate: self(row.id), issues };
+  return {
+    target: { ...current, certificates: exists ? replace(current.certificates, next) : [...current.certificates, next] },
+    locate: self(row.id),
+    issues,
+  };
 }
 
 /** Target rows without a certificate. */
@@ -111,14 +135,25 @@ export function removeCertificate(current: ProjectRows, id: string): Plan {
  * A domain plan with its certificate set (`{certPem, keyPem}`), removed (`null`) or left alone
  * (`undefined`); certificate problems are reported under `certificate.`.
  */
-export function withCertificate(plan: Plan, domainId: string, pair: { certPem: string; keyPem: string } | null | undefined, newId: () => string): Plan {
+export function withCertificate(
+  plan: Plan,
+  domainId: string,
+  pair: { certPem: string; keyPem: string } | null | undefined,
+  newId: () => string,
+): Plan {
   if (pair === undefined) return plan;
   const stored = plan.target.certificates.find((c) => c.domain_config_id === domainId);
   if (pair === null) {
     return stored ? { ...plan, target: { ...plan.target, certificates: without(plan.target.certificates, stored.id) } } : plan;
   }
   const id = stored?.id ?? newId();
-  const cert = putCertificate(plan.target, { id, domain_config_id: domainId, cert_pem: pair.certPem, key_pem: pair.keyPem, not_after: null });
+  const cert = putCertificate(plan.target, {
+    id,
+    domain_config_id: domainId,
+    cert_pem: pair.certPem,
+    key_pem: pair.keyPem,
+    not_after: null,
+  });
   const issues = (cert.issues ?? []).map((i) => ({ ...i, path: i.path === 'domainConfigId' ? 'certificate' : `certificate.${i.path}` }));
   return {
     target: cert.target,

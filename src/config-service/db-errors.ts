@@ -18,7 +18,11 @@ const CONSTRAINTS: Record<string, { table: string; column: string; rule: string 
   domain_configs_full_domain_format: { table: 'domain_configs', column: 'domain', rule: 'the full domain must be a lower-case host name' },
   domain_configs_full_domain_matches: { table: 'domain_configs', column: 'domain', rule: 'full_domain must be subdomain.domain' },
   domain_configs_ssl_provider_format: { table: 'domain_configs', column: 'ssl_provider', rule: 'must be a resolver name or "custom"' },
-  domain_configs_active_full_domain: { table: 'domain_configs', column: 'domain', rule: 'is already active in another project or domain row' },
+  domain_configs_active_full_domain: {
+    table: 'domain_configs',
+    column: 'domain',
+    rule: 'is already active in another project or domain row',
+  },
   route_configs_path_rule_format: { table: 'route_configs', column: 'path_rule', rule: 'must start with "/" and use safe characters' },
   route_configs_priority_range: { table: 'route_configs', column: 'priority', rule: 'must be 0–1000000' },
   route_configs_middleware_array: { table: 'route_configs', column: 'middleware', rule: 'must be a list' },
@@ -37,23 +41,41 @@ export type FieldOf = (table: string, column: string) => string;
 /** Column → API input field (camelCase). */
 export const apiField: FieldOf = (_table, column) => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
-interface PgError { code?: string; constraint?: string; message?: string; table?: string; detail?: string }
+interface PgError {
+  code?: string;
+  constraint?: string;
+  message?: string;
+  table?: string;
+  detail?: string;
+}
 
 /**
  * Turn a database error into a {@link ValidationError} (or return null when it is not a data
  * error, e.g. a lost connection). For an active domain claimed elsewhere, names the other project.
  */
-export async function mapDbError(db: Queryable, err: unknown, fieldOf: FieldOf = apiField, hint?: { fullDomain?: string; projectId?: string }): Promise<ValidationError | null> {
+export async function mapDbError(
+  db: Queryable,
+  err: unknown,
+  fieldOf: FieldOf = apiField,
+  hint?: { fullDomain?: string; projectId?: string },
+): Promise<ValidationError | null> {
   const e = err as PgError;
   if (!e || typeof e.code !== 'string') return null;
   const known = e.constraint ? CONSTRAINTS[e.constraint] : undefined;
   const issues: ValidationIssue[] = [];
   const claimed = hint?.fullDomain ?? /^Key \(full_domain\)=\((.*)\) already exists\.$/.exec(e.detail ?? '')?.[1];
   if (e.constraint === 'domain_configs_active_full_domain' && claimed) {
-    const [other] = await db.query(sql`SELECT p.name FROM domain_configs d JOIN projects p ON p.id = d.project_id
-                                        WHERE d.full_domain = ${claimed} AND d.is_active`).catch(() => []);
+    const [other] = await db
+      .query(
+        sql`SELECT p.name FROM domain_configs d JOIN projects p ON p.id = d.project_id
+                                        WHERE d.full_domain = ${claimed} AND d.is_active`,
+      )
+      .catch(() => []);
     const owner = other ? `project ${JSON.stringify(other.name)}` : 'another project';
-    issues.push({ path: fieldOf('domain_configs', 'domain'), message: `${JSON.stringify(claimed)} is already active in ${owner} (claimed concurrently)` });
+    issues.push({
+      path: fieldOf('domain_configs', 'domain'),
+      message: `${JSON.stringify(claimed)} is already active in ${owner} (claimed concurrently)`,
+    });
   } else if (known) {
     issues.push({ path: fieldOf(known.table, known.column), message: `${known.rule} (database constraint ${e.constraint})` });
   } else if (e.code === '23514' && /^route_configs\.service_id/.test(e.message ?? '')) {

@@ -25,7 +25,10 @@ export function safeValue(column: string, value: unknown): unknown {
 /** A change as returned by the API: no key material. */
 export function viewChange(c: RowChange): ChangeView {
   return {
-    op: c.op, table: c.table, id: c.id, label: c.label,
+    op: c.op,
+    table: c.table,
+    id: c.id,
+    label: c.label,
     fields: c.fields.map((f) => ({ column: f.column, before: safeValue(f.column, f.before), after: safeValue(f.column, f.after) })),
   };
 }

@@ -29,8 +29,7 @@ export interface DesiredRoute {
  * fingerprint is this" (what `export` writes when it does not write key files).
  */
 export type DesiredCertificate =
-  | { readonly kind: 'pem'; readonly certPem: string; readonly keyPem: string }
-  | { readonly kind: 'keep'; readonly fingerprint: string };
+  { readonly kind: 'pem'; readonly certPem: string; readonly keyPem: string } | { readonly kind: 'keep'; readonly fingerprint: string };
 
 /** A domain with its routes. */
 export interface DesiredDomain {
@@ -68,7 +67,9 @@ export function specPaths(d: DesiredProject): SpecPaths {
   const services = new Map<string, string>();
   const domains = new Map<string, string>();
   const routes = new Map<string, string>();
-  d.services.forEach((s, i) => { if (!services.has(s.name)) services.set(s.name, `services[${i}]`); });
+  d.services.forEach((s, i) => {
+    if (!services.has(s.name)) services.set(s.name, `services[${i}]`);
+  });
   d.domains.forEach((dom, i) => {
     if (!domains.has(dom.fullDomain)) domains.set(dom.fullDomain, `domains[${i}]`);
     dom.routes.forEach((r, j) => {
@@ -94,17 +95,22 @@ export function crossRowIssues(d: DesiredProject): Array<{ path: string; message
   const domains = new Set<string>();
   d.domains.forEach((dom, i) => {
     const at = `domains[${i}]`;
-    if (domains.has(dom.fullDomain)) out.push({ path: `${at}.domain`, message: `domain ${JSON.stringify(dom.fullDomain)} is listed twice` });
+    if (domains.has(dom.fullDomain))
+      out.push({ path: `${at}.domain`, message: `domain ${JSON.stringify(dom.fullDomain)} is listed twice` });
     domains.add(dom.fullDomain);
     if (dom.certificate && dom.provider !== 'custom') {
       out.push({ path: `${at}.certificate`, message: `a certificate needs provider "custom", got ${JSON.stringify(dom.provider)}` });
     }
     const paths = new Set<string>();
     dom.routes.forEach((r, j) => {
-      if (paths.has(r.path)) out.push({ path: `${at}.routes[${j}].path`, message: `path ${JSON.stringify(r.path)} is listed twice for this domain` });
+      if (paths.has(r.path))
+        out.push({ path: `${at}.routes[${j}].path`, message: `path ${JSON.stringify(r.path)} is listed twice for this domain` });
       paths.add(r.path);
       if (!names.has(r.service)) {
-        out.push({ path: `${at}.routes[${j}].service`, message: `no service named ${JSON.stringify(r.service)} in services (have: ${[...names].join(', ') || 'none'})` });
+        out.push({
+          path: `${at}.routes[${j}].service`,
+          message: `no service named ${JSON.stringify(r.service)} in services (have: ${[...names].join(', ') || 'none'})`,
+        });
       }
     });
   });

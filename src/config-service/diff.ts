@@ -27,13 +27,19 @@ export function canonical(v: unknown): string {
   if (v instanceof Date) return JSON.stringify(v.toISOString());
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v ?? null);
 }
 
 const KEYS: Record<RowTable, keyof ProjectRows> = {
-  services: 'services', domain_configs: 'domains', certificates: 'certificates', route_configs: 'routes',
+  services: 'services',
+  domain_configs: 'domains',
+  certificates: 'certificates',
+  route_configs: 'routes',
 };
 
 /** Labels for rows, using both states to name domains and services. */
@@ -72,34 +78,47 @@ export function diffRows(current: ProjectRows, target: ProjectRows): RowChange[]
         .map((c) => ({ column: c, before: old[c], after: row[c] }));
       if (fields.length) changes.push({ op: 'update', table, id, label: label(table, row), row, fields });
     }
-    for (const [id, row] of before) if (!after.has(id)) changes.push({ op: 'delete', table, id, label: label(table, row), row, fields: [] });
+    for (const [id, row] of before)
+      if (!after.has(id)) changes.push({ op: 'delete', table, id, label: label(table, row), row, fields: [] });
   }
   return changes;
 }
 
 function value(table: RowTable, column: string, v: unknown): unknown {
-  if (table === 'route_configs' && (column === 'middleware' || column === 'health_check')) return v === null || v === undefined ? null : JSON.stringify(v);
+  if (table === 'route_configs' && (column === 'middleware' || column === 'health_check'))
+    return v === null || v === undefined ? null : JSON.stringify(v);
   return v ?? null;
 }
 
 async function insert(q: Queryable, c: RowChange & { table: RowTable }): Promise<void> {
   const cols = COLUMNS[c.table];
-  const casts = cols.map((col) => (col === 'middleware' || col === 'health_check' ? sql`${value(c.table, col, c.row[col])}::jsonb` : sql`${value(c.table, col, c.row[col])}`));
-  await q.query(sql`INSERT INTO ${sql.ident(c.table)} (id, ${sql.join(cols.map((col) => sql.ident(col)), ', ')})
+  const casts = cols.map((col) =>
+    col === 'middleware' || col === 'health_check'
+      ? sql`${value(c.table, col, c.row[col])}::jsonb`
+      : sql`${value(c.table, col, c.row[col])}`,
+  );
+  await q.query(sql`INSERT INTO ${sql.ident(c.table)} (id, ${sql.join(
+    cols.map((col) => sql.ident(col)),
+    ', ',
+  )})
                     VALUES (${c.id}, ${sql.join(casts, ', ')})`);
 }
 
 async function update(q: Queryable, c: RowChange & { table: RowTable }): Promise<void> {
   const cols = COLUMNS[c.table].filter((col) => !(c.table === 'certificates' && col === 'key_pem' && c.row.key_pem === null));
-  const sets = cols.map((col) => (col === 'middleware' || col === 'health_check'
-    ? sql`${sql.ident(col)} = ${value(c.table, col, c.row[col])}::jsonb`
-    : sql`${sql.ident(col)} = ${value(c.table, col, c.row[col])}`));
+  const sets = cols.map((col) =>
+    col === 'middleware' || col === 'health_check'
+      ? sql`${sql.ident(col)} = ${value(c.table, col, c.row[col])}::jsonb`
+      : sql`${sql.ident(col)} = ${value(c.table, col, c.row[col])}`,
+  );
   await q.query(sql`UPDATE ${sql.ident(c.table)} SET ${sql.join(sets, ', ')} WHERE id = ${c.id}`);
 }
 
 /** Unique keys the updates of a table may trade between rows (the partial indexes cover active rows). */
 const SWAPPABLE: Partial<Record<RowTable, readonly string[]>> = {
-  services: ['name'], domain_configs: ['domain', 'subdomain', 'full_domain'], route_configs: ['domain_config_id', 'path_rule'],
+  services: ['name'],
+  domain_configs: ['domain', 'subdomain', 'full_domain'],
+  route_configs: ['domain_config_id', 'path_rule'],
 };
 
 /**
@@ -113,7 +132,8 @@ async function clearKeys(q: Queryable, table: RowTable, updates: ReadonlyArray<R
   const moving = updates.filter((c) => c.fields.some((f) => keys?.includes(f.column)));
   if (moving.length < 2) return;
   for (const c of moving) {
-    if (table === 'services') await q.query(sql`UPDATE services SET name = ${`tmp-${c.id.replace(/-/g, '').slice(0, 32)}`} WHERE id = ${c.id}`);
+    if (table === 'services')
+      await q.query(sql`UPDATE services SET name = ${`tmp-${c.id.replace(/-/g, '').slice(0, 32)}`} WHERE id = ${c.id}`);
     else await q.query(sql`UPDATE ${sql.ident(table)} SET is_active = false WHERE id = ${c.id}`);
   }
 }
@@ -124,9 +144,13 @@ async function clearKeys(q: Queryable, table: RowTable, updates: ReadonlyArray<R
  * routes, and last the services and domains that routes referred to until now.
  */
 export async function writeChanges(q: Queryable, changes: readonly RowChange[], current: ProjectRows): Promise<void> {
-  const of = (table: RowTable, op: RowChange['op']) => changes.filter((c): c is RowChange & { table: RowTable } => c.table === table && c.op === op);
-  const deactivatesFirst = <T extends RowChange>(list: T[]) => [...list].sort((a, b) => Number(b.row.is_active === false) - Number(a.row.is_active === false));
-  const del = async (c: RowChange) => { await q.query(sql`DELETE FROM ${sql.ident(c.table)} WHERE id = ${c.id}`); };
+  const of = (table: RowTable, op: RowChange['op']) =>
+    changes.filter((c): c is RowChange & { table: RowTable } => c.table === table && c.op === op);
+  const deactivatesFirst = <T extends RowChange>(list: T[]) =>
+    [...list].sort((a, b) => Number(b.row.is_active === false) - Number(a.row.is_active === false));
+  const del = async (c: RowChange) => {
+    await q.query(sql`DELETE FROM ${sql.ident(c.table)} WHERE id = ${c.id}`);
+  };
   const removedRoutes = new Set(of('route_configs', 'delete').map((c) => c.id));
   const stillReferenced = new Set<string>();
   for (const r of current.routes) {

@@ -69,16 +69,18 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
       ...(d.ssl_provider ? { provider: d.ssl_provider } : {}),
       ...(d.is_active ? {} : { active: false }),
       ...(certificate ? { certificate } : {}),
-      routes: rows.routes.filter((r) => r.domain_config_id === d.id).map((r) => ({
-        path: r.path_rule,
-        service: services.get(r.service_id) ?? r.service_id,
-        targetPort: r.target_port,
-        ...(r.target_url ? { targetUrl: r.target_url } : {}),
-        ...(r.priority !== 1 ? { priority: r.priority } : {}),
-        ...(r.middleware ? { middleware: r.middleware } : {}),
-        ...(r.health_check ? { healthCheck: r.health_check } : {}),
-        ...(r.is_active ? {} : { active: false }),
-      })),
+      routes: rows.routes
+        .filter((r) => r.domain_config_id === d.id)
+        .map((r) => ({
+          path: r.path_rule,
+          service: services.get(r.service_id) ?? r.service_id,
+          targetPort: r.target_port,
+          ...(r.target_url ? { targetUrl: r.target_url } : {}),
+          ...(r.priority !== 1 ? { priority: r.priority } : {}),
+          ...(r.middleware ? { middleware: r.middleware } : {}),
+          ...(r.health_check ? { healthCheck: r.health_check } : {}),
+          ...(r.is_active ? {} : { active: false }),
+        })),
     });
   }
   const spec = {
@@ -90,8 +92,10 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
   const doc = new Document(spec, { aliasDuplicateObjects: false });
   const notes = [`traefik-sync project spec, exported from the database. Apply with: traefik-sync apply -f FILE`];
   if (certs.size && !options.certDir) {
-    notes.push('Certificates are listed by fingerprint: key material is never exported to stdout. `apply` keeps the',
-      'stored certificate while the fingerprint matches; use `export --cert-dir DIR` to get certFile/keyFile references.');
+    notes.push(
+      'Certificates are listed by fingerprint: key material is never exported to stdout. `apply` keeps the',
+      'stored certificate while the fingerprint matches; use `export --cert-dir DIR` to get certFile/keyFile references.',
+    );
   }
   doc.commentBefore = notes.map((n) => ` ${n}`).join('\n');
   return { yaml: doc.toString({ lineWidth: 0, minContentWidth: 0 }), files };

@@ -84,7 +84,8 @@ export function urlProblem(v: string): string | null {
   if (v.length > 2048) return 'is longer than 2048 characters';
   const m = /^(https?|h2c):\/\/(.+)$/.exec(v);
   if (!m) return `expected an http://, https:// or h2c:// URL, got ${quote(v)}`;
-  if (!SAFE.test(m[2]!)) return `may contain only printable ASCII without spaces, quotes, backticks, backslashes or braces, got ${quote(v)}`;
+  if (!SAFE.test(m[2]!))
+    return `may contain only printable ASCII without spaces, quotes, backticks, backslashes or braces, got ${quote(v)}`;
   try {
     const u = new URL(v.replace(/^h2c:/, 'http:'));
     if (!u.hostname) return `has no host, got ${quote(v)}`;

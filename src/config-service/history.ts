@@ -26,8 +26,10 @@ type Row = Record<string, unknown>;
 
 function describeRow(table: string, r: Row, names: { domains: Map<string, string>; services: Map<string, string> }): string {
   switch (table) {
-    case 'projects': return `project ${String(r.name)}`;
-    case 'services': return `service ${String(r.name)}${r.host ? ` (host ${String(r.host)})` : ''}`;
+    case 'projects':
+      return `project ${String(r.name)}`;
+    case 'services':
+      return `service ${String(r.name)}${r.host ? ` (host ${String(r.host)})` : ''}`;
     case 'domain_configs': {
       const tls = !r.ssl_enabled ? 'http only' : r.ssl_provider ? `ssl ${String(r.ssl_provider)}` : 'ssl default certificate';
       return `domain ${String(r.full_domain)} (${tls}${r.is_active === false ? ', inactive' : ''})`;
@@ -41,7 +43,8 @@ function describeRow(table: string, r: Row, names: { domains: Map<string, string
       const domain = names.domains.get(String(r.domain_config_id)) ?? '?';
       return `certificate of ${domain} (${fingerprintOf(String(r.cert_pem)) ?? 'unparseable'})`;
     }
-    default: return table;
+    default:
+      return table;
   }
 }
 
@@ -52,7 +55,10 @@ function changed(oldRow: Row, newRow: Row): string {
     const a = JSON.stringify(oldRow[k] ?? null);
     const b = JSON.stringify(newRow[k] ?? null);
     if (a === b) continue;
-    const show = (v: unknown) => { const s = safeValue(k, v); return typeof s === 'string' && s.startsWith('(') ? s : quote(s ?? null, 60); };
+    const show = (v: unknown) => {
+      const s = safeValue(k, v);
+      return typeof s === 'string' && s.startsWith('(') ? s : quote(s ?? null, 60);
+    };
     parts.push(`${k} ${show(oldRow[k])} → ${show(newRow[k])}`);
   }
   return parts.join(', ');
@@ -83,6 +89,14 @@ export async function projectHistory(db: Queryable, name: string, limit: number)
   }
   return {
     projectId: id,
-    entries: entries.map((e) => ({ id: e.id, at: e.at, actor: e.actor, table: e.table, op: e.op, rowId: e.rowId, summary: summarize(e, names) })),
+    entries: entries.map((e) => ({
+      id: e.id,
+      at: e.at,
+      actor: e.actor,
+      table: e.table,
+      op: e.op,
+      rowId: e.rowId,
+      summary: summarize(e, names),
+    })),
   };
 }

@@ -30,7 +30,14 @@ export interface MapOptions {
 
 /** A project or service name from free text: lower case, `[a-z0-9-]`, at most 63. */
 export function sanitizeName(text: string): string {
-  const s = text.toLowerCase().replace(/\.(ya?ml)$/, '').replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 63).replace(/-$/, '');
+  const s = text
+    .toLowerCase()
+    .replace(/\.(ya?ml)$/, '')
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 63)
+    .replace(/-$/, '');
   return s || 'imported';
 }
 
@@ -46,11 +53,18 @@ function splitTop(text: string, sep: string): string[] {
   let from = 0;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
-    if (quote) { if (ch === quote) quote = null; continue; }
+    if (quote) {
+      if (ch === quote) quote = null;
+      continue;
+    }
     if (ch === '`' || ch === '"') quote = ch;
     else if (ch === '(') depth++;
     else if (ch === ')') depth--;
-    else if (depth === 0 && text.startsWith(sep, i)) { parts.push(text.slice(from, i)); from = i + sep.length; i += sep.length - 1; }
+    else if (depth === 0 && text.startsWith(sep, i)) {
+      parts.push(text.slice(from, i));
+      from = i + sep.length;
+      i += sep.length - 1;
+    }
   }
   parts.push(text.slice(from));
   return parts;
@@ -67,7 +81,10 @@ function balanced(text: string): boolean {
   let depth = 0;
   let quote: string | null = null;
   for (const ch of text) {
-    if (quote) { if (ch === quote) quote = null; continue; }
+    if (quote) {
+      if (ch === quote) quote = null;
+      continue;
+    }
     if (ch === '`' || ch === '"') quote = ch;
     else if (ch === '(') depth++;
     else if (ch === ')' && --depth < 0) return false;
@@ -123,11 +140,19 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
     const adjust = (reason: string) => note(r.file, item, 'adjusted', reason);
     const rule = r.value.rule;
     const parsed = typeof rule === 'string' ? parseRule(rule) : null;
-    if (!parsed) { skip(`rule ${JSON.stringify(rule)} is not Host(\`…\`) or Host(\`…\`) && PathPrefix(\`…\`) (HostRegexp, Path, Headers, Query, ||, ! … cannot be mapped)`); continue; }
+    if (!parsed) {
+      skip(
+        `rule ${JSON.stringify(rule)} is not Host(\`…\`) or Host(\`…\`) && PathPrefix(\`…\`) (HostRegexp, Path, Headers, Query, ||, ! … cannot be mapped)`,
+      );
+      continue;
+    }
     let host = parsed.host;
     if (/[^\x20-\x7e]/.test(host)) {
       const ascii = domainToASCII(host.toLowerCase());
-      if (!ascii) { skip(`host ${JSON.stringify(host)} is not a valid domain`); continue; }
+      if (!ascii) {
+        skip(`host ${JSON.stringify(host)} is not a valid domain`);
+        continue;
+      }
       adjust(`host ${JSON.stringify(host)} stored in punycode as ${JSON.stringify(ascii)}`);
       host = ascii;
     } else if (host !== host.toLowerCase()) {
@@ -135,7 +160,10 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       host = host.toLowerCase();
     }
     const mws = resolveMiddlewares(r.value.middlewares, tree);
-    if ('error' in mws) { skip(mws.error); continue; }
+    if ('error' in mws) {
+      skip(mws.error);
+      continue;
+    }
     const tls = r.value.tls;
     const ssl = tls !== undefined && tls !== null;
     if (!ssl && tlsHosts.has(host) && mws.chain.length > 0 && mws.chain.every((m) => isHttpsRedirect(m))) {
@@ -144,15 +172,25 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       continue;
     }
     const svc = resolveService(r.value.service, tree);
-    if ('error' in svc) { skip(svc.error); continue; }
+    if ('error' in svc) {
+      skip(svc.error);
+      continue;
+    }
     const name = options.project ?? sanitizeName(`${options.prefix ?? ''}${r.file.replace(/\//g, '-')}`);
-    const b: Builder = builders.get(name) ?? { project: { name, spec: { apiVersion: API_VERSION, name, services: [], domains: [] }, sources: new Map() }, domains: new Map(), services: new Map() };
+    const b: Builder = builders.get(name) ?? {
+      project: { name, spec: { apiVersion: API_VERSION, name, services: [], domains: [] }, sources: new Map() },
+      domains: new Map(),
+      services: new Map(),
+    };
     builders.set(name, b);
-    const resolver = ssl && typeof tls === 'object' && typeof (tls as Obj).certResolver === 'string' ? String((tls as Obj).certResolver) : null;
+    const resolver =
+      ssl && typeof tls === 'object' && typeof (tls as Obj).certResolver === 'string' ? String((tls as Obj).certResolver) : null;
     let domain = b.domains.get(host);
     if (domain) {
       if (domain.ssl !== ssl || (domain.provider ?? null) !== resolver) {
-        skip(`host ${host} is already imported with ${domain.ssl ? `TLS${domain.provider ? ` (resolver ${String(domain.provider)})` : ''}` : 'plain HTTP'}; traefik-sync has one TLS setting per domain`);
+        skip(
+          `host ${host} is already imported with ${domain.ssl ? `TLS${domain.provider ? ` (resolver ${String(domain.provider)})` : ''}` : 'plain HTTP'}; traefik-sync has one TLS setting per domain`,
+        );
         continue;
       }
     } else {
@@ -161,10 +199,15 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       b.domains.set(host, domain);
       b.project.spec.domains.push(domain);
     }
-    if (domain.routes.some((x) => x.path === parsed.path)) { skip(`another router already maps ${host}${parsed.path}`); continue; }
+    if (domain.routes.some((x) => x.path === parsed.path)) {
+      skip(`another router already maps ${host}${parsed.path}`);
+      continue;
+    }
     const serviceName = addService(b, svc.value);
     const route: Obj = {
-      path: parsed.path, service: serviceName, targetPort: svc.value.port,
+      path: parsed.path,
+      service: serviceName,
+      targetPort: svc.value.port,
       ...(svc.value.url ? { targetUrl: svc.value.url } : {}),
       ...(mws.chain.length ? { middleware: mws.chain } : {}),
       ...(svc.value.healthCheck ? { healthCheck: svc.value.healthCheck } : {}),
@@ -178,8 +221,10 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
     mws.used.forEach((m) => usedMiddlewares.add(m));
     for (const reason of [...svc.value.notes, ...mws.notes, ...routerNotes(r, ssl)]) adjust(reason);
   }
-  for (const s of tree.services.values()) if (!usedServices.has(s.name)) note(s.file, `http.services.${s.name}`, 'skipped', 'not used by any imported router');
-  for (const m of tree.middlewares.values()) if (!usedMiddlewares.has(m.name)) note(m.file, `http.middlewares.${m.name}`, 'skipped', 'not used by any imported router');
+  for (const s of tree.services.values())
+    if (!usedServices.has(s.name)) note(s.file, `http.services.${s.name}`, 'skipped', 'not used by any imported router');
+  for (const m of tree.middlewares.values())
+    if (!usedMiddlewares.has(m.name)) note(m.file, `http.middlewares.${m.name}`, 'skipped', 'not used by any imported router');
   return { projects: [...builders.values()].map((b) => b.project), notes };
 }
 
@@ -190,7 +235,8 @@ function isHttpsRedirect(m: Obj): boolean {
 
 function addService(b: Builder, s: MappedService): string {
   let name = sanitizeName(s.traefikName);
-  for (let n = 2; b.services.has(name) && b.services.get(name)!.traefik !== s.traefikName; n++) name = `${sanitizeName(s.traefikName).slice(0, 59)}-${n}`;
+  for (let n = 2; b.services.has(name) && b.services.get(name)!.traefik !== s.traefikName; n++)
+    name = `${sanitizeName(s.traefikName).slice(0, 59)}-${n}`;
   if (!b.services.has(name)) {
     const row = { name, ...(s.host && s.host !== name ? { host: s.host } : {}) };
     b.services.set(name, { ...row, traefik: s.traefikName });
@@ -205,11 +251,16 @@ function routerNotes(r: Sourced<Obj>, ssl: boolean): string[] {
   const v = r.value;
   const eps = Array.isArray(v.entryPoints) ? v.entryPoints.map(String) : [];
   const want = ssl ? 'websecure' : 'web';
-  if (eps.length && !(eps.length === 1 && eps[0] === want)) out.push(`entryPoints ${JSON.stringify(eps)} become ${JSON.stringify([want])}${ssl ? ' (plus the generated http→https redirect on web)' : ''}`);
-  if (v.priority !== undefined) out.push(`priority ${JSON.stringify(v.priority)} not kept: traefik-sync orders routes by priority 1 and path length`);
+  if (eps.length && !(eps.length === 1 && eps[0] === want))
+    out.push(
+      `entryPoints ${JSON.stringify(eps)} become ${JSON.stringify([want])}${ssl ? ' (plus the generated http→https redirect on web)' : ''}`,
+    );
+  if (v.priority !== undefined)
+    out.push(`priority ${JSON.stringify(v.priority)} not kept: traefik-sync orders routes by priority 1 and path length`);
   const tls = v.tls as Obj | null | undefined;
-  if (tls && typeof tls === 'object') for (const k of Object.keys(tls)) if (k !== 'certResolver') out.push(`tls.${k} ignored (not supported)`);
-  for (const k of Object.keys(v)) if (!['rule', 'service', 'middlewares', 'entryPoints', 'tls', 'priority'].includes(k)) out.push(`${k} ignored (not supported)`);
+  if (tls && typeof tls === 'object')
+    for (const k of Object.keys(tls)) if (k !== 'certResolver') out.push(`tls.${k} ignored (not supported)`);
+  for (const k of Object.keys(v))
+    if (!['rule', 'service', 'middlewares', 'entryPoints', 'tls', 'priority'].includes(k)) out.push(`${k} ignored (not supported)`);
   return out;
 }
-

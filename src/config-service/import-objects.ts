@@ -32,17 +32,22 @@ function localName(ref: string): string | null {
 export function resolveService(ref: unknown, tree: SourceTree): { value: MappedService } | { error: string } {
   if (typeof ref !== 'string' || !ref) return { error: 'the router names no service' };
   const name = localName(ref);
-  if (name === null) return { error: `service ${JSON.stringify(ref)} belongs to another provider; only file-provider services can be imported` };
+  if (name === null)
+    return { error: `service ${JSON.stringify(ref)} belongs to another provider; only file-provider services can be imported` };
   const s = tree.services.get(name);
   if (!s) return { error: `service ${JSON.stringify(name)} is not defined in the imported files` };
   const types = Object.keys(s.value);
   if (types.length !== 1 || types[0] !== 'loadBalancer' || !isObj(s.value.loadBalancer)) {
-    return { error: `service ${JSON.stringify(name)} is a ${types.join('/')} service; only loadBalancer services with one server can be imported` };
+    return {
+      error: `service ${JSON.stringify(name)} is a ${types.join('/')} service; only loadBalancer services with one server can be imported`,
+    };
   }
   const lb = s.value.loadBalancer;
   const servers = Array.isArray(lb.servers) ? lb.servers : [];
   if (servers.length !== 1 || !isObj(servers[0]) || typeof servers[0].url !== 'string') {
-    return { error: `service ${JSON.stringify(name)} has ${servers.length} servers; traefik-sync routes each route to exactly one server URL` };
+    return {
+      error: `service ${JSON.stringify(name)} has ${servers.length} servers; traefik-sync routes each route to exactly one server URL`,
+    };
   }
   const notes: string[] = [];
   const raw = servers[0].url as string;
@@ -53,9 +58,16 @@ export function resolveService(ref: unknown, tree: SourceTree): { value: MappedS
     return { error: `service ${JSON.stringify(name)}: server URL ${JSON.stringify(raw)} does not parse` };
   }
   const scheme = raw.slice(0, raw.indexOf(':')).toLowerCase();
-  if (!['http', 'https', 'h2c'].includes(scheme)) return { error: `service ${JSON.stringify(name)}: server URL scheme ${JSON.stringify(scheme)} is not http, https or h2c` };
+  if (!['http', 'https', 'h2c'].includes(scheme))
+    return { error: `service ${JSON.stringify(name)}: server URL scheme ${JSON.stringify(scheme)} is not http, https or h2c` };
   const port = u.port ? Number(u.port) : scheme === 'https' ? 443 : 80;
-  const plain = scheme === 'http' && (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash && !u.username && hostnameProblem(u.hostname) === null;
+  const plain =
+    scheme === 'http' &&
+    (u.pathname === '/' || u.pathname === '') &&
+    !u.search &&
+    !u.hash &&
+    !u.username &&
+    hostnameProblem(u.hostname) === null;
   for (const k of Object.keys(servers[0])) if (k !== 'url') notes.push(`service ${name}: servers[0].${k} ignored (not supported)`);
   for (const k of Object.keys(lb)) {
     if (k === 'servers' || k === 'healthCheck' || (k === 'passHostHeader' && lb[k] === true)) continue;
@@ -106,7 +118,8 @@ export function resolveMiddlewares(list: unknown, tree: SourceTree): { chain: Ob
       }
       const mapped = type === 'ipWhiteList' ? 'ipAllowList' : type;
       if (type === 'ipWhiteList') notes.push(`middleware ${name}: ipWhiteList (Traefik v2 name) stored as ipAllowList`);
-      if (!MIDDLEWARE_TYPES.has(mapped)) return `middleware ${JSON.stringify(name)} has type ${JSON.stringify(type)}, which traefik-sync does not support inline`;
+      if (!MIDDLEWARE_TYPES.has(mapped))
+        return `middleware ${JSON.stringify(name)} has type ${JSON.stringify(type)}, which traefik-sync does not support inline`;
       if (!isObj(options)) return `middleware ${JSON.stringify(name)}: options of ${type} are not a mapping`;
       chain.push({ [mapped]: options });
     }

@@ -22,11 +22,23 @@ export interface ImportOptions extends MapOptions {
 
 /** What an import created (or would create), and everything it did not map as it was. */
 export interface ImportOutcome {
-  readonly projects: Array<{ readonly name: string; readonly services: number; readonly domains: number; readonly routes: number; readonly changes: ChangeView[] }>;
+  readonly projects: Array<{
+    readonly name: string;
+    readonly services: number;
+    readonly domains: number;
+    readonly routes: number;
+    readonly changes: ChangeView[];
+  }>;
   readonly notes: ImportNote[];
 }
 
-interface Cert { readonly source: string; readonly certFile: string; readonly keyFile: string; readonly x509: X509Certificate; used: boolean }
+interface Cert {
+  readonly source: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly x509: X509Certificate;
+  used: boolean;
+}
 
 async function firstFile(candidates: string[]): Promise<string | null> {
   for (const c of candidates) if ((await stat(c).catch(() => null))?.isFile()) return c;
@@ -38,11 +50,22 @@ async function loadCertificates(tree: SourceTree, dir: string, notes: ImportNote
   for (const c of tree.certificates) {
     const skip = (reason: string) => notes.push({ file: c.file, item: c.name, status: 'skipped', reason });
     const { certFile, keyFile } = c.value;
-    if (typeof certFile !== 'string' || typeof keyFile !== 'string') { skip('certFile and keyFile are required'); continue; }
-    if (certFile.includes('-----BEGIN') || keyFile.includes('-----BEGIN')) { skip('inline PEM content is not imported; put the certificate and key in files'); continue; }
+    if (typeof certFile !== 'string' || typeof keyFile !== 'string') {
+      skip('certFile and keyFile are required');
+      continue;
+    }
+    if (certFile.includes('-----BEGIN') || keyFile.includes('-----BEGIN')) {
+      skip('inline PEM content is not imported; put the certificate and key in files');
+      continue;
+    }
     const find = (p: string) => firstFile(path.isAbsolute(p) ? [p] : [path.resolve(dir, path.dirname(c.file), p), path.resolve(dir, p)]);
     const [cf, kf] = await Promise.all([find(certFile), find(keyFile)]);
-    if (!cf || !kf) { skip(`${!cf ? `certFile ${quote(certFile)}` : `keyFile ${quote(keyFile)}`} not found (relative paths are tried against the file's folder and the imported directory)`); continue; }
+    if (!cf || !kf) {
+      skip(
+        `${!cf ? `certFile ${quote(certFile)}` : `keyFile ${quote(keyFile)}`} not found (relative paths are tried against the file's folder and the imported directory)`,
+      );
+      continue;
+    }
     try {
       out.push({ source: `${c.file}: ${c.name}`, certFile: cf, keyFile: kf, x509: new X509Certificate(await readFile(cf)), used: false });
     } catch {
@@ -53,18 +76,34 @@ async function loadCertificates(tree: SourceTree, dir: string, notes: ImportNote
 }
 
 /** Drop what `problems` point at (route, domain or service); returns false when a problem points at the project as a whole. */
-function prune(p: ImportedProject, problems: ReadonlyArray<{ path: string; message: string }>, sources: WeakMap<object, string[]>, notes: ImportNote[]): boolean {
+function prune(
+  p: ImportedProject,
+  problems: ReadonlyArray<{ path: string; message: string }>,
+  sources: WeakMap<object, string[]>,
+  notes: ImportNote[],
+): boolean {
   const spec = p.spec;
   const drop = new Set<object>();
   for (const issue of problems) {
     const m = /^(services|domains)\[(\d+)\](?:\.routes\[(\d+)\])?/.exec(issue.path);
     const domain = m?.[1] === 'domains' ? spec.domains[Number(m[2])] : undefined;
-    const target: object | undefined = !m ? undefined : m[1] === 'services' ? spec.services[Number(m[2])] : m[3] !== undefined ? domain?.routes[Number(m[3])] : domain;
+    const target: object | undefined = !m
+      ? undefined
+      : m[1] === 'services'
+        ? spec.services[Number(m[2])]
+        : m[3] !== undefined
+          ? domain?.routes[Number(m[3])]
+          : domain;
     if (!target) return false;
     drop.add(target);
     for (const src of sources.get(target) ?? [`${p.name}: ${issue.path}`]) {
       const [file, item] = src.includes(': ') ? [src.slice(0, src.indexOf(': ')), src.slice(src.indexOf(': ') + 2)] : ['', src];
-      notes.push({ file, item, status: 'skipped', reason: `not valid for traefik-sync: ${formatIssue({ ...issue, path: issue.path.replace(/^(services|domains)\[\d+\](\.routes\[\d+\])?\.?/, '') })}` });
+      notes.push({
+        file,
+        item,
+        status: 'skipped',
+        reason: `not valid for traefik-sync: ${formatIssue({ ...issue, path: issue.path.replace(/^(services|domains)\[\d+\](\.routes\[\d+\])?\.?/, '') })}`,
+      });
     }
   }
   const droppedServices = new Set(spec.services.filter((s) => drop.has(s)).map((s) => s.name));
@@ -99,17 +138,31 @@ export async function importDirectory(service: SpecOperations, dir: string, opti
       }
     });
   }
-  for (const c of certs) if (!c.used) notes.push({ file: c.source.split(': ')[0]!, item: c.source.split(': ')[1]!, status: 'skipped', reason: 'no imported TLS domain without a certResolver matches it' });
+  for (const c of certs)
+    if (!c.used)
+      notes.push({
+        file: c.source.split(': ')[0]!,
+        item: c.source.split(': ')[1]!,
+        status: 'skipped',
+        reason: 'no imported TLS domain without a certResolver matches it',
+      });
 
   const ready: ImportedProject[] = [];
   for (const p of projects) {
     const fail = (reason: string) => notes.push({ file: '', item: `project ${p.name}`, status: 'skipped', reason });
-    if (await service.findProject(p.name)) { fail('a project of that name already exists; import creates new projects only (use --project-prefix)'); continue; }
+    if (await service.findProject(p.name)) {
+      fail('a project of that name already exists; import creates new projects only (use --project-prefix)');
+      continue;
+    }
     let ok = true;
     for (let attempt = 0; attempt < 20 && p.spec.domains.length; attempt++) {
       const { problems } = await service.preview(p.name, p.spec, { baseDir: '/' });
       if (!problems.length) break;
-      if (!prune(p, problems, sources, notes)) { fail(problems.map(formatIssue).join('; ')); ok = false; break; }
+      if (!prune(p, problems, sources, notes)) {
+        fail(problems.map(formatIssue).join('; '));
+        ok = false;
+        break;
+      }
     }
     if (ok && p.spec.domains.length) ready.push(p);
     else if (ok) fail('nothing in it could be imported');
@@ -118,10 +171,12 @@ export async function importDirectory(service: SpecOperations, dir: string, opti
   const results = desired.length ? await service.applyProjects(desired, { dryRun: options.dryRun }) : [];
   return {
     projects: ready.map((p, i) => ({
-      name: p.name, services: p.spec.services.length, domains: p.spec.domains.length,
-      routes: p.spec.domains.reduce((n, d) => n + d.routes.length, 0), changes: results[i]?.changes ?? [],
+      name: p.name,
+      services: p.spec.services.length,
+      domains: p.spec.domains.length,
+      routes: p.spec.domains.reduce((n, d) => n + d.routes.length, 0),
+      changes: results[i]?.changes ?? [],
     })),
     notes,
   };
 }
-

@@ -6,7 +6,16 @@ import { z } from 'zod';
 import { healthCheckField, middlewareField, parseInput, toIssues } from './checks.js';
 import { ValidationError } from './errors.js';
 import {
-  LIMITS, hostnameField, nameField, pathField, portField, priorityField, providerField, subdomainField, urlField, uuidField,
+  LIMITS,
+  hostnameField,
+  nameField,
+  pathField,
+  portField,
+  priorityField,
+  providerField,
+  subdomainField,
+  urlField,
+  uuidField,
 } from './fields.js';
 
 const pem = z.string().max(LIMITS.pemBytes);
@@ -24,7 +33,11 @@ const domainFields = {
 };
 const certificatePair = z.strictObject({ certPem: pem, keyPem: pem });
 const createDomain = z.strictObject({ projectId: uuidField, ...domainFields, certificate: certificatePair.optional() });
-const updateDomain = z.strictObject({ ...domainFields, domain: hostnameField.optional(), certificate: certificatePair.nullable().optional() });
+const updateDomain = z.strictObject({
+  ...domainFields,
+  domain: hostnameField.optional(),
+  certificate: certificatePair.nullable().optional(),
+});
 const routeFields = {
   serviceId: uuidField,
   pathRule: pathField.optional(),
@@ -36,14 +49,27 @@ const routeFields = {
   isActive: z.boolean().optional(),
 };
 const createRoute = z.strictObject({ domainConfigId: uuidField, ...routeFields });
-const updateRoute = z.strictObject({ ...routeFields, domainConfigId: uuidField.optional(), serviceId: uuidField.optional(), targetPort: portField.optional() });
+const updateRoute = z.strictObject({
+  ...routeFields,
+  domainConfigId: uuidField.optional(),
+  serviceId: uuidField.optional(),
+  targetPort: portField.optional(),
+});
 const createCertificate = z.strictObject({ domainConfigId: uuidField, certPem: pem, keyPem: pem });
 const updateCertificate = z.strictObject({ certPem: pem.optional(), keyPem: pem.optional() });
 
 /** Schemas by operation (internal). */
 export const schemas = {
-  createProject, updateProject, createService, updateService, createDomain, updateDomain, createRoute, updateRoute,
-  createCertificate, updateCertificate,
+  createProject,
+  updateProject,
+  createService,
+  updateService,
+  createDomain,
+  updateDomain,
+  createRoute,
+  updateRoute,
+  createCertificate,
+  updateCertificate,
 } as const;
 
 /** Input of `createProject`: `name` is the directory name (`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`). */
@@ -74,10 +100,25 @@ export type CreateCertificateInput = z.input<typeof createCertificate>;
 export type UpdateCertificateInput = z.input<typeof updateCertificate>;
 
 const HINTS = {
-  port: 'targetPort', url: 'targetUrl', path: 'pathRule', ssl: 'sslEnabled', provider: 'sslProvider', active: 'isActive',
-  health_check: 'healthCheck', middlewares: 'middleware', project_id: 'projectId', domain_config_id: 'domainConfigId',
-  service_id: 'serviceId', target_port: 'targetPort', target_url: 'targetUrl', path_rule: 'pathRule', ssl_enabled: 'sslEnabled',
-  ssl_provider: 'sslProvider', is_active: 'isActive', cert: 'certPem', key: 'keyPem',
+  port: 'targetPort',
+  url: 'targetUrl',
+  path: 'pathRule',
+  ssl: 'sslEnabled',
+  provider: 'sslProvider',
+  active: 'isActive',
+  health_check: 'healthCheck',
+  middlewares: 'middleware',
+  project_id: 'projectId',
+  domain_config_id: 'domainConfigId',
+  service_id: 'serviceId',
+  target_port: 'targetPort',
+  target_url: 'targetUrl',
+  path_rule: 'pathRule',
+  ssl_enabled: 'sslEnabled',
+  ssl_provider: 'sslProvider',
+  is_active: 'isActive',
+  cert: 'certPem',
+  key: 'keyPem',
 } as const;
 
 /** Validate an API input against its schema; throws a {@link ValidationError} listing every problem. */

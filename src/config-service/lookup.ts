@@ -29,11 +29,16 @@ export function checkActor(actor: string): string {
 
 /** The project id of a row (routes and certificates through their domain); NotFoundError naming `field` when absent. */
 export async function projectOf(tx: Queryable, table: OwnedTable, id: string, field = 'id'): Promise<string> {
-  const rows = table === 'services' || table === 'domain_configs'
-    ? await tx.query(sql`SELECT project_id FROM ${sql.ident(table)} WHERE id = ${id}`)
-    : table === 'route_configs'
-      ? await tx.query(sql`SELECT d.project_id FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id WHERE r.id = ${id}`)
-      : await tx.query(sql`SELECT d.project_id FROM certificates c JOIN domain_configs d ON d.id = c.domain_config_id WHERE c.id = ${id}`);
+  const rows =
+    table === 'services' || table === 'domain_configs'
+      ? await tx.query(sql`SELECT project_id FROM ${sql.ident(table)} WHERE id = ${id}`)
+      : table === 'route_configs'
+        ? await tx.query(
+            sql`SELECT d.project_id FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id WHERE r.id = ${id}`,
+          )
+        : await tx.query(
+            sql`SELECT d.project_id FROM certificates c JOIN domain_configs d ON d.id = c.domain_config_id WHERE c.id = ${id}`,
+          );
   const what = { services: 'service', domain_configs: 'domain', route_configs: 'route', certificates: 'certificate' }[table];
   if (!rows[0]) throw new NotFoundError(field === 'id' ? what : `${field}: ${what}`, id);
   return rows[0].project_id as string;

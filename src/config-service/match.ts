@@ -52,15 +52,27 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
     const id = pick(domainsByFull.get(d.fullDomain) ?? [])?.id ?? newId();
     paths.set(id, at);
     domains.push({
-      id, project_id: projectId, domain: d.domain, subdomain: d.subdomain, full_domain: d.fullDomain,
-      ssl_enabled: d.ssl, ssl_provider: d.provider, is_active: d.active,
+      id,
+      project_id: projectId,
+      domain: d.domain,
+      subdomain: d.subdomain,
+      full_domain: d.fullDomain,
+      ssl_enabled: d.ssl,
+      ssl_provider: d.provider,
+      is_active: d.active,
     });
     const stored = certsByDomain.get(id);
     if (d.certificate?.kind === 'pem') {
       const certId = stored?.id ?? newId();
       paths.set(certId, `${at}.certificate`);
       const facts = checkCertificate(d.certificate.certPem, d.certificate.keyPem, null);
-      certificates.push({ id: certId, domain_config_id: id, cert_pem: d.certificate.certPem, key_pem: d.certificate.keyPem, not_after: stored && stored.cert_pem === d.certificate.certPem ? stored.not_after : facts.notAfter });
+      certificates.push({
+        id: certId,
+        domain_config_id: id,
+        cert_pem: d.certificate.certPem,
+        key_pem: d.certificate.keyPem,
+        not_after: stored && stored.cert_pem === d.certificate.certPem ? stored.not_after : facts.notAfter,
+      });
     } else if (d.certificate?.kind === 'keep') {
       const have = stored ? fingerprintOf(stored.cert_pem) : null;
       if (!stored || have !== d.certificate.fingerprint) {
@@ -79,8 +91,16 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       const serviceId = serviceIds.get(r.service);
       if (!serviceId) return; // reported by crossRowIssues
       routes.push({
-        id: rid, domain_config_id: id, service_id: serviceId, path_rule: r.path, priority: r.priority,
-        middleware: r.middleware, target_port: r.targetPort, target_url: r.targetUrl, health_check: r.healthCheck, is_active: r.active,
+        id: rid,
+        domain_config_id: id,
+        service_id: serviceId,
+        path_rule: r.path,
+        priority: r.priority,
+        middleware: r.middleware,
+        target_port: r.targetPort,
+        target_url: r.targetUrl,
+        health_check: r.healthCheck,
+        is_active: r.active,
       });
     });
   });

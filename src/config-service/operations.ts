@@ -53,21 +53,33 @@ export abstract class SpecOperations extends ServiceBase {
 
   /** Apply resolved projects together: all or nothing, in one transaction. */
   async applyProjects(projects: readonly DesiredProject[], options: { dryRun?: boolean } = {}): Promise<ApplyResult[]> {
-    return this.transaction(async (tx) => {
-      const results: ApplyResult[] = [];
-      const issues: ValidationIssue[] = [];
-      for (const desired of projects) {
-        try {
-          const r = await writeProject(tx, { name: desired.name, create: true }, (current) => matchSpec(current, desired), { configDir: this.configDir, dryRun: options.dryRun });
-          results.push({ project: desired.name, projectId: r.project.id, projectCreated: r.projectCreated, dryRun: options.dryRun ?? false, changes: r.changes.map(viewChange) });
-        } catch (err) {
-          if (!(err instanceof ValidationError) || projects.length === 1) throw err;
-          issues.push(...prefixIssues(`[${desired.name}]`, err.issues));
+    return this.transaction(
+      async (tx) => {
+        const results: ApplyResult[] = [];
+        const issues: ValidationIssue[] = [];
+        for (const desired of projects) {
+          try {
+            const r = await writeProject(tx, { name: desired.name, create: true }, (current) => matchSpec(current, desired), {
+              configDir: this.configDir,
+              dryRun: options.dryRun,
+            });
+            results.push({
+              project: desired.name,
+              projectId: r.project.id,
+              projectCreated: r.projectCreated,
+              dryRun: options.dryRun ?? false,
+              changes: r.changes.map(viewChange),
+            });
+          } catch (err) {
+            if (!(err instanceof ValidationError) || projects.length === 1) throw err;
+            issues.push(...prefixIssues(`[${desired.name}]`, err.issues));
+          }
         }
-      }
-      if (issues.length) throw new ValidationError(issues);
-      return results;
-    }, { fieldOf: specField });
+        if (issues.length) throw new ValidationError(issues);
+        return results;
+      },
+      { fieldOf: specField },
+    );
   }
 
   /** The project named `name`, or null. */
@@ -94,7 +106,12 @@ export abstract class SpecOperations extends ServiceBase {
     const before = p ? await writtenFiles(this.db, p.id) : new Map<string, string>();
     if (change === undefined) {
       const now = (await currentFiles(this.db, p.id, this.configDir))!;
-      return previewOf(name, now.files, before, now.problems.map((m) => ({ path: '', message: m })));
+      return previewOf(
+        name,
+        now.files,
+        before,
+        now.problems.map((m) => ({ path: '', message: m })),
+      );
     }
     let desired: DesiredProject;
     try {
@@ -103,7 +120,8 @@ export abstract class SpecOperations extends ServiceBase {
       if (err instanceof ValidationError) return previewOf(name, [], before, [...err.issues]);
       throw err;
     }
-    if (desired.name !== name) return previewOf(name, [], before, [{ path: 'name', message: `expected ${quote(name)}, got ${quote(desired.name)}` }]);
+    if (desired.name !== name)
+      return previewOf(name, [], before, [{ path: 'name', message: `expected ${quote(name)}, got ${quote(desired.name)}` }]);
     const current = p ? await loadRows(this.db, { id: p.id, name }) : emptyRows({ id: '00000000-0000-4000-8000-000000000000', name });
     const m = matchSpec(current, desired);
     const checked = renderIssues(toState(m.target), m.locate, this.configDir);
@@ -133,14 +151,26 @@ export abstract class SpecOperations extends ServiceBase {
    * Restore project `name`'s rows as of an audit entry id or a time (ISO-8601 string, Date or
    * AuditPoint), in one transaction attributed to `rollback:<actor>`.
    */
-  async rollback(name: string, to: string | Date | AuditPoint, options: { dryRun?: boolean; skipCertificates?: boolean } = {}): Promise<RollbackResult> {
+  async rollback(
+    name: string,
+    to: string | Date | AuditPoint,
+    options: { dryRun?: boolean; skipCertificates?: boolean } = {},
+  ): Promise<RollbackResult> {
     const point: AuditPoint = typeof to === 'string' ? parsePoint(to) : to instanceof Date ? { time: to } : to;
-    return this.transaction(async (tx) => {
-      const r = await rollbackProject(tx, name, point, { configDir: this.configDir, ...options });
-      return {
-        project: r.target.project.name, projectId: r.project.id, projectCreated: r.projectCreated, dryRun: options.dryRun ?? false,
-        changes: r.changes.map(viewChange), point: r.point, notes: r.notes,
-      };
-    }, { actor: `rollback:${this.actor}`, fieldOf: specField });
+    return this.transaction(
+      async (tx) => {
+        const r = await rollbackProject(tx, name, point, { configDir: this.configDir, ...options });
+        return {
+          project: r.target.project.name,
+          projectId: r.project.id,
+          projectCreated: r.projectCreated,
+          dryRun: options.dryRun ?? false,
+          changes: r.changes.map(viewChange),
+          point: r.point,
+          notes: r.notes,
+        };
+      },
+      { actor: `rollback:${this.actor}`, fieldOf: specField },
+    );
   }
 }

@@ -31,7 +31,8 @@ export function checkCertificate(certPem: string, keyPem: string, fullDomain: st
   let cert: X509Certificate | null = null;
   let key: KeyObject | null = null;
   if (Buffer.byteLength(certPem) > LIMITS.pemBytes) problems.push({ field: 'certPem', message: `is larger than ${LIMITS.pemBytes} bytes` });
-  else if (!/^\s*-----BEGIN CERTIFICATE-----/.test(certPem)) problems.push({ field: 'certPem', message: 'expected a PEM certificate ("-----BEGIN CERTIFICATE-----")' });
+  else if (!/^\s*-----BEGIN CERTIFICATE-----/.test(certPem))
+    problems.push({ field: 'certPem', message: 'expected a PEM certificate ("-----BEGIN CERTIFICATE-----")' });
   else {
     try {
       cert = new X509Certificate(certPem);
@@ -40,7 +41,8 @@ export function checkCertificate(certPem: string, keyPem: string, fullDomain: st
     }
   }
   if (Buffer.byteLength(keyPem) > LIMITS.pemBytes) problems.push({ field: 'keyPem', message: `is larger than ${LIMITS.pemBytes} bytes` });
-  else if (!/^\s*-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyPem)) problems.push({ field: 'keyPem', message: 'expected a PEM private key ("-----BEGIN ... PRIVATE KEY-----")' });
+  else if (!/^\s*-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyPem))
+    problems.push({ field: 'keyPem', message: 'expected a PEM private key ("-----BEGIN ... PRIVATE KEY-----")' });
   else {
     try {
       key = createPrivateKey(keyPem);
@@ -50,7 +52,10 @@ export function checkCertificate(certPem: string, keyPem: string, fullDomain: st
   }
   if (cert && key && !cert.checkPrivateKey(key)) problems.push({ field: 'keyPem', message: 'does not belong to the certificate' });
   if (cert && fullDomain && !cert.checkHost(fullDomain)) {
-    problems.push({ field: 'certPem', message: `does not cover ${JSON.stringify(fullDomain)} (subject ${JSON.stringify(cert.subject.replace(/\n/g, ', '))})` });
+    problems.push({
+      field: 'certPem',
+      message: `does not cover ${JSON.stringify(fullDomain)} (subject ${JSON.stringify(cert.subject.replace(/\n/g, ', '))})`,
+    });
   }
   const notAfter = cert ? new Date(cert.validTo) : null;
   return {

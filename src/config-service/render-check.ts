@@ -19,17 +19,29 @@ export interface FieldNames {
 
 const SPEC_FIELDS: FieldNames = { provider: 'provider', certificate: 'certificate' };
 
-interface Target { readonly rowId: string; readonly describe: string; readonly field: (pointer: string[]) => string[] }
+interface Target {
+  readonly rowId: string;
+  readonly describe: string;
+  readonly field: (pointer: string[]) => string[];
+}
 
 function at(base: string | undefined, fields: string[]): string {
-  return joinPath(fields.map((f) => (/^\d+$/.test(f) ? Number(f) : f)), base ?? '');
+  return joinPath(
+    fields.map((f) => (/^\d+$/.test(f) ? Number(f) : f)),
+    base ?? '',
+  );
 }
 
 /**
  * Render `state` (as the controller would, with `configDir`) and report its problems as issues
  * located through `locate`. Rows that `locate` does not know are named in the message instead.
  */
-export function renderIssues(state: ProjectState, locate: Locator, configDir: string, names: FieldNames = SPEC_FIELDS): { rendered: RenderedProject; issues: ValidationIssue[] } {
+export function renderIssues(
+  state: ProjectState,
+  locate: Locator,
+  configDir: string,
+  names: FieldNames = SPEC_FIELDS,
+): { rendered: RenderedProject; issues: ValidationIssue[] } {
   const rendered = renderProject(state, { configDir });
   if (!rendered.problems.length) return { rendered, issues: [] };
   // Map every rendered object back to its row through the rendered documents (rule → route).
@@ -61,8 +73,12 @@ export function renderIssues(state: ProjectState, locate: Locator, configDir: st
       objects.set(name, { ...r, field: (ptr) => (ptr[0] === 'priority' ? ['priority'] : ptr[0] === 'tls' ? [] : []) });
       objects.set(String(router.service), {
         ...r,
-        field: (ptr) => (ptr[0] === 'loadBalancer' && ptr[1] === 'healthCheck' ? ['healthCheck', ...ptr.slice(2)]
-          : ptr[0] === 'loadBalancer' && ptr[1] === 'servers' ? ['targetUrl'] : []),
+        field: (ptr) =>
+          ptr[0] === 'loadBalancer' && ptr[1] === 'healthCheck'
+            ? ['healthCheck', ...ptr.slice(2)]
+            : ptr[0] === 'loadBalancer' && ptr[1] === 'servers'
+              ? ['targetUrl']
+              : [],
       });
       ((router.middlewares as string[] | undefined) ?? []).forEach((mw, i) => {
         if (!mw.includes('@')) objects.set(mw, { ...r, field: (ptr) => ['middleware', String(i), ...ptr] });
@@ -79,21 +95,27 @@ export function renderIssues(state: ProjectState, locate: Locator, configDir: st
       if (target) {
         const base = locate(target.rowId);
         const message = `${schema[3]} (Traefik schema, at ${ptr.join('.') || name})`;
-        issues.push(base === undefined ? { path: '', message: `${target.describe}: ${message}` } : { path: at(base, target.field(ptr)), message });
+        issues.push(
+          base === undefined ? { path: '', message: `${target.describe}: ${message}` } : { path: at(base, target.field(ptr)), message },
+        );
         continue;
       }
     }
     const pre = prefixes.find((x) => problem.startsWith(x.match));
     if (pre) {
       const base = locate(pre.rowId);
-      issues.push(base === undefined ? { path: '', message: problem } : { path: at(base, pre.field), message: problem.slice(pre.strip.length) });
+      issues.push(
+        base === undefined ? { path: '', message: problem } : { path: at(base, pre.field), message: problem.slice(pre.strip.length) },
+      );
       continue;
     }
     issues.push({ path: '', message: problem });
   }
   // The schema's oneOf over middleware types also reports the branches that were not meant;
   // keep the most specific issue of each object.
-  const specific = issues.filter((i) => !(i.path && issues.some((o) => o !== i && (o.path.startsWith(`${i.path}.`) || o.path.startsWith(`${i.path}[`)))));
+  const specific = issues.filter(
+    (i) => !(i.path && issues.some((o) => o !== i && (o.path.startsWith(`${i.path}.`) || o.path.startsWith(`${i.path}[`)))),
+  );
   return { rendered, issues: specific };
 }
 

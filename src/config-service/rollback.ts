@@ -35,14 +35,21 @@ export async function rollbackProject(tx: Queryable, name: string, to: AuditPoin
   const point = await resolvePoint(tx, to);
   const entries = await loadEntries(tx, projectId);
   const notes: string[] = [];
-  const result = await writeProject(tx, { name, create: true, id: projectId }, async (current) => {
-    const target = rowsAt(entries, point.id, live ? current : null);
-    if (!target) {
-      throw new UserError(`project ${quote(name)} did not exist at audit entry ${point.id} (${point.at.toISOString()}); nothing to roll back to`);
-    }
-    const certificates = restoreKeys(target, current, options.skipCertificates ?? false, notes);
-    return { target: { ...target, certificates }, locate: () => undefined };
-  }, { configDir: options.configDir, dryRun: options.dryRun });
+  const result = await writeProject(
+    tx,
+    { name, create: true, id: projectId },
+    async (current) => {
+      const target = rowsAt(entries, point.id, live ? current : null);
+      if (!target) {
+        throw new UserError(
+          `project ${quote(name)} did not exist at audit entry ${point.id} (${point.at.toISOString()}); nothing to roll back to`,
+        );
+      }
+      const certificates = restoreKeys(target, current, options.skipCertificates ?? false, notes);
+      return { target: { ...target, certificates }, locate: () => undefined };
+    },
+    { configDir: options.configDir, dryRun: options.dryRun },
+  );
   const truncated = entries.some((e) => e.op === 'TRUNCATE' && e.id > point.id);
   if (truncated) notes.push('a TRUNCATE after that point cannot be replayed row by row; check the result');
   return { ...result, point, notes };
@@ -69,11 +76,15 @@ function restoreKeys(target: ProjectRows, current: ProjectRows, skip: boolean, n
       continue;
     }
     if (now) out.push(now);
-    notes.push(`${what} was not restored: its private key is not in the audit log; ${now ? 'the current certificate is kept' : 'the domain stays without a certificate'}`);
+    notes.push(
+      `${what} was not restored: its private key is not in the audit log; ${now ? 'the current certificate is kept' : 'the domain stays without a certificate'}`,
+    );
   }
   if (refused.length) {
-    throw new UserError(`cannot restore ${refused.join(', ')}: private keys are never stored in the audit log and the stored certificate differs. `
-      + 'Apply a spec with certFile/keyFile for it first, or pass --skip-certificates to keep the current certificates.');
+    throw new UserError(
+      `cannot restore ${refused.join(', ')}: private keys are never stored in the audit log and the stored certificate differs. ` +
+        'Apply a spec with certFile/keyFile for it first, or pass --skip-certificates to keep the current certificates.',
+    );
   }
   // Stored certificates of domains that keep existing but had none at that point are dropped by the diff.
   return out;

@@ -7,10 +7,18 @@ import { sql, type Queryable } from '../db/connect.js';
 import type { MiddlewareSpec, ProjectState } from '../model.js';
 
 /** A `projects` row. */
-export interface ProjectRow { readonly id: string; readonly name: string }
+export interface ProjectRow {
+  readonly id: string;
+  readonly name: string;
+}
 
 /** A `services` row. */
-export interface ServiceRow { readonly id: string; readonly project_id: string; readonly name: string; readonly host: string | null }
+export interface ServiceRow {
+  readonly id: string;
+  readonly project_id: string;
+  readonly name: string;
+  readonly host: string | null;
+}
 
 /** A `domain_configs` row. */
 export interface DomainRow {
@@ -66,14 +74,25 @@ export const COLUMNS: Record<RowTable, readonly string[]> = {
   services: ['project_id', 'name', 'host'],
   domain_configs: ['project_id', 'domain', 'subdomain', 'full_domain', 'ssl_enabled', 'ssl_provider', 'is_active'],
   certificates: ['domain_config_id', 'cert_pem', 'key_pem', 'not_after'],
-  route_configs: ['domain_config_id', 'service_id', 'path_rule', 'priority', 'middleware', 'target_port', 'target_url', 'health_check', 'is_active'],
+  route_configs: [
+    'domain_config_id',
+    'service_id',
+    'path_rule',
+    'priority',
+    'middleware',
+    'target_port',
+    'target_url',
+    'health_check',
+    'is_active',
+  ],
 };
 
 /** Lock a project's row (serializes writers of one project) and return it, by id or name. */
 export async function lockProject(q: Queryable, by: { id: string } | { name: string }): Promise<ProjectRow | null> {
-  const rows = 'id' in by
-    ? await q.query(sql`SELECT id, name FROM projects WHERE id = ${by.id} FOR UPDATE`)
-    : await q.query(sql`SELECT id, name FROM projects WHERE name = ${by.name} FOR UPDATE`);
+  const rows =
+    'id' in by
+      ? await q.query(sql`SELECT id, name FROM projects WHERE id = ${by.id} FOR UPDATE`)
+      : await q.query(sql`SELECT id, name FROM projects WHERE name = ${by.name} FOR UPDATE`);
   return (rows[0] as ProjectRow | undefined) ?? null;
 }
 
@@ -93,11 +112,13 @@ export async function loadRows(q: Queryable, project: ProjectRow): Promise<Proje
   return { project, services, domains, certificates, routes };
 }
 
-const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => {
-  const ka = key(a);
-  const kb = key(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-};
+const byKey =
+  <T>(key: (t: T) => string) =>
+  (a: T, b: T) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  };
 
 /** The same rows in the loader's order (name; full_domain, id; path_rule, id). */
 export function sortRows(rows: ProjectRows): ProjectRows {
@@ -123,13 +144,27 @@ export function toState(rows: ProjectRows, version = 0): ProjectState {
     domains: sorted.domains.map((d) => {
       const c = certs.get(d.id);
       return {
-        id: d.id, domain: d.domain, subdomain: d.subdomain, fullDomain: d.full_domain, sslEnabled: d.ssl_enabled,
-        sslProvider: d.ssl_provider, isActive: d.is_active,
+        id: d.id,
+        domain: d.domain,
+        subdomain: d.subdomain,
+        fullDomain: d.full_domain,
+        sslEnabled: d.ssl_enabled,
+        sslProvider: d.ssl_provider,
+        isActive: d.is_active,
         certificate: c ? { id: c.id, certPem: c.cert_pem, keyPem: c.key_pem ?? '', notAfter: c.not_after } : null,
-        routes: sorted.routes.filter((r) => r.domain_config_id === d.id).map((r) => ({
-          id: r.id, serviceId: r.service_id, pathRule: r.path_rule, priority: r.priority, middleware: r.middleware,
-          targetPort: r.target_port, targetUrl: r.target_url, healthCheck: r.health_check, isActive: r.is_active,
-        })),
+        routes: sorted.routes
+          .filter((r) => r.domain_config_id === d.id)
+          .map((r) => ({
+            id: r.id,
+            serviceId: r.service_id,
+            pathRule: r.path_rule,
+            priority: r.priority,
+            middleware: r.middleware,
+            targetPort: r.target_port,
+            targetUrl: r.target_url,
+            healthCheck: r.health_check,
+            isActive: r.is_active,
+          })),
       };
     }),
   };

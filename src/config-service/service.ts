@@ -11,13 +11,30 @@ import * as crud from './crud.js';
 import { NotFoundError } from './errors.js';
 import { checkActor, checkId, notFound, projectOf } from './lookup.js';
 import {
-  schemas, validateInput, type CreateCertificateInput, type CreateDomainConfigInput, type CreateProjectInput, type CreateRouteConfigInput,
-  type CreateServiceInput, type UpdateCertificateInput, type UpdateDomainConfigInput, type UpdateProjectInput, type UpdateRouteConfigInput,
+  schemas,
+  validateInput,
+  type CreateCertificateInput,
+  type CreateDomainConfigInput,
+  type CreateProjectInput,
+  type CreateRouteConfigInput,
+  type CreateServiceInput,
+  type UpdateCertificateInput,
+  type UpdateDomainConfigInput,
+  type UpdateProjectInput,
+  type UpdateRouteConfigInput,
   type UpdateServiceInput,
 } from './inputs.js';
 import { SpecOperations } from './operations.js';
 import type { ProjectRows } from './rows.js';
-import { read, type CertificateInfo, type DomainConfig, type ProjectConfig, type ProjectTraefikConfig, type RouteConfig, type ServiceConfig } from './types.js';
+import {
+  read,
+  type CertificateInfo,
+  type DomainConfig,
+  type ProjectConfig,
+  type ProjectTraefikConfig,
+  type RouteConfig,
+  type ServiceConfig,
+} from './types.js';
 import { writeProject, type Plan } from './write.js';
 
 /** Options of {@link TraefikConfigService}. */
@@ -49,7 +66,8 @@ export class TraefikConfigService extends SpecOperations {
     const id = await this.transaction(async (tx) => {
       const [taken] = await tx.query(sql`SELECT 1 FROM projects WHERE name = ${v.name}`);
       if (taken) throw new UserError(`name: another project is already named ${JSON.stringify(v.name)}`);
-      return (await writeProject(tx, { name: v.name, create: true }, (c) => ({ target: c, locate: () => undefined }), this.#opts())).project.id;
+      return (await writeProject(tx, { name: v.name, create: true }, (c) => ({ target: c, locate: () => undefined }), this.#opts())).project
+        .id;
     });
     return (await read.project(this.db, id))!;
   }
@@ -63,7 +81,10 @@ export class TraefikConfigService extends SpecOperations {
         const [taken] = await tx.query(sql`SELECT 1 FROM projects WHERE name = ${v.name} AND id <> ${id}`);
         if (taken) throw new UserError(`name: another project is already named ${JSON.stringify(v.name)}`);
       }
-      await this.#mutate(tx, id, (c) => ({ target: { ...c, project: { ...c.project, name: v.name ?? c.project.name } }, locate: () => '' }));
+      await this.#mutate(tx, id, (c) => ({
+        target: { ...c, project: { ...c.project, name: v.name ?? c.project.name } },
+        locate: () => '',
+      }));
     });
     return (await read.project(this.db, id))!;
   }
@@ -83,7 +104,14 @@ export class TraefikConfigService extends SpecOperations {
   async createService(input: CreateServiceInput): Promise<ServiceConfig> {
     const v = validateInput(schemas.createService, input);
     const id = randomUUID();
-    await this.transaction((tx) => this.#mutate(tx, v.projectId, (c) => crud.putService(c, { id, project_id: c.project.id, name: v.name, host: v.host ?? null }), 'projectId'));
+    await this.transaction((tx) =>
+      this.#mutate(
+        tx,
+        v.projectId,
+        (c) => crud.putService(c, { id, project_id: c.project.id, name: v.name, host: v.host ?? null }),
+        'projectId',
+      ),
+    );
     return (await read.service(this.db, id))!;
   }
 
@@ -91,10 +119,12 @@ export class TraefikConfigService extends SpecOperations {
   async updateService(id: string, input: UpdateServiceInput): Promise<ServiceConfig> {
     checkId(id);
     const v = validateInput(schemas.updateService, input);
-    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'services', id), (c) => {
-      const s = c.services.find((x) => x.id === id) ?? notFound('service', id);
-      return crud.putService(c, { ...s, name: v.name ?? s.name, host: v.host === undefined ? s.host : v.host });
-    }));
+    await this.transaction(async (tx) =>
+      this.#mutate(tx, await projectOf(tx, 'services', id), (c) => {
+        const s = c.services.find((x) => x.id === id) ?? notFound('service', id);
+        return crud.putService(c, { ...s, name: v.name ?? s.name, host: v.host === undefined ? s.host : v.host });
+      }),
+    );
     return (await read.service(this.db, id))!;
   }
 
@@ -110,10 +140,29 @@ export class TraefikConfigService extends SpecOperations {
   async createDomainConfig(input: CreateDomainConfigInput): Promise<DomainConfig> {
     const v = validateInput(schemas.createDomain, input);
     const id = randomUUID();
-    await this.transaction((tx) => this.#mutate(tx, v.projectId, (c) => crud.withCertificate(crud.putDomain(c, {
-      id, project_id: c.project.id, domain: v.domain, subdomain: v.subdomain ?? null, full_domain: '',
-      ssl_enabled: v.sslEnabled ?? true, ssl_provider: v.sslProvider ?? null, is_active: v.isActive ?? true,
-    }), id, v.certificate, randomUUID), 'projectId'));
+    await this.transaction((tx) =>
+      this.#mutate(
+        tx,
+        v.projectId,
+        (c) =>
+          crud.withCertificate(
+            crud.putDomain(c, {
+              id,
+              project_id: c.project.id,
+              domain: v.domain,
+              subdomain: v.subdomain ?? null,
+              full_domain: '',
+              ssl_enabled: v.sslEnabled ?? true,
+              ssl_provider: v.sslProvider ?? null,
+              is_active: v.isActive ?? true,
+            }),
+            id,
+            v.certificate,
+            randomUUID,
+          ),
+        'projectId',
+      ),
+    );
     return (await read.domain(this.db, id))!;
   }
 
@@ -121,14 +170,24 @@ export class TraefikConfigService extends SpecOperations {
   async updateDomainConfig(id: string, input: UpdateDomainConfigInput): Promise<DomainConfig> {
     checkId(id);
     const v = validateInput(schemas.updateDomain, input);
-    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'domain_configs', id), (c) => {
-      const d = c.domains.find((x) => x.id === id) ?? notFound('domain', id);
-      return crud.withCertificate(crud.putDomain(c, {
-        ...d, domain: v.domain ?? d.domain, subdomain: v.subdomain === undefined ? d.subdomain : v.subdomain,
-        ssl_enabled: v.sslEnabled ?? d.ssl_enabled, ssl_provider: v.sslProvider === undefined ? d.ssl_provider : v.sslProvider,
-        is_active: v.isActive ?? d.is_active,
-      }), id, v.certificate, randomUUID);
-    }));
+    await this.transaction(async (tx) =>
+      this.#mutate(tx, await projectOf(tx, 'domain_configs', id), (c) => {
+        const d = c.domains.find((x) => x.id === id) ?? notFound('domain', id);
+        return crud.withCertificate(
+          crud.putDomain(c, {
+            ...d,
+            domain: v.domain ?? d.domain,
+            subdomain: v.subdomain === undefined ? d.subdomain : v.subdomain,
+            ssl_enabled: v.sslEnabled ?? d.ssl_enabled,
+            ssl_provider: v.sslProvider === undefined ? d.ssl_provider : v.sslProvider,
+            is_active: v.isActive ?? d.is_active,
+          }),
+          id,
+          v.certificate,
+          randomUUID,
+        );
+      }),
+    );
     return (await read.domain(this.db, id))!;
   }
 
@@ -144,11 +203,22 @@ export class TraefikConfigService extends SpecOperations {
   async createRouteConfig(input: CreateRouteConfigInput): Promise<RouteConfig> {
     const v = validateInput(schemas.createRoute, input);
     const id = randomUUID();
-    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'domain_configs', v.domainConfigId, 'domainConfigId'), (c) => crud.putRoute(c, {
-      id, domain_config_id: v.domainConfigId, service_id: v.serviceId, path_rule: v.pathRule ?? '/', priority: v.priority ?? 1,
-      middleware: (v.middleware ?? null) as RouteConfig['middleware'], target_port: v.targetPort, target_url: v.targetUrl ?? null,
-      health_check: v.healthCheck ?? null, is_active: v.isActive ?? true,
-    })));
+    await this.transaction(async (tx) =>
+      this.#mutate(tx, await projectOf(tx, 'domain_configs', v.domainConfigId, 'domainConfigId'), (c) =>
+        crud.putRoute(c, {
+          id,
+          domain_config_id: v.domainConfigId,
+          service_id: v.serviceId,
+          path_rule: v.pathRule ?? '/',
+          priority: v.priority ?? 1,
+          middleware: (v.middleware ?? null) as RouteConfig['middleware'],
+          target_port: v.targetPort,
+          target_url: v.targetUrl ?? null,
+          health_check: v.healthCheck ?? null,
+          is_active: v.isActive ?? true,
+        }),
+      ),
+    );
     return (await read.route(this.db, id))!;
   }
 
@@ -156,16 +226,24 @@ export class TraefikConfigService extends SpecOperations {
   async updateRouteConfig(id: string, input: UpdateRouteConfigInput): Promise<RouteConfig> {
     checkId(id);
     const v = validateInput(schemas.updateRoute, input);
-    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'route_configs', id), (c) => {
-      const r = c.routes.find((x) => x.id === id) ?? notFound('route', id);
-      const keep = <T>(value: T | undefined, old: T) => (value === undefined ? old : value);
-      return crud.putRoute(c, {
-        ...r, domain_config_id: v.domainConfigId ?? r.domain_config_id, service_id: v.serviceId ?? r.service_id,
-        path_rule: v.pathRule ?? r.path_rule, priority: v.priority ?? r.priority,
-        middleware: keep(v.middleware as RouteConfig['middleware'] | undefined, r.middleware), target_port: v.targetPort ?? r.target_port,
-        target_url: keep(v.targetUrl, r.target_url), health_check: keep(v.healthCheck, r.health_check), is_active: v.isActive ?? r.is_active,
-      });
-    }));
+    await this.transaction(async (tx) =>
+      this.#mutate(tx, await projectOf(tx, 'route_configs', id), (c) => {
+        const r = c.routes.find((x) => x.id === id) ?? notFound('route', id);
+        const keep = <T>(value: T | undefined, old: T) => (value === undefined ? old : value);
+        return crud.putRoute(c, {
+          ...r,
+          domain_config_id: v.domainConfigId ?? r.domain_config_id,
+          service_id: v.serviceId ?? r.service_id,
+          path_rule: v.pathRule ?? r.path_rule,
+          priority: v.priority ?? r.priority,
+          middleware: keep(v.middleware as RouteConfig['middleware'] | undefined, r.middleware),
+          target_port: v.targetPort ?? r.target_port,
+          target_url: keep(v.targetUrl, r.target_url),
+          health_check: keep(v.healthCheck, r.health_check),
+          is_active: v.isActive ?? r.is_active,
+        });
+      }),
+    );
     return (await read.route(this.db, id))!;
   }
 
@@ -181,9 +259,17 @@ export class TraefikConfigService extends SpecOperations {
   async createCertificate(input: CreateCertificateInput): Promise<CertificateInfo> {
     const v = validateInput(schemas.createCertificate, input);
     const id = randomUUID();
-    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'domain_configs', v.domainConfigId, 'domainConfigId'), (c) => crud.putCertificate(c, {
-      id, domain_config_id: v.domainConfigId, cert_pem: v.certPem, key_pem: v.keyPem, not_after: null,
-    })));
+    await this.transaction(async (tx) =>
+      this.#mutate(tx, await projectOf(tx, 'domain_configs', v.domainConfigId, 'domainConfigId'), (c) =>
+        crud.putCertificate(c, {
+          id,
+          domain_config_id: v.domainConfigId,
+          cert_pem: v.certPem,
+          key_pem: v.keyPem,
+          not_after: null,
+        }),
+      ),
+    );
     return (await read.certificate(this.db, id))!;
   }
 
@@ -191,10 +277,12 @@ export class TraefikConfigService extends SpecOperations {
   async updateCertificate(id: string, input: UpdateCertificateInput): Promise<CertificateInfo> {
     checkId(id);
     const v = validateInput(schemas.updateCertificate, input);
-    await this.transaction(async (tx) => this.#mutate(tx, await projectOf(tx, 'certificates', id), (c) => {
-      const cert = c.certificates.find((x) => x.id === id) ?? notFound('certificate', id);
-      return crud.putCertificate(c, { ...cert, cert_pem: v.certPem ?? cert.cert_pem, key_pem: v.keyPem ?? cert.key_pem });
-    }));
+    await this.transaction(async (tx) =>
+      this.#mutate(tx, await projectOf(tx, 'certificates', id), (c) => {
+        const cert = c.certificates.find((x) => x.id === id) ?? notFound('certificate', id);
+        return crud.putCertificate(c, { ...cert, cert_pem: v.certPem ?? cert.cert_pem, key_pem: v.keyPem ?? cert.key_pem });
+      }),
+    );
     return (await read.certificate(this.db, id))!;
   }
 

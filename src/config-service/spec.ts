@@ -11,7 +11,16 @@ import { healthCheckField, middlewareField, parseInput, toIssues } from './check
 import { crossRowIssues, fullDomainOf, type DesiredCertificate, type DesiredProject } from './desired.js';
 import { ValidationError, dedupe, splitPath, type ValidationIssue } from './errors.js';
 import {
-  LIMITS, hostnameField, hostnameProblem, nameField, pathField, portField, priorityField, providerField, subdomainField, urlField,
+  LIMITS,
+  hostnameField,
+  hostnameProblem,
+  nameField,
+  pathField,
+  portField,
+  priorityField,
+  providerField,
+  subdomainField,
+  urlField,
 } from './fields.js';
 import { checkCertificate } from './pem.js';
 import type { MiddlewareSpec } from '../model.js';
@@ -21,10 +30,28 @@ export const API_VERSION = 'traefik-sync/v1';
 
 /** Unknown field → the field that was probably meant. */
 const HINTS = {
-  port: 'targetPort', url: 'targetUrl', target_port: 'targetPort', target_url: 'targetUrl', pathRule: 'path', path_rule: 'path',
-  sslEnabled: 'ssl', ssl_enabled: 'ssl', sslProvider: 'provider', ssl_provider: 'provider', certResolver: 'provider',
-  isActive: 'active', is_active: 'active', enabled: 'active', health_check: 'healthCheck', healthcheck: 'healthCheck',
-  middlewares: 'middleware', project: 'name', cert: 'certFile', key: 'keyFile', certificates: 'certificate', route: 'routes',
+  port: 'targetPort',
+  url: 'targetUrl',
+  target_port: 'targetPort',
+  target_url: 'targetUrl',
+  pathRule: 'path',
+  path_rule: 'path',
+  sslEnabled: 'ssl',
+  ssl_enabled: 'ssl',
+  sslProvider: 'provider',
+  ssl_provider: 'provider',
+  certResolver: 'provider',
+  isActive: 'active',
+  is_active: 'active',
+  enabled: 'active',
+  health_check: 'healthCheck',
+  healthcheck: 'healthCheck',
+  middlewares: 'middleware',
+  project: 'name',
+  cert: 'certFile',
+  key: 'keyFile',
+  certificates: 'certificate',
+  route: 'routes',
 } as const;
 
 const fileRef = z.string().min(1).max(4096);
@@ -42,32 +69,45 @@ const routeSpec = z.strictObject({
   active: z.boolean().optional(),
 });
 
-const certificateSpec = z.strictObject({
-  certFile: fileRef.optional(),
-  keyFile: fileRef.optional(),
-  fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:" and 64 hex digits').optional(),
-}).superRefine((c, ctx) => {
-  const files = c.certFile !== undefined || c.keyFile !== undefined;
-  if (files && c.fingerprint !== undefined) ctx.addIssue({ code: 'custom', message: 'give either certFile and keyFile, or fingerprint, not both' });
-  else if (files && (c.certFile === undefined || c.keyFile === undefined)) {
-    ctx.addIssue({ code: 'custom', path: [c.certFile === undefined ? 'certFile' : 'keyFile'], message: 'is required with ' + (c.certFile === undefined ? 'keyFile' : 'certFile') });
-  } else if (!files && c.fingerprint === undefined) ctx.addIssue({ code: 'custom', message: 'expected certFile and keyFile (or the fingerprint of the stored certificate)' });
-});
+const certificateSpec = z
+  .strictObject({
+    certFile: fileRef.optional(),
+    keyFile: fileRef.optional(),
+    fingerprint: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:" and 64 hex digits')
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    const files = c.certFile !== undefined || c.keyFile !== undefined;
+    if (files && c.fingerprint !== undefined)
+      ctx.addIssue({ code: 'custom', message: 'give either certFile and keyFile, or fingerprint, not both' });
+    else if (files && (c.certFile === undefined || c.keyFile === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.certFile === undefined ? 'certFile' : 'keyFile'],
+        message: 'is required with ' + (c.certFile === undefined ? 'keyFile' : 'certFile'),
+      });
+    } else if (!files && c.fingerprint === undefined)
+      ctx.addIssue({ code: 'custom', message: 'expected certFile and keyFile (or the fingerprint of the stored certificate)' });
+  });
 
-const domainSpec = z.strictObject({
-  domain: hostnameField,
-  subdomain: subdomainField.nullable().optional(),
-  ssl: z.boolean().optional(),
-  provider: providerField.nullable().optional(),
-  active: z.boolean().optional(),
-  certificate: certificateSpec.nullable().optional(),
-  routes: z.array(routeSpec).max(LIMITS.routesPerDomain).optional(),
-}).superRefine((d, ctx) => {
-  if (d.subdomain) {
-    const m = hostnameProblem(fullDomainOf(d.domain, d.subdomain));
-    if (m) ctx.addIssue({ code: 'custom', path: ['subdomain'], message: `full domain ${m}` });
-  }
-});
+const domainSpec = z
+  .strictObject({
+    domain: hostnameField,
+    subdomain: subdomainField.nullable().optional(),
+    ssl: z.boolean().optional(),
+    provider: providerField.nullable().optional(),
+    active: z.boolean().optional(),
+    certificate: certificateSpec.nullable().optional(),
+    routes: z.array(routeSpec).max(LIMITS.routesPerDomain).optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.subdomain) {
+      const m = hostnameProblem(fullDomainOf(d.domain, d.subdomain));
+      if (m) ctx.addIssue({ code: 'custom', path: ['subdomain'], message: `full domain ${m}` });
+    }
+  });
 
 /** Schema of a spec document. */
 export const specSchema = z.strictObject({
@@ -91,7 +131,8 @@ export interface SpecText {
 export function parseSpecText(text: Buffer | string): SpecText {
   const none: SpecText = { value: undefined, issues: [], lineOf: () => undefined };
   const size = typeof text === 'string' ? Buffer.byteLength(text) : text.length;
-  if (size > LIMITS.specBytes) return { ...none, issues: [{ path: '', message: `the file is ${size} bytes; at most ${LIMITS.specBytes} allowed` }] };
+  if (size > LIMITS.specBytes)
+    return { ...none, issues: [{ path: '', message: `the file is ${size} bytes; at most ${LIMITS.specBytes} allowed` }] };
   let source: string;
   try {
     source = typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text);
@@ -105,8 +146,11 @@ export function parseSpecText(text: Buffer | string): SpecText {
     return {
       ...none,
       issues: problems.map((e) => ({
-        path: '', ...(e.linePos?.[0] ? { line: e.linePos[0].line } : {}),
-        message: `YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
+        path: '',
+        ...(e.linePos?.[0] ? { line: e.linePos[0].line } : {}),
+        message: `YAML: ${e.message
+          .split('\n')[0]!
+          .replace(/ at line \d+, column \d+:?$/, '')
           .replace(/^Source contains multiple documents.*/, 'the file holds more than one document; a spec is one YAML document')}`,
       })),
     };
@@ -141,41 +185,54 @@ export interface ResolveOptions {
  * certificate files read and checked. Throws one {@link ValidationError} with every problem.
  */
 export async function resolveSpec(input: unknown, options: ResolveOptions): Promise<DesiredProject> {
-  const where = (issues: ValidationIssue[]) => dedupe(issues).map((i) => {
-    const line = i.line ?? options.lineOf?.(i.path);
-    return line === undefined ? i : { ...i, line };
-  });
+  const where = (issues: ValidationIssue[]) =>
+    dedupe(issues).map((i) => {
+      const line = i.line ?? options.lineOf?.(i.path);
+      return line === undefined ? i : { ...i, line };
+    });
   const parsed = parseInput(specSchema, input, HINTS);
   if (!parsed.value) throw new ValidationError(where(toIssues(parsed.issues)));
   const s = parsed.value;
   const issues: ValidationIssue[] = [];
-  const domains = await Promise.all((s.domains ?? []).map(async (d, i) => {
-    const fullDomain = fullDomainOf(d.domain, d.subdomain ?? null);
-    let certificate: DesiredCertificate | null = null;
-    if (d.certificate?.fingerprint) certificate = { kind: 'keep', fingerprint: d.certificate.fingerprint };
-    else if (d.certificate?.certFile && d.certificate.keyFile) {
-      const at = `domains[${i}].certificate`;
-      const [certPem, keyPem] = await Promise.all([
-        readRef(options.baseDir, d.certificate.certFile, `${at}.certFile`, issues),
-        readRef(options.baseDir, d.certificate.keyFile, `${at}.keyFile`, issues),
-      ]);
-      if (certPem !== null && keyPem !== null) {
-        for (const p of checkCertificate(certPem, keyPem, fullDomain).problems) {
-          issues.push({ path: `${at}.${p.field === 'certPem' ? 'certFile' : 'keyFile'}`, message: p.message });
+  const domains = await Promise.all(
+    (s.domains ?? []).map(async (d, i) => {
+      const fullDomain = fullDomainOf(d.domain, d.subdomain ?? null);
+      let certificate: DesiredCertificate | null = null;
+      if (d.certificate?.fingerprint) certificate = { kind: 'keep', fingerprint: d.certificate.fingerprint };
+      else if (d.certificate?.certFile && d.certificate.keyFile) {
+        const at = `domains[${i}].certificate`;
+        const [certPem, keyPem] = await Promise.all([
+          readRef(options.baseDir, d.certificate.certFile, `${at}.certFile`, issues),
+          readRef(options.baseDir, d.certificate.keyFile, `${at}.keyFile`, issues),
+        ]);
+        if (certPem !== null && keyPem !== null) {
+          for (const p of checkCertificate(certPem, keyPem, fullDomain).problems) {
+            issues.push({ path: `${at}.${p.field === 'certPem' ? 'certFile' : 'keyFile'}`, message: p.message });
+          }
+          certificate = { kind: 'pem', certPem, keyPem };
         }
-        certificate = { kind: 'pem', certPem, keyPem };
       }
-    }
-    return {
-      domain: d.domain, subdomain: d.subdomain ?? null, fullDomain, ssl: d.ssl ?? true, provider: d.provider ?? null,
-      active: d.active ?? true, certificate,
-      routes: (d.routes ?? []).map((r) => ({
-        path: r.path ?? '/', service: r.service, targetPort: r.targetPort, targetUrl: r.targetUrl ?? null, priority: r.priority ?? 1,
-        middleware: (r.middleware ?? null) as MiddlewareSpec[] | null,
-        healthCheck: r.healthCheck ?? null, active: r.active ?? true,
-      })),
-    };
-  }));
+      return {
+        domain: d.domain,
+        subdomain: d.subdomain ?? null,
+        fullDomain,
+        ssl: d.ssl ?? true,
+        provider: d.provider ?? null,
+        active: d.active ?? true,
+        certificate,
+        routes: (d.routes ?? []).map((r) => ({
+          path: r.path ?? '/',
+          service: r.service,
+          targetPort: r.targetPort,
+          targetUrl: r.targetUrl ?? null,
+          priority: r.priority ?? 1,
+          middleware: (r.middleware ?? null) as MiddlewareSpec[] | null,
+          healthCheck: r.healthCheck ?? null,
+          active: r.active ?? true,
+        })),
+      };
+    }),
+  );
   const desired: DesiredProject = {
     name: s.name,
     services: (s.services ?? []).map((x) => ({ name: x.name, host: x.host ?? null })),
@@ -202,7 +259,7 @@ async function readRef(baseDir: string, ref: string, at: string, issues: Validat
     return text;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? 'not valid UTF-8';
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? 'not valid UTF-8');
     issues.push({ path: at, message: `cannot read ${JSON.stringify(ref)} (resolved to ${JSON.stringify(file)}): ${why}` });
     return null;
   }
@@ -215,10 +272,11 @@ export async function loadSpecFile(file: string): Promise<DesiredProject> {
     buf = await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ValidationError([{ path: '', message: `cannot read spec file ${JSON.stringify(file)}: ${code === 'ENOENT' ? 'no such file' : code ?? 'error'}` }]);
+    throw new ValidationError([
+      { path: '', message: `cannot read spec file ${JSON.stringify(file)}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'error')}` },
+    ]);
   }
   const text = parseSpecText(buf);
   if (text.issues.length) throw new ValidationError(text.issues);
   return resolveSpec(text.value, { baseDir: path.dirname(path.resolve(file)), lineOf: text.lineOf });
 }
-

@@ -37,14 +37,24 @@ export interface PreviewResult {
 export const MASKED_KEY = '(private key, not shown)\n';
 
 /** Compare a rendering with the files last written (path → checksum, from traefik_configs). */
-export function previewOf(project: string, files: readonly RenderedFile[], written: ReadonlyMap<string, string>, problems: ValidationIssue[]): PreviewResult {
+export function previewOf(
+  project: string,
+  files: readonly RenderedFile[],
+  written: ReadonlyMap<string, string>,
+  problems: ValidationIssue[],
+): PreviewResult {
   const paths = new Set(files.map((f) => f.path));
   return {
     project,
-    files: problems.length ? [] : files.map((f) => ({
-      path: f.path, content: f.configType === 'key' ? MASKED_KEY : f.content, checksum: f.checksum, configType: f.configType,
-      status: !written.has(f.path) ? 'created' : written.get(f.path) === f.checksum ? 'unchanged' : 'updated',
-    })),
+    files: problems.length
+      ? []
+      : files.map((f) => ({
+          path: f.path,
+          content: f.configType === 'key' ? MASKED_KEY : f.content,
+          checksum: f.checksum,
+          configType: f.configType,
+          status: !written.has(f.path) ? 'created' : written.get(f.path) === f.checksum ? 'unchanged' : 'updated',
+        })),
     deleted: problems.length ? [] : [...written.keys()].filter((p) => !paths.has(p)).sort(),
     problems,
   };
@@ -56,7 +66,11 @@ export async function writtenFiles(db: Queryable, projectId: string): Promise<Ma
 }
 
 /** The files of a project's current state, rendered as the controller renders them (null: no such project). */
-export async function currentFiles(db: Queryable, projectId: string, configDir: string): Promise<{ files: RenderedFile[]; problems: string[] } | null> {
+export async function currentFiles(
+  db: Queryable,
+  projectId: string,
+  configDir: string,
+): Promise<{ files: RenderedFile[]; problems: string[] } | null> {
   const [state] = await loadProjects(db, [projectId]);
   if (!state) return null;
   const r = renderProject(state, { configDir });
@@ -97,9 +111,18 @@ export async function waitForSync(db: Queryable, projectId: string, configDir: s
     const extra = [...recorded.keys()].filter((p) => !files.some((f) => f.path === p));
     if (missing.length === 0 && extra.length === 0) return;
     if (Date.now() >= deadline) {
-      throw new SyncTimeoutError(`project ${projectId} not in sync after ${options.timeoutMs ?? 30_000} ms: `
-        + `${missing.length} file(s) not yet written with the current content${missing.length ? ` (${missing.slice(0, 3).map((f) => f.path).join(', ')})` : ''}, `
-        + `${extra.length} to be removed; is the controller running with the same config dir?`);
+      throw new SyncTimeoutError(
+        `project ${projectId} not in sync after ${options.timeoutMs ?? 30_000} ms: ` +
+          `${missing.length} file(s) not yet written with the current content${
+            missing.length
+              ? ` (${missing
+                  .slice(0, 3)
+                  .map((f) => f.path)
+                  .join(', ')})`
+              : ''
+          }, ` +
+          `${extra.length} to be removed; is the controller running with the same config dir?`,
+      );
     }
     await sleep(options.intervalMs ?? 100);
   }

@@ -6,13 +6,24 @@ import { sql, type Queryable } from '../db/connect.js';
 import type { Domain, Route } from '../model.js';
 import { fingerprintOf } from './pem.js';
 
-interface Stamped { readonly createdAt: Date; readonly updatedAt: Date }
+interface Stamped {
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
 
 /** A project. */
-export interface ProjectConfig extends Stamped { readonly id: string; readonly name: string }
+export interface ProjectConfig extends Stamped {
+  readonly id: string;
+  readonly name: string;
+}
 
 /** A service of a project. */
-export interface ServiceConfig extends Stamped { readonly id: string; readonly projectId: string; readonly name: string; readonly host: string | null }
+export interface ServiceConfig extends Stamped {
+  readonly id: string;
+  readonly projectId: string;
+  readonly name: string;
+  readonly host: string | null;
+}
 
 /** A domain of a project (the seed's `domain_configs`): the renderer's Domain without its children. */
 export interface DomainConfig extends Omit<Domain, 'certificate' | 'routes'>, Stamped {
@@ -57,15 +68,36 @@ const stamps = (r: R): Stamped => ({ createdAt: r.created_at, updatedAt: r.updat
 const project = (r: R): ProjectConfig => ({ id: r.id, name: r.name, ...stamps(r) });
 const service = (r: R): ServiceConfig => ({ id: r.id, projectId: r.project_id, name: r.name, host: r.host, ...stamps(r) });
 const domain = (r: R): DomainConfig => ({
-  id: r.id, projectId: r.project_id, domain: r.domain, subdomain: r.subdomain, fullDomain: r.full_domain,
-  sslEnabled: r.ssl_enabled, sslProvider: r.ssl_provider, isActive: r.is_active, ...stamps(r),
+  id: r.id,
+  projectId: r.project_id,
+  domain: r.domain,
+  subdomain: r.subdomain,
+  fullDomain: r.full_domain,
+  sslEnabled: r.ssl_enabled,
+  sslProvider: r.ssl_provider,
+  isActive: r.is_active,
+  ...stamps(r),
 });
 const route = (r: R): RouteConfig => ({
-  id: r.id, domainConfigId: r.domain_config_id, serviceId: r.service_id, pathRule: r.path_rule, priority: r.priority,
-  middleware: r.middleware, targetPort: r.target_port, targetUrl: r.target_url, healthCheck: r.health_check, isActive: r.is_active, ...stamps(r),
+  id: r.id,
+  domainConfigId: r.domain_config_id,
+  serviceId: r.service_id,
+  pathRule: r.path_rule,
+  priority: r.priority,
+  middleware: r.middleware,
+  targetPort: r.target_port,
+  targetUrl: r.target_url,
+  healthCheck: r.health_check,
+  isActive: r.is_active,
+  ...stamps(r),
 });
 const certificate = (r: R): CertificateInfo => ({
-  id: r.id, domainConfigId: r.domain_config_id, certPem: r.cert_pem, fingerprint: fingerprintOf(r.cert_pem), notAfter: r.not_after, ...stamps(r),
+  id: r.id,
+  domainConfigId: r.domain_config_id,
+  certPem: r.cert_pem,
+  fingerprint: fingerprintOf(r.cert_pem),
+  notAfter: r.not_after,
+  ...stamps(r),
 });
 
 const CERT_COLUMNS = sql`id, domain_config_id, cert_pem, not_after, created_at, updated_at`;
@@ -108,15 +140,24 @@ export const read = {
     if (!p) return null;
     const services = (await q.query(sql`SELECT * FROM services WHERE project_id = ${projectId} ORDER BY name`)).map(service);
     const domains = await read.domains(q, projectId);
-    const routes = (await q.query(sql`SELECT r.* FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
-                                      WHERE d.project_id = ${projectId} ORDER BY r.path_rule, r.id`)).map(route);
-    const certs = (await q.query(sql`SELECT c.id, c.domain_config_id, c.cert_pem, c.not_after, c.created_at, c.updated_at
+    const routes = (
+      await q.query(sql`SELECT r.* FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
+                                      WHERE d.project_id = ${projectId} ORDER BY r.path_rule, r.id`)
+    ).map(route);
+    const certs = (
+      await q.query(sql`SELECT c.id, c.domain_config_id, c.cert_pem, c.not_after, c.created_at, c.updated_at
                                        FROM certificates c JOIN domain_configs d ON d.id = c.domain_config_id
-                                      WHERE d.project_id = ${projectId}`)).map(certificate);
-    const files = (await q.query(sql`SELECT file_path, config_type, checksum, content, last_synced_at FROM traefik_configs
-                                      WHERE project_id = ${projectId} ORDER BY file_path`)).map((r: R): GeneratedFile => ({
-      path: r.file_path, configType: r.config_type, checksum: r.checksum,
-      content: r.config_type === 'key' ? null : r.content, lastSyncedAt: r.last_synced_at,
+                                      WHERE d.project_id = ${projectId}`)
+    ).map(certificate);
+    const files = (
+      await q.query(sql`SELECT file_path, config_type, checksum, content, last_synced_at FROM traefik_configs
+                                      WHERE project_id = ${projectId} ORDER BY file_path`)
+    ).map((r: R): GeneratedFile => ({
+      path: r.file_path,
+      configType: r.config_type,
+      checksum: r.checksum,
+      content: r.config_type === 'key' ? null : r.content,
+      lastSyncedAt: r.last_synced_at,
     }));
     return {
       project: p,

@@ -53,10 +53,12 @@ export async function claimIssues(q: Queryable, target: ProjectRows, locate: Loc
     SELECT d.full_domain, p.name FROM domain_configs d JOIN projects p ON p.id = d.project_id
      WHERE d.is_active AND d.project_id <> ${target.project.id} AND d.full_domain = ANY(${wanted.map((d) => d.full_domain)}::text[])`);
   const owner = new Map(rows.map((r) => [r.full_domain as string, r.name as string]));
-  return wanted.filter((d) => owner.has(d.full_domain)).map((d) => ({
-    path: joinPath([field], locate(d.id) ?? ''),
-    message: `${quote(d.full_domain)} is already active in project ${quote(owner.get(d.full_domain))}; an active domain belongs to one project (deactivate or remove it there first)`,
-  }));
+  return wanted
+    .filter((d) => owner.has(d.full_domain))
+    .map((d) => ({
+      path: joinPath([field], locate(d.id) ?? ''),
+      message: `${quote(d.full_domain)} is already active in project ${quote(owner.get(d.full_domain))}; an active domain belongs to one project (deactivate or remove it there first)`,
+    }));
 }
 
 /**
@@ -85,10 +87,15 @@ export async function writeProject(
   issues.push(...renderIssues(toState(p.target), p.locate, options.configDir, options.fieldNames).issues);
   throwIfAny(dedupe(issues));
   const changes = diffRows(current, p.target);
-  if (!existing) changes.unshift({ op: 'create', table: 'projects', id: project.id, label: `project ${project.name}`, row: { ...project }, fields: [] });
+  if (!existing)
+    changes.unshift({ op: 'create', table: 'projects', id: project.id, label: `project ${project.name}`, row: { ...project }, fields: [] });
   else if (p.target.project.name !== project.name) {
     changes.unshift({
-      op: 'update', table: 'projects', id: project.id, label: `project ${p.target.project.name}`, row: { ...p.target.project },
+      op: 'update',
+      table: 'projects',
+      id: project.id,
+      label: `project ${p.target.project.name}`,
+      row: { ...p.target.project },
       fields: [{ column: 'name', before: project.name, after: p.target.project.name }],
     });
   }

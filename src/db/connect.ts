@@ -75,7 +75,9 @@ function urlProblem(err: unknown, databaseUrl: string): string {
   let given: string | null = null;
   try {
     given = new URL(databaseUrl).searchParams.get(m[1]!);
-  } catch { /* the name came from the environment (e.g. PGSSLMODE), not the URL */ }
+  } catch {
+    /* the name came from the environment (e.g. PGSSLMODE), not the URL */
+  }
   return `${m[1]}: expected one of ${[...new Set(accepted)].map((v) => JSON.stringify(v)).join(', ')}${given === null ? '' : `, got ${quote(given)}`}`;
 }
 
@@ -108,7 +110,9 @@ function queryTimer(onQuery: (text: string, seconds: number, ok: boolean) => voi
     onQuery(formatted.text, Number(process.hrtime.bigint() - t0) / 1e9, ok);
   };
   return {
-    onQueryStart: (query: object) => { started.set(query, process.hrtime.bigint()); },
+    onQueryStart: (query: object) => {
+      started.set(query, process.hrtime.bigint());
+    },
     onQueryResults: (query: object, formatted: { readonly text: string }) => done(query, formatted, true),
     onQueryError: (query: object, formatted: { readonly text: string }) => done(query, formatted, false),
   };

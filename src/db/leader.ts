@@ -53,7 +53,10 @@ export class AdvisoryLockLeader implements Leadership {
     try {
       if (!this.#client) {
         const client = new pg.Client({
-          connectionString: this.#url, keepAlive: true, connectionTimeoutMillis: 5_000, application_name: 'traefik-sync-leader',
+          connectionString: this.#url,
+          keepAlive: true,
+          connectionTimeoutMillis: 5_000,
+          application_name: 'traefik-sync-leader',
           // A connection gone silent (network partition) must not leave us leading in our own eyes forever.
           query_timeout: QUERY_TIMEOUT_MS,
         });
@@ -67,7 +70,8 @@ export class AdvisoryLockLeader implements Leadership {
         // replica cut off from the database then holds leadership for seconds, not for the hours
         // TCP keepalive takes to notice. PostgreSQL 14+; older servers refuse the setting.
         await client.query(`SET idle_session_timeout = ${Math.max(IDLE_SESSION_TIMEOUT_MS, 5 * this.#retryMs)}`).catch(() => {});
-        if (this.#stopped) { // stop() ran while connecting: it could not see this client
+        if (this.#stopped) {
+          // stop() ran while connecting: it could not see this client
           await client.end().catch(() => {});
           return;
         }

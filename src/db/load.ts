@@ -12,9 +12,18 @@ interface ProjectRow {
   changed_at: Date | null;
   services: Array<{ id: string; name: string; host: string | null }>;
   domains: Array<{
-    id: string; domain: string; subdomain: string | null; full_domain: string; ssl_enabled: boolean;
-    ssl_provider: string | null; is_active: boolean; cert_id: string | null; cert_pem: string | null;
-    key_pem: string | null; not_after: string | null; routes: Array<Record<string, unknown>>;
+    id: string;
+    domain: string;
+    subdomain: string | null;
+    full_domain: string;
+    ssl_enabled: boolean;
+    ssl_provider: string | null;
+    is_active: boolean;
+    cert_id: string | null;
+    cert_pem: string | null;
+    key_pem: string | null;
+    not_after: string | null;
+    routes: Array<Record<string, unknown>>;
   }>;
 }
 
@@ -62,7 +71,12 @@ export async function loadProjects(db: Queryable, ids?: readonly string[]): Prom
       sslProvider: d.ssl_provider,
       isActive: d.is_active,
       certificate: d.cert_id
-        ? ({ id: d.cert_id, certPem: d.cert_pem!, keyPem: d.key_pem!, notAfter: d.not_after === null ? null : new Date(d.not_after) } satisfies Certificate)
+        ? ({
+            id: d.cert_id,
+            certPem: d.cert_pem!,
+            keyPem: d.key_pem!,
+            notAfter: d.not_after === null ? null : new Date(d.not_after),
+          } satisfies Certificate)
         : null,
       routes: d.routes.map((r): Route => ({
         id: r.id as string,

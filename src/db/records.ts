@@ -12,9 +12,10 @@ export interface Recorded {
 /** Recorded files by path: all rows, or those of the given projects (null = global files). */
 export async function loadRecorded(db: Queryable, projectIds?: ReadonlyArray<string | null>): Promise<Map<string, Recorded>> {
   const ids = projectIds?.filter((id): id is string => id !== null) ?? [];
-  const rows = projectIds === undefined
-    ? await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs`)
-    : await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs
+  const rows =
+    projectIds === undefined
+      ? await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs`)
+      : await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs
                           WHERE project_id = ANY(${ids}::uuid[]) OR (${projectIds.includes(null)} AND project_id IS NULL)`);
   return new Map(rows.map((r) => [r.file_path as string, { checksum: r.checksum as string, projectId: r.project_id as string | null }]));
 }

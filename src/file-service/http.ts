@@ -17,7 +17,8 @@ import type { TraefikFileSystemService } from './service.js';
 function param(url: URL, name: string): string | undefined {
   // URLSearchParams would keep a malformed escape as a literal "%": refuse it, so that a "%" in a
   // value always came from %25 (a file named 100%.yml is asked for as path=100%25.yml).
-  if (LONE_PERCENT.test(url.search)) throw new FileServiceError(400, 'malformed percent-encoding in the query string (write a literal "%" as %25)');
+  if (LONE_PERCENT.test(url.search))
+    throw new FileServiceError(400, 'malformed percent-encoding in the query string (write a literal "%" as %25)');
   const all = url.searchParams.getAll(name);
   if (all.length > 1) throw new FileServiceError(400, `query parameter ${name} given ${all.length} times; give it once`);
   return all[0];
@@ -79,45 +80,68 @@ export interface FileApiOptions {
 /** The file API's routes by path. */
 export function fileApiRoutes(service: TraefikFileSystemService, options: FileApiOptions = {}): Map<string, Handler> {
   return new Map<string, Handler>([
-    ['/api/v1/projects', guarded(async (_url, res) => {
-      sendJson(res, 200, await service.listProjects()); // SPEC §5: a JSON list
-    })],
-    ['/api/v1/files', guarded(async (url, res) => {
-      const project = param(url, 'project');
-      const rel = param(url, 'path');
-      const bounds = { depth: intParam(url, 'depth', LIMITS.depth), offset: intParam(url, 'offset', LIMITS.offset), limit: intParam(url, 'limit', LIMITS.limit) };
-      if (project !== undefined && rel !== undefined) throw new FileServiceError(400, 'give either path or project, not both');
-      const tree = project !== undefined
-        ? await service.getProjectFileSystem(project, bounds)
-        : await service.getTraefikFileSystem(rel ?? '', bounds);
-      sendJson(res, 200, tree);
-    })],
-    ['/api/v1/files/content', guarded(async (url, res) => {
-      sendJson(res, 200, await service.getFileContent(param(url, 'path') ?? ''));
-    })],
-    ['/api/v1/files/download', guarded(async (url, res) => {
-      const file = await service.downloadFile(param(url, 'path') ?? '');
-      res.writeHead(200, {
-        'content-type': 'application/octet-stream',
-        'content-length': file.data.length,
-        'content-disposition': contentDisposition(file.filename),
-        'x-content-type-options': 'nosniff',
-        'content-security-policy': "default-src 'none'; sandbox",
-        'cache-control': 'no-store',
-        'x-checksum': file.checksum,
-      });
-      res.end(file.data);
-    })],
-    ['/api/v1/diff', guarded(async (url, res) => {
-      sendJson(res, 200, await fromDatabase(() => service.getFileDiff(param(url, 'path') ?? '')));
-    })],
-    ['/api/v1/drift', guarded(async (url, res) => {
-      const db = options.db;
-      if (!db) throw new FileServiceError(503, 'no database configured: drift records live in drift_events');
-      const limit = intParam(url, 'limit', LIMITS.driftLimit);
-      const replica = param(url, 'replica');
-      const records = await fromDatabase(() => listDriftRecords(db, { limit, replica }));
-      sendJson(res, 200, { records });
-    })],
+    [
+      '/api/v1/projects',
+      guarded(async (_url, res) => {
+        sendJson(res, 200, await service.listProjects()); // SPEC §5: a JSON list
+      }),
+    ],
+    [
+      '/api/v1/files',
+      guarded(async (url, res) => {
+        const project = param(url, 'project');
+        const rel = param(url, 'path');
+        const bounds = {
+          depth: intParam(url, 'depth', LIMITS.depth),
+          offset: intParam(url, 'offset', LIMITS.offset),
+          limit: intParam(url, 'limit', LIMITS.limit),
+        };
+        if (project !== undefined && rel !== undefined) throw new FileServiceError(400, 'give either path or project, not both');
+        const tree =
+          project !== undefined
+            ? await service.getProjectFileSystem(project, bounds)
+            : await service.getTraefikFileSystem(rel ?? '', bounds);
+        sendJson(res, 200, tree);
+      }),
+    ],
+    [
+      '/api/v1/files/content',
+      guarded(async (url, res) => {
+        sendJson(res, 200, await service.getFileContent(param(url, 'path') ?? ''));
+      }),
+    ],
+    [
+      '/api/v1/files/download',
+      guarded(async (url, res) => {
+        const file = await service.downloadFile(param(url, 'path') ?? '');
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': file.data.length,
+          'content-disposition': contentDisposition(file.filename),
+          'x-content-type-options': 'nosniff',
+          'content-security-policy': "default-src 'none'; sandbox",
+          'cache-control': 'no-store',
+          'x-checksum': file.checksum,
+        });
+        res.end(file.data);
+      }),
+    ],
+    [
+      '/api/v1/diff',
+      guarded(async (url, res) => {
+        sendJson(res, 200, await fromDatabase(() => service.getFileDiff(param(url, 'path') ?? '')));
+      }),
+    ],
+    [
+      '/api/v1/drift',
+      guarded(async (url, res) => {
+        const db = options.db;
+        if (!db) throw new FileServiceError(503, 'no database configured: drift records live in drift_events');
+        const limit = intParam(url, 'limit', LIMITS.driftLimit);
+        const replica = param(url, 'replica');
+        const records = await fromDatabase(() => listDriftRecords(db, { limit, replica }));
+        sendJson(res, 200, { records });
+      }),
+    ],
   ]);
 }

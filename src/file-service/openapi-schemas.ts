@@ -50,8 +50,11 @@ export const schemas = {
       leader: { type: 'boolean' },
       ready: { type: 'boolean' },
       readySource: {
-        type: 'string', enum: ['sync', 'volume'], nullable: true,
-        description: "What made it ready: its own first full sync, or (until that finishes) a config a previous run finished on the volume; null while not ready.",
+        type: 'string',
+        enum: ['sync', 'volume'],
+        nullable: true,
+        description:
+          'What made it ready: its own first full sync, or (until that finishes) a config a previous run finished on the volume; null while not ready.',
       },
       databaseUp: { type: 'boolean' },
       listenConnected: { type: 'boolean' },
@@ -83,11 +86,19 @@ export const schemas = {
       size: { type: 'integer', minimum: 0 },
       modifiedAt: isoTime,
       owned: { type: 'boolean', description: 'The file carries the traefik-sync header.' },
-      restricted: { type: 'boolean', description: 'Key material, or a link outside the root or to keys: never served. A restricted directory is never listed (no children, not truncated).' },
+      restricted: {
+        type: 'boolean',
+        description:
+          'Key material, or a link outside the root or to keys: never served. A restricted directory is never listed (no children, not truncated).',
+      },
       target: { ...nullableString, description: 'Symbolic links: target relative to the root when inside and servable.' },
       children: { type: 'array', items: { $ref: '#/components/schemas/TreeEntry' } },
       total: { type: 'integer', minimum: 0 },
-      truncated: { type: 'boolean', description: 'Children missing or cut short (depth, entry budget, scan cap, unreadable); ask for this path to see more. Never set on restricted entries: asking for those answers 403.' },
+      truncated: {
+        type: 'boolean',
+        description:
+          'Children missing or cut short (depth, entry budget, scan cap, unreadable); ask for this path to see more. Never set on restricted entries: asking for those answers 403.',
+      },
     },
   },
   DirectoryTree: {
@@ -105,7 +116,11 @@ export const schemas = {
       limit: { type: 'integer', minimum: 1 },
       nextOffset: { type: 'integer', minimum: 0, nullable: true },
       depth: { type: 'integer', minimum: 0 },
-      truncated: { type: 'boolean', description: 'True exactly when the answer pages (offset > 0 or nextOffset set, or the directory has more entries than are read) or some entry in it is truncated.' },
+      truncated: {
+        type: 'boolean',
+        description:
+          'True exactly when the answer pages (offset > 0 or nextOffset set, or the directory has more entries than are read) or some entry in it is truncated.',
+      },
     },
   },
   FileContent: {
@@ -120,7 +135,12 @@ export const schemas = {
       modifiedAt: isoTime,
       owned: { type: 'boolean' },
       projectId: { ...nullableString, format: 'uuid' },
-      inSync: { type: 'boolean', nullable: true, description: 'Disk checksum equals traefik_configs.checksum; null without a database, or when it fails or does not answer within 1 s (the content still comes from disk).' },
+      inSync: {
+        type: 'boolean',
+        nullable: true,
+        description:
+          'Disk checksum equals traefik_configs.checksum; null without a database, or when it fails or does not answer within 1 s (the content still comes from disk).',
+      },
       recordedChecksum: { ...nullableString, pattern: '^sha256:[0-9a-f]{64}$' },
     },
   },

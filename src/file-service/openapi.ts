@@ -10,22 +10,33 @@ const json = (schema: object, description: string) => ({ description, content: {
 const error = (description: string) => json(ref('Error'), description);
 
 const pathParam = (description: string, required: boolean) => ({
-  name: 'path', in: 'query', required, description,
+  name: 'path',
+  in: 'query',
+  required,
+  description,
   schema: { type: 'string', maxLength: 1024 },
 });
 const intParam = (name: string, description: string, range: IntRange) => ({
-  name, in: 'query', required: false, description: `${description} (default ${range.default}).`,
+  name,
+  in: 'query',
+  required: false,
+  description: `${description} (default ${range.default}).`,
   schema: { type: 'integer', minimum: range.min, maximum: range.max, default: range.default },
 });
 
 /** Refusals every file endpoint can answer with. */
 const refusals = {
-  400: error('The path is malformed or leaves the config root: "..", ".", empty segments, absolute, backslash, NUL or control characters, percent-encoded (or doubly encoded) traversal, look-alike characters, longer than 1024 characters, a symbolic link pointing outside, a directory where a file is expected; or a bad parameter.'),
-  403: error('Key material (ssl/keys/, *.key, or a file holding a PEM private key) is never served, also when reached through a symbolic link or other letter case; nor is a file with more than one hard link.'),
+  400: error(
+    'The path is malformed or leaves the config root: "..", ".", empty segments, absolute, backslash, NUL or control characters, percent-encoded (or doubly encoded) traversal, look-alike characters, longer than 1024 characters, a symbolic link pointing outside, a directory where a file is expected; or a bad parameter.',
+  ),
+  403: error(
+    'Key material (ssl/keys/, *.key, or a file holding a PEM private key) is never served, also when reached through a symbolic link or other letter case; nor is a file with more than one hard link.',
+  ),
   404: error('Nothing at that path.'),
 };
 
-const fileDescription = 'Relative to the config root (e.g. dynamic/shop/domains.yml), decoded once from the query string (a "%" in a name is sent as %25; a malformed escape is refused).';
+const fileDescription =
+  'Relative to the config root (e.g. dynamic/shop/domains.yml), decoded once from the query string (a "%" in a name is sent as %25; a malformed escape is refused).';
 
 /** The document (a plain object; serve it as JSON). */
 export const openApiDocument = {
@@ -33,7 +44,8 @@ export const openApiDocument = {
   info: {
     title: 'traefik-sync sidecar API',
     version: '1',
-    description: 'Probes, metrics, status and the read-only file API of the traefik-sync sidecar (SPEC §5). Every endpoint answers GET and HEAD only; other methods get 405.',
+    description:
+      'Probes, metrics, status and the read-only file API of the traefik-sync sidecar (SPEC §5). Every endpoint answers GET and HEAD only; other methods get 405.',
   },
   paths: {
     '/healthz': {
@@ -44,8 +56,12 @@ export const openApiDocument = {
     },
     '/readyz': {
       get: {
-        summary: 'Readiness: 503 until the first full sync wrote the config, or a config a previous run finished is found on the volume; then 200, also while the database is down.',
-        responses: { 200: json(ref('Ready'), 'Serving the config.'), 503: json(ref('Ready'), 'No full sync yet, and no finished config on the volume.') },
+        summary:
+          'Readiness: 503 until the first full sync wrote the config, or a config a previous run finished is found on the volume; then 200, also while the database is down.',
+        responses: {
+          200: json(ref('Ready'), 'Serving the config.'),
+          503: json(ref('Ready'), 'No full sync yet, and no finished config on the volume.'),
+        },
       },
     },
     '/metrics': {
@@ -55,7 +71,10 @@ export const openApiDocument = {
       },
     },
     '/api/v1/status': {
-      get: { summary: "This replica's state: leader, database, queue, last sync, drift and projects.", responses: { 200: json(ref('Status'), 'Status.') } },
+      get: {
+        summary: "This replica's state: leader, database, queue, last sync, drift and projects.",
+        responses: { 200: json(ref('Status'), 'Status.') },
+      },
     },
     '/api/v1/projects': {
       get: {
@@ -65,10 +84,17 @@ export const openApiDocument = {
     },
     '/api/v1/files': {
       get: {
-        summary: 'Directory tree under the config root, bounded: a page of the directory (offset, limit), nested levels up to depth, and an entry budget; `truncated` tells when anything was cut.',
+        summary:
+          'Directory tree under the config root, bounded: a page of the directory (offset, limit), nested levels up to depth, and an entry budget; `truncated` tells when anything was cut.',
         parameters: [
           pathParam(`Directory (default: the config root). ${fileDescription}`, false),
-          { name: 'project', in: 'query', required: false, description: 'A project name: the tree of dynamic/<project> (instead of path).', schema: { type: 'string' } },
+          {
+            name: 'project',
+            in: 'query',
+            required: false,
+            description: 'A project name: the tree of dynamic/<project> (instead of path).',
+            schema: { type: 'string' },
+          },
           intParam('depth', 'Levels below the directory to list', LIMITS.depth),
           intParam('offset', 'First entry of the page', LIMITS.offset),
           intParam('limit', 'Entries per page of the directory itself', LIMITS.limit),
@@ -78,7 +104,8 @@ export const openApiDocument = {
     },
     '/api/v1/files/content': {
       get: {
-        summary: "A file's text with its checksum, size, modification time, ownership (header) and whether it is in sync with traefik_configs.",
+        summary:
+          "A file's text with its checksum, size, modification time, ownership (header) and whether it is in sync with traefik_configs.",
         parameters: [pathParam(fileDescription, true)],
         responses: { 200: json(ref('FileContent'), 'The file.'), ...refusals, 413: error('The file is larger than the limit (5 MiB).') },
       },
@@ -118,10 +145,16 @@ export const openApiDocument = {
       },
     },
     '/api/v1/openapi.json': {
-      get: { summary: 'This document.', responses: { 200: { description: 'OpenAPI 3.0 document.', content: { 'application/json': { schema: { type: 'object' } } } } } },
+      get: {
+        summary: 'This document.',
+        responses: { 200: { description: 'OpenAPI 3.0 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
     },
     '/': {
-      get: { summary: 'The operator page (HTML; its script and style are served under /ui/).', responses: { 200: { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } } } },
+      get: {
+        summary: 'The operator page (HTML; its script and style are served under /ui/).',
+        responses: { 200: { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
     },
   },
   components: { schemas },

@@ -66,12 +66,14 @@ function lexical(raw: string): string {
       throw badPath(raw, 'percent-encoded invalid UTF-8 after decoding (the path is decoded exactly once)');
     }
     if (next === layer) break;
-    if (LOOKALIKES.test(next) || INVISIBLE.test(next) || CONTROL.test(next)) throw badPath(raw, 'percent-encoded look-alike or control characters');
+    if (LOOKALIKES.test(next) || INVISIBLE.test(next) || CONTROL.test(next))
+      throw badPath(raw, 'percent-encoded look-alike or control characters');
     layer = next;
   }
   for (const ch of raw) {
     if (ch.charCodeAt(0) < 0x80) continue;
-    if (LOOKALIKES.test(ch) || /[./\\]/.test(ch.normalize('NFKC'))) throw badPath(raw, `character U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} looks like ".", "/" or "\\"`);
+    if (LOOKALIKES.test(ch) || /[./\\]/.test(ch.normalize('NFKC')))
+      throw badPath(raw, `character U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} looks like ".", "/" or "\\"`);
   }
   if (raw.startsWith('/')) throw badPath(raw, 'absolute paths are not allowed; give a path relative to the config root');
   if (raw === '') return '';
@@ -86,7 +88,10 @@ function lexical(raw: string): string {
 function inside(realRoot: string, real: string): string | null {
   if (real === realRoot) return '';
   if (!real.startsWith(realRoot + path.sep)) return null;
-  return real.slice(realRoot.length + 1).split(path.sep).join('/');
+  return real
+    .slice(realRoot.length + 1)
+    .split(path.sep)
+    .join('/');
 }
 
 function errno(err: unknown): string | undefined {

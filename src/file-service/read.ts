@@ -51,8 +51,13 @@ export async function readSafeFile(sp: SafePath, maxBytes = DEFAULT_MAX_FILE_BYT
     if (!stat.isFile()) throw badPath(sp.rel, 'not a regular file');
     // traefik-sync writes by rename, so its files have one link. A second hard link could be a
     // copy of a file outside the root (or of a key) that no path check can see.
-    if (stat.nlink > 1) throw new FileServiceError(403, `path ${quoteInput(sp.rel)} refused: the file has ${stat.nlink} hard links and may be shared with a file outside the config root`);
-    if (stat.size > maxBytes) throw new FileServiceError(413, `file ${quoteInput(sp.rel)} is ${stat.size} bytes; files above ${maxBytes} bytes are not served`);
+    if (stat.nlink > 1)
+      throw new FileServiceError(
+        403,
+        `path ${quoteInput(sp.rel)} refused: the file has ${stat.nlink} hard links and may be shared with a file outside the config root`,
+      );
+    if (stat.size > maxBytes)
+      throw new FileServiceError(413, `file ${quoteInput(sp.rel)} is ${stat.size} bytes; files above ${maxBytes} bytes are not served`);
     // Read at most maxBytes + 1: a file that grew after the stat is refused, not cut.
     const buf = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
     let filled = 0;

@@ -82,7 +82,10 @@ export class TraefikFileSystemService {
   /** The tree of one project's directory, `dynamic/<projectName>`; 400 for a name that is not a project name. */
   async getProjectFileSystem(projectName: string, options: TreeOptions = {}): Promise<DirectoryTree> {
     if (!PROJECT_NAME.test(projectName)) {
-      throw new FileServiceError(400, `project name ${quoteInput(projectName)} refused: expected lower-case letters, digits and "-" (at most 63)`);
+      throw new FileServiceError(
+        400,
+        `project name ${quoteInput(projectName)} refused: expected lower-case letters, digits and "-" (at most 63)`,
+      );
     }
     return this.getTraefikFileSystem(`dynamic/${projectName}`, options);
   }
@@ -95,7 +98,10 @@ export class TraefikFileSystemService {
     });
     if (!sp) return [];
     const entries = await readdir(sp.real, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && PROJECT_NAME.test(e.name)).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && PROJECT_NAME.test(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   /**
@@ -160,11 +166,20 @@ export class TraefikFileSystemService {
       // Missing on disk (drift "missing") diffs against nothing; every other refusal stands.
       if (!(err instanceof FileServiceError && err.status === 404 && !err.message.startsWith('the config root'))) throw err;
     }
-    const rows = await this.#bounded(() => db.query(sql`SELECT content FROM traefik_configs WHERE file_path = ${dbPath}`), this.#diffTimeoutMs);
-    if (rows === TIMED_OUT) throw new FileServiceError(503, `the database is not answering (no answer within ${this.#diffTimeoutMs / 1000} s): the diff needs traefik_configs; try again later`);
+    const rows = await this.#bounded(
+      () => db.query(sql`SELECT content FROM traefik_configs WHERE file_path = ${dbPath}`),
+      this.#diffTimeoutMs,
+    );
+    if (rows === TIMED_OUT)
+      throw new FileServiceError(
+        503,
+        `the database is not answering (no answer within ${this.#diffTimeoutMs / 1000} s): the diff needs traefik_configs; try again later`,
+      );
     const recorded = rows.length > 0 ? (rows[0]!.content as string) : null;
-    if (disk === null && recorded === null) throw new FileServiceError(404, `no such file on disk or in traefik_configs: ${quoteInput(requested)}`);
-    if (recorded !== null && holdsPrivateKey(Buffer.from(recorded))) throw new FileServiceError(403, `path ${quoteInput(requested)} refused: the recorded file holds private key material`);
+    if (disk === null && recorded === null)
+      throw new FileServiceError(404, `no such file on disk or in traefik_configs: ${quoteInput(requested)}`);
+    if (recorded !== null && holdsPrivateKey(Buffer.from(recorded)))
+      throw new FileServiceError(403, `path ${quoteInput(requested)} refused: the recorded file holds private key material`);
     const inSync = disk !== null && recorded !== null && checksumOf(disk) === checksumOf(recorded);
     const op = disk === null ? 'create' : recorded === null ? 'delete' : 'update';
     const diff = inSync ? '' : unifiedDiff({ projectName: null, path: rel, op, before: disk?.toString('utf8') ?? null, after: recorded });
@@ -172,7 +187,8 @@ export class TraefikFileSystemService {
   }
 
   #required(filePath: string | null | undefined): string {
-    if (filePath === undefined || filePath === null || filePath === '') throw badPath('', 'a file path is required (?path=dynamic/<project>/domains.yml)');
+    if (filePath === undefined || filePath === null || filePath === '')
+      throw badPath('', 'a file path is required (?path=dynamic/<project>/domains.yml)');
     return filePath;
   }
 
@@ -184,8 +200,14 @@ export class TraefikFileSystemService {
   async #recordedChecksum(rel: string): Promise<string | null | undefined> {
     const db = this.#db;
     if (!db) return undefined;
-    const checksum = await this.#bounded(() => db.query(sql`SELECT checksum FROM traefik_configs WHERE file_path = ${rel}`)
-      .then((rows) => (rows.length > 0 ? (rows[0]!.checksum as string) : null), () => undefined), this.#syncCheckTimeoutMs);
+    const checksum = await this.#bounded(
+      () =>
+        db.query(sql`SELECT checksum FROM traefik_configs WHERE file_path = ${rel}`).then(
+          (rows) => (rows.length > 0 ? (rows[0]!.checksum as string) : null),
+          () => undefined,
+        ),
+      this.#syncCheckTimeoutMs,
+    );
     return checksum === TIMED_OUT ? undefined : checksum;
   }
 
@@ -205,7 +227,9 @@ export class TraefikFileSystemService {
       const value = await Promise.race([work, gaveUp]);
       if (value === TIMED_OUT) {
         this.#abandoned++;
-        const release = () => { this.#abandoned--; };
+        const release = () => {
+          this.#abandoned--;
+        };
         work.then(release, release);
       }
       return value;

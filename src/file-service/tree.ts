@@ -61,7 +61,14 @@ async function listDir(abs: string, rel: string, realRel: string): Promise<{ ent
   const entries: Listed[] = [];
   names.forEach((name, i) => {
     const st = stats[i];
-    if (st) entries.push({ name, abs: path.join(abs, name), rel: rel ? `${rel}/${name}` : name, realRel: realRel ? `${realRel}/${name}` : name, stat: st });
+    if (st)
+      entries.push({
+        name,
+        abs: path.join(abs, name),
+        rel: rel ? `${rel}/${name}` : name,
+        realRel: realRel ? `${realRel}/${name}` : name,
+        stat: st,
+      });
   });
   entries.sort((a, b) => Number(b.stat.isDirectory()) - Number(a.stat.isDirectory()) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { entries, capped };
@@ -72,7 +79,13 @@ async function linkTarget(abs: string, realRoot: string): Promise<{ target: stri
   const real = await realpath(abs).catch(() => null);
   if (real === null) return { target: null, restricted: false };
   if (real !== realRoot && !real.startsWith(realRoot + path.sep)) return { target: null, restricted: true };
-  const rel = real === realRoot ? '' : real.slice(realRoot.length + 1).split(path.sep).join('/');
+  const rel =
+    real === realRoot
+      ? ''
+      : real
+          .slice(realRoot.length + 1)
+          .split(path.sep)
+          .join('/');
   return isRestrictedPath(rel) ? { target: null, restricted: true } : { target: rel, restricted: false };
 }
 

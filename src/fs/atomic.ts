@@ -64,7 +64,12 @@ export class AtomicWriter {
    * whose only job is the rename event, like the reload marker): still never torn, maybe lost
    * in a crash.
    */
-  async write(rel: string, content: string | Buffer, mode = 0o644, { durable = true } = {}): Promise<{ ino: number; size: number; mtimeMs: number }> {
+  async write(
+    rel: string,
+    content: string | Buffer,
+    mode = 0o644,
+    { durable = true } = {},
+  ): Promise<{ ino: number; size: number; mtimeMs: number }> {
     const target = inside(this.#root, rel);
     const dir = path.dirname(target);
     await this.#mkdirs(dir);
@@ -119,9 +124,11 @@ export class AtomicWriter {
     const dirs = [...this.#dirty];
     this.#dirty.clear();
     // Bounded: a cold sync touches tens of thousands of directories (open file limits).
-    await mapLimit(dirs, 64, (d) => fsyncDir(d).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    }));
+    await mapLimit(dirs, 64, (d) =>
+      fsyncDir(d).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      }),
+    );
   }
 
   async #mkdirs(dir: string): Promise<void> {

@@ -43,13 +43,26 @@ export async function readDiskFile(root: string, rel: string): Promise<DiskFile 
     // thread forever) is not a file of ours, whatever its name.
     const st = await lstat(abs);
     if (!st.isFile()) return null;
-    const buf = await readFile(abs, { flag: constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EACCES' || err.code === 'EPERM') return err.code;
-      throw err;
-    });
+    const buf = await readFile(abs, { flag: constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK }).catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EACCES' || err.code === 'EPERM') return err.code;
+        throw err;
+      },
+    );
     if (typeof buf === 'string') {
       // Someone else's file (e.g. root's, mode 0600): never touched, and in the way if at a path we want.
-      return { path: toPosix(rel), owned: false, projectId: null, checksum: '', routers: 0, intact: false, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, unreadable: buf };
+      return {
+        path: toPosix(rel),
+        owned: false,
+        projectId: null,
+        checksum: '',
+        routers: 0,
+        intact: false,
+        ino: st.ino,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        unreadable: buf,
+      };
     }
     const content = buf.toString('utf8');
     const h = readHeader(content);

@@ -27,7 +27,11 @@ export interface WatcherOptions {
 }
 
 /** Watched subtrees of the root and how deep below each (dynamic/<project>/services/). */
-const TREES: ReadonlyArray<readonly [string, number]> = [['static', 0], ['dynamic', 2], ['ssl', 1]];
+const TREES: ReadonlyArray<readonly [string, number]> = [
+  ['static', 0],
+  ['dynamic', 2],
+  ['ssl', 1],
+];
 
 /**
  * inotify watches are limited per user across the node (Traefik's own watches count too): take
@@ -122,7 +126,11 @@ export class TreeWatcher {
     dirs.add(rel);
     if (depth === 0) return;
     // Bounded: tens of thousands of project folders must not open as many directories at once.
-    await mapLimit(entries.filter((e) => e.isDirectory()), 32, (e) => this.#collect(`${rel}/${e.name}`, depth - 1, dirs));
+    await mapLimit(
+      entries.filter((e) => e.isDirectory()),
+      32,
+      (e) => this.#collect(`${rel}/${e.name}`, depth - 1, dirs),
+    );
   }
 
   async #watchAll(dirs: readonly string[], wanted: number): Promise<void> {
@@ -132,7 +140,9 @@ export class TreeWatcher {
     // identity at the next refresh and is watched anew (read after, a deaf watch would look current).
     const todo = dirs.filter((rel) => !this.#watchers.has(rel));
     // Only as many as could be watched, read side by side; any more (some were gone) one by one.
-    const ids = await mapLimit(todo.slice(0, Math.max(0, this.#max - this.#watchers.size)), 32, (rel) => identity(path.join(this.#o.root, rel)));
+    const ids = await mapLimit(todo.slice(0, Math.max(0, this.#max - this.#watchers.size)), 32, (rel) =>
+      identity(path.join(this.#o.root, rel)),
+    );
     for (const [i, rel] of todo.entries()) {
       if (this.#watchers.has(rel)) continue; // watched meanwhile, by an overlapping call
       if (this.#watchers.size >= this.#max) {

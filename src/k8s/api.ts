@@ -32,10 +32,21 @@ export class ApiTimeoutError extends Error {
  * Run `call` with a deadline of `ms` on `timers`; the request is aborted when it passes (or when
  * `outer` aborts, e.g. on stop), and the returned promise rejects with ApiTimeoutError.
  */
-export async function withDeadline<T>(timers: Timers, ms: number, call: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+export async function withDeadline<T>(
+  timers: Timers,
+  ms: number,
+  call: (signal: AbortSignal) => Promise<T>,
+  outer?: AbortSignal,
+): Promise<T> {
   const ac = new AbortController();
   let timedOut = false;
-  const handle = timers.setTimeout(() => { timedOut = true; ac.abort(); }, Math.max(0, ms));
+  const handle = timers.setTimeout(
+    () => {
+      timedOut = true;
+      ac.abort();
+    },
+    Math.max(0, ms),
+  );
   const onOuter = () => ac.abort();
   outer?.addEventListener('abort', onOuter, { once: true });
   if (outer?.aborted) ac.abort();

@@ -41,9 +41,15 @@ export interface ClusterOptions {
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** Pick the integration for this process. */
-export async function clusterIntegration(config: Config, log: Logger, databaseUrl: string, options: ClusterOptions = {}): Promise<ClusterIntegration> {
+export async function clusterIntegration(
+  config: Config,
+  log: Logger,
+  databaseUrl: string,
+  options: ClusterOptions = {},
+): Promise<ClusterIntegration> {
   const { podName, podNamespace } = config;
-  const kubeConfig = podName && podNamespace ? (options.kubeConfig !== undefined ? options.kubeConfig : await discoverKubeConfig(log)) : null;
+  const kubeConfig =
+    podName && podNamespace ? (options.kubeConfig !== undefined ? options.kubeConfig : await discoverKubeConfig(log)) : null;
   if (!podName || !podNamespace || !kubeConfig) {
     log.info(
       { cluster: 'standalone', reason: podName && podNamespace ? 'no Kubernetes credentials found' : 'POD_NAME and POD_NAMESPACE not set' },
@@ -59,16 +65,30 @@ export async function clusterIntegration(config: Config, log: Logger, databaseUr
   const leaseName = options.leaseName ?? DEFAULT_LEASE_NAME;
   const podUid = options.podUid ?? podUidFromToken(SERVICE_ACCOUNT_TOKEN, podName);
   log.info(
-    { cluster: 'kubernetes', server: kubeConfig.getCurrentCluster()?.server, lease: `${podNamespace}/${leaseName}`, identity: podName, podUid: podUid ?? null },
+    {
+      cluster: 'kubernetes',
+      server: kubeConfig.getCurrentCluster()?.server,
+      lease: `${podNamespace}/${leaseName}`,
+      identity: podName,
+      podUid: podUid ?? null,
+    },
     'leadership by Kubernetes Lease; events become Kubernetes Events on the pod',
   );
   const events = new KubeEventSink({ kubeConfig, namespace: podNamespace, podName, podUid, log, timers: options.timers });
   return {
     mode: 'kubernetes',
-    leadership: (onChange) => new LeaseLeader({
-      kubeConfig, namespace: podNamespace, identity: podName, onChange, log, name: leaseName,
-      timings: options.leaseTimings, releaseOnStop: options.releaseOnStop, timers: options.timers,
-    }),
+    leadership: (onChange) =>
+      new LeaseLeader({
+        kubeConfig,
+        namespace: podNamespace,
+        identity: podName,
+        onChange,
+        log,
+        name: leaseName,
+        timings: options.leaseTimings,
+        releaseOnStop: options.releaseOnStop,
+        timers: options.timers,
+      }),
     // Every replica reports what happens to its own volume: Events are not gated by leadership.
     events,
   };
@@ -103,7 +123,9 @@ export function podUidFromToken(tokenPath: string, podName: string): string | un
   try {
     const payload = readFileSync(tokenPath, 'utf8').trim().split('.')[1];
     if (!payload) return undefined;
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { 'kubernetes.io'?: { pod?: { name?: unknown; uid?: unknown } } };
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      'kubernetes.io'?: { pod?: { name?: unknown; uid?: unknown } };
+    };
     const pod = claims['kubernetes.io']?.pod;
     return pod?.name === podName && typeof pod.uid === 'string' ? pod.uid : undefined;
   } catch {

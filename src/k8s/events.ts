@@ -119,7 +119,17 @@ export class KubeEventSink implements EventSink {
           group.messages.add(text);
         }
       }
-      const entry = this.#entries.get(key) ?? { reason, type, message: shown, name: null, count: 0, pending: 0, pendingSince: now, sentAt: -Infinity, lastAt: now };
+      const entry = this.#entries.get(key) ?? {
+        reason,
+        type,
+        message: shown,
+        name: null,
+        count: 0,
+        pending: 0,
+        pendingSince: now,
+        sentAt: -Infinity,
+        lastAt: now,
+      };
       this.#entries.set(key, entry);
       if (entry.pending === 0) entry.pendingSince = now;
       entry.message = shown;
@@ -170,7 +180,10 @@ export class KubeEventSink implements EventSink {
   #startPump(): void {
     if (this.#pumping) return;
     this.#pumping = this.#pump()
-      .catch((err) => { this.#o.log.warn({ err }, 'Kubernetes Event writer failed'); return 0; })
+      .catch((err) => {
+        this.#o.log.warn({ err }, 'Kubernetes Event writer failed');
+        return 0;
+      })
       .then((waitMs) => {
         this.#pumping = null;
         // Occurrences that arrived after the last look, or that wait for a token.
@@ -200,7 +213,9 @@ export class KubeEventSink implements EventSink {
         const name = e.name;
         const patch = { count: e.count + n, lastTimestamp: new Date(now), message: e.message };
         try {
-          await this.#call((signal) => this.#api.patchNamespacedEvent({ name, namespace, body: patch }, requestOptions(signal, PatchStrategy.StrategicMergePatch)));
+          await this.#call((signal) =>
+            this.#api.patchNamespacedEvent({ name, namespace, body: patch }, requestOptions(signal, PatchStrategy.StrategicMergePatch)),
+          );
           e.count += n;
           e.sentAt = now;
           return;
@@ -214,7 +229,10 @@ export class KubeEventSink implements EventSink {
       e.count = n;
       e.sentAt = now;
     } catch (err) {
-      this.#o.log.warn({ reason: e.reason, type: e.type, event: e.message, count: n, error: describeApiError(err) }, 'could not write Kubernetes Event');
+      this.#o.log.warn(
+        { reason: e.reason, type: e.type, event: e.message, count: n, error: describeApiError(err) },
+        'could not write Kubernetes Event',
+      );
     }
   }
 

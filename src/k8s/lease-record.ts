@@ -18,7 +18,11 @@ export interface LeaseTimings {
 }
 
 /** controller-runtime's defaults. */
-export const DEFAULT_LEASE_TIMINGS: LeaseTimings = Object.freeze({ leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+export const DEFAULT_LEASE_TIMINGS: LeaseTimings = Object.freeze({
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+});
 
 /** A candidate waits retryPeriod × (1 + JITTER × random) between attempts. */
 export const JITTER = 0.2;
@@ -26,9 +30,14 @@ export const JITTER = 0.2;
 /** Check the timings as client-go does; throws naming the rule that is broken. */
 export function checkTimings(t: LeaseTimings): void {
   if (!(t.retryPeriodMs > 0)) throw new Error(`retry period must be positive, got ${t.retryPeriodMs} ms`);
-  if (!(t.leaseDurationMs >= 1000 && t.leaseDurationMs % 1000 === 0)) throw new Error(`lease duration must be a whole number of seconds, got ${t.leaseDurationMs} ms`);
-  if (!(t.leaseDurationMs > t.renewDeadlineMs)) throw new Error(`lease duration (${t.leaseDurationMs} ms) must be greater than the renew deadline (${t.renewDeadlineMs} ms)`);
-  if (!(t.renewDeadlineMs > t.retryPeriodMs * (1 + JITTER))) throw new Error(`renew deadline (${t.renewDeadlineMs} ms) must be greater than the retry period × ${1 + JITTER} (${t.retryPeriodMs} ms)`);
+  if (!(t.leaseDurationMs >= 1000 && t.leaseDurationMs % 1000 === 0))
+    throw new Error(`lease duration must be a whole number of seconds, got ${t.leaseDurationMs} ms`);
+  if (!(t.leaseDurationMs > t.renewDeadlineMs))
+    throw new Error(`lease duration (${t.leaseDurationMs} ms) must be greater than the renew deadline (${t.renewDeadlineMs} ms)`);
+  if (!(t.renewDeadlineMs > t.retryPeriodMs * (1 + JITTER)))
+    throw new Error(
+      `renew deadline (${t.renewDeadlineMs} ms) must be greater than the retry period × ${1 + JITTER} (${t.retryPeriodMs} ms)`,
+    );
 }
 
 /** Milliseconds since the epoch of a Lease time (the client hands back strings or Dates); NaN if unset. */
@@ -78,6 +87,11 @@ export function takenOverLease(lease: V1Lease, identity: string, t: LeaseTimings
 export function releasedLease(lease: V1Lease, now: number): V1Lease {
   return {
     ...lease,
-    spec: { leaseTransitions: lease.spec?.leaseTransitions, leaseDurationSeconds: 1, renewTime: new V1MicroTime(now), acquireTime: new V1MicroTime(now) },
+    spec: {
+      leaseTransitions: lease.spec?.leaseTransitions,
+      leaseDurationSeconds: 1,
+      renewTime: new V1MicroTime(now),
+      acquireTime: new V1MicroTime(now),
+    },
   };
 }

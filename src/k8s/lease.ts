@@ -25,8 +25,18 @@ import type { Logger } from '../log.js';
 import { realTimers } from '../queue/work-queue.js';
 import { describeApiError, requestOptions, statusOf, withDeadline, type Timers } from './api.js';
 import {
-  checkTimings, DEFAULT_LEASE_NAME, DEFAULT_LEASE_TIMINGS, holderOf, isExpired, JITTER, newLease, releasedLease, renewedLease,
-  takenOverLease, timeOf, type LeaseTimings,
+  checkTimings,
+  DEFAULT_LEASE_NAME,
+  DEFAULT_LEASE_TIMINGS,
+  holderOf,
+  isExpired,
+  JITTER,
+  newLease,
+  releasedLease,
+  renewedLease,
+  takenOverLease,
+  timeOf,
+  type LeaseTimings,
 } from './lease-record.js';
 
 export { checkTimings, DEFAULT_LEASE_NAME, DEFAULT_LEASE_TIMINGS, type LeaseTimings };
@@ -107,10 +117,14 @@ export class LeaseLeader implements Leadership {
     const released = releasedLease(lease, this.#timers.now());
     try {
       await withDeadline(this.#timers, this.#t.renewDeadlineMs, (signal) =>
-        this.#api.replaceNamespacedLease({ name: this.#name, namespace: this.#o.namespace, body: released }, requestOptions(signal)));
+        this.#api.replaceNamespacedLease({ name: this.#name, namespace: this.#o.namespace, body: released }, requestOptions(signal)),
+      );
       this.#o.log.info({ lease: this.#name, identity: this.#o.identity }, 'lease released');
     } catch (err) {
-      this.#o.log.warn({ lease: this.#name, error: describeApiError(err) }, 'could not release the lease; another replica takes over when it expires');
+      this.#o.log.warn(
+        { lease: this.#name, error: describeApiError(err) },
+        'could not release the lease; another replica takes over when it expires',
+      );
     }
   }
 
@@ -127,7 +141,10 @@ export class LeaseLeader implements Leadership {
     if (this.#stopped) return;
     const now = this.#timers.now();
     if (this.#leader && !this.isLeader) {
-      this.#o.log.warn({ lease: this.#name, renewDeadlineMs: this.#t.renewDeadlineMs }, 'could not renew the lease within the renew deadline; stepping down');
+      this.#o.log.warn(
+        { lease: this.#name, renewDeadlineMs: this.#t.renewDeadlineMs },
+        'could not renew the lease within the renew deadline; stepping down',
+      );
       this.#set(false);
     }
     const next = this.#leader
@@ -189,7 +206,8 @@ export class LeaseLeader implements Leadership {
   async #write(lease: V1Lease): Promise<void> {
     const sentAt = timeOf(lease.spec?.renewTime);
     const written = await this.#call((opts) =>
-      this.#api.replaceNamespacedLease({ name: this.#name, namespace: this.#o.namespace, body: lease }, opts));
+      this.#api.replaceNamespacedLease({ name: this.#name, namespace: this.#o.namespace, body: lease }, opts),
+    );
     this.#held(written, sentAt);
   }
 

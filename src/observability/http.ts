@@ -19,27 +19,40 @@ export interface Probe {
 /** Send a JSON body. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
   res.end(text);
 }
 
 /** Routes every sidecar serves: /metrics, /healthz, /readyz, /api/v1/status. */
 export function coreRoutes(registry: Registry, probe: Probe, maxHeartbeatAgeMs = 15_000): Map<string, Handler> {
   return new Map<string, Handler>([
-    ['/metrics', async (_req, res) => {
-      const body = await registry.metrics();
-      res.writeHead(200, { 'content-type': registry.contentType });
-      res.end(body);
-    }],
-    ['/healthz', (_req, res) => {
-      const age = probe.heartbeatAgeMs;
-      if (age <= maxHeartbeatAgeMs) sendJson(res, 200, { status: 'ok', heartbeatAgeMs: age });
-      else sendJson(res, 503, { status: 'stalled', heartbeatAgeMs: age });
-    }],
-    ['/readyz', (_req, res) => {
-      if (probe.ready) sendJson(res, 200, { status: 'ready' });
-      else sendJson(res, 503, { status: 'not ready: the first full sync has not written the config yet' });
-    }],
+    [
+      '/metrics',
+      async (_req, res) => {
+        const body = await registry.metrics();
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(body);
+      },
+    ],
+    [
+      '/healthz',
+      (_req, res) => {
+        const age = probe.heartbeatAgeMs;
+        if (age <= maxHeartbeatAgeMs) sendJson(res, 200, { status: 'ok', heartbeatAgeMs: age });
+        else sendJson(res, 503, { status: 'stalled', heartbeatAgeMs: age });
+      },
+    ],
+    [
+      '/readyz',
+      (_req, res) => {
+        if (probe.ready) sendJson(res, 200, { status: 'ready' });
+        else sendJson(res, 503, { status: 'not ready: the first full sync has not written the config yet' });
+      },
+    ],
     ['/api/v1/status', (_req, res) => sendJson(res, 200, probe.status())],
   ]);
 }
@@ -58,39 +71,46 @@ export interface ServerLimits {
 }
 
 /** An HTTP server for `routes`: an unknown path is 404, a known one asked with another method than GET/HEAD is 405. */
-export function createHttpServer(routes: ReadonlyMap<string, Handler>, onError?: (err: unknown) => void, limits: ServerLimits = {}): Server {
+export function createHttpServer(
+  routes: ReadonlyMap<string, Handler>,
+  onError?: (err: unknown) => void,
+  limits: ServerLimits = {},
+): Server {
   const headersTimeout = limits.headersTimeoutMs ?? 10_000;
-  const server = createServer({
-    headersTimeout,
-    requestTimeout: Math.max(headersTimeout, 30_000),
-    keepAliveTimeout: 5_000,
-    connectionsCheckingInterval: Math.min(1_000, headersTimeout),
-  }, (req, res) => {
-    let url: URL;
-    try {
-      // Resolved against a base, "//healthz" would name a host called "healthz": keep the path a path.
-      const raw = req.url ?? '/';
-      url = raw.startsWith('/') ? new URL(`http://localhost${raw}`) : new URL(raw, 'http://localhost');
-    } catch {
-      sendJson(res, 400, { error: 'bad request URL' });
-      return;
-    }
-    const handler = routes.get(url.pathname);
-    if (!handler) {
-      sendJson(res, 404, { error: `no such endpoint: ${url.pathname.slice(0, 200)}` });
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
-      sendJson(res, 405, { error: `method ${req.method} not allowed: this API is read-only` });
-      return;
-    }
-    Promise.resolve(handler(req, res, url)).catch((err: unknown) => {
-      onError?.(err);
-      if (!res.headersSent) sendJson(res, 500, { error: redact(messageOf(err)) });
-      else res.destroy();
-    });
-  });
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout: Math.max(headersTimeout, 30_000),
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+    },
+    (req, res) => {
+      let url: URL;
+      try {
+        // Resolved against a base, "//healthz" would name a host called "healthz": keep the path a path.
+        const raw = req.url ?? '/';
+        url = raw.startsWith('/') ? new URL(`http://localhost${raw}`) : new URL(raw, 'http://localhost');
+      } catch {
+        sendJson(res, 400, { error: 'bad request URL' });
+        return;
+      }
+      const handler = routes.get(url.pathname);
+      if (!handler) {
+        sendJson(res, 404, { error: `no such endpoint: ${url.pathname.slice(0, 200)}` });
+        return;
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('allow', 'GET, HEAD');
+        sendJson(res, 405, { error: `method ${req.method} not allowed: this API is read-only` });
+        return;
+      }
+      Promise.resolve(handler(req, res, url)).catch((err: unknown) => {
+        onError?.(err);
+        if (!res.headersSent) sendJson(res, 500, { error: redact(messageOf(err)) });
+        else res.destroy();
+      });
+    },
+  );
   server.maxConnections = limits.maxConnections ?? 256;
   server.setTimeout(limits.idleTimeoutMs ?? 120_000); // no 'timeout' listener: the socket is destroyed
   return server;

@@ -38,22 +38,75 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const registers = [registry];
   const m: Metrics = {
     registry,
-    reconcileTotal: new Counter({ name: 'traefik_sync_reconcile_total', help: 'Reconcile passes by result (success, error, noop).', labelNames: ['result'], registers }),
-    reconcileDuration: new Histogram({ name: 'traefik_sync_reconcile_duration_seconds', help: 'Duration of reconcile passes.', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers }),
-    filesWritten: new Counter({ name: 'traefik_sync_files_written_total', help: 'Files created, updated or deleted on the config volume.', labelNames: ['op'], registers }),
-    driftFiles: new Gauge({ name: 'traefik_sync_drift_files', help: 'Managed files currently drifted from the database, by kind.', labelNames: ['kind'], registers }),
-    driftDetected: new Counter({ name: 'traefik_sync_drift_detected_total', help: 'Drifted files detected, by kind.', labelNames: ['kind'], registers }),
-    projectsFailed: new Gauge({ name: 'traefik_sync_projects_failed', help: 'Projects whose last reconcile failed (they keep their last good files).', registers }),
-    lastSuccess: new Gauge({ name: 'traefik_sync_last_success_timestamp_seconds', help: 'Unix time of the last successful full reconcile.', registers }),
-    changeApply: new Histogram({ name: 'traefik_sync_change_apply_seconds', help: 'Database commit to file renamed on the volume.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers }),
+    reconcileTotal: new Counter({
+      name: 'traefik_sync_reconcile_total',
+      help: 'Reconcile passes by result (success, error, noop).',
+      labelNames: ['result'],
+      registers,
+    }),
+    reconcileDuration: new Histogram({
+      name: 'traefik_sync_reconcile_duration_seconds',
+      help: 'Duration of reconcile passes.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    filesWritten: new Counter({
+      name: 'traefik_sync_files_written_total',
+      help: 'Files created, updated or deleted on the config volume.',
+      labelNames: ['op'],
+      registers,
+    }),
+    driftFiles: new Gauge({
+      name: 'traefik_sync_drift_files',
+      help: 'Managed files currently drifted from the database, by kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    driftDetected: new Counter({
+      name: 'traefik_sync_drift_detected_total',
+      help: 'Drifted files detected, by kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    projectsFailed: new Gauge({
+      name: 'traefik_sync_projects_failed',
+      help: 'Projects whose last reconcile failed (they keep their last good files).',
+      registers,
+    }),
+    lastSuccess: new Gauge({
+      name: 'traefik_sync_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful full reconcile.',
+      registers,
+    }),
+    changeApply: new Histogram({
+      name: 'traefik_sync_change_apply_seconds',
+      help: 'Database commit to file renamed on the volume.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
     dbUp: new Gauge({ name: 'traefik_sync_db_up', help: '1 when the database answered the last query, else 0.', registers }),
     listenConnected: new Gauge({ name: 'traefik_sync_listen_connected', help: '1 while the LISTEN connection is established.', registers }),
     queueDepth: new Gauge({ name: 'traefik_sync_queue_depth', help: 'Projects waiting to be reconciled.', registers }),
     isLeader: new Gauge({ name: 'traefik_sync_is_leader', help: '1 when this replica leads database-side singleton work.', registers }),
-    deleteGuardBlocked: new Counter({ name: 'traefik_sync_delete_guard_blocked_total', help: 'Passes refused by the delete guard (MAX_DELETE_FRACTION).', registers }),
-    certificateNotAfter: new Gauge({ name: 'traefik_sync_certificate_not_after_timestamp_seconds', help: 'Expiry (notAfter, Unix time) of custom certificates, by domain.', labelNames: ['domain'], registers }),
+    deleteGuardBlocked: new Counter({
+      name: 'traefik_sync_delete_guard_blocked_total',
+      help: 'Passes refused by the delete guard (MAX_DELETE_FRACTION).',
+      registers,
+    }),
+    certificateNotAfter: new Gauge({
+      name: 'traefik_sync_certificate_not_after_timestamp_seconds',
+      help: 'Expiry (notAfter, Unix time) of custom certificates, by domain.',
+      labelNames: ['domain'],
+      registers,
+    }),
     volumeFreeBytes: new Gauge({ name: 'traefik_sync_volume_free_bytes', help: 'Free bytes on the config volume.', registers }),
-    dbQueryDuration: new Histogram({ name: 'traefik_sync_db_query_duration_seconds', help: 'Database query duration by query name.', labelNames: ['query'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers }),
+    dbQueryDuration: new Histogram({
+      name: 'traefik_sync_db_query_duration_seconds',
+      help: 'Database query duration by query name.',
+      labelNames: ['query'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers,
+    }),
   };
   for (const result of ['success', 'error', 'noop']) m.reconcileTotal.inc({ result }, 0);
   for (const op of ['create', 'update', 'delete']) m.filesWritten.inc({ op }, 0);

@@ -1,7 +1,15 @@
 /** Bounded names for traefik_sync_db_query_duration_seconds{query}, from a query's SQL text. */
 export const QUERY_NAMES = [
-  'fingerprint', 'load_projects', 'load_recorded', 'record_files', 'resolvers', 'tombstones',
-  'replica_status', 'drift_events', 'certificates', 'other',
+  'fingerprint',
+  'load_projects',
+  'load_recorded',
+  'record_files',
+  'resolvers',
+  'tombstones',
+  'replica_status',
+  'drift_events',
+  'certificates',
+  'other',
 ] as const;
 
 export type QueryName = (typeof QUERY_NAMES)[number];

@@ -19,7 +19,9 @@ export class ExclusiveGate {
       }
     }
     let release!: () => void;
-    this.#gate = new Promise<void>((resolve) => { release = resolve; });
+    this.#gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     try {
       await Promise.allSettled([...this.#running]);
       return await fn();

@@ -73,7 +73,13 @@ export class WorkQueue<K> {
 
   constructor(options: WorkQueueOptions<K>) {
     this.#o = {
-      concurrency: 4, batchSize: 1, quietMs: 10, maxWaitMs: 100, backoff: { baseMs: 500, maxMs: 300_000 }, timers: realTimers, ...options,
+      concurrency: 4,
+      batchSize: 1,
+      quietMs: 10,
+      maxWaitMs: 100,
+      backoff: { baseMs: 500, maxMs: 300_000 },
+      timers: realTimers,
+      ...options,
     };
     this.#pq = new PQueue({ concurrency: this.#o.concurrency });
   }

@@ -17,6 +17,9 @@ export function unifiedDiff(change: FileChange): string {
   }
   const patch = createTwoFilesPatch(from, to, change.before ?? '', change.after ?? '', '', '', { context: 3 });
   // Drop the "Index:"/"===" preamble of the diff package; keep standard ---/+++ headers.
-  const body = patch.split('\n').filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('====')))).join('\n');
+  const body = patch
+    .split('\n')
+    .filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('===='))))
+    .join('\n');
   return redact(body.replace(/\t\n/g, '\n'));
 }

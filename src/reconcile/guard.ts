@@ -20,7 +20,13 @@ export interface RecentRemovals {
  * limit; else null. `managedFiles` and `routersOnDisk` describe the whole volume now (the pass
  * may see only part of it); what the window removed counts as managed too.
  */
-export function guardVerdict(plans: ReadonlyMap<Unit, Plan>, fraction: number, managedFiles: number, routersOnDisk: number, recent: RecentRemovals = { files: 0, routers: 0 }): GuardVerdict | null {
+export function guardVerdict(
+  plans: ReadonlyMap<Unit, Plan>,
+  fraction: number,
+  managedFiles: number,
+  routersOnDisk: number,
+  recent: RecentRemovals = { files: 0, routers: 0 },
+): GuardVerdict | null {
   let deletes = 0;
   let removedRouters = 0;
   // Deleting one project is an explicit, audited act; deleting several in one go is judged.
@@ -42,7 +48,11 @@ export function guardVerdict(plans: ReadonlyMap<Unit, Plan>, fraction: number, m
   const tooManyRouters = removedRouters > fraction * routersManaged;
   if (!tooManyFiles && !tooManyRouters) return null;
   return {
-    deletes, managed: managedFiles, routersRemoved: removedRouters, routersManaged, fraction,
+    deletes,
+    managed: managedFiles,
+    routersRemoved: removedRouters,
+    routersManaged,
+    fraction,
     limit: Math.floor(fraction * (tooManyFiles ? managedFiles : routersManaged)),
   };
 }

@@ -86,7 +86,8 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     const changed = new Set<string | null>();
     const all = (this.#entries ??= [...this.#byPath]);
     const start = limit >= all.length ? 0 : this.#verifyOffset % all.length;
-    const slice = limit >= all.length ? all : [...all.slice(start, start + limit), ...all.slice(0, Math.max(0, start + limit - all.length))];
+    const slice =
+      limit >= all.length ? all : [...all.slice(start, start + limit), ...all.slice(0, Math.max(0, start + limit - all.length))];
     this.#verifyOffset = start + slice.length;
     // Synchronous stat() is several times faster than the promise API for metadata the kernel
     // has cached (the idle tick's whole cost); in chunks, so the event loop is never held long.

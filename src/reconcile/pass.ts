@@ -45,7 +45,10 @@ export interface PassContext {
  */
 export class RemovalWindow {
   readonly #entries: Array<{ at: number; files: number; routers: number }> = [];
-  constructor(readonly windowMs: number, readonly now: () => number) {}
+  constructor(
+    readonly windowMs: number,
+    readonly now: () => number,
+  ) {}
 
   add(files: number, routers: number): void {
     if (files || routers) this.#entries.push({ at: this.now(), files, routers });
@@ -103,7 +106,8 @@ export class Pass {
       const p = u.problems.length ? undefined : this.#plan(u);
       if (!p) {
         this.#keepRecorded.add(u.projectId);
-        if (u.problems.length) this.#c.log.warn({ project: u.projectName, problems: u.problems }, 'project not written: keeping its last good files');
+        if (u.problems.length)
+          this.#c.log.warn({ project: u.projectName, problems: u.problems }, 'project not written: keeping its last good files');
         this.results.push(result(u, u.problems.length ? 'failed' : 'noop', undefined));
       } else if (this.#dry) {
         await this.#describe(u, p);
@@ -129,12 +133,22 @@ export class Pass {
       const r = this.#recorded.get(f.path);
       if (r) recorded.set(f.path, r.checksum);
     }
-    const p = plan({ desired: u.desired, actual: u.actual, written: this.#c.baseline, recorded, driftMode: this.#dry ? 'repair' : this.#c.driftMode });
+    const p = plan({
+      desired: u.desired,
+      actual: u.actual,
+      written: this.#c.baseline,
+      recorded,
+      driftMode: this.#dry ? 'repair' : this.#c.driftMode,
+    });
     if (p.conflicts.length === 0) return p;
     const unreadable = new Map(u.actual.filter((f) => f.unreadable).map((f) => [f.path, f.unreadable]));
-    u.problems.push(...p.conflicts.map((c) => (unreadable.has(c)
-      ? `${c}: cannot be read (${unreadable.get(c)}), so it may not be ours and is in the way; give the controller's user read access or move it away`
-      : `${c}: a file not written by traefik-sync is in the way (no generated-by header); move it away`)));
+    u.problems.push(
+      ...p.conflicts.map((c) =>
+        unreadable.has(c)
+          ? `${c}: cannot be read (${unreadable.get(c)}), so it may not be ours and is in the way; give the controller's user read access or move it away`
+          : `${c}: a file not written by traefik-sync is in the way (no generated-by header); move it away`,
+      ),
+    );
     return undefined;
   }
 
@@ -151,7 +165,13 @@ export class Pass {
 
   /** The delete guard over the held plans (null: the pass may proceed). */
   guard(fraction: number): GuardVerdict | null {
-    return guardVerdict(new Map(this.#held.map((h) => [h.unit, h.plan])), fraction, this.#managedAtStart, this.#routersAtStart, this.#c.removals.recent());
+    return guardVerdict(
+      new Map(this.#held.map((h) => [h.unit, h.plan])),
+      fraction,
+      this.#managedAtStart,
+      this.#routersAtStart,
+      this.#c.removals.recent(),
+    );
   }
 
   /** Refuse the held plans: their projects keep their files and are reported as blocked. */
@@ -167,7 +187,10 @@ export class Pass {
   async applyHeld(): Promise<void> {
     const held = this.#held.splice(0).map(({ unit, plan: p }) => ({
       unit,
-      plan: { ...p, actions: p.actions.filter((a) => a.op !== 'delete' || !this.#desired.has(a.path) || unit.desired.some((f) => f.path === a.path)) },
+      plan: {
+        ...p,
+        actions: p.actions.filter((a) => a.op !== 'delete' || !this.#desired.has(a.path) || unit.desired.some((f) => f.path === a.path)),
+      },
     }));
     await this.#apply(held);
   }
@@ -205,7 +228,15 @@ export class Pass {
     } catch (err) {
       log.error({ project: u.projectName, err }, 'writing project files failed');
       this.#keepRecorded.add(u.projectId);
-      return { ...result(u, 'failed', p), problems: [`write failed: ${messageOf(err)}`], writeFailed: VOLUME_ERRORS.has((err as NodeJS.ErrnoException).code ?? ''), created: counts.create, updated: counts.update, deleted: counts.delete, appliedAt };
+      return {
+        ...result(u, 'failed', p),
+        problems: [`write failed: ${messageOf(err)}`],
+        writeFailed: VOLUME_ERRORS.has((err as NodeJS.ErrnoException).code ?? ''),
+        created: counts.create,
+        updated: counts.update,
+        deleted: counts.delete,
+        appliedAt,
+      };
     }
     // Files found right on disk are what we would have written.
     const touched = new Set(p.actions.map((a) => (a.op === 'delete' ? a.path : a.file.path)));
@@ -215,12 +246,20 @@ export class Pass {
     }
     for (const f of u.actual) {
       // Not a file another unit of this pass wrote (a certificate whose domain moved project).
-      if (f.owned && !touched.has(f.path) && !this.#written.has(f.path)) inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
+      if (f.owned && !touched.has(f.path) && !this.#written.has(f.path))
+        inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
     }
     if (!u.tombstoned) this.#c.removals.add(netDeletions(p), routersRemoved(p, u.actual));
     const changed = counts.create + counts.update + counts.delete > 0;
-    if (changed) log.info({ project: u.projectName, created: counts.create, updated: counts.update, deleted: counts.delete }, 'project synced');
-    return { ...result(u, changed ? 'updated' : 'noop', p), created: counts.create, updated: counts.update, deleted: counts.delete, appliedAt };
+    if (changed)
+      log.info({ project: u.projectName, created: counts.create, updated: counts.update, deleted: counts.delete }, 'project synced');
+    return {
+      ...result(u, changed ? 'updated' : 'noop', p),
+      created: counts.create,
+      updated: counts.update,
+      deleted: counts.delete,
+      appliedAt,
+    };
   }
 
   /**
@@ -246,8 +285,9 @@ export class Pass {
       await this.#writer.write(layout.marker, `${new Date(this.#c.now()).toISOString()}\n`, 0o644, { durable: false });
       markerRenamed = true;
     }
-    const removed = [...this.#recorded].filter(([path, rec]) =>
-      !this.#desired.has(path) && !this.#keepRecorded.has(rec.projectId) && (!scope || scope.has(rec.projectId))).map(([path]) => path);
+    const removed = [...this.#recorded]
+      .filter(([path, rec]) => !this.#desired.has(path) && !this.#keepRecorded.has(rec.projectId) && (!scope || scope.has(rec.projectId)))
+      .map(([path]) => path);
     await this.#flushUpserts();
     if (removed.length) await recordFiles(this.#c.db, [], removed);
     this.#logFindings(true);
@@ -257,8 +297,11 @@ export class Pass {
   /** Log the drift (`drift`: not for a preview) and the foreign files this pass found. */
   #logFindings(drift: boolean): void {
     for (const r of this.results) {
-      if (drift) for (const d of r.drift) this.#c.log.warn({ project: r.projectName, file: d.path, kind: d.kind, repaired: d.repaired }, 'drift detected');
-      if (r.unowned.length) this.#c.log.warn({ project: r.projectName, files: r.unowned }, 'files without the traefik-sync header left alone');
+      if (drift)
+        for (const d of r.drift)
+          this.#c.log.warn({ project: r.projectName, file: d.path, kind: d.kind, repaired: d.repaired }, 'drift detected');
+      if (r.unowned.length)
+        this.#c.log.warn({ project: r.projectName, files: r.unowned }, 'files without the traefik-sync header left alone');
     }
   }
 }

@@ -17,9 +17,7 @@ export interface DriftItem {
   readonly repaired: boolean;
 }
 
-export type Action =
-  | { readonly op: 'create' | 'update'; readonly file: RenderedFile }
-  | { readonly op: 'delete'; readonly path: string };
+export type Action = { readonly op: 'create' | 'update'; readonly file: RenderedFile } | { readonly op: 'delete'; readonly path: string };
 
 export interface Plan {
   readonly actions: Action[];

@@ -78,14 +78,27 @@ export interface Unit {
 
 /** Sum of per-kind counts in a set of results. */
 export function totals(results: readonly ProjectResult[]): { created: number; updated: number; deleted: number } {
-  return results.reduce((t, r) => ({ created: t.created + r.created, updated: t.updated + r.updated, deleted: t.deleted + r.deleted }), { created: 0, updated: 0, deleted: 0 });
+  return results.reduce((t, r) => ({ created: t.created + r.created, updated: t.updated + r.updated, deleted: t.deleted + r.deleted }), {
+    created: 0,
+    updated: 0,
+    deleted: 0,
+  });
 }
 
 /** A result for a unit, before counting writes. */
 export function result(u: Unit, status: ProjectStatus, p: Plan | undefined): ProjectResult {
   return {
-    projectId: u.projectId, projectName: u.projectName, status, created: 0, updated: 0, deleted: 0,
-    drift: p?.drift ?? [], unowned: p?.unowned ?? [], problems: u.problems, version: u.version,
-    changedAt: u.changedAt, appliedAt: null,
+    projectId: u.projectId,
+    projectName: u.projectName,
+    status,
+    created: 0,
+    updated: 0,
+    deleted: 0,
+    drift: p?.drift ?? [],
+    unowned: p?.unowned ?? [],
+    problems: u.problems,
+    version: u.version,
+    changedAt: u.changedAt,
+    appliedAt: null,
   };
 }

@@ -67,9 +67,15 @@ export class TraefikSyncService {
     this.#o = options;
     this.#traefikDir = options.traefikConfigDir ?? options.root;
     this.#ctx = {
-      db: options.db, root: options.root, driftMode: options.driftMode, log: options.log,
-      now: options.now ?? Date.now, concurrency: options.concurrency ?? 64,
-      baseline: new Map(), inventory: new Inventory(), routerTotal: 0,
+      db: options.db,
+      root: options.root,
+      driftMode: options.driftMode,
+      log: options.log,
+      now: options.now ?? Date.now,
+      concurrency: options.concurrency ?? 64,
+      baseline: new Map(),
+      inventory: new Inventory(),
+      routerTotal: 0,
       removals: new RemovalWindow(options.guardWindowMs ?? 600_000, options.now ?? Date.now),
     };
   }
@@ -117,7 +123,10 @@ export class TraefikSyncService {
   async #full(started: number, dry: boolean): Promise<SyncReport & { changes: FileChange[] }> {
     const { db } = this.#o;
     const [projects, resolvers, recorded, tombstones] = await Promise.all([
-      listProjectRefs(db), loadResolvers(db), loadRecorded(db), loadTombstones(db),
+      listProjectRefs(db),
+      loadResolvers(db),
+      loadRecorded(db),
+      loadTombstones(db),
     ]);
     const disk = await scanRoot(this.#o.root);
     if (!dry) {
@@ -134,7 +143,10 @@ export class TraefikSyncService {
       // and fsyncs are in flight (I/O).
       let writing: Promise<void> = Promise.resolve();
       for (const batch of chunks(projects, BATCH)) {
-        const states = await loadProjects(db, batch.map((p) => p.id));
+        const states = await loadProjects(
+          db,
+          batch.map((p) => p.id),
+        );
         const units: Unit[] = [];
         for (const [i, s] of states.entries()) {
           // Rendering is CPU work: let the previous batch's I/O callbacks run every few projects,
@@ -149,10 +161,20 @@ export class TraefikSyncService {
       }
       await writing;
       // Held to the end, like removals: dropping an ACME resolver would break routers still on disk.
-      await pass.add([{
-        projectId: null, projectName: null, desired: staticDesired, actual: index.take(staticDesired, null, null),
-        problems: [], version: 0, changedAt: null,
-      }], { hold: true });
+      await pass.add(
+        [
+          {
+            projectId: null,
+            projectName: null,
+            desired: staticDesired,
+            actual: index.take(staticDesired, null, null),
+            problems: [],
+            version: 0,
+            changedAt: null,
+          },
+        ],
+        { hold: true },
+      );
       const { orphans, unowned } = index.leftovers(tombstones);
       await pass.add(orphans);
       return { ...(await this.#conclude(pass, started)), unowned, changes: pass.changes };
@@ -194,11 +216,21 @@ export class TraefikSyncService {
       // Outside its folder (certificates, keys) a project's files are those whose header names it:
       // a file that moved to another project (a domain moved) is that project's now.
       const dir = `${layout.projectDir(state?.name ?? '')}/`;
-      if (state) return this.#unit(state, actual.filter((f) => f.path.startsWith(dir) || (f.owned && f.projectId === id)));
+      if (state)
+        return this.#unit(
+          state,
+          actual.filter((f) => f.path.startsWith(dir) || (f.owned && f.projectId === id)),
+        );
       const tombstone = tombstones.get(id);
       return {
-        projectId: id, projectName: null, desired: [], actual: actual.filter((f) => f.owned && f.projectId === id),
-        problems: [], version: tombstone ?? 0, changedAt: null, tombstoned: tombstone !== undefined,
+        projectId: id,
+        projectName: null,
+        desired: [],
+        actual: actual.filter((f) => f.owned && f.projectId === id),
+        problems: [],
+        version: tombstone ?? 0,
+        changedAt: null,
+        tombstoned: tombstone !== undefined,
       };
     });
     if (states.some((s) => this.#needsStatic(s))) {
@@ -207,8 +239,13 @@ export class TraefikSyncService {
       const s = (await loadRecorded(db, [null])).get(layout.static);
       if (s) recorded.set(layout.static, s);
       units.push({
-        projectId: null, projectName: null, desired: [renderStatic({ configDir: this.#traefikDir, resolvers })],
-        actual: await readDiskFiles(this.#o.root, [layout.static]), problems: [], version: 0, changedAt: null,
+        projectId: null,
+        projectName: null,
+        desired: [renderStatic({ configDir: this.#traefikDir, resolvers })],
+        actual: await readDiskFiles(this.#o.root, [layout.static]),
+        problems: [],
+        version: 0,
+        changedAt: null,
       });
     }
     const pass = new Pass(this.#ctx, recorded);
@@ -256,8 +293,13 @@ export class TraefikSyncService {
     const r = renderProject(state, { configDir: this.#traefikDir });
     const clashes = names && r.problems.length === 0 ? names.add(r) : [];
     return {
-      projectId: r.projectId, projectName: r.projectName, desired: r.files, actual,
-      problems: [...r.problems, ...clashes], version: r.version, changedAt: state.changedAt,
+      projectId: r.projectId,
+      projectName: r.projectName,
+      desired: r.files,
+      actual,
+      problems: [...r.problems, ...clashes],
+      version: r.version,
+      changedAt: state.changedAt,
     };
   }
 

@@ -29,7 +29,7 @@ export class DiskIndex {
   take(desired: readonly { path: string }[], projectId: string | null, name: string | null): DiskFile[] {
     const out: DiskFile[] = [];
     const atPaths = desired.map((d) => this.#byPath.get(d.path)).filter((f): f is DiskFile => f !== undefined);
-    for (const f of [...atPaths, ...(this.#byDir.get(name ?? '') ?? []), ...(projectId ? this.#byOwner.get(projectId) ?? [] : [])]) {
+    for (const f of [...atPaths, ...(this.#byDir.get(name ?? '') ?? []), ...(projectId ? (this.#byOwner.get(projectId) ?? []) : [])]) {
       if (this.#taken.has(f.path)) continue;
       this.#taken.add(f.path);
       out.push(f);
@@ -53,8 +53,14 @@ export class DiskIndex {
       let u = orphans.get(f.projectId);
       if (!u) {
         u = {
-          projectId: f.projectId, projectName: null, desired: [], actual: [], problems: [], changedAt: null,
-          version: f.projectId ? tombstones.get(f.projectId) ?? 0 : 0, tombstoned: f.projectId !== null && tombstones.has(f.projectId),
+          projectId: f.projectId,
+          projectName: null,
+          desired: [],
+          actual: [],
+          problems: [],
+          changedAt: null,
+          version: f.projectId ? (tombstones.get(f.projectId) ?? 0) : 0,
+          tombstoned: f.projectId !== null && tombstones.has(f.projectId),
         };
         orphans.set(f.projectId, u);
       }

@@ -10,7 +10,8 @@
  */
 
 /** Strings YAML 1.2 (core schema) reads as null, a boolean or a number: the library quotes them. */
-const CORE_NOT_A_STRING = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+const CORE_NOT_A_STRING =
+  /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 /** …and YAML 1.1 booleans, which the library may or may not quote: left to it. */
 const NOT_A_STRING = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 
@@ -29,7 +30,15 @@ const PLAIN = /^[A-Za-z0-9_./(][A-Za-z0-9_./@`()&|=!$^*+?<>~%,;:'" -]*$/;
 
 /** True when the library would write `s` as a plain (unquoted) scalar. */
 function isPlain(s: string): boolean {
-  return PLAIN.test(s) && !CORE_NOT_A_STRING.test(s) && !NOT_A_STRING.test(s) && !s.includes(': ') && !s.includes(' #') && !s.endsWith(':') && !s.endsWith(' ');
+  return (
+    PLAIN.test(s) &&
+    !CORE_NOT_A_STRING.test(s) &&
+    !NOT_A_STRING.test(s) &&
+    !s.includes(': ') &&
+    !s.includes(' #') &&
+    !s.endsWith(':') &&
+    !s.endsWith(' ')
+  );
 }
 
 const FAIL = Symbol('unsupported');

@@ -8,9 +8,26 @@ import type { MiddlewareSpec } from '../model.js';
  * guarantee to resolve), `plugin` (needs static configuration).
  */
 export const MIDDLEWARE_TYPES: ReadonlySet<string> = new Set([
-  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'compress', 'contentType', 'digestAuth',
-  'forwardAuth', 'grpcWeb', 'headers', 'ipAllowList', 'inFlightReq', 'passTLSClientCert', 'rateLimit',
-  'redirectRegex', 'redirectScheme', 'replacePath', 'replacePathRegex', 'retry', 'stripPrefix',
+  'addPrefix',
+  'basicAuth',
+  'buffering',
+  'circuitBreaker',
+  'compress',
+  'contentType',
+  'digestAuth',
+  'forwardAuth',
+  'grpcWeb',
+  'headers',
+  'ipAllowList',
+  'inFlightReq',
+  'passTLSClientCert',
+  'rateLimit',
+  'redirectRegex',
+  'redirectScheme',
+  'replacePath',
+  'replacePathRegex',
+  'retry',
+  'stripPrefix',
   'stripPrefixRegex',
 ]);
 
@@ -26,7 +43,10 @@ export type ChainElement =
  * Classify a chain; problems are returned as messages naming the element
  * (`middleware[1]: ...`), never thrown.
  */
-export function parseChain(chain: readonly MiddlewareSpec[] | null, field = 'middleware'): { elements: ChainElement[]; problems: string[] } {
+export function parseChain(
+  chain: readonly MiddlewareSpec[] | null,
+  field = 'middleware',
+): { elements: ChainElement[]; problems: string[] } {
   const elements: ChainElement[] = [];
   const problems: string[] = [];
   if (chain === null) return { elements, problems };
@@ -48,7 +68,9 @@ export function parseChain(chain: readonly MiddlewareSpec[] | null, field = 'mid
       if (typeof value !== 'string' || !REF_PATTERN.test(value)) {
         problems.push(`${at}.ref: expected "name@provider", got ${quote(value)}`);
       } else if (value.endsWith('@file')) {
-        problems.push(`${at}.ref: ${quote(value)} refers to the file provider, which traefik-sync owns; define the middleware inline instead`);
+        problems.push(
+          `${at}.ref: ${quote(value)} refers to the file provider, which traefik-sync owns; define the middleware inline instead`,
+        );
       } else {
         elements.push({ kind: 'ref', ref: value });
       }
@@ -59,7 +81,9 @@ export function parseChain(chain: readonly MiddlewareSpec[] | null, field = 'mid
       return;
     }
     if (!MIDDLEWARE_TYPES.has(type)) {
-      problems.push(`${at}: unknown or unsupported middleware type ${quote(type)} (supported: ${[...MIDDLEWARE_TYPES].join(', ')}, or "ref")`);
+      problems.push(
+        `${at}: unknown or unsupported middleware type ${quote(type)} (supported: ${[...MIDDLEWARE_TYPES].join(', ')}, or "ref")`,
+      );
       return;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -79,11 +103,16 @@ export function parseChain(chain: readonly MiddlewareSpec[] | null, field = 'mid
  * and Traefik would then refuse the file — and with it every route of the file provider.
  */
 const DURATIONS: Readonly<Record<string, readonly string[]>> = {
-  rateLimit: ['period'], retry: ['initialInterval'], circuitBreaker: ['checkPeriod', 'fallbackDuration', 'recoveryDuration'],
+  rateLimit: ['period'],
+  retry: ['initialInterval'],
+  circuitBreaker: ['checkPeriod', 'fallbackDuration', 'recoveryDuration'],
   healthCheck: ['interval', 'timeout'],
 };
 const INTS: Readonly<Record<string, readonly string[]>> = {
-  rateLimit: ['average', 'burst'], retry: ['attempts'], inFlightReq: ['amount'], compress: ['minResponseBodyBytes'],
+  rateLimit: ['average', 'burst'],
+  retry: ['attempts'],
+  inFlightReq: ['amount'],
+  compress: ['minResponseBodyBytes'],
   buffering: ['maxRequestBodyBytes', 'memRequestBodyBytes', 'maxResponseBodyBytes', 'memResponseBodyBytes'],
   healthCheck: ['port'],
 };
@@ -94,7 +123,12 @@ function isInt(v: unknown): boolean {
   return (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && INT_TEXT.test(v));
 }
 
-function typeProblems(options: Readonly<Record<string, unknown>>, durations: readonly string[], ints: readonly string[], at: string): string[] {
+function typeProblems(
+  options: Readonly<Record<string, unknown>>,
+  durations: readonly string[],
+  ints: readonly string[],
+  at: string,
+): string[] {
   const problems: string[] = [];
   for (const k of durations) {
     const v = options[k];
@@ -111,7 +145,15 @@ function typeProblems(options: Readonly<Record<string, unknown>>, durations: rea
 
 /** Health-check keys accepted (Traefik ≥ 3.0 `loadBalancer.healthCheck`). */
 export const HEALTH_CHECK_KEYS: ReadonlySet<string> = new Set([
-  'path', 'scheme', 'method', 'hostname', 'port', 'interval', 'timeout', 'headers', 'followRedirects',
+  'path',
+  'scheme',
+  'method',
+  'hostname',
+  'port',
+  'interval',
+  'timeout',
+  'headers',
+  'followRedirects',
 ]);
 
 /** Problems with a health_check object (unknown keys), as messages naming the key. */
@@ -146,13 +188,17 @@ export const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff
  */
 export function controlCharProblems(value: unknown, field: string): string[] {
   if (typeof value === 'string') {
-    if (UNSAFE_CHARS.test(value)) return [`${field}: contains a control character or line separator (e.g. newline, NUL, U+2028), got ${quote(value)}`];
+    if (UNSAFE_CHARS.test(value))
+      return [`${field}: contains a control character or line separator (e.g. newline, NUL, U+2028), got ${quote(value)}`];
     if (value.includes('║')) return [`${field}: contains "║", which Traefik uses to separate list values, got ${quote(value)}`];
     return [];
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => controlCharProblems(v, `${field}[${i}]`));
   if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => [...controlCharProblems(k, `${field} key`), ...controlCharProblems(v, `${field}.${k}`)]);
+    return Object.entries(value).flatMap(([k, v]) => [
+      ...controlCharProblems(k, `${field} key`),
+      ...controlCharProblems(v, `${field}.${k}`),
+    ]);
   }
   return [];
 }

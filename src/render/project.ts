@@ -107,7 +107,9 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       };
       if (d.sslProvider === 'custom') {
         if (d.fullDomain.length + '.crt'.length > 255) {
-          problems.push(`${at}: full_domain is too long for a certificate file name (at most 251 characters with provider "custom"), got ${d.fullDomain.length}`);
+          problems.push(
+            `${at}: full_domain is too long for a certificate file name (at most 251 characters with provider "custom"), got ${d.fullDomain.length}`,
+          );
         } else if (!d.certificate) {
           problems.push(`${at}: ssl_provider is "custom" but the domain has no certificate`);
         } else {

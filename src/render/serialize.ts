@@ -56,9 +56,11 @@ export function toYaml(value: unknown): string {
 /** Header identifying the file as ours, its project, and the checksum of the body below it. */
 export function header(project: { id: string; name: string } | null, body: string): string {
   const owner = project ? `${project.name} (${project.id})` : '(global)';
-  return `${HEADER_MARK}. Do not edit: the database is the source of truth; hand edits are repaired or reported as drift.\n`
-    + `# project: ${owner}\n`
-    + `# checksum: ${checksumOf(body)}\n`;
+  return (
+    `${HEADER_MARK}. Do not edit: the database is the source of truth; hand edits are repaired or reported as drift.\n` +
+    `# project: ${owner}\n` +
+    `# checksum: ${checksumOf(body)}\n`
+  );
 }
 
 /** A complete YAML file: header + escaped YAML body. */
@@ -114,5 +116,5 @@ export function readHeader(text: string): HeaderInfo {
  * memory for as long as the id is kept (every owned file's text, at 50,000 files).
  */
 function detach(s: string): string {
-  return (` ${s}`).slice(1);
+  return ` ${s}`.slice(1);
 }

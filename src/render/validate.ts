@@ -39,7 +39,8 @@ function closeObjects(node: unknown): void {
 function describe(errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => {
     const where = e.instancePath || '/';
-    const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
+    const extra =
+      e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
     return `${where}: ${e.message ?? e.keyword}${extra}`;
   });
 }
@@ -54,7 +55,9 @@ export function schemaProblemsDynamic(doc: unknown): string[] {
   const inner = (e: ErrorObject) => {
     const prop = (e.params as { additionalProperty?: string }).additionalProperty;
     const at = `${e.instancePath}/${prop}`;
-    return e.keyword === 'additionalProperties' && errors.some((o) => o !== e && (o.instancePath === at || o.instancePath.startsWith(`${at}/`)));
+    return (
+      e.keyword === 'additionalProperties' && errors.some((o) => o !== e && (o.instancePath === at || o.instancePath.startsWith(`${at}/`)))
+    );
   };
   return [...new Set(describe(errors.filter((e) => !inner(e))).filter((m) => !m.endsWith('must match exactly one schema in oneOf')))];
 }

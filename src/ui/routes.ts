@@ -11,7 +11,8 @@ import { APP_JS } from './script.js';
 import { APP_CSS } from './style.js';
 
 /** The page's Content-Security-Policy. */
-export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 function asset(contentType: string, body: string): Handler {
   const bytes = Buffer.from(body, 'utf8');
@@ -36,7 +37,8 @@ function asset(contentType: string, body: string): Handler {
   };
 }
 
-const ICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f5fbf"/><path d="M4 8h8M8 4v8" stroke="#fff" stroke-width="2"/></svg>';
+const ICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f5fbf"/><path d="M4 8h8M8 4v8" stroke="#fff" stroke-width="2"/></svg>';
 
 /** The operator page's routes by path. */
 export function uiRoutes(): Map<string, Handler> {

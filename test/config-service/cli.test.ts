@@ -23,7 +23,10 @@ let dir: string;
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH, DATABASE_URL: t.url, LOG_LEVEL: 'warn' }, timeout: 30_000,
+    encoding: 'utf8',
+    cwd: dir,
+    env: { PATH: process.env.PATH, DATABASE_URL: t.url, LOG_LEVEL: 'warn' },
+    timeout: 30_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -32,7 +35,9 @@ beforeAll(async () => {
   t = await createTestDatabase();
   dir = await tempDir('tsync-cli-cs-');
 });
-afterAll(async () => { await t.drop(); });
+afterAll(async () => {
+  await t.drop();
+});
 
 describe.runIf(BUILT)('apply / export on the command line', () => {
   it('apply --dry-run prints the row changes and writes nothing; apply writes them', async () => {
@@ -69,18 +74,26 @@ describe.runIf(BUILT)('apply / export on the command line', () => {
     const r = cli(['apply', '-f', file, '--actor', 'deploy-bot']);
     expect(r.stdout, r.stderr).toMatch(/^update route shop\.example\.com\/api → api: target_port 3000 → 3001$/m);
     const h = cli(['history', '--project', 'shop', '--limit', '1']);
-    expect(h.stdout, h.stderr).toMatch(/deploy-bot {2}UPDATE route_configs {2}route shop\.example\.com\/api → api:3001: target_port 3000 → 3001/);
+    expect(h.stdout, h.stderr).toMatch(
+      /deploy-bot {2}UPDATE route_configs {2}route shop\.example\.com\/api → api:3001: target_port 3000 → 3001/,
+    );
   });
 
   it('certificates: by fingerprint on stdout, as 0600 files with --cert-dir; both round-trip', async () => {
     await copyFile(fixture('secure.shop.example.crt'), path.join(dir, 'secure.crt'));
     await copyFile(fixture('secure.shop.example.key'), path.join(dir, 'secure.key'));
     const spec = path.join(dir, 'vault.yaml');
-    await writeFile(spec, [
-      'name: vault', 'services: [{name: vault}]', 'domains:',
-      '  - {domain: shop.example, subdomain: secure, provider: custom, certificate: {certFile: secure.crt, keyFile: secure.key},',
-      '     routes: [{path: /, service: vault, targetPort: 8200}]}', '',
-    ].join('\n'));
+    await writeFile(
+      spec,
+      [
+        'name: vault',
+        'services: [{name: vault}]',
+        'domains:',
+        '  - {domain: shop.example, subdomain: secure, provider: custom, certificate: {certFile: secure.crt, keyFile: secure.key},',
+        '     routes: [{path: /, service: vault, targetPort: 8200}]}',
+        '',
+      ].join('\n'),
+    );
     expect(cli(['apply', '-f', spec]).code).toBe(0);
 
     const plain = cli(['export', '--project', 'vault']);
@@ -110,7 +123,11 @@ describe.runIf(BUILT)('broken spec files', () => {
     ['duplicate keys', 'name: shop\nname: other\n', /:2: YAML: Map keys must be unique/],
     ['two documents', 'name: a\n---\nname: b\n', /:2: YAML: the file holds more than one document/],
     ['invalid UTF-8 bytes', Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xff, 0xfe, 0x0a]), /the file is not valid UTF-8/],
-    ['alias bomb', `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\nname: shop\n`, /YAML: .*alias|unknown field/i],
+    [
+      'alias bomb',
+      `a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\nname: shop\n`,
+      /YAML: .*alias|unknown field/i,
+    ],
     ['over 1 MiB', `name: shop\n# ${'x'.repeat(1024 * 1024)}\n`, /at most 1048576 allowed/],
     ['a list instead of a mapping', '- name: shop\n', /expected an object, got a list/],
     ['empty file', '', /expected an object|is required/],

@@ -27,7 +27,9 @@ beforeAll(async () => {
   t = await createTestDatabase();
   svc = new TraefikConfigService(t.db, { actor: 'alice@example' });
 });
-afterAll(async () => { await t.drop(); });
+afterAll(async () => {
+  await t.drop();
+});
 beforeEach(async () => {
   await reset(t.db);
   const project = (await svc.createProject({ name: 'shop' })).id;
@@ -44,7 +46,13 @@ describe('CRUD', () => {
     const cfg = await svc.getProjectConfigs(ids.project);
     expect(cfg.project.name).toBe('shop');
     expect(cfg.services.map((s) => [s.name, s.host])).toEqual([['api', 'api.internal']]);
-    expect(cfg.domains[0]).toMatchObject({ fullDomain: 'shop.example', sslEnabled: true, sslProvider: 'letsencrypt', isActive: true, certificate: null });
+    expect(cfg.domains[0]).toMatchObject({
+      fullDomain: 'shop.example',
+      sslEnabled: true,
+      sslProvider: 'letsencrypt',
+      isActive: true,
+      certificate: null,
+    });
     expect(cfg.domains[0]!.routes[0]).toMatchObject({ pathRule: '/api', priority: 1, targetPort: 3000, middleware: null, isActive: true });
     expect((await svc.listProjectDomains(ids.project)).map((d) => d.fullDomain)).toEqual(['shop.example']);
     expect((await svc.listServiceRoutes(ids.service)).map((r) => r.id)).toEqual([ids.route]);
@@ -76,7 +84,13 @@ describe('CRUD', () => {
   });
 
   it('stores a custom certificate with its domain, rotates it, and never returns the key', async () => {
-    const d = await svc.createDomainConfig({ projectId: ids.project, domain: 'shop.example', subdomain: 'secure', sslProvider: 'custom', certificate: { certPem: CERT_PEM, keyPem: KEY_PEM } });
+    const d = await svc.createDomainConfig({
+      projectId: ids.project,
+      domain: 'shop.example',
+      subdomain: 'secure',
+      sslProvider: 'custom',
+      certificate: { certPem: CERT_PEM, keyPem: KEY_PEM },
+    });
     const cfg = await svc.getProjectConfigs(ids.project);
     const cert = cfg.domains.find((x) => x.id === d.id)!.certificate!;
     expect(cert.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -109,45 +123,201 @@ const CRUD_CASES: Array<{ name: string; call: Call; field: string; says?: RegExp
   { name: 'project name upper case', call: () => svc.createProject({ name: 'Shop' }), field: 'name', says: /lower case/ },
   { name: 'project name empty', call: () => svc.createProject({ name: '' }), field: 'name' },
   { name: 'project name 64 characters', call: () => svc.createProject({ name: 'a'.repeat(64) }), field: 'name' },
-  { name: 'project name of the wrong type', call: () => svc.createProject({ name: 42 as unknown as string }), field: 'name', says: /expected a string, got 42/ },
+  {
+    name: 'project name of the wrong type',
+    call: () => svc.createProject({ name: 42 as unknown as string }),
+    field: 'name',
+    says: /expected a string, got 42/,
+  },
   { name: 'project name taken', call: () => svc.createProject({ name: 'other' }), field: 'name' },
   { name: 'service name with a slash', call: (i) => svc.createService({ projectId: i.project, name: 'a/b' }), field: 'name' },
-  { name: 'service name taken', call: (i) => svc.createService({ projectId: i.project, name: 'api' }), field: 'name', says: /already has a service/ },
-  { name: 'service host with underscore', call: (i) => svc.createService({ projectId: i.project, name: 'x', host: 'bad_host' }), field: 'host' },
+  {
+    name: 'service name taken',
+    call: (i) => svc.createService({ projectId: i.project, name: 'api' }),
+    field: 'name',
+    says: /already has a service/,
+  },
+  {
+    name: 'service host with underscore',
+    call: (i) => svc.createService({ projectId: i.project, name: 'x', host: 'bad_host' }),
+    field: 'host',
+  },
   { name: 'projectId not a UUID', call: () => svc.createService({ projectId: "1' OR '1'='1", name: 'x' }), field: 'projectId' },
-  { name: 'IDN domain', call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'münchen.example' }), field: 'domain', says: /xn--mnchen-3ya\.example/ },
+  {
+    name: 'IDN domain',
+    call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'münchen.example' }),
+    field: 'domain',
+    says: /xn--mnchen-3ya\.example/,
+  },
   { name: 'upper-case domain', call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'EXAMPLE.org' }), field: 'domain' },
-  { name: 'backtick in a domain', call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'a`b.example' }), field: 'domain', says: /backtick/ },
-  { name: 'NUL in a subdomain', call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'x.example', subdomain: 'a\u0000' }), field: 'subdomain', says: /NUL/ },
-  { name: 'domain active in another project', call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'taken.example' }), field: 'domain', says: /project "other"/ },
-  { name: 'domain moved onto a taken one', call: (i) => svc.updateDomainConfig(i.domain, { domain: 'taken.example' }), field: 'domain', says: /project "other"/ },
-  { name: 'same domain twice in a project', call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'shop.example', isActive: false }), field: 'domain', says: /already has domain/ },
-  { name: 'resolver name with spaces', call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'y.example', sslProvider: 'a b' }), field: 'sslProvider' },
-  { name: 'custom provider without certificate', call: (i) => svc.updateDomainConfig(i.domain, { sslProvider: 'custom' }), field: 'certificate', says: /no certificate/ },
-  { name: 'port 0', call: (i) => svc.createRouteConfig({ domainConfigId: i.domain, serviceId: i.service, pathRule: '/x', targetPort: 0 }), field: 'targetPort', says: /expected 1–65535, got 0/ },
+  {
+    name: 'backtick in a domain',
+    call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'a`b.example' }),
+    field: 'domain',
+    says: /backtick/,
+  },
+  {
+    name: 'NUL in a subdomain',
+    call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'x.example', subdomain: 'a\u0000' }),
+    field: 'subdomain',
+    says: /NUL/,
+  },
+  {
+    name: 'domain active in another project',
+    call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'taken.example' }),
+    field: 'domain',
+    says: /project "other"/,
+  },
+  {
+    name: 'domain moved onto a taken one',
+    call: (i) => svc.updateDomainConfig(i.domain, { domain: 'taken.example' }),
+    field: 'domain',
+    says: /project "other"/,
+  },
+  {
+    name: 'same domain twice in a project',
+    call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'shop.example', isActive: false }),
+    field: 'domain',
+    says: /already has domain/,
+  },
+  {
+    name: 'resolver name with spaces',
+    call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'y.example', sslProvider: 'a b' }),
+    field: 'sslProvider',
+  },
+  {
+    name: 'custom provider without certificate',
+    call: (i) => svc.updateDomainConfig(i.domain, { sslProvider: 'custom' }),
+    field: 'certificate',
+    says: /no certificate/,
+  },
+  {
+    name: 'port 0',
+    call: (i) => svc.createRouteConfig({ domainConfigId: i.domain, serviceId: i.service, pathRule: '/x', targetPort: 0 }),
+    field: 'targetPort',
+    says: /expected 1–65535, got 0/,
+  },
   { name: 'port 70000 on update', call: (i) => svc.updateRouteConfig(i.route, { targetPort: 70000 }), field: 'targetPort' },
-  { name: 'port as a string', call: (i) => svc.updateRouteConfig(i.route, { targetPort: '80' as unknown as number }), field: 'targetPort', says: /"80" \(a string\)/ },
+  {
+    name: 'port as a string',
+    call: (i) => svc.updateRouteConfig(i.route, { targetPort: '80' as unknown as number }),
+    field: 'targetPort',
+    says: /"80" \(a string\)/,
+  },
   { name: 'path without a slash', call: (i) => svc.updateRouteConfig(i.route, { pathRule: 'api' }), field: 'pathRule' },
-  { name: 'path taken on the domain', call: (i) => svc.createRouteConfig({ domainConfigId: i.domain, serviceId: i.service, pathRule: '/api', targetPort: 1, isActive: false }), field: 'pathRule' },
-  { name: 'ipWhiteList', call: (i) => svc.updateRouteConfig(i.route, { middleware: [{ ipWhiteList: { sourceRange: ['10.0.0.0/8'] } }] }), field: 'middleware[0]', says: /ipAllowList/ },
-  { name: 'unknown middleware type', call: (i) => svc.updateRouteConfig(i.route, { middleware: [{ plugin: { x: {} } }] }), field: 'middleware[0]' },
-  { name: '{{ in a header', call: (i) => svc.updateRouteConfig(i.route, { middleware: [{ headers: { customRequestHeaders: { X: '{{ env "PGPASSWORD" }}' } } }] }), field: 'middleware[0].headers.customRequestHeaders.X' },
-  { name: 'header of the wrong type (Traefik schema)', call: (i) => svc.updateRouteConfig(i.route, { middleware: [{ headers: { customRequestHeaders: { X: ['a'] } } }] }), field: 'middleware[0].headers.customRequestHeaders.X' },
-  { name: 'huge health check', call: (i) => svc.updateRouteConfig(i.route, { healthCheck: { path: '/h', headers: Object.fromEntries(Array.from({ length: 80 }, (_, n) => [`X-${n}`, 'v'.repeat(1000)])) } }), field: 'healthCheck', says: /bytes as JSON/ },
-  { name: 'health check path without slash', call: (i) => svc.updateRouteConfig(i.route, { healthCheck: { path: 'h' } }), field: 'healthCheck.path' },
-  { name: 'targetUrl of another scheme', call: (i) => svc.updateRouteConfig(i.route, { targetUrl: 'file:///etc/passwd' }), field: 'targetUrl' },
-  { name: 'service of another project', call: async (i) => { const s = await svc.createService({ projectId: i.other, name: 'x' }); return svc.updateRouteConfig(i.route, { serviceId: s.id }); }, field: 'serviceId', says: /not a service of project "shop"/ },
-  { name: 'unknown field', call: (i) => svc.updateRouteConfig(i.route, { port: 80 } as never), field: 'port', says: /did you mean "targetPort"/ },
-  { name: 'certificate key that does not match', call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'shop.example', subdomain: 'secure', sslProvider: 'custom', certificate: { certPem: CERT_PEM, keyPem: OTHER_KEY } }), field: 'certificate.keyPem', says: /does not belong/ },
-  { name: 'certificate for another domain', call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'shop.example', subdomain: 'other', sslProvider: 'custom', certificate: { certPem: CERT_PEM, keyPem: KEY_PEM } }), field: 'certificate.certPem', says: /does not cover/ },
-  { name: 'certificate that is not PEM', call: (i) => svc.createDomainConfig({ projectId: i.project, domain: 'shop.example', subdomain: 'secure', sslProvider: 'custom', certificate: { certPem: 'hello', keyPem: KEY_PEM } }), field: 'certificate.certPem' },
-  { name: 'certificate on a non-custom domain', call: (i) => svc.createCertificate({ domainConfigId: i.domain, certPem: CERT_PEM, keyPem: KEY_PEM }), field: 'domainConfigId' },
+  {
+    name: 'path taken on the domain',
+    call: (i) =>
+      svc.createRouteConfig({ domainConfigId: i.domain, serviceId: i.service, pathRule: '/api', targetPort: 1, isActive: false }),
+    field: 'pathRule',
+  },
+  {
+    name: 'ipWhiteList',
+    call: (i) => svc.updateRouteConfig(i.route, { middleware: [{ ipWhiteList: { sourceRange: ['10.0.0.0/8'] } }] }),
+    field: 'middleware[0]',
+    says: /ipAllowList/,
+  },
+  {
+    name: 'unknown middleware type',
+    call: (i) => svc.updateRouteConfig(i.route, { middleware: [{ plugin: { x: {} } }] }),
+    field: 'middleware[0]',
+  },
+  {
+    name: '{{ in a header',
+    call: (i) => svc.updateRouteConfig(i.route, { middleware: [{ headers: { customRequestHeaders: { X: '{{ env "PGPASSWORD" }}' } } }] }),
+    field: 'middleware[0].headers.customRequestHeaders.X',
+  },
+  {
+    name: 'header of the wrong type (Traefik schema)',
+    call: (i) => svc.updateRouteConfig(i.route, { middleware: [{ headers: { customRequestHeaders: { X: ['a'] } } }] }),
+    field: 'middleware[0].headers.customRequestHeaders.X',
+  },
+  {
+    name: 'huge health check',
+    call: (i) =>
+      svc.updateRouteConfig(i.route, {
+        healthCheck: { path: '/h', headers: Object.fromEntries(Array.from({ length: 80 }, (_, n) => [`X-${n}`, 'v'.repeat(1000)])) },
+      }),
+    field: 'healthCheck',
+    says: /bytes as JSON/,
+  },
+  {
+    name: 'health check path without slash',
+    call: (i) => svc.updateRouteConfig(i.route, { healthCheck: { path: 'h' } }),
+    field: 'healthCheck.path',
+  },
+  {
+    name: 'targetUrl of another scheme',
+    call: (i) => svc.updateRouteConfig(i.route, { targetUrl: 'file:///etc/passwd' }),
+    field: 'targetUrl',
+  },
+  {
+    name: 'service of another project',
+    call: async (i) => {
+      const s = await svc.createService({ projectId: i.other, name: 'x' });
+      return svc.updateRouteConfig(i.route, { serviceId: s.id });
+    },
+    field: 'serviceId',
+    says: /not a service of project "shop"/,
+  },
+  {
+    name: 'unknown field',
+    call: (i) => svc.updateRouteConfig(i.route, { port: 80 } as never),
+    field: 'port',
+    says: /did you mean "targetPort"/,
+  },
+  {
+    name: 'certificate key that does not match',
+    call: (i) =>
+      svc.createDomainConfig({
+        projectId: i.project,
+        domain: 'shop.example',
+        subdomain: 'secure',
+        sslProvider: 'custom',
+        certificate: { certPem: CERT_PEM, keyPem: OTHER_KEY },
+      }),
+    field: 'certificate.keyPem',
+    says: /does not belong/,
+  },
+  {
+    name: 'certificate for another domain',
+    call: (i) =>
+      svc.createDomainConfig({
+        projectId: i.project,
+        domain: 'shop.example',
+        subdomain: 'other',
+        sslProvider: 'custom',
+        certificate: { certPem: CERT_PEM, keyPem: KEY_PEM },
+      }),
+    field: 'certificate.certPem',
+    says: /does not cover/,
+  },
+  {
+    name: 'certificate that is not PEM',
+    call: (i) =>
+      svc.createDomainConfig({
+        projectId: i.project,
+        domain: 'shop.example',
+        subdomain: 'secure',
+        sslProvider: 'custom',
+        certificate: { certPem: 'hello', keyPem: KEY_PEM },
+      }),
+    field: 'certificate.certPem',
+  },
+  {
+    name: 'certificate on a non-custom domain',
+    call: (i) => svc.createCertificate({ domainConfigId: i.domain, certPem: CERT_PEM, keyPem: KEY_PEM }),
+    field: 'domainConfigId',
+  },
 ];
 
 describe('hostile API inputs are refused by field and write nothing', () => {
   it.each(CRUD_CASES)('$name', async (c) => {
     const before = await rowCounts(t.db);
-    const err = await c.call(ids).then(() => null, (e: unknown) => e);
+    const err = await c.call(ids).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
     const lines = err instanceof ValidationError ? err.issues.map((i) => `${i.path}: ${i.message}`) : [(err as Error).message];
     const hit = lines.find((l) => l.startsWith(c.field));
@@ -155,13 +325,31 @@ describe('hostile API inputs are refused by field and write nothing', () => {
     if (c.says) expect(hit).toMatch(c.says);
     expect(lines.join('\n')).not.toContain('PRIVATE KEY');
     const after = await rowCounts(t.db);
-    if (c.name === 'service of another project') { after.services -= 1; after.audit -= 1; }
+    if (c.name === 'service of another project') {
+      after.services -= 1;
+      after.audit -= 1;
+    }
     expect(after).toEqual(before);
   });
 
   it('reports every problem of one input at once', async () => {
-    const err = await svc.createRouteConfig({ domainConfigId: ids.domain, serviceId: 'nope', pathRule: 'x', targetPort: 0, priority: -1, middleware: [{ ipWhiteList: {} }] }).catch((e: ValidationError) => e);
-    expect((err as ValidationError).issues.map((i) => i.path).sort()).toEqual(['middleware[0]', 'pathRule', 'priority', 'serviceId', 'targetPort']);
+    const err = await svc
+      .createRouteConfig({
+        domainConfigId: ids.domain,
+        serviceId: 'nope',
+        pathRule: 'x',
+        targetPort: 0,
+        priority: -1,
+        middleware: [{ ipWhiteList: {} }],
+      })
+      .catch((e: ValidationError) => e);
+    expect((err as ValidationError).issues.map((i) => i.path).sort()).toEqual([
+      'middleware[0]',
+      'pathRule',
+      'priority',
+      'serviceId',
+      'targetPort',
+    ]);
   });
 
   it('two projects claiming the same domain at the same time: one wins, the other gets a field error naming it', async () => {
@@ -174,7 +362,10 @@ describe('hostile API inputs are refused by field and write nothing', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     expect(lost.reason).toBeInstanceOf(ValidationError);
-    expect((lost.reason as ValidationError).issues[0]).toMatchObject({ path: 'domain', message: expect.stringMatching(/"race\.example" is already active in project "race-[ab]"/) });
+    expect((lost.reason as ValidationError).issues[0]).toMatchObject({
+      path: 'domain',
+      message: expect.stringMatching(/"race\.example" is already active in project "race-[ab]"/),
+    });
     expect(Number((await t.db.query(sql`SELECT count(*) AS n FROM domain_configs WHERE full_domain = 'race.example'`))[0]!.n)).toBe(1);
   });
 
@@ -202,7 +393,11 @@ describe('preview and synced check', () => {
   it('preview renders the current state, or a changed one, writing nothing and masking keys', async () => {
     const now = await svc.preview('shop');
     expect(now.problems).toEqual([]);
-    expect(now.files.map((f) => f.path)).toEqual(['dynamic/shop/domains.yml', 'dynamic/shop/middleware.yml', 'dynamic/shop/services/api.yml']);
+    expect(now.files.map((f) => f.path)).toEqual([
+      'dynamic/shop/domains.yml',
+      'dynamic/shop/middleware.yml',
+      'dynamic/shop/services/api.yml',
+    ]);
     expect(now.files.every((f) => f.status === 'created')).toBe(true);
     const before = await rowCounts(t.db);
     const spec = (await svc.exportSpec('shop')).yaml;
@@ -213,7 +408,10 @@ describe('preview and synced check', () => {
     expect(p.problems).toEqual([]);
     const api = p.files.find((f) => f.path.endsWith('api.yml'))!;
     expect(api.content).toContain('http://api.internal:4000');
-    const bad = await svc.preview('shop', { ...changed, domains: [{ ...changed.domains[0], routes: [{ ...changed.domains[0].routes[0], targetPort: 0 }] }] });
+    const bad = await svc.preview('shop', {
+      ...changed,
+      domains: [{ ...changed.domains[0], routes: [{ ...changed.domains[0].routes[0], targetPort: 0 }] }],
+    });
     expect(bad.problems.map((i) => i.path)).toEqual(['domains[0].routes[0].targetPort']);
     expect(bad.files).toEqual([]);
     expect(await rowCounts(t.db)).toEqual(before);

@@ -2,7 +2,9 @@
 import { sql, type Queryable } from '../../src/db/connect.js';
 
 /** Rows of every desired-state table plus the audit log, to prove "nothing was written". */
-export async function rowCounts(db: Queryable): Promise<Record<'projects' | 'services' | 'domains' | 'routes' | 'certificates' | 'audit', number>> {
+export async function rowCounts(
+  db: Queryable,
+): Promise<Record<'projects' | 'services' | 'domains' | 'routes' | 'certificates' | 'audit', number>> {
   const [r] = await db.query(sql`
     SELECT (SELECT count(*) FROM projects) AS projects, (SELECT count(*) FROM services) AS services,
            (SELECT count(*) FROM domain_configs) AS domains, (SELECT count(*) FROM route_configs) AS routes,

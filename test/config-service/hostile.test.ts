@@ -23,9 +23,18 @@ const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 const BUILT = existsSync(new URL('../../dist/config-service/commands.js', import.meta.url));
 
 /** Cases also run through a spawned process of the built bin (startup makes each ~1 s). */
-const SPAWNED = new Set(HOSTILE.filter((_, i) => i % 5 === 0).map((c) => c.name).concat([
-  'port 0', 'port 70000', 'IDN domain', 'NUL byte in a header value', 'domain active in another project', 'custom provider without certificate',
-]));
+const SPAWNED = new Set(
+  HOSTILE.filter((_, i) => i % 5 === 0)
+    .map((c) => c.name)
+    .concat([
+      'port 0',
+      'port 70000',
+      'IDN domain',
+      'NUL byte in a header value',
+      'domain active in another project',
+      'custom provider without certificate',
+    ]),
+);
 
 let t: TestDatabase;
 let svc: TraefikConfigService;
@@ -38,11 +47,17 @@ beforeAll(async () => {
   await svc.createDomainConfig({ projectId: other.id, domain: TAKEN_DOMAIN, sslEnabled: false });
   dir = await tempDir('tsync-hostile-');
 });
-afterAll(async () => { await t.drop(); });
+afterAll(async () => {
+  await t.drop();
+});
 
 /** The built CLI in a child process. */
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, DATABASE_URL: t.url, LOG_LEVEL: 'warn' }, timeout: 30_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, DATABASE_URL: t.url, LOG_LEVEL: 'warn' },
+    timeout: 30_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -52,11 +67,18 @@ it('the base spec is valid (each case below breaks exactly one thing)', async ()
 });
 
 describe.each(HOSTILE)('$name', (c) => {
-  const spec = () => { const s = baseSpec(); c.mutate(s); return s; };
+  const spec = () => {
+    const s = baseSpec();
+    c.mutate(s);
+    return s;
+  };
 
   it('is refused by the service API with an error naming the field; nothing written', async () => {
     const before = await rowCounts(t.db);
-    const err = await svc.apply(spec(), { baseDir: EXAMPLES }).then(() => null, (e: unknown) => e);
+    const err = await svc.apply(spec(), { baseDir: EXAMPLES }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ValidationError);
     const issues = (err as ValidationError).issues;
     const hit = issues.find((i) => i.path.startsWith(c.field));
@@ -83,7 +105,8 @@ describe.each(HOSTILE)('$name', (c) => {
     expect(await rowCounts(t.db)).toEqual(before);
   };
 
-  it('is refused by `apply -f` with one line per error and no stack', () => check((file) => inProcess(['apply', '-f', file], { DATABASE_URL: t.url, LOG_LEVEL: 'warn' })));
+  it('is refused by `apply -f` with one line per error and no stack', () =>
+    check((file) => inProcess(['apply', '-f', file], { DATABASE_URL: t.url, LOG_LEVEL: 'warn' })));
 
   if (SPAWNED.has(c.name) && BUILT) {
     it('is refused by the built `traefik-sync apply -f` process the same way', () => check(async (file) => cli(['apply', '-f', file])));

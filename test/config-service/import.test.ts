@@ -24,8 +24,12 @@ beforeAll(async () => {
   t = await createTestDatabase();
   svc = new TraefikConfigService(t.db, { actor: 'import' });
 });
-afterAll(async () => { await t.drop(); });
-beforeEach(async () => { await reset(t.db); });
+afterAll(async () => {
+  await t.drop();
+});
+beforeEach(async () => {
+  await reset(t.db);
+});
 
 describe('rule parsing', () => {
   it.each([
@@ -64,29 +68,61 @@ describe('a hand-written directory', () => {
     const o = await svc.importDirectory(HAND, { prefix: 'imp-' });
     const summary = Object.fromEntries(o.projects.map((p) => [p.name, [p.services, p.domains, p.routes]]));
     expect(summary).toEqual({
-      'imp-apps-blog': [1, 1, 2], 'imp-gitea': [1, 1, 2], 'imp-legacy': [1, 2, 2], 'imp-nextcloud': [1, 2, 2], 'imp-unmappable': [1, 1, 1],
+      'imp-apps-blog': [1, 1, 2],
+      'imp-gitea': [1, 1, 2],
+      'imp-legacy': [1, 2, 2],
+      'imp-nextcloud': [1, 2, 2],
+      'imp-unmappable': [1, 1, 1],
     });
     const note = (item: string) => o.notes.find((n) => n.item === item || n.item.endsWith(`.${item}`));
     const skipped = o.notes.filter((n) => n.status === 'skipped').map((n) => `${n.file}: ${n.item}`);
     for (const item of [
-      'old.toml: (file)', 'templated.yml: (file)', 'unmappable.yml: http.routers.regex', 'unmappable.yml: http.routers.by-header',
-      'unmappable.yml: http.routers.either', 'unmappable.yml: http.routers.exact-path', 'unmappable.yml: http.routers.weighted',
-      'unmappable.yml: http.routers.two-servers', 'unmappable.yml: http.routers.geo', 'unmappable.yml: http.routers.errors',
-      'unmappable.yml: http.routers.missing-mw', 'unmappable.yml: http.routers.dashboard', 'unmappable.yml: http.routers.docker-svc',
-      'unmappable.yml: http.services.orphan', 'unmappable.yml: tcp.routers.postgres', 'unmappable.yml: udp.routers.dns',
-      'unmappable.yml: tls.options.modern', 'middlewares.yml: http.middlewares.unused-strip', 'legacy.yml: tls.certificates[1]',
-      'gitea.yml: http.routers.gitea-metrics', 'nextcloud.yml: http.routers.nextcloud-http',
-    ]) expect(skipped, item).toContain(item);
+      'old.toml: (file)',
+      'templated.yml: (file)',
+      'unmappable.yml: http.routers.regex',
+      'unmappable.yml: http.routers.by-header',
+      'unmappable.yml: http.routers.either',
+      'unmappable.yml: http.routers.exact-path',
+      'unmappable.yml: http.routers.weighted',
+      'unmappable.yml: http.routers.two-servers',
+      'unmappable.yml: http.routers.geo',
+      'unmappable.yml: http.routers.errors',
+      'unmappable.yml: http.routers.missing-mw',
+      'unmappable.yml: http.routers.dashboard',
+      'unmappable.yml: http.routers.docker-svc',
+      'unmappable.yml: http.services.orphan',
+      'unmappable.yml: tcp.routers.postgres',
+      'unmappable.yml: udp.routers.dns',
+      'unmappable.yml: tls.options.modern',
+      'middlewares.yml: http.middlewares.unused-strip',
+      'legacy.yml: tls.certificates[1]',
+      'gitea.yml: http.routers.gitea-metrics',
+      'nextcloud.yml: http.routers.nextcloud-http',
+    ])
+      expect(skipped, item).toContain(item);
     expect(note('gitea-metrics')!.reason).toMatch(/X-Retries: must be string/);
     expect(note('weighted')!.reason).toMatch(/weighted service/);
     expect(note('two-servers')!.reason).toMatch(/2 servers/);
     expect(note('geo')!.reason).toMatch(/plugin/);
-    expect(o.notes.filter((n) => n.status === 'adjusted').map((n) => n.reason).join('\n')).toMatch(
-      /stored in punycode as "xn--bcher-kva\.example\.org"[\s\S]*/,
-    );
-    const adjusted = o.notes.filter((n) => n.status === 'adjusted').map((n) => `${n.item}: ${n.reason}`).join('\n');
-    for (const want of [/blog: host "Blog\.Example\.org" stored in lower case/, /ipWhiteList \(Traefik v2 name\) stored as ipAllowList/,
-      /chain web-chain expanded/, /priority 10 not kept/, /sticky ignored/, /healthCheck\.mode ignored/]) expect(adjusted).toMatch(want);
+    expect(
+      o.notes
+        .filter((n) => n.status === 'adjusted')
+        .map((n) => n.reason)
+        .join('\n'),
+    ).toMatch(/stored in punycode as "xn--bcher-kva\.example\.org"[\s\S]*/);
+    const adjusted = o.notes
+      .filter((n) => n.status === 'adjusted')
+      .map((n) => `${n.item}: ${n.reason}`)
+      .join('\n');
+    for (const want of [
+      /blog: host "Blog\.Example\.org" stored in lower case/,
+      /ipWhiteList \(Traefik v2 name\) stored as ipAllowList/,
+      /chain web-chain expanded/,
+      /priority 10 not kept/,
+      /sticky ignored/,
+      /healthCheck\.mode ignored/,
+    ])
+      expect(adjusted).toMatch(want);
 
     // What landed renders, with the details that were mapped.
     const states = await loadProjects(t.db);
@@ -95,20 +131,32 @@ describe('a hand-written directory', () => {
     const blog = await spec('imp-apps-blog');
     expect(blog.domains[0]).toMatchObject({ domain: 'example.org', subdomain: 'blog', ssl: true, provider: 'letsencrypt' });
     expect(blog.domains[0].routes.find((r: any) => r.path === '/ghost').middleware).toEqual([
-      { ipAllowList: { sourceRange: ['192.168.10.0/24'] } }, { basicAuth: { users: ['admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'] } },
+      { ipAllowList: { sourceRange: ['192.168.10.0/24'] } },
+      { basicAuth: { users: ['admin:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'] } },
     ]);
     expect(blog.domains[0].routes[0]).toMatchObject({ targetUrl: 'https://blog-backend.internal:8443', targetPort: 8443 });
     const nextcloud = await spec('imp-nextcloud');
     expect(nextcloud.domains.find((d: any) => d.subdomain === 'cloud').routes[0]).toMatchObject({
-      service: 'nextcloud', targetPort: 80, healthCheck: { path: '/status.php', interval: '30s', timeout: '5s' },
-      middleware: [{ headers: { frameDeny: true, browserXssFilter: true, stsSeconds: 31536000, customResponseHeaders: { 'X-Powered-By': '' } } }, { compress: {} }],
+      service: 'nextcloud',
+      targetPort: 80,
+      healthCheck: { path: '/status.php', interval: '30s', timeout: '5s' },
+      middleware: [
+        { headers: { frameDeny: true, browserXssFilter: true, stsSeconds: 31536000, customResponseHeaders: { 'X-Powered-By': '' } } },
+        { compress: {} },
+      ],
     });
     const gitea = await spec('imp-gitea');
     expect(gitea.domains[0]).toMatchObject({ ssl: true });
     expect(gitea.domains[0].provider).toBeUndefined();
-    expect(gitea.domains[0].routes.find((r: any) => r.path === '/api').middleware).toEqual([{ rateLimit: { average: 50, burst: 100 } }, { ref: 'auth@kubernetescrd' }]);
+    expect(gitea.domains[0].routes.find((r: any) => r.path === '/api').middleware).toEqual([
+      { rateLimit: { average: 50, burst: 100 } },
+      { ref: 'auth@kubernetescrd' },
+    ]);
     const legacy = await spec('imp-legacy');
-    expect(legacy.domains.map((d: any) => [d.provider, Object.keys(d.certificate)])).toEqual([['custom', ['fingerprint']], ['custom', ['fingerprint']]]);
+    expect(legacy.domains.map((d: any) => [d.provider, Object.keys(d.certificate)])).toEqual([
+      ['custom', ['fingerprint']],
+      ['custom', ['fingerprint']],
+    ]);
     expect(legacy.services[0]).toEqual({ name: 'legacy', host: '10.0.0.15' });
 
     // Importing again touches nothing: the projects exist.
@@ -142,7 +190,8 @@ describe("Traefik's reference file", () => {
     const ref = parse(await readFile(`${REF}/reference-dynamic.yaml`, 'utf8'));
     const expected: string[] = [];
     for (const proto of ['http', 'tcp', 'udp']) {
-      for (const [section, objects] of Object.entries(ref[proto] ?? {})) for (const name of Object.keys(objects as object)) expected.push(`${proto}.${section}.${name}`);
+      for (const [section, objects] of Object.entries(ref[proto] ?? {}))
+        for (const name of Object.keys(objects as object)) expected.push(`${proto}.${section}.${name}`);
     }
     for (const section of ['options', 'stores']) for (const name of Object.keys(ref.tls[section])) expected.push(`tls.${section}.${name}`);
     expected.push('tls.certificates[0]', 'tls.certificates[1]');

@@ -10,8 +10,13 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 let t: TestDatabase;
 let svc: TraefikConfigService;
-beforeAll(async () => { t = await createTestDatabase(); svc = new TraefikConfigService(t.db, { actor: 'test' }); });
-afterAll(async () => { await t.drop(); });
+beforeAll(async () => {
+  t = await createTestDatabase();
+  svc = new TraefikConfigService(t.db, { actor: 'test' });
+});
+afterAll(async () => {
+  await t.drop();
+});
 
 it("the old project's audit trail records a domain moving out; rolling it back to now changes nothing", async () => {
   const a = await svc.createProject({ name: 'a' });

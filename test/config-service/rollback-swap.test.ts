@@ -10,8 +10,13 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 let t: TestDatabase;
 let svc: TraefikConfigService;
-beforeAll(async () => { t = await createTestDatabase(); svc = new TraefikConfigService(t.db, { actor: 'test' }); });
-afterAll(async () => { await t.drop(); });
+beforeAll(async () => {
+  t = await createTestDatabase();
+  svc = new TraefikConfigService(t.db, { actor: 'test' });
+});
+afterAll(async () => {
+  await t.drop();
+});
 const maxAudit = async () => Number((await t.db.query(sql`SELECT max(id) AS m FROM audit_log`))[0]!.m);
 
 it('rolls back two routes that swapped paths', async () => {
@@ -27,7 +32,10 @@ it('rolls back two routes that swapped paths', async () => {
   await svc.updateRouteConfig(r1.id, { pathRule: '/b' });
   await svc.rollback('shop', { id: point });
   const rows = await t.db.query(sql`SELECT id, path_rule, is_active FROM route_configs ORDER BY path_rule`);
-  expect(rows.map((r) => [r.id, r.path_rule, r.is_active])).toEqual([[r1.id, '/a', true], [r2.id, '/b', true]]);
+  expect(rows.map((r) => [r.id, r.path_rule, r.is_active])).toEqual([
+    [r1.id, '/a', true],
+    [r2.id, '/b', true],
+  ]);
 });
 
 it('rolls back two services that swapped names', async () => {
@@ -40,5 +48,8 @@ it('rolls back two services that swapped names', async () => {
   await svc.updateService(a.id, { name: 'green' });
   await svc.rollback('blog', { id: point });
   const rows = await t.db.query(sql`SELECT id, name FROM services WHERE project_id = ${p.id} ORDER BY name`);
-  expect(rows.map((r) => [r.id, r.name])).toEqual([[a.id, 'blue'], [b.id, 'green']]);
+  expect(rows.map((r) => [r.id, r.name])).toEqual([
+    [a.id, 'blue'],
+    [b.id, 'green'],
+  ]);
 });

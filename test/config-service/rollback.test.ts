@@ -27,7 +27,13 @@ const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, i
 /** v1: the sample shop plus a custom-certificate domain. */
 function v1(): any {
   const s = structuredClone(SHOP);
-  s.domains.push({ domain: 'shop.example', subdomain: 'secure', provider: 'custom', certificate: { certFile: 'secure.crt', keyFile: 'secure.key' }, routes: [{ path: '/', service: 'web', targetPort: 8443 }] });
+  s.domains.push({
+    domain: 'shop.example',
+    subdomain: 'secure',
+    provider: 'custom',
+    certificate: { certFile: 'secure.crt', keyFile: 'secure.key' },
+    routes: [{ path: '/', service: 'web', targetPort: 8443 }],
+  });
   return s;
 }
 
@@ -73,8 +79,12 @@ beforeAll(async () => {
   await copyFile(fixture('config-service/rotated.crt'), path.join(certDir, 'rotated.crt'));
   await copyFile(fixture('config-service/rotated.key'), path.join(certDir, 'rotated.key'));
 });
-afterAll(async () => { await t.drop(); });
-beforeEach(async () => { await reset(t.db); });
+afterAll(async () => {
+  await t.drop();
+});
+beforeEach(async () => {
+  await reset(t.db);
+});
 
 describe('rollback', () => {
   it('to an audit id: files are byte-identical to those of v1; rolling back again changes nothing', async () => {
@@ -134,7 +144,9 @@ describe('rollback', () => {
     await svc.apply(rotated, { baseDir: certDir });
     const audit = await auditCount(t.db);
     const err = await svc.rollback('shop', String(point)).catch((e: Error) => e);
-    expect((err as Error).message).toMatch(/cannot restore certificate of secure\.shop\.example \(sha256:[0-9a-f]{64}\): private keys are never stored/);
+    expect((err as Error).message).toMatch(
+      /cannot restore certificate of secure\.shop\.example \(sha256:[0-9a-f]{64}\): private keys are never stored/,
+    );
     expect((err as Error).message).not.toContain('PRIVATE KEY');
     expect(await auditCount(t.db)).toBe(audit);
     const rb = await svc.rollback('shop', String(point), { skipCertificates: true });
@@ -160,7 +172,9 @@ describe('history', () => {
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^\s*\d+ {2}\d{4}-\d\d-\d\dT.* {2}bob {2}(INSERT|UPDATE|DELETE) [a-z_]+ +(route|domain|service|certificate) /);
-    expect(stdout).toMatch(/bob {2}UPDATE route_configs {2}route shop\.example\.com\/api → api:3001: middleware .*, target_port 3000 → 3001/);
+    expect(stdout).toMatch(
+      /bob {2}UPDATE route_configs {2}route shop\.example\.com\/api → api:3001: middleware .*, target_port 3000 → 3001/,
+    );
     expect(stdout).toMatch(/ops {2}INSERT certificates {3}certificate of secure\.shop\.example \(sha256:[0-9a-f]{64}\)/);
     expect(stdout).toMatch(/bob {2}DELETE services {7}service admin/);
     expect(stdout).not.toContain('PRIVATE KEY');

@@ -49,9 +49,22 @@ describe('apply → controller → files; export → apply is a no-op; dropping 
     await writeFile(file, await readFile(SHOP, 'utf8'));
     const r = await applyFile(file);
     expect(r.projectCreated).toBe(true);
-    expect(r.changes.filter((c) => c.op === 'create').map((c) => c.table).sort()).toEqual([
-      'domain_configs', 'domain_configs', 'projects', 'route_configs', 'route_configs', 'route_configs', 'route_configs',
-      'services', 'services', 'services',
+    expect(
+      r.changes
+        .filter((c) => c.op === 'create')
+        .map((c) => c.table)
+        .sort(),
+    ).toEqual([
+      'domain_configs',
+      'domain_configs',
+      'projects',
+      'route_configs',
+      'route_configs',
+      'route_configs',
+      'route_configs',
+      'services',
+      'services',
+      'services',
     ]);
     await svc.waitForSync(r.projectId, { timeoutMs: 10_000 });
 
@@ -104,7 +117,10 @@ describe('apply → controller → files; export → apply is a no-op; dropping 
     expect(before).toContain('status.shop.example.com');
 
     const dry = await svc.applyProjects([await loadSpecFile(file)], { dryRun: true });
-    expect(dry[0]!.changes.map((c) => `${c.op} ${c.label}`)).toEqual(['delete domain status.shop.example.com', 'delete route status.shop.example.com/ → web']);
+    expect(dry[0]!.changes.map((c) => `${c.op} ${c.label}`)).toEqual([
+      'delete domain status.shop.example.com',
+      'delete route status.shop.example.com/ → web',
+    ]);
     expect(await read('dynamic/shop/services/web.yml')).toBe(before);
 
     const r = await applyFile(file);
@@ -128,7 +144,12 @@ describe('apply → controller → files; export → apply is a no-op; dropping 
     const file = path.join(dir, 'shop.yaml');
     await writeFile(file, stringify(spec));
     const r = await applyFile(file);
-    expect(r.changes.map((c) => `${c.op} ${c.table}`).sort()).toEqual(['create domain_configs', 'create route_configs', 'delete route_configs', 'delete services']);
+    expect(r.changes.map((c) => `${c.op} ${c.table}`).sort()).toEqual([
+      'create domain_configs',
+      'create route_configs',
+      'delete route_configs',
+      'delete services',
+    ]);
     await svc.waitForSync(r.projectId, { timeoutMs: 10_000 });
     await waitFor(() => !existsSync(path.join(sidecar.root, 'dynamic/shop/services/admin.yml')));
   });

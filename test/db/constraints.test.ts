@@ -41,15 +41,28 @@ async function rejection(run: () => Promise<unknown>): Promise<{ code?: string; 
   throw new Error('statement succeeded, expected PostgreSQL to reject it');
 }
 
-const insertRouteRow = (r: { path?: string; port?: number; url?: string | null; middleware?: string | null; healthCheck?: string | null; priority?: number; domain?: string; service?: string }) => () =>
-  t.db.query(sql`
+const insertRouteRow =
+  (r: {
+    path?: string;
+    port?: number;
+    url?: string | null;
+    middleware?: string | null;
+    healthCheck?: string | null;
+    priority?: number;
+    domain?: string;
+    service?: string;
+  }) =>
+  () =>
+    t.db.query(sql`
     INSERT INTO route_configs (domain_config_id, service_id, path_rule, priority, middleware, target_port, target_url, health_check)
     VALUES (${r.domain ?? base.domain}, ${r.service ?? base.service}, ${r.path ?? '/hostile'}, ${r.priority ?? 1},
             ${r.middleware ?? null}::jsonb, ${r.port ?? 8080}, ${r.url ?? null}, ${r.healthCheck ?? null}::jsonb)`);
 
 /** domain stays valid and subdomain null, so the full_domain check is the first to fail. */
-const insertFullDomain = (fullDomain: string, d: { domain?: string; subdomain?: string | null } = {}) => () =>
-  t.db.query(sql`INSERT INTO domain_configs (project_id, domain, subdomain, full_domain)
+const insertFullDomain =
+  (fullDomain: string, d: { domain?: string; subdomain?: string | null } = {}) =>
+  () =>
+    t.db.query(sql`INSERT INTO domain_configs (project_id, domain, subdomain, full_domain)
                  VALUES (${base.project}, ${d.domain ?? 'example.com'}, ${d.subdomain ?? null}, ${fullDomain})`);
 
 const insertProjectRow = (name: string) => () => t.db.query(sql`INSERT INTO projects (name) VALUES (${name})`);
@@ -65,28 +78,60 @@ const CHECK_CASES: Case[] = [
   { what: 'target_port 70000', run: insertRouteRow({ port: 70000 }), constraint: 'route_configs_target_port_range' },
   { what: 'priority -1', run: insertRouteRow({ priority: -1 }), constraint: 'route_configs_priority_range' },
   { what: 'path_rule without a leading "/"', run: insertRouteRow({ path: 'api' }), constraint: 'route_configs_path_rule_format' },
-  { what: 'path_rule with a backtick (rule injection)', run: insertRouteRow({ path: '/a`) || Host(`evil.example' }), constraint: 'route_configs_path_rule_format' },
+  {
+    what: 'path_rule with a backtick (rule injection)',
+    run: insertRouteRow({ path: '/a`) || Host(`evil.example' }),
+    constraint: 'route_configs_path_rule_format',
+  },
   { what: 'path_rule with "{{"', run: insertRouteRow({ path: '/{{ env "DATABASE_URL" }}' }), constraint: 'route_configs_path_rule_format' },
   { what: 'path_rule with a space', run: insertRouteRow({ path: '/a b' }), constraint: 'route_configs_path_rule_format' },
   { what: 'path_rule empty', run: insertRouteRow({ path: '' }), constraint: 'route_configs_path_rule_format' },
   { what: 'target_url with a backtick', run: insertRouteRow({ url: 'http://web`:80' }), constraint: 'route_configs_target_url_format' },
   { what: 'target_url with "{{"', run: insertRouteRow({ url: 'http://web:80/{{env}}' }), constraint: 'route_configs_target_url_format' },
   { what: 'target_url not http(s)', run: insertRouteRow({ url: 'file:///etc/passwd' }), constraint: 'route_configs_target_url_format' },
-  { what: 'middleware that is an object, not an array', run: insertRouteRow({ middleware: '{"stripPrefix": {"prefixes": ["/a"]}}' }), constraint: 'route_configs_middleware_array' },
+  {
+    what: 'middleware that is an object, not an array',
+    run: insertRouteRow({ middleware: '{"stripPrefix": {"prefixes": ["/a"]}}' }),
+    constraint: 'route_configs_middleware_array',
+  },
   { what: 'middleware that is a string', run: insertRouteRow({ middleware: '"compress"' }), constraint: 'route_configs_middleware_array' },
-  { what: 'health_check that is an array', run: insertRouteRow({ healthCheck: '[{"path": "/h"}]' }), constraint: 'route_configs_health_check_object' },
-  { what: 'health_check that is a string', run: insertRouteRow({ healthCheck: '"/healthz"' }), constraint: 'route_configs_health_check_object' },
+  {
+    what: 'health_check that is an array',
+    run: insertRouteRow({ healthCheck: '[{"path": "/h"}]' }),
+    constraint: 'route_configs_health_check_object',
+  },
+  {
+    what: 'health_check that is a string',
+    run: insertRouteRow({ healthCheck: '"/healthz"' }),
+    constraint: 'route_configs_health_check_object',
+  },
 
   { what: 'full_domain with a backtick', run: insertFullDomain('a`b.example.com'), constraint: 'domain_configs_full_domain_format' },
   { what: 'full_domain in upper case', run: insertFullDomain('Shop.example.com'), constraint: 'domain_configs_full_domain_format' },
-  { what: 'full_domain non-ASCII (IDN not in punycode)', run: insertFullDomain('bücher.example.com'), constraint: 'domain_configs_full_domain_format' },
+  {
+    what: 'full_domain non-ASCII (IDN not in punycode)',
+    run: insertFullDomain('bücher.example.com'),
+    constraint: 'domain_configs_full_domain_format',
+  },
   { what: 'full_domain "../etc"', run: insertFullDomain('../etc'), constraint: 'domain_configs_full_domain_format' },
   { what: 'full_domain wildcard', run: insertFullDomain('*.example.com'), constraint: 'domain_configs_full_domain_format' },
   { what: 'full_domain with "{{"', run: insertFullDomain('{{env}}.example.com'), constraint: 'domain_configs_full_domain_format' },
   { what: 'full_domain with a space', run: insertFullDomain('a b.example.com'), constraint: 'domain_configs_full_domain_format' },
-  { what: 'full_domain not subdomain + "." + domain', run: insertFullDomain('b.example.com', { subdomain: 'a' }), constraint: 'domain_configs_full_domain_matches' },
-  { what: 'full_domain with a subdomain that the row does not have', run: insertFullDomain('a.example.com'), constraint: 'domain_configs_full_domain_matches' },
-  { what: 'domain in upper case', run: insertFullDomain('EXAMPLE.com', { domain: 'EXAMPLE.com' }), constraint: 'domain_configs_domain_format' },
+  {
+    what: 'full_domain not subdomain + "." + domain',
+    run: insertFullDomain('b.example.com', { subdomain: 'a' }),
+    constraint: 'domain_configs_full_domain_matches',
+  },
+  {
+    what: 'full_domain with a subdomain that the row does not have',
+    run: insertFullDomain('a.example.com'),
+    constraint: 'domain_configs_full_domain_matches',
+  },
+  {
+    what: 'domain in upper case',
+    run: insertFullDomain('EXAMPLE.com', { domain: 'EXAMPLE.com' }),
+    constraint: 'domain_configs_domain_format',
+  },
 
   { what: 'project name with "../"', run: insertProjectRow('../etc'), constraint: 'projects_name_format' },
   { what: 'project name with "_"', run: insertProjectRow('my_shop'), constraint: 'projects_name_format' },
@@ -95,13 +140,42 @@ const CHECK_CASES: Case[] = [
   { what: 'project name empty', run: insertProjectRow(''), constraint: 'projects_name_format' },
   { what: 'project name of 64 characters', run: insertProjectRow('a'.repeat(64)), constraint: 'projects_name_format' },
   { what: 'project name starting with "-"', run: insertProjectRow('-shop'), constraint: 'projects_name_format' },
-  { what: 'service name with "/"', run: () => t.db.query(sql`INSERT INTO services (project_id, name) VALUES (${base.project}, ${'api/../../x'})`), constraint: 'services_name_format' },
-  { what: 'service name with "."', run: () => t.db.query(sql`INSERT INTO services (project_id, name) VALUES (${base.project}, ${'api.yml'})`), constraint: 'services_name_format' },
-  { what: 'service host with a backtick', run: () => t.db.query(sql`INSERT INTO services (project_id, name, host) VALUES (${base.project}, ${'web2'}, ${'web`'})`), constraint: 'services_host_format' },
+  {
+    what: 'service name with "/"',
+    run: () => t.db.query(sql`INSERT INTO services (project_id, name) VALUES (${base.project}, ${'api/../../x'})`),
+    constraint: 'services_name_format',
+  },
+  {
+    what: 'service name with "."',
+    run: () => t.db.query(sql`INSERT INTO services (project_id, name) VALUES (${base.project}, ${'api.yml'})`),
+    constraint: 'services_name_format',
+  },
+  {
+    what: 'service host with a backtick',
+    run: () => t.db.query(sql`INSERT INTO services (project_id, name, host) VALUES (${base.project}, ${'web2'}, ${'web`'})`),
+    constraint: 'services_host_format',
+  },
 
-  { what: 'certificate key_pem that is not a PEM', run: () => t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${base.domain}, ${CERT_PEM}, ${'not a key'})`), constraint: 'certificates_key_pem_format' },
-  { what: 'certificate key_pem with "{{"', run: () => t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${base.domain}, ${CERT_PEM}, ${`${KEY_PEM}{{ env "X" }}`})`), constraint: 'certificates_key_pem_format' },
-  { what: 'certificate cert_pem that is not a PEM', run: () => t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${base.domain}, ${'hello'}, ${KEY_PEM})`), constraint: 'certificates_cert_pem_format' },
+  {
+    what: 'certificate key_pem that is not a PEM',
+    run: () =>
+      t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${base.domain}, ${CERT_PEM}, ${'not a key'})`),
+    constraint: 'certificates_key_pem_format',
+  },
+  {
+    what: 'certificate key_pem with "{{"',
+    run: () =>
+      t.db.query(
+        sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${base.domain}, ${CERT_PEM}, ${`${KEY_PEM}{{ env "X" }}`})`,
+      ),
+    constraint: 'certificates_key_pem_format',
+  },
+  {
+    what: 'certificate cert_pem that is not a PEM',
+    run: () =>
+      t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${base.domain}, ${'hello'}, ${KEY_PEM})`),
+    constraint: 'certificates_cert_pem_format',
+  },
 ];
 
 describe('constraints reject rows that can never be valid', () => {
@@ -134,26 +208,33 @@ describe('constraints reject rows that can never be valid', () => {
     expect(err.code).toBe('23505');
     expect(err.constraint).toBe('route_configs_active_rule');
     const parked = await insertRoute(t.db, base.domain, base.service, { path: '/', active: false });
-    expect((await rejection(() => t.db.query(sql`UPDATE route_configs SET is_active = true WHERE id = ${parked}`))).constraint)
-      .toBe('route_configs_active_rule');
+    expect((await rejection(() => t.db.query(sql`UPDATE route_configs SET is_active = true WHERE id = ${parked}`))).constraint).toBe(
+      'route_configs_active_rule',
+    );
     await t.db.query(sql`DELETE FROM route_configs WHERE id = ${parked}`);
   });
 
   it('rejects a route whose service belongs to another project (insert and update)', async () => {
     const inserted = await rejection(insertRouteRow({ service: other.service, path: '/cross' }));
     expect(inserted.code).toBe('23514');
-    expect(inserted.message).toMatch(/^route_configs\.service_id: service [0-9a-f-]{36} belongs to another project than domain [0-9a-f-]{36}$/);
+    expect(inserted.message).toMatch(
+      /^route_configs\.service_id: service [0-9a-f-]{36} belongs to another project than domain [0-9a-f-]{36}$/,
+    );
     const updated = await rejection(() => t.db.query(sql`UPDATE route_configs SET service_id = ${other.service} WHERE id = ${base.route}`));
     expect(updated.code).toBe('23514');
     expect(updated.message).toContain('route_configs.service_id');
-    const moved = await rejection(() => t.db.query(sql`UPDATE route_configs SET domain_config_id = ${other.domain} WHERE id = ${base.route}`));
+    const moved = await rejection(() =>
+      t.db.query(sql`UPDATE route_configs SET domain_config_id = ${other.domain} WHERE id = ${base.route}`),
+    );
     expect(moved.code).toBe('23514');
   });
 
   it('rejects a second certificate for one domain', async () => {
     const domain = await insertDomain(t.db, base.project, { domain: 'certs.example', provider: 'custom' });
     await t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${domain}, ${CERT_PEM}, ${KEY_PEM})`);
-    const err = await rejection(() => t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${domain}, ${CERT_PEM}, ${KEY_PEM})`));
+    const err = await rejection(() =>
+      t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${domain}, ${CERT_PEM}, ${KEY_PEM})`),
+    );
     expect(err.code).toBe('23505');
     await t.db.query(sql`DELETE FROM domain_configs WHERE id = ${domain}`);
   });
@@ -180,7 +261,9 @@ describe('triggers notify the project whose output changes', () => {
   beforeAll(async () => {
     listener = new pg.Client({ connectionString: t.url });
     await listener.connect();
-    listener.on('notification', (n) => { if (n.channel === 'traefik_sync') received.push(n.payload ?? ''); });
+    listener.on('notification', (n) => {
+      if (n.channel === 'traefik_sync') received.push(n.payload ?? '');
+    });
     await listener.query('LISTEN traefik_sync');
   });
   afterAll(async () => {
@@ -213,23 +296,39 @@ describe('triggers notify the project whose output changes', () => {
 
   it('on insert, update and delete of a domain', async () => {
     let id = '';
-    expect(await notified(async () => { id = await insertDomain(t.db, other.project, { domain: 'n1.example' }); })).toEqual([other.project]);
+    expect(
+      await notified(async () => {
+        id = await insertDomain(t.db, other.project, { domain: 'n1.example' });
+      }),
+    ).toEqual([other.project]);
     expect(await notified(() => t.db.query(sql`UPDATE domain_configs SET ssl_enabled = false WHERE id = ${id}`))).toEqual([other.project]);
     expect(await notified(() => t.db.query(sql`DELETE FROM domain_configs WHERE id = ${id}`))).toEqual([other.project]);
   });
 
-  it('on insert, update and delete of a route, with the route\'s project as payload', async () => {
+  it("on insert, update and delete of a route, with the route's project as payload", async () => {
     let id = '';
-    expect(await notified(async () => { id = await insertRoute(t.db, other.domain, other.service, { path: '/n2' }); })).toEqual([other.project]);
+    expect(
+      await notified(async () => {
+        id = await insertRoute(t.db, other.domain, other.service, { path: '/n2' });
+      }),
+    ).toEqual([other.project]);
     expect(await notified(() => t.db.query(sql`UPDATE route_configs SET target_port = 9999 WHERE id = ${id}`))).toEqual([other.project]);
-    expect(await notified(() => t.db.query(sql`UPDATE route_configs SET middleware = '[{"compress": {}}]' WHERE id = ${id}`))).toEqual([other.project]);
+    expect(await notified(() => t.db.query(sql`UPDATE route_configs SET middleware = '[{"compress": {}}]' WHERE id = ${id}`))).toEqual([
+      other.project,
+    ]);
     expect(await notified(() => t.db.query(sql`DELETE FROM route_configs WHERE id = ${id}`))).toEqual([other.project]);
   });
 
   it('on insert, update and delete of a certificate', async () => {
     const domain = await insertDomain(t.db, other.project, { domain: 'n3.example', provider: 'custom' });
-    expect(await notified(() => t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${domain}, ${CERT_PEM}, ${KEY_PEM})`))).toEqual([other.project]);
-    expect(await notified(() => t.db.query(sql`UPDATE certificates SET not_after = '2040-01-01' WHERE domain_config_id = ${domain}`))).toEqual([other.project]);
+    expect(
+      await notified(() =>
+        t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${domain}, ${CERT_PEM}, ${KEY_PEM})`),
+      ),
+    ).toEqual([other.project]);
+    expect(
+      await notified(() => t.db.query(sql`UPDATE certificates SET not_after = '2040-01-01' WHERE domain_config_id = ${domain}`)),
+    ).toEqual([other.project]);
     expect(await notified(() => t.db.query(sql`DELETE FROM certificates WHERE domain_config_id = ${domain}`))).toEqual([other.project]);
     await t.db.query(sql`DELETE FROM domain_configs WHERE id = ${domain}`);
   });
@@ -254,7 +353,9 @@ describe('triggers notify the project whose output changes', () => {
 
   it('on a project delete (with everything below it), once', async () => {
     const doomed = await fixture(t.db, 'doomed');
-    await t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${doomed.domain}, ${CERT_PEM}, ${KEY_PEM})`);
+    await t.db.query(
+      sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${doomed.domain}, ${CERT_PEM}, ${KEY_PEM})`,
+    );
     expect(await notified(() => t.db.query(sql`DELETE FROM projects WHERE id = ${doomed.project}`))).toEqual([doomed.project]);
   });
 });
@@ -263,10 +364,20 @@ describe('triggers notify the project whose output changes', () => {
 // Audit log and versions
 // ---------------------------------------------------------------------------------------------
 
-interface AuditRow { actor: string; table_name: string; op: string; row_id: string | null; project_id: string | null; old_row: any; new_row: any }
+interface AuditRow {
+  actor: string;
+  table_name: string;
+  op: string;
+  row_id: string | null;
+  project_id: string | null;
+  old_row: any;
+  new_row: any;
+}
 
 async function auditOf(rowId: string): Promise<AuditRow[]> {
-  return t.db.query(sql`SELECT actor, table_name, op, row_id, project_id, old_row, new_row FROM audit_log WHERE row_id = ${rowId} ORDER BY id`);
+  return t.db.query(
+    sql`SELECT actor, table_name, op, row_id, project_id, old_row, new_row FROM audit_log WHERE row_id = ${rowId} ORDER BY id`,
+  );
 }
 
 async function versionOf(projectId: string): Promise<{ version: number; deleted: boolean } | undefined> {
@@ -281,7 +392,9 @@ describe('the audit log', () => {
     await client.connect();
     try {
       await client.query(`SET traefik_sync.actor = 'alice'`);
-      const { rows: [{ id }] } = await client.query(`INSERT INTO projects (name) VALUES ('audited') RETURNING id`);
+      const {
+        rows: [{ id }],
+      } = await client.query(`INSERT INTO projects (name) VALUES ('audited') RETURNING id`);
       await client.query(`RESET traefik_sync.actor`); // the setting now exists but is empty
       await client.query(`UPDATE projects SET name = 'audited2' WHERE id = $1`, [id]);
       await client.query(`BEGIN`);
@@ -290,7 +403,11 @@ describe('the audit log', () => {
       await client.query(`COMMIT`);
 
       const rows = await auditOf(id);
-      expect(rows.map((r) => [r.op, r.actor])).toEqual([['INSERT', 'alice'], ['UPDATE', user], ['DELETE', 'bob']]);
+      expect(rows.map((r) => [r.op, r.actor])).toEqual([
+        ['INSERT', 'alice'],
+        ['UPDATE', user],
+        ['DELETE', 'bob'],
+      ]);
       const [ins, upd, del] = rows;
       expect(ins!.old_row).toBeNull();
       expect(ins!.new_row).toMatchObject({ id, name: 'audited' });
@@ -308,20 +425,24 @@ describe('the audit log', () => {
     await t.db.query(sql`DELETE FROM services WHERE id = ${svc}`);
   });
 
-  it('records route changes under the route\'s project', async () => {
+  it("records route changes under the route's project", async () => {
     const route = await insertRoute(t.db, other.domain, other.service, { path: '/audited' });
     await t.db.query(sql`UPDATE route_configs SET target_port = 1234 WHERE id = ${route}`);
     await t.db.query(sql`DELETE FROM route_configs WHERE id = ${route}`);
     const rows = await auditOf(route);
     expect(rows.map((r) => [r.table_name, r.op, r.project_id])).toEqual([
-      ['route_configs', 'INSERT', other.project], ['route_configs', 'UPDATE', other.project], ['route_configs', 'DELETE', other.project],
+      ['route_configs', 'INSERT', other.project],
+      ['route_configs', 'UPDATE', other.project],
+      ['route_configs', 'DELETE', other.project],
     ]);
     expect([rows[1]!.old_row.target_port, rows[1]!.new_row.target_port]).toEqual([8080, 1234]);
   });
 
   it('never contains key material', async () => {
     const domain = await insertDomain(t.db, base.project, { domain: 'keys.example', provider: 'custom' });
-    const [{ id: cert }] = await t.db.query(sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${domain}, ${CERT_PEM}, ${KEY_PEM}) RETURNING id`);
+    const [{ id: cert }] = await t.db.query(
+      sql`INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (${domain}, ${CERT_PEM}, ${KEY_PEM}) RETURNING id`,
+    );
     await t.db.query(sql`UPDATE certificates SET key_pem = ${`\n${KEY_PEM}`} WHERE id = ${cert}`);
     await t.db.query(sql`DELETE FROM domain_configs WHERE id = ${domain}`); // cascades to the certificate
     const rows = await auditOf(cert);
@@ -386,7 +507,7 @@ describe('project versions', () => {
     expect(await versionOf(p.project)).toMatchObject({ deleted: true });
   });
 
-  it('does not move for another project\'s change', async () => {
+  it("does not move for another project's change", async () => {
     const before = (await versionOf(base.project))!;
     await t.db.query(sql`UPDATE route_configs SET target_port = 8181 WHERE id = ${other.route}`);
     expect((await versionOf(base.project))!.version).toBe(before.version);

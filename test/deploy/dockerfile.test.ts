@@ -9,8 +9,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exists, repoRoot } from './helpers.js';
 
-interface Instruction { readonly op: string; readonly args: string; readonly line: number }
-interface Stage { readonly from: string; readonly name: string | null; readonly body: Instruction[] }
+interface Instruction {
+  readonly op: string;
+  readonly args: string;
+  readonly line: number;
+}
+interface Stage {
+  readonly from: string;
+  readonly name: string | null;
+  readonly body: Instruction[];
+}
 
 /** Dockerfile text → instructions: comments dropped, `\` continuations joined. */
 function parseDockerfile(text: string): Instruction[] {
@@ -22,7 +30,10 @@ function parseDockerfile(text: string): Instruction[] {
     if (pending === '' && (line === '' || line.startsWith('#'))) return;
     if (pending !== '' && line.startsWith('#')) return; // comment inside a continuation
     if (pending === '') start = i + 1;
-    if (line.endsWith('\\')) { pending += `${line.slice(0, -1)} `; return; }
+    if (line.endsWith('\\')) {
+      pending += `${line.slice(0, -1)} `;
+      return;
+    }
     const full = (pending + line).trim();
     pending = '';
     const m = /^(\S+)\s*(.*)$/s.exec(full)!;
@@ -78,7 +89,9 @@ describe('Dockerfile', () => {
   });
 
   it('the runtime stage installs production dependencies only, without optional ones or install scripts', () => {
-    const ci = ops(runtime, 'RUN').map((i) => i.args).filter((r) => /\bnpm ci\b/.test(r));
+    const ci = ops(runtime, 'RUN')
+      .map((i) => i.args)
+      .filter((r) => /\bnpm ci\b/.test(r));
     expect(ci).toHaveLength(1);
     for (const flag of ['--omit=dev', '--omit=optional', '--ignore-scripts']) expect(ci[0]).toContain(flag);
     expect(ops(runtime, 'COPY').some((i) => /^package\.json package-lock\.json \.\/$/.test(i.args))).toBe(true);
@@ -86,7 +99,9 @@ describe('Dockerfile', () => {
 
   it('copies dist, bin, sql, schemas and examples from the build stage into /app', () => {
     expect(ops(runtime, 'WORKDIR').at(-1)?.args).toBe('/app');
-    const copies = ops(runtime, 'COPY').filter((i) => i.args.startsWith('--from=build ')).map((i) => i.args.replace('--from=build ', ''));
+    const copies = ops(runtime, 'COPY')
+      .filter((i) => i.args.startsWith('--from=build '))
+      .map((i) => i.args.replace('--from=build ', ''));
     for (const dir of ['dist', 'bin', 'sql', 'schemas', 'examples']) expect(copies).toContain(`/app/${dir} ./${dir}`);
     // Folders the package may not have yet are created by the build stage, so the copy cannot fail.
     for (const dir of ['schemas', 'examples']) {
@@ -116,7 +131,7 @@ describe('Dockerfile', () => {
     expect(exists(path.join(repoRoot, 'bin/traefik-sync.js'))).toBe(true);
   });
 
-  it('exposes 9090 and health-checks /healthz with node\'s fetch (no curl in the image)', () => {
+  it("exposes 9090 and health-checks /healthz with node's fetch (no curl in the image)", () => {
     expect(ops(runtime, 'EXPOSE').map((i) => i.args)).toEqual(['9090']);
     const hc = last(runtime, 'HEALTHCHECK')!.args;
     const cmd = JSON.parse(hc.slice(hc.indexOf('CMD ') + 4)) as string[];
@@ -130,9 +145,22 @@ describe('Dockerfile', () => {
   });
 
   it('.dockerignore keeps node_modules, dist, .git, tests and local state out of the context', () => {
-    const ignored = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const p of ['node_modules', 'dist', '.git', 'test', 'traefik-configs', '.traefik-sync-demo', '.env']) expect(ignored).toContain(p);
-    for (const needed of ['src', 'bin', 'sql', 'schemas', 'examples', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) {
+    for (const needed of [
+      'src',
+      'bin',
+      'sql',
+      'schemas',
+      'examples',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+    ]) {
       expect(ignored, needed).not.toContain(needed);
     }
   });

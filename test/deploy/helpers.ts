@@ -15,7 +15,11 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const deployDir = path.join(repoRoot, 'deploy');
 
 /** A Kubernetes object as plain data. */
-export type K8sObject = Record<string, any> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } };
+export type K8sObject = Record<string, any> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+};
 
 /** Every file under `dir` (recursively) whose name ends in one of `exts`, sorted. */
 export function filesUnder(dir: string, exts: readonly string[]): string[] {
@@ -109,7 +113,14 @@ export function renderByHand(dir: string): K8sObject[] {
   return objects;
 }
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'PriorityClass',
+  'StorageClass',
+]);
 
 /** The one object of `kind` (and `name`, when given); throws if there is not exactly one. */
 export function only(objects: readonly K8sObject[], kind: string, name?: string): K8sObject {
@@ -126,7 +137,9 @@ export function findExecutable(name: string): string | null {
     try {
       accessSync(full, constants.X_OK);
       if (statSync(full).isFile()) return full;
-    } catch { /* not here */ }
+    } catch {
+      /* not here */
+    }
   }
   return null;
 }

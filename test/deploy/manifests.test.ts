@@ -17,8 +17,18 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { ACME_STORAGE_DIR, staticDocument } from '../../src/render/static.js';
 import {
-  deployDir, exists, filesUnder, findExecutable, only, readKustomization, readYaml, readYamlDocs,
-  referencedPaths, renderByHand, repoRoot, type K8sObject,
+  deployDir,
+  exists,
+  filesUnder,
+  findExecutable,
+  only,
+  readKustomization,
+  readYaml,
+  readYamlDocs,
+  referencedPaths,
+  renderByHand,
+  repoRoot,
+  type K8sObject,
 } from './helpers.js';
 
 const baseDir = path.join(deployDir, 'base');
@@ -90,9 +100,14 @@ describe('deploy/ files', () => {
 
   it('contains the kustomize base, the example overlay, the rules and the dashboard', () => {
     for (const f of [
-      'base/kustomization.yaml', 'overlays/example/kustomization.yaml', 'prometheus/traefik-sync-rules.yml',
-      'prometheus/traefik-sync-rules.test.yml', 'grafana/traefik-sync-dashboard.json', 'grafana/kustomization.yaml',
-    ]) expect(exists(path.join(deployDir, f)), f).toBe(true);
+      'base/kustomization.yaml',
+      'overlays/example/kustomization.yaml',
+      'prometheus/traefik-sync-rules.yml',
+      'prometheus/traefik-sync-rules.test.yml',
+      'grafana/traefik-sync-dashboard.json',
+      'grafana/kustomization.yaml',
+    ])
+      expect(exists(path.join(deployDir, f)), f).toBe(true);
   });
 
   it.each(yamlFiles.map((f) => [path.relative(repoRoot, f), f]))('%s parses as YAML without errors or warnings', (_rel, file) => {
@@ -109,12 +124,16 @@ describe('deploy/ files', () => {
   });
 
   const kustomizationDirs = filesUnder(deployDir, ['kustomization.yaml']).map((f) => path.dirname(f));
-  it.each(kustomizationDirs.map((d) => [path.relative(repoRoot, d), d]))('every file %s/kustomization.yaml refers to exists', (_rel, dir) => {
-    for (const { field, ref, resolved } of referencedPaths(dir)) {
-      expect(exists(resolved), `${field}: ${ref}`).toBe(true);
-      if (statSync(resolved).isDirectory()) expect(exists(path.join(resolved, 'kustomization.yaml')), `${ref} is a kustomization`).toBe(true);
-    }
-  });
+  it.each(kustomizationDirs.map((d) => [path.relative(repoRoot, d), d]))(
+    'every file %s/kustomization.yaml refers to exists',
+    (_rel, dir) => {
+      for (const { field, ref, resolved } of referencedPaths(dir)) {
+        expect(exists(resolved), `${field}: ${ref}`).toBe(true);
+        if (statSync(resolved).isDirectory())
+          expect(exists(path.join(resolved, 'kustomization.yaml')), `${ref} is a kustomization`).toBe(true);
+      }
+    },
+  );
 
   it('every manifest in deploy/base is listed in its kustomization (nothing silently left out)', () => {
     const listed = new Set(readKustomization(baseDir).resources);
@@ -133,14 +152,23 @@ describe('deploy/ files', () => {
 function describeRendering(name: string, render: () => K8sObject[], skip: string | null): void {
   describe.skipIf(skip !== null)(`${name}${skip ? ` (skipped: ${skip})` : ''}`, () => {
     let objects: K8sObject[] = [];
-    beforeAll(() => { objects = render(); });
+    beforeAll(() => {
+      objects = render();
+    });
 
     it('has exactly the expected objects', () => {
       const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
       expect(kinds).toEqual([
-        'ConfigMap/traefik-sync-dashboard', 'Deployment/traefik', 'PodDisruptionBudget/traefik', 'PrometheusRule/traefik-sync',
-        'Role/traefik-sync', 'RoleBinding/traefik-sync', 'Service/traefik', 'Service/traefik-metrics',
-        'ServiceAccount/traefik-sync', 'ServiceMonitor/traefik-sync',
+        'ConfigMap/traefik-sync-dashboard',
+        'Deployment/traefik',
+        'PodDisruptionBudget/traefik',
+        'PrometheusRule/traefik-sync',
+        'Role/traefik-sync',
+        'RoleBinding/traefik-sync',
+        'Service/traefik',
+        'Service/traefik-metrics',
+        'ServiceAccount/traefik-sync',
+        'ServiceMonitor/traefik-sync',
       ]);
     });
 
@@ -198,7 +226,9 @@ function describeRendering(name: string, render: () => K8sObject[], skip: string
 
     it('Traefik and traefik-sync run as the same uid, so Traefik can read the 0600 private keys', () => {
       const spec = podSpec(objects);
-      const uids = [...spec.initContainers, ...spec.containers].map((c: any) => c.securityContext.runAsUser ?? spec.securityContext.runAsUser);
+      const uids = [...spec.initContainers, ...spec.containers].map(
+        (c: any) => c.securityContext.runAsUser ?? spec.securityContext.runAsUser,
+      );
       expect(new Set(uids).size).toBe(1);
     });
 
@@ -242,7 +272,11 @@ function describeRendering(name: string, render: () => K8sObject[], skip: string
       const c = container(objects, 'traefik');
       expect(c.image).toBe('traefik:v3.6');
       expect(c.args).toEqual([`--configFile=${CONFIG_ROOT}/static/traefik.yml`]);
-      expect(Object.fromEntries(c.ports.map((p: any) => [p.name, p.containerPort]))).toEqual({ web: 80, websecure: 443, 'traefik-metrics': 8082 });
+      expect(Object.fromEntries(c.ports.map((p: any) => [p.name, p.containerPort]))).toEqual({
+        web: 80,
+        websecure: 443,
+        'traefik-metrics': 8082,
+      });
       // ping is enabled on the metrics entry point by the generated static config.
       for (const probe of [c.readinessProbe, c.livenessProbe]) {
         expect(probe.httpGet.path).toBe('/ping');
@@ -251,7 +285,10 @@ function describeRendering(name: string, render: () => K8sObject[], skip: string
     });
 
     it('Traefik has a writable volume at its ACME storage directory and /tmp, nothing else writable', () => {
-      const writable = container(objects, 'traefik').volumeMounts.filter((m: any) => !m.readOnly).map((m: any) => m.mountPath).sort();
+      const writable = container(objects, 'traefik')
+        .volumeMounts.filter((m: any) => !m.readOnly)
+        .map((m: any) => m.mountPath)
+        .sort();
       expect(writable).toEqual(['/tmp', ACME_STORAGE_DIR].sort());
     });
 
@@ -275,20 +312,26 @@ function describeRendering(name: string, render: () => K8sObject[], skip: string
     it('one emptyDir is shared at the config root by all three containers, read-only in Traefik', () => {
       const spec = podSpec(objects);
       const mounts = [...spec.initContainers, ...spec.containers].map((c: any) => ({
-        name: c.name, mount: c.volumeMounts.find((m: any) => m.mountPath === CONFIG_ROOT),
+        name: c.name,
+        mount: c.volumeMounts.find((m: any) => m.mountPath === CONFIG_ROOT),
       }));
       const volumeNames = new Set(mounts.map((m) => m.mount?.name));
       expect(volumeNames.size).toBe(1);
       const volume = spec.volumes.find((v: any) => v.name === [...volumeNames][0]);
       expect(volume.emptyDir).toBeDefined();
       expect(Object.fromEntries(mounts.map((m) => [m.name, m.mount.readOnly ?? false]))).toEqual({
-        'traefik-sync-init': false, 'traefik-sync': false, traefik: true,
+        'traefik-sync-init': false,
+        'traefik-sync': false,
+        traefik: true,
       });
     });
 
     it('with a read-only root, the writable paths are volumes: the config root and /tmp for traefik-sync', () => {
       for (const name of ['traefik-sync-init', 'traefik-sync']) {
-        const paths = container(objects, name).volumeMounts.filter((m: any) => !m.readOnly).map((m: any) => m.mountPath).sort();
+        const paths = container(objects, name)
+          .volumeMounts.filter((m: any) => !m.readOnly)
+          .map((m: any) => m.mountPath)
+          .sort();
         expect(paths).toEqual([CONFIG_ROOT, '/tmp']);
       }
     });
@@ -297,9 +340,14 @@ function describeRendering(name: string, render: () => K8sObject[], skip: string
       const spec = podSpec(objects);
       expect(spec.automountServiceAccountToken).toBe(false);
       expect(only(objects, 'ServiceAccount', 'traefik-sync').automountServiceAccountToken).toBe(false);
-      const tokenVolumes = spec.volumes.filter((v: any) => v.projected?.sources?.some((s: any) => s.serviceAccountToken)).map((v: any) => v.name);
+      const tokenVolumes = spec.volumes
+        .filter((v: any) => v.projected?.sources?.some((s: any) => s.serviceAccountToken))
+        .map((v: any) => v.name);
       expect(tokenVolumes).toHaveLength(1);
-      const hasToken = (c: any) => c.volumeMounts.some((m: any) => tokenVolumes.includes(m.name) && m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount' && m.readOnly);
+      const hasToken = (c: any) =>
+        c.volumeMounts.some(
+          (m: any) => tokenVolumes.includes(m.name) && m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount' && m.readOnly,
+        );
       expect(hasToken(container(objects, 'traefik-sync'))).toBe(true);
       expect(hasToken(container(objects, 'traefik-sync-init'))).toBe(true);
       expect(container(objects, 'traefik').volumeMounts.some((m: any) => tokenVolumes.includes(m.name))).toBe(false);
@@ -336,20 +384,28 @@ function describeRendering(name: string, render: () => K8sObject[], skip: string
         }
       }
       expect([...granted].sort()).toEqual([
-        '/events/create', '/events/patch', 'coordination.k8s.io/leases/create', 'coordination.k8s.io/leases/get',
-        'coordination.k8s.io/leases/update', 'events.k8s.io/events/create', 'events.k8s.io/events/patch',
+        '/events/create',
+        '/events/patch',
+        'coordination.k8s.io/leases/create',
+        'coordination.k8s.io/leases/get',
+        'coordination.k8s.io/leases/update',
+        'events.k8s.io/events/create',
+        'events.k8s.io/events/patch',
       ]);
     });
 
-    it('the RoleBinding gives that Role to the Deployment\'s ServiceAccount in its namespace', () => {
+    it("the RoleBinding gives that Role to the Deployment's ServiceAccount in its namespace", () => {
       const rb = only(objects, 'RoleBinding', 'traefik-sync');
       expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'traefik-sync' });
-      expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: podSpec(objects).serviceAccountName, namespace: rb.metadata.namespace }]);
+      expect(rb.subjects).toEqual([
+        { kind: 'ServiceAccount', name: podSpec(objects).serviceAccountName, namespace: rb.metadata.namespace },
+      ]);
     });
 
     it('the Services select the Traefik pods: traffic on web/websecure, metrics on 9090 (traefik-sync) and 8082 (Traefik)', () => {
       const podLabels = only(objects, 'Deployment', 'traefik').spec.template.metadata.labels;
-      const byName = (svc: K8sObject) => Object.fromEntries(svc.spec.ports.map((p: any) => [p.name, [p.port, portNumber(objects, p.targetPort)]]));
+      const byName = (svc: K8sObject) =>
+        Object.fromEntries(svc.spec.ports.map((p: any) => [p.name, [p.port, portNumber(objects, p.targetPort)]]));
       const traffic = only(objects, 'Service', 'traefik');
       const metrics = only(objects, 'Service', 'traefik-metrics');
       for (const svc of [traffic, metrics]) {
@@ -360,11 +416,13 @@ function describeRendering(name: string, render: () => K8sObject[], skip: string
       expect(metrics.spec.type ?? 'ClusterIP').toBe('ClusterIP');
     });
 
-    it('the ServiceMonitor scrapes both metrics ports of the metrics Service, keeping Traefik\'s own `service` label', () => {
+    it("the ServiceMonitor scrapes both metrics ports of the metrics Service, keeping Traefik's own `service` label", () => {
       const sm = only(objects, 'ServiceMonitor', 'traefik-sync');
       const metrics = only(objects, 'Service', 'traefik-metrics');
       for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(metrics.metadata.labels?.[k], k).toBe(v);
-      expect(only(objects, 'Service', 'traefik').metadata.labels?.['app.kubernetes.io/component']).not.toBe(sm.spec.selector.matchLabels['app.kubernetes.io/component']);
+      expect(only(objects, 'Service', 'traefik').metadata.labels?.['app.kubernetes.io/component']).not.toBe(
+        sm.spec.selector.matchLabels['app.kubernetes.io/component'],
+      );
       expect(sm.spec.endpoints.map((e: any) => e.port).sort()).toEqual(['metrics', 'traefik-metrics']);
       expect(sm.spec.endpoints.find((e: any) => e.port === 'traefik-metrics').honorLabels).toBe(true);
     });
@@ -387,7 +445,7 @@ function describeRendering(name: string, render: () => K8sObject[], skip: string
       expect(cm.data['traefik-sync-dashboard.json']).toBe(json);
     });
 
-    it('the PrometheusRule carries the plain rules file\'s groups', () => {
+    it("the PrometheusRule carries the plain rules file's groups", () => {
       const plain = readYaml(path.join(deployDir, 'prometheus/traefik-sync-rules.yml'));
       expect(only(objects, 'PrometheusRule', 'traefik-sync').spec.groups).toEqual(plain.groups);
     });
@@ -426,7 +484,11 @@ describe('example overlay', () => {
         for (const c of patch.spec.template.spec[field] ?? []) {
           const target = (podSpec(base)[field] as any[]).find((b) => b.name === c.name);
           expect(target, `${field} ${c.name}`).toBeDefined();
-          for (const e of c.env ?? []) expect(target.env.some((b: any) => b.name === e.name), `${c.name} env ${e.name}`).toBe(true);
+          for (const e of c.env ?? [])
+            expect(
+              target.env.some((b: any) => b.name === e.name),
+              `${c.name} env ${e.name}`,
+            ).toBe(true);
         }
       }
     }

@@ -47,7 +47,7 @@ const ruleExprs = rules.groups.flatMap((g) => g.rules.map((r) => r.expr));
 const dashboard = JSON.parse(readFileSync(path.join(deployDir, 'grafana/traefik-sync-dashboard.json'), 'utf8'));
 const dashboardExprs: string[] = [
   ...dashboard.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr as string)),
-  ...dashboard.templating.list.map((v: any) => (typeof v.query === 'string' ? v.query : v.query?.query ?? '') as string),
+  ...dashboard.templating.list.map((v: any) => (typeof v.query === 'string' ? v.query : (v.query?.query ?? '')) as string),
 ];
 
 describe('metric names (SPEC §6)', () => {

@@ -17,15 +17,33 @@ const prometheusRuleFile = path.join(deployDir, 'base/prometheusrule.yaml');
 const promtool = findExecutable('promtool');
 const inCI = Boolean(process.env.CI);
 if (!promtool) {
-  console.warn(inCI
-    ? 'promtool is not installed: the promtool tests FAIL in CI (apt-get install -y prometheus)'
-    : 'promtool tests skipped: promtool is not on PATH (Debian: apt-get install -y prometheus)');
+  console.warn(
+    inCI
+      ? 'promtool is not installed: the promtool tests FAIL in CI (apt-get install -y prometheus)'
+      : 'promtool tests skipped: promtool is not on PATH (Debian: apt-get install -y prometheus)',
+  );
 }
 
-interface Rule { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
-interface RulesFile { groups: Array<{ name: string; rules: Rule[] }> }
-interface AlertTest { eval_time: string; alertname: string; exp_alerts?: Array<{ exp_labels?: Record<string, string> }> }
-interface TestFile { rule_files: string[]; tests: Array<{ name: string; alert_rule_test?: AlertTest[] }> }
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface RulesFile {
+  groups: Array<{ name: string; rules: Rule[] }>;
+}
+interface AlertTest {
+  eval_time: string;
+  alertname: string;
+  exp_alerts?: Array<{ exp_labels?: Record<string, string> }>;
+}
+interface TestFile {
+  rule_files: string[];
+  tests: Array<{ name: string; alert_rule_test?: AlertTest[] }>;
+}
 
 const rules = readYaml<RulesFile>(rulesFile);
 const alerts = rules.groups.flatMap((g) => g.rules).filter((r): r is Rule & { alert: string } => typeof r.alert === 'string');
@@ -55,18 +73,30 @@ describe('promtool', () => {
 describe('alert rules', () => {
   it('cover drift, sync failure, staleness, database, LISTEN, delete guard, certificates, volume, leadership and routing', () => {
     expect(alertNames.sort()).toEqual([
-      'TraefikServiceErrorRate', 'TraefikServiceServerDown', 'TraefikSyncCertificateExpiring', 'TraefikSyncDatabaseDown',
-      'TraefikSyncDeleteGuardBlocked', 'TraefikSyncDriftDetected', 'TraefikSyncListenDisconnected', 'TraefikSyncNoLeader',
-      'TraefikSyncProjectsFailing', 'TraefikSyncReconcileErrors', 'TraefikSyncStale', 'TraefikSyncVolumeNearlyFull',
+      'TraefikServiceErrorRate',
+      'TraefikServiceServerDown',
+      'TraefikSyncCertificateExpiring',
+      'TraefikSyncDatabaseDown',
+      'TraefikSyncDeleteGuardBlocked',
+      'TraefikSyncDriftDetected',
+      'TraefikSyncListenDisconnected',
+      'TraefikSyncNoLeader',
+      'TraefikSyncProjectsFailing',
+      'TraefikSyncReconcileErrors',
+      'TraefikSyncStale',
+      'TraefikSyncVolumeNearlyFull',
     ]);
   });
 
-  it.each(alerts.map((a, i) => [`${a.alert} #${i}`, a] as const))('%s has a severity, a summary, a description and a README runbook link', (_name, a) => {
-    expect(['warning', 'critical']).toContain(a.labels?.severity);
-    expect(a.annotations?.summary?.length).toBeGreaterThan(10);
-    expect(a.annotations?.description?.length).toBeGreaterThan(20);
-    expect(a.annotations?.runbook_url).toBe(`https://github.com/traefik-sync/traefik-sync#alert-${a.alert.toLowerCase()}`);
-  });
+  it.each(alerts.map((a, i) => [`${a.alert} #${i}`, a] as const))(
+    '%s has a severity, a summary, a description and a README runbook link',
+    (_name, a) => {
+      expect(['warning', 'critical']).toContain(a.labels?.severity);
+      expect(a.annotations?.summary?.length).toBeGreaterThan(10);
+      expect(a.annotations?.description?.length).toBeGreaterThan(20);
+      expect(a.annotations?.runbook_url).toBe(`https://github.com/traefik-sync/traefik-sync#alert-${a.alert.toLowerCase()}`);
+    },
+  );
 
   it('the certificate alert warns under 14 days and is critical under 3', () => {
     const cert = alerts.filter((a) => a.alert === 'TraefikSyncCertificateExpiring');
@@ -76,7 +106,7 @@ describe('alert rules', () => {
     ]);
   });
 
-  it('the PrometheusRule in deploy/base carries exactly the plain rules file\'s groups', () => {
+  it("the PrometheusRule in deploy/base carries exactly the plain rules file's groups", () => {
     const pr = readYaml(prometheusRuleFile);
     expect(pr.apiVersion).toBe('monitoring.coreos.com/v1');
     expect(pr.kind).toBe('PrometheusRule');
@@ -84,7 +114,9 @@ describe('alert rules', () => {
   });
 
   it('the PrometheusRule is byte-for-byte what render-prometheusrule.mjs generates', () => {
-    expect(() => execFileSync(process.execPath, [path.join(deployDir, 'prometheus/render-prometheusrule.mjs'), '--check'], { stdio: 'pipe' })).not.toThrow();
+    expect(() =>
+      execFileSync(process.execPath, [path.join(deployDir, 'prometheus/render-prometheusrule.mjs'), '--check'], { stdio: 'pipe' }),
+    ).not.toThrow();
   });
 });
 

@@ -16,8 +16,16 @@ import { KEY_PEM, seedSample } from '../helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const WEB = 'dynamic/shop/services/web.yml';
 
@@ -45,12 +53,19 @@ describe.skipIf(!haveChromium && !inCi)('operator page in Chromium', () => {
     await mkdir(ARTIFACTS, { recursive: true });
     // In CI a missing browser must fail here, not skip.
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1360, height: 900 },
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1360, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()} (${msg.location().url})`); });
-    page.on('response', (res) => { if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`); });
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console: ${msg.text()} (${msg.location().url})`);
+    });
+    page.on('response', (res) => {
+      if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
+    });
   });
 
   afterAll(async () => {
@@ -135,7 +150,9 @@ describe.skipIf(!haveChromium && !inCi)('operator page in Chromium', () => {
     const headings = await page.locator('h2').allInnerTexts();
     expect(headings).toEqual(['Replica health', 'Projects', 'Drift', 'Files']);
     expect(await page.locator('nav[aria-label]').count()).toBe(1);
-    const unnamed = await page.locator('button').evaluateAll((els) => els.filter((b) => !(b.textContent ?? '').trim() && !b.getAttribute('aria-label')).length);
+    const unnamed = await page
+      .locator('button')
+      .evaluateAll((els) => els.filter((b) => !(b.textContent ?? '').trim() && !b.getAttribute('aria-label')).length);
     expect(unnamed).toBe(0);
     expect(await page.locator('div[onclick], span[onclick]').count()).toBe(0);
     expect(problems).toEqual([]);

@@ -24,7 +24,12 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe('operator page assets', () => {
   it('are served with a strict CSP, nosniff, no framing, and revalidate by ETag', async () => {
-    for (const [p, type] of [['/', 'text/html'], ['/ui/app.js', 'text/javascript'], ['/ui/app.css', 'text/css'], ['/ui/icon.svg', 'image/svg+xml']]) {
+    for (const [p, type] of [
+      ['/', 'text/html'],
+      ['/ui/app.js', 'text/javascript'],
+      ['/ui/app.css', 'text/css'],
+      ['/ui/icon.svg', 'image/svg+xml'],
+    ]) {
       const res = await fetch(base + p!);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain(type!);
@@ -49,7 +54,10 @@ describe('operator page assets', () => {
 });
 
 describe('the YAML highlighter', () => {
-  const classes = (line: string) => tokenizeYaml(line)[0]!.filter(([c]) => c).map(([c, t]) => `${c}:${t}`);
+  const classes = (line: string) =>
+    tokenizeYaml(line)[0]!
+      .filter(([c]) => c)
+      .map(([c, t]) => `${c}:${t}`);
 
   it.each([
     ['key: value', ['yk:key', 'yp::', 'yv:value']],
@@ -68,14 +76,26 @@ describe('the YAML highlighter', () => {
   });
 
   it('gives back exactly the text it was given, for any input', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
-      const joined = tokenizeYaml(text).map((line) => line.map(([, t]) => t).join('')).join('\n');
-      expect(joined === text || joined + '\n' === text).toBe(true);
-      for (const line of tokenizeYaml(text)) for (const [, t] of line) expect(t.length).toBeGreaterThan(0);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+        const joined = tokenizeYaml(text)
+          .map((line) => line.map(([, t]) => t).join(''))
+          .join('\n');
+        expect(joined === text || joined + '\n' === text).toBe(true);
+        for (const line of tokenizeYaml(text)) for (const [, t] of line) expect(t.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('classes diff lines by their first character', () => {
-    expect(tokenizeDiff('--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n same\n').map((l) => l[0]![0])).toEqual(['dm', 'dm', 'dh', 'dd', 'da', '']);
+    expect(tokenizeDiff('--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n same\n').map((l) => l[0]![0])).toEqual([
+      'dm',
+      'dm',
+      'dh',
+      'dd',
+      'da',
+      '',
+    ]);
   });
 });

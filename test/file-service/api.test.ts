@@ -50,7 +50,8 @@ async function call(target: string, status: number): Promise<any> {
   let validate = validators.get(key);
   if (!validate) {
     const pointer = ['paths', route, 'get', 'responses', String(status), 'content', 'application/json', 'schema']
-      .map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/');
+      .map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1')))
+      .join('/');
     validate = ajv.compile({ $ref: `openapi.json#/${pointer}` });
     validators.set(key, validate);
   }
@@ -65,8 +66,9 @@ const q = encodeURIComponent;
 describe('the file API, checked against its OpenAPI document', () => {
   it('documents exactly the routes the sidecar serves', async () => {
     const config = { configDir: f.s.root } as Config;
-    const served = [...sidecarRoutes({ db: f.s.db, config, controller: f.s.controller, metrics: f.s.metrics }).keys()]
-      .filter((p) => !p.startsWith('/ui/'));
+    const served = [...sidecarRoutes({ db: f.s.db, config, controller: f.s.controller, metrics: f.s.metrics }).keys()].filter(
+      (p) => !p.startsWith('/ui/'),
+    );
     expect(Object.keys(doc.paths).sort()).toEqual(served.sort());
     expect(doc.openapi).toMatch(/^3\.0\./);
   });
@@ -87,7 +89,11 @@ describe('the file API, checked against its OpenAPI document', () => {
     expect(root.children.map((e: any) => e.name)).toEqual(['dynamic', 'ssl', 'static']);
     const shop = root.children[0].children.find((e: any) => e.name === 'shop');
     const services = shop.children.find((e: any) => e.name === 'services');
-    expect(services.children.map((e: any) => [e.name, e.owned])).toEqual([['api.yml', true], ['web.yml', true], ['worker.yml', true]]);
+    expect(services.children.map((e: any) => [e.name, e.owned])).toEqual([
+      ['api.yml', true],
+      ['web.yml', true],
+      ['worker.yml', true],
+    ]);
 
     const flat = await call('/api/v1/files?depth=0', 200);
     expect(flat.truncated).toBe(true);
@@ -112,10 +118,19 @@ describe('the file API, checked against its OpenAPI document', () => {
     await call('/api/v1/files?path=ssl/keys', 403);
   });
 
-  it("reads a file with its checksum, ownership and in-sync state from traefik_configs", async () => {
+  it('reads a file with its checksum, ownership and in-sync state from traefik_configs', async () => {
     const file = await call(`/api/v1/files/content?path=${q('dynamic/shop/domains.yml')}`, 200);
-    const [row] = await t.db.query(sql`SELECT checksum, content, project_id FROM traefik_configs WHERE file_path = 'dynamic/shop/domains.yml'`);
-    expect(file).toMatchObject({ owned: true, inSync: true, checksum: row!.checksum, recordedChecksum: row!.checksum, projectId: row!.project_id, content: row!.content });
+    const [row] = await t.db.query(
+      sql`SELECT checksum, content, project_id FROM traefik_configs WHERE file_path = 'dynamic/shop/domains.yml'`,
+    );
+    expect(file).toMatchObject({
+      owned: true,
+      inSync: true,
+      checksum: row!.checksum,
+      recordedChecksum: row!.checksum,
+      projectId: row!.project_id,
+      content: row!.content,
+    });
     expect(file.size).toBe(Buffer.byteLength(row!.content));
     await call('/api/v1/files/content', 400);
     await call(`/api/v1/files/content?path=${q('dynamic/shop')}`, 400);
@@ -189,10 +204,36 @@ describe('the file API, checked against its OpenAPI document', () => {
 
   it('its schemas reject answers that break them (the check has teeth)', () => {
     const fileContent = ajv.compile({ $ref: 'openapi.json#/components/schemas/FileContent' });
-    expect(fileContent({ path: 'x', content: 'y', checksum: 'md5:1', size: -1, modifiedAt: 'yesterday', owned: 'yes', projectId: null, inSync: null, recordedChecksum: null })).toBe(false);
+    expect(
+      fileContent({
+        path: 'x',
+        content: 'y',
+        checksum: 'md5:1',
+        size: -1,
+        modifiedAt: 'yesterday',
+        owned: 'yes',
+        projectId: null,
+        inSync: null,
+        recordedChecksum: null,
+      }),
+    ).toBe(false);
     expect(ajv.compile({ $ref: 'openapi.json#/components/schemas/Error' })({ error: 'x', stack: 'at y' })).toBe(false);
     const tree = ajv.compile({ $ref: 'openapi.json#/components/schemas/DirectoryTree' });
-    expect(tree({ name: '', path: '', type: 'directory', modifiedAt: new Date().toISOString(), children: [{ name: 'a', path: 'a', type: 'socket' }], total: 1, offset: 0, limit: 1, nextOffset: null, depth: 0, truncated: false })).toBe(false);
+    expect(
+      tree({
+        name: '',
+        path: '',
+        type: 'directory',
+        modifiedAt: new Date().toISOString(),
+        children: [{ name: 'a', path: 'a', type: 'socket' }],
+        total: 1,
+        offset: 0,
+        limit: 1,
+        nextOffset: null,
+        depth: 0,
+        truncated: false,
+      }),
+    ).toBe(false);
   });
 
   it('exercised every documented answer of the file API except server-side failures', () => {

@@ -107,7 +107,10 @@ describe('a "%" in a file name', () => {
     await writeFile(path.join(root, 'dynamic/50%25.yml'), 'b: 2\n');
     expect((await fs.getTraefikFileSystem('dynamic')).children.map((e) => e.path)).toContain('dynamic/100%.yml');
     expect((await fs.getFileContent('dynamic/100%.yml')).content).toBe('a: 1\n');
-    for (const [name, body] of [['dynamic/100%.yml', 'a: 1\n'], ['dynamic/50%25.yml', 'b: 2\n']]) {
+    for (const [name, body] of [
+      ['dynamic/100%.yml', 'a: 1\n'],
+      ['dynamic/50%25.yml', 'b: 2\n'],
+    ]) {
       for (const route of ['/api/v1/files/content', '/api/v1/files/download']) {
         const api = await serveFileApi(fs);
         const res = await rawGet(api.port, `${route}?path=${encodeURIComponent(name!)}`).finally(() => api.close());
@@ -116,7 +119,10 @@ describe('a "%" in a file name', () => {
       }
     }
     const malformed = await apiGet('/api/v1/files/content?path=dynamic/100%.yml');
-    expect(malformed).toEqual({ status: 400, json: { error: 'malformed percent-encoding in the query string (write a literal "%" as %25)' } });
+    expect(malformed).toEqual({
+      status: 400,
+      json: { error: 'malformed percent-encoding in the query string (write a literal "%" as %25)' },
+    });
   });
 
   it('does not open a way around the traversal checks', async () => {
@@ -129,7 +135,8 @@ describe('a "%" in a file name', () => {
 });
 
 /** True when some entry below `entries` is truncated. */
-const anyTruncated = (entries: readonly TreeEntry[]): boolean => entries.some((e) => e.truncated === true || anyTruncated(e.children ?? []));
+const anyTruncated = (entries: readonly TreeEntry[]): boolean =>
+  entries.some((e) => e.truncated === true || anyTruncated(e.children ?? []));
 
 describe('truncated', () => {
   it('of the answer is true exactly when it pages or an entry in it is truncated; restricted directories are withheld, not truncated', async () => {
@@ -143,8 +150,14 @@ describe('truncated', () => {
     for (let i = 0; i < 5; i++) await writeFile(path.join(root, `dynamic/shop/s${i}.yml`), 'x: 1\n');
     const small = new TraefikFileSystemService({ root, maxEntries: 4 });
     const cases: Array<[TraefikFileSystemService, string, TreeOptions]> = [
-      [fs, 'ssl', {}], [fs, '', {}], [fs, '', { depth: 0 }], [fs, '', { depth: 1 }], [fs, '', { depth: 10 }],
-      [fs, 'dynamic/shop', { limit: 2 }], [fs, 'dynamic/shop', { offset: 4 }], [small, '', { depth: 10 }],
+      [fs, 'ssl', {}],
+      [fs, '', {}],
+      [fs, '', { depth: 0 }],
+      [fs, '', { depth: 1 }],
+      [fs, '', { depth: 10 }],
+      [fs, 'dynamic/shop', { limit: 2 }],
+      [fs, 'dynamic/shop', { offset: 4 }],
+      [small, '', { depth: 10 }],
     ];
     for (const [service, dir, options] of cases) {
       const tree = await service.getTraefikFileSystem(dir, options);

@@ -61,7 +61,11 @@ export async function startHostileFixture(t: TestDatabase, flags: Record<string,
 }
 
 /** GET with the request target sent exactly as given (no URL normalisation by a client). */
-export function rawGet(port: number, target: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+export function rawGet(
+  port: number,
+  target: string,
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: target, method }, (res) => {
       const chunks: Buffer[] = [];
@@ -76,13 +80,16 @@ export function rawGet(port: number, target: string, method = 'GET'): Promise<{ 
 }
 
 /** Only the file API's routes for `service`, on a free port of 127.0.0.1 (no sidecar around them). */
-export async function serveFileApi(service: TraefikFileSystemService, options: FileApiOptions = {}): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveFileApi(
+  service: TraefikFileSystemService,
+  options: FileApiOptions = {},
+): Promise<{ port: number; close(): Promise<void> }> {
   const routes = fileApiRoutes(service, options);
   const server = createServer((req, res) => {
     const url = new URL(`http://localhost${req.url ?? '/'}`);
     const handler = routes.get(url.pathname);
     if (!handler) return void res.writeHead(404).end();
-    Promise.resolve(handler(req, res, url)).catch(() => res.headersSent ? res.destroy() : res.writeHead(500).end());
+    Promise.resolve(handler(req, res, url)).catch(() => (res.headersSent ? res.destroy() : res.writeHead(500).end()));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

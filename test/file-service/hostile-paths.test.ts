@@ -142,7 +142,12 @@ describe('hostile paths against every file endpoint', () => {
   });
 
   it('traversal in the URL path itself never reaches a file', async () => {
-    for (const target of ['/api/v1/files/../../../canary.txt', '/api/v1/files/content/..%2f..%2fcanary.txt', '/%2e%2e/%2e%2e/etc/passwd', '/ui/../../canary.txt']) {
+    for (const target of [
+      '/api/v1/files/../../../canary.txt',
+      '/api/v1/files/content/..%2f..%2fcanary.txt',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/ui/../../canary.txt',
+    ]) {
       const res = await rawGet(f.s.port, target);
       expect(res.status, target).toBe(404);
       expect(res.body.toString('latin1')).not.toContain(f.canary);
@@ -173,6 +178,9 @@ describe('hostile paths against every file endpoint', () => {
     expect(keys.children).toBeUndefined();
     expect(keys.truncated).toBeUndefined(); // withheld, not cut short: asking for it answers 403
     const statics = tree.children.find((e: any) => e.name === 'static');
-    expect(statics.children.find((e: any) => e.name === 'inside-link.yml')).toMatchObject({ type: 'symlink', target: 'dynamic/shop/domains.yml' });
+    expect(statics.children.find((e: any) => e.name === 'inside-link.yml')).toMatchObject({
+      type: 'symlink',
+      target: 'dynamic/shop/domains.yml',
+    });
   });
 });

@@ -26,7 +26,9 @@ let root: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await t.db.query(sql`INSERT INTO traefik_configs (config_type, file_path, content, checksum) VALUES ('dynamic', ${FILE}, ${TEXT}, ${checksumOf(TEXT)})`);
+  await t.db.query(
+    sql`INSERT INTO traefik_configs (config_type, file_path, content, checksum) VALUES ('dynamic', ${FILE}, ${TEXT}, ${checksumOf(TEXT)})`,
+  );
   const url = new URL(t.url);
   proxy = await freezableProxy({ host: url.hostname, port: Number(url.port) });
   db = connect(proxy.via(t.url), { poolSize: 2 });
@@ -66,7 +68,10 @@ it('content answers within the sync-check timeout with inSync null while the dat
     // A diff needs the recorded content: it is refused with 503 once the diff timeout has passed.
     const bounded = new TraefikFileSystemService({ root, db, diffTimeoutMs: 1500 });
     started = Date.now();
-    await expect(bounded.getFileDiff(FILE)).rejects.toMatchObject({ status: 503, message: expect.stringContaining('no answer within 1.5 s') });
+    await expect(bounded.getFileDiff(FILE)).rejects.toMatchObject({
+      status: 503,
+      message: expect.stringContaining('no answer within 1.5 s'),
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     expect(Date.now() - started).toBeLessThan(3_000);
 

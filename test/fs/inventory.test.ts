@@ -20,7 +20,10 @@ async function volume(projects: number, perProject: number): Promise<{ root: str
     const dir = path.join(root, 'dynamic', `p${p}`);
     await mkdir(dir, { recursive: true });
     for (let f = 0; f < perProject; f++) {
-      await writeFile(path.join(dir, `f${f}.yml`), yamlFile({ id: projectId(p), name: `p${p}` }, { http: { services: { [`s${f}`]: {} } } }));
+      await writeFile(
+        path.join(dir, `f${f}.yml`),
+        yamlFile({ id: projectId(p), name: `p${p}` }, { http: { services: { [`s${f}`]: {} } } }),
+      );
     }
   }
   const inventory = new Inventory();

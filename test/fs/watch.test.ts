@@ -31,7 +31,10 @@ async function setup(): Promise<{ root: string; seen: Set<string>; watcher: Tree
 async function reported(root: string, seen: Set<string>, rel: string): Promise<boolean> {
   seen.delete(rel);
   await writeFile(path.join(root, rel), 'x');
-  return waitFor(() => seen.has(rel), 1000).then(() => true, () => false);
+  return waitFor(() => seen.has(rel), 1000).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Remove `rel` (its watches go with it), make dynamic/blog/services again (watched again). */

@@ -35,10 +35,18 @@ export async function freezableProxy(target: { host: string; port: number }): Pr
         if (link.sockets.every((x) => x.destroyed)) links.delete(link);
       });
     }
-    client.on('data', (d) => { if (!link.frozen) upstream.write(d); });
-    upstream.on('data', (d) => { if (!link.frozen) client.write(d); });
-    client.on('end', () => { if (!link.frozen) upstream.end(); });
-    upstream.on('end', () => { if (!link.frozen) client.end(); });
+    client.on('data', (d) => {
+      if (!link.frozen) upstream.write(d);
+    });
+    upstream.on('data', (d) => {
+      if (!link.frozen) client.write(d);
+    });
+    client.on('end', () => {
+      if (!link.frozen) upstream.end();
+    });
+    upstream.on('end', () => {
+      if (!link.frozen) client.end();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -63,4 +71,3 @@ export async function freezableProxy(target: { host: string; port: number }): Pr
     },
   };
 }
-

@@ -15,7 +15,11 @@ export async function insertService(db: Queryable, projectId: string, name: stri
   return row!.id;
 }
 
-export async function insertDomain(db: Queryable, projectId: string, d: { domain: string; subdomain?: string | null; ssl?: boolean; provider?: string | null; active?: boolean }): Promise<string> {
+export async function insertDomain(
+  db: Queryable,
+  projectId: string,
+  d: { domain: string; subdomain?: string | null; ssl?: boolean; provider?: string | null; active?: boolean },
+): Promise<string> {
   const full = d.subdomain ? `${d.subdomain}.${d.domain}` : d.domain;
   const [row] = await db.query(sql`
     INSERT INTO domain_configs (project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active)
@@ -62,12 +66,15 @@ export async function seedSample(db: Queryable): Promise<SampleIds> {
   const root = await insertDomain(db, shop, { domain: 'shop.example', provider: 'letsencrypt' });
   await insertRoute(db, root, web, { path: '/', port: 8080 });
   const shopApiRoute = await insertRoute(db, root, api, {
-    path: '/api', port: 3000,
+    path: '/api',
+    port: 3000,
     middleware: [{ stripPrefix: { prefixes: ['/api'] } }, { headers: { customRequestHeaders: { 'X-Shop': 'api' } } }],
     healthCheck: { path: '/healthz', interval: '10s', timeout: '3s' },
   });
   await insertRoute(db, root, api, {
-    path: '/api/admin', port: 3000, priority: 5,
+    path: '/api/admin',
+    port: 3000,
+    priority: 5,
     middleware: [{ ipAllowList: { sourceRange: ['10.0.0.0/8'] } }, { ref: 'admin-auth@kubernetescrd' }],
   });
   const secure = await insertDomain(db, shop, { domain: 'shop.example', subdomain: 'secure', provider: 'custom' });

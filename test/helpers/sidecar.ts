@@ -11,7 +11,11 @@ export interface TestSidecar extends Sidecar {
   metric(name: string, labels?: Record<string, string>): Promise<number>;
 }
 
-export async function startTestSidecar(databaseUrl: string, flags: Record<string, string> = {}, options: SidecarOptions = {}): Promise<TestSidecar> {
+export async function startTestSidecar(
+  databaseUrl: string,
+  flags: Record<string, string> = {},
+  options: SidecarOptions = {},
+): Promise<TestSidecar> {
   const root = flags['config-dir'] ?? (await tempDir('tsync-run-'));
   const config = loadConfig({ 'http-addr': '127.0.0.1:0', interval: '1s', ...flags, 'config-dir': root, 'database-url': databaseUrl }, {});
   const sidecar = await startSidecar(config, { log: silentLogger, ...options });
@@ -27,12 +31,15 @@ export async function startTestSidecar(databaseUrl: string, flags: Record<string
     get,
     async metric(name: string, labels: Record<string, string> = {}) {
       const text = (await get('/metrics')).text;
-      const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
+      const want = Object.entries(labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(',');
       for (const line of text.split('\n')) {
         const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
         if (!m || m[1] !== name) continue;
         const got = (m[2] ?? '').slice(1, -1);
-        if (want === '' ? got === '' || Object.keys(labels).length === 0 : want.split(',').every((kv) => got.split(',').includes(kv))) return Number(m[3]);
+        if (want === '' ? got === '' || Object.keys(labels).length === 0 : want.split(',').every((kv) => got.split(',').includes(kv)))
+          return Number(m[3]);
       }
       return NaN;
     },

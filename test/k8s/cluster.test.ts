@@ -18,7 +18,16 @@ let server: FakeApiServer;
 let logs: Array<Record<string, any>>;
 let dir: string;
 
-const log = () => createLogger('info', new Writable({ write(chunk, _e, done) { logs.push(JSON.parse(String(chunk))); done(); } }));
+const log = () =>
+  createLogger(
+    'info',
+    new Writable({
+      write(chunk, _e, done) {
+        logs.push(JSON.parse(String(chunk)));
+        done();
+      },
+    }),
+  );
 const config = (env: Record<string, string> = {}) => loadConfig({ 'database-url': DB }, env);
 
 beforeEach(async () => {
@@ -37,7 +46,11 @@ describe('clusterIntegration', () => {
     expect(c.mode).toBe('standalone');
     expect(c.leadership(() => {})).toBeInstanceOf(AdvisoryLockLeader);
     c.events.emit('DriftDetected', 'dynamic/a/domains.yml missing', 'Warning');
-    expect(logs.find((l) => l.msg === 'event')).toMatchObject({ reason: 'DriftDetected', type: 'Warning', event: 'dynamic/a/domains.yml missing' });
+    expect(logs.find((l) => l.msg === 'event')).toMatchObject({
+      reason: 'DriftDetected',
+      type: 'Warning',
+      event: 'dynamic/a/domains.yml missing',
+    });
     expect(logs[0]).toMatchObject({ cluster: 'standalone', reason: 'POD_NAME and POD_NAMESPACE not set' });
     expect(server.requests).toEqual([]);
   });
@@ -49,11 +62,22 @@ describe('clusterIntegration', () => {
   });
 
   it('in Kubernetes leads by the traefik-sync Lease in POD_NAMESPACE as POD_NAME and writes Events on the pod', async () => {
-    const c = await clusterIntegration(config({ POD_NAME: 'traefik-abc', POD_NAMESPACE: 'edge' }), log(), DB, { kubeConfig: server.kubeConfig('t', 'other'), podUid: 'u-1' });
+    const c = await clusterIntegration(config({ POD_NAME: 'traefik-abc', POD_NAMESPACE: 'edge' }), log(), DB, {
+      kubeConfig: server.kubeConfig('t', 'other'),
+      podUid: 'u-1',
+    });
     expect(c.mode).toBe('kubernetes');
-    expect(logs[0]).toMatchObject({ cluster: 'kubernetes', server: server.url, lease: 'edge/traefik-sync', identity: 'traefik-abc', podUid: 'u-1' });
+    expect(logs[0]).toMatchObject({
+      cluster: 'kubernetes',
+      server: server.url,
+      lease: 'edge/traefik-sync',
+      identity: 'traefik-abc',
+      podUid: 'u-1',
+    });
     let leading = false;
-    const leader = c.leadership((on) => { leading = on; });
+    const leader = c.leadership((on) => {
+      leading = on;
+    });
     expect(leader).toBeInstanceOf(LeaseLeader);
     leader.start();
     await waitFor(() => leading, 2_000, 5);
@@ -61,7 +85,11 @@ describe('clusterIntegration', () => {
     c.events.emit('SyncRecovered', 'project shop is in sync again');
     await waitFor(() => server.events.size > 0, 2_000, 5);
     const [ev] = server.events.values();
-    expect(ev).toMatchObject({ involvedObject: { kind: 'Pod', name: 'traefik-abc', namespace: 'edge', uid: 'u-1' }, reason: 'SyncRecovered', type: 'Normal' });
+    expect(ev).toMatchObject({
+      involvedObject: { kind: 'Pod', name: 'traefik-abc', namespace: 'edge', uid: 'u-1' },
+      reason: 'SyncRecovered',
+      type: 'Normal',
+    });
     await leader.stop();
     expect(server.leases.get('edge/traefik-sync')?.spec.holderIdentity).toBeUndefined();
   });
@@ -70,12 +98,17 @@ describe('clusterIntegration', () => {
     const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
     try {
       const file = path.join(dir, 'config');
-      await writeFile(file, [
-        'apiVersion: v1', 'kind: Config', 'current-context: fake',
-        'clusters: [{name: fake, cluster: {server: "http://127.0.0.1:6443"}}]',
-        'users: [{name: u, user: {token: abc}}]',
-        'contexts: [{name: fake, context: {cluster: fake, user: u}}]',
-      ].join('\n'));
+      await writeFile(
+        file,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'current-context: fake',
+          'clusters: [{name: fake, cluster: {server: "http://127.0.0.1:6443"}}]',
+          'users: [{name: u, user: {token: abc}}]',
+          'contexts: [{name: fake, context: {cluster: fake, user: u}}]',
+        ].join('\n'),
+      );
       process.env.KUBECONFIG = file;
       expect((await discoverKubeConfig(log()))?.getCurrentCluster()?.server).toBe('http://127.0.0.1:6443');
       delete process.env.KUBECONFIG;

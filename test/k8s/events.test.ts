@@ -18,11 +18,26 @@ beforeEach(async () => {
   clock = new FakeClock();
   logs = [];
 });
-afterEach(async () => { await server.close(); });
+afterEach(async () => {
+  await server.close();
+});
 
 function sink(extra: Partial<KubeEventSinkOptions> = {}): KubeEventSink {
-  const out = new Writable({ write(chunk, _enc, done) { logs.push(JSON.parse(String(chunk))); done(); } });
-  return new KubeEventSink({ kubeConfig: server.kubeConfig('tok', NS), namespace: NS, podName: POD, podUid: 'uid-1', log: createLogger('info', out), timers: clock, ...extra });
+  const out = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return new KubeEventSink({
+    kubeConfig: server.kubeConfig('tok', NS),
+    namespace: NS,
+    podName: POD,
+    podUid: 'uid-1',
+    log: createLogger('info', out),
+    timers: clock,
+    ...extra,
+  });
 }
 
 const calls = () => server.requests.filter((r) => r.path.startsWith(`/api/v1/namespaces/${NS}/events`));
@@ -36,11 +51,17 @@ describe('KubeEventSink', () => {
     expect(calls()).toHaveLength(1);
     const [ev] = stored();
     expect(ev).toMatchObject({
-      apiVersion: 'v1', kind: 'Event',
+      apiVersion: 'v1',
+      kind: 'Event',
       metadata: { namespace: NS },
       involvedObject: { apiVersion: 'v1', kind: 'Pod', name: POD, namespace: NS, uid: 'uid-1' },
-      reason: 'DriftDetected', type: 'Warning', message: 'dynamic/shop/services/api.yml modified (repaired)',
-      source: { component: 'traefik-sync' }, reportingComponent: 'traefik-sync', reportingInstance: POD, count: 1,
+      reason: 'DriftDetected',
+      type: 'Warning',
+      message: 'dynamic/shop/services/api.yml modified (repaired)',
+      source: { component: 'traefik-sync' },
+      reportingComponent: 'traefik-sync',
+      reportingInstance: POD,
+      count: 1,
     });
     expect(ev!.metadata.name).toMatch(new RegExp(`^${POD}\\.[0-9a-f]+$`));
     expect(Date.parse(ev!.firstTimestamp)).toBe(clock.now());
@@ -79,7 +100,11 @@ describe('KubeEventSink', () => {
     clock.advance(1_000);
     s.emit('SyncRecovered', 'project shop is in sync again');
     await s.idle();
-    expect(calls().map((r) => `${r.method} ${r.status}`).slice(2)).toEqual(['PATCH 404', 'POST 201']);
+    expect(
+      calls()
+        .map((r) => `${r.method} ${r.status}`)
+        .slice(2),
+    ).toEqual(['PATCH 404', 'POST 201']);
     expect(stored()[0]).toMatchObject({ count: 1, type: 'Normal' });
   });
 

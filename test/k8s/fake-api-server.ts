@@ -66,15 +66,32 @@ function status(code: number, reason: string, message: string, details?: Obj): O
 }
 
 class HttpError extends Error {
-  constructor(readonly code: number, readonly body: Obj) {
+  constructor(
+    readonly code: number,
+    readonly body: Obj,
+  ) {
     super(body.message);
   }
 }
 
 const notFound = (resource: string, name: string) =>
-  new HttpError(404, status(404, 'NotFound', `${resource} "${name}" not found`, { name, group: resource.split('.').slice(1).join('.'), kind: resource.split('.')[0] }));
+  new HttpError(
+    404,
+    status(404, 'NotFound', `${resource} "${name}" not found`, {
+      name,
+      group: resource.split('.').slice(1).join('.'),
+      kind: resource.split('.')[0],
+    }),
+  );
 const invalid = (kind: string, name: string, field: string, detail: string) =>
-  new HttpError(422, status(422, 'Invalid', `${kind} "${name}" is invalid: ${field}: ${detail}`, { name, kind, causes: [{ reason: 'FieldValueInvalid', message: detail, field }] }));
+  new HttpError(
+    422,
+    status(422, 'Invalid', `${kind} "${name}" is invalid: ${field}: ${detail}`, {
+      name,
+      kind,
+      causes: [{ reason: 'FieldValueInvalid', message: detail, field }],
+    }),
+  );
 const badRequest = (message: string) => new HttpError(400, status(400, 'BadRequest', message));
 
 /** Start the server on a free port of 127.0.0.1. */
@@ -103,16 +120,26 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
 
   const validateLease = (lease: Obj, name: string) => {
     const d = lease.spec?.leaseDurationSeconds;
-    if (d !== undefined && d !== null && !(Number.isInteger(d) && d > 0)) throw invalid('Lease.coordination.k8s.io', name, 'spec.leaseDurationSeconds', 'must be greater than 0');
+    if (d !== undefined && d !== null && !(Number.isInteger(d) && d > 0))
+      throw invalid('Lease.coordination.k8s.io', name, 'spec.leaseDurationSeconds', 'must be greater than 0');
     const t = lease.spec?.leaseTransitions;
-    if (t !== undefined && t !== null && !(Number.isInteger(t) && t >= 0)) throw invalid('Lease.coordination.k8s.io', name, 'spec.leaseTransitions', 'must be greater than or equal to 0');
+    if (t !== undefined && t !== null && !(Number.isInteger(t) && t >= 0))
+      throw invalid('Lease.coordination.k8s.io', name, 'spec.leaseTransitions', 'must be greater than or equal to 0');
   };
 
   const createLease = (ns: string, body: Obj, name = body.metadata?.name): Obj => {
     if (!name) throw invalid('Lease.coordination.k8s.io', '', 'metadata.name', 'Required value: name or generateName is required');
-    if (body.metadata?.namespace && body.metadata.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (body.metadata?.namespace && body.metadata.namespace !== ns)
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     if (leases.has(`${ns}/${name}`)) {
-      throw new HttpError(409, status(409, 'AlreadyExists', `leases.coordination.k8s.io "${name}" already exists`, { name, group: 'coordination.k8s.io', kind: 'leases' }));
+      throw new HttpError(
+        409,
+        status(409, 'AlreadyExists', `leases.coordination.k8s.io "${name}" already exists`, {
+          name,
+          group: 'coordination.k8s.io',
+          kind: 'leases',
+        }),
+      );
     }
     validateLease(body, name);
     const lease = stamp({ ...body, apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, ns);
@@ -131,13 +158,29 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
         return { code: 200, body: lease };
       }
       if (method === 'PUT' && name) {
-        if (body?.metadata?.name !== name) throw badRequest(`the name of the object (${body?.metadata?.name}) does not match the name on the URL (${name})`);
+        if (body?.metadata?.name !== name)
+          throw badRequest(`the name of the object (${body?.metadata?.name}) does not match the name on the URL (${name})`);
         const existing = leases.get(`${ns}/${name}`);
-        if (!existing) return { code: 201, body: createLease(ns, { ...body, metadata: { ...body.metadata, resourceVersion: undefined } }, name) };
+        if (!existing)
+          return { code: 201, body: createLease(ns, { ...body, metadata: { ...body.metadata, resourceVersion: undefined } }, name) };
         const rv = body.metadata.resourceVersion;
-        if (!rv) throw invalid('leases.coordination.k8s.io', name, 'metadata.resourceVersion', 'Invalid value: 0x0: must be specified for an update');
+        if (!rv)
+          throw invalid(
+            'leases.coordination.k8s.io',
+            name,
+            'metadata.resourceVersion',
+            'Invalid value: 0x0: must be specified for an update',
+          );
         if (rv !== existing.metadata.resourceVersion) {
-          throw new HttpError(409, status(409, 'Conflict', `Operation cannot be fulfilled on leases.coordination.k8s.io "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, group: 'coordination.k8s.io', kind: 'leases' }));
+          throw new HttpError(
+            409,
+            status(
+              409,
+              'Conflict',
+              `Operation cannot be fulfilled on leases.coordination.k8s.io "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+              { name, group: 'coordination.k8s.io', kind: 'leases' },
+            ),
+          );
         }
         validateLease(body, name);
         const lease = stamp({ ...body, apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, ns, existing);
@@ -152,17 +195,24 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
       if (method === 'POST' && !name) {
         const ev = body ?? {};
         const evName: string | undefined = ev.metadata?.name;
-        if (!evName || !DNS_SUBDOMAIN.test(evName) || evName.length > 253) throw invalid('Event', String(evName), 'metadata.name', 'a lowercase RFC 1123 subdomain is required');
-        if (ev.metadata?.namespace && ev.metadata.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-        if (!ev.eventTime && ev.involvedObject?.namespace !== ns) throw invalid('Event', evName, 'involvedObject.namespace', 'does not match event.namespace');
-        if (events.has(`${ns}/${evName}`)) throw new HttpError(409, status(409, 'AlreadyExists', `events "${evName}" already exists`, { name: evName, kind: 'events' }));
+        if (!evName || !DNS_SUBDOMAIN.test(evName) || evName.length > 253)
+          throw invalid('Event', String(evName), 'metadata.name', 'a lowercase RFC 1123 subdomain is required');
+        if (ev.metadata?.namespace && ev.metadata.namespace !== ns)
+          throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        if (!ev.eventTime && ev.involvedObject?.namespace !== ns)
+          throw invalid('Event', evName, 'involvedObject.namespace', 'does not match event.namespace');
+        if (events.has(`${ns}/${evName}`))
+          throw new HttpError(409, status(409, 'AlreadyExists', `events "${evName}" already exists`, { name: evName, kind: 'events' }));
         const stored = stamp({ ...ev, apiVersion: 'v1', kind: 'Event' }, ns);
         events.set(`${ns}/${evName}`, stored);
         return { code: 201, body: stored };
       }
       if (method === 'PATCH' && name) {
         if (contentType !== 'application/merge-patch+json' && contentType !== 'application/strategic-merge-patch+json') {
-          throw new HttpError(415, status(415, 'UnsupportedMediaType', `the fake server supports merge and strategic-merge patches only, got ${contentType}`));
+          throw new HttpError(
+            415,
+            status(415, 'UnsupportedMediaType', `the fake server supports merge and strategic-merge patches only, got ${contentType}`),
+          );
         }
         const existing = events.get(`${ns}/${name}`);
         if (!existing) throw notFound('events', name);
@@ -281,7 +331,8 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
 function mergePatch(target: Obj, patch: Obj): Obj {
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete target[k];
-    else if (typeof v === 'object' && !Array.isArray(v) && typeof target[k] === 'object' && target[k] !== null && !Array.isArray(target[k])) target[k] = mergePatch(target[k], v);
+    else if (typeof v === 'object' && !Array.isArray(v) && typeof target[k] === 'object' && target[k] !== null && !Array.isArray(target[k]))
+      target[k] = mergePatch(target[k], v);
     else target[k] = v;
   }
   return target;

@@ -36,7 +36,8 @@ export class FakeClock implements Timers {
     for (;;) {
       let next: [number, Pending] | undefined;
       for (const entry of this.#timers) {
-        if (entry[1].at <= target && (!next || entry[1].at < next[1].at || (entry[1].at === next[1].at && entry[1].seq < next[1].seq))) next = entry;
+        if (entry[1].at <= target && (!next || entry[1].at < next[1].at || (entry[1].at === next[1].at && entry[1].seq < next[1].seq)))
+          next = entry;
       }
       if (!next) break;
       this.#timers.delete(next[0]);

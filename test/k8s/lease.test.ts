@@ -37,7 +37,12 @@ afterEach(async () => {
 
 function candidate(identity: string, extra: Partial<LeaseLeaderOptions> = {}): LeaseLeader {
   const leader = new LeaseLeader({
-    kubeConfig: server.kubeConfig(identity, NS), namespace: NS, identity, log: silentLogger, timers: clock, random: () => 0,
+    kubeConfig: server.kubeConfig(identity, NS),
+    namespace: NS,
+    identity,
+    log: silentLogger,
+    timers: clock,
+    random: () => 0,
     onChange: (on) => {
       holders += on ? 1 : -1;
       maxHolders = Math.max(maxHolders, holders);
@@ -52,7 +57,10 @@ function candidate(identity: string, extra: Partial<LeaseLeaderOptions> = {}): L
 const byToken = (token: string) => server.requests.filter((r) => r.token === token);
 const writes = (token: string) => byToken(token).filter((r) => r.method !== 'GET');
 const lease = () => server.leases.get(KEY)!;
-const partition = (token: string) => { cut.add(token); server.partition(token); };
+const partition = (token: string) => {
+  cut.add(token);
+  server.partition(token);
+};
 
 /** Let every attempt in flight finish (partitioned replicas' calls hang until their deadline). */
 async function settle(): Promise<void> {
@@ -111,10 +119,15 @@ describe('LeaseLeader', () => {
     expect(a!.isLeader).toBe(true);
   });
 
-  it('takes over a dead holder\'s Lease only once renewTime + leaseDurationSeconds has passed, counting the transition', async () => {
+  it("takes over a dead holder's Lease only once renewTime + leaseDurationSeconds has passed, counting the transition", async () => {
     server.putLease(NS, {
       metadata: { name: 'traefik-sync' },
-      spec: { holderIdentity: 'pod-dead', leaseDurationSeconds: 15, renewTime: new Date(clock.now() - 5_000).toISOString(), leaseTransitions: 3 },
+      spec: {
+        holderIdentity: 'pod-dead',
+        leaseDurationSeconds: 15,
+        renewTime: new Date(clock.now() - 5_000).toISOString(),
+        leaseTransitions: 3,
+      },
     });
     const [a] = start('pod-a');
     await run(9_900);
@@ -140,7 +153,12 @@ describe('LeaseLeader', () => {
   it('two candidates taking over on the same resourceVersion: the loser gets 409 Conflict and stays a follower', async () => {
     server.putLease(NS, {
       metadata: { name: 'traefik-sync' },
-      spec: { holderIdentity: 'pod-dead', leaseDurationSeconds: 15, renewTime: new Date(clock.now() - 60_000).toISOString(), leaseTransitions: 7 },
+      spec: {
+        holderIdentity: 'pod-dead',
+        leaseDurationSeconds: 15,
+        renewTime: new Date(clock.now() - 60_000).toISOString(),
+        leaseTransitions: 7,
+      },
     });
     server.holdLeaseReads(2);
     const [a, b] = start('pod-a', 'pod-b');
@@ -269,7 +287,9 @@ describe('LeaseLeader', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(server.requests.at(-1)).toMatchObject({ method: 'PUT', status: 0 });
     let stopped = false;
-    const stopping = a!.stop().then(() => { stopped = true; });
+    const stopping = a!.stop().then(() => {
+      stopped = true;
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(a!.isLeader).toBe(false);
     expect(holders).toBe(0);

@@ -45,7 +45,10 @@ afterEach(async () => {
 
 async function sidecar(): Promise<TestSidecar> {
   const config = loadConfig({ 'database-url': t.url }, { POD_NAME: POD, POD_NAMESPACE: NS });
-  const cluster = await clusterIntegration(config, silentLogger, t.url, { kubeConfig: server.kubeConfig('pod-token', NS), podUid: 'pod-uid-1' });
+  const cluster = await clusterIntegration(config, silentLogger, t.url, {
+    kubeConfig: server.kubeConfig('pod-token', NS),
+    podUid: 'pod-uid-1',
+  });
   s = await startTestSidecar(t.url, {}, { replicaId: POD, leadership: cluster.leadership, events: cluster.events });
   await waitFor(async () => (await s!.get('/readyz')).status === 200, 10_000);
   return s;

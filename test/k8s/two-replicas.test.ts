@@ -69,7 +69,11 @@ async function roleUrl(pod: string): Promise<{ url: string; role: string }> {
   if (!role) {
     role = `tsync_${pod.replace(/\W/g, '_')}_${suffix}`;
     await admin(`CREATE ROLE ${role} LOGIN PASSWORD 'replica-pw'`);
-    await t.db.query(sql.__dangerous__rawValue(`GRANT USAGE ON SCHEMA public TO ${role}; GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${role};`));
+    await t.db.query(
+      sql.__dangerous__rawValue(
+        `GRANT USAGE ON SCHEMA public TO ${role}; GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${role};`,
+      ),
+    );
     roles.set(pod, role);
   }
   const url = new URL(t.url);
@@ -84,12 +88,16 @@ async function replica(pod: string, releaseOnStop = true): Promise<Replica> {
   const cluster = await clusterIntegration(config, silentLogger, url, { kubeConfig: server.kubeConfig(`token-${pod}`, NS), releaseOnStop });
   expect(cluster.mode).toBe('kubernetes');
   let leadership: LeaseLeader | undefined;
-  const s = await startTestSidecar(url, {}, {
-    replicaId: pod,
-    events: cluster.events,
-    housekeepingEveryMs: 200, // leader-only pruning on (almost) every tick
-    leadership: (onChange) => (leadership = cluster.leadership(onChange) as LeaseLeader),
-  });
+  const s = await startTestSidecar(
+    url,
+    {},
+    {
+      replicaId: pod,
+      events: cluster.events,
+      housekeepingEveryMs: 200, // leader-only pruning on (almost) every tick
+      leadership: (onChange) => (leadership = cluster.leadership(onChange) as LeaseLeader),
+    },
+  );
   const r = { pod, role, s, leadership: leadership! };
   running.push(r);
   return r;
@@ -198,7 +206,9 @@ describe('two controllers, one database, one Lease', () => {
     console.log(`takeover after release: ${takeoverMs} ms (stop took ${released - stoppedAt} ms)`);
     expect(takeoverMs).toBeLessThanOrEqual(2_400 + 1_000); // one jittered retry period + margin, not the 15 s lease
     expect(server.leases.get(KEY)!.spec).toMatchObject({ holderIdentity: follower.pod, leaseTransitions: 1 });
-    const releases = server.requests.filter((r) => r.token === `token-${leader.pod}` && r.method === 'PUT' && !r.body?.spec?.holderIdentity);
+    const releases = server.requests.filter(
+      (r) => r.token === `token-${leader.pod}` && r.method === 'PUT' && !r.body?.spec?.holderIdentity,
+    );
     expect(releases).toHaveLength(1);
     expect(releases[0]!.body!.spec.leaseDurationSeconds).toBe(1);
     expect(maxLeaders).toBe(1);
@@ -207,7 +217,12 @@ describe('two controllers, one database, one Lease', () => {
   it('two controllers racing to take over an expired Lease on the same resourceVersion: one wins, the 409 loser follows', async () => {
     server.putLease(NS, {
       metadata: { name: 'traefik-sync' },
-      spec: { holderIdentity: 'traefik-gone', leaseDurationSeconds: 15, renewTime: new Date(Date.now() - 60_000).toISOString(), leaseTransitions: 2 },
+      spec: {
+        holderIdentity: 'traefik-gone',
+        leaseDurationSeconds: 15,
+        renewTime: new Date(Date.now() - 60_000).toISOString(),
+        leaseTransitions: 2,
+      },
     });
     server.holdLeaseReads(2); // both candidates read the same resourceVersion
     sampleLeaders();
@@ -215,7 +230,12 @@ describe('two controllers, one database, one Lease', () => {
     const [a, b] = await Promise.all([replica('traefik-a'), replica('traefik-b')]);
     const [leader, follower] = await leaderAndFollower(a, b);
     const puts = server.requests.slice(before).filter((r) => r.method === 'PUT');
-    expect(puts.slice(0, 2).map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(
+      puts
+        .slice(0, 2)
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual([200, 409]);
     await new Promise((r) => setTimeout(r, 5_000)); // renewals go on; the loser stays a follower
     expect(leader.leadership.isLeader).toBe(true);
     expect(follower.leadership.isLeader).toBe(false);

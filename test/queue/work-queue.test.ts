@@ -48,7 +48,10 @@ describe('WorkQueue', () => {
     expect(queue.running).toBe(3);
     expect(queue.depth).toBe(2);
     await release();
-    expect(batches).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+    expect(batches).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]);
     await release();
     expect(queue.depth).toBe(0);
     await queue.idle();
@@ -180,7 +183,10 @@ describe('WorkQueue', () => {
     let calls = 0;
     const errors: string[] = [];
     const queue = new WorkQueue<string>({
-      timers: clock, quietMs: 1, batchSize: 5, backoff: { baseMs: 100, maxMs: 1000, jitter: 0 },
+      timers: clock,
+      quietMs: 1,
+      batchSize: 5,
+      backoff: { baseMs: 100, maxMs: 1000, jitter: 0 },
       handler: async () => {
         calls++;
         if (calls === 1) throw new Error('database down');

@@ -16,7 +16,16 @@ import { connect, sql, type ConnectionPool } from '../../src/db/connect.js';
 import { migrate } from '../../src/db/migrate.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
 import {
-  SOAK, captureLog, changedPaths, pendingChanges, report, sleep, snapshotTree, startOwnPostgres, treeProblems, type OwnPostgres,
+  SOAK,
+  captureLog,
+  changedPaths,
+  pendingChanges,
+  report,
+  sleep,
+  snapshotTree,
+  startOwnPostgres,
+  treeProblems,
+  type OwnPostgres,
 } from './support.js';
 
 const PROJECTS = SOAK ? 300 : 100;
@@ -38,8 +47,11 @@ async function admin(): Promise<pg.Client> {
 
 /** Terminate every backend of the controller; returns how many per application and how many were mid-query. */
 async function terminateController(c: pg.Client): Promise<{ pool: number; listen: number; active: number }> {
-  const r = await c.query(`SELECT application_name AS app, state, pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-                            WHERE application_name = ANY($1) AND pid <> pg_backend_pid()`, [APPS]);
+  const r = await c.query(
+    `SELECT application_name AS app, state, pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+                            WHERE application_name = ANY($1) AND pid <> pg_backend_pid()`,
+    [APPS],
+  );
   return {
     pool: r.rows.filter((x) => x.app === 'traefik-sync' && x.ok).length,
     listen: r.rows.filter((x) => x.app === 'traefik-sync-listen' && x.ok).length,
@@ -48,28 +60,38 @@ async function terminateController(c: pg.Client): Promise<{ pool: number; listen
 }
 
 async function converged(timeoutMs = 30_000): Promise<boolean> {
-  return waitFor(async () => {
-    const p = await pendingChanges(db, s.root).catch(() => null);
-    return p !== null && p.changes.length === 0 && p.failed.length === 0;
-  }, timeoutMs, 250).then(() => true, () => false);
+  return waitFor(
+    async () => {
+      const p = await pendingChanges(db, s.root).catch(() => null);
+      return p !== null && p.changes.length === 0 && p.failed.length === 0;
+    },
+    timeoutMs,
+    250,
+  ).then(
+    () => true,
+    () => false,
+  );
 }
 
 const errors = () => s.metric('traefik_sync_reconcile_total', { result: 'error' });
 
-beforeAll(async () => {
-  own = await startOwnPostgres('db-faults-pw');
-  const boot = new pg.Client({ connectionString: own.server.url });
-  await boot.connect();
-  await boot.query('CREATE DATABASE faults');
-  await boot.end();
-  url = own.server.urlFor('faults');
-  db = connect(url, { poolSize: 3, applicationName: 'fault-test' });
-  await migrate(db);
-  await db.tx((tx) => seedBench(tx, PROJECTS));
-  s = await startTestSidecar(url, { interval: '1s' }, { log: logs.log });
-  await waitFor(async () => (await s.get('/readyz')).status === 200, 30_000);
-  await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1, 10_000);
-}, SOAK ? 300_000 : 120_000);
+beforeAll(
+  async () => {
+    own = await startOwnPostgres('db-faults-pw');
+    const boot = new pg.Client({ connectionString: own.server.url });
+    await boot.connect();
+    await boot.query('CREATE DATABASE faults');
+    await boot.end();
+    url = own.server.urlFor('faults');
+    db = connect(url, { poolSize: 3, applicationName: 'fault-test' });
+    await migrate(db);
+    await db.tx((tx) => seedBench(tx, PROJECTS));
+    s = await startTestSidecar(url, { interval: '1s' }, { log: logs.log });
+    await waitFor(async () => (await s.get('/readyz')).status === 200, 30_000);
+    await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1, 10_000);
+  },
+  SOAK ? 300_000 : 120_000,
+);
 
 afterAll(async () => {
   await s?.stop();
@@ -78,54 +100,63 @@ afterAll(async () => {
 });
 
 describe('database faults', () => {
-  it(`connections killed mid-pass (pool and LISTEN), ${ROUNDS} rounds: no torn file, LISTEN back, every committed change applied`, async () => {
-    const c = await admin();
-    const killed = { pool: 0, listen: 0, active: 0, sweeps: 0 };
-    let rounds = 0;
-    const errorsBefore = await errors();
-    try {
-      // At least ROUNDS rounds, and more (up to 3×) until a backend has been caught mid-query.
-      for (let k = 1; k <= ROUNDS || (killed.active === 0 && k <= ROUNDS * 3); k++) {
-        // A change to every project: the controller starts a large pass at once.
-        await db.query(sql`UPDATE route_configs SET target_port = ${3000 + k}`);
-        // Hunt: kill whichever controller backend is running a statement, as soon as one is.
-        const until = Date.now() + 800;
-        while (Date.now() < until) {
-          const r = await c.query(`SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+  it(
+    `connections killed mid-pass (pool and LISTEN), ${ROUNDS} rounds: no torn file, LISTEN back, every committed change applied`,
+    async () => {
+      const c = await admin();
+      const killed = { pool: 0, listen: 0, active: 0, sweeps: 0 };
+      let rounds = 0;
+      const errorsBefore = await errors();
+      try {
+        // At least ROUNDS rounds, and more (up to 3×) until a backend has been caught mid-query.
+        for (let k = 1; k <= ROUNDS || (killed.active === 0 && k <= ROUNDS * 3); k++) {
+          // A change to every project: the controller starts a large pass at once.
+          await db.query(sql`UPDATE route_configs SET target_port = ${3000 + k}`);
+          // Hunt: kill whichever controller backend is running a statement, as soon as one is.
+          const until = Date.now() + 800;
+          while (Date.now() < until) {
+            const r = await c.query(`SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                                     WHERE application_name = 'traefik-sync' AND state = 'active' AND pid <> pg_backend_pid()) x`);
-          killed.active += r.rows[0].n;
-          killed.pool += r.rows[0].n;
-          killed.sweeps++;
-        }
-        // Then every connection of the controller, idle pool and LISTEN included.
-        const r = await terminateController(c);
-        killed.pool += r.pool;
-        killed.listen += r.listen;
-        // Committed while the LISTEN connection is (likely) still down: its NOTIFY is lost.
-        await db.query(sql`UPDATE route_configs SET middleware = ${JSON.stringify([{ headers: { customRequestHeaders: { 'X-Round': `${k}` } } }])}::jsonb
+            killed.active += r.rows[0].n;
+            killed.pool += r.rows[0].n;
+            killed.sweeps++;
+          }
+          // Then every connection of the controller, idle pool and LISTEN included.
+          const r = await terminateController(c);
+          killed.pool += r.pool;
+          killed.listen += r.listen;
+          // Committed while the LISTEN connection is (likely) still down: its NOTIFY is lost.
+          await db.query(sql`UPDATE route_configs SET middleware = ${JSON.stringify([{ headers: { customRequestHeaders: { 'X-Round': `${k}` } } }])}::jsonb
                            WHERE path_rule = '/api'`);
-        expect(await treeProblems(s.root)).toEqual([]);
-        rounds = k;
+          expect(await treeProblems(s.root)).toEqual([]);
+          rounds = k;
+        }
+      } finally {
+        await c.end();
       }
-    } finally {
-      await c.end();
-    }
-    const ok = await converged();
-    await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1, 15_000);
-    const reconnects = logs.text().split('\n').filter((l) => l.includes('LISTEN reconnected')).length;
-    const failedPasses = (await errors()) - errorsBefore;
-    report(`db faults: ${rounds} rounds of pg_terminate_backend during large passes: ${killed.pool} pool and ${killed.listen} LISTEN backends killed `
-      + `(${killed.active} mid-query) in ${killed.sweeps} sweeps; ${failedPasses} passes failed; LISTEN reconnected ${reconnects} times; `
-      + `converged: ${ok}; torn files: 0`);
-    expect(ok, JSON.stringify(await pendingChanges(db, s.root)).slice(0, 1500)).toBe(true);
-    expect(await treeProblems(s.root)).toEqual([]);
-    expect(killed.pool).toBeGreaterThan(0);
-    expect(killed.listen).toBeGreaterThan(0);
-    expect(killed.active).toBeGreaterThan(0);
-    expect(reconnects).toBeGreaterThan(0);
-    expect(await s.metric('traefik_sync_listen_connected')).toBe(1);
-    expect(await s.metric('traefik_sync_db_up')).toBe(1);
-  }, SOAK ? 900_000 : 120_000);
+      const ok = await converged();
+      await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1, 15_000);
+      const reconnects = logs
+        .text()
+        .split('\n')
+        .filter((l) => l.includes('LISTEN reconnected')).length;
+      const failedPasses = (await errors()) - errorsBefore;
+      report(
+        `db faults: ${rounds} rounds of pg_terminate_backend during large passes: ${killed.pool} pool and ${killed.listen} LISTEN backends killed ` +
+          `(${killed.active} mid-query) in ${killed.sweeps} sweeps; ${failedPasses} passes failed; LISTEN reconnected ${reconnects} times; ` +
+          `converged: ${ok}; torn files: 0`,
+      );
+      expect(ok, JSON.stringify(await pendingChanges(db, s.root)).slice(0, 1500)).toBe(true);
+      expect(await treeProblems(s.root)).toEqual([]);
+      expect(killed.pool).toBeGreaterThan(0);
+      expect(killed.listen).toBeGreaterThan(0);
+      expect(killed.active).toBeGreaterThan(0);
+      expect(reconnects).toBeGreaterThan(0);
+      expect(await s.metric('traefik_sync_listen_connected')).toBe(1);
+      expect(await s.metric('traefik_sync_db_up')).toBe(1);
+    },
+    SOAK ? 900_000 : 120_000,
+  );
 
   it('every statement failing for a while (lock timeouts): no file changes while failing, status says why, all changes applied after', async () => {
     const c = await admin();
@@ -147,11 +178,14 @@ describe('database faults', () => {
       await sleep(1500);
       const during = await snapshotTree(s.root);
       const status = (await s.get('/api/v1/status')).json();
-      const failing = Object.values(status.projects as Record<string, { lastError: string | null }>).filter((p) => p.lastError).length
-        + (status.lastError ? 1 : 0);
+      const failing =
+        Object.values(status.projects as Record<string, { lastError: string | null }>).filter((p) => p.lastError).length +
+        (status.lastError ? 1 : 0);
       const failedPasses = (await errors()) - errorsBefore;
-      report(`db faults: every statement failing (lock timeout): ${failedPasses} passes failed, ${changedPaths(before, during).length} files changed meanwhile, `
-        + `status lastError ${JSON.stringify(String(status.lastError).slice(0, 120))}, ${failing} failure(s) shown`);
+      report(
+        `db faults: every statement failing (lock timeout): ${failedPasses} passes failed, ${changedPaths(before, during).length} files changed meanwhile, ` +
+          `status lastError ${JSON.stringify(String(status.lastError).slice(0, 120))}, ${failing} failure(s) shown`,
+      );
       expect(changedPaths(before, during)).toEqual([]);
       expect(String(status.lastError)).toMatch(/lock timeout/);
     } finally {
@@ -179,8 +213,10 @@ describe('database faults', () => {
       const set = await c.query(`SELECT array_to_string(setconfig, ',') AS conf FROM pg_db_role_setting
                                   WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'faults')`);
       const sessions = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ANY($1)`, [APPS]);
-      report(`db faults: ALTER DATABASE SET ${set.rows[0]?.conf}: passes still succeed (the pool sends statement_timeout 30 s at connect), `
-        + `LISTEN reconnected under 1 ms and stays connected; ${sessions.rows[0].n} controller sessions`);
+      report(
+        `db faults: ALTER DATABASE SET ${set.rows[0]?.conf}: passes still succeed (the pool sends statement_timeout 30 s at connect), ` +
+          `LISTEN reconnected under 1 ms and stays connected; ${sessions.rows[0].n} controller sessions`,
+      );
       expect(set.rows[0]?.conf).toBe('statement_timeout=1');
     } finally {
       await c.query('ALTER DATABASE faults RESET statement_timeout');
@@ -193,8 +229,13 @@ describe('database faults', () => {
     await db.query(sql`UPDATE route_configs SET target_port = 5000`);
     // Stop as soon as the controller is busy with it (a pass is reading or writing).
     const c = await admin();
-    await waitFor(async () => (await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'traefik-sync' AND state = 'active'`)).rows[0].n > 0, 5000, 2)
-      .catch(() => undefined);
+    await waitFor(
+      async () =>
+        (await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'traefik-sync' AND state = 'active'`))
+          .rows[0].n > 0,
+      5000,
+      2,
+    ).catch(() => undefined);
     await c.end().catch(() => {});
     const stoppedAt = Date.now();
     await own.server.stop();
@@ -211,8 +252,10 @@ describe('database faults', () => {
     await db.query(sql`UPDATE route_configs SET priority = 7 WHERE path_rule = '/api/admin'`);
     await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1, 30_000, 100);
     const ok = await converged(30_000);
-    report(`db faults: PostgreSQL stopped mid-pass (${partly} files already rewritten when it went down, ${Date.now() - stoppedAt} ms to recover): `
-      + `0 torn, 0 changed while down, converged after restart: ${ok}`);
+    report(
+      `db faults: PostgreSQL stopped mid-pass (${partly} files already rewritten when it went down, ${Date.now() - stoppedAt} ms to recover): ` +
+        `0 torn, 0 changed while down, converged after restart: ${ok}`,
+    );
     expect(ok).toBe(true);
     expect(await treeProblems(s.root)).toEqual([]);
   }, 120_000);

@@ -115,16 +115,24 @@ function scheduledRetries(since: number): Array<{ project: string; attempt: numb
 }
 
 async function converged(timeoutMs: number): Promise<boolean> {
-  return waitFor(async () => {
-    const p = await pendingChanges(t.db, mnt);
-    return p.changes.length === 0 && p.failed.length === 0;
-  }, timeoutMs, 250).then(() => true, () => false);
+  return waitFor(
+    async () => {
+      const p = await pendingChanges(t.db, mnt);
+      return p.changes.length === 0 && p.failed.length === 0;
+    },
+    timeoutMs,
+    250,
+  ).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Make every project's files change (and grow). */
 async function changeEverything(tag: string): Promise<void> {
   await t.db.query(sql`UPDATE route_configs SET target_port = target_port % 60000 + 1`);
-  await t.db.query(sql`UPDATE route_configs SET middleware = ${JSON.stringify([{ headers: { customRequestHeaders: { 'X-Tag': `${tag} ${'z'.repeat(3000)}` } } }])}::jsonb
+  await t.db
+    .query(sql`UPDATE route_configs SET middleware = ${JSON.stringify([{ headers: { customRequestHeaders: { 'X-Tag': `${tag} ${'z'.repeat(3000)}` } } }])}::jsonb
                        WHERE path_rule IN ('/', '/api')`);
 }
 
@@ -132,7 +140,8 @@ async function changeEverything(tag: string): Promise<void> {
 async function failedProjects(): Promise<Array<{ name: string; lastError: string }>> {
   const st = (await s.get('/api/v1/status')).json();
   return Object.values(st.projects as Record<string, { name: string; lastError: string | null }>)
-    .filter((p) => p.lastError).map((p) => ({ name: p.name, lastError: p.lastError! }));
+    .filter((p) => p.lastError)
+    .map((p) => ({ name: p.name, lastError: p.lastError! }));
 }
 
 /**
@@ -150,10 +159,15 @@ async function underFault(label: string, code: RegExp, inject: () => Promise<unk
   const during = await snapshotTree(mnt);
   const failed = await failedProjects();
   const left = await leftTempFiles(mnt); // a write in flight is not a leftover
-  const logged = logs.text().split('\n').filter((l) => l.includes('writing project files failed') && code.test(l)).length;
-  report(`disk faults: ${label}${free !== undefined ? ` (${free} bytes of filler)` : ''}: ${changedPaths(before, during).length} of ${Object.keys(before).length} files changed, `
-    + `${left.length} temp files left, ${failed.length} projects reported failed (e.g. ${JSON.stringify(failed[0]?.lastError)}), `
-    + `traefik_sync_projects_failed ${await s.metric('traefik_sync_projects_failed')}, ${logged} error log lines`);
+  const logged = logs
+    .text()
+    .split('\n')
+    .filter((l) => l.includes('writing project files failed') && code.test(l)).length;
+  report(
+    `disk faults: ${label}${free !== undefined ? ` (${free} bytes of filler)` : ''}: ${changedPaths(before, during).length} of ${Object.keys(before).length} files changed, ` +
+      `${left.length} temp files left, ${failed.length} projects reported failed (e.g. ${JSON.stringify(failed[0]?.lastError)}), ` +
+      `traefik_sync_projects_failed ${await s.metric('traefik_sync_projects_failed')}, ${logged} error log lines`,
+  );
   expect(changedPaths(before, during)).toEqual([]);
   expect(left).toEqual([]);
   expect(await treeProblems(mnt)).toEqual([]);
@@ -165,9 +179,13 @@ async function underFault(label: string, code: RegExp, inject: () => Promise<unk
 describe('disk faults', () => {
   if (why !== '') report(`disk faults: skipped — ${why}`);
 
-  it.skipIf(why !== '')('ENOSPC (volume full): old files intact, no temp files, the error reported', async () => {
-    await underFault('ENOSPC', /ENOSPC|no space/i, fill);
-  }, 60_000);
+  it.skipIf(why !== '')(
+    'ENOSPC (volume full): old files intact, no temp files, the error reported',
+    async () => {
+      await underFault('ENOSPC', /ENOSPC|no space/i, fill);
+    },
+    60_000,
+  );
 
   // Regression (fixed: failed projects are retried with backoff). It was: a write failure made
   // the project's result "failed" but the pass does not throw, so the work queue never retries it;
@@ -175,88 +193,135 @@ describe('disk faults', () => {
   // check only looks for files that changed. Input: volume full while every project changes, then
   // the filler removed. Expected: the next pass(es) write everything within a few intervals.
   // Actual: the failed projects stay stale (status failed) until the database changes them again.
-  it.skipIf(why !== '')('ENOSPC: once space returns the next passes write everything, unprompted', async () => {
-    await rm(path.join(mnt, 'filler.bin'));
-    const waitMs = untilScheduledRetries(faultStart, 3000);
-    const ok = await converged(waitMs);
-    report(`disk faults: ENOSPC recovery without a database change, by the scheduled retries (within ${(waitMs / 1000).toFixed(1)} s): ${ok}`);
-    expect(ok).toBe(true);
-  }, 30_000);
+  it.skipIf(why !== '')(
+    'ENOSPC: once space returns the next passes write everything, unprompted',
+    async () => {
+      await rm(path.join(mnt, 'filler.bin'));
+      const waitMs = untilScheduledRetries(faultStart, 3000);
+      const ok = await converged(waitMs);
+      report(
+        `disk faults: ENOSPC recovery without a database change, by the scheduled retries (within ${(waitMs / 1000).toFixed(1)} s): ${ok}`,
+      );
+      expect(ok).toBe(true);
+    },
+    30_000,
+  );
 
-  it.skipIf(why !== '')('ENOSPC: recovers once space returns and the database changes again', async () => {
-    await rm(path.join(mnt, 'filler.bin'), { force: true });
-    await t.db.query(sql`UPDATE route_configs SET priority = priority + 1`); // a change to every project
-    expect(await converged(15_000)).toBe(true);
-    await waitFor(async () => (await failedProjects()).length === 0, 5000, 100); // status follows the files within moments
-    expect(await treeProblems(mnt)).toEqual([]);
-  }, 30_000);
+  it.skipIf(why !== '')(
+    'ENOSPC: recovers once space returns and the database changes again',
+    async () => {
+      await rm(path.join(mnt, 'filler.bin'), { force: true });
+      await t.db.query(sql`UPDATE route_configs SET priority = priority + 1`); // a change to every project
+      expect(await converged(15_000)).toBe(true);
+      await waitFor(async () => (await failedProjects()).length === 0, 5000, 100); // status follows the files within moments
+      expect(await treeProblems(mnt)).toEqual([]);
+    },
+    30_000,
+  );
 
   // A volume full for long: retries have backed off (the 6th is 16 s ± 20 % away, later ones up to
   // 5 minutes). Once a probe write succeeds, the periodic check (every 1 s here) queues them now.
-  it.skipIf(why !== '')('ENOSPC for long: once space returns, the next periodic check writes everything, not the backoff', async () => {
-    await underFault('ENOSPC (long)', /ENOSPC|no space/i, () => fill());
-    // The static config must change too (a new ACME resolver): its write fails as well.
-    await t.db.query(sql`UPDATE domain_configs SET ssl_provider = 'zerossl'
+  it.skipIf(why !== '')(
+    'ENOSPC for long: once space returns, the next periodic check writes everything, not the backoff',
+    async () => {
+      await underFault('ENOSPC (long)', /ENOSPC|no space/i, () => fill());
+      // The static config must change too (a new ACME resolver): its write fails as well.
+      await t.db.query(sql`UPDATE domain_configs SET ssl_provider = 'zerossl'
                          WHERE id = (SELECT id FROM domain_configs WHERE ssl_enabled AND is_active ORDER BY id LIMIT 1)`);
-    await waitFor(() => logs.text().split('\n').some((l) => l.includes('writing project files failed') && l.includes('"project":null')), 10_000, 50);
-    // The probe sees the volume as full while less than its 64 KiB is free: with 32 KiB free,
-    // write(2) writes what fits and returns no error; the probe must not take that for success.
-    const filler = path.join(mnt, 'filler.bin');
-    const filler2 = path.join(mnt, 'filler-2.bin');
-    let freedAt = 0;
-    let nextRetry = 0;
-    try {
-      await truncate(filler, (await stat(filler)).size - 32 * 1024);
-      expect(await takesWrites(mnt)).toBe(false);
-      await fill('filler-2.bin');
-      // The retries still to come: of the projects failing now (one that wrote meanwhile, e.g. in
-      // the 32 KiB just freed, has none coming, and its last logged retry is in the past).
-      const pendingRetries = async () => {
-        const failing = new Set((await failedProjects()).map((f) => f.name));
-        return scheduledRetries(faultStart).filter((r) => failing.has(r.project)).map((r) => r.dueAt);
-      };
-      // Wait until every failing project's next retry is more than 6 s away (their 6th: 12.8–19.2 s).
-      await waitFor(async () => {
+      await waitFor(
+        () =>
+          logs
+            .text()
+            .split('\n')
+            .some((l) => l.includes('writing project files failed') && l.includes('"project":null')),
+        10_000,
+        50,
+      );
+      // The probe sees the volume as full while less than its 64 KiB is free: with 32 KiB free,
+      // write(2) writes what fits and returns no error; the probe must not take that for success.
+      const filler = path.join(mnt, 'filler.bin');
+      const filler2 = path.join(mnt, 'filler-2.bin');
+      let freedAt = 0;
+      let nextRetry = 0;
+      try {
+        await truncate(filler, (await stat(filler)).size - 32 * 1024);
+        expect(await takesWrites(mnt)).toBe(false);
+        await fill('filler-2.bin');
+        // The retries still to come: of the projects failing now (one that wrote meanwhile, e.g. in
+        // the 32 KiB just freed, has none coming, and its last logged retry is in the past).
+        const pendingRetries = async () => {
+          const failing = new Set((await failedProjects()).map((f) => f.name));
+          return scheduledRetries(faultStart)
+            .filter((r) => failing.has(r.project))
+            .map((r) => r.dueAt);
+        };
+        // Wait until every failing project's next retry is more than 6 s away (their 6th: 12.8–19.2 s).
+        await waitFor(
+          async () => {
+            const due = await pendingRetries();
+            return due.length > 0 && Math.min(...due) - Date.now() > 6000;
+          },
+          60_000,
+          50,
+        );
         const due = await pendingRetries();
-        return due.length > 0 && Math.min(...due) - Date.now() > 6000;
-      }, 60_000, 50);
-      const due = await pendingRetries();
-      freedAt = Date.now();
-      nextRetry = Math.min(...due) - freedAt;
-    } finally {
-      await rm(filler, { force: true }); // also when failing: the next tests need the space
-      await rm(filler2, { force: true });
-    }
-    const ok = await converged(nextRetry - 1500); // a tick (1 s ± 10 %) and a pass, before any retry is due
-    report(`disk faults: long ENOSPC: written ${ok ? `${((Date.now() - freedAt) / 1000).toFixed(1)} s` : 'not'} after space returned; the earliest backoff retry was ${(nextRetry / 1000).toFixed(1)} s away`);
-    expect(nextRetry).toBeGreaterThan(5500); // else this would not tell the periodic check from the backoff
-    expect(ok).toBe(true);
-    // The files land before the pass records its results: status follows within moments.
-    await waitFor(async () => (await failedProjects()).length === 0, 5000, 100);
-    const since = logs.text().split('\n').filter((l) => l.includes('the volume takes writes again') && Date.parse(JSON.parse(l).time) >= freedAt);
-    expect(since.length).toBe(1); // once per recovery
-    expect(await readFile(path.join(mnt, 'static/traefik.yml'), 'utf8')).toContain('zerossl');
-  }, 120_000);
+        freedAt = Date.now();
+        nextRetry = Math.min(...due) - freedAt;
+      } finally {
+        await rm(filler, { force: true }); // also when failing: the next tests need the space
+        await rm(filler2, { force: true });
+      }
+      const ok = await converged(nextRetry - 1500); // a tick (1 s ± 10 %) and a pass, before any retry is due
+      report(
+        `disk faults: long ENOSPC: written ${ok ? `${((Date.now() - freedAt) / 1000).toFixed(1)} s` : 'not'} after space returned; the earliest backoff retry was ${(nextRetry / 1000).toFixed(1)} s away`,
+      );
+      expect(nextRetry).toBeGreaterThan(5500); // else this would not tell the periodic check from the backoff
+      expect(ok).toBe(true);
+      // The files land before the pass records its results: status follows within moments.
+      await waitFor(async () => (await failedProjects()).length === 0, 5000, 100);
+      const since = logs
+        .text()
+        .split('\n')
+        .filter((l) => l.includes('the volume takes writes again') && Date.parse(JSON.parse(l).time) >= freedAt);
+      expect(since.length).toBe(1); // once per recovery
+      expect(await readFile(path.join(mnt, 'static/traefik.yml'), 'utf8')).toContain('zerossl');
+    },
+    120_000,
+  );
 
-  it.skipIf(why !== '')('EROFS (volume remounted read-only): old files intact, no temp files, the error reported', async () => {
-    await underFault('EROFS', /EROFS|read-only/i, async () => sh('mount', ['-o', 'remount,ro', mnt]));
-  }, 60_000);
+  it.skipIf(why !== '')(
+    'EROFS (volume remounted read-only): old files intact, no temp files, the error reported',
+    async () => {
+      await underFault('EROFS', /EROFS|read-only/i, async () => sh('mount', ['-o', 'remount,ro', mnt]));
+    },
+    60_000,
+  );
 
   // Regression, as for ENOSPC above (same cause). Input: remount rw after the failures. Expected: written
   // within a few intervals. Actual: stale until the database changes again.
-  it.skipIf(why !== '')('EROFS: once the volume is writable again the next passes write everything, unprompted', async () => {
-    sh('mount', ['-o', 'remount,rw', mnt]);
-    const waitMs = untilScheduledRetries(faultStart, 3000);
-    const ok = await converged(waitMs);
-    report(`disk faults: EROFS recovery without a database change, by the scheduled retries (within ${(waitMs / 1000).toFixed(1)} s): ${ok}`);
-    expect(ok).toBe(true);
-  }, 30_000);
+  it.skipIf(why !== '')(
+    'EROFS: once the volume is writable again the next passes write everything, unprompted',
+    async () => {
+      sh('mount', ['-o', 'remount,rw', mnt]);
+      const waitMs = untilScheduledRetries(faultStart, 3000);
+      const ok = await converged(waitMs);
+      report(
+        `disk faults: EROFS recovery without a database change, by the scheduled retries (within ${(waitMs / 1000).toFixed(1)} s): ${ok}`,
+      );
+      expect(ok).toBe(true);
+    },
+    30_000,
+  );
 
-  it.skipIf(why !== '')('EROFS: recovers once writable and the database changes again', async () => {
-    sh('mount', ['-o', 'remount,rw', mnt]);
-    await t.db.query(sql`UPDATE route_configs SET priority = priority + 1`);
-    expect(await converged(15_000)).toBe(true);
-    await waitFor(async () => (await failedProjects()).length === 0, 5000, 100); // status follows the files within moments
-    expect(await treeProblems(mnt)).toEqual([]);
-  }, 30_000);
+  it.skipIf(why !== '')(
+    'EROFS: recovers once writable and the database changes again',
+    async () => {
+      sh('mount', ['-o', 'remount,rw', mnt]);
+      await t.db.query(sql`UPDATE route_configs SET priority = priority + 1`);
+      expect(await converged(15_000)).toBe(true);
+      await waitFor(async () => (await failedProjects()).length === 0, 5000, 100); // status follows the files within moments
+      expect(await treeProblems(mnt)).toEqual([]);
+    },
+    30_000,
+  );
 });

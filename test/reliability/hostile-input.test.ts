@@ -37,7 +37,9 @@ const OLD = new Date('2000-01-01T00:00:00Z');
 const ids: Record<'project' | 'service' | 'domain' | 'route', string> = { project: '', service: '', domain: '', route: '' };
 const keyLines = KEY_PEM.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'));
 const tally: Record<string, number> = {};
-const count = (k: string) => { tally[k] = (tally[k] ?? 0) + 1; };
+const count = (k: string) => {
+  tally[k] = (tally[k] ?? 0) + 1;
+};
 
 /** Canary files beside the root, with an access time far in the past so that any read shows. */
 async function plantCanary(dir: string, name: string): Promise<string> {
@@ -74,7 +76,11 @@ beforeAll(async () => {
   ids.project = await insertProject(t.db, 'target');
   ids.service = await insertService(t.db, ids.project, 'app');
   ids.domain = await insertDomain(t.db, ids.project, { domain: 'target.example', ssl: false });
-  ids.route = await insertRoute(t.db, ids.domain, ids.service, { path: '/', port: 8080, middleware: [{ headers: { customRequestHeaders: { 'X-Test': 'ok' } } }] });
+  ids.route = await insertRoute(t.db, ids.domain, ids.service, {
+    path: '/',
+    port: 8080,
+    middleware: [{ headers: { customRequestHeaders: { 'X-Test': 'ok' } } }],
+  });
   client = new pg.Client({ connectionString: t.url, application_name: 'hostile' });
   await client.connect();
 
@@ -103,7 +109,8 @@ const targetDir = 'dynamic/target/';
 const others = (snap: Record<string, string>) => Object.fromEntries(Object.entries(snap).filter(([p]) => !p.startsWith(targetDir)));
 
 async function rowCounts(): Promise<string> {
-  const r = await client.query(`SELECT (SELECT count(*) FROM projects) p, (SELECT count(*) FROM services) s, (SELECT count(*) FROM domain_configs) d,
+  const r =
+    await client.query(`SELECT (SELECT count(*) FROM projects) p, (SELECT count(*) FROM services) s, (SELECT count(*) FROM domain_configs) d,
                                        (SELECT count(*) FROM route_configs) r, (SELECT count(*) FROM certificates) c, (SELECT max(id) FROM audit_log) a`);
   return JSON.stringify(r.rows[0]);
 }
@@ -121,7 +128,11 @@ function templateInert(text: string): boolean {
 function strings(v: unknown, out = new Set<string>()): Set<string> {
   if (typeof v === 'string') out.add(v);
   else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { out.add(k); strings(x, out); }
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      out.add(k);
+      strings(x, out);
+    }
   return out;
 }
 
@@ -131,7 +142,10 @@ describe('hostile input: raw SQL rows the database must refuse', () => {
     const files = await snapshotTree(root);
     for (const c of SQL_REFUSED) {
       const text = c.text.replace(/:(project|service|domain|route)\b/g, (_, k: keyof typeof ids) => `'${ids[k]}'`);
-      const err = await client.query(text, c.params as unknown[] | undefined).then(() => null, (e: pg.DatabaseError) => e);
+      const err = await client.query(text, c.params as unknown[] | undefined).then(
+        () => null,
+        (e: pg.DatabaseError) => e,
+      );
       expect(err, `${c.why}: accepted`).not.toBeNull();
       expect(err!.code, `${c.why}: ${err!.message}`).toMatch(c.sqlstate);
       expect((await client.query('SELECT 1 AS ok')).rows[0].ok).toBe(1);
@@ -226,7 +240,9 @@ describe('hostile input: names at the limits', () => {
       const after = await snapshotTree(root);
       expect(changedPaths(before, others(after)).filter((f) => !f.includes('longname') && !f.includes(domain))).toEqual([]);
       const written = Object.keys(after).some((f) => f.startsWith('dynamic/longname/'));
-      report(`hostile input: 253-character custom-certificate domain: files written ${written}, status ${JSON.stringify(String(status.lastError).slice(0, 80))}`);
+      report(
+        `hostile input: 253-character custom-certificate domain: files written ${written}, status ${JSON.stringify(String(status.lastError).slice(0, 80))}`,
+      );
       expect(String(status.lastError ?? '')).not.toMatch(/write failed|ENAMETOOLONG/);
       if (!written) expect(String(status.lastError)).toMatch(/full_domain/);
     } finally {
@@ -272,7 +288,11 @@ describe('hostile input: flags and environment', () => {
   it('--project with a traversal name reads nothing outside the root', async () => {
     const probe = await plantCanary(path.join(base, 'outside2'), 'canary.yml');
     for (const cmd of [['sync', '--once'], ['diff']]) {
-      const r = await inProcess([...cmd, '--project', '../../outside2'], { DATABASE_URL: t.url, TRAEFIK_CONFIG_DIR: root, LOG_LEVEL: 'warn' });
+      const r = await inProcess([...cmd, '--project', '../../outside2'], {
+        DATABASE_URL: t.url,
+        TRAEFIK_CONFIG_DIR: root,
+        LOG_LEVEL: 'warn',
+      });
       expect(r.code).not.toBe(0);
       expect(r.stdout + r.stderr).not.toContain(canary);
       expect(await touchedCanaries([probe]), `${cmd[0]} --project ../../outside2 read the canary`).toEqual([]);
@@ -317,10 +337,21 @@ describe('hostile input: the config service (`apply -f`)', () => {
     const dir = await mkdtemp(path.join(base, 'specs-'));
     const certProbe = await plantCanary(path.join(base, 'outside3'), 'not-a-cert.pem');
     const spec = (over: Record<string, unknown>) => ({
-      apiVersion: 'traefik-sync/v1', name: 'applied', services: [{ name: 'web' }],
-      domains: [{ domain: 'applied.example', ssl: false, routes: [{ path: '/', service: 'web', targetPort: 8080 }] }], ...over,
+      apiVersion: 'traefik-sync/v1',
+      name: 'applied',
+      services: [{ name: 'web' }],
+      domains: [{ domain: 'applied.example', ssl: false, routes: [{ path: '/', service: 'web', targetPort: 8080 }] }],
+      ...over,
     });
-    const header = (v: string) => ({ domains: [{ domain: 'applied.example', ssl: false, routes: [{ path: '/', service: 'web', targetPort: 8080, middleware: [{ headers: { customRequestHeaders: { 'X-Test': v } } }] }] }] });
+    const header = (v: string) => ({
+      domains: [
+        {
+          domain: 'applied.example',
+          ssl: false,
+          routes: [{ path: '/', service: 'web', targetPort: 8080, middleware: [{ headers: { customRequestHeaders: { 'X-Test': v } } }] }],
+        },
+      ],
+    });
     const refused: Array<[string, string]> = [
       ['traversal project name', JSON.stringify(spec({ name: '../../etc' }))],
       ['traversal service name', JSON.stringify(spec({ services: [{ name: '../x' }] }))],
@@ -329,9 +360,21 @@ describe('hostile input: the config service (`apply -f`)', () => {
       ['NUL in a header value', JSON.stringify(spec(header('a\u0000b')))],
       ['newline in a header value', JSON.stringify(spec(header('a\r\nX-Injected: 1')))],
       ['a 2 MB spec file', JSON.stringify(spec(header('x'.repeat(2 * 1024 * 1024))))],
-      ['an alias bomb', `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\nname: applied\n`],
+      [
+        'an alias bomb',
+        `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\nname: applied\n`,
+      ],
       ['invalid UTF-8 bytes', '\u0000'],
-      ['a certificate "file" that is the canary beside the root', JSON.stringify(spec({ domains: [{ domain: 'applied.example', provider: 'custom', certificate: { certFile: certProbe, keyFile: certProbe }, routes: [] }] }))],
+      [
+        'a certificate "file" that is the canary beside the root',
+        JSON.stringify(
+          spec({
+            domains: [
+              { domain: 'applied.example', provider: 'custom', certificate: { certFile: certProbe, keyFile: certProbe }, routes: [] },
+            ],
+          }),
+        ),
+      ],
     ];
     const filesBefore = await snapshotTree(root);
     for (const [why, text] of refused) {
@@ -358,7 +401,10 @@ describe('hostile input: the config service (`apply -f`)', () => {
     expect(strings(parse(unescapeGoTemplate(text!))).has(specials)).toBe(true);
     count('apply rendered safely');
     const after = await snapshotTree(root);
-    expect(changedPaths(others(filesBefore), others(after)).filter((p) => !p.startsWith('dynamic/applied/')), 'other projects changed by apply').toEqual([]);
+    expect(
+      changedPaths(others(filesBefore), others(after)).filter((p) => !p.startsWith('dynamic/applied/')),
+      'other projects changed by apply',
+    ).toEqual([]);
   });
 });
 
@@ -392,7 +438,11 @@ describe('hostile input: things planted inside the root', () => {
     requireBuiltCli();
     const fifoRoot = await mkdtemp(path.join(base, 'fifo-'));
     const port = await freePort();
-    const child = spawnCli(['run', '--http-addr', `127.0.0.1:${port}`, '--interval', '1s'], { DATABASE_URL: t.url, TRAEFIK_CONFIG_DIR: fifoRoot, LOG_LEVEL: 'warn' });
+    const child = spawnCli(['run', '--http-addr', `127.0.0.1:${port}`, '--interval', '1s'], {
+      DATABASE_URL: t.url,
+      TRAEFIK_CONFIG_DIR: fifoRoot,
+      LOG_LEVEL: 'warn',
+    });
     const fifos = Array.from({ length: 5 }, (_, i) => path.join(fifoRoot, 'dynamic', 'shop', `pipe${i}.yml`));
     try {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 20_000, 100);
@@ -401,7 +451,10 @@ describe('hostile input: things planted inside the root', () => {
       await new Promise((r) => setTimeout(r, 500));
       await t.db.query(sql`UPDATE route_configs SET target_port = 4321, middleware = NULL, health_check = NULL WHERE id = ${ids.route}`);
       const app = path.join(fifoRoot, 'dynamic/target/services/app.yml');
-      const applied = await waitFor(async () => (await readFile(app, 'utf8')).includes('http://app:4321'), 5000).then(() => true, () => false);
+      const applied = await waitFor(async () => (await readFile(app, 'utf8')).includes('http://app:4321'), 5000).then(
+        () => true,
+        () => false,
+      );
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       expect(applied, 'the route change was not applied with FIFOs in the root').toBe(true);
     } finally {
@@ -415,11 +468,19 @@ describe('hostile input: things planted inside the root', () => {
 describe('hostile input: nothing escaped the root', () => {
   it('the canaries beside the root were never read, returned or overwritten; no file appeared outside the root', async () => {
     expect(await touchedCanaries(canaries)).toEqual([]);
-    expect((await readdir(base)).sort().filter((n) => !/^(flags|specs|fifo)-|^outside[23]$/.test(n))).toEqual(['canary.txt', 'configs', 'linked', 'outside']);
+    expect((await readdir(base)).sort().filter((n) => !/^(flags|specs|fifo)-|^outside[23]$/.test(n))).toEqual([
+      'canary.txt',
+      'configs',
+      'linked',
+      'outside',
+    ]);
     expect(await readdir(path.join(base, 'outside'))).toEqual(['canary.txt']);
     const total = Object.values(tally).reduce((a, b) => a + b, 0);
-    report(`hostile input: ${total} inputs tried — ${Object.entries(tally).map(([k, v]) => `${v} ${k}`).join(', ')}; `
-      + `canaries read/overwritten: 0; other projects' files changed: 0`);
+    report(
+      `hostile input: ${total} inputs tried — ${Object.entries(tally)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}; ` + `canaries read/overwritten: 0; other projects' files changed: 0`,
+    );
     expect(total).toBeGreaterThanOrEqual(50);
   });
 });

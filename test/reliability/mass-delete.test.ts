@@ -26,7 +26,9 @@ type Done = (fn: () => Promise<void>) => void;
 
 async function database(done: Done): Promise<TestDatabase> {
   const t = await createTestDatabase();
-  done(async () => { await t.drop().catch(() => {}); });
+  done(async () => {
+    await t.drop().catch(() => {});
+  });
   return t;
 }
 
@@ -39,7 +41,9 @@ async function seeded(done: Done): Promise<TestDatabase> {
 
 async function sidecar(done: Done, url: string, root?: string): Promise<TestSidecar> {
   const s = await startTestSidecar(url, { interval: '1s', ...(root ? { 'config-dir': root } : {}) });
-  done(async () => { await s.stop().catch(() => {}); });
+  done(async () => {
+    await s.stop().catch(() => {});
+  });
   await waitFor(async () => (await s.get('/readyz')).status === 200 || (await s.get('/api/v1/status')).json().deleteGuardBlocked, 15_000);
   return s;
 }
@@ -59,8 +63,10 @@ async function expectGuardHolds(s: TestSidecar, before: Record<string, string>, 
   const changed = changedPaths(before, after);
   const status = (await s.get('/api/v1/status')).json();
   const counted = await s.metric('traefik_sync_delete_guard_blocked_total');
-  report(`mass delete: ${label}: ${changed.length} of ${Object.keys(before).length} files changed or removed within ${WINDOW_MS} ms, `
-    + `guard blocked ${counted} pass(es), status.lastError ${JSON.stringify(status.lastError)?.slice(0, 140)}`);
+  report(
+    `mass delete: ${label}: ${changed.length} of ${Object.keys(before).length} files changed or removed within ${WINDOW_MS} ms, ` +
+      `guard blocked ${counted} pass(es), status.lastError ${JSON.stringify(status.lastError)?.slice(0, 140)}`,
+  );
   expect(changed, `${label}: files changed`).toEqual([]);
   expect(blocked, `${label}: traefik_sync_delete_guard_blocked_total never moved`).toBe(true);
   expect(counted).toBeGreaterThan(0);
@@ -72,7 +78,13 @@ async function expectGuardHolds(s: TestSidecar, before: Record<string, string>, 
 describe.concurrent('mass delete: the guard holds', () => {
   // Regression: these used to slip through as one small per-project pass per project (fixed:
   // removals add up over a window, and a multi-project burst becomes one full pass).
-  for (const fault of ['TRUNCATE projects CASCADE', 'TRUNCATE domain_configs CASCADE', 'DELETE FROM route_configs', 'DELETE FROM domain_configs', 'DELETE FROM services']) {
+  for (const fault of [
+    'TRUNCATE projects CASCADE',
+    'TRUNCATE domain_configs CASCADE',
+    'DELETE FROM route_configs',
+    'DELETE FROM domain_configs',
+    'DELETE FROM services',
+  ]) {
     it(`${fault} under a running controller: nothing is deleted, the guard counts and says why`, async ({ onTestFinished }) => {
       const t = await seeded(onTestFinished);
       const s = await sidecar(onTestFinished, t.url);
@@ -120,7 +132,9 @@ describe.concurrent('mass delete: the guard holds', () => {
     expect(changed.every((p) => p.startsWith('dynamic/shop/') || p.startsWith('ssl/'))).toBe(true);
     expect(changed.filter((p) => p in after)).toEqual([]); // only removals
     expect(await s.metric('traefik_sync_delete_guard_blocked_total')).toBe(0);
-    report(`mass delete: one tombstoned project delete went through: ${changed.length} files removed, ${Object.keys(after).length} untouched, guard 0`);
+    report(
+      `mass delete: one tombstoned project delete went through: ${changed.length} files removed, ${Object.keys(after).length} untouched, guard 0`,
+    );
   });
 
   it('deleting ONE project with `sync --once` semantics (a full pass) also goes through', async ({ onTestFinished }) => {
@@ -164,7 +178,9 @@ describe('mass delete: explicit deletes of every project', () => {
     await s.controller.idle();
     const left = names.filter((n) => existsSync(path.join(s.root, 'dynamic', n)));
     const blocked = await s.metric('traefik_sync_delete_guard_blocked_total');
-    report(`mass delete: 15 of 23 projects deleted one statement at a time: ${15 - left.length} removed, ${left.length} kept, guard blocked ${blocked} pass(es)`);
+    report(
+      `mass delete: 15 of 23 projects deleted one statement at a time: ${15 - left.length} removed, ${left.length} kept, guard blocked ${blocked} pass(es)`,
+    );
     expect(left).toEqual([]);
     expect(blocked).toBe(0);
   }, 60_000);

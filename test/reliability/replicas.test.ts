@@ -36,44 +36,62 @@ afterAll(async () => {
 });
 
 async function bothConverged(timeoutMs = 20_000): Promise<boolean> {
-  return waitFor(async () => {
-    for (const s of [a, b]) {
-      const p = await pendingChanges(t.db, s.root);
-      if (p.changes.length || p.failed.length) return false;
-    }
-    return true;
-  }, timeoutMs, 250).then(() => true, () => false);
+  return waitFor(
+    async () => {
+      for (const s of [a, b]) {
+        const p = await pendingChanges(t.db, s.root);
+        if (p.changes.length || p.failed.length) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    250,
+  ).then(
+    () => true,
+    () => false,
+  );
 }
 
 const rows = async () => t.db.query(sql`SELECT file_path, checksum, updated_at, last_synced_at FROM traefik_configs ORDER BY file_path`);
 
 describe('two replicas on one database', () => {
-  it(`no lost update: ${CHANGES} concurrent changes from 4 writers, then both volumes equal the database (and each other)`, async () => {
-    const routes = (await t.db.query(sql`SELECT id FROM route_configs`)).map((r) => r.id as string);
-    let n = 0;
-    const writer = async () => {
-      while (n < CHANGES) {
-        const i = ++n;
-        const id = routes[randInt(0, routes.length - 1)]!;
-        const port = randInt(1, 65535);
-        await t.db.query(sql`UPDATE route_configs SET target_port = ${port}, middleware = ${JSON.stringify(i % 7 === 0 ? [{ compress: {} }] : [])}::jsonb WHERE id = ${id}`);
-      }
-    };
-    const started = Date.now();
-    await Promise.all([writer(), writer(), writer(), writer()]);
-    const ok = await bothConverged();
-    // static/traefik.yml names the volume's own absolute path (the file provider directory), and
-    // the two test volumes live at different paths; every other file must be byte-identical.
-    const without = (snap: Record<string, string>) => { delete snap['static/traefik.yml']; return snap; };
-    const [snapA, snapB] = [without(await snapshotTree(a.root)), without(await snapshotTree(b.root))];
-    report(`replicas: ${CHANGES} concurrent changes to ${routes.length} routes; both volumes equal to the database after ${Date.now() - started} ms: ${ok}; `
-      + `volumes identical: ${changedPaths(snapA, snapB).length === 0} (${Object.keys(snapA).length} files each, static/traefik.yml aside)`);
-    expect(ok).toBe(true);
-    expect(changedPaths(snapA, snapB)).toEqual([]);
-    // Spot-check: every route's final port (as committed, whichever writer won) is on both volumes.
-    const text = Object.values(snapA).join('\n');
-    for (const r of await t.db.query(sql`SELECT DISTINCT target_port FROM route_configs`)) expect(text).toContain(`:${r.target_port}\n`);
-  }, SOAK ? 900_000 : 120_000);
+  it(
+    `no lost update: ${CHANGES} concurrent changes from 4 writers, then both volumes equal the database (and each other)`,
+    async () => {
+      const routes = (await t.db.query(sql`SELECT id FROM route_configs`)).map((r) => r.id as string);
+      let n = 0;
+      const writer = async () => {
+        while (n < CHANGES) {
+          const i = ++n;
+          const id = routes[randInt(0, routes.length - 1)]!;
+          const port = randInt(1, 65535);
+          await t.db.query(
+            sql`UPDATE route_configs SET target_port = ${port}, middleware = ${JSON.stringify(i % 7 === 0 ? [{ compress: {} }] : [])}::jsonb WHERE id = ${id}`,
+          );
+        }
+      };
+      const started = Date.now();
+      await Promise.all([writer(), writer(), writer(), writer()]);
+      const ok = await bothConverged();
+      // static/traefik.yml names the volume's own absolute path (the file provider directory), and
+      // the two test volumes live at different paths; every other file must be byte-identical.
+      const without = (snap: Record<string, string>) => {
+        delete snap['static/traefik.yml'];
+        return snap;
+      };
+      const [snapA, snapB] = [without(await snapshotTree(a.root)), without(await snapshotTree(b.root))];
+      report(
+        `replicas: ${CHANGES} concurrent changes to ${routes.length} routes; both volumes equal to the database after ${Date.now() - started} ms: ${ok}; ` +
+          `volumes identical: ${changedPaths(snapA, snapB).length === 0} (${Object.keys(snapA).length} files each, static/traefik.yml aside)`,
+      );
+      expect(ok).toBe(true);
+      expect(changedPaths(snapA, snapB)).toEqual([]);
+      // Spot-check: every route's final port (as committed, whichever writer won) is on both volumes.
+      const text = Object.values(snapA).join('\n');
+      for (const r of await t.db.query(sql`SELECT DISTINCT target_port FROM route_configs`)) expect(text).toContain(`:${r.target_port}\n`);
+    },
+    SOAK ? 900_000 : 120_000,
+  );
 
   it('no flapping: traefik_configs rows (checksum, updated_at, last_synced_at) stand still over a quiet period of several resyncs', async () => {
     expect(await bothConverged()).toBe(true);
@@ -102,17 +120,25 @@ describe('two replicas on one database', () => {
     await waitFor(async () => (await readFile(path.join(b.root, edited), 'utf8')) === original, 5000);
     await waitFor(async () => (await readFile(path.join(a.root, removed), 'utf8').catch(() => null)) !== null, 5000);
     const events = await waitFor(async () => {
-      const r = await t.db.query(sql`SELECT replica_id, file_path, kind, repaired FROM drift_events WHERE detected_at >= ${since} ORDER BY id`);
+      const r = await t.db.query(
+        sql`SELECT replica_id, file_path, kind, repaired FROM drift_events WHERE detected_at >= ${since} ORDER BY id`,
+      );
       return r.length >= 2 ? r : null;
     }, 5000);
     await sleep(1500); // let any misattributed record show up
-    const all = await t.db.query(sql`SELECT replica_id, file_path, kind, repaired FROM drift_events WHERE detected_at >= ${since} ORDER BY id`);
-    report(`replicas: drift records after one hand edit on B and one deletion on A: ${JSON.stringify(all.map((r) => [r.replica_id, r.file_path, r.kind]))}`);
+    const all = await t.db.query(
+      sql`SELECT replica_id, file_path, kind, repaired FROM drift_events WHERE detected_at >= ${since} ORDER BY id`,
+    );
+    report(
+      `replicas: drift records after one hand edit on B and one deletion on A: ${JSON.stringify(all.map((r) => [r.replica_id, r.file_path, r.kind]))}`,
+    );
     expect(events).toBeTruthy();
-    expect(all.map((r) => [r.replica_id, r.file_path, r.kind, r.repaired])).toEqual(expect.arrayContaining([
-      ['replica-b', edited, 'modified', true],
-      ['replica-a', removed, 'missing', true],
-    ]));
+    expect(all.map((r) => [r.replica_id, r.file_path, r.kind, r.repaired])).toEqual(
+      expect.arrayContaining([
+        ['replica-b', edited, 'modified', true],
+        ['replica-a', removed, 'missing', true],
+      ]),
+    );
     expect(all).toHaveLength(2);
     expect(await readFile(path.join(a.root, edited), 'utf8')).toBe(onA);
   }, 30_000);
@@ -130,13 +156,21 @@ describe('two replicas on one database', () => {
     await t.db.query(sql`UPDATE route_configs SET target_port = 4242 WHERE path_rule = '/' AND service_id IN
                          (SELECT s.id FROM services s JOIN projects p ON p.id = s.project_id WHERE p.name = 'bench-00005' AND s.name = 'web')`);
     // A has written the file and recorded it in traefik_configs (after its writes).
-    await waitFor(async () => (await t.db.query(sql`SELECT 1 FROM traefik_configs WHERE file_path = 'dynamic/bench-00005/services/web.yml'
-                                                     AND content LIKE '%:4242%'`)).length === 1, 10_000);
+    await waitFor(
+      async () =>
+        (
+          await t.db.query(sql`SELECT 1 FROM traefik_configs WHERE file_path = 'dynamic/bench-00005/services/web.yml'
+                                                     AND content LIKE '%:4242%'`)
+        ).length === 1,
+      10_000,
+    );
     b = await startTestSidecar(t.url, { interval: '1s', 'config-dir': root }, { replicaId: 'replica-b' });
     await waitFor(async () => (await b.get('/readyz')).status === 200, 10_000);
     expect(await bothConverged()).toBe(true);
     const drift = await t.db.query(sql`SELECT replica_id, file_path, kind FROM drift_events WHERE detected_at >= ${since}`);
-    report(`replicas: B restarted after A applied a change: ${drift.length} drift record(s) ${JSON.stringify(drift.map((r) => [r.replica_id, r.file_path, r.kind]))}`);
+    report(
+      `replicas: B restarted after A applied a change: ${drift.length} drift record(s) ${JSON.stringify(drift.map((r) => [r.replica_id, r.file_path, r.kind]))}`,
+    );
     expect(drift).toEqual([]);
   }, 30_000);
 });

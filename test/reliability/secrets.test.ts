@@ -67,11 +67,32 @@ afterAll(async () => {
 /** Every HTTP answer an operator or scraper can get. */
 async function scrape(label: string): Promise<void> {
   const answers: Promise<void>[] = [];
-  for (const p of ['/metrics', '/api/v1/status', '/api/v1/projects', '/api/v1/files?depth=10', '/api/v1/drift',
-    `/api/v1/files/content?path=${KEY_PATH}`, `/api/v1/files/download?path=${KEY_PATH}`, `/api/v1/diff?path=${KEY_PATH}`,
-    '/api/v1/files/content?path=ssl/certs/secure.shop.example.crt', '/api/v1/diff?path=dynamic/shop/domains.yml',
-    '/api/v1/files/content?path=static/traefik.yml', '/api/v1/openapi.json', '/', '/ui/app.js', '/healthz', '/readyz']) {
-    answers.push(s.get(p).catch((err: Error) => ({ status: 0, text: String(err) })).then((r) => { keep(`${label} GET ${p} (${r.status})`, r.text); }));
+  for (const p of [
+    '/metrics',
+    '/api/v1/status',
+    '/api/v1/projects',
+    '/api/v1/files?depth=10',
+    '/api/v1/drift',
+    `/api/v1/files/content?path=${KEY_PATH}`,
+    `/api/v1/files/download?path=${KEY_PATH}`,
+    `/api/v1/diff?path=${KEY_PATH}`,
+    '/api/v1/files/content?path=ssl/certs/secure.shop.example.crt',
+    '/api/v1/diff?path=dynamic/shop/domains.yml',
+    '/api/v1/files/content?path=static/traefik.yml',
+    '/api/v1/openapi.json',
+    '/',
+    '/ui/app.js',
+    '/healthz',
+    '/readyz',
+  ]) {
+    answers.push(
+      s
+        .get(p)
+        .catch((err: Error) => ({ status: 0, text: String(err) }))
+        .then((r) => {
+          keep(`${label} GET ${p} (${r.status})`, r.text);
+        }),
+    );
   }
   await Promise.all(answers);
 }
@@ -85,7 +106,11 @@ function run(label: string, args: string[], env: Record<string, string> = {}): {
 }
 
 /** The CLI in this process: for commands whose output does not depend on process state. */
-async function local(label: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function local(
+  label: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const r = await inProcess(args, { DATABASE_URL: url, LOG_LEVEL: 'trace', ...env });
   keep(`${label}: stdout`, r.stdout);
   keep(`${label}: stderr`, r.stderr);
@@ -120,16 +145,37 @@ describe('secrets never leave as text', () => {
     await local('export --cert-dir', ['export', '--project', 'shop', '--cert-dir', certs, '-o', path.join(work, 'shop.yaml')], env);
     await writeFile(path.join(work, 'cert.pem'), CERT_PEM);
     await writeFile(path.join(work, 'other.key'), OTHER_KEY);
-    await writeFile(path.join(work, 'mismatch.yaml'), JSON.stringify({
-      name: 'shop2', services: [{ name: 'web' }],
-      domains: [{ domain: 'secure.shop2.example', provider: 'custom', certificate: { certFile: 'cert.pem', keyFile: 'other.key' }, routes: [{ path: '/', service: 'web', targetPort: 80 }] }],
-    }));
-    expect((await local('apply with a key not matching its certificate', ['apply', '-f', path.join(work, 'mismatch.yaml')], env)).code).not.toBe(0);
-    await writeFile(path.join(work, 'key-as-cert.yaml'), JSON.stringify({
-      name: 'shop3', services: [{ name: 'web' }],
-      domains: [{ domain: 'x.shop3.example', provider: 'custom', certificate: { certFile: 'other.key', keyFile: 'other.key' }, routes: [] }],
-    }));
-    expect((await local('apply with a key given as the certificate', ['apply', '-f', path.join(work, 'key-as-cert.yaml')], env)).code).not.toBe(0);
+    await writeFile(
+      path.join(work, 'mismatch.yaml'),
+      JSON.stringify({
+        name: 'shop2',
+        services: [{ name: 'web' }],
+        domains: [
+          {
+            domain: 'secure.shop2.example',
+            provider: 'custom',
+            certificate: { certFile: 'cert.pem', keyFile: 'other.key' },
+            routes: [{ path: '/', service: 'web', targetPort: 80 }],
+          },
+        ],
+      }),
+    );
+    expect(
+      (await local('apply with a key not matching its certificate', ['apply', '-f', path.join(work, 'mismatch.yaml')], env)).code,
+    ).not.toBe(0);
+    await writeFile(
+      path.join(work, 'key-as-cert.yaml'),
+      JSON.stringify({
+        name: 'shop3',
+        services: [{ name: 'web' }],
+        domains: [
+          { domain: 'x.shop3.example', provider: 'custom', certificate: { certFile: 'other.key', keyFile: 'other.key' }, routes: [] },
+        ],
+      }),
+    );
+    expect(
+      (await local('apply with a key given as the certificate', ['apply', '-f', path.join(work, 'key-as-cert.yaml')], env)).code,
+    ).not.toBe(0);
     await local('apply --dry-run of the exported spec', ['apply', '-f', path.join(work, 'shop.yaml'), '--dry-run'], env);
     await local('history', ['history', '--project', 'shop'], env);
 
@@ -139,20 +185,28 @@ describe('secrets never leave as text', () => {
       ['sync with a wrong password', ['sync', '--once', '--database-url', wrong]],
       ['bad port in the URL', ['sync', '--once', '--database-url', `postgres://postgres:${PASSWORD}@127.0.0.1:notaport/secrets`]],
       ['unresolvable host', ['sync', '--once', '--database-url', `postgres://postgres:${PASSWORD}@no-such-host.invalid:5432/secrets`]],
-      ['password in a query parameter', ['sync', '--once', '--database-url', `postgres://127.0.0.1:1/secrets?password=${encodeURIComponent(PASSWORD)}&user=postgres`]],
+      [
+        'password in a query parameter',
+        ['sync', '--once', '--database-url', `postgres://127.0.0.1:1/secrets?password=${encodeURIComponent(PASSWORD)}&user=postgres`],
+      ],
     ];
-    const codes = await Promise.all(failing.map(async ([label, args]) => {
-      const c = spawnCli(args, { DATABASE_URL: url, LOG_LEVEL: 'trace', ...env });
-      const exit = await c.exited;
-      keep(`${label}: stdout`, c.output().stdout);
-      keep(`${label}: stderr`, c.output().stderr);
-      return exit.code;
-    }));
+    const codes = await Promise.all(
+      failing.map(async ([label, args]) => {
+        const c = spawnCli(args, { DATABASE_URL: url, LOG_LEVEL: 'trace', ...env });
+        const exit = await c.exited;
+        keep(`${label}: stdout`, c.output().stdout);
+        keep(`${label}: stderr`, c.output().stderr);
+        return exit.code;
+      }),
+    );
     expect(codes.every((c) => c !== 0)).toBe(true);
 
     // `run` at trace level, killed with SIGKILL in the middle of its first pass.
     const port = await freePort();
-    const child = spawnCli(['run', '--http-addr', `127.0.0.1:${port}`, '--config-dir', path.join(work, 'run-volume')], { DATABASE_URL: url, LOG_LEVEL: 'trace' });
+    const child = spawnCli(['run', '--http-addr', `127.0.0.1:${port}`, '--config-dir', path.join(work, 'run-volume')], {
+      DATABASE_URL: url,
+      LOG_LEVEL: 'trace',
+    });
     await waitFor(() => child.output().stdout.includes('file written'), 15_000, 20);
     child.proc.kill('SIGKILL');
     await child.exited;
@@ -162,7 +216,9 @@ describe('secrets never leave as text', () => {
     // Connections killed, then PostgreSQL stopped and restarted under the running controller.
     const admin = new pg.Client({ connectionString: url, application_name: 'fault-injector' });
     await admin.connect();
-    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ('traefik-sync', 'traefik-sync-listen')`);
+    await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ('traefik-sync', 'traefik-sync-listen')`,
+    );
     await admin.end();
     await db.query(sql`UPDATE route_configs SET target_port = target_port % 60000 + 1`).catch(() => {});
     await sleep(1500);
@@ -181,11 +237,17 @@ describe('secrets never leave as text', () => {
     let bytes = 0;
     for (const { source, text } of captured) {
       bytes += text.length;
-      for (const n of needles) if (text.includes(n)) leaks.push(`${source}: contains ${n === PASSWORD || n.startsWith('Sup3r') ? 'the database password' : `key line ${n.slice(0, 12)}…`}`);
+      for (const n of needles)
+        if (text.includes(n))
+          leaks.push(
+            `${source}: contains ${n === PASSWORD || n.startsWith('Sup3r') ? 'the database password' : `key line ${n.slice(0, 12)}…`}`,
+          );
     }
     const logLines = logs.text().split('\n').length;
-    report(`secrets: ${captured.length} outputs captured (${bytes} bytes, ${logLines} controller log lines at trace level, ${captured.filter((c) => c.source.includes('GET')).length} HTTP answers, `
-      + `${captured.filter((c) => c.source.includes('stdout')).length} CLI runs); password and ${keyLines.length} key lines searched: ${leaks.length} leaks`);
+    report(
+      `secrets: ${captured.length} outputs captured (${bytes} bytes, ${logLines} controller log lines at trace level, ${captured.filter((c) => c.source.includes('GET')).length} HTTP answers, ` +
+        `${captured.filter((c) => c.source.includes('stdout')).length} CLI runs); password and ${keyLines.length} key lines searched: ${leaks.length} leaks`,
+    );
     expect(leaks).toEqual([]);
     // The checks had something to look at: the key is on disk, the logs talk about it, diff shows its path.
     expect(await readFile(path.join(s.root, KEY_PATH), 'utf8')).toContain(keyLines[0]!);

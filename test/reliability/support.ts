@@ -184,18 +184,28 @@ export async function startReaders(root: string, count = 2, pauseMs = 1): Promis
   for (let i = 0; i < count; i++) {
     const worker = new Worker(workerUrl, {
       workerData: {
-        root, stop, pauseMs, tempMark: TEMP_MARK, headerMark: HEADER_MARK,
+        root,
+        stop,
+        pauseMs,
+        tempMark: TEMP_MARK,
+        headerMark: HEADER_MARK,
         unescapeSource: unescapeGoTemplate.toString(),
         yamlUrl: pathToFileURL(require.resolve('yaml')).href,
       },
     });
     let onReady!: () => void;
-    ready.push(new Promise<void>((r) => { onReady = r; }));
-    results.push(new Promise<ReaderResult>((resolve, reject) => {
-      worker.on('message', (m: { ready?: boolean } & ReaderResult) => (m.ready ? onReady() : resolve(m)));
-      worker.on('error', reject);
-      worker.on('exit', (code) => reject(new Error(`reader thread exited with ${code} before reporting`)));
-    }));
+    ready.push(
+      new Promise<void>((r) => {
+        onReady = r;
+      }),
+    );
+    results.push(
+      new Promise<ReaderResult>((resolve, reject) => {
+        worker.on('message', (m: { ready?: boolean } & ReaderResult) => (m.ready ? onReady() : resolve(m)));
+        worker.on('error', reject);
+        worker.on('exit', (code) => reject(new Error(`reader thread exited with ${code} before reporting`)));
+      }),
+    );
   }
   await Promise.all(ready);
   return {
@@ -216,9 +226,16 @@ export async function startReaders(root: string, count = 2, pauseMs = 1): Promis
 }
 
 /** Run the built CLI to completion. */
-export function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): { code: number | null; stdout: string; stderr: string } {
+export function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8', env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -245,8 +262,14 @@ export function spawnCli(args: string[], env: Record<string, string>, onLine?: (
   };
   const outCarry = { rest: '' };
   const errCarry = { rest: '' };
-  proc.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; lines(d, outCarry); });
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; lines(d, errCarry); });
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    lines(d, outCarry);
+  });
+  proc.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    lines(d, errCarry);
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.on('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -257,7 +280,9 @@ export function spawnCli(args: string[], env: Record<string, string>, onLine?: (
 export function captureLog(level: LogLevel = 'debug'): { log: Logger; text: () => string } {
   const stream = new PassThrough();
   let text = '';
-  stream.setEncoding('utf8').on('data', (d: string) => { text += d; });
+  stream.setEncoding('utf8').on('data', (d: string) => {
+    text += d;
+  });
   return { log: createLogger(level, stream), text: () => text };
 }
 
@@ -275,7 +300,8 @@ export async function startOwnPostgres(password = 'reliability-pw'): Promise<Own
   const dir = await mkdtemp(path.join(tmpdir(), 'tsync-rel-pg-'));
   await chmod(dir, 0o755); // the server runs as `postgres` when we are root
   const flags = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'];
-  const start = (port?: number) => startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), password, postgresFlags: flags, ...(port ? { port } : {}) });
+  const start = (port?: number) =>
+    startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), password, postgresFlags: flags, ...(port ? { port } : {}) });
   const own: OwnPostgres = {
     server: await start(),
     dir,

@@ -62,7 +62,10 @@ function sweep(dir, rel) {
     try {
       text = readFileSync(abs, 'utf8');
     } catch (err) {
-      if (err.code === 'ENOENT') { vanished++; continue; }
+      if (err.code === 'ENOENT') {
+        vanished++;
+        continue;
+      }
       throw err;
     }
     reads++;

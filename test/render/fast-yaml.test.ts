@@ -17,8 +17,43 @@ const library = (v: unknown) => stringify(v, YAML_OPTIONS);
 const CHARS = [...'aZ09_-./@`()&|=!$^*+?<>~%,;:\'" #[]{}\\\ttéx', '\n', ': ', ' #', '0x', '0o', '.inf', '.nan', 'e5'];
 const trickyString = fc.oneof(
   fc.array(fc.constantFrom(...CHARS), { maxLength: 12 }).map((cs) => cs.join('')),
-  fc.constantFrom('', 'true', 'False', 'NULL', '~', 'yes', 'No', 'on', 'OFF', 'y', '1', '-1', '+1', '1.5', '.5', '1e3', '0x1F', '0o17', '.inf', '-.Inf',
-    '.NaN', '10.0.0.0/8', 'Host(`a.example`) && PathPrefix(`/api`)', 'http://api:3000', 'shop_api_abc@file', 'noop@internal', 'a: b', 'a #b', 'a:', 'a ', ' a', '-a', '- a', '?a', '? a'),
+  fc.constantFrom(
+    '',
+    'true',
+    'False',
+    'NULL',
+    '~',
+    'yes',
+    'No',
+    'on',
+    'OFF',
+    'y',
+    '1',
+    '-1',
+    '+1',
+    '1.5',
+    '.5',
+    '1e3',
+    '0x1F',
+    '0o17',
+    '.inf',
+    '-.Inf',
+    '.NaN',
+    '10.0.0.0/8',
+    'Host(`a.example`) && PathPrefix(`/api`)',
+    'http://api:3000',
+    'shop_api_abc@file',
+    'noop@internal',
+    'a: b',
+    'a #b',
+    'a:',
+    'a ',
+    ' a',
+    '-a',
+    '- a',
+    '?a',
+    '? a',
+  ),
   fc.string({ maxLength: 8 }),
 );
 const scalar = fc.oneof(trickyString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
@@ -31,17 +66,20 @@ const doc = fc.letrec((tie) => ({
 describe('fastYaml', () => {
   it('writes exactly what the yaml library writes, or declines', () => {
     let taken = 0;
-    fc.assert(fc.property(doc.map, (value) => {
-      const fast = fastYaml(value);
-      if (fast !== undefined) {
-        taken++;
-        expect(fast).toBe(library(value));
-      }
-    }), { numRuns: NUM_RUNS });
+    fc.assert(
+      fc.property(doc.map, (value) => {
+        const fast = fastYaml(value);
+        if (fast !== undefined) {
+          taken++;
+          expect(fast).toBe(library(value));
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
     expect(taken).toBeGreaterThan(NUM_RUNS / 10); // the comparison is not vacuous
   });
 
-  it('is taken for the renderer\'s files, byte for byte the same', () => {
+  it("is taken for the renderer's files, byte for byte the same", () => {
     const { files, problems } = renderProject(shop, { configDir: '/app/traefik-configs' });
     expect(problems).toEqual([]);
     let taken = 0;

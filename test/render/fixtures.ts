@@ -4,16 +4,32 @@ import { CERT_PEM, KEY_PEM } from '../helpers/seed.js';
 
 function route(id: string, serviceId: string, r: Partial<Route> = {}): Route {
   return {
-    id, serviceId, pathRule: '/', priority: 1, middleware: null, targetPort: 8080, targetUrl: null,
-    healthCheck: null, isActive: true, ...r,
+    id,
+    serviceId,
+    pathRule: '/',
+    priority: 1,
+    middleware: null,
+    targetPort: 8080,
+    targetUrl: null,
+    healthCheck: null,
+    isActive: true,
+    ...r,
   };
 }
 
 function domain(id: string, full: string, d: Partial<Domain> = {}): Domain {
   const [sub, ...rest] = full.split('.');
   return {
-    id, domain: rest.length > 1 ? rest.join('.') : full, subdomain: rest.length > 1 ? sub! : null, fullDomain: full,
-    sslEnabled: true, sslProvider: null, isActive: true, certificate: null, routes: [], ...d,
+    id,
+    domain: rest.length > 1 ? rest.join('.') : full,
+    subdomain: rest.length > 1 ? sub! : null,
+    fullDomain: full,
+    sslEnabled: true,
+    sslProvider: null,
+    isActive: true,
+    certificate: null,
+    routes: [],
+    ...d,
   };
 }
 
@@ -34,7 +50,8 @@ export const shop: ProjectState = {
       routes: [
         route('41111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'),
         route('42222222-2222-4222-8222-222222222222', '21111111-1111-4111-8111-111111111111', {
-          pathRule: '/api', targetPort: 3000,
+          pathRule: '/api',
+          targetPort: 3000,
           middleware: [
             { stripPrefix: { prefixes: ['/api'] } },
             { headers: { customRequestHeaders: { 'X-Template': '{{ env "DATABASE_URL" }}' } } },
@@ -43,7 +60,9 @@ export const shop: ProjectState = {
           healthCheck: { path: '/healthz', interval: '10s' },
         }),
         route('43333333-3333-4333-8333-333333333333', '21111111-1111-4111-8111-111111111111', {
-          pathRule: '/api/admin', targetPort: 3000, priority: 10,
+          pathRule: '/api/admin',
+          targetPort: 3000,
+          priority: 10,
           middleware: [{ ipAllowList: { sourceRange: ['10.0.0.0/8'] } }],
         }),
       ],
@@ -51,7 +70,9 @@ export const shop: ProjectState = {
     domain('32222222-2222-4222-8222-222222222222', 'secure.shop.example', {
       sslProvider: 'custom',
       certificate: { id: '51111111-1111-4111-8111-111111111111', certPem: CERT_PEM, keyPem: KEY_PEM, notAfter: null },
-      routes: [route('44444444-4444-4444-8444-444444444444', '22222222-2222-4222-8222-222222222222', { targetUrl: 'https://web.internal:8443' })],
+      routes: [
+        route('44444444-4444-4444-8444-444444444444', '22222222-2222-4222-8222-222222222222', { targetUrl: 'https://web.internal:8443' }),
+      ],
     }),
     domain('33333333-3333-4333-8333-333333333333', 'status.shop.example', {
       sslEnabled: false,

@@ -37,7 +37,11 @@ describe('renderer golden files', () => {
 
   it('is deterministic: the same state renders the same bytes, whatever the row order', () => {
     const a = renderProject(shop, { configDir: '/c' });
-    const shuffled = { ...shop, services: [...shop.services].reverse(), domains: [...shop.domains].reverse().map((d) => ({ ...d, routes: [...d.routes].reverse() })) };
+    const shuffled = {
+      ...shop,
+      services: [...shop.services].reverse(),
+      domains: [...shop.domains].reverse().map((d) => ({ ...d, routes: [...d.routes].reverse() })),
+    };
     const b = renderProject(shuffled, { configDir: '/c' });
     expect(b.files.map((f) => [f.path, f.checksum]).sort()).toEqual(a.files.map((f) => [f.path, f.checksum]).sort());
   });

@@ -24,7 +24,34 @@ const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Characters the database allows in path_rule / target_url (route_configs_path_rule_format). */
 const SAFE_PATH_CHARS = [...'!#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz|~'];
 /** Characters that stress YAML quoting and Go-template escaping. */
-const NASTY_CHARS = ['{', '}', '{{', '}}', '`', '"', "'", '\\', ':', '#', ' ', '-', '$', '%', '&', '*', '!', '|', '>', '\n', '\t', 'é', '║', 'a', 'Z', '0'];
+const NASTY_CHARS = [
+  '{',
+  '}',
+  '{{',
+  '}}',
+  '`',
+  '"',
+  "'",
+  '\\',
+  ':',
+  '#',
+  ' ',
+  '-',
+  '$',
+  '%',
+  '&',
+  '*',
+  '!',
+  '|',
+  '>',
+  '\n',
+  '\t',
+  'é',
+  '║',
+  'a',
+  'Z',
+  '0',
+];
 
 const nameArb = fc.stringMatching(NAME).filter((n) => n.length <= 63);
 /** A host label, short so that the hostile fixtures below (long labels) can never collide with it. */
@@ -36,40 +63,48 @@ const safePathArb = fc.oneof(
 );
 /** What the renderer refuses (control characters, line separators, Traefik's list separator "║"). */
 const noControlChars = (v: string) => !UNSAFE_CHARS.test(v) && !v.includes('║');
-const nastyStringArb = fc.oneof(
-  fc.string({ maxLength: 30 }),
-  fc.string({ unit: 'grapheme', maxLength: 10 }),
-  fc.string({ unit: 'binary-ascii', maxLength: 10 }),
-  fc.array(fc.constantFrom(...NASTY_CHARS), { maxLength: 20 }).map((cs) => cs.join('')),
-  fc.constantFrom('{{ env "DATABASE_URL" }}', '{{"{{"}}', '}}{{', '{{{', '}}}', '`) || Host(`evil`', "it's \"quoted\""),
-).filter(noControlChars);
+const nastyStringArb = fc
+  .oneof(
+    fc.string({ maxLength: 30 }),
+    fc.string({ unit: 'grapheme', maxLength: 10 }),
+    fc.string({ unit: 'binary-ascii', maxLength: 10 }),
+    fc.array(fc.constantFrom(...NASTY_CHARS), { maxLength: 20 }).map((cs) => cs.join('')),
+    fc.constantFrom('{{ env "DATABASE_URL" }}', '{{"{{"}}', '}}{{', '{{{', '}}}', '`) || Host(`evil`', 'it\'s "quoted"'),
+  )
+  .filter(noControlChars);
 const headerNameArb = fc.stringMatching(/^X-[A-Za-z0-9-]{1,12}$/);
 const headersMapArb = fc.dictionary(headerNameArb, nastyStringArb, { minKeys: 1, maxKeys: 3 });
 
 /** Inline middleware types of Traefik v3 with valid options, plus external references. */
 const middlewareArb: fc.Arbitrary<MiddlewareSpec> = fc.oneof(
   fc.array(safePathArb, { minLength: 1, maxLength: 3 }).map((prefixes) => ({ stripPrefix: { prefixes } })),
-  fc.record({ customRequestHeaders: headersMapArb, customResponseHeaders: headersMapArb }, { requiredKeys: [] })
+  fc
+    .record({ customRequestHeaders: headersMapArb, customResponseHeaders: headersMapArb }, { requiredKeys: [] })
     .map((h) => ({ headers: h })),
-  fc.array(fc.tuple(fc.nat(255), fc.nat(255), fc.integer({ min: 8, max: 32 })), { minLength: 1, maxLength: 3 })
+  fc
+    .array(fc.tuple(fc.nat(255), fc.nat(255), fc.integer({ min: 8, max: 32 })), { minLength: 1, maxLength: 3 })
     .map((rs) => ({ ipAllowList: { sourceRange: rs.map(([a, b, bits]) => `${a}.${b}.0.0/${bits}`) } })),
   fc.record({ average: fc.integer({ min: 1, max: 10_000 }), burst: fc.integer({ min: 1, max: 10_000 }) }).map((o) => ({ rateLimit: o })),
   fc.constant({ compress: {} }),
   fc.boolean().map((permanent) => ({ redirectScheme: { scheme: 'https', permanent } })),
-  fc.tuple(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/), fc.constantFrom('docker', 'kubernetescrd', 'internal', 'consul'))
+  fc
+    .tuple(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/), fc.constantFrom('docker', 'kubernetescrd', 'internal', 'consul'))
     .map(([n, p]) => ({ ref: `${n}@${p}` })),
 );
 
-const healthCheckArb = fc.record({
-  path: safePathArb,
-  interval: fc.constantFrom('5s', '10s', '1m'),
-  timeout: fc.constantFrom('1s', '3s'),
-  scheme: fc.constantFrom('http', 'https'),
-  port: fc.integer({ min: 1, max: 65535 }),
-  hostname: hostArb,
-  headers: headersMapArb,
-  followRedirects: fc.boolean(),
-}, { requiredKeys: [] });
+const healthCheckArb = fc.record(
+  {
+    path: safePathArb,
+    interval: fc.constantFrom('5s', '10s', '1m'),
+    timeout: fc.constantFrom('1s', '3s'),
+    scheme: fc.constantFrom('http', 'https'),
+    port: fc.integer({ min: 1, max: 65535 }),
+    hostname: hostArb,
+    headers: headersMapArb,
+    followRedirects: fc.boolean(),
+  },
+  { requiredKeys: [] },
+);
 
 interface RouteShape {
   service: number;
@@ -81,16 +116,29 @@ interface RouteShape {
   healthCheck: Record<string, unknown> | null;
   active: boolean;
 }
-interface DomainShape { host: string; ssl: boolean; provider: 'none' | 'acme' | 'custom'; active: boolean; routes: RouteShape[] }
-interface ProjectShape { name: string; services: Array<{ name: string; host: string | null }>; domains: DomainShape[] }
+interface DomainShape {
+  host: string;
+  ssl: boolean;
+  provider: 'none' | 'acme' | 'custom';
+  active: boolean;
+  routes: RouteShape[];
+}
+interface ProjectShape {
+  name: string;
+  services: Array<{ name: string; host: string | null }>;
+  domains: DomainShape[];
+}
 
 const routeArb: fc.Arbitrary<RouteShape> = fc.record({
   service: fc.nat(),
   path: safePathArb,
   priority: fc.integer({ min: 0, max: 1_000_000 }),
   port: fc.integer({ min: 1, max: 65535 }),
-  url: fc.option(fc.tuple(fc.constantFrom('http', 'https', 'h2c'), hostArb, fc.option(fc.integer({ min: 1, max: 65535 })), fc.option(safePathArb))
-    .map(([s, h, p, path]) => `${s}://${h}${p === null ? '' : `:${p}`}${path ?? ''}`)),
+  url: fc.option(
+    fc
+      .tuple(fc.constantFrom('http', 'https', 'h2c'), hostArb, fc.option(fc.integer({ min: 1, max: 65535 })), fc.option(safePathArb))
+      .map(([s, h, p, path]) => `${s}://${h}${p === null ? '' : `:${p}`}${path ?? ''}`),
+  ),
   middleware: fc.option(fc.array(middlewareArb, { maxLength: 4 })),
   healthCheck: fc.option(healthCheckArb),
   active: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
@@ -118,7 +166,9 @@ const MAX_IDS = 3 + 3 * 3 + 3 * 3 * 2 + 3 * 3 * 3;
  * see the separate short-id test at the end of this file for what happens otherwise).
  */
 const idPoolArb = fc.uniqueArray(fc.uuid({ version: 4 }), {
-  selector: (u) => u.replace(/-/g, '').slice(0, 12), minLength: MAX_IDS, maxLength: MAX_IDS,
+  selector: (u) => u.replace(/-/g, '').slice(0, 12),
+  minLength: MAX_IDS,
+  maxLength: MAX_IDS,
 });
 
 /** Turn shapes into ProjectStates that satisfy every database constraint. */
@@ -141,8 +191,15 @@ function build(shapes: ProjectShape[], ids: string[]): ProjectState[] {
         const isActive = rs.active && !activeRules.has(rs.path); // route_configs_active_rule
         if (isActive) activeRules.add(rs.path);
         return {
-          id: id(), serviceId: services[rs.service % services.length]!.id, pathRule: rs.path, priority: rs.priority,
-          middleware: rs.middleware, targetPort: rs.port, targetUrl: rs.url, healthCheck: rs.healthCheck, isActive,
+          id: id(),
+          serviceId: services[rs.service % services.length]!.id,
+          pathRule: rs.path,
+          priority: rs.priority,
+          middleware: rs.middleware,
+          targetPort: rs.port,
+          targetUrl: rs.url,
+          healthCheck: rs.healthCheck,
+          isActive,
         };
       });
       return {
@@ -183,7 +240,11 @@ function unescapedDelimiters(raw: string): number[] {
       const esc = /\{\{"[{}]+"\}\}/y;
       esc.lastIndex = i;
       const m = esc.exec(raw);
-      if (!m) { bad.push(i); i += 2; continue; }
+      if (!m) {
+        bad.push(i);
+        i += 2;
+        continue;
+      }
       i += m[0].length;
     } else if (raw.startsWith('}}', i)) {
       bad.push(i);
@@ -221,88 +282,107 @@ const loadOrder = (s: ProjectState): ProjectState => ({
 
 describe('renderer properties over random valid desired states', () => {
   it('renders without problems into files that parse back to exactly the validated documents', () => {
-    fc.assert(fc.property(statesArb, (states) => {
-      for (const r of render(states)) {
-        expect(r.problems).toEqual([]);
-        const yml = r.files.filter((f) => f.path.endsWith('.yml'));
-        expect(yml.map((f) => f.path).sort()).toEqual([...r.documents.keys()].sort());
-        for (const f of yml) {
-          const parsed = parse(unescapeGoTemplate(f.content), { uniqueKeys: true }) as unknown;
-          expect(parsed, f.path).toEqual(r.documents.get(f.path));
-          expect(schemaProblemsDynamic(parsed), f.path).toEqual([]);
+    fc.assert(
+      fc.property(statesArb, (states) => {
+        for (const r of render(states)) {
+          expect(r.problems).toEqual([]);
+          const yml = r.files.filter((f) => f.path.endsWith('.yml'));
+          expect(yml.map((f) => f.path).sort()).toEqual([...r.documents.keys()].sort());
+          for (const f of yml) {
+            const parsed = parse(unescapeGoTemplate(f.content), { uniqueKeys: true }) as unknown;
+            expect(parsed, f.path).toEqual(r.documents.get(f.path));
+            expect(schemaProblemsDynamic(parsed), f.path).toEqual([]);
+          }
+          for (const doc of r.documents.values()) expect(schemaProblemsDynamic(doc)).toEqual([]);
         }
-        for (const doc of r.documents.values()) expect(schemaProblemsDynamic(doc)).toEqual([]);
-      }
-    }), { numRuns: NUM_RUNS });
+      }),
+      { numRuns: NUM_RUNS },
+    );
   });
 
   it('escapes every Go-template delimiter: each "{{" in a file starts a literal-printing action', () => {
-    fc.assert(fc.property(statesArb, (states) => {
-      for (const r of render(states)) {
-        for (const f of r.files) expect(unescapedDelimiters(f.content), f.path).toEqual([]);
-      }
-    }), { numRuns: NUM_RUNS });
+    fc.assert(
+      fc.property(statesArb, (states) => {
+        for (const r of render(states)) {
+          for (const f of r.files) expect(unescapedDelimiters(f.content), f.path).toEqual([]);
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
   });
 
   it('names are unique across projects, contain no "@", and every reference resolves', () => {
-    fc.assert(fc.property(statesArb, (states) => {
-      const rendered = render(states);
-      expect(crossCheck(rendered).size).toBe(0);
-      const owner = new Map<string, string>();
-      for (const r of rendered) {
-        const services = new Set<string>();
-        const middlewares = new Set<string>();
-        for (const doc of r.documents.values()) {
-          for (const [kind, map] of [['router', doc.http?.routers], ['service', doc.http?.services], ['middleware', doc.http?.middlewares]] as const) {
-            for (const name of Object.keys(map ?? {})) {
-              expect(name).not.toContain('@');
-              const key = `${kind} ${name}`;
-              expect(owner.get(key), `${key} defined twice`).toBeUndefined();
-              owner.set(key, r.projectName);
-              if (kind === 'service') services.add(name);
-              if (kind === 'middleware') middlewares.add(name);
+    fc.assert(
+      fc.property(statesArb, (states) => {
+        const rendered = render(states);
+        expect(crossCheck(rendered).size).toBe(0);
+        const owner = new Map<string, string>();
+        for (const r of rendered) {
+          const services = new Set<string>();
+          const middlewares = new Set<string>();
+          for (const doc of r.documents.values()) {
+            for (const [kind, map] of [
+              ['router', doc.http?.routers],
+              ['service', doc.http?.services],
+              ['middleware', doc.http?.middlewares],
+            ] as const) {
+              for (const name of Object.keys(map ?? {})) {
+                expect(name).not.toContain('@');
+                const key = `${kind} ${name}`;
+                expect(owner.get(key), `${key} defined twice`).toBeUndefined();
+                owner.set(key, r.projectName);
+                if (kind === 'service') services.add(name);
+                if (kind === 'middleware') middlewares.add(name);
+              }
+            }
+          }
+          for (const doc of r.documents.values()) {
+            for (const [name, router] of Object.entries(doc.http?.routers ?? {})) {
+              const svc = String(router.service);
+              expect(services.has(svc) || isExternal(svc), `${name}: service ${svc}`).toBe(true);
+              for (const mw of (router.middlewares as string[] | undefined) ?? []) {
+                expect(middlewares.has(mw) || isExternal(mw), `${name}: middleware ${mw}`).toBe(true);
+              }
             }
           }
         }
-        for (const doc of r.documents.values()) {
-          for (const [name, router] of Object.entries(doc.http?.routers ?? {})) {
-            const svc = String(router.service);
-            expect(services.has(svc) || isExternal(svc), `${name}: service ${svc}`).toBe(true);
-            for (const mw of (router.middlewares as string[] | undefined) ?? []) {
-              expect(middlewares.has(mw) || isExternal(mw), `${name}: middleware ${mw}`).toBe(true);
-            }
-          }
-        }
-      }
-    }), { numRuns: NUM_RUNS });
+      }),
+      { numRuns: NUM_RUNS },
+    );
   });
 
   it('renders one router per active route and one redirect router per active https domain (nothing silently lost)', () => {
-    fc.assert(fc.property(statesArb, (states) => {
-      const rendered = render(states);
-      for (const [i, s] of states.entries()) {
-        const r = rendered[i]!;
-        const activeDomains = s.domains.filter((d) => d.isActive);
-        const wantRoutes = activeDomains.flatMap((d) => d.routes.filter((rt) => rt.isActive));
-        let routers = 0;
-        for (const [path, doc] of r.documents) if (path.includes('/services/')) routers += Object.keys(doc.http?.routers ?? {}).length;
-        expect(routers).toBe(wantRoutes.length);
-        const redirects = Object.keys(r.documents.get(`dynamic/${s.name}/domains.yml`)?.http?.routers ?? {}).length;
-        expect(redirects).toBe(activeDomains.filter((d) => d.sslEnabled).length);
-        const keyFiles = r.files.filter((f) => f.configType === 'key');
-        expect(keyFiles.length).toBe(activeDomains.filter((d) => d.sslEnabled && d.sslProvider === 'custom').length);
-        for (const k of keyFiles) expect(k.mode).toBe(0o600);
-      }
-    }), { numRuns: NUM_RUNS });
+    fc.assert(
+      fc.property(statesArb, (states) => {
+        const rendered = render(states);
+        for (const [i, s] of states.entries()) {
+          const r = rendered[i]!;
+          const activeDomains = s.domains.filter((d) => d.isActive);
+          const wantRoutes = activeDomains.flatMap((d) => d.routes.filter((rt) => rt.isActive));
+          let routers = 0;
+          for (const [path, doc] of r.documents) if (path.includes('/services/')) routers += Object.keys(doc.http?.routers ?? {}).length;
+          expect(routers).toBe(wantRoutes.length);
+          const redirects = Object.keys(r.documents.get(`dynamic/${s.name}/domains.yml`)?.http?.routers ?? {}).length;
+          expect(redirects).toBe(activeDomains.filter((d) => d.sslEnabled).length);
+          const keyFiles = r.files.filter((f) => f.configType === 'key');
+          expect(keyFiles.length).toBe(activeDomains.filter((d) => d.sslEnabled && d.sslProvider === 'custom').length);
+          for (const k of keyFiles) expect(k.mode).toBe(0o600);
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
   });
 
   it('is deterministic: rendering twice, or with services and routes in another order, gives identical bytes', () => {
-    fc.assert(fc.property(statesArb, (states) => {
-      const bytes = (rs: RenderedProject[]) => rs.map((r) => r.files.map((f) => [f.path, f.content]).sort());
-      const a = bytes(render(states));
-      expect(bytes(render(states))).toEqual(a);
-      expect(bytes(render(states.map((s) => loadOrder(reversed(s)))))).toEqual(bytes(render(states.map(loadOrder))));
-    }), { numRuns: NUM_RUNS });
+    fc.assert(
+      fc.property(statesArb, (states) => {
+        const bytes = (rs: RenderedProject[]) => rs.map((r) => r.files.map((f) => [f.path, f.content]).sort());
+        const a = bytes(render(states));
+        expect(bytes(render(states))).toEqual(a);
+        expect(bytes(render(states.map((s) => loadOrder(reversed(s)))))).toEqual(bytes(render(states.map(loadOrder))));
+      }),
+      { numRuns: NUM_RUNS },
+    );
   });
 });
 
@@ -320,10 +400,36 @@ interface Hostile {
 const HOSTILE_HOST = 'hostile-hostile-hostile.example'; // longer labels than the generator makes
 const HOSTILE_SERVICE = 'hostile-service-for-the-property-test';
 
-const middlewareTypeArb = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9]{0,15}$/)
-  .filter((t) => !['addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'compress', 'contentType', 'digestAuth',
-    'forwardAuth', 'grpcWeb', 'headers', 'ipAllowList', 'inFlightReq', 'passTLSClientCert', 'rateLimit', 'redirectRegex',
-    'redirectScheme', 'replacePath', 'replacePathRegex', 'retry', 'stripPrefix', 'stripPrefixRegex', 'ref', 'ipWhiteList'].includes(t));
+const middlewareTypeArb = fc
+  .stringMatching(/^[a-zA-Z][a-zA-Z0-9]{0,15}$/)
+  .filter(
+    (t) =>
+      ![
+        'addPrefix',
+        'basicAuth',
+        'buffering',
+        'circuitBreaker',
+        'compress',
+        'contentType',
+        'digestAuth',
+        'forwardAuth',
+        'grpcWeb',
+        'headers',
+        'ipAllowList',
+        'inFlightReq',
+        'passTLSClientCert',
+        'rateLimit',
+        'redirectRegex',
+        'redirectScheme',
+        'replacePath',
+        'replacePathRegex',
+        'retry',
+        'stripPrefix',
+        'stripPrefixRegex',
+        'ref',
+        'ipWhiteList',
+      ].includes(t),
+  );
 const prefixArb = fc.array(fc.constantFrom(...SAFE_PATH_CHARS), { maxLength: 8 }).map((cs) => cs.join(''));
 const okChainArb = fc.array(middlewareArb, { maxLength: 2 });
 
@@ -332,44 +438,82 @@ const chainWith = (bad: fc.Arbitrary<MiddlewareSpec>) =>
   fc.tuple(okChainArb, bad, okChainArb).map(([a, b, c]) => ({ chain: [...a, b, ...c], index: a.length }));
 
 const hostileArb: fc.Arbitrary<Hostile> = fc.oneof(
-  fc.tuple(prefixArb, fc.constantFrom('`', ' ', '`) || Host(`x', ' && Path(`/'), prefixArb)
+  fc
+    .tuple(prefixArb, fc.constantFrom('`', ' ', '`) || Host(`x', ' && Path(`/'), prefixArb)
     .map(([a, bad, b]) => ({ label: 'path_rule with backtick or space', route: { pathRule: `/${a}${bad}${b}` }, field: /path_rule/ })),
-  chainWith(middlewareTypeArb.map((t) => ({ [t]: {} })))
-    .map(({ chain, index }) => ({ label: 'unknown middleware type', route: { middleware: chain }, field: new RegExp(`middleware\\[${index}\\]: unknown`) })),
-  chainWith(fc.constant({ ipWhiteList: { sourceRange: ['10.0.0.0/8'] } }))
-    .map(({ chain, index }) => ({ label: 'ipWhiteList', route: { middleware: chain }, field: new RegExp(`middleware\\[${index}\\]: "ipWhiteList"`) })),
-  chainWith(fc.tuple(middlewareArb, middlewareArb).map(([a, b]) => ({ ...a, ...b, compress: {}, stripPrefix: { prefixes: ['/x'] } })))
-    .map(({ chain, index }) => ({ label: 'two keys in one element', route: { middleware: chain }, field: new RegExp(`middleware\\[${index}\\]: expected exactly one key`) })),
-  chainWith(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/).map((n) => ({ ref: `${n}@file` })))
-    .map(({ chain, index }) => ({ label: '@file ref', route: { middleware: chain }, field: new RegExp(`middleware\\[${index}\\]\\.ref`) })),
+  chainWith(middlewareTypeArb.map((t) => ({ [t]: {} }))).map(({ chain, index }) => ({
+    label: 'unknown middleware type',
+    route: { middleware: chain },
+    field: new RegExp(`middleware\\[${index}\\]: unknown`),
+  })),
+  chainWith(fc.constant({ ipWhiteList: { sourceRange: ['10.0.0.0/8'] } })).map(({ chain, index }) => ({
+    label: 'ipWhiteList',
+    route: { middleware: chain },
+    field: new RegExp(`middleware\\[${index}\\]: "ipWhiteList"`),
+  })),
+  chainWith(fc.tuple(middlewareArb, middlewareArb).map(([a, b]) => ({ ...a, ...b, compress: {}, stripPrefix: { prefixes: ['/x'] } }))).map(
+    ({ chain, index }) => ({
+      label: 'two keys in one element',
+      route: { middleware: chain },
+      field: new RegExp(`middleware\\[${index}\\]: expected exactly one key`),
+    }),
+  ),
+  chainWith(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/).map((n) => ({ ref: `${n}@file` }))).map(({ chain, index }) => ({
+    label: '@file ref',
+    route: { middleware: chain },
+    field: new RegExp(`middleware\\[${index}\\]\\.ref`),
+  })),
 );
 
 describe('renderer properties over hostile rows', () => {
   it('a hostile route always yields a problem naming the field, and no file for its project only', () => {
-    fc.assert(fc.property(statesArb, hostileArb, fc.nat(), (states, hostile, pick) => {
-      const victim = pick % states.length;
-      const s = states[victim]!;
-      const svc: Service = { id: 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeee1', name: HOSTILE_SERVICE, host: null };
-      const route: Route = {
-        id: 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeee2', serviceId: svc.id, pathRule: '/hostile', priority: 1, middleware: null,
-        targetPort: 8080, targetUrl: null, healthCheck: null, isActive: true, ...hostile.route,
-      };
-      const dom: Domain = {
-        id: 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeee3', domain: HOSTILE_HOST, subdomain: null, fullDomain: HOSTILE_HOST,
-        sslEnabled: true, sslProvider: null, isActive: true, certificate: null, routes: [route],
-      };
-      const poisoned = states.map((st, i) => (i === victim ? { ...s, services: [...s.services, svc], domains: [...s.domains, dom] } : st));
-      const rendered = render(poisoned);
-      rendered.forEach((r, i) => {
-        if (i === victim) {
-          expect(r.files, hostile.label).toEqual([]);
-          expect(r.problems.some((p) => hostile.field.test(p)), `${hostile.label}: ${JSON.stringify(r.problems)}`).toBe(true);
-        } else {
-          expect(r.problems).toEqual([]); // per-project isolation: the others still render
-          expect(r.files.length).toBeGreaterThan(0);
-        }
-      });
-    }), { numRuns: NUM_RUNS });
+    fc.assert(
+      fc.property(statesArb, hostileArb, fc.nat(), (states, hostile, pick) => {
+        const victim = pick % states.length;
+        const s = states[victim]!;
+        const svc: Service = { id: 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeee1', name: HOSTILE_SERVICE, host: null };
+        const route: Route = {
+          id: 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeee2',
+          serviceId: svc.id,
+          pathRule: '/hostile',
+          priority: 1,
+          middleware: null,
+          targetPort: 8080,
+          targetUrl: null,
+          healthCheck: null,
+          isActive: true,
+          ...hostile.route,
+        };
+        const dom: Domain = {
+          id: 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeee3',
+          domain: HOSTILE_HOST,
+          subdomain: null,
+          fullDomain: HOSTILE_HOST,
+          sslEnabled: true,
+          sslProvider: null,
+          isActive: true,
+          certificate: null,
+          routes: [route],
+        };
+        const poisoned = states.map((st, i) =>
+          i === victim ? { ...s, services: [...s.services, svc], domains: [...s.domains, dom] } : st,
+        );
+        const rendered = render(poisoned);
+        rendered.forEach((r, i) => {
+          if (i === victim) {
+            expect(r.files, hostile.label).toEqual([]);
+            expect(
+              r.problems.some((p) => hostile.field.test(p)),
+              `${hostile.label}: ${JSON.stringify(r.problems)}`,
+            ).toBe(true);
+          } else {
+            expect(r.problems).toEqual([]); // per-project isolation: the others still render
+            expect(r.files.length).toBeGreaterThan(0);
+          }
+        });
+      }),
+      { numRuns: NUM_RUNS },
+    );
   });
 });
 
@@ -386,17 +530,36 @@ describe('Go-template escaping of a "{" directly before "}}"', () => {
   // `{{"{}}"}}`).
   it('a "{" right before "}}" in a header value still yields only literal-printing actions', () => {
     const state: ProjectState = {
-      id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', name: 'p', version: 1, changedAt: null,
+      id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb',
+      name: 'p',
+      version: 1,
+      changedAt: null,
       services: [{ id: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', name: 'api', host: null }],
-      domains: [{
-        id: 'cccccccc-cccc-4ccc-8ccc-cccccccccccc', domain: 'p.example', subdomain: null, fullDomain: 'p.example',
-        sslEnabled: false, sslProvider: null, isActive: true, certificate: null,
-        routes: [{
-          id: 'dddddddd-dddd-4ddd-8ddd-dddddddddddd', serviceId: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', pathRule: '/', priority: 1,
-          middleware: [{ headers: { customRequestHeaders: { 'X-Json': '{"a":{}}' } } }],
-          targetPort: 80, targetUrl: null, healthCheck: null, isActive: true,
-        }],
-      }],
+      domains: [
+        {
+          id: 'cccccccc-cccc-4ccc-8ccc-cccccccccccc',
+          domain: 'p.example',
+          subdomain: null,
+          fullDomain: 'p.example',
+          sslEnabled: false,
+          sslProvider: null,
+          isActive: true,
+          certificate: null,
+          routes: [
+            {
+              id: 'dddddddd-dddd-4ddd-8ddd-dddddddddddd',
+              serviceId: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
+              pathRule: '/',
+              priority: 1,
+              middleware: [{ headers: { customRequestHeaders: { 'X-Json': '{"a":{}}' } } }],
+              targetPort: 80,
+              targetUrl: null,
+              healthCheck: null,
+              isActive: true,
+            },
+          ],
+        },
+      ],
     };
     const r = renderProject(state, { configDir: CONFIG_DIR });
     expect(r.problems).toEqual([]);
@@ -416,17 +579,36 @@ describe('YAML round trip of a value whose first line is only blanks', () => {
   // parse(toYaml(doc)) against doc before writing).
   it('a value whose first line is only blanks reads back from the file unchanged', () => {
     const state: ProjectState = {
-      id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', name: 'p', version: 1, changedAt: null,
+      id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb',
+      name: 'p',
+      version: 1,
+      changedAt: null,
       services: [{ id: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', name: 'api', host: null }],
-      domains: [{
-        id: 'cccccccc-cccc-4ccc-8ccc-cccccccccccc', domain: 'p.example', subdomain: null, fullDomain: 'p.example',
-        sslEnabled: false, sslProvider: null, isActive: true, certificate: null,
-        routes: [{
-          id: 'dddddddd-dddd-4ddd-8ddd-dddddddddddd', serviceId: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', pathRule: '/', priority: 1,
-          middleware: [{ headers: { customRequestHeaders: { 'X-Blank': ' \n' } } }],
-          targetPort: 80, targetUrl: null, healthCheck: null, isActive: true,
-        }],
-      }],
+      domains: [
+        {
+          id: 'cccccccc-cccc-4ccc-8ccc-cccccccccccc',
+          domain: 'p.example',
+          subdomain: null,
+          fullDomain: 'p.example',
+          sslEnabled: false,
+          sslProvider: null,
+          isActive: true,
+          certificate: null,
+          routes: [
+            {
+              id: 'dddddddd-dddd-4ddd-8ddd-dddddddddddd',
+              serviceId: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
+              pathRule: '/',
+              priority: 1,
+              middleware: [{ headers: { customRequestHeaders: { 'X-Blank': ' \n' } } }],
+              targetPort: 80,
+              targetUrl: null,
+              healthCheck: null,
+              isActive: true,
+            },
+          ],
+        },
+      ],
     };
     const r = renderProject(state, { configDir: CONFIG_DIR });
     // Either the value is refused with a problem, or the file says exactly what was validated.
@@ -449,15 +631,35 @@ describe('object names built from short ids', () => {
   it('two routes of one service whose ids share their first 12 hex digits both render (or are reported)', () => {
     const svc: Service = { id: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', name: 'api', host: null };
     const mk = (id: string, pathRule: string): Route => ({
-      id, serviceId: svc.id, pathRule, priority: 1, middleware: null, targetPort: 80, targetUrl: null, healthCheck: null, isActive: true,
+      id,
+      serviceId: svc.id,
+      pathRule,
+      priority: 1,
+      middleware: null,
+      targetPort: 80,
+      targetUrl: null,
+      healthCheck: null,
+      isActive: true,
     });
     const state: ProjectState = {
-      id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', name: 'p', version: 1, changedAt: null, services: [svc],
-      domains: [{
-        id: 'cccccccc-cccc-4ccc-8ccc-cccccccccccc', domain: 'p.example', subdomain: null, fullDomain: 'p.example',
-        sslEnabled: false, sslProvider: null, isActive: true, certificate: null,
-        routes: [mk('12345678-9abc-4000-8000-000000000001', '/a'), mk('12345678-9abc-4000-8000-000000000002', '/b')],
-      }],
+      id: 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb',
+      name: 'p',
+      version: 1,
+      changedAt: null,
+      services: [svc],
+      domains: [
+        {
+          id: 'cccccccc-cccc-4ccc-8ccc-cccccccccccc',
+          domain: 'p.example',
+          subdomain: null,
+          fullDomain: 'p.example',
+          sslEnabled: false,
+          sslProvider: null,
+          isActive: true,
+          certificate: null,
+          routes: [mk('12345678-9abc-4000-8000-000000000001', '/a'), mk('12345678-9abc-4000-8000-000000000002', '/b')],
+        },
+      ],
     };
     const r = renderProject(state, { configDir: CONFIG_DIR });
     const routers = Object.keys(r.documents.get('dynamic/p/services/api.yml')?.http?.routers ?? {});

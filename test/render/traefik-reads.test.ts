@@ -15,16 +15,36 @@ const SVC = '21111111-1111-4111-8111-111111111111';
 
 function project(middleware: MiddlewareSpec[] | null, healthCheck: Record<string, unknown> | null = null): ProjectState {
   return {
-    id: '11111111-1111-4111-8111-111111111111', name: 'shop', version: 1, changedAt: null,
+    id: '11111111-1111-4111-8111-111111111111',
+    name: 'shop',
+    version: 1,
+    changedAt: null,
     services: [{ id: SVC, name: 'api', host: null }],
-    domains: [{
-      id: '31111111-1111-4111-8111-111111111111', domain: 'shop.example', subdomain: null, fullDomain: 'shop.example',
-      sslEnabled: false, sslProvider: null, isActive: true, certificate: null,
-      routes: [{
-        id: '41111111-1111-4111-8111-111111111111', serviceId: SVC, pathRule: '/', priority: 1,
-        middleware, targetPort: 8080, targetUrl: null, healthCheck, isActive: true,
-      }],
-    }],
+    domains: [
+      {
+        id: '31111111-1111-4111-8111-111111111111',
+        domain: 'shop.example',
+        subdomain: null,
+        fullDomain: 'shop.example',
+        sslEnabled: false,
+        sslProvider: null,
+        isActive: true,
+        certificate: null,
+        routes: [
+          {
+            id: '41111111-1111-4111-8111-111111111111',
+            serviceId: SVC,
+            pathRule: '/',
+            priority: 1,
+            middleware,
+            targetPort: 8080,
+            targetUrl: null,
+            healthCheck,
+            isActive: true,
+          },
+        ],
+      },
+    ],
   };
 }
 
@@ -74,7 +94,9 @@ describe('refused with a problem naming the field', () => {
     ['paragraph separator U+2029', 'a\u2029b'],
     ['next line U+0085', 'a\u0085b'],
   ])('a header value with %s', (_label, value) => {
-    expect(render(project(headers({ 'X-Test': value }))).problems.join('\n')).toMatch(/X-Test: contains a control character or line separator/);
+    expect(render(project(headers({ 'X-Test': value }))).problems.join('\n')).toMatch(
+      /X-Test: contains a control character or line separator/,
+    );
   });
 
   it.each<[string, MiddlewareSpec[] | null, Record<string, unknown> | null, RegExp]>([
@@ -85,7 +107,12 @@ describe('refused with a problem naming the field', () => {
     ['rateLimit.average fractional', [{ rateLimit: { average: 1.5 } }], null, /rateLimit\.average: expected a whole number/],
     ['rateLimit.burst fractional', [{ rateLimit: { average: 10, burst: 2.5 } }], null, /rateLimit\.burst: expected a whole number/],
     ['rateLimit.period not a duration', [{ rateLimit: { average: 10, period: 'minute' } }], null, /rateLimit\.period: expected a duration/],
-    ['retry.initialInterval not a duration', [{ retry: { attempts: 3, initialInterval: 'later' } }], null, /retry\.initialInterval: expected a duration/],
+    [
+      'retry.initialInterval not a duration',
+      [{ retry: { attempts: 3, initialInterval: 'later' } }],
+      null,
+      /retry\.initialInterval: expected a duration/,
+    ],
     ['basicAuth unknown option', [{ basicAuth: { users: ['u:$apr1$x$y'], realmName: 'x' } }], null, /realmName/],
     ['forwardAuth.tls unknown option', [{ forwardAuth: { address: 'http://auth', tls: { verify: false } } }], null, /verify/],
   ])('%s', (_label, middleware, hc, message) => {
@@ -94,7 +121,11 @@ describe('refused with a problem naming the field', () => {
   });
 
   it.each<[string, MiddlewareSpec[] | null, Record<string, unknown> | null]>([
-    ['durations in Go syntax', [{ rateLimit: { average: 100, burst: 50, period: '1m30s' } }, { retry: { attempts: 3, initialInterval: '100ms' } }], { path: '/h', interval: '10s', timeout: '3s' }],
+    [
+      'durations in Go syntax',
+      [{ rateLimit: { average: 100, burst: 50, period: '1m30s' } }, { retry: { attempts: 3, initialInterval: '100ms' } }],
+      { path: '/h', interval: '10s', timeout: '3s' },
+    ],
     ['numbers as digit strings', [{ rateLimit: { average: '100' } }], { path: '/h', port: 8081 }],
   ])('but accepts %s', (_label, middleware, hc) => {
     expect(render(project(middleware, hc)).problems).toEqual([]);
