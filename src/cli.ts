@@ -1,5 +1,5 @@
 /**
- * Command line (SPEC §3). The composition root for one-shot commands: parse flags, build real
+ * Command line (docs/contract.md §3). The composition root for one-shot commands: parse flags, build real
  * dependencies, run, return the exit code. User errors print one line, never a stack.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -16,7 +16,7 @@ import { layout } from './render/project.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** Flags every command accepts: the settings of SPEC §3. */
+/** Flags every command accepts: the settings of docs/contract.md §3. */
 const SETTING_FLAGS: Options = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' }]));
 
 export interface Command {

@@ -1,5 +1,5 @@
 /**
- * Settings: flags, else environment, else defaults (SPEC §3) → one frozen, validated Config.
+ * Settings: flags, else environment, else defaults (docs/contract.md §3) → one frozen, validated Config.
  * Nothing else reads process.env. Bad values stop the start with a message naming the setting
  * and quoting the value.
  */

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { loadConfig, SETTINGS, type Config } from './config.js';
 
-/** Defaults of the demo that differ from `run`'s (SPEC §3): local, quick, quiet. */
+/** Defaults of the demo that differ from `run`'s (docs/contract.md §3): local, quick, quiet. */
 export const DEMO_DEFAULTS = {
   configDir: 'traefik-configs',
   httpAddr: '127.0.0.1:9090',

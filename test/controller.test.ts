@@ -184,7 +184,7 @@ describe('traefik-sync run', () => {
     await waitFor(async () => (await gauge()) === Date.parse('2037-06-01T00:00:00Z') / 1000, 10_000);
   });
 
-  it('serves probes, status and metrics with every SPEC §6 name', async () => {
+  it('serves probes, status and metrics with every docs/contract.md §6 name', async () => {
     await seedSample(t.db);
     s = await startTestSidecar(t.url);
     expect((await s.get('/healthz')).status).toBe(200);

@@ -62,7 +62,7 @@ beforeEach(async () => {
 });
 
 describe('full sync', () => {
-  it('writes exactly the SPEC layout, every file schema-valid and owned', async () => {
+  it('writes exactly the layout of docs/contract.md §2, every file schema-valid and owned', async () => {
     const report = await service().syncAllProjects();
     expect(report.results.every((r) => r.status === 'updated')).toBe(true);
     expect(await listTree(root)).toEqual([
@@ -95,7 +95,7 @@ describe('full sync', () => {
     expect(await readFile(path.join(root, 'ssl/keys/secure.shop.example.key'), 'utf8')).toContain(KEY_PEM.trim());
   });
 
-  it('routes as SPEC §2 says: TLS, redirect, priorities, upstreams, middleware chain', async () => {
+  it('routes as docs/contract.md §2 says: TLS, redirect, priorities, upstreams, middleware chain', async () => {
     await service().syncAllProjects();
     const api = parse(await readFile(path.join(root, 'dynamic/shop/services/api.yml'), 'utf8'));
     const routers = Object.values(api.http.routers) as Array<Record<string, any>>;

@@ -1,5 +1,5 @@
 /**
- * SPEC §2 "A reader never sees a partial file": while the sync service rewrites a project's files
+ * docs/contract.md §2 "A reader never sees a partial file": while the sync service rewrites a project's files
  * over and over (sizes changing from a few hundred bytes to tens of kilobytes), readers — one in a
  * worker thread reading truly in parallel, one on this thread's event loop between the sync's
  * awaits — parse every *.yml under dynamic/ in a tight loop. Every read must be a complete file:

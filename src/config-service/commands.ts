@@ -1,5 +1,5 @@
 /**
- * CLI commands of the config service (SPEC §3): apply, export, import, history, rollback.
+ * CLI commands of the config service (docs/contract.md §3): apply, export, import, history, rollback.
  * Validation errors print one line each (`FILE:LINE: path: message`) and exit 1; nothing is
  * written unless everything is valid. Key material is never printed.
  */

@@ -1,5 +1,5 @@
 /**
- * TraefikConfigService (SEED.md): validated CRUD on the desired state. Every call validates its
+ * TraefikConfigService (docs/design.md): validated CRUD on the desired state. Every call validates its
  * input (all problems at once, by field), then, in one transaction attributed to the actor, locks
  * the project, renders the would-be state with the real renderer and writes only what changed.
  * The database triggers wake the controller; {@link waitForSync} waits until the files are written.

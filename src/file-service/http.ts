@@ -1,5 +1,5 @@
 /**
- * The read-only file API over HTTP (SPEC §5): projects, directory trees, file content, downloads,
+ * The read-only file API over HTTP (docs/contract.md §5): projects, directory trees, file content, downloads,
  * database-vs-disk diffs and drift records. Refusals are JSON `{error}` with the service's status.
  */
 import type { ServerResponse } from 'node:http';
@@ -83,7 +83,7 @@ export function fileApiRoutes(service: TraefikFileSystemService, options: FileAp
     [
       '/api/v1/projects',
       guarded(async (_url, res) => {
-        sendJson(res, 200, await service.listProjects()); // SPEC §5: a JSON list
+        sendJson(res, 200, await service.listProjects()); // docs/contract.md §5: a JSON list
       }),
     ],
     [

@@ -45,7 +45,7 @@ export const openApiDocument = {
     title: 'traefik-sync sidecar API',
     version: '1',
     description:
-      'Probes, metrics, status and the read-only file API of the traefik-sync sidecar (SPEC §5). Every endpoint answers GET and HEAD only; other methods get 405.',
+      'Probes, metrics, status and the read-only file API of the traefik-sync sidecar (docs/contract.md §5). Every endpoint answers GET and HEAD only; other methods get 405.',
   },
   paths: {
     '/healthz': {
@@ -66,7 +66,7 @@ export const openApiDocument = {
     },
     '/metrics': {
       get: {
-        summary: 'Prometheus metrics (SPEC §6), text exposition format.',
+        summary: 'Prometheus metrics (docs/contract.md §6), text exposition format.',
         responses: { 200: { description: 'Metrics.', content: { 'text/plain': { schema: { type: 'string' } } } } },
       },
     },

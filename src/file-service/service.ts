@@ -1,5 +1,5 @@
 /**
- * TraefikFileSystemService (SEED.md): read-only access to the generated configuration files.
+ * TraefikFileSystemService (docs/design.md): read-only access to the generated configuration files.
  * Read-only by construction: it has no method that writes, and it opens files read-only. Every
  * path goes through {@link resolveSafePath}; answers say whether a file is ours (header) and in
  * sync with the database (traefik_configs checksum).
@@ -16,7 +16,7 @@ import { DEFAULT_MAX_FILE_BYTES, holdsPrivateKey, readSafeFile } from './read.js
 import { buildTree } from './tree.js';
 import type { DirectoryTree, FileContent, FileDiff, FileDownload, TreeOptions } from './types.js';
 
-/** Project directory names (SPEC §1). */
+/** Project directory names (docs/contract.md §1). */
 export const PROJECT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Options of {@link TraefikFileSystemService}. */

@@ -1,5 +1,5 @@
 /**
- * The sidecar's HTTP server (SPEC §5): probes, metrics, status, and whatever routes other modules
+ * The sidecar's HTTP server (docs/contract.md §5): probes, metrics, status, and whatever routes other modules
  * add (the read-only file API). Plain node:http; routes are exact paths, GET/HEAD only.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

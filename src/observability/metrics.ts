@@ -1,5 +1,5 @@
 /**
- * Every metric of SPEC §6, on one registry, plus Node's default process metrics. Names are an
+ * Every metric of docs/contract.md §6, on one registry, plus Node's default process metrics. Names are an
  * API (users' alerts depend on them): change none. Label values are bounded; no project label
  * on counters.
  */

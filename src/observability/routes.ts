@@ -1,6 +1,6 @@
 /**
  * Every HTTP route of the sidecar, composed here and nowhere else: the core ones (probes, metrics,
- * status), the read-only file API (SPEC §5) with its OpenAPI document, and the operator page.
+ * status), the read-only file API (docs/contract.md §5) with its OpenAPI document, and the operator page.
  */
 import type { Config } from '../config.js';
 import type { Controller } from '../controller.js';

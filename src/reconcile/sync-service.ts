@@ -1,5 +1,5 @@
 /**
- * TraefikSyncService (SEED.md): database desired state → files on the shared volume.
+ * TraefikSyncService (docs/design.md): database desired state → files on the shared volume.
  *
  * One pass = load → render → validate → plan (against disk) → delete guard → atomic writes and
  * removals → fsync directories → rename the top-level marker once → record traefik_configs.

@@ -1,5 +1,5 @@
 /**
- * A project's desired state → its files (SPEC §2). Pure: no I/O, clock, env or randomness.
+ * A project's desired state → its files (docs/contract.md §2). Pure: no I/O, clock, env or randomness.
  * Problems (a row that cannot render or validate) are collected, never thrown: a project with
  * problems yields no files, so its last good files stay on disk.
  */
@@ -41,7 +41,7 @@ export interface RenderedProject {
   readonly problems: string[];
 }
 
-/** Relative paths of a project's files (SPEC §2). */
+/** Relative paths of a project's files (docs/contract.md §2). */
 export const layout = {
   projectDir: (project: string) => `dynamic/${project}`,
   domains: (project: string) => `dynamic/${project}/domains.yml`,
@@ -53,7 +53,7 @@ export const layout = {
   marker: 'dynamic/.traefik-sync-reload',
 } as const;
 
-/** Multiplier that makes `priority` dominate and path length break ties (SPEC §2). */
+/** Multiplier that makes `priority` dominate and path length break ties (docs/contract.md §2). */
 export const PRIORITY_SCALE = 10_000;
 
 /**

@@ -3,7 +3,7 @@
  * object validates against its schema (kubernetes-models), and the Deployment, RBAC,
  * Services, ServiceMonitor and PodDisruptionBudget have the properties a platform engineer
  * checks: non-root, read-only root filesystem, no privilege escalation or capabilities,
- * probes on SPEC §5's /healthz and /readyz, least-privilege RBAC, the init container's
+ * probes on docs/contract.md §5's /healthz and /readyz, least-privilege RBAC, the init container's
  * `sync --once` and the shared emptyDir.
  */
 import { execFileSync } from 'node:child_process';

@@ -1,7 +1,7 @@
 /**
- * Metric names are an API (SPEC §6): every `traefik_sync_*` name the alert rules and the
- * Grafana dashboard use must be one of the names SPEC §6 defines, with the suffixes its
- * type allows (histograms: _bucket, _sum, _count). The list below is copied from SPEC §6
+ * Metric names are an API (docs/contract.md §6): every `traefik_sync_*` name the alert rules and the
+ * Grafana dashboard use must be one of the names docs/contract.md §6 defines, with the suffixes its
+ * type allows (histograms: _bucket, _sum, _count). The list below is copied from docs/contract.md §6
  * on purpose: changing it means changing the contract.
  */
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deployDir, readYaml } from './helpers.js';
 
-/** SPEC §6, verbatim. */
+/** docs/contract.md §6, verbatim. */
 const SPEC_METRICS: Readonly<Record<string, 'counter' | 'gauge' | 'histogram'>> = {
   traefik_sync_reconcile_total: 'counter',
   traefik_sync_reconcile_duration_seconds: 'histogram',
@@ -29,7 +29,7 @@ const SPEC_METRICS: Readonly<Record<string, 'counter' | 'gauge' | 'histogram'>> 
   traefik_sync_db_query_duration_seconds: 'histogram',
 };
 
-/** A `traefik_sync_*` series name used in a query → the SPEC metric it belongs to, or null. */
+/** A `traefik_sync_*` series name used in a query → the docs/contract.md metric it belongs to, or null. */
 function specMetricOf(series: string): string | null {
   if (SPEC_METRICS[series]) return SPEC_METRICS[series] === 'histogram' ? null : series;
   const m = /^(.*)_(bucket|sum|count)$/.exec(series);
@@ -50,17 +50,17 @@ const dashboardExprs: string[] = [
   ...dashboard.templating.list.map((v: any) => (typeof v.query === 'string' ? v.query : (v.query?.query ?? '')) as string),
 ];
 
-describe('metric names (SPEC §6)', () => {
+describe('metric names (docs/contract.md §6)', () => {
   it.each([
     ['alert rules', ruleExprs],
     ['dashboard', dashboardExprs],
-  ] as const)('every traefik_sync_* series in the %s is a SPEC §6 metric', (_where, exprs) => {
+  ] as const)('every traefik_sync_* series in the %s is a docs/contract.md §6 metric', (_where, exprs) => {
     const used = exprs.flatMap(namesIn);
     expect(used.length).toBeGreaterThan(0);
     for (const name of used) expect(specMetricOf(name), name).not.toBeNull();
   });
 
-  it('the dashboard shows every SPEC §6 metric', () => {
+  it('the dashboard shows every docs/contract.md §6 metric', () => {
     const shown = new Set(dashboardExprs.flatMap(namesIn).map(specMetricOf));
     expect([...Object.keys(SPEC_METRICS)].filter((m) => !shown.has(m))).toEqual([]);
   });

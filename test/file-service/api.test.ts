@@ -84,7 +84,7 @@ describe('the file API, checked against its OpenAPI document', () => {
   });
 
   it('lists projects and bounded trees (depth, paging, project shortcut)', async () => {
-    expect(await call('/api/v1/projects', 200)).toEqual(['blog', 'empty', 'shop']); // a bare JSON list (SPEC §5)
+    expect(await call('/api/v1/projects', 200)).toEqual(['blog', 'empty', 'shop']); // a bare JSON list (docs/contract.md §5)
     const root = await call('/api/v1/files', 200);
     expect(root.children.map((e: any) => e.name)).toEqual(['dynamic', 'ssl', 'static']);
     const shop = root.children[0].children.find((e: any) => e.name === 'shop');

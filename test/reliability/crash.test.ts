@@ -1,5 +1,5 @@
 /**
- * Promise (SPEC §2, README "Crash safety"): a crash mid-pass leaves either the old or the new
+ * Promise (docs/contract.md §2, README "Crash safety"): a crash mid-pass leaves either the old or the new
  * version of each file, never a torn or empty one; temp files left by the crash are removed at the
  * next start; the next run converges to exactly the database state.
  *

@@ -1,5 +1,5 @@
 /**
- * Promise (SPEC §4 "Keep last good", README "Database down"): database faults never change or
+ * Promise (docs/contract.md §4 "Keep last good", README "Database down"): database faults never change or
  * tear a file; the controller reconnects (LISTEN re-established, `traefik_sync_listen_connected`
  * 1) and every change committed meanwhile is applied after.
  *

@@ -1,5 +1,5 @@
 /**
- * Promise (SPEC §2, §4; README "Crash safety", per-project isolation): when writes fail — the
+ * Promise (docs/contract.md §2, §4; README "Crash safety", per-project isolation): when writes fail — the
  * volume full (ENOSPC) or read-only (EROFS) — the old files stay intact byte for byte, no temp
  * file is left behind, the error is reported (project status, `traefik_sync_projects_failed`, the
  * log), and once space returns the next pass writes everything.

@@ -1,5 +1,5 @@
 /**
- * Promise (SPEC §1–§3, §5): hostile input through every entry point — raw SQL rows, flags and
+ * Promise (docs/contract.md §1–§3, §5): hostile input through every entry point — raw SQL rows, flags and
  * environment, the file API, and `apply` — is refused cleanly or rendered safely; nothing escapes
  * the config root (a canary file beside the root is never read, returned or overwritten); the
  * other projects' files stay byte-identical. The corpus is in hostile-corpus.ts.

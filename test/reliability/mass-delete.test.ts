@@ -1,5 +1,5 @@
 /**
- * Promise (SPEC §4, README "Delete guard"): a pass that would remove more than MAX_DELETE_FRACTION
+ * Promise (docs/contract.md §4, README "Delete guard"): a pass that would remove more than MAX_DELETE_FRACTION
  * of the managed files, or of the routers they define, is refused — nothing on the volume changes,
  * `traefik_sync_delete_guard_blocked_total` counts it and /api/v1/status says why. A truncated
  * table, a wrong database or an empty result therefore never wipes Traefik's config; deleting ONE
@@ -155,7 +155,7 @@ describe.concurrent('mass delete: the guard holds', () => {
 });
 
 describe('mass delete: explicit deletes of every project', () => {
-  // SPEC §4: a pass deleting more than the fraction is refused. Deleting ONE project is exempt
+  // docs/contract.md §4: a pass deleting more than the fraction is refused. Deleting ONE project is exempt
   // (explicit and audited); deleting every project in one statement is a mass removal like any other.
   it('DELETE FROM projects (every row, tombstones) is a mass removal: the guard holds', async ({ onTestFinished }) => {
     const t = await seeded(onTestFinished);

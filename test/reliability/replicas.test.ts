@@ -1,5 +1,5 @@
 /**
- * Promise (SPEC §4 "Records", "Several replicas"): replicas on one database, each writing its own
+ * Promise (docs/contract.md §4 "Records", "Several replicas"): replicas on one database, each writing its own
  * volume, lose no update (after many concurrent changes both volumes equal the database state),
  * do not make traefik_configs flap (shared rows stay still while nothing changes), and record
  * drift under the replica that found it.

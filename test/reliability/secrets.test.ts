@@ -1,5 +1,5 @@
 /**
- * Promise (SPEC §3 "Secrets (database password, key PEM) never appear in logs, errors, diffs or
+ * Promise (docs/contract.md §3 "Secrets (database password, key PEM) never appear in logs, errors, diffs or
  * metrics"; README "the password never appears in logs, errors or metrics"): a representative run
  * of the other promises — the controller at debug level, a kill -9, connections killed, PostgreSQL
  * stopped and restarted, a hand-edited private key, `diff`, `sync --once`, `apply`/`export`/

@@ -1,5 +1,5 @@
 /**
- * Promise (SPEC §2 "A reader never sees a partial file"), at scale and with the real controller:
+ * Promise (docs/contract.md §2 "A reader never sees a partial file"), at scale and with the real controller:
  * while `traefik-sync run` (a child process) applies thousands of SQL changes — route ports,
  * middleware chains growing and shrinking (0–30 KB), routes added and removed, projects created
  * and deleted — reader threads parse every file in a loop as Traefik would (Go-template pass with
