@@ -199,7 +199,7 @@ describe('crash consistency', () => {
   // Regression (found by this suite, fixed in 77ae8a0/db3430b): the marker used to be renamed only
   // when the pass itself wrote below dynamic/, so a process killed after its last nested write but
   // before its marker rename left that change unannounced — Traefik watches only the top level of
-  // dynamic/ (FACTS §1 item 2) — and the next start, finding the file right, wrote nothing and
+  // dynamic/ (docs/traefik-facts.md §1 item 2) — and the next start, finding the file right, wrote nothing and
   // renamed nothing: Traefik kept serving the old route. Input: one route changed; `sync --once`
   // killed as soon as it logs the file written; a normal restart. Expected: afterwards the marker
   // is newer than every file below dynamic/.

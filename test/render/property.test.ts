@@ -525,7 +525,7 @@ describe('Go-template escaping of a "{" directly before "}}"', () => {
   // src/render/serialize.ts escapeGoTemplate replaces `{{` and `}}` left to right. For the value
   // `{}}` it yields `{{{"}}"}}`: Go's text/template lexer finds `{{` at the first brace, then
   // `{` inside the action ("unrecognized character in action"), so Traefik fails to parse the
-  // file, which fails the whole file-provider build (FACTS §2 items 9, 12). Expected: every `{{`
+  // file, which fails the whole file-provider build (docs/traefik-facts.md §2 items 9, 12). Expected: every `{{`
   // in the file starts `{{"{{"}}` or `{{"}}"}}` (e.g. escape whole runs of braces:
   // `{{"{}}"}}`).
   it('a "{" right before "}}" in a header value still yields only literal-printing actions', () => {

@@ -1,6 +1,6 @@
 /**
  * Rows that passed validation but rendered files Traefik (go-yaml v3 + paerser) refuses or reads
- * differently — and a refused file freezes the whole file provider (FACTS.md §2 items 9–12).
+ * differently — and a refused file freezes the whole file provider (docs/traefik-facts.md §2 items 9–12).
  * Found by review; every case failed before. Each is now either refused with a problem naming
  * the field, or written so that it reads back as written.
  */
