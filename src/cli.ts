@@ -91,6 +91,7 @@ function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSy
     driftMode: config.driftMode,
     maxDeleteFraction: config.maxDeleteFraction,
     log,
+    staticSettings: config.traefikStatic,
   });
 }
 

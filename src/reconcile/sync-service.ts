@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import type { ProjectState } from '../model.js';
 import { layout, renderProject } from '../render/project.js';
 import { renderStatic } from '../render/static.js';
+import type { StaticSettings } from '../render/static-settings.js';
 import { NameRegistry } from '../render/validate.js';
 import { chunks, mapLimit } from '../util.js';
 import { Inventory } from './inventory.js';
@@ -43,6 +44,8 @@ export interface SyncServiceOptions {
   readonly guardWindowMs?: number;
   /** Clock for timestamps (tests pass a fake). */
   readonly now?: () => number;
+  /** Entry points, API, throttle and overlay of static/traefik.yml (default: the settings' defaults). */
+  readonly staticSettings?: StaticSettings;
 }
 
 /** Projects rendered and planned together in a full pass (bounds memory at any size). */
@@ -138,7 +141,7 @@ export class TraefikSyncService {
     const names = new NameRegistry();
     const pass = new Pass(this.#ctx, recorded, dry);
     return this.#owing(pass, async () => {
-      const staticDesired = [renderStatic({ configDir: this.#traefikDir, resolvers })];
+      const staticDesired = [renderStatic({ ...this.#o.staticSettings, configDir: this.#traefikDir, resolvers })];
       // Pipelined: the next batch is loaded and rendered (CPU) while the previous one's writes
       // and fsyncs are in flight (I/O).
       let writing: Promise<void> = Promise.resolve();
@@ -241,7 +244,7 @@ export class TraefikSyncService {
       units.push({
         projectId: null,
         projectName: null,
-        desired: [renderStatic({ configDir: this.#traefikDir, resolvers })],
+        desired: [renderStatic({ ...this.#o.staticSettings, configDir: this.#traefikDir, resolvers })],
         actual: await readDiskFiles(this.#o.root, [layout.static]),
         problems: [],
         version: 0,
