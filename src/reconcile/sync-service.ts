@@ -6,7 +6,7 @@
  * Level-based and idempotent: safe to run twice; a project that cannot render keeps its files;
  * a database error aborts the pass before anything on disk changes.
  */
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Queryable } from '../db/connect.js';
 import { listProjectRefs, loadProjects, loadTombstones } from '../db/load.js';
@@ -133,6 +133,9 @@ export class TraefikSyncService {
     ]);
     const disk = await scanRoot(this.#o.root);
     if (!dry) {
+      // Traefik's file provider never starts when its folder is missing at Traefik's start
+      // (docs/traefik-facts.md item 7): it must exist even while there are no projects.
+      await mkdir(join(this.#o.root, 'dynamic'), { recursive: true });
       this.#resetInventory(disk);
       this.#resolvers = resolvers;
       await this.#checkAnnounced(disk);

@@ -190,10 +190,12 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   }
 
   const documents: Documents = new Map();
-  const domainsDoc: DynamicDocument = { http: { routers: domainRouters } };
+  // Traefik refuses an empty `routers:` or `middlewares:` map ("cannot be a standalone element"),
+  // and with it every route of the file provider: a file with nothing to define is written as `{}`.
+  const domainsDoc: DynamicDocument = Object.keys(domainRouters).length ? { http: { routers: domainRouters } } : {};
   if (certificates.length) domainsDoc.tls = { certificates };
   documents.set(layout.domains(p), domainsDoc);
-  documents.set(layout.middleware(p), { http: { middlewares } });
+  documents.set(layout.middleware(p), Object.keys(middlewares).length ? { http: { middlewares } } : {});
   for (const [svc, doc] of [...perService].sort(([a], [b]) => (a < b ? -1 : 1))) {
     documents.set(layout.service(p, svc), doc);
   }

@@ -79,7 +79,7 @@ const headersMapArb = fc.dictionary(headerNameArb, nastyStringArb, { minKeys: 1,
 const middlewareArb: fc.Arbitrary<MiddlewareSpec> = fc.oneof(
   fc.array(safePathArb, { minLength: 1, maxLength: 3 }).map((prefixes) => ({ stripPrefix: { prefixes } })),
   fc
-    .record({ customRequestHeaders: headersMapArb, customResponseHeaders: headersMapArb }, { requiredKeys: [] })
+    .record({ customRequestHeaders: headersMapArb, customResponseHeaders: headersMapArb }, { requiredKeys: ['customRequestHeaders'] })
     .map((h) => ({ headers: h })),
   fc
     .array(fc.tuple(fc.nat(255), fc.nat(255), fc.integer({ min: 8, max: 32 })), { minLength: 1, maxLength: 3 })

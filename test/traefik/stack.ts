@@ -134,7 +134,7 @@ export async function objectsOnDisk(root: string): Promise<Record<'routers' | 's
  * files under dynamic/, and none of the file provider's besides. Returns its view.
  */
 export async function waitForDisk(stack: Pick<Stack, 'root' | 'traefik'>, timeoutMs = 15_000): Promise<RawData> {
-  const want = await objectsOnDisk(stack.root);
+  let want = await objectsOnDisk(stack.root);
   let raw: RawData = {};
   const have = (kind: 'routers' | 'services' | 'middlewares') =>
     Object.keys(raw[kind] ?? {})
@@ -144,6 +144,7 @@ export async function waitForDisk(stack: Pick<Stack, 'root' | 'traefik'>, timeou
   try {
     await waitFor(
       async () => {
+        want = await objectsOnDisk(stack.root);
         raw = await stack.traefik.rawdata();
         return same();
       },
