@@ -5,7 +5,9 @@
  */
 import { UserError, quote } from './errors.js';
 import type { LogLevel } from './log.js';
-import type { DriftMode } from './reconcile/plan.js';
+
+/** What the controller does about drift: rewrite the files, or only detect and report. */
+export type DriftMode = 'repair' | 'report';
 
 export interface Config {
   readonly databaseUrl: string | undefined;
