@@ -9,6 +9,7 @@ import { loadVersions } from '../../src/db/load.js';
 import { silentLogger } from '../../src/log.js';
 import { Intake } from '../../src/controller/intake.js';
 import { PeriodicCheck } from '../../src/controller/periodic-check.js';
+import type { ReplicaState } from '../../src/controller/replica-state.js';
 import { WorkQueue } from '../../src/queue/work-queue.js';
 import { FakeClock } from '../k8s/fake-clock.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -49,7 +50,13 @@ it('a change whose NOTIFY was lost is applied even if the project was mid-pass a
     },
   });
   const noop = { set() {}, inc() {} };
-  const state = { ready: true, projectCount: 100, seenVersion: (id: string) => seen.get(id) ?? -1, recordIdle() {} };
+  // Typed, so that a rename in ReplicaState fails the type check instead of silently changing the test.
+  const state: Pick<ReplicaState, 'synced' | 'projectCount' | 'seenVersion' | 'recordIdle'> = {
+    synced: true,
+    projectCount: 100,
+    seenVersion: (id: string) => seen.get(id) ?? -1,
+    recordIdle() {},
+  };
   const metrics = { queueDepth: noop, volumeFreeBytes: noop } as any;
   const intake = new Intake({ db: t.db, root: '/nonexistent', sync: {} as any, queue, state: state as any, metrics });
   const periodic = new PeriodicCheck({
@@ -107,7 +114,11 @@ it("running projects are re-run without counting toward a burst; a burst's full 
     await flush();
     expect(running.every((id) => queue.isRunning(id))).toBe(true);
     const noop = { set() {}, inc() {} };
-    const state = { ready: true, projectCount: 100, seenVersion: (id: string) => (stale.includes(id) ? -1 : Number.MAX_SAFE_INTEGER) };
+    const state: Pick<ReplicaState, 'synced' | 'projectCount' | 'seenVersion'> = {
+      synced: true,
+      projectCount: 100,
+      seenVersion: (id: string) => (stale.includes(id) ? -1 : Number.MAX_SAFE_INTEGER),
+    };
     const intake = new Intake({
       db: t.db,
       root: '/nonexistent',
