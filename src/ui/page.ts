@@ -1,6 +1,7 @@
 /**
  * The operator page's HTML: landmarks, headings and labelled controls; every dynamic part is
- * filled in by the /ui/app.js module (and those it imports) with text nodes. No inline script or style (the CSP forbids them).
+ * filled in with text nodes by the /ui/app.js module and those it imports (src/ui/browser/). No
+ * inline script or style (the CSP forbids them).
  */
 export const INDEX_HTML = `<!doctype html>
 <html lang="en">

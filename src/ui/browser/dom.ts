@@ -10,7 +10,10 @@ export type Child = Node | string | number | null | undefined | false;
 /** One child or a list of them. */
 export type Children = Child | readonly Child[];
 
-/** Attributes for el(): className, onclick (a click listener); any other via setAttribute (true = present, null/undefined/false = absent). */
+/**
+ * Attributes for el(): className, onclick (a click listener); any other is set with setAttribute
+ * (true: present and empty; null, undefined, false: absent).
+ */
 export type Attrs = Readonly<Record<string, string | number | boolean | null | undefined | (() => void)>>;
 
 /** The colour of a badge. */

@@ -4,7 +4,10 @@
  * exactly the line. viewer.ts renders them as spans with textContent, so no input can become markup.
  */
 
-/** A class (yk key, yv value, ys string, yn number, yb boolean/null, yp punctuation, ya anchor/alias, yc comment; '' plain) and its text. */
+/**
+ * A class and its text. YAML: yk key, yv value, ys string, yn number, yb boolean/null, yp
+ * punctuation, ya anchor/alias, yc comment; diff lines: see tokenizeDiff; '' plain text.
+ */
 export type Token = readonly [cls: string, text: string];
 
 const NUMBER = /^[-+]?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?$/;
