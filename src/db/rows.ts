@@ -4,7 +4,7 @@
  * controller's loader (load.ts) and the config service's previews (config-service/) both go
  * through {@link toState}, so a preview matches what the controller writes byte for byte.
  */
-import type { MiddlewareSpec, ProjectState } from '../model.js';
+import type { Domain, MiddlewareSpec, ProjectState, Route } from '../model.js';
 
 /** A `projects` row. */
 export interface ProjectRow {
@@ -116,26 +116,38 @@ export function toState(rows: ProjectRows, version = 0, changedAt: Date | null =
     domains: sorted.domains.map((d) => {
       const c = certs.get(d.id);
       return {
-        id: d.id,
-        domain: d.domain,
-        subdomain: d.subdomain,
-        fullDomain: d.full_domain,
-        sslEnabled: d.ssl_enabled,
-        sslProvider: d.ssl_provider,
-        isActive: d.is_active,
+        ...domainOf(d),
         certificate: c ? { id: c.id, certPem: c.cert_pem, keyPem: c.key_pem ?? '', notAfter: c.not_after } : null,
-        routes: (routesOf.get(d.id) ?? []).map((r) => ({
-          id: r.id,
-          serviceId: r.service_id,
-          pathRule: r.path_rule,
-          priority: r.priority,
-          middleware: r.middleware,
-          targetPort: r.target_port,
-          targetUrl: r.target_url,
-          healthCheck: r.health_check,
-          isActive: r.is_active,
-        })),
+        routes: (routesOf.get(d.id) ?? []).map(routeOf),
       };
     }),
+  };
+}
+
+/** A `domain_configs` row in the renderer's terms (without its certificate and routes). */
+export function domainOf(d: DomainRow): Omit<Domain, 'certificate' | 'routes'> {
+  return {
+    id: d.id,
+    domain: d.domain,
+    subdomain: d.subdomain,
+    fullDomain: d.full_domain,
+    sslEnabled: d.ssl_enabled,
+    sslProvider: d.ssl_provider,
+    isActive: d.is_active,
+  };
+}
+
+/** A `route_configs` row in the renderer's terms. */
+export function routeOf(r: RouteRow): Route {
+  return {
+    id: r.id,
+    serviceId: r.service_id,
+    pathRule: r.path_rule,
+    priority: r.priority,
+    middleware: r.middleware,
+    targetPort: r.target_port,
+    targetUrl: r.target_url,
+    healthCheck: r.health_check,
+    isActive: r.is_active,
   };
 }
