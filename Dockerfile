@@ -17,7 +17,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --omit=optional --no-audit --no-fund
 COPY . .
-# `npm run build` is the `prepare` script (tsc -p tsconfig.build.json). The optional data
+# `npm run build` is the `prepare` script: tsc -p tsconfig.build.json (the server) and
+# tsconfig.browser.json (the operator page's modules, into dist/ui/browser/). The optional data
 # folders of the package (`files` in package.json) may be absent from a checkout: create
 # them so the runtime stage's copies never fail.
 RUN npm run build \

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point installed as `traefik-sync`; the compiled CLI lives in dist/ (built by `npm ci`/`npm run build`).
-import { main } from '../dist/commands.js';
+import { main } from '../dist/cli/main.js';
 
 // A reader that goes away (`traefik-sync diff | head`, also `2>&1 | head`) is not an error: the command still
 // finishes (nothing it started is cut short) with its own exit code; the rest of its output is

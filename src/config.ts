@@ -5,7 +5,6 @@
  */
 import { UserError, quote } from './errors.js';
 import type { LogLevel } from './log.js';
-import type { DriftMode } from './reconcile/plan.js';
 import { checkStaticSettings } from './render/static.js';
 import { readStaticOverlay } from './render/static-overlay.js';
 import {
@@ -16,6 +15,9 @@ import {
   parseEntryPoints,
   type StaticSettings,
 } from './render/static-settings.js';
+
+/** What the controller does about drift: rewrite the files, or only detect and report. */
+export type DriftMode = 'repair' | 'report';
 
 export interface Config {
   readonly databaseUrl: string | undefined;

@@ -70,3 +70,12 @@ export interface RenderedFile {
 export const UUID_TEXT = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 /** A lower-case UUID, exactly: anything else must not reach a `::uuid` cast (one bad key would fail a whole batch). */
 export const UUID = new RegExp(`^${UUID_TEXT}$`);
+
+/**
+ * A DNS label: lower-case letters, digits and inner "-", 1–63 characters. Project and service
+ * names are DNS labels (each is a directory or file name, and a part of Traefik object names), as
+ * are the labels of a host name. The database constraints (sql/001_schema.sql) use the same pattern.
+ */
+export const DNS_LABEL_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
+/** {@link DNS_LABEL_PATTERN} as a RegExp. */
+export const DNS_LABEL = new RegExp(DNS_LABEL_PATTERN);

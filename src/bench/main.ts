@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect, sql, type ConnectionPool } from '../db/connect.js';
-import { freePort, startEmbeddedPostgres } from '../db/embedded.js';
+import { freePort, startEmbeddedPostgres } from '../demo/embedded-postgres.js';
 import { changeFingerprint } from '../db/load.js';
 import { migrate } from '../db/migrate.js';
 import { fsyncDir } from '../fs/atomic.js';

@@ -9,7 +9,7 @@ import type { ValidationIssue } from './errors.js';
 import { hostnameProblem } from './fields.js';
 import { checkCertificate } from './pem.js';
 import type { CertificateRow, DomainRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
-import type { Plan } from './write.js';
+import type { RowPlan } from './write.js';
 
 /** The input's own row is at the root of the input (`''`); other rows are not part of it. */
 const self = (id: string) => (rowId: string) => (rowId === id ? '' : undefined);
@@ -18,7 +18,7 @@ const replace = <T extends { id: string }>(rows: readonly T[], row: T) => rows.m
 const without = <T extends { id: string }>(rows: readonly T[], id: string) => rows.filter((r) => r.id !== id);
 
 /** Target rows with a service added or changed. */
-export function putService(current: ProjectRows, row: ServiceRow): Plan {
+export function putService(current: ProjectRows, row: ServiceRow): RowPlan {
   const issues: ValidationIssue[] = [];
   if (current.services.some((s) => s.name === row.name && s.id !== row.id)) {
     issues.push({ path: 'name', message: `project ${quote(current.project.name)} already has a service named ${quote(row.name)}` });
@@ -29,7 +29,7 @@ export function putService(current: ProjectRows, row: ServiceRow): Plan {
 }
 
 /** Target rows without a service and its routes. */
-export function removeService(current: ProjectRows, id: string): Plan {
+export function removeService(current: ProjectRows, id: string): RowPlan {
   return {
     target: { ...current, services: without(current.services, id), routes: current.routes.filter((r) => r.service_id !== id) },
     locate: self(id),
@@ -37,7 +37,7 @@ export function removeService(current: ProjectRows, id: string): Plan {
 }
 
 /** Target rows with a domain added or changed. */
-export function putDomain(current: ProjectRows, row: DomainRow): Plan {
+export function putDomain(current: ProjectRows, row: DomainRow): RowPlan {
   const issues: ValidationIssue[] = [];
   const full = fullDomainOf(row.domain, row.subdomain);
   const problem = hostnameProblem(full);
@@ -55,7 +55,7 @@ export function putDomain(current: ProjectRows, row: DomainRow): Plan {
 }
 
 /** Target rows without a domain, its routes and its certificate. */
-export function removeDomain(current: ProjectRows, id: string): Plan {
+export function removeDomain(current: ProjectRows, id: string): RowPlan {
   return {
     target: {
       ...current,
@@ -68,7 +68,7 @@ export function removeDomain(current: ProjectRows, id: string): Plan {
 }
 
 /** Target rows with a route added or changed. */
-export function putRoute(current: ProjectRows, row: RouteRow): Plan {
+export function putRoute(current: ProjectRows, row: RouteRow): RowPlan {
   const issues: ValidationIssue[] = [];
   const domain = current.domains.find((d) => d.id === row.domain_config_id);
   if (!domain)
@@ -93,12 +93,12 @@ export function putRoute(current: ProjectRows, row: RouteRow): Plan {
 }
 
 /** Target rows without a route. */
-export function removeRoute(current: ProjectRows, id: string): Plan {
+export function removeRoute(current: ProjectRows, id: string): RowPlan {
   return { target: { ...current, routes: without(current.routes, id) }, locate: self(id) };
 }
 
 /** Target rows with a certificate added or replaced (checked against its key and domain). */
-export function putCertificate(current: ProjectRows, row: CertificateRow): Plan {
+export function putCertificate(current: ProjectRows, row: CertificateRow): RowPlan {
   const issues: ValidationIssue[] = [];
   const domain = current.domains.find((d) => d.id === row.domain_config_id);
   if (!domain) {
@@ -127,7 +127,7 @@ export function putCertificate(current: ProjectRows, row: CertificateRow): Plan 
 }
 
 /** Target rows without a certificate. */
-export function removeCertificate(current: ProjectRows, id: string): Plan {
+export function removeCertificate(current: ProjectRows, id: string): RowPlan {
   return { target: { ...current, certificates: without(current.certificates, id) }, locate: self(id) };
 }
 
@@ -136,11 +136,11 @@ export function removeCertificate(current: ProjectRows, id: string): Plan {
  * (`undefined`); certificate problems are reported under `certificate.`.
  */
 export function withCertificate(
-  plan: Plan,
+  plan: RowPlan,
   domainId: string,
   pair: { certPem: string; keyPem: string } | null | undefined,
   newId: () => string,
-): Plan {
+): RowPlan {
   if (pair === undefined) return plan;
   const stored = plan.target.certificates.find((c) => c.domain_config_id === domainId);
   if (pair === null) {

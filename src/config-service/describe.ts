@@ -51,3 +51,19 @@ export function countLine(changes: readonly ChangeView[]): string {
   const n = (op: RowChange['op']) => changes.filter((c) => c.op === op).length;
   return `${n('create')} created, ${n('update')} updated, ${n('delete')} deleted`;
 }
+
+/** What `apply` did (or, with `dryRun`, would do) to one project. */
+export interface ApplyResult {
+  readonly project: string;
+  readonly projectId: string;
+  readonly projectCreated: boolean;
+  readonly dryRun: boolean;
+  /** Row changes (no key material); empty when the database already matches. */
+  readonly changes: ChangeView[];
+}
+
+/** What a rollback did (or would do). */
+export interface RollbackResult extends ApplyResult {
+  readonly point: { readonly id: number; readonly at: Date };
+  readonly notes: string[];
+}

@@ -6,7 +6,7 @@
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { quote } from '../errors.js';
-import { UUID } from '../model.js';
+import { DNS_LABEL, UUID } from '../model.js';
 
 /** Caps that keep one request, one row and one spec file small. */
 export const LIMITS = {
@@ -26,8 +26,6 @@ export const LIMITS = {
   routesPerDomain: 1000,
 } as const;
 
-const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Printable ASCII without space, quotes, backtick, backslash or braces (route_configs_path_rule_format). */
 const SAFE = /^[!#-&(-[\]-_a-z|~]*$/;
 const PROVIDER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -37,8 +35,8 @@ export function nameProblem(v: string): string | null {
   if (v.includes('/') || v.includes('\\') || v.includes('..') || v === '.') {
     return `must be a plain name without "/", "\\" or "..", got ${quote(v)}`;
   }
-  if (NAME.test(v)) return null;
-  if (NAME.test(v.toLowerCase())) return `must be lower case: use ${quote(v.toLowerCase())}`;
+  if (DNS_LABEL.test(v)) return null;
+  if (DNS_LABEL.test(v.toLowerCase())) return `must be lower case: use ${quote(v.toLowerCase())}`;
   return `expected 1–63 lower-case letters, digits or "-", not starting or ending with "-", got ${quote(v)}`;
 }
 
@@ -54,7 +52,7 @@ function hostLike(v: string, what: string, maxLength: number): string | null {
   if (v.includes('*')) return `wildcards are not supported, got ${quote(v)}`;
   if (v.length > maxLength) return `${what} is longer than ${maxLength} characters`;
   const labels = v.split('.');
-  if (v === '' || !labels.every((l) => LABEL.test(l))) {
+  if (v === '' || !labels.every((l) => DNS_LABEL.test(l))) {
     return `expected a ${what}: dot-separated labels of a-z, 0-9 and "-" (1–63 each, no leading or trailing "-"), got ${quote(v)}`;
   }
   return null;

@@ -8,11 +8,11 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, quote } from '../errors.js';
-import type { ChangeView } from './describe.js';
-import { formatIssue } from './errors.js';
+import type { ApplyResult, ChangeView } from './describe.js';
+import type { DesiredProject } from './desired.js';
+import { formatIssue, type ValidationIssue } from './errors.js';
 import { mapTree, type ImportedProject, type MapOptions } from './import-map.js';
 import { readSourceTree, type ImportNote, type SourceTree } from './import-read.js';
-import type { SpecOperations } from './operations.js';
 import { resolveSpec } from './spec.js';
 
 /** Options of {@link importDirectory}. */
@@ -115,8 +115,15 @@ function prune(
   return true;
 }
 
+/** What an import needs of the config service (operations.ts SpecOperations provides it). */
+export interface ImportTarget {
+  findProject(name: string): Promise<unknown>;
+  preview(name: string, spec: unknown, options: { baseDir: string }): Promise<{ problems: readonly ValidationIssue[] }>;
+  applyProjects(projects: readonly DesiredProject[], options: { dryRun?: boolean }): Promise<ApplyResult[]>;
+}
+
 /** Import `dir` into new projects (see the module comment). */
-export async function importDirectory(service: SpecOperations, dir: string, options: ImportOptions = {}): Promise<ImportOutcome> {
+export async function importDirectory(service: ImportTarget, dir: string, options: ImportOptions = {}): Promise<ImportOutcome> {
   if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new UserError(`import: ${quote(dir)} is not a directory`);
   const tree = await readSourceTree(dir);
   const { projects, notes } = mapTree(tree, options);

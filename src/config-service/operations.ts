@@ -7,7 +7,7 @@ import { UserError, quote } from '../errors.js';
 import { parsePoint, type AuditPoint } from './audit.js';
 import { ServiceBase } from './base.js';
 import type { DesiredProject } from './desired.js';
-import { viewChange, type ChangeView } from './describe.js';
+import { viewChange, type ApplyResult, type ChangeView, type RollbackResult } from './describe.js';
 import { ValidationError, prefixIssues, type ValidationIssue } from './errors.js';
 import { exportSpec, type ExportOptions, type Exported } from './export.js';
 import { projectHistory, type HistoryEntry } from './history.js';
@@ -20,21 +20,7 @@ import { resolveSpec } from './spec.js';
 import { currentFiles, previewOf, waitForSync, writtenFiles, type PreviewResult, type WaitOptions } from './sync-check.js';
 import { claimIssues, writeProject } from './write.js';
 
-/** What `apply` did (or, with `dryRun`, would do) to one project. */
-export interface ApplyResult {
-  readonly project: string;
-  readonly projectId: string;
-  readonly projectCreated: boolean;
-  readonly dryRun: boolean;
-  /** Row changes (no key material); empty when the database already matches. */
-  readonly changes: ChangeView[];
-}
-
-/** What a rollback did (or would do). */
-export interface RollbackResult extends ApplyResult {
-  readonly point: { readonly id: number; readonly at: Date };
-  readonly notes: string[];
-}
+export type { ApplyResult, RollbackResult } from './describe.js';
 
 const specField = (_table: string, column: string) => column;
 

@@ -35,7 +35,7 @@ import {
   type RouteConfig,
   type ServiceConfig,
 } from './types.js';
-import { writeProject, type Plan } from './write.js';
+import { writeProject, type RowPlan } from './write.js';
 
 /** Options of {@link TraefikConfigService}. */
 export interface ConfigServiceOptions {
@@ -318,7 +318,7 @@ export class TraefikConfigService extends SpecOperations {
     return { configDir: this.configDir, fieldNames: API_FIELDS, domainField: 'domain' };
   }
 
-  async #mutate(tx: Queryable, projectId: string, plan: (current: ProjectRows) => Plan, field = 'id'): Promise<void> {
+  async #mutate(tx: Queryable, projectId: string, plan: (current: ProjectRows) => RowPlan, field = 'id'): Promise<void> {
     const [p] = await tx.query(sql`SELECT 1 FROM projects WHERE id = ${projectId}`);
     if (!p) throw new NotFoundError(field === 'projectId' ? 'projectId: project' : 'project', projectId);
     await writeProject(tx, { id: projectId }, plan, this.#opts());

@@ -3,6 +3,7 @@
  * DomainConfig, RouteConfig, …), read back after each write. Key material is never returned.
  */
 import { sql, type Queryable } from '../db/connect.js';
+import { domainOf, routeOf, type DomainRow, type RouteRow } from '../db/rows.js';
 import type { Domain, Route } from '../model.js';
 import { fingerprintOf } from './pem.js';
 
@@ -67,30 +68,8 @@ type R = Record<string, any>;
 const stamps = (r: R): Stamped => ({ createdAt: r.created_at, updatedAt: r.updated_at });
 const project = (r: R): ProjectConfig => ({ id: r.id, name: r.name, ...stamps(r) });
 const service = (r: R): ServiceConfig => ({ id: r.id, projectId: r.project_id, name: r.name, host: r.host, ...stamps(r) });
-const domain = (r: R): DomainConfig => ({
-  id: r.id,
-  projectId: r.project_id,
-  domain: r.domain,
-  subdomain: r.subdomain,
-  fullDomain: r.full_domain,
-  sslEnabled: r.ssl_enabled,
-  sslProvider: r.ssl_provider,
-  isActive: r.is_active,
-  ...stamps(r),
-});
-const route = (r: R): RouteConfig => ({
-  id: r.id,
-  domainConfigId: r.domain_config_id,
-  serviceId: r.service_id,
-  pathRule: r.path_rule,
-  priority: r.priority,
-  middleware: r.middleware,
-  targetPort: r.target_port,
-  targetUrl: r.target_url,
-  healthCheck: r.health_check,
-  isActive: r.is_active,
-  ...stamps(r),
-});
+const domain = (r: R): DomainConfig => ({ ...domainOf(r as DomainRow), projectId: r.project_id, ...stamps(r) });
+const route = (r: R): RouteConfig => ({ ...routeOf(r as RouteRow), domainConfigId: r.domain_config_id, ...stamps(r) });
 const certificate = (r: R): CertificateInfo => ({
   id: r.id,
   domainConfigId: r.domain_config_id,

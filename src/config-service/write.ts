@@ -18,7 +18,7 @@ export async function setActor(q: Queryable, actor: string): Promise<void> {
 }
 
 /** What a caller computes from the current rows: the target rows and where they sit in its input. */
-export interface Plan {
+export interface RowPlan {
   readonly target: ProjectRows;
   readonly locate: Locator;
   /** Problems found while computing the target (reported with everything else). */
@@ -69,7 +69,7 @@ export async function claimIssues(q: Queryable, target: ProjectRows, locate: Loc
 export async function writeProject(
   tx: Queryable,
   by: { name: string; create?: boolean; id?: string } | { id: string },
-  plan: (current: ProjectRows) => Plan | Promise<Plan>,
+  plan: (current: ProjectRows) => RowPlan | Promise<RowPlan>,
   options: WriteOptions,
 ): Promise<WriteResult> {
   // Two writers creating the same new project: the second waits for the first and then updates

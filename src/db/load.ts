@@ -3,28 +3,19 @@
  * in a deterministic order, in a few set-based queries (not one query per project).
  */
 import { sql, type Queryable } from './connect.js';
-import type { Certificate, Domain, ProjectState, Route, Service } from '../model.js';
+import type { ProjectState } from '../model.js';
+import { toState, type CertificateRow, type DomainRow, type RouteRow, type ServiceRow } from './rows.js';
 
-interface ProjectRow {
+/** A project as one statement returns it: its columns, and its child rows as JSON arrays. */
+interface LoadedRow {
   id: string;
   name: string;
   version: number | string | null;
   changed_at: Date | null;
-  services: Array<{ id: string; name: string; host: string | null }>;
-  domains: Array<{
-    id: string;
-    domain: string;
-    subdomain: string | null;
-    full_domain: string;
-    ssl_enabled: boolean;
-    ssl_provider: string | null;
-    is_active: boolean;
-    cert_id: string | null;
-    cert_pem: string | null;
-    key_pem: string | null;
-    not_after: string | null;
-    routes: Array<Record<string, unknown>>;
-  }>;
+  services: ServiceRow[];
+  domains: DomainRow[];
+  certificates: Array<Omit<CertificateRow, 'not_after'> & { not_after: string | null }>;
+  routes: RouteRow[];
 }
 
 /**
@@ -32,65 +23,47 @@ interface ProjectRow {
  * omitted. Projects that do not exist are simply absent from the result.
  *
  * One statement per call, so each project is read from one snapshot (a change committed
- * meanwhile is either wholly in or wholly out) in one round trip; children come as JSON.
+ * meanwhile is either wholly in or wholly out) in one round trip; children come as JSON, and
+ * become a {@link ProjectState} through rows.ts (the same function the config service's previews use).
  */
 export async function loadProjects(db: Queryable, ids?: readonly string[]): Promise<ProjectState[]> {
   const filter = ids ? sql`WHERE p.id = ANY(${[...ids]}::uuid[])` : sql``;
-  const rows: ProjectRow[] = await db.query(sql`
+  const rows: LoadedRow[] = await db.query(sql`
     SELECT p.id, p.name, v.version, v.changed_at,
-           coalesce((SELECT json_agg(json_build_object('id', s.id, 'name', s.name, 'host', s.host) ORDER BY s.name)
+           coalesce((SELECT json_agg(json_build_object('id', s.id, 'project_id', s.project_id, 'name', s.name, 'host', s.host))
                        FROM services s WHERE s.project_id = p.id), '[]') AS services,
            coalesce((SELECT json_agg(json_build_object(
-                              'id', d.id, 'domain', d.domain, 'subdomain', d.subdomain, 'full_domain', d.full_domain,
-                              'ssl_enabled', d.ssl_enabled, 'ssl_provider', d.ssl_provider, 'is_active', d.is_active,
-                              'cert_id', c.id, 'cert_pem', c.cert_pem, 'key_pem', c.key_pem, 'not_after', c.not_after,
-                              'routes', coalesce((
-                                SELECT json_agg(json_build_object(
-                                         'id', r.id, 'service_id', r.service_id, 'path_rule', r.path_rule,
-                                         'priority', r.priority, 'middleware', r.middleware, 'target_port', r.target_port,
-                                         'target_url', r.target_url, 'health_check', r.health_check, 'is_active', r.is_active)
-                                       ORDER BY r.path_rule, r.id)
-                                  FROM route_configs r WHERE r.domain_config_id = d.id), '[]'))
-                            ORDER BY d.full_domain, d.id)
-                       FROM domain_configs d LEFT JOIN certificates c ON c.domain_config_id = d.id
-                      WHERE d.project_id = p.id), '[]') AS domains
+                              'id', d.id, 'project_id', d.project_id, 'domain', d.domain, 'subdomain', d.subdomain,
+                              'full_domain', d.full_domain, 'ssl_enabled', d.ssl_enabled, 'ssl_provider', d.ssl_provider,
+                              'is_active', d.is_active))
+                       FROM domain_configs d WHERE d.project_id = p.id), '[]') AS domains,
+           coalesce((SELECT json_agg(json_build_object(
+                              'id', c.id, 'domain_config_id', c.domain_config_id, 'cert_pem', c.cert_pem,
+                              'key_pem', c.key_pem, 'not_after', c.not_after))
+                       FROM certificates c JOIN domain_configs d ON d.id = c.domain_config_id
+                      WHERE d.project_id = p.id), '[]') AS certificates,
+           coalesce((SELECT json_agg(json_build_object(
+                              'id', r.id, 'domain_config_id', r.domain_config_id, 'service_id', r.service_id,
+                              'path_rule', r.path_rule, 'priority', r.priority, 'middleware', r.middleware,
+                              'target_port', r.target_port, 'target_url', r.target_url, 'health_check', r.health_check,
+                              'is_active', r.is_active))
+                       FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
+                      WHERE d.project_id = p.id), '[]') AS routes
       FROM projects p LEFT JOIN project_versions v ON v.project_id = p.id
       ${filter} ORDER BY p.name`);
-  return rows.map((p) => ({
-    id: p.id,
-    name: p.name,
-    version: Number(p.version ?? 0),
-    changedAt: p.changed_at,
-    services: p.services.map((s): Service => ({ id: s.id, name: s.name, host: s.host })),
-    domains: p.domains.map((d): Domain => ({
-      id: d.id,
-      domain: d.domain,
-      subdomain: d.subdomain,
-      fullDomain: d.full_domain,
-      sslEnabled: d.ssl_enabled,
-      sslProvider: d.ssl_provider,
-      isActive: d.is_active,
-      certificate: d.cert_id
-        ? ({
-            id: d.cert_id,
-            certPem: d.cert_pem!,
-            keyPem: d.key_pem!,
-            notAfter: d.not_after === null ? null : new Date(d.not_after),
-          } satisfies Certificate)
-        : null,
-      routes: d.routes.map((r): Route => ({
-        id: r.id as string,
-        serviceId: r.service_id as string,
-        pathRule: r.path_rule as string,
-        priority: r.priority as number,
-        middleware: r.middleware as Route['middleware'],
-        targetPort: r.target_port as number,
-        targetUrl: r.target_url as string | null,
-        healthCheck: r.health_check as Route['healthCheck'],
-        isActive: r.is_active as boolean,
-      })),
-    })),
-  }));
+  return rows.map((p) =>
+    toState(
+      {
+        project: { id: p.id, name: p.name },
+        services: p.services,
+        domains: p.domains,
+        certificates: p.certificates.map((c) => ({ ...c, not_after: c.not_after === null ? null : new Date(c.not_after) })),
+        routes: p.routes,
+      },
+      Number(p.version ?? 0),
+      p.changed_at,
+    ),
+  );
 }
 
 /** Every project's id and name, in name order (a full pass walks them in batches). */

@@ -1,4 +1,5 @@
 /** JSON schemas (OpenAPI 3.0 dialect) of every JSON answer the sidecar gives. */
+import { DNS_LABEL_PATTERN } from '../model.js';
 
 const nullableString = { type: 'string', nullable: true } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
@@ -73,7 +74,7 @@ export const schemas = {
   Projects: {
     type: 'array',
     description: 'Project directories under dynamic/, sorted.',
-    items: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' },
+    items: { type: 'string', pattern: DNS_LABEL_PATTERN },
   },
   TreeEntry: {
     type: 'object',

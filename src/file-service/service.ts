@@ -7,6 +7,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { sql, type Queryable } from '../db/connect.js';
+import { DNS_LABEL } from '../model.js';
 import { checksumOf, readHeader } from '../render/serialize.js';
 import { unifiedDiff } from '../reconcile/diff.js';
 import { FileServiceError, badPath, quoteInput } from './errors.js';
@@ -15,9 +16,6 @@ import { resolveSafePath } from './paths.js';
 import { DEFAULT_MAX_FILE_BYTES, holdsPrivateKey, readSafeFile } from './read.js';
 import { buildTree } from './tree.js';
 import type { DirectoryTree, FileContent, FileDiff, FileDownload, TreeOptions } from './types.js';
-
-/** Project directory names (docs/contract.md §1). */
-export const PROJECT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Options of {@link TraefikFileSystemService}. */
 export interface FileSystemServiceOptions {
@@ -81,7 +79,7 @@ export class TraefikFileSystemService {
 
   /** The tree of one project's directory, `dynamic/<projectName>`; 400 for a name that is not a project name. */
   async getProjectFileSystem(projectName: string, options: TreeOptions = {}): Promise<DirectoryTree> {
-    if (!PROJECT_NAME.test(projectName)) {
+    if (!DNS_LABEL.test(projectName)) {
       throw new FileServiceError(
         400,
         `project name ${quoteInput(projectName)} refused: expected lower-case letters, digits and "-" (at most 63)`,
@@ -99,7 +97,7 @@ export class TraefikFileSystemService {
     if (!sp) return [];
     const entries = await readdir(sp.real, { withFileTypes: true });
     return entries
-      .filter((e) => e.isDirectory() && PROJECT_NAME.test(e.name))
+      .filter((e) => e.isDirectory() && DNS_LABEL.test(e.name))
       .map((e) => e.name)
       .sort();
   }

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config.js';
-import type { EventSink } from '../controller.js';
+import type { EventSink } from '../controller/events.js';
 import { AdvisoryLockLeader, type Leadership } from '../db/leader.js';
 import type { Logger } from '../log.js';
 import type { Timers } from './api.js';

@@ -16,7 +16,7 @@
  *   and cut to 1024 bytes.
  */
 import { CoreV1Api, PatchStrategy, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
-import type { EventSink } from '../controller.js';
+import type { EventSink } from '../controller/events.js';
 import type { Logger } from '../log.js';
 import { realTimers } from '../queue/work-queue.js';
 import { redact } from '../redact.js';

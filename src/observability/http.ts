@@ -11,7 +11,8 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => P
 
 /** What the probes and status endpoint ask of the controller. */
 export interface Probe {
-  readonly ready: boolean;
+  /** Whether Traefik can be served from the volume (/readyz). */
+  readonly serving: boolean;
   readonly heartbeatAgeMs: number;
   status(): Record<string, unknown>;
 }
@@ -49,7 +50,7 @@ export function coreRoutes(registry: Registry, probe: Probe, maxHeartbeatAgeMs =
     [
       '/readyz',
       (_req, res) => {
-        if (probe.ready) sendJson(res, 200, { status: 'ready' });
+        if (probe.serving) sendJson(res, 200, { status: 'ready' });
         else sendJson(res, 503, { status: 'not ready: the first full sync has not written the config yet' });
       },
     ],

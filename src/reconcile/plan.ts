@@ -1,6 +1,7 @@
 /**
  * Desired files vs files on disk → the writes and removals of a pass, and the drift found. Pure.
  */
+import type { DriftMode } from '../config.js';
 import type { RenderedFile } from '../model.js';
 import type { DiskFile } from '../fs/scan.js';
 import { routerCount } from '../render/serialize.js';
@@ -8,7 +9,7 @@ import { routerCount } from '../render/serialize.js';
 export { routerCount };
 
 export type DriftKind = 'modified' | 'missing' | 'unexpected';
-export type DriftMode = 'repair' | 'report';
+export type { DriftMode };
 
 export interface DriftItem {
   readonly path: string;

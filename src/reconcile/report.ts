@@ -3,13 +3,13 @@ import type { DiskFile } from '../fs/scan.js';
 import type { RenderedFile } from '../model.js';
 import type { DriftItem, Plan } from './plan.js';
 
-export type ProjectStatus = 'noop' | 'updated' | 'failed' | 'blocked';
+export type ProjectOutcome = 'noop' | 'updated' | 'failed' | 'blocked';
 
 /** Outcome of one project (or of the global static config: projectId null). */
 export interface ProjectResult {
   readonly projectId: string | null;
   readonly projectName: string | null;
-  readonly status: ProjectStatus;
+  readonly status: ProjectOutcome;
   readonly created: number;
   readonly updated: number;
   readonly deleted: number;
@@ -86,7 +86,7 @@ export function totals(results: readonly ProjectResult[]): { created: number; up
 }
 
 /** A result for a unit, before counting writes. */
-export function result(u: Unit, status: ProjectStatus, p: Plan | undefined): ProjectResult {
+export function result(u: Unit, status: ProjectOutcome, p: Plan | undefined): ProjectResult {
   return {
     projectId: u.projectId,
     projectName: u.projectName,

@@ -27,7 +27,7 @@ import type { DriftMode } from './plan.js';
 import type { FileChange, ProjectResult, SyncReport, Unit } from './report.js';
 import { DiskIndex } from './units.js';
 export { totals } from './report.js';
-export type { FileChange, GuardVerdict, ProjectResult, ProjectStatus, SyncReport } from './report.js';
+export type { FileChange, GuardVerdict, ProjectResult, ProjectOutcome, SyncReport } from './report.js';
 
 export interface SyncServiceOptions {
   readonly db: Queryable;

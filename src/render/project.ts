@@ -9,37 +9,10 @@ import { quote } from '../errors.js';
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
 import { middlewareName, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
+import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 import { validateDynamic } from './validate.js';
 
-/** Inputs of rendering that do not come from the project's rows. */
-export interface RenderOptions {
-  /** Where Traefik sees the config root (certificate paths in domains.yml are absolute). */
-  readonly configDir: string;
-}
-
-/** Traefik documents of one project, by relative path (for validation and cross-checks). */
-export type Documents = Map<string, DynamicDocument>;
-
-export interface DynamicDocument {
-  http?: {
-    routers?: Record<string, Record<string, unknown>>;
-    services?: Record<string, Record<string, unknown>>;
-    middlewares?: Record<string, Record<string, unknown>>;
-  };
-  tls?: { certificates?: Array<Record<string, unknown>> };
-}
-
-/** Result of rendering one project. */
-export interface RenderedProject {
-  readonly projectId: string;
-  readonly projectName: string;
-  readonly version: number;
-  /** Files to write; empty when `problems` is not. */
-  readonly files: RenderedFile[];
-  readonly documents: Documents;
-  /** Why the project cannot be written, each naming the row and field. */
-  readonly problems: string[];
-}
+export type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 
 /** Relative paths of a project's files (docs/contract.md §2). */
 export const layout = {
@@ -66,7 +39,11 @@ export function routerPriority(route: Pick<Route, 'priority' | 'pathRule'>): num
 
 const SAFE_RULE_VALUE = /^[!#-&(-[\]-_a-z|~]+$/;
 
-/** The rule of a route; `null` with a problem when a value could break out of its quoting. */
+/**
+ * The rule of a route: its host, plus its path prefix unless the path is `/`. The values must already
+ * have passed {@link SAFE_RULE_VALUE} (renderProject checks them), so they cannot break out of their
+ * backtick quoting.
+ */
 export function ruleOf(fullDomain: string, pathRule: string): string {
   const host = `Host(\`${fullDomain}\`)`;
   return pathRule === '/' ? host : `${host} && PathPrefix(\`${pathRule}\`)`;

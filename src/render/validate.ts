@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Documents, DynamicDocument, RenderedProject } from './project.js';
+import type { Documents, DynamicDocument, RenderedProject } from './types.js';
 
 const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
 

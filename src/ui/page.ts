@@ -1,6 +1,7 @@
 /**
  * The operator page's HTML: landmarks, headings and labelled controls; every dynamic part is
- * filled in by /ui/app.js with text nodes. No inline script or style (the CSP forbids them).
+ * filled in with text nodes by the /ui/app.js module and those it imports (src/ui/browser/). No
+ * inline script or style (the CSP forbids them).
  */
 export const INDEX_HTML = `<!doctype html>
 <html lang="en">
@@ -11,7 +12,7 @@ export const INDEX_HTML = `<!doctype html>
 <title>traefik-sync</title>
 <link rel="icon" href="/ui/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/ui/app.css">
-<script src="/ui/app.js" defer></script>
+<script type="module" src="/ui/app.js"></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

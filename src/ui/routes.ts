@@ -1,13 +1,14 @@
 /**
- * Routes of the operator page: `/` (HTML), `/ui/app.js`, `/ui/app.css`, `/ui/icon.svg`. Served from strings
- * compiled into the package (no static folder to ship), with a strict Content-Security-Policy:
- * only this origin's script and style, no inline code, no framing, no form posts.
+ * Routes of the operator page: `/` (HTML), `/ui/app.css`, `/ui/icon.svg` (strings compiled into
+ * the package) and its script modules `/ui/app.js`, `/ui/dom.js`, … (built by `npm run build`, see
+ * modules.ts); any other `/ui/` path is 404. A strict Content-Security-Policy: only this origin's
+ * script and style, no inline code, no framing, no form posts.
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Handler } from '../observability/http.js';
 import { INDEX_HTML } from './page.js';
-import { APP_JS } from './script.js';
+import { browserModules } from './modules.js';
 import { APP_CSS } from './style.js';
 
 /** The page's Content-Security-Policy. */
@@ -44,7 +45,7 @@ const ICON_SVG =
 export function uiRoutes(): Map<string, Handler> {
   return new Map<string, Handler>([
     ['/', asset('text/html; charset=utf-8', INDEX_HTML)],
-    ['/ui/app.js', asset('text/javascript; charset=utf-8', APP_JS)],
+    ...[...browserModules()].map(([name, text]): [string, Handler] => [`/ui/${name}`, asset('text/javascript; charset=utf-8', text)]),
     ['/ui/app.css', asset('text/css; charset=utf-8', APP_CSS)],
     ['/ui/icon.svg', asset('image/svg+xml', ICON_SVG)],
   ]);

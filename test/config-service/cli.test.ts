@@ -14,7 +14,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { auditCount, rowCounts } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
-const BUILT = existsSync(new URL('../../dist/config-service/commands.js', import.meta.url));
+const BUILT = existsSync(new URL('../../dist/cli/config-commands.js', import.meta.url));
 const example = (n: string) => fileURLToPath(new URL(`../../examples/${n}`, import.meta.url));
 const fixture = (n: string) => fileURLToPath(new URL(`../fixtures/${n}`, import.meta.url));
 

@@ -20,7 +20,7 @@ import { rowCounts } from './helpers.js';
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 /** The spawned-process variant needs `npm run build` (npm test builds first). */
-const BUILT = existsSync(new URL('../../dist/config-service/commands.js', import.meta.url));
+const BUILT = existsSync(new URL('../../dist/cli/config-commands.js', import.meta.url));
 
 /** Cases also run through a spawned process of the built bin (startup makes each ~1 s). */
 const SPAWNED = new Set(

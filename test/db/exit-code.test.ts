@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // The compiled module (npm test builds dist/ before running the tests), run by a plain node.
-const embedded = fileURLToPath(new URL('../../dist/db/embedded.js', import.meta.url));
+const embedded = fileURLToPath(new URL('../../dist/demo/embedded-postgres.js', import.meta.url));
 
 function exitCodeOf(script: string): number | null {
   return spawnSync(process.execPath, ['--input-type=module', '-e', script], {

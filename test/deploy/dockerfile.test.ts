@@ -84,7 +84,7 @@ describe('Dockerfile', () => {
     expect(runs.some((r) => /\bnpm ci\b/.test(r))).toBe(true);
     expect(runs.some((r) => /\bnpm run build\b/.test(r))).toBe(true);
     const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
-    expect(pkg.scripts.build).toMatch(/^tsc -p tsconfig\.build\.json$/);
+    expect(pkg.scripts.build).toMatch(/^tsc -p tsconfig\.build\.json && tsc -p tsconfig\.browser\.json$/);
     expect(ops(build, 'COPY').some((i) => /package-lock\.json/.test(i.args))).toBe(true);
   });
 
@@ -160,6 +160,7 @@ describe('Dockerfile', () => {
       'package-lock.json',
       'tsconfig.json',
       'tsconfig.build.json',
+      'tsconfig.browser.json',
     ]) {
       expect(ignored, needed).not.toContain(needed);
     }

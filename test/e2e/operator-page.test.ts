@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { KEY_PEM, seedSample } from '../helpers/seed.js';
+import { insertDomain, insertProject, insertRoute, insertService, KEY_PEM, seedSample } from '../helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,6 +28,9 @@ const ARGS = [
 ];
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const WEB = 'dynamic/shop/services/web.yml';
+// A project named like a member of every JavaScript object: the page must key projects by name safely.
+const CTOR = 'constructor';
+const CTOR_APP = `dynamic/${CTOR}/services/app.yml`;
 
 const haveChromium = existsSync(CHROMIUM);
 const inCi = Boolean(process.env.CI);
@@ -48,6 +51,8 @@ describe.skipIf(!haveChromium && !inCi)('operator page in Chromium', () => {
   beforeAll(async () => {
     t = await createTestDatabase();
     await seedSample(t.db);
+    const ctor = await insertProject(t.db, CTOR);
+    await insertRoute(t.db, await insertDomain(t.db, ctor, { domain: 'ctor.example' }), await insertService(t.db, ctor, 'app'));
     root = await mkdtemp(path.join(tmpdir(), 'tsync-e2e-'));
     profile = await mkdtemp(path.join(tmpdir(), 'tsync-chromium-'));
     await mkdir(ARTIFACTS, { recursive: true });
@@ -80,7 +85,7 @@ describe.skipIf(!haveChromium && !inCi)('operator page in Chromium', () => {
     s = await startTestSidecar(t.url, { 'drift-mode': 'report', interval: '2s', 'config-dir': root }, { replicaId: 'replica-report' });
     await waitFor(async () => (await s!.get('/readyz')).status === 200, 10_000);
     await page.goto(`${s.base}/`);
-    for (const name of ['blog', 'empty', 'shop']) await row(name, 'in sync').waitFor({ timeout: 10_000 });
+    for (const name of ['blog', CTOR, 'empty', 'shop']) await row(name, 'in sync').waitFor({ timeout: 10_000 });
     await expect.poll(() => page.locator('#health').innerText()).toMatch(/Database\s+up/);
     expect(await page.locator('#health').innerText()).toMatch(/Ready\s+ready/);
     expect(await page.locator('#replica').innerText()).toContain('replica-report');
@@ -102,13 +107,16 @@ describe.skipIf(!haveChromium && !inCi)('operator page in Chromium', () => {
     const original = await readFile(path.join(root, WEB), 'utf8');
     const edited = original.replace('http://web:8080', 'http://web:6666');
     expect(edited).not.toBe(original);
+    const ctorApp = await readFile(path.join(root, CTOR_APP), 'utf8');
     const started = Date.now();
     await writeFile(path.join(root, WEB), edited);
+    await writeFile(path.join(root, CTOR_APP), `${ctorApp}# hand edit\n`);
     await row('shop', 'drifted').waitFor({ timeout: 5000 });
     const seenAfter = Date.now() - started;
     console.log(`operator page showed the drift ${seenAfter} ms after the hand edit`);
     expect(seenAfter).toBeLessThan(5000);
     expect(await row('blog', 'in sync').count()).toBe(1);
+    await row(CTOR, 'drifted').waitFor({ timeout: 5000 });
 
     await page.locator(`tr[data-project="shop"] [data-diff="${WEB}"]`).click();
     await expect.poll(() => page.locator('#code').innerText(), { timeout: 5000 }).toContain('http://web:8080');
@@ -134,6 +142,8 @@ describe.skipIf(!haveChromium && !inCi)('operator page in Chromium', () => {
     expect(await page.locator('#replica').innerText()).toContain('replica-repair');
     await page.locator(`#records-body tr[data-record="${WEB}"][data-repaired="true"]`).waitFor({ timeout: 5000 });
     expect(await page.locator('tr[data-project="shop"]').innerText()).toMatch(/repaired/);
+    await row(CTOR, 'in sync').waitFor({ timeout: 5000 });
+    expect(await page.locator(`tr[data-project="${CTOR}"]`).innerText()).toMatch(/repaired/);
     expect(await page.locator('#drift-now').innerText()).toContain('No unrepaired drift');
 
     await page.getByRole('button', { name: 'Browse shop files' }).click();

@@ -1,18 +1,17 @@
-/** The operator page's assets without a browser: headers, no markup sinks, and the highlighter's tokens. */
+/** The operator page's assets without a browser: headers, no markup sinks, its modules, and the highlighter's tokens. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { readdirSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { createHttpServer, listen } from '../../src/observability/http.js';
+import { tokenizeDiff, tokenizeYaml } from '../../src/ui/browser/highlight.js';
+import { ENTRY_MODULE } from '../../src/ui/modules.js';
 import { INDEX_HTML } from '../../src/ui/page.js';
 import { PAGE_CSP, uiRoutes } from '../../src/ui/routes.js';
-import { APP_JS } from '../../src/ui/script.js';
-import { HIGHLIGHT_JS } from '../../src/ui/script-highlight.js';
 
-type Token = [string, string];
-const { tokenizeYaml, tokenizeDiff } = new Function(`${HIGHLIGHT_JS}\nreturn { tokenizeYaml, tokenizeDiff };`)() as {
-  tokenizeYaml: (text: string) => Token[][];
-  tokenizeDiff: (text: string) => Token[][];
-};
+const SOURCES = fileURLToPath(new URL('../../src/ui/browser/', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../dist/ui/browser/', import.meta.url));
 
 let server: Server;
 let base: string;
@@ -27,6 +26,7 @@ describe('operator page assets', () => {
     for (const [p, type] of [
       ['/', 'text/html'],
       ['/ui/app.js', 'text/javascript'],
+      ['/ui/dom.js', 'text/javascript'],
       ['/ui/app.css', 'text/css'],
       ['/ui/icon.svg', 'image/svg+xml'],
     ]) {
@@ -41,15 +41,48 @@ describe('operator page assets', () => {
     }
   });
 
+  it('answers 404 for any other /ui/ path: the sources, the folder, a module that does not exist', async () => {
+    for (const p of ['/ui/app.ts', '/ui/browser/app.js', '/ui/nope.js', '/ui/', '/ui/app.js.map']) {
+      expect((await fetch(base + p)).status, p).toBe(404);
+    }
+  });
+
   it('has no inline script or style and loads nothing from another origin', () => {
     expect(INDEX_HTML).not.toMatch(/<script(?![^>]*\bsrc=)/);
     expect(INDEX_HTML).not.toMatch(/\sstyle=|\son[a-z]+=/i);
     expect(INDEX_HTML).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(INDEX_HTML).toContain(`<script type="module" src="/ui/${ENTRY_MODULE}"></script>`);
   });
 
-  it('builds the page with text nodes only: no HTML sinks in the script, and it parses', () => {
-    expect(APP_JS).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/);
-    expect(() => new Function(APP_JS)).not.toThrow();
+  it('serves every module the page imports, each built with text nodes only (no HTML sinks)', async () => {
+    const seen = new Set<string>();
+    const queue = [ENTRY_MODULE];
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const res = await fetch(`${base}/ui/${name}`);
+      expect(res.status, name).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/javascript');
+      const text = await res.text();
+      expect(text, name).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/);
+      // Imports are relative to /ui/ and name the .js file: a bare or extensionless one would not load.
+      for (const [, , spec] of text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*(['"])([^'"]+)\1/gm)) {
+        expect(spec, `${name} imports ${spec}`).toMatch(/^\.\/[a-z-]+\.js$/);
+        queue.push(spec!.slice(2));
+      }
+    }
+    expect([...seen].sort()).toEqual(expect.arrayContaining(['app.js', 'dom.js', 'highlight.js', 'tree.js', 'viewer.js', 'views.js']));
+  });
+
+  it('serves the script built from the current sources (else: npm run build)', () => {
+    for (const source of readdirSync(SOURCES).filter((n) => n.endsWith('.ts'))) {
+      const built = source.replace(/\.ts$/, '.js');
+      const builtAt = statSync(BUILT + built, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+      expect(
+        builtAt,
+        `dist/ui/browser/${built} is missing or older than src/ui/browser/${source}: run npm run build`,
+      ).toBeGreaterThanOrEqual(statSync(SOURCES + source).mtimeMs);
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../src/config.js';
 import { sql } from '../../src/db/connect.js';
-import { sidecarRoutes } from '../../src/observability/routes.js';
+import { sidecarRoutes } from '../../src/sidecar/routes.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { waitFor } from '../helpers/sidecar.js';
 import { rawGet, startHostileFixture, type HostileFixture } from './fixture.js';

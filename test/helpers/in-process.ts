@@ -2,7 +2,7 @@
  * The CLI in this process (the same code path as the bin, without a second module load),
  * capturing what it prints. `env` replaces the environment the commands see.
  */
-import { main } from '../../src/commands.js';
+import { main } from '../../src/cli/main.js';
 
 export async function inProcess(
   args: readonly string[],

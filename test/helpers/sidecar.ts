@@ -1,7 +1,7 @@
 /** Start an in-process sidecar on a test database and a temp config root (removed after the test file). */
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
-import { startSidecar, type Sidecar, type SidecarOptions } from '../../src/run.js';
+import { startSidecar, type Sidecar, type SidecarOptions } from '../../src/sidecar/sidecar.js';
 import { tempDir } from './temp-dir.js';
 
 export interface TestSidecar extends Sidecar {

@@ -9,7 +9,7 @@
  * A reader thread sweeps every file of every volume the whole time (header checksum = body, YAML
  * parses with unique keys after Traefik's template pass). After each kill: every file on disk is
  * valid, then one `sync --once` exits 0, removes the temp files, and `preview()` shows nothing left
- * to change. test/sync.test.ts covers temp-file removal in-process; this is the real process.
+ * to change. test/reconcile/sync.test.ts covers temp-file removal in-process; this is the real process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';

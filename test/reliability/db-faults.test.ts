@@ -7,7 +7,7 @@
  * 100-project volume: connections killed with pg_terminate_backend in the middle of passes (the
  * pool's and the LISTEN one), every statement failing for a while, the database's own
  * statement_timeout set absurdly low, and PostgreSQL stopped in the middle of a large pass.
- * test/outage.test.ts already covers PostgreSQL stopped while idle; not repeated here.
+ * test/controller/outage.test.ts already covers PostgreSQL stopped while idle; not repeated here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';

@@ -25,7 +25,7 @@ import { CERT_PEM, KEY_PEM, insertDomain, insertProject, insertRoute, insertServ
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
 import { FLAG_CASES, HTTP_CASES, ROW_CASES, SQL_REFUSED, type FlagCase, type RowCase } from './hostile-corpus.js';
 import { changedPaths, fileProblem, inProcess, report, requireBuiltCli, snapshotTree, spawnCli } from './support.js';
-import { freePort } from '../../src/db/embedded.js';
+import { freePort } from '../../src/demo/embedded-postgres.js';
 
 let t: TestDatabase;
 let s: TestSidecar;

@@ -5,7 +5,7 @@
  * table, a wrong database or an empty result therefore never wipes Traefik's config; deleting ONE
  * project (a tombstoned row DELETE) still goes through.
  *
- * test/controller.test.ts already checks one file and the metric after TRUNCATE domain_configs;
+ * test/controller/controller.test.ts already checks one file and the metric after TRUNCATE domain_configs;
  * here every scenario compares the whole tree byte for byte on a volume of 100+ files, with a
  * running controller (`run`, in-process) that sees each change the way it really arrives
  * (NOTIFY per project for row deletes, '*' for TRUNCATE, a fresh process for a wrong database).

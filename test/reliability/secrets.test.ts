@@ -16,7 +16,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { seedBench } from '../../src/bench/seed.js';
 import { connect, sql, type ConnectionPool } from '../../src/db/connect.js';
-import { freePort } from '../../src/db/embedded.js';
+import { freePort } from '../../src/demo/embedded-postgres.js';
 import { migrate } from '../../src/db/migrate.js';
 import { CERT_PEM, KEY_PEM, seedSample } from '../helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';

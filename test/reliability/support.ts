@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parse } from 'yaml';
 import type { Queryable } from '../../src/db/connect.js';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/demo/embedded-postgres.js';
 import { TEMP_MARK } from '../../src/fs/atomic.js';
 import { createLogger, silentLogger, type Logger, type LogLevel } from '../../src/log.js';
 import { TraefikSyncService } from '../../src/reconcile/sync-service.js';
@@ -25,7 +25,7 @@ import { checksumOf, HEADER_MARK, unescapeGoTemplate } from '../../src/render/se
 export const SOAK = process.env.SOAK === '1';
 
 export const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
-const DIST = fileURLToPath(new URL('../../dist/commands.js', import.meta.url));
+const DIST = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 /** The built CLI must exist (`npm test` and `npm run build` make it). */
 export function requireBuiltCli(): void {

@@ -7,7 +7,7 @@
  * check the header checksum against the body. Zero partial or invalid reads; afterwards the
  * volume equals the database state.
  *
- * test/torn-reads.test.ts covers one project rewritten 200 times by in-process sync calls; this
+ * test/reconcile/torn-reads.test.ts covers one project rewritten 200 times by in-process sync calls; this
  * one is the whole controller (NOTIFY, coalescing, concurrent passes) under a mixed load.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { seedBench } from '../../src/bench/seed.js';
 import { sql } from '../../src/db/connect.js';
-import { freePort } from '../../src/db/embedded.js';
+import { freePort } from '../../src/demo/embedded-postgres.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { waitFor } from '../helpers/sidecar.js';
 import {

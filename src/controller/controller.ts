@@ -1,0 +1,290 @@
+/**
+ * The controller (`traefik-sync run`): sources (NOTIFY, a jittered timer, filesystem events) →
+ * one keyed work queue → the sync service; metrics, status and records after every pass.
+ * It owns retries, backoff, metrics and logs; the sync service only reconciles.
+ */
+import { sql, type ConnectionPool } from '../db/connect.js';
+import { changeFingerprint } from '../db/load.js';
+import type { Leadership } from '../db/leader.js';
+import { Listener } from '../db/listen.js';
+import { messageOf } from '../errors.js';
+import { previousConfigOnVolume } from '../fs/scan.js';
+import { TreeWatcher } from '../fs/watch.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { EventSink } from './events.js';
+import { Intake } from './intake.js';
+import { FULL } from './keys.js';
+import { PeriodicCheck } from './periodic-check.js';
+import { ExclusiveGate } from '../queue/exclusive-gate.js';
+import { WorkQueue } from '../queue/work-queue.js';
+import type { SyncReport, TraefikSyncService } from '../reconcile/sync-service.js';
+import { ReplicaState } from './replica-state.js';
+import { layout } from '../render/project.js';
+import { settledWithin } from '../util.js';
+
+/**
+ * How long stopping waits for each step that talks to PostgreSQL or the API server (closing the
+ * LISTEN connection, saving the status, releasing leadership). A partitioned network makes them
+ * hang; the process must still exit (leadership then lapses on its own: the advisory lock with the
+ * connection, a Lease when its duration passes).
+ */
+export const STOP_STEP_MS = 3_000;
+
+export interface ControllerOptions {
+  readonly db: ConnectionPool;
+  readonly databaseUrl: string;
+  readonly sync: TraefikSyncService;
+  readonly root: string;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly replicaId: string;
+  readonly intervalMs: number;
+  readonly leadership?: Leadership;
+  /** Called when leadership changes or notable events happen (Kubernetes Events). */
+  readonly events?: EventSink;
+  /** Watch the config root for hand edits (default true). */
+  readonly watchFiles?: boolean;
+  /** Leader housekeeping (pruning old records) at most this often (default 1 hour). */
+  readonly housekeepingEveryMs?: number;
+  /** Files stat()ed per tick when file events are watched (default 2,000; all when not). */
+  readonly diskCheckSlice?: number;
+}
+
+export class Controller {
+  readonly #o: ControllerOptions;
+  readonly #queue: WorkQueue<string>;
+  readonly #listener: Listener;
+  readonly #watcher: TreeWatcher | null;
+  readonly #state: ReplicaState;
+  #dbUp = false;
+  #heartbeat = Date.now();
+  readonly #intake: Intake;
+  readonly #periodic: PeriodicCheck;
+  #beatTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  readonly #gate = new ExclusiveGate();
+
+  constructor(options: ControllerOptions) {
+    this.#o = options;
+    this.#state = new ReplicaState(options);
+    this.#queue = new WorkQueue<string>({
+      handler: (keys) => this.#process(keys),
+      concurrency: 4,
+      // Projects that changed together are reconciled in one pass (a full pass runs alone).
+      batchSize: 64,
+      alone: (key) => key === FULL,
+      quietMs: 1, // NOTIFY bursts are already gathered for 2 ms (Intake.notified)
+      maxWaitMs: 50,
+      backoff: { baseMs: 500, maxMs: 300_000 },
+      onError: (key, err, attempt, retryInMs) => {
+        this.#o.log.warn({ project: this.#nameOf(key), attempt, retryInMs, err }, 'reconcile failed; retrying with backoff');
+      },
+    });
+    this.#intake = new Intake({
+      db: options.db,
+      root: options.root,
+      sync: options.sync,
+      queue: this.#queue,
+      state: this.#state,
+      metrics: options.metrics,
+    });
+    this.#listener = new Listener({
+      databaseUrl: options.databaseUrl,
+      onNotify: (payload) => this.#intake.notified(payload),
+      onConnected: (first) => {
+        options.metrics.listenConnected.set(1);
+        this.#setDbUp(true); // it answered: do not report it down until the next check
+        options.log.info({ first }, first ? 'LISTEN connected' : 'LISTEN reconnected; catching up on changes made meanwhile');
+        // Notifications sent while disconnected are lost: reconcile every project whose version
+        // moved (many moved: one full pass). Before the first full pass, that pass covers it.
+        if (this.#state.synced)
+          void this.#intake
+            .catchUp()
+            .catch((err: unknown) => options.log.warn({ err }, 'catching up failed; the periodic check will retry'));
+      },
+      onDisconnected: (reason) => {
+        options.metrics.listenConnected.set(0);
+        options.log.warn({ reason }, 'LISTEN connection lost; reconnecting with backoff');
+      },
+    });
+    this.#watcher =
+      options.watchFiles === false
+        ? null
+        : new TreeWatcher({
+            root: options.root,
+            onChange: (rel) => {
+              if (!this.#stopped) void this.#intake.fileChanged(rel);
+            },
+            onLimit: (count) =>
+              options.log.warn({ directories: count }, 'too many directories to watch; drift is found by the periodic resync'),
+          });
+    this.#periodic = new PeriodicCheck({
+      ...options,
+      queue: this.#queue,
+      intake: this.#intake,
+      state: this.#state,
+      watcher: this.#watcher,
+      listener: this.#listener,
+      onDatabase: (up) => this.#setDbUp(up),
+    });
+  }
+
+  /**
+   * What /readyz reports: this controller's first full sync has written (or verified) the config,
+   * or at start a config a previous run finished was found on the volume.
+   */
+  get serving(): boolean {
+    return this.#state.serving;
+  }
+
+  /** True once this controller's own first full sync has written (or verified) the config. */
+  get synced(): boolean {
+    return this.#state.synced;
+  }
+
+  /** Milliseconds since the control loop last proved alive. */
+  get heartbeatAgeMs(): number {
+    return Date.now() - this.#heartbeat;
+  }
+
+  get queueDepth(): number {
+    return this.#queue.depth;
+  }
+
+  /** Start the sources; the first full sync is queued at once. */
+  start(): void {
+    this.#o.leadership?.start();
+    this.#listener.start();
+    this.#queue.add(FULL);
+    void previousConfigOnVolume(this.#o.root).then((found) => {
+      if (!found || this.#stopped || this.#state.synced) return;
+      this.#state.markReadyFromVolume();
+      this.#o.log.info('ready: serving the config a previous run left on the volume until the first full sync finishes');
+    });
+    this.#beatTimer = setInterval(() => this.#beat(), 1000);
+    this.#beatTimer.unref();
+    this.#periodic.start();
+  }
+
+  /** Wait until no work is pending (tests, one-shot use). */
+  async idle(): Promise<void> {
+    await this.#queue.idle();
+  }
+
+  /** Stop: no new work, finish the pass in flight, release leadership. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#periodic.stop();
+    clearInterval(this.#beatTimer);
+    this.#intake.stop();
+    this.#watcher?.close();
+    await this.#queue.stop();
+    const steps: Array<[string, Promise<unknown>]> = [
+      ['closing the LISTEN connection', this.#listener.stop()],
+      ['saving the replica status', this.#state.flushStatus(true)],
+      ['releasing leadership', this.#o.leadership?.stop() ?? Promise.resolve()],
+    ];
+    await Promise.all(
+      steps.map(async ([step, work]) => {
+        if (!(await settledWithin(work, STOP_STEP_MS)))
+          this.#o.log.warn(
+            { step },
+            `stopping: ${step} did not finish within ${STOP_STEP_MS / 1000} s (database unreachable?); going on without it`,
+          );
+      }),
+    );
+    this.#o.metrics.isLeader.set(0);
+    this.#o.metrics.listenConnected.set(0);
+  }
+
+  /** JSON for /api/v1/status. */
+  status(): Record<string, unknown> {
+    const state = this.#state.snapshot();
+    return {
+      replica: this.#o.replicaId,
+      leader: this.#o.leadership?.isLeader ?? false,
+      ready: state.ready,
+      databaseUp: this.#dbUp,
+      listenConnected: this.#listener.connected,
+      queueDepth: this.#queue.depth,
+      ...state,
+    };
+  }
+
+  #beat(): void {
+    this.#heartbeat = Date.now();
+    void this.#state.flushStatus();
+    this.#o.metrics.queueDepth.set(this.#queue.depth);
+    this.#o.metrics.isLeader.set(this.#o.leadership?.isLeader ? 1 : 0);
+  }
+
+  #nameOf(key: string): string | null {
+    return key === FULL ? '*' : this.#state.nameOf(key);
+  }
+
+  /** Watch the folders a project pass created (a new project's), so drift there is seen at once. */
+  async #watchCreated(report: SyncReport): Promise<void> {
+    const created = report.results.filter((r) => r.created > 0);
+    if (!this.#watcher || created.length === 0) return;
+    for (const r of created) await this.#watcher.watchUnder(r.projectName ? layout.projectDir(r.projectName) : 'static').catch(() => {});
+    await this.#watcher.watchUnder('ssl').catch(() => {});
+  }
+
+  #setDbUp(up: boolean): void {
+    this.#dbUp = up;
+    this.#o.metrics.dbUp.set(up ? 1 : 0);
+  }
+
+  #process(keys: string[]): Promise<ReadonlyMap<string, unknown> | void> {
+    const full = keys[0] === FULL;
+    // A full pass runs alone; project passes run side by side, never alongside a full pass.
+    return this.#gate.run(full, () => this.#pass(full ? null : keys));
+  }
+
+  /** One pass: every project (`projects` null) or the given ones. Resolves with the projects that failed. */
+  async #pass(projects: string[] | null): Promise<ReadonlyMap<string, unknown> | void> {
+    const { metrics, log, sync, db } = this.#o;
+    const full = projects === null;
+    const end = metrics.reconcileDuration.startTimer();
+    let report: SyncReport;
+    let fingerprint: string | null = null;
+    try {
+      if (full) fingerprint = await changeFingerprint(db);
+      report = full ? await sync.syncAllProjects() : await sync.syncProjects(projects);
+      this.#setDbUp(true);
+    } catch (err) {
+      end();
+      this.#state.recordError(messageOf(err));
+      const up = await db.query(sql`SELECT 1`).then(
+        () => true,
+        () => false,
+      );
+      this.#setDbUp(up);
+      if (!up) log.error({ err }, 'database unreachable: keeping the last good files');
+      throw err;
+    }
+    const seconds = end();
+    log.debug({ projects: full ? 'all' : projects.length, ms: Math.round(seconds * 1000), queued: this.#queue.depth }, 'pass finished');
+    if (fingerprint !== null && !report.blocked) this.#periodic.fullPassRead(fingerprint);
+    // Watch the directories a full pass may have created before saying ready, so a hand edit
+    // made right after /readyz turns 200 is seen at once.
+    if (full) await this.#watcher?.refresh().catch(() => {});
+    await this.#state.recordPass(report, full);
+    // A project that failed (rows that cannot render, a write refused by the disk) is retried
+    // with backoff: handed back to the queue as failed; after a full pass each is queued alone.
+    const failed = report.results.filter((r) => r.status === 'failed' && r.projectId !== null);
+    if (full) {
+      for (const r of failed) this.#queue.add(r.projectId!);
+      for (const r of report.results) {
+        if (r.projectId !== null && (r.status === 'noop' || r.status === 'updated')) this.#queue.done(r.projectId);
+      }
+      // A change committed while the pass ran may have been read before it (or, at start, before
+      // LISTEN was up): pick those up now rather than at the next tick.
+      if (!report.blocked) await this.#intake.catchUp(new Set(failed.map((r) => r.projectId!))).catch(() => {});
+      return;
+    }
+    await this.#watchCreated(report);
+    return new Map(failed.map((r) => [r.projectId!, new Error(r.problems.join('; '))]));
+  }
+}

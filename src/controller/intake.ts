@@ -1,0 +1,104 @@
+/**
+ * What to reconcile, from each source of change: NOTIFY payloads (gathered for a moment), file
+ * events on the volume, and the version catch-up (after a reconnect, a full pass or a tick that
+ * saw the fingerprint move). It only decides keys; the controller's queue runs them.
+ */
+import type { ConnectionPool } from '../db/connect.js';
+import { loadVersions } from '../db/load.js';
+import { readDiskFile } from '../fs/scan.js';
+import { UUID } from '../model.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { WorkQueue } from '../queue/work-queue.js';
+import type { TraefikSyncService } from '../reconcile/sync-service.js';
+import { FULL } from './keys.js';
+import type { ReplicaState } from './replica-state.js';
+
+export interface IntakeOptions {
+  readonly db: ConnectionPool;
+  readonly root: string;
+  readonly sync: TraefikSyncService;
+  readonly queue: WorkQueue<string>;
+  readonly state: ReplicaState;
+  readonly metrics: Metrics;
+}
+
+export class Intake {
+  readonly #o: IntakeOptions;
+  readonly #notified = new Set<string>();
+  #notifyTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: IntakeOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Notifications are gathered for a moment: one transaction touching many projects arrives as a
+   * burst, and is reconciled as one full pass, so the delete guard judges it as a whole.
+   */
+  notified(payload: string): void {
+    if (payload !== FULL && !UUID.test(payload)) return;
+    this.#notified.add(payload);
+    this.#notifyTimer ??= setTimeout(() => {
+      this.#notifyTimer = undefined;
+      this.enqueue([...this.#notified]);
+      this.#notified.clear();
+    }, 2);
+  }
+
+  /**
+   * Queue these projects, or one full pass instead when they are many (or include FULL).
+   * Returns whether a full pass was queued.
+   */
+  enqueue(keys: readonly string[]): boolean {
+    const { queue, state, metrics } = this.#o;
+    const full = keys.includes(FULL) || keys.length >= Math.max(5, Math.ceil(state.projectCount * 0.05));
+    if (full) {
+      queue.add(FULL);
+    } else {
+      for (const key of keys) queue.add(key);
+    }
+    metrics.queueDepth.set(queue.depth);
+    return full;
+  }
+
+  /** A file under the root changed: reconcile its project unless the change is our own write. */
+  async fileChanged(rel: string): Promise<void> {
+    const { sync, root, state, queue } = this.#o;
+    const f = await readDiskFile(root, rel).catch(() => null);
+    const known = sync.inventory.get(rel);
+    if (f && f.owned && f.checksum === sync.baselineOf(rel)) return; // our own write
+    if (!f && !known) return; // our own delete (or a temp file)
+    const dir = /^dynamic\/([^/]+)\//.exec(rel)?.[1];
+    const projectId = known?.projectId ?? f?.projectId ?? (dir ? state.idOf(dir) : undefined);
+    queue.add(projectId ?? FULL);
+  }
+
+  /**
+   * Queue the projects whose version moved past the one last reconciled (deleted projects keep a
+   * tombstone version); returns how many. One query, whatever happened meanwhile. `except`:
+   * projects that just failed (they are retried with backoff, not in a loop of passes).
+   */
+  async catchUp(except: ReadonlySet<string> = new Set()): Promise<number> {
+    const { db, state, queue, metrics } = this.#o;
+    const moved: string[] = [];
+    const running: string[] = [];
+    for (const [id, version] of await loadVersions(db)) {
+      if (version <= state.seenVersion(id) || except.has(id)) continue;
+      // A running pass may have read the project before the change (its NOTIFY lost): it runs
+      // once more after. Not counted as a burst: it is one pass already under way.
+      if (queue.isRunning(id)) running.push(id);
+      // Projects waiting to run are left to their pass, which reads them as they are now (a
+      // backlog is not a burst). Those backing off after a failure are queued again (sooner).
+      else if (!queue.has(id)) moved.push(id);
+    }
+    // A full pass waits for the project passes under way, so it reads them after those too.
+    if (this.enqueue(moved)) return moved.length;
+    for (const id of running) queue.add(id);
+    if (running.length > 0) metrics.queueDepth.set(queue.depth);
+    return moved.length + running.length;
+  }
+
+  stop(): void {
+    clearTimeout(this.#notifyTimer);
+  }
+}

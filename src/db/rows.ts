@@ -1,0 +1,153 @@
+/**
+ * A project's rows as stored (column names), and the one function that turns them into the
+ * renderer's {@link ProjectState}, in the one order that makes rendering deterministic. The
+ * controller's loader (load.ts) and the config service's previews (config-service/) both go
+ * through {@link toState}, so a preview matches what the controller writes byte for byte.
+ */
+import type { Domain, MiddlewareSpec, ProjectState, Route } from '../model.js';
+
+/** A `projects` row. */
+export interface ProjectRow {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** A `services` row. */
+export interface ServiceRow {
+  readonly id: string;
+  readonly project_id: string;
+  readonly name: string;
+  readonly host: string | null;
+}
+
+/** A `domain_configs` row. */
+export interface DomainRow {
+  readonly id: string;
+  readonly project_id: string;
+  readonly domain: string;
+  readonly subdomain: string | null;
+  readonly full_domain: string;
+  readonly ssl_enabled: boolean;
+  readonly ssl_provider: string | null;
+  readonly is_active: boolean;
+}
+
+/** A `certificates` row (key_pem is null when it is not known, e.g. from the audit log). */
+export interface CertificateRow {
+  readonly id: string;
+  readonly domain_config_id: string;
+  readonly cert_pem: string;
+  readonly key_pem: string | null;
+  readonly not_after: Date | null;
+}
+
+/** A `route_configs` row. */
+export interface RouteRow {
+  readonly id: string;
+  readonly domain_config_id: string;
+  readonly service_id: string;
+  readonly path_rule: string;
+  readonly priority: number;
+  readonly middleware: readonly MiddlewareSpec[] | null;
+  readonly target_port: number;
+  readonly target_url: string | null;
+  readonly health_check: Readonly<Record<string, unknown>> | null;
+  readonly is_active: boolean;
+}
+
+/** Every row of one project. */
+export interface ProjectRows {
+  readonly project: ProjectRow;
+  readonly services: readonly ServiceRow[];
+  readonly domains: readonly DomainRow[];
+  readonly certificates: readonly CertificateRow[];
+  readonly routes: readonly RouteRow[];
+}
+
+/** Rows of a project that does not exist yet (its id chosen by the caller). */
+export function emptyRows(project: ProjectRow): ProjectRows {
+  return { project, services: [], domains: [], certificates: [], routes: [] };
+}
+
+const byKey =
+  <T>(key: (t: T) => string) =>
+  (a: T, b: T) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  };
+
+/**
+ * The order rows are rendered in: services by name; domains by full_domain, then id; routes by
+ * path_rule, then id (certificates follow their domain). Code-unit order, whatever the database's
+ * collation: the same rows give the same bytes on every database.
+ */
+export function sortRows(rows: ProjectRows): ProjectRows {
+  const domains = [...rows.domains].sort(byKey((d) => `${d.full_domain}\u0000${d.id}`));
+  const domainOrder = new Map(domains.map((d, i) => [d.id, String(i).padStart(8, '0')]));
+  return {
+    project: rows.project,
+    services: [...rows.services].sort(byKey((s) => s.name)),
+    domains,
+    certificates: [...rows.certificates].sort(byKey((c) => `${domainOrder.get(c.domain_config_id) ?? ''}\u0000${c.id}`)),
+    routes: [...rows.routes].sort(byKey((r) => `${r.path_rule}\u0000${r.id}`)),
+  };
+}
+
+/**
+ * The renderer's view of a project's rows (certificates without a known key render no key).
+ * `version` and `changedAt` say which change the rows were read at (0 and null for a preview).
+ */
+export function toState(rows: ProjectRows, version = 0, changedAt: Date | null = null): ProjectState {
+  const sorted = sortRows(rows);
+  const certs = new Map(sorted.certificates.map((c) => [c.domain_config_id, c]));
+  const routesOf = new Map<string, RouteRow[]>();
+  for (const r of sorted.routes) {
+    const list = routesOf.get(r.domain_config_id);
+    if (list) list.push(r);
+    else routesOf.set(r.domain_config_id, [r]);
+  }
+  return {
+    id: rows.project.id,
+    name: rows.project.name,
+    version,
+    changedAt,
+    services: sorted.services.map((s) => ({ id: s.id, name: s.name, host: s.host })),
+    domains: sorted.domains.map((d) => {
+      const c = certs.get(d.id);
+      return {
+        ...domainOf(d),
+        certificate: c ? { id: c.id, certPem: c.cert_pem, keyPem: c.key_pem ?? '', notAfter: c.not_after } : null,
+        routes: (routesOf.get(d.id) ?? []).map(routeOf),
+      };
+    }),
+  };
+}
+
+/** A `domain_configs` row in the renderer's terms (without its certificate and routes). */
+export function domainOf(d: DomainRow): Omit<Domain, 'certificate' | 'routes'> {
+  return {
+    id: d.id,
+    domain: d.domain,
+    subdomain: d.subdomain,
+    fullDomain: d.full_domain,
+    sslEnabled: d.ssl_enabled,
+    sslProvider: d.ssl_provider,
+    isActive: d.is_active,
+  };
+}
+
+/** A `route_configs` row in the renderer's terms. */
+export function routeOf(r: RouteRow): Route {
+  return {
+    id: r.id,
+    serviceId: r.service_id,
+    pathRule: r.path_rule,
+    priority: r.priority,
+    middleware: r.middleware,
+    targetPort: r.target_port,
+    targetUrl: r.target_url,
+    healthCheck: r.health_check,
+    isActive: r.is_active,
+  };
+}

@@ -1,0 +1,32 @@
+/** What rendering takes besides a project's rows, and what it gives back. */
+import type { RenderedFile } from '../model.js';
+
+/** Inputs of rendering that do not come from the project's rows. */
+export interface RenderOptions {
+  /** Where Traefik sees the config root (certificate paths in domains.yml are absolute). */
+  readonly configDir: string;
+}
+
+/** Traefik documents of one project, by relative path (for validation and cross-checks). */
+export type Documents = Map<string, DynamicDocument>;
+
+export interface DynamicDocument {
+  http?: {
+    routers?: Record<string, Record<string, unknown>>;
+    services?: Record<string, Record<string, unknown>>;
+    middlewares?: Record<string, Record<string, unknown>>;
+  };
+  tls?: { certificates?: Array<Record<string, unknown>> };
+}
+
+/** Result of rendering one project. */
+export interface RenderedProject {
+  readonly projectId: string;
+  readonly projectName: string;
+  readonly version: number;
+  /** Files to write; empty when `problems` is not. */
+  readonly files: RenderedFile[];
+  readonly documents: Documents;
+  /** Why the project cannot be written, each naming the row and field. */
+  readonly problems: string[];
+}
