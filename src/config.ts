@@ -7,6 +7,7 @@ import { UserError, quote } from './errors.js';
 import type { LogLevel } from './log.js';
 import { checkStaticSettings } from './render/static.js';
 import { readStaticOverlay } from './render/static-overlay.js';
+import { enabledProviders, parseExtraProviders } from './render/providers.js';
 import {
   DEFAULT_API_ADDRESS,
   DEFAULT_ENTRY_POINTS,
@@ -35,6 +36,11 @@ export interface Config {
   readonly traefikStatic: StaticSettings;
   /** Where Traefik's API answers (`http://127.0.0.1:8080`); undefined = not read. */
   readonly traefikApiUrl: string | undefined;
+  /**
+   * Providers a middleware `ref` may name: `internal`, `file`, those TRAEFIK_STATIC_FILE enables
+   * and TRAEFIK_EXTRA_PROVIDERS (render/providers.ts).
+   */
+  readonly traefikProviders: ReadonlySet<string>;
 }
 
 /** One setting: its flag, environment variable and default. */
@@ -57,6 +63,7 @@ export const SETTINGS = {
   traefikEntryPoints: { flag: 'traefik-entrypoints', env: 'TRAEFIK_ENTRYPOINTS', def: DEFAULT_ENTRY_POINTS },
   traefikThrottle: { flag: 'traefik-throttle', env: 'TRAEFIK_THROTTLE', def: DEFAULT_THROTTLE },
   traefikStaticFile: { flag: 'traefik-static-file', env: 'TRAEFIK_STATIC_FILE' },
+  traefikExtraProviders: { flag: 'traefik-extra-providers', env: 'TRAEFIK_EXTRA_PROVIDERS' },
 } as const satisfies Record<string, Setting>;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -146,6 +153,9 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     );
   }
 
+  const extraProviders = parseExtraProviders(get(SETTINGS.traefikExtraProviders) ?? '', settingName(SETTINGS.traefikExtraProviders));
+  const traefikProviders = enabledProviders(traefikStatic.overlay?.doc, extraProviders);
+
   return Object.freeze({
     databaseUrl,
     configDir,
@@ -159,6 +169,7 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     podNamespace: env.POD_NAMESPACE || undefined,
     traefikStatic,
     traefikApiUrl,
+    traefikProviders,
   });
 }
 

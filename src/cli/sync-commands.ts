@@ -20,6 +20,7 @@ function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSy
     maxDeleteFraction: config.maxDeleteFraction,
     log,
     staticSettings: config.traefikStatic,
+    providers: config.traefikProviders,
   });
 }
 

@@ -11,6 +11,8 @@ import { setActor } from './write.js';
 export interface ServiceSettings {
   readonly actor: string;
   readonly configDir: string;
+  /** Providers a middleware `ref` may name (render/providers.ts). */
+  readonly providers: ReadonlySet<string>;
 }
 
 /** Base of TraefikConfigService: holds the pool and settings, runs audited transactions. */
@@ -21,11 +23,14 @@ export abstract class ServiceBase {
   readonly actor: string;
   /** Config root as Traefik sees it (certificate paths in rendered files). */
   readonly configDir: string;
+  /** Providers a middleware `ref` may name: what Traefik runs (render/providers.ts). */
+  readonly providers: ReadonlySet<string>;
 
   constructor(db: ConnectionPool, settings: ServiceSettings) {
     this.db = db;
     this.actor = settings.actor;
     this.configDir = settings.configDir;
+    this.providers = settings.providers;
   }
 
   /**

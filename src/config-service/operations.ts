@@ -47,6 +47,7 @@ export abstract class SpecOperations extends ServiceBase {
           try {
             const r = await writeProject(tx, { name: desired.name, create: true }, (current) => matchSpec(current, desired), {
               configDir: this.configDir,
+              providers: this.providers,
               dryRun: options.dryRun,
             });
             results.push({
@@ -110,7 +111,7 @@ export abstract class SpecOperations extends ServiceBase {
       return previewOf(name, [], before, [{ path: 'name', message: `expected ${quote(name)}, got ${quote(desired.name)}` }]);
     const current = p ? await loadRows(this.db, { id: p.id, name }) : emptyRows({ id: '00000000-0000-4000-8000-000000000000', name });
     const m = matchSpec(current, desired);
-    const checked = renderIssues(toState(m.target), m.locate, this.configDir);
+    const checked = renderIssues(toState(m.target), m.locate, { configDir: this.configDir, providers: this.providers });
     const issues = [...m.issues, ...(await claimIssues(this.db, m.target, m.locate)), ...checked.issues];
     return previewOf(name, checked.rendered.files, before, issues);
   }
@@ -145,7 +146,7 @@ export abstract class SpecOperations extends ServiceBase {
     const point: AuditPoint = typeof to === 'string' ? parsePoint(to) : to instanceof Date ? { time: to } : to;
     return this.transaction(
       async (tx) => {
-        const r = await rollbackProject(tx, name, point, { configDir: this.configDir, ...options });
+        const r = await rollbackProject(tx, name, point, { configDir: this.configDir, providers: this.providers, ...options });
         return {
           project: r.target.project.name,
           projectId: r.project.id,

@@ -5,7 +5,7 @@
  */
 import { quote } from '../errors.js';
 import type { ProjectState } from '../model.js';
-import { renderProject, ruleOf, type RenderedProject } from '../render/project.js';
+import { renderProject, ruleOf, type RenderedProject, type RenderOptions } from '../render/project.js';
 import { joinPath, type ValidationIssue } from './errors.js';
 
 /** Where a row (by id) appears in the caller's input: a path prefix, or undefined when it is not part of it. */
@@ -33,16 +33,17 @@ function at(base: string | undefined, fields: string[]): string {
 }
 
 /**
- * Render `state` (as the controller would, with `configDir`) and report its problems as issues
- * located through `locate`. Rows that `locate` does not know are named in the message instead.
+ * Render `state` (as the controller would, with its config root and providers) and report its
+ * problems as issues located through `locate`. Rows that `locate` does not know are named in the
+ * message instead.
  */
 export function renderIssues(
   state: ProjectState,
   locate: Locator,
-  configDir: string,
+  options: RenderOptions,
   names: FieldNames = SPEC_FIELDS,
 ): { rendered: RenderedProject; issues: ValidationIssue[] } {
-  const rendered = renderProject(state, { configDir });
+  const rendered = renderProject(state, options);
   if (!rendered.problems.length) return { rendered, issues: [] };
   // Map every rendered object back to its row through the rendered documents (rule → route).
   const routesByRule = new Map<string, { rowId: string; describe: string }>();
@@ -104,9 +105,11 @@ export function renderIssues(
     const pre = prefixes.find((x) => problem.startsWith(x.match));
     if (pre) {
       const base = locate(pre.rowId);
-      issues.push(
-        base === undefined ? { path: '', message: problem } : { path: at(base, pre.field), message: problem.slice(pre.strip.length) },
-      );
+      // A chain element's problem names its field (`middleware[1].ref: …`): report it there.
+      const rest = problem.slice(pre.strip.length);
+      const element = /^middleware((?:\[\d+\]|\.[A-Za-z0-9_-]+)+): ([\s\S]*)$/.exec(rest);
+      const field = element ? ['middleware', ...element[1]!.split(/[.[\]]+/).filter(Boolean)] : pre.field;
+      issues.push(base === undefined ? { path: '', message: problem } : { path: at(base, field), message: element ? element[2]! : rest });
       continue;
     }
     issues.push({ path: '', message: problem });

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type ConnectionPool, type Queryable } from '../db/connect.js';
 import { UserError } from '../errors.js';
+import { enabledProviders } from '../render/providers.js';
 import * as crud from './crud.js';
 import { NotFoundError } from './errors.js';
 import { checkActor, checkId, notFound, projectOf } from './lookup.js';
@@ -43,6 +44,11 @@ export interface ConfigServiceOptions {
   readonly actor?: string;
   /** The config root as Traefik sees it (must match the controller's; default /app/traefik-configs). */
   readonly configDir?: string;
+  /**
+   * The providers Traefik runs, which a middleware `ref` may name (the settings' `traefikProviders`;
+   * default `internal` and `file`, what the generated static config enables).
+   */
+  readonly providers?: ReadonlySet<string>;
 }
 
 const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate' } as const;
@@ -50,12 +56,16 @@ const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate' } as co
 /** Database CRUD for Traefik configuration, validated and audited. */
 export class TraefikConfigService extends SpecOperations {
   constructor(db: ConnectionPool, options: ConfigServiceOptions = {}) {
-    super(db, { actor: checkActor(options.actor ?? 'config-service'), configDir: options.configDir ?? '/app/traefik-configs' });
+    super(db, {
+      actor: checkActor(options.actor ?? 'config-service'),
+      configDir: options.configDir ?? '/app/traefik-configs',
+      providers: options.providers ?? enabledProviders(null),
+    });
   }
 
   /** The same service, attributing changes to another actor. */
   withActor(actor: string): TraefikConfigService {
-    return new TraefikConfigService(this.db, { actor, configDir: this.configDir });
+    return new TraefikConfigService(this.db, { actor, configDir: this.configDir, providers: this.providers });
   }
 
   // -- projects -----------------------------------------------------------------------------
@@ -315,7 +325,7 @@ export class TraefikConfigService extends SpecOperations {
   // -- internals ----------------------------------------------------------------------------
 
   #opts() {
-    return { configDir: this.configDir, fieldNames: API_FIELDS, domainField: 'domain' };
+    return { configDir: this.configDir, providers: this.providers, fieldNames: API_FIELDS, domainField: 'domain' };
   }
 
   async #mutate(tx: Queryable, projectId: string, plan: (current: ProjectRows) => RowPlan, field = 'id'): Promise<void> {

@@ -29,6 +29,8 @@ export interface RowPlan {
 export interface WriteOptions {
   /** Config root as Traefik sees it (certificate paths in rendered files). */
   readonly configDir: string;
+  /** Providers a middleware `ref` may name (render/providers.ts). */
+  readonly providers: ReadonlySet<string>;
   /** Compute, check and return the changes, but write nothing. */
   readonly dryRun?: boolean;
   /** Names of the caller's fields that the renderer's messages refer to. */
@@ -84,7 +86,9 @@ export async function writeProject(
   const p = await plan(current);
   const issues: ValidationIssue[] = [...(p.issues ?? [])];
   issues.push(...(await claimIssues(tx, p.target, p.locate, options.domainField)));
-  issues.push(...renderIssues(toState(p.target), p.locate, options.configDir, options.fieldNames).issues);
+  issues.push(
+    ...renderIssues(toState(p.target), p.locate, { configDir: options.configDir, providers: options.providers }, options.fieldNames).issues,
+  );
   throwIfAny(dedupe(issues));
   const changes = diffRows(current, p.target);
   if (!existing)

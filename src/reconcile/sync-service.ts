@@ -15,7 +15,7 @@ import { removeTempFiles } from '../fs/atomic.js';
 import { listFiles, readDiskFiles, scanRoot, type DiskFile } from '../fs/scan.js';
 import type { Logger } from '../log.js';
 import type { ProjectState } from '../model.js';
-import { layout, renderProject } from '../render/project.js';
+import { layout, renderProject, type RenderedProject } from '../render/project.js';
 import { renderStatic } from '../render/static.js';
 import type { StaticSettings } from '../render/static-settings.js';
 import { NameRegistry } from '../render/validate.js';
@@ -46,6 +46,10 @@ export interface SyncServiceOptions {
   readonly now?: () => number;
   /** Entry points, API, throttle and overlay of static/traefik.yml (default: the settings' defaults). */
   readonly staticSettings?: StaticSettings;
+  /** Providers a middleware `ref` may name (render/providers.ts); undefined: not checked. */
+  readonly providers?: ReadonlySet<string>;
+  /** Told of every project rendered by a pass (what it will write, or its problems): src/traefik-api/ compares it with Traefik. */
+  readonly onRendered?: (project: RenderedProject) => void;
 }
 
 /** Projects rendered and planned together in a full pass (bounds memory at any size). */
@@ -296,7 +300,8 @@ export class TraefikSyncService {
 
   /** Render a project into a unit; with `names`, also check its names against earlier projects. */
   #unit(state: ProjectState, actual: DiskFile[], names?: NameRegistry): Unit {
-    const r = renderProject(state, { configDir: this.#traefikDir });
+    const r = renderProject(state, { configDir: this.#traefikDir, providers: this.#o.providers });
+    this.#o.onRendered?.(r);
     const clashes = names && r.problems.length === 0 ? names.add(r) : [];
     return {
       projectId: r.projectId,

@@ -5,6 +5,8 @@ import type { RenderedFile } from '../model.js';
 export interface RenderOptions {
   /** Where Traefik sees the config root (certificate paths in domains.yml are absolute). */
   readonly configDir: string;
+  /** Providers a middleware `ref` may name (render/providers.ts); undefined: any but `file`. */
+  readonly providers?: ReadonlySet<string>;
 }
 
 /** Traefik documents of one project, by relative path (for validation and cross-checks). */

@@ -61,6 +61,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     maxDeleteFraction: config.maxDeleteFraction,
     log,
     staticSettings: config.traefikStatic,
+    providers: config.traefikProviders,
   });
   const onLeader = (leader: boolean) => {
     metrics.isLeader.set(leader ? 1 : 0);
