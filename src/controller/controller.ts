@@ -21,6 +21,7 @@ import { WorkQueue } from '../queue/work-queue.js';
 import type { SyncReport, TraefikSyncService } from '../reconcile/sync-service.js';
 import { ReplicaState } from './replica-state.js';
 import { layout } from '../render/project.js';
+import type { TraefikWatch } from '../traefik-api/watch.js';
 import { settledWithin } from '../util.js';
 
 /**
@@ -49,6 +50,8 @@ export interface ControllerOptions {
   readonly housekeepingEveryMs?: number;
   /** Files stat()ed per tick when file events are watched (default 2,000; all when not). */
   readonly diskCheckSlice?: number;
+  /** What Traefik serves (src/traefik-api/): told of every pass, checked after them and at its own ticks. */
+  readonly traefik?: TraefikWatch;
 }
 
 export class Controller {
@@ -165,6 +168,7 @@ export class Controller {
     this.#beatTimer = setInterval(() => this.#beat(), 1000);
     this.#beatTimer.unref();
     this.#periodic.start();
+    this.#o.traefik?.start();
   }
 
   /** Wait until no work is pending (tests, one-shot use). */
@@ -176,6 +180,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#periodic.stop();
+    await this.#o.traefik?.stop();
     clearInterval(this.#beatTimer);
     this.#intake.stop();
     this.#watcher?.close();
@@ -201,6 +206,11 @@ export class Controller {
   /** JSON for /api/v1/status. */
   status(): Record<string, unknown> {
     const state = this.#state.snapshot();
+    const traefik = this.#o.traefik;
+    if (traefik) {
+      const projects = state.projects as Record<string, object>;
+      state.projects = Object.fromEntries(Object.entries(projects).map(([id, p]) => [id, { ...p, ...traefik.fieldsOf(id) }]));
+    }
     return {
       replica: this.#o.replicaId,
       leader: this.#o.leadership?.isLeader ?? false,
@@ -209,6 +219,7 @@ export class Controller {
       listenConnected: this.#listener.connected,
       queueDepth: this.#queue.depth,
       ...state,
+      traefik: traefik?.summary() ?? null,
     };
   }
 
@@ -271,6 +282,7 @@ export class Controller {
     // made right after /readyz turns 200 is seen at once.
     if (full) await this.#watcher?.refresh().catch(() => {});
     await this.#state.recordPass(report, full);
+    this.#o.traefik?.passed(report, full);
     // A project that failed (rows that cannot render, a write refused by the disk) is retried
     // with backoff: handed back to the queue as failed; after a full pass each is queued alone.
     const failed = report.results.filter((r) => r.status === 'failed' && r.projectId !== null);

@@ -4,18 +4,20 @@
  */
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
-import { requireDatabaseUrl, settingName, SETTINGS, type Config } from '../config.js';
+import { parseDuration, requireDatabaseUrl, settingName, SETTINGS, type Config } from '../config.js';
 import { Controller, STOP_STEP_MS } from '../controller/controller.js';
 import type { EventSink } from '../controller/events.js';
 import { connect, type ConnectionPool } from '../db/connect.js';
 import type { Leadership } from '../db/leader.js';
 import { createLogger, type Logger } from '../log.js';
-import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { createMetrics, createTraefikMetrics, type Metrics } from '../observability/metrics.js';
 import { createHttpServer, listen, type Handler } from '../observability/http.js';
 import { sidecarRoutes } from './routes.js';
 import { queryName } from '../observability/query-names.js';
 import { clusterIntegration } from '../k8s/cluster.js';
 import { TraefikSyncService } from '../reconcile/sync-service.js';
+import { TraefikApi } from '../traefik-api/client.js';
+import { TraefikWatch } from '../traefik-api/watch.js';
 import { settledWithin } from '../util.js';
 
 export interface SidecarOptions {
@@ -54,6 +56,19 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     onQuery: (text, seconds) => metrics.dbQueryDuration.observe({ query: queryName(text) }, seconds),
   });
   const replicaId = options.replicaId ?? config.podName ?? `${hostname()}-${process.pid}`;
+  const cluster = await clusterIntegration(config, log, databaseUrl);
+  const events = options.events ?? cluster.events;
+  const traefik: TraefikWatch = new TraefikWatch({
+    api: config.traefikApiUrl ? new TraefikApi({ baseUrl: config.traefikApiUrl }) : null,
+    db,
+    root: config.configDir,
+    metrics,
+    traefikMetrics: config.traefikApiUrl ? createTraefikMetrics(metrics.registry, (): number => traefik.lagSeconds()) : null,
+    log,
+    intervalMs: config.intervalMs,
+    throttleMs: parseDuration(config.traefikStatic.throttle, settingName(SETTINGS.traefikThrottle)),
+    emit: (reason, message, type) => events?.emit(reason, message, type),
+  });
   const sync = new TraefikSyncService({
     db,
     root: config.configDir,
@@ -62,12 +77,12 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     log,
     staticSettings: config.traefikStatic,
     providers: config.traefikProviders,
+    onRendered: (project) => traefik.rendered(project),
   });
   const onLeader = (leader: boolean) => {
     metrics.isLeader.set(leader ? 1 : 0);
     log.info({ replica: replicaId, leader }, leader ? 'became leader' : 'not leader');
   };
-  const cluster = await clusterIntegration(config, log, databaseUrl);
   const leadership = (options.leadership ?? cluster.leadership)(onLeader);
   const controller = new Controller({
     db,
@@ -79,8 +94,9 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     replicaId,
     intervalMs: config.intervalMs,
     leadership,
-    events: options.events ?? cluster.events,
+    events,
     watchFiles: options.watchFiles,
+    traefik,
     housekeepingEveryMs: options.housekeepingEveryMs,
   });
   const routes = new Map([...sidecarRoutes({ db, config, controller, metrics }), ...(options.routes?.({ db, config, controller }) ?? [])]);

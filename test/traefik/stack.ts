@@ -12,6 +12,7 @@ import { unescapeGoTemplate } from '../../src/render/serialize.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
+import type { SidecarOptions } from '../../src/sidecar/sidecar.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startTraefik, traefikPorts, type RawData, type RawObject, type RunningTraefik, type TraefikBinary } from '../helpers/traefik.js';
 import { Backends, request, type Reply, type RequestOptions } from './backends.js';
@@ -40,6 +41,12 @@ export interface StackOptions {
   readonly overlay?: Record<string, unknown>;
   /** Before Traefik starts (after the controller's first sync): e.g. create projects it must load at start. */
   readonly beforeTraefik?: (config: TraefikConfigService, backends: Backends) => Promise<void>;
+  /** The controller reads Traefik's API (TRAEFIK_API_URL = the API entry point). */
+  readonly readApi?: boolean;
+  /** More controller flags. */
+  readonly flags?: Record<string, string>;
+  /** Options of the in-process sidecar (e.g. an Event sink). */
+  readonly sidecar?: SidecarOptions;
 }
 
 /** Start the stack with `binary`. */
@@ -58,10 +65,11 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
   );
   const overlayFile = path.join(acme, 'static-overlay.yml');
   await writeFile(overlayFile, stringify({ certificatesResolvers: resolvers, ...options.overlay }));
-  const flags = { ...portFlags, 'traefik-static-file': overlayFile, 'config-dir': root };
+  const apiUrl: Record<string, string> = options.readApi ? { 'traefik-api-url': `http://${portFlags['traefik-api-addr']}` } : {};
+  const flags = { ...portFlags, ...apiUrl, ...options.flags, 'traefik-static-file': overlayFile, 'config-dir': root };
   const backends = new Backends();
   const config = new TraefikConfigService(t.db, { actor: 'traefik-e2e', configDir: root });
-  let sidecar = await startTestSidecar(t.url, flags);
+  let sidecar = await startTestSidecar(t.url, flags, options.sidecar);
   let traefik: RunningTraefik | undefined;
   const stop = async () => {
     await traefik?.stop();
@@ -91,7 +99,7 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
     request: (o) => request(o.tls ? running.entryPoints.websecure! : running.entryPoints.web!, o),
     async restartSidecar() {
       await sidecar.stop();
-      sidecar = await startTestSidecar(t.url, flags);
+      sidecar = await startTestSidecar(t.url, flags, options.sidecar);
     },
     stop,
   };
