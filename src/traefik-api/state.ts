@@ -132,7 +132,12 @@ export class LiveState {
     for (const r of results) {
       if (r.projectId === null) continue;
       seen.add(r.projectId);
+      // Passes of different projects run side by side: take only this result's candidate.
       const cand = this.#candidates.get(r.projectId);
+      if (cand) {
+        this.#candidates.delete(r.projectId);
+        if (cand.json !== null) this.#candidatesKept--;
+      }
       if (r.projectName === null) {
         this.#forget(r.projectId);
         continue;
@@ -172,8 +177,6 @@ export class LiveState {
       p.version = Math.max(p.version, r.version);
     }
     if (full) for (const id of [...this.projects.keys()]) if (!seen.has(id)) this.#forget(id);
-    this.#candidates.clear();
-    this.#candidatesKept = 0;
     return pending;
   }
 
