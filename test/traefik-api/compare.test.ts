@@ -10,6 +10,7 @@ import { expectationOf, LiveState, type Objects, type ProjectLive } from '../../
 import { difference } from '../../src/traefik-api/verify.js';
 import { Digest, uncovered } from '../../src/traefik-api/views.js';
 import type { ApiObject, Kind } from '../../src/traefik-api/client.js';
+import type { ProjectResult } from '../../src/reconcile/sync-service.js';
 
 const written: Objects = {
   routers: [
@@ -203,7 +204,7 @@ describe('a pass result', () => {
     const state = new LiveState();
     const documents = new Map([['dynamic/blog/services/web.yml', { http: { routers: Object.fromEntries(written.routers) } }]]);
     state.rendered({ projectId: 'p', projectName: 'blog', version: 3, files: [], documents, problems: [] } as never);
-    const result = {
+    const result: ProjectResult = {
       projectId: 'p',
       projectName: 'blog',
       status: 'updated',
@@ -216,7 +217,7 @@ describe('a pass result', () => {
       version: 3,
       changedAt: new Date(1000),
       appliedAt: 1050,
-    } as const;
+    };
     expect(state.passed([result], false, 2000)).toBe(1);
     expect(state.lagSeconds(4000)).toBe(3);
     const p = state.projects.get('p')!;
