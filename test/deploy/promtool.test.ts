@@ -71,11 +71,12 @@ describe('promtool', () => {
 });
 
 describe('alert rules', () => {
-  it('cover drift, sync failure, staleness, database, LISTEN, delete guard, certificates, volume, leadership and routing', () => {
+  it('cover drift, sync failure, staleness, database, LISTEN, delete guard, certificates, volume, leadership, routing and what Traefik serves', () => {
     expect(alertNames.sort()).toEqual([
       'TraefikServiceErrorRate',
       'TraefikServiceServerDown',
       'TraefikSyncCertificateExpiring',
+      'TraefikSyncChangeNotLive',
       'TraefikSyncDatabaseDown',
       'TraefikSyncDeleteGuardBlocked',
       'TraefikSyncDriftDetected',
@@ -84,6 +85,9 @@ describe('alert rules', () => {
       'TraefikSyncProjectsFailing',
       'TraefikSyncReconcileErrors',
       'TraefikSyncStale',
+      'TraefikSyncTraefikApiDown',
+      'TraefikSyncTraefikErrors',
+      'TraefikSyncUnownedFiles',
       'TraefikSyncVolumeNearlyFull',
     ]);
   });
