@@ -6,8 +6,11 @@
  * Each shows in the metric, /api/v1/status and the alert expression (promtool on the scraped
  * metrics) within a few 1 s ticks, and clears once fixed. Drift mode "report", so a hand edit stays.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ValidationError } from '../../src/config-service/errors.js';
@@ -20,6 +23,12 @@ import type { Backend } from './backends.js';
 import { startStack, type Stack } from './stack.js';
 
 const binary = traefikForSuite('newest');
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) {
+  if (process.env.CI) throw new Error(`${CHROMIUM} is required in CI`);
+  console.warn(`the operator page check is skipped: ${CHROMIUM} is missing`);
+}
 const promtool = havePromtool();
 if (!promtool && process.env.CI) throw new Error('promtool is required in CI');
 
@@ -97,6 +106,7 @@ describe.skipIf(!binary)(`what Traefik ${binary?.version ?? ''} serves, read fro
       true,
     );
     expect(await alert('TraefikSyncTraefikErrors')).toMatch(/firing|skipped/);
+    if (haveChromium) await operatorPageShowsBadref(stack.sidecar.base);
     // Fixed: the ref removed.
     await stack.config.apply(spec('badref'));
     await waitFor(async () => (await project('badref'))?.live === true, 15_000, 100);
@@ -170,3 +180,28 @@ describe.skipIf(!binary)(`what Traefik ${binary?.version ?? ''} serves, read fro
     expect(await metric('traefik_sync_traefik_errors', { kind: 'router' })).toBe(0);
   }, 60_000);
 });
+
+/** The operator page (Chromium) shows the project failed with Traefik's message, and the live one as live. */
+async function operatorPageShowsBadref(base: string): Promise<void> {
+  const profile = await mkdtemp(path.join(tmpdir(), 'tsync-chromium-'));
+  let context: BrowserContext | undefined;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`${base}/`);
+    const row = page.locator('tr[data-project="badref"][data-state="failed"][data-live="false"]');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.locator('[data-traefik-error]').innerText()).toMatch(
+      /^Traefik: badref_web_[0-9a-f]{12}@file disabled: middleware "auth@kubernetescrd" does not exist$/,
+    );
+    await page.locator('tr[data-project="good"][data-state="in sync"][data-live="true"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#health').innerText()).toMatch(/Traefik API\s+up/);
+  } finally {
+    await context?.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+}
