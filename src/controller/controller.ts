@@ -281,8 +281,9 @@ export class Controller {
     // Watch the directories a full pass may have created before saying ready, so a hand edit
     // made right after /readyz turns 200 is seen at once.
     if (full) await this.#watcher?.refresh().catch(() => {});
-    await this.#state.recordPass(report, full);
+    // What Traefik should now serve is known before the status shows the pass (live: false until seen).
     this.#o.traefik?.passed(report, full);
+    await this.#state.recordPass(report, full);
     // A project that failed (rows that cannot render, a write refused by the disk) is retried
     // with backoff: handed back to the queue as failed; after a full pass each is queued alone.
     const failed = report.results.filter((r) => r.status === 'failed' && r.projectId !== null);

@@ -52,6 +52,8 @@ export interface Pending {
   readonly since: number;
   /** Record it in traefik_sync_change_live_seconds once served (a new version of the rows). */
   readonly observe: boolean;
+  /** Objects were removed: Traefik must be seen without them (a read of all the project's objects, not of each by name). */
+  readonly shrank: boolean;
 }
 
 /** One project. */
@@ -163,12 +165,17 @@ export class LiveState {
       if (p.name !== r.projectName && this.#byName.get(p.name) === p.id) this.#byName.delete(p.name);
       p.name = r.projectName;
       this.#byName.set(p.name, p.id);
+      const shrank = KINDS.some((k) => cand.exp.counts[k] < p!.exp.counts[k]);
       p.exp = cand.exp;
       if (r.created + r.updated + r.deleted > 0) {
         const moved = r.version > p.version && r.changedAt !== null;
         const since = moved ? r.changedAt!.getTime() : (r.appliedAt ?? now);
         // A change on top of one still pending keeps the older start: the lag is of the oldest.
-        p.pending = { since: p.pending ? Math.min(p.pending.since, since) : since, observe: moved || (p.pending?.observe ?? false) };
+        p.pending = {
+          since: p.pending ? Math.min(p.pending.since, since) : since,
+          observe: moved || (p.pending?.observe ?? false),
+          shrank: shrank || (p.pending?.shrank ?? false),
+        };
         this.#setFull(p, cand.json);
         p.loaded = false;
         p.mismatch = 'written; waiting for Traefik to load it';

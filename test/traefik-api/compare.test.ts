@@ -104,7 +104,7 @@ function project(objects: Objects): ProjectLive {
     exp,
     version: 1,
     full: json,
-    pending: { since: 0, observe: true },
+    pending: { since: 0, observe: true, shrank: false },
     verified: false,
     loaded: false,
     mismatch: null,
@@ -224,9 +224,14 @@ describe('a pass result', () => {
     expect(state.compared(p, 'Traefik serves 0 of the 1 routers written', 4000)).toBeNull();
     expect(state.compared(p, null, 5000)).toBe(4);
     expect(state.lagSeconds(6000)).toBe(0);
+    // A write that only removes objects: they must be seen gone (not only the others present).
+    state.rendered({ projectId: 'p', projectName: 'blog', version: 4, files: [], documents: new Map(), problems: [] } as never);
+    expect(state.passed([{ ...result, version: 4, created: 0, deleted: 1 }], false, 8000)).toBe(1);
+    expect(state.pendingProjects()[0]!.pending).toMatchObject({ shrank: true, observe: true });
+    state.compared(p, null, 9000);
     // The same files found in order by a later pass: nothing pending.
     state.rendered({ projectId: 'p', projectName: 'blog', version: 3, files: [], documents, problems: [] } as never);
-    expect(state.passed([{ ...result, status: 'noop', created: 0 }], true, 7000)).toBe(0);
+    expect(state.passed([{ ...result, version: 4, status: 'noop', created: 0 }], true, 10_000)).toBe(0);
   });
 });
 
