@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { sql, type Queryable } from '../db/connect.js';
 import type { ApiObject, Overview, TraefikApi } from './client.js';
-import type { Shadow } from './state.js';
+import { projectOfName, type Shadow } from './state.js';
 
 /** Extensions Traefik's file provider loads (case-insensitive). */
 const LOADED = /\.(ya?ml|toml)$/i;
@@ -98,11 +98,44 @@ export function othersRun(overview: Overview): boolean {
   return overview.providers.some((p) => p.toLowerCase() !== 'file');
 }
 
+/** Routers of unowned files asked for by name in one check, at most. */
+const UNOWNED_ROUTERS = 200;
+
+/**
+ * The routers of the unowned files that Traefik serves (asked for by name), and those named like
+ * a router of one of our projects (`ours(project)`): Traefik keeps only one of two equal names.
+ */
+export async function unownedRouters(
+  api: TraefikApi,
+  files: UnownedFiles,
+  root: string,
+  ours: (project: string) => boolean,
+): Promise<{ routers: ForeignRouter[]; collisions: Map<string, Shadow[]> }> {
+  const routers: ForeignRouter[] = [];
+  const collisions = new Map<string, Shadow[]>();
+  let asked = 0;
+  for (const rel of files.all()) {
+    for (const [name, rule] of await files.routersOf(root, rel)) {
+      if (asked++ >= UNOWNED_ROUTERS) break;
+      const served = await api.get('routers', `${name}@file`);
+      if (!served || served.status === 'disabled') continue;
+      const project = projectOfName(`${name}@file`);
+      if (project !== null && ours(project)) {
+        // Same name as a router of ours: Traefik keeps one of the two.
+        collisions.set(project, [...(collisions.get(project) ?? []), { router: `${name}@file`, rule, host: '', source: rel }]);
+      } else {
+        routers.push({ router: `${name}@file`, rule: String(served.rule ?? rule), source: rel });
+      }
+    }
+  }
+  return { routers, collisions };
+}
+
 /**
  * Enabled routers of providers other than `file` and `internal`: the router list sorted by
  * provider, read from each end until the file provider's routers begin.
  */
-export async function foreignRouters(api: TraefikApi): Promise<ApiObject[]> {
+export async function foreignRouters(api: TraefikApi): Promise<ForeignRouter[]> {
   const out: ApiObject[] = [];
   const provider = (o: ApiObject) => o.provider ?? o.name.slice(o.name.lastIndexOf('@') + 1);
   for (const direction of ['asc', 'desc'] as const) {
@@ -110,7 +143,9 @@ export async function foreignRouters(api: TraefikApi): Promise<ApiObject[]> {
     const page = await api.list('routers', { sortBy: 'provider', direction }, 200, (batch) => !batch.every(before));
     out.push(...page.filter((o) => before(o) && provider(o) !== 'internal'));
   }
-  return out.filter((o) => o.status !== 'disabled');
+  return out
+    .filter((o) => o.status !== 'disabled')
+    .map((o) => ({ router: o.name, rule: String(o.rule ?? ''), source: `provider ${provider(o)}` }));
 }
 
 /** Project names of the active domains among `hosts`. */

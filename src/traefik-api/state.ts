@@ -205,6 +205,20 @@ export class LiveState {
     return seconds;
   }
 
+  /** Give every project its new errors or shadows; `changed` hears of each project whose list changed (before it is set). */
+  update<K extends 'errors' | 'shadows'>(
+    key: K,
+    next: (p: ProjectLive) => ProjectLive[K],
+    changed: (p: ProjectLive, now: ProjectLive[K]) => void,
+  ): void {
+    for (const p of this.projects.values()) {
+      const now = next(p);
+      if (JSON.stringify(now) === JSON.stringify(p[key])) continue;
+      changed(p, now);
+      p[key] = now;
+    }
+  }
+
   /** Compare everything again (Traefik restarted, or reports fewer objects than were written). */
   unverifyAll(): void {
     for (const p of this.projects.values()) p.verified = false;

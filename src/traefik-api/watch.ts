@@ -18,7 +18,7 @@ import { withJitter } from '../queue/backoff.js';
 import type { RenderedProject } from '../render/project.js';
 import type { SyncReport } from '../reconcile/sync-service.js';
 import type { Overview, TraefikApi } from './client.js';
-import { foreignRouters, othersRun, shadowsOf, UnownedFiles, type ForeignRouter } from './shadows.js';
+import { foreignRouters, othersRun, shadowsOf, UnownedFiles, unownedRouters, type ForeignRouter } from './shadows.js';
 import { LiveState, projectOfName, type ObjectError, type ProjectLive, type Shadow } from './state.js';
 import { difference, fileErrors, FEW, readProjects } from './verify.js';
 
@@ -40,9 +40,6 @@ export interface TraefikWatchOptions {
   readonly emit?: (reason: TraefikEventReason, message: string, type: 'Normal' | 'Warning') => void;
   readonly now?: () => number;
 }
-
-/** Routers of unowned files asked for by name in one check, at most. */
-const UNOWNED_ROUTERS = 200;
 
 /** Per-project fields of /api/v1/status. */
 export interface LiveFields {
@@ -233,62 +230,37 @@ export class TraefikWatch {
       byProject.set(id, [...(byProject.get(id) ?? []), e]);
       counts[e.kind]++;
     }
-    for (const p of this.state.projects.values()) {
-      const now = byProject.get(p.id) ?? [];
-      if (JSON.stringify(now) === JSON.stringify(p.errors)) continue;
-      if (now.length) {
+    this.state.update(
+      'errors',
+      (p) => byProject.get(p.id) ?? [],
+      (p, now) => {
+        if (!now.length) return this.#o.log.info({ project: p.name }, 'Traefik serves this project without errors again');
         const text = now.map((e) => `${e.kind} ${e.name} ${e.status}: ${e.messages.join('; ') || '(no message)'}`).join(' | ');
         this.#o.log.warn({ project: p.name, errors: now }, 'Traefik rejects objects of this project');
         this.#o.emit?.('TraefikRejected', `project ${p.name}: ${text}`, 'Warning');
-      } else {
-        this.#o.log.info({ project: p.name }, 'Traefik serves this project without errors again');
-      }
-      p.errors = now;
-    }
+      },
+    );
     for (const [kind, n] of Object.entries(counts)) this.#o.traefikMetrics?.errors.set({ kind }, n);
   }
 
   async #shadows(overview: Overview): Promise<void> {
     const api = this.#o.api!;
-    const routers: ForeignRouter[] = [];
-    const collisions = new Map<string, Shadow[]>();
-    let asked = 0;
-    for (const rel of this.unowned.all()) {
-      for (const [name, rule] of await this.unowned.routersOf(this.#o.root, rel)) {
-        if (asked++ >= UNOWNED_ROUTERS) break;
-        const served = await api.get('routers', `${name}@file`);
-        if (!served || served.status === 'disabled') continue;
-        const project = projectOfName(`${name}@file`);
-        if (project !== null && this.state.idOf(project) !== undefined) {
-          // Same name as a router of ours: Traefik keeps one of the two.
-          const s = { router: `${name}@file`, rule, host: '', source: rel };
-          collisions.set(project, [...(collisions.get(project) ?? []), s]);
-          continue;
-        }
-        routers.push({ router: `${name}@file`, rule: String(served.rule ?? rule), source: rel });
-      }
-    }
+    const ours = (name: string) => this.state.idOf(name) !== undefined;
+    const { routers, collisions } = await unownedRouters(api, this.unowned, this.#o.root, ours);
     if (!othersRun(overview)) this.#foreign = [];
-    else if (this.#ticks % 10 === 1) {
-      this.#foreign = (await foreignRouters(api)).map((o) => ({
-        router: o.name,
-        rule: String(o.rule ?? ''),
-        source: `provider ${o.provider ?? o.name.slice(o.name.lastIndexOf('@') + 1)}`,
-      }));
-    }
-    routers.push(...this.#foreign);
-    const byName = await shadowsOf(this.#o.db, routers);
+    else if (this.#ticks % 10 === 1) this.#foreign = await foreignRouters(api);
+    const byName = await shadowsOf(this.#o.db, [...routers, ...this.#foreign]);
     for (const [name, list] of collisions) byName.set(name, [...(byName.get(name) ?? []), ...list]);
-    for (const p of this.state.projects.values()) {
-      const now = byName.get(p.name) ?? [];
-      if (JSON.stringify(now) === JSON.stringify(p.shadows)) continue;
-      if (now.length) {
+    this.state.update(
+      'shadows',
+      (p) => byName.get(p.name) ?? [],
+      (p, now) => {
+        if (!now.length) return;
         const text = now.map((s) => `${s.router} (${s.source}) ${s.host ? `matches host ${s.host}` : 'has one of its names'}`).join('; ');
         this.#o.log.warn({ project: p.name, shadowedBy: now }, 'Traefik serves routers of others for this project');
         this.#o.emit?.('TraefikShadowed', `project ${p.name}: ${text}`, 'Warning');
-      }
-      p.shadows = now;
-    }
+      },
+    );
   }
 
   /** Per-project fields of /api/v1/status. */
