@@ -131,7 +131,12 @@ export function middlewareRuleProblems(type: string, options: Options, at: strin
   };
   const headerNames = (key: string, map: unknown) => {
     if (!map || typeof map !== 'object') return;
-    for (const name of Object.keys(map)) if (!isToken(name)) bad(`${key}`, `header name ${quote(name)} is not a valid HTTP header name`);
+    for (const [name, value] of Object.entries(map)) {
+      if (!isToken(name)) bad(`${key}`, `header name ${quote(name)} is not a valid HTTP header name`);
+      // HTTP drops spaces around a field value: the receiver would never see them.
+      else if (typeof value === 'string' && /^[ \t]|[ \t]$/.test(value))
+        bad(`${key}.${name}`, `starts or ends with white space, which HTTP drops, got ${quote(value)}`);
+    }
   };
 
   switch (type) {

@@ -66,6 +66,23 @@ export function routerPriority(route: Pick<Route, 'priority' | 'pathRule'>): num
 
 const SAFE_RULE_VALUE = /^[!#-&(-[\]-_a-z|~]+$/;
 
+/**
+ * The problem with a path rule that requests cannot reach as written, or null. Traefik ≥ 3.5
+ * routes on the path as the client encoded it, decoding only unreserved characters; when the
+ * path holds a character Go must re-encode (`<`, `>`, `^`, `|`), the reserved ones (`!`, `(`,
+ * `*`, …) end up encoded and no longer match. A request path never holds a raw `?` or `#`, and
+ * `%` is read differently by Traefik 3.0 and 3.5+. Traefik 3.7 also cleans the request path
+ * (`//`, `/./`, `/../`), so a rule holding them never matches.
+ */
+export function pathRuleProblem(pathRule: string): string | null {
+  const bad = /[?#%<>^|]/.exec(pathRule);
+  if (bad) return `may not contain "${bad[0]}": requests cannot reach such a path in every Traefik version, got ${quote(pathRule)}`;
+  if (/\/\/|\/\.\.?(\/|$)/.test(pathRule)) {
+    return `may not contain "//", "/./" or "/../": Traefik cleans request paths, so no request matches it, got ${quote(pathRule)}`;
+  }
+  return null;
+}
+
 /** The rule of a route; `null` with a problem when a value could break out of its quoting. */
 export function ruleOf(fullDomain: string, pathRule: string): string {
   const host = `Host(\`${fullDomain}\`)`;
@@ -139,6 +156,11 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     }
     if (!r.pathRule.startsWith('/') || !SAFE_RULE_VALUE.test(r.pathRule)) {
       problems.push(`${at}: path_rule must start with "/" and contain no quotes, backticks, braces or spaces, got ${quote(r.pathRule)}`);
+      return;
+    }
+    const unreachable = pathRuleProblem(r.pathRule);
+    if (unreachable) {
+      problems.push(`${at}: path_rule ${unreachable}`);
       return;
     }
     if (!Number.isInteger(r.targetPort) || r.targetPort < 1 || r.targetPort > 65535) {

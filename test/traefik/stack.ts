@@ -149,7 +149,7 @@ export async function waitForDisk(stack: Pick<Stack, 'root' | 'traefik'>, timeou
         return same();
       },
       timeoutMs,
-      50,
+      100,
     );
   } catch {
     const diff = (['routers', 'services', 'middlewares'] as const).map((k) => {
