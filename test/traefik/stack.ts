@@ -30,14 +30,16 @@ export interface Stack {
   readonly flags: Record<string, string>;
   /** A request through the `web` entry point, or `websecure` with `tls`. */
   request(o: RequestOptions): Promise<Reply>;
-  /** Restart the controller with the same settings on the same volume. */
-  restartSidecar(): Promise<void>;
+  /** Restart the controller with the same settings on the same volume (`between`: while it is stopped). */
+  restartSidecar(between?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface StackOptions {
   /** Overlay merged into the test's TRAEFIK_STATIC_FILE (which already sets up TEST_RESOLVERS). */
   readonly overlay?: Record<string, unknown>;
+  /** The database URL the controller uses (e.g. through a proxy the test can cut); default the test database's. */
+  readonly controllerDatabaseUrl?: (url: string) => string;
   /** Before Traefik starts (after the controller's first sync): e.g. create projects it must load at start. */
   readonly beforeTraefik?: (config: TraefikConfigService, backends: Backends) => Promise<void>;
 }
@@ -61,7 +63,8 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
   const flags = { ...portFlags, 'traefik-static-file': overlayFile, 'config-dir': root };
   const backends = new Backends();
   const config = new TraefikConfigService(t.db, { actor: 'traefik-e2e', configDir: root });
-  let sidecar = await startTestSidecar(t.url, flags);
+  const controllerUrl = options.controllerDatabaseUrl?.(t.url) ?? t.url;
+  let sidecar = await startTestSidecar(controllerUrl, flags);
   let traefik: RunningTraefik | undefined;
   const stop = async () => {
     await traefik?.stop();
@@ -89,9 +92,10 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
     backends,
     flags,
     request: (o) => request(o.tls ? running.entryPoints.websecure! : running.entryPoints.web!, o),
-    async restartSidecar() {
+    async restartSidecar(between) {
       await sidecar.stop();
-      sidecar = await startTestSidecar(t.url, flags);
+      await between?.();
+      sidecar = await startTestSidecar(controllerUrl, flags);
     },
     stop,
   };
