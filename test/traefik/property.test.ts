@@ -4,7 +4,8 @@
  * chains with awkward values, health checks), created through the config service, are all loaded
  * by Traefik without an error, and every route is answered by its own backend (a loopback server
  * per route) with the request it was sent — or refused as its chain says (an ipAllowList that
- * excludes the client). 4 batches of 50 projects (PROPERTY_TRAEFIK_RUNS batches to change).
+ * excludes the client). 4 batches of 50 projects in the newest Traefik (PROPERTY_TRAEFIK_RUNS), 1 in
+ * the oldest (PROPERTY_TRAEFIK_OLDEST_RUNS).
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
@@ -15,6 +16,8 @@ import { type Reply } from './backends.js';
 import { startStack, traefikErrors, waitForDisk, type Stack } from './stack.js';
 
 const BATCHES = Number(process.env.PROPERTY_TRAEFIK_RUNS ?? 4);
+/** The oldest Traefik tested gets one batch (it routes the same way; its run is for its parser). */
+const OLDEST_BATCHES = Number(process.env.PROPERTY_TRAEFIK_OLDEST_RUNS ?? 1);
 const PER_BATCH = 50;
 
 const USER = 'prop';
@@ -133,135 +136,140 @@ interface Expectation {
   readonly responseHeaders: Record<string, string>;
 }
 
-const binary = traefikForSuite('newest');
-describe.skipIf(!binary)(`random valid projects in Traefik ${binary?.version ?? ''}`, () => {
-  let stack: Stack;
-  afterAll(async () => stack?.stop());
+for (const [which, batches] of [
+  ['newest', BATCHES],
+  ['oldest', OLDEST_BATCHES],
+] as const) {
+  const binary = traefikForSuite(which);
+  describe.skipIf(!binary)(`random valid projects in Traefik ${binary?.version ?? which}`, () => {
+    let stack: Stack;
+    afterAll(async () => stack?.stop());
 
-  it(`${BATCHES} × ${PER_BATCH} projects: no Traefik error, every route answered by its own backend`, async () => {
-    stack = await startStack(binary!);
-    let run = 0;
-    let routes = 0;
-    await fc.assert(
-      fc.asyncProperty(batch, async (projects) => {
-        run++;
-        const expectations: Expectation[] = [];
-        const names: string[] = [];
-        const ids: string[] = [];
-        const specs: unknown[] = [];
-        for (const p of projects as Gen[]) {
-          const name = `b${run}-${p.name}`.slice(0, 63).replace(/-+$/, '');
-          names.push(name);
-          const domains = [];
-          for (const d of p.domains) {
-            const base = `${d.labels.join('.')}.${name}.test`;
-            const full = d.sub ? `${d.sub}.${base}` : base;
-            const rs = [];
-            for (const [i, r] of d.routes.entries()) {
-              const backend = await stack.backends.add(`${full}${r.path}`);
-              const chain = (r.middleware ?? []).map(({ blocks: _b, ...m }: Mw) => m);
-              const first = (r.middleware ?? []).find((m: Mw) => m.blocks !== undefined);
-              const headers = (key: string) =>
-                Object.assign(
-                  {},
-                  ...(r.middleware ?? []).map((m: Mw) => ((m.headers as Record<string, unknown> | undefined)?.[key] ?? {}) as object),
-                );
-              rs.push({
-                path: r.path,
-                service: p.services[i % p.services.length]!,
-                targetPort: backend.port,
-                ...(r.byUrl ? { targetUrl: `http://127.0.0.1:${backend.port}` } : {}),
-                ...(r.priority !== undefined ? { priority: r.priority } : {}),
-                ...(chain.length ? { middleware: chain } : {}),
-                ...(r.healthCheck ? { healthCheck: r.healthCheck } : {}),
-              });
-              expectations.push({
-                host: full,
-                rule: r.path,
-                tls: d.ssl,
-                backend: backend.port,
-                blocks: first?.blocks as number | undefined,
-                requestHeaders: headers('customRequestHeaders'),
-                responseHeaders: headers('customResponseHeaders'),
+    it(`${batches} × ${PER_BATCH} projects: no Traefik error, every route answered by its own backend`, async () => {
+      stack = await startStack(binary!);
+      let run = 0;
+      let routes = 0;
+      await fc.assert(
+        fc.asyncProperty(batch, async (projects) => {
+          run++;
+          const expectations: Expectation[] = [];
+          const names: string[] = [];
+          const ids: string[] = [];
+          const specs: unknown[] = [];
+          for (const p of projects as Gen[]) {
+            const name = `b${run}-${p.name}`.slice(0, 63).replace(/-+$/, '');
+            names.push(name);
+            const domains = [];
+            for (const d of p.domains) {
+              const base = `${d.labels.join('.')}.${name}.test`;
+              const full = d.sub ? `${d.sub}.${base}` : base;
+              const rs = [];
+              for (const [i, r] of d.routes.entries()) {
+                const backend = await stack.backends.add(`${full}${r.path}`);
+                const chain = (r.middleware ?? []).map(({ blocks: _b, ...m }: Mw) => m);
+                const first = (r.middleware ?? []).find((m: Mw) => m.blocks !== undefined);
+                const headers = (key: string) =>
+                  Object.assign(
+                    {},
+                    ...(r.middleware ?? []).map((m: Mw) => ((m.headers as Record<string, unknown> | undefined)?.[key] ?? {}) as object),
+                  );
+                rs.push({
+                  path: r.path,
+                  service: p.services[i % p.services.length]!,
+                  targetPort: backend.port,
+                  ...(r.byUrl ? { targetUrl: `http://127.0.0.1:${backend.port}` } : {}),
+                  ...(r.priority !== undefined ? { priority: r.priority } : {}),
+                  ...(chain.length ? { middleware: chain } : {}),
+                  ...(r.healthCheck ? { healthCheck: r.healthCheck } : {}),
+                });
+                expectations.push({
+                  host: full,
+                  rule: r.path,
+                  tls: d.ssl,
+                  backend: backend.port,
+                  blocks: first?.blocks as number | undefined,
+                  requestHeaders: headers('customRequestHeaders'),
+                  responseHeaders: headers('customResponseHeaders'),
+                });
+              }
+              domains.push({
+                domain: base,
+                ...(d.sub ? { subdomain: d.sub } : {}),
+                ssl: d.ssl,
+                ...(d.ssl && d.provider ? { provider: d.provider } : {}),
+                routes: rs,
               });
             }
-            domains.push({
-              domain: base,
-              ...(d.sub ? { subdomain: d.sub } : {}),
-              ssl: d.ssl,
-              ...(d.ssl && d.provider ? { provider: d.provider } : {}),
-              routes: rs,
-            });
+            const spec = { name, services: p.services.map((s) => ({ name: s, host: '127.0.0.1' })), domains };
+            specs.push(spec);
           }
-          const spec = { name, services: p.services.map((s) => ({ name: s, host: '127.0.0.1' })), domains };
-          specs.push(spec);
-        }
-        // Valid by construction: the config service must accept every one.
-        ids.push(...(await mapLimit(specs, 4, async (spec) => (await stack.config.apply(spec)).projectId)));
-        await Promise.all(ids.map((id) => stack.config.waitForSync(id, { timeoutMs: 30_000 })));
-        const raw = await waitForDisk(stack, 30_000);
-        const errors = names.flatMap((n) => traefikErrors(raw, `${n}_`));
-        expect(errors, 'objects Traefik reports in error').toEqual([]);
+          // Valid by construction: the config service must accept every one.
+          ids.push(...(await mapLimit(specs, 4, async (spec) => (await stack.config.apply(spec)).projectId)));
+          await Promise.all(ids.map((id) => stack.config.waitForSync(id, { timeoutMs: 30_000 })));
+          const raw = await waitForDisk(stack, 30_000);
+          const errors = names.flatMap((n) => traefikErrors(raw, `${n}_`));
+          expect(errors, 'objects Traefik reports in error').toEqual([]);
 
-        // The route a request for `rule` reaches: the highest priority among the domain's routes whose path prefixes it.
-        const winner = (e: Expectation) => {
-          const rivals = expectations.filter((o) => o.host === e.host && (o.rule === '/' || e.rule.startsWith(o.rule)));
-          return rivals.sort((a, b) => score(b) - score(a))[0]!;
-        };
-        const score = (e: Expectation) => (priorities.get(`${e.host}${e.rule}`) ?? 1) * 10000 + e.rule.length;
-        const priorities = new Map<string, number>();
-        for (const p of projects as Gen[]) {
-          for (const d of p.domains) {
-            const name = names[(projects as Gen[]).indexOf(p)]!;
-            const base = `${d.labels.join('.')}.${name}.test`;
-            const full = d.sub ? `${d.sub}.${base}` : base;
-            for (const r of d.routes) priorities.set(`${full}${r.path}`, r.priority ?? 1);
+          // The route a request for `rule` reaches: the highest priority among the domain's routes whose path prefixes it.
+          const winner = (e: Expectation) => {
+            const rivals = expectations.filter((o) => o.host === e.host && (o.rule === '/' || e.rule.startsWith(o.rule)));
+            return rivals.sort((a, b) => score(b) - score(a))[0]!;
+          };
+          const score = (e: Expectation) => (priorities.get(`${e.host}${e.rule}`) ?? 1) * 10000 + e.rule.length;
+          const priorities = new Map<string, number>();
+          for (const p of projects as Gen[]) {
+            for (const d of p.domains) {
+              const name = names[(projects as Gen[]).indexOf(p)]!;
+              const base = `${d.labels.join('.')}.${name}.test`;
+              const full = d.sub ? `${d.sub}.${base}` : base;
+              for (const r of d.routes) priorities.set(`${full}${r.path}`, r.priority ?? 1);
+            }
           }
-        }
-        const failures: string[] = [];
-        await mapLimit(expectations, 32, async (e) => {
-          const want = winner(e);
-          let reply: Reply;
-          try {
-            reply = await stack.request({ host: e.host, path: e.rule, tls: e.tls, headers: { authorization: AUTH } });
-          } catch (err) {
-            failures.push(`${e.host}${e.rule}: ${String(err)}`);
-            return;
-          }
-          const where = `${e.tls ? 'https' : 'http'}://${e.host}${e.rule}`;
-          if (want.blocks !== undefined) {
-            if (reply.status !== want.blocks || reply.seen)
-              failures.push(`${where}: expected ${want.blocks} from ipAllowList, got ${reply.status}`);
-            return;
-          }
-          if (reply.status !== 200 || reply.seen?.backend === undefined) {
-            failures.push(
-              `${where}: expected the backend of ${want.host}${want.rule}, got HTTP ${reply.status} ${reply.body.slice(0, 120)}`,
-            );
-            return;
-          }
-          if (stack.backends.byPort.get(want.backend)?.name !== reply.seen.backend) {
-            failures.push(`${where}: answered by ${reply.seen.backend}, expected ${want.host}${want.rule}`);
-          }
-          // Node reads header bytes as latin1: compare bytes.
-          const bytes = (v: unknown) => (typeof v === 'string' ? Buffer.from(v, 'latin1').toString('utf8') : v);
-          for (const [k, v] of Object.entries(want.requestHeaders)) {
-            const got = bytes(reply.seen.headers[k.toLowerCase()]);
-            if (v === '' ? got !== undefined : got !== v)
-              failures.push(`${where}: request header ${k}: sent ${JSON.stringify(v)}, backend got ${JSON.stringify(got)}`);
-          }
-          for (const [k, v] of Object.entries(want.responseHeaders)) {
-            const got = bytes(reply.headers[k.toLowerCase()]);
-            if (v === '' ? got !== undefined : got !== v)
-              failures.push(`${where}: response header ${k}: configured ${JSON.stringify(v)}, client got ${JSON.stringify(got)}`);
-          }
-        });
-        routes += expectations.length;
-        expect(failures).toEqual([]);
-      }),
-      { numRuns: BATCHES, endOnFailure: true },
-    );
-    expect(run).toBe(BATCHES);
-    console.log(`traefik property: ${BATCHES * PER_BATCH} projects, ${routes} routes, all served`);
-  }, 600_000);
-});
+          const failures: string[] = [];
+          await mapLimit(expectations, 32, async (e) => {
+            const want = winner(e);
+            let reply: Reply;
+            try {
+              reply = await stack.request({ host: e.host, path: e.rule, tls: e.tls, headers: { authorization: AUTH } });
+            } catch (err) {
+              failures.push(`${e.host}${e.rule}: ${String(err)}`);
+              return;
+            }
+            const where = `${e.tls ? 'https' : 'http'}://${e.host}${e.rule}`;
+            if (want.blocks !== undefined) {
+              if (reply.status !== want.blocks || reply.seen)
+                failures.push(`${where}: expected ${want.blocks} from ipAllowList, got ${reply.status}`);
+              return;
+            }
+            if (reply.status !== 200 || reply.seen?.backend === undefined) {
+              failures.push(
+                `${where}: expected the backend of ${want.host}${want.rule}, got HTTP ${reply.status} ${reply.body.slice(0, 120)}`,
+              );
+              return;
+            }
+            if (stack.backends.byPort.get(want.backend)?.name !== reply.seen.backend) {
+              failures.push(`${where}: answered by ${reply.seen.backend}, expected ${want.host}${want.rule}`);
+            }
+            // Node reads header bytes as latin1: compare bytes.
+            const bytes = (v: unknown) => (typeof v === 'string' ? Buffer.from(v, 'latin1').toString('utf8') : v);
+            for (const [k, v] of Object.entries(want.requestHeaders)) {
+              const got = bytes(reply.seen.headers[k.toLowerCase()]);
+              if (v === '' ? got !== undefined : got !== v)
+                failures.push(`${where}: request header ${k}: sent ${JSON.stringify(v)}, backend got ${JSON.stringify(got)}`);
+            }
+            for (const [k, v] of Object.entries(want.responseHeaders)) {
+              const got = bytes(reply.headers[k.toLowerCase()]);
+              if (v === '' ? got !== undefined : got !== v)
+                failures.push(`${where}: response header ${k}: configured ${JSON.stringify(v)}, client got ${JSON.stringify(got)}`);
+            }
+          });
+          routes += expectations.length;
+          expect(failures).toEqual([]);
+        }),
+        { numRuns: batches, endOnFailure: true },
+      );
+      expect(run).toBe(batches);
+      console.log(`traefik property (${binary!.version}): ${batches * PER_BATCH} projects, ${routes} routes, all served`);
+    }, 600_000);
+  });
+}
