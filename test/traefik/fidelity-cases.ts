@@ -169,6 +169,12 @@ export const FIDELITY_CASES: readonly FidelityCase[] = [
   c('misreads', 'circuitBreaker responseCode 0', { circuitBreaker: { expression: 'NetworkErrorRatio() > 0.5', responseCode: 0 } }),
   c('misreads', 'forwardAuth without an address', { forwardAuth: { trustForwardHeader: true } }),
 
+  c('misreads', 'health check interval 0 (Traefik uses 30s)', {}, undefined, { path: '/health', interval: '0s' }),
+  c('misreads', 'health check method with a space', {}, undefined, { path: '/health', method: 'GE T' }),
+  c('misreads', 'health check scheme ftp', {}, undefined, { path: '/health', scheme: 'ftp' }),
+  c('misreads', 'health check port 70000', {}, undefined, { path: '/health', port: 70000 }),
+  c('misreads', 'health check path with a query', {}, undefined, { path: '/health?x=1' }),
+
   // Fail the whole file provider in some supported Traefik.
   c('breaksProvider', 'headers with nothing set (an empty object)', { headers: {} }),
   c('breaksProvider', 'an empty customRequestHeaders', { headers: { customRequestHeaders: {} } }),
