@@ -36,7 +36,7 @@ export function readStaticOverlay(file: string, setting: string): StaticOverlay 
   const error = doc.errors[0];
   if (error) {
     const at = error.linePos?.[0];
-    fail(`not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${error.message.split('\n')[0]}`);
+    fail(`not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${error.message.split('\n')[0]!.replace(/:\s*$/, '')}`);
   }
   const value: unknown = doc.toJS({ maxAliasCount: 50 });
   if (value === null || value === undefined) return { file, doc: {} };
