@@ -19,6 +19,7 @@ function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSy
     driftMode: config.driftMode,
     maxDeleteFraction: config.maxDeleteFraction,
     log,
+    staticSettings: config.traefikStatic,
   });
 }
 

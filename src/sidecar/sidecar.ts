@@ -60,6 +60,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     driftMode: config.driftMode,
     maxDeleteFraction: config.maxDeleteFraction,
     log,
+    staticSettings: config.traefikStatic,
   });
   const onLeader = (leader: boolean) => {
     metrics.isLeader.set(leader ? 1 : 0);
