@@ -1,26 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { sql } from '../src/db/connect.js';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { databaseForFile, emptyTables } from './helpers/db.js';
 import { insertDomain, insertProject, insertRoute, insertService, seedSample } from './helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from './helpers/sidecar.js';
 
-let t: TestDatabase;
+const t = databaseForFile();
 let s: TestSidecar | undefined;
 
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t.drop();
-});
 afterEach(async () => {
   await s?.stop();
   s = undefined;
-  await t.db.query(sql`TRUNCATE projects, traefik_configs, audit_log, project_versions, drift_events, sync_replicas CASCADE`);
+  await emptyTables(t.db);
 });
 
 const read = (p: string) => readFile(path.join(s!.root, p), 'utf8').catch(() => null);

@@ -6,14 +6,14 @@
  * recorded, and repaired in `repair` mode or only reported in `report` mode. Before, drift compared
  * checksums only: a key chmod'ed to 0644 with the same text was never repaired nor reported.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from '../../src/db/connect.js';
 import { silentLogger } from '../../src/log.js';
 import { unifiedDiff } from '../../src/reconcile/diff.js';
 import { TraefikSyncService } from '../../src/reconcile/sync-service.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { databaseForFile, emptyTables } from '../helpers/db.js';
 import { seedSample, type SampleIds } from '../helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -22,19 +22,13 @@ const KEY = 'ssl/keys/secure.shop.example.key';
 const CRT = 'ssl/certs/secure.shop.example.crt';
 const WEB = 'dynamic/shop/services/web.yml';
 
-let t: TestDatabase;
+const t = databaseForFile();
 let root: string;
 let ids: SampleIds;
 let sidecar: TestSidecar | undefined;
 
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t.drop();
-});
 beforeEach(async () => {
-  await t.db.query(sql`TRUNCATE projects, traefik_configs, audit_log, project_versions, drift_events, sync_replicas CASCADE`);
+  await emptyTables(t.db);
   root = await tempDir('tsync-mode-');
   ids = await seedSample(t.db);
 });
