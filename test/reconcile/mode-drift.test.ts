@@ -158,5 +158,15 @@ describe('the controller (run)', () => {
     await sidecar.controller.idle();
     expect(await sidecar.metric('traefik_sync_drift_files', { kind: 'modified' })).toBe(1);
     expect(await modeOf(sidecar.root, KEY)).toBe(0o644);
+    // Later passes see it again: still one drift, counted and recorded once.
+    await t.db.query(sql`UPDATE route_configs SET target_port = 3001 WHERE path_rule = '/api'`);
+    await waitFor(
+      async () => (await readFile(path.join(sidecar!.root, 'dynamic/shop/services/api.yml'), 'utf8')).includes(':3001'),
+      15_000,
+    );
+    await sidecar.controller.idle();
+    expect(await sidecar.metric('traefik_sync_drift_detected_total', { kind: 'modified' })).toBe(1);
+    expect(await driftRecords()).toEqual([[KEY, 'modified', false]]);
+    expect(await modeOf(sidecar.root, KEY)).toBe(0o644);
   });
 });
