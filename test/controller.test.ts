@@ -8,6 +8,7 @@ import { databaseForFile, emptyTables } from './helpers/db.js';
 import { tool } from './helpers/requires.js';
 import { insertDomain, insertProject, insertRoute, insertService, seedSample } from './helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from './helpers/sidecar.js';
+import { expectWithin, timed } from './helpers/timing.js';
 
 const t = databaseForFile();
 /** Skipped without promtool, failed in CI (test/helpers/requires.ts). */
@@ -25,50 +26,52 @@ const read = (p: string) => readFile(path.join(s!.root, p), 'utf8').catch(() => 
 describe('traefik-sync run', () => {
   it('applies SQL changes through NOTIFY: create, update only the affected file, delete the project', async () => {
     await seedSample(t.db); // other projects, so one deletion is not a mass delete
-    s = await startTestSidecar(t.url);
+    s = await startTestSidecar(t.url, { interval: '1h' }); // only NOTIFY can bring the changes below
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
     const before = await s.metric('traefik_sync_change_apply_seconds_count');
 
     const id = await insertProject(t.db, 'live');
     const svc = await insertService(t.db, id, 'app');
     const dom = await insertDomain(t.db, id, { domain: 'live.example', ssl: false });
-    const started = Date.now();
-    const route = await insertRoute(t.db, dom, svc, { path: '/', port: 5000 });
-    await waitFor(async () => (await read('dynamic/live/services/app.yml'))?.includes('http://app:5000'), 2000, 5);
-    const appeared = Date.now() - started;
-    await waitFor(async () => (await read('dynamic/live/domains.yml')) !== null, 2000, 5); // written last in a pass
-    expect(appeared).toBeLessThan(1000);
+    // About a second on a quiet machine (a few ms of debounce, one pass); more only as the load allows.
+    const appeared = await timed(async () => {
+      await insertRoute(t.db, dom, svc, { path: '/', port: 5000 });
+      await waitFor(async () => (await read('dynamic/live/services/app.yml'))?.includes('http://app:5000'), 15_000, 5);
+    });
+    expectWithin(appeared, 'a new route reaching its file through NOTIFY', 0, 1000, 1500);
+    const route = (await t.db.query(sql`SELECT id FROM route_configs WHERE domain_config_id = ${dom}`))[0]!.id as string;
+    await waitFor(async () => (await read('dynamic/live/domains.yml')) !== null, 15_000, 5); // written last in a pass
 
     const domainsBefore = await stat(path.join(s.root, 'dynamic/live/domains.yml'));
     const shopBefore = await stat(path.join(s.root, 'dynamic/shop/services/api.yml'));
     await t.db.query(sql`UPDATE route_configs SET target_port = 5001 WHERE id = ${route}`);
-    await waitFor(async () => (await read('dynamic/live/services/app.yml'))?.includes('http://app:5001'), 2000, 5);
+    await waitFor(async () => (await read('dynamic/live/services/app.yml'))?.includes('http://app:5001'), 15_000, 5);
     expect((await stat(path.join(s.root, 'dynamic/live/domains.yml'))).ino).toBe(domainsBefore.ino);
     expect((await stat(path.join(s.root, 'dynamic/shop/services/api.yml'))).ino).toBe(shopBefore.ino);
 
     await t.db.query(sql`DELETE FROM projects WHERE id = ${id}`);
-    await waitFor(() => !existsSync(path.join(s!.root, 'dynamic/live')), 2000, 5);
+    await waitFor(() => !existsSync(path.join(s!.root, 'dynamic/live')), 15_000, 5);
     expect(existsSync(path.join(s.root, 'dynamic/shop/services/api.yml'))).toBe(true);
     await waitFor(async () => (await s!.metric('traefik_sync_change_apply_seconds_count')) >= before + 2);
   });
 
-  it('detects hand edits, deletions and additions within ~2 s and repairs them', async () => {
+  it('detects hand edits, deletions and additions by file events (no timer) and repairs them', async () => {
     await seedSample(t.db);
-    s = await startTestSidecar(t.url, { interval: '30s' }); // drift must be seen by file events, not the timer
+    s = await startTestSidecar(t.url, { interval: '1h' }); // drift must be seen by file events, not the timer
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
     const web = 'dynamic/shop/services/web.yml';
     const original = (await read(web))!;
     await writeFile(path.join(s.root, web), original.replace('8080', '6666'));
-    await waitFor(async () => (await read(web)) === original, 2500);
+    await waitFor(async () => (await read(web)) === original, 15_000);
     await rm(path.join(s.root, 'dynamic/shop/middleware.yml'));
-    await waitFor(async () => (await read('dynamic/shop/middleware.yml')) !== null, 2500);
+    await waitFor(async () => (await read('dynamic/shop/middleware.yml')) !== null, 15_000);
     // A hand-made file that copies our header but not its body (an intact copy would just be stale).
     await writeFile(path.join(s.root, 'dynamic/shop/services/rogue.yml'), original.replace(/8080/g, '8181'));
-    await waitFor(async () => (await read('dynamic/shop/services/rogue.yml')) === null, 2500);
+    await waitFor(async () => (await read('dynamic/shop/services/rogue.yml')) === null, 15_000);
 
     // Counters move after the pass records its results, a moment after the file operation.
     for (const kind of ['modified', 'missing', 'unexpected']) {
-      await waitFor(async () => (await s!.metric('traefik_sync_drift_detected_total', { kind })) === 1, 2000);
+      await waitFor(async () => (await s!.metric('traefik_sync_drift_detected_total', { kind })) === 1, 15_000);
     }
     const rows = await waitFor(async () => {
       const r = await t.db.query(sql`SELECT file_path, kind, repaired, replica_id FROM drift_events ORDER BY id`);
@@ -82,22 +85,22 @@ describe('traefik-sync run', () => {
     expect(new Set(rows!.map((r) => r.replica_id)).size).toBe(1);
   });
 
-  it('watches the folders of a project created after start: a hand edit there is repaired within ~2 s', async () => {
+  it('watches the folders of a project created after start: a hand edit there is repaired (by its file event)', async () => {
     await seedSample(t.db);
-    s = await startTestSidecar(t.url, { interval: '30s' }); // no full pass after start: only file events can see it
+    s = await startTestSidecar(t.url, { interval: '1h' }); // no full pass after start: only file events can see it
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
     const id = await insertProject(t.db, 'late');
     const svc = await insertService(t.db, id, 'app');
     const dom = await insertDomain(t.db, id, { domain: 'late.example', ssl: false });
     await insertRoute(t.db, dom, svc, { path: '/', port: 5000 });
     const file = 'dynamic/late/services/app.yml';
-    await waitFor(async () => (await read(file))?.includes('http://app:5000'), 2000, 5);
-    await waitFor(async () => (await read('dynamic/late/domains.yml')) !== null, 2000, 5);
+    await waitFor(async () => (await read(file))?.includes('http://app:5000'), 15_000, 5);
+    await waitFor(async () => (await read('dynamic/late/domains.yml')) !== null, 15_000, 5);
     const original = (await read(file))!;
     await writeFile(path.join(s.root, file), original.replace('5000', '6666'));
-    await waitFor(async () => (await read(file)) === original, 2500);
+    await waitFor(async () => (await read(file)) === original, 15_000);
     await rm(path.join(s.root, 'dynamic/late/domains.yml'));
-    await waitFor(async () => (await read('dynamic/late/domains.yml')) !== null, 2500);
+    await waitFor(async () => (await read('dynamic/late/domains.yml')) !== null, 15_000);
     expect(await s.metric('traefik_sync_drift_detected_total', { kind: 'modified' })).toBe(1);
   });
 
@@ -111,18 +114,18 @@ describe('traefik-sync run', () => {
     await t.db.query(sql`SELECT pg_notify('traefik_sync', '------------------------------------')`);
     await t.db.query(sql`SELECT pg_notify('traefik_sync', 'not a project')`);
     await t.db.query(sql`UPDATE route_configs SET target_port = 3002 WHERE id = ${ids.shopApiRoute}`);
-    await waitFor(async () => (await read('dynamic/shop/services/api.yml'))?.includes('http://api:3002'), 2000, 5);
+    await waitFor(async () => (await read('dynamic/shop/services/api.yml'))?.includes('http://api:3002'), 15_000, 5);
     expect(await s.metric('traefik_sync_reconcile_total', { result: 'error' })).toBe(errorsBefore);
   });
 
   it('report mode leaves drift in place and shows it in metrics and status', async () => {
     await seedSample(t.db);
-    s = await startTestSidecar(t.url, { 'drift-mode': 'report', interval: '30s' });
+    s = await startTestSidecar(t.url, { 'drift-mode': 'report', interval: '1h' }); // only the file event can find the edit
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
     const web = 'dynamic/shop/services/web.yml';
     const edited = (await read(web))!.replace('8080', '6666');
     await writeFile(path.join(s.root, web), edited);
-    await waitFor(async () => (await s!.metric('traefik_sync_drift_files', { kind: 'modified' })) === 1, 2500);
+    await waitFor(async () => (await s!.metric('traefik_sync_drift_files', { kind: 'modified' })) === 1, 15_000);
     expect(await read(web)).toBe(edited);
     const status = (await s.get('/api/v1/status')).json();
     expect(status.drift).toEqual([{ path: web, kind: 'modified' }]);
@@ -165,7 +168,7 @@ describe('traefik-sync run', () => {
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
     const snapshot = await read('dynamic/shop/services/api.yml');
     await t.db.query(sql`TRUNCATE domain_configs CASCADE`);
-    await waitFor(async () => (await s!.metric('traefik_sync_delete_guard_blocked_total')) >= 1, 3000);
+    await waitFor(async () => (await s!.metric('traefik_sync_delete_guard_blocked_total')) >= 1, 15_000);
     expect(await read('dynamic/shop/services/api.yml')).toBe(snapshot);
     const status = (await s.get('/api/v1/status')).json();
     expect(status.deleteGuardBlocked).toBe(true);
@@ -225,7 +228,7 @@ describe('traefik-sync run', () => {
     const rows = await waitFor(async () => {
       const r = await t.db.query(sql`SELECT replica_id, last_success_at FROM sync_replicas`);
       return r.length ? r : null;
-    }, 3000);
+    }, 15_000);
     expect(rows).toHaveLength(1);
     expect(rows![0].last_success_at).toBeInstanceOf(Date);
     expect(text).toMatch(/traefik_sync_db_query_duration_seconds_count\{query="load_projects"\} [1-9]/);

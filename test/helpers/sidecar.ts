@@ -47,7 +47,7 @@ export async function startTestSidecar(
 }
 
 /** Poll `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 5000, stepMs = 20): Promise<T> {
+export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 15_000, stepMs = 20): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
