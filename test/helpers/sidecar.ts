@@ -61,3 +61,9 @@ export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 15_000, s
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** Passes a sidecar has finished, whatever their result (the sum of traefik_sync_reconcile_total). */
+export async function reconciles(s: TestSidecar): Promise<number> {
+  const text = (await s.get('/metrics')).text;
+  return [...text.matchAll(/^traefik_sync_reconcile_total\{[^}]*\} (\S+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}

@@ -22,7 +22,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedSample } from '../helpers/seed.js';
 import { requirement } from '../helpers/requires.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
-import { captureLog, changedPaths, leftTempFiles, pendingChanges, report, sleep, snapshotTree, treeProblems } from './support.js';
+import { captureLog, changedPaths, leftTempFiles, moreLogLines, pendingChanges, report, snapshotTree, treeProblems } from './support.js';
 
 let base = '';
 let mnt = '';
@@ -160,7 +160,7 @@ async function underFault(label: string, code: RegExp, inject: () => Promise<unk
   const free = await inject();
   await changeEverything(label);
   await waitFor(async () => (await s.metric('traefik_sync_projects_failed')) > 0, 10_000);
-  await sleep(2000); // more passes: NOTIFYs, a tick, retries
+  await moreLogLines(logs, 'writing project files failed', 2); // more passes fail (NOTIFYs, a tick, retries)
   const during = await snapshotTree(mnt);
   const failed = await failedProjects();
   const left = await leftTempFiles(mnt); // a write in flight is not a leftover
