@@ -147,18 +147,25 @@ describe('traefik-sync run', () => {
     // 1,000 commits in a burst, each with its NOTIFY: committed server-side without waiting for the
     // WAL flush, so the burst is fast whatever the load on the machine running the test (a client
     // loop slowed by load would space the commits out, and each would rightly get its own pass).
-    await t.db.task(async (c) => {
+    const burstMs = await t.db.task(async (c) => {
       await c.query(sql`SET synchronous_commit = off`);
       await c.query(sql`SELECT set_config('tsync.route', ${route}, false)`);
+      const [{ at: from }] = await c.query(sql`SELECT clock_timestamp() AS at`);
       await c.query(
         sql.__dangerous__rawValue(`DO $$ BEGIN FOR i IN 1..1000 LOOP
         UPDATE route_configs SET target_port = 1000 + i WHERE id = current_setting('tsync.route')::uuid; COMMIT; END LOOP; END $$`),
       );
+      const [{ at: to }] = await c.query(sql`SELECT clock_timestamp() AS at`);
+      return (to as Date).getTime() - (from as Date).getTime();
     });
-    await waitFor(async () => (await read('dynamic/burst/services/app.yml'))?.includes('http://app:2000'), 5000);
+    await waitFor(async () => (await read('dynamic/burst/services/app.yml'))?.includes('http://app:2000'), 15_000);
     await s.controller.idle();
     const reconciles = (await count()) - before;
-    expect(reconciles, `${reconciles} reconciles`).toBeLessThan(100);
+    // Under 100 for a burst of up to a second (it takes ~0.2 s on a quiet machine); a machine so
+    // loaded that PostgreSQL spreads the commits over longer rightly runs more passes: 100 a second.
+    // One pass per commit (no coalescing) would be 1,000.
+    const bound = 100 * Math.max(1, burstMs / 1000);
+    expect(reconciles, `${reconciles} reconciles for 1,000 commits over ${burstMs} ms`).toBeLessThan(Math.min(bound, 999));
     expect(reconciles).toBeGreaterThan(0);
   });
 
