@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import type { Domain, ProjectState, RenderedFile, Route, Service } from '../model.js';
 import { quote } from '../errors.js';
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
-import { middlewareName, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
+import { middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 import { validateDynamic } from './validate.js';
@@ -56,6 +56,9 @@ function upstreamOf(service: Service, route: Route): string {
 /** Render one project. */
 export function renderProject(state: ProjectState, options: RenderOptions): RenderedProject {
   const p = state.name;
+  const badNames = nameProblems(state);
+  if (badNames.length)
+    return { projectId: state.id, projectName: p, version: state.version, files: [], documents: new Map(), problems: badNames };
   const owner = { id: state.id, name: state.name };
   const problems: string[] = [];
   const servicesById = new Map(state.services.map((s) => [s.id, s]));
@@ -69,10 +72,6 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
 
   for (const d of activeDomains) {
     const at = `domain ${quote(d.fullDomain)}`;
-    if (!SAFE_RULE_VALUE.test(d.fullDomain) || d.fullDomain !== d.fullDomain.toLowerCase()) {
-      problems.push(`${at}: full_domain must be a lower-case ASCII host name, got ${quote(d.fullDomain)}`);
-      continue;
-    }
     if (d.sslEnabled) {
       needsRedirect = true;
       domainRouters[redirectRouterName(p, d)] = {
