@@ -6,6 +6,7 @@
 import { posix } from 'node:path';
 import type { Domain, ProjectState, RenderedFile, Route, Service } from '../model.js';
 import { quote } from '../errors.js';
+import { containsPrivateKey } from '../redact.js';
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
 import { middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
@@ -88,6 +89,8 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
           );
         } else if (!d.certificate) {
           problems.push(`${at}: ssl_provider is "custom" but the domain has no certificate`);
+        } else if (containsPrivateKey(d.certificate.certPem)) {
+          problems.push(`${at}: cert_pem holds a private key block (it would be written to a world-readable .crt file)`);
         } else {
           const certPath = layout.cert(d.fullDomain);
           const keyPath = layout.key(d.fullDomain);

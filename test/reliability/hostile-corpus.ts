@@ -166,6 +166,23 @@ export const SQL_REFUSED: readonly SqlCase[] = [
     params: ['-----BEGIN CERTIFICATE-----\n{{ env "X" }}\n', '-----BEGIN PRIVATE KEY-----\nx\n'],
     sqlstate: CHECK,
   },
+  ...['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'OPENSSH PRIVATE KEY', 'PGP PRIVATE KEY BLOCK'].map(
+    (armour): SqlCase => ({
+      why: `a ${armour} block pasted into cert_pem (it would land in a 0644 .crt file)`,
+      text: 'INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (:domain, $1, $2)',
+      params: [
+        `-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN ${armour}-----\nMIIE\n-----END ${armour}-----\n`,
+        '-----BEGIN PRIVATE KEY-----\nx\n',
+      ],
+      sqlstate: CHECK,
+    }),
+  ),
+  {
+    why: 'a private key copied into traefik_configs.content',
+    text: "INSERT INTO traefik_configs (config_type, file_path, content, checksum) VALUES ('key', 'ssl/keys/x.key', $1, $2)",
+    params: ['-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n', `sha256:${'0'.repeat(64)}`],
+    sqlstate: CHECK,
+  },
   {
     why: 'a "key" that is not a private key',
     text: 'INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (:domain, $1, $2)',
