@@ -112,7 +112,8 @@ export const openApiDocument = {
     },
     '/api/v1/files/download': {
       get: {
-        summary: 'The raw file as an attachment (content-disposition, nosniff).',
+        summary:
+          'The file as an attachment (content-disposition, nosniff): byte for byte, or with its secrets masked as *** (header x-masked-values counts them; x-checksum is the file on disk).',
         parameters: [pathParam(fileDescription, true)],
         responses: {
           200: { description: 'The bytes.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
@@ -123,7 +124,8 @@ export const openApiDocument = {
     },
     '/api/v1/diff': {
       get: {
-        summary: 'Database content (traefik_configs) against the disk as a unified diff (a/ = disk, b/ = database); key material masked.',
+        summary:
+          'Database content (traefik_configs) against the disk as a unified diff (a/ = disk, b/ = database); key material and other secrets masked.',
         parameters: [pathParam(fileDescription, true)],
         responses: {
           200: json(ref('FileDiff'), 'The diff (empty when in sync).'),

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { messageOf } from '../errors.js';
-import { redact } from '../redact.js';
+import { redact, redactDeep } from '../redact.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -54,7 +54,8 @@ export function coreRoutes(registry: Registry, probe: Probe, maxHeartbeatAgeMs =
         else sendJson(res, 503, { status: 'not ready: the first full sync has not written the config yet' });
       },
     ],
-    ['/api/v1/status', (_req, res) => sendJson(res, 200, probe.status())],
+    // Errors in the status quote rows and files: redacted here, where they leave the process.
+    ['/api/v1/status', (_req, res) => sendJson(res, 200, redactDeep(probe.status()))],
   ]);
 }
 

@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import type { Domain, ProjectState, RenderedFile, Route, Service } from '../model.js';
 import { quote } from '../errors.js';
-import { containsPrivateKey } from '../redact.js';
+import { containsPrivateKey, redact, redactValues, secretValues } from '../redact.js';
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
 import { middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
@@ -135,7 +135,9 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       ...controlCharProblems(r.healthCheck, `${at}: health_check`),
     ];
     if (chain.problems.length || hc.length) {
-      problems.push(...chain.problems, ...hc);
+      // Messages quote values: never a header token or a password hash (src/redact.ts).
+      const secrets = secretValues([r.middleware, r.healthCheck]);
+      problems.push(...[...chain.problems, ...hc].map((m) => redactValues(m, secrets)));
       return;
     }
     const doc = perService.get(service.name) ?? { http: { routers: {}, services: {} } };
@@ -179,7 +181,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
 
   problems.push(...validateDynamic(documents));
   if (problems.length) {
-    return { projectId: state.id, projectName: p, version: state.version, files: [], documents, problems };
+    return { projectId: state.id, projectName: p, version: state.version, files: [], documents, problems: problems.map(redact) };
   }
   const files: RenderedFile[] = [...pem];
   for (const [path, doc] of documents) {
