@@ -69,12 +69,13 @@ async function raw(port: number, method: string, target: string): Promise<{ stat
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) };
 }
 
-it('holds at most maxConnections sockets, closes silent ones after the idle timeout, and answers again after', async () => {
+it('holds at most twice maxConnections sockets when they come together, closes silent ones after the idle timeout, and answers again after', async () => {
   const port = await start({ maxConnections: 20, idleTimeoutMs: 800 });
   const idle = await Promise.all(Array.from({ length: 60 }, () => idleSocket(port)));
   await new Promise((r) => setTimeout(r, 200));
   const open = await new Promise<number>((resolve, reject) => server!.getConnections((err, n) => (err ? reject(err) : resolve(n))));
-  expect(open).toBeLessThanOrEqual(20); // the 40 beyond the limit were closed at once: no descriptors held
+  // Young connections get a grace period up to the hard cap (twice the limit; see connections.ts): the 20 beyond it were closed at once.
+  expect(open).toBeLessThanOrEqual(40);
   const lifetimes = await Promise.all(idle.map((i) => i.closed));
   expect(Math.max(...lifetimes)).toBeLessThan(5_000); // the 20 kept were closed once silent for 0.8 s
   expect((await raw(port, 'GET', '/healthz')).status).toBe(200);
