@@ -18,6 +18,7 @@ function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSy
     root: config.configDir,
     driftMode: config.driftMode,
     maxDeleteFraction: config.maxDeleteFraction,
+    allowedInternalTargets: config.allowedInternalTargets,
     log,
   });
 }

@@ -10,6 +10,7 @@ import { containsPrivateKey, redact, redactValues, secretValues } from '../redac
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
 import { middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
+import { targetProblems } from './targets.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 import { validateDynamic } from './validate.js';
 
@@ -57,9 +58,9 @@ function upstreamOf(service: Service, route: Route): string {
 /** Render one project. */
 export function renderProject(state: ProjectState, options: RenderOptions): RenderedProject {
   const p = state.name;
-  const badNames = nameProblems(state);
-  if (badNames.length)
-    return { projectId: state.id, projectName: p, version: state.version, files: [], documents: new Map(), problems: badNames };
+  const refused = [...nameProblems(state), ...targetProblems(state, options.configDir, options.allowedInternalTargets)];
+  if (refused.length)
+    return { projectId: state.id, projectName: p, version: state.version, files: [], documents: new Map(), problems: refused };
   const owner = { id: state.id, name: state.name };
   const problems: string[] = [];
   const servicesById = new Map(state.services.map((s) => [s.id, s]));

@@ -59,6 +59,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     root: config.configDir,
     driftMode: config.driftMode,
     maxDeleteFraction: config.maxDeleteFraction,
+    allowedInternalTargets: config.allowedInternalTargets,
     log,
   });
   const onLeader = (leader: boolean) => {
