@@ -98,6 +98,16 @@ describe('a symbolic link inside the config root is never written through', () =
     expect(await tree(outside)).toEqual(before);
   });
 
+  it('static/ swapped for a link: the static files fail naming it; the projects proceed', async () => {
+    const copy = await swapForLink('static');
+    await rm(copy, { recursive: true });
+    await mkdir(copy);
+    const report = await service.syncAllProjects();
+    expect(await readdir(copy)).toEqual([]);
+    expect(report.results.find((r) => r.projectId === null)?.problems.join('\n')).toContain('static is a symbolic link');
+    expect(problemsOf(report, 'shop')).toBe('');
+  });
+
   it('a file swapped for a link to a file outside: refused and reported, the outside file unchanged', async () => {
     const rel = 'dynamic/shop/domains.yml';
     const copy = await swapForLink(rel);
