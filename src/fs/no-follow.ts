@@ -26,7 +26,7 @@ export class SymlinkError extends Error {
     readonly rel: string,
   ) {
     super(
-      `${rel} is a symbolic link inside the config root: traefik-sync never writes, renames or removes through one; remove it (the next pass writes the files)`,
+      `${rel} is a symbolic link: traefik-sync never writes, renames or removes through one below the folder it writes (the config root, or export's --cert-dir); remove it (and write again)`,
     );
   }
 }
