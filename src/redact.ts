@@ -60,11 +60,14 @@ export function redact(text: string): string {
   return redactValues(scrub(text), known);
 }
 
-/** {@link redact} on every string inside a JSON-like value (status answers, event fields). */
+/**
+ * {@link redact} on every string inside a JSON-like value (status answers, log fields). Errors
+ * and dates are kept as they are (the logger's error serializer redacts an error's message).
+ */
 export function redactDeep<T>(value: T): T {
   if (typeof value === 'string') return redact(value) as T;
   if (Array.isArray(value)) return value.map(redactDeep) as T;
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
+  if (value && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Error) && !Buffer.isBuffer(value)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
   }
   return value;

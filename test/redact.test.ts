@@ -4,6 +4,8 @@
  * text stays as it was (line for line).
  */
 import { describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { createLogger } from '../src/log.js';
 import { unifiedDiff } from '../src/reconcile/diff.js';
 import { maskSecrets, redact, redactValues, secretValues } from '../src/redact.js';
 
@@ -161,5 +163,24 @@ describe('messages quoting an input (redactValues over secretValues)', () => {
     expect(out).not.toContain('k3y-s3cr3t');
     expect(out).not.toContain('plain-hash-value');
     expect(out).toContain('X-Api-Key');
+  });
+});
+
+describe('logs', () => {
+  it('fields of a log line are redacted too, not only its message and error', () => {
+    const out = new PassThrough();
+    let text = '';
+    out.setEncoding('utf8').on('data', (d: string) => (text += d));
+    const log = createLogger('info', out);
+    const err = new Error('connect to http://u:err-pa55word@db failed');
+    log.warn(
+      { project: 'shop', problems: [`header Authorization: Bearer ${'t0ken'.repeat(3)}`], nested: { users: `alice:${APR1}` }, err },
+      'project not written',
+    );
+    expect(text).toContain('project not written');
+    expect(text).toContain('shop');
+    expect(text).not.toContain('t0kent0ken');
+    expect(text).not.toContain(APR1);
+    expect(text).not.toContain('err-pa55word');
   });
 });
