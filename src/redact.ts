@@ -60,12 +60,18 @@ export function redact(text: string): string {
   return redactValues(scrub(text), known);
 }
 
+/** Registered secrets long enough to be searched for inside field values (paths, names). */
+const longKnown = () => [...known].filter((k) => k.length >= 8);
+
 /**
  * {@link redact} on every string inside a JSON-like value (status answers, log fields). Errors
  * and dates are kept as they are (the logger's error serializer redacts an error's message).
+ * Registered secrets shorter than 8 characters are left to the patterns here: as a field's whole
+ * value they would turn paths and names that merely contain them (the demo's password is "demo")
+ * into nonsense.
  */
 export function redactDeep<T>(value: T): T {
-  if (typeof value === 'string') return redact(value) as T;
+  if (typeof value === 'string') return redactValues(scrub(value), longKnown()) as T;
   if (Array.isArray(value)) return value.map(redactDeep) as T;
   if (value && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Error) && !Buffer.isBuffer(value)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
