@@ -9,13 +9,17 @@
  * hashes (htpasswd, digest), the values of credential-like keys and headers (Authorization,
  * Cookie, X-Api-Key, *token*, *secret*, *password*, …) and basicAuth/digestAuth `users`.
  */
-const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s"'`]*:)([^@\s"'`/]*)@/gi;
-const SECRET_PARAM = /([?&;\s]|\b)((?:[a-z_-]*token|api[-_]?key|apikey|[a-z_-]*secret|password|passwd|pwd|sig|signature)=)([^&\s"'`]+)/gi;
+// Every pattern here starts only where a token starts (a lookbehind) and has no two ways to match
+// the same text, so a pass over a file is linear in its size (test/redact.test.ts checks 1 MiB
+// inputs built to make backtracking regexes quadratic).
+const URL_PASSWORD = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s"'`]*:)([^@\s"'`/]*)@/gi;
+const SECRET_PARAM =
+  /(?<![a-z0-9_-])((?:[a-z_-]*token|api[-_]?key|apikey|[a-z_-]*secret|password|passwd|pwd|sig|signature)=)([^&\s"'`]+)/gi;
 const PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY( BLOCK)?-----[\s\S]*?(-----END \1PRIVATE KEY( BLOCK)?-----|$)/gi;
 const AUTH_SCHEME = /\b(Bearer|Basic|Token|Digest|Negotiate|NTLM|ApiKey)\s+[^\s"'`,;]{4,}/g;
 /** htpasswd/crypt hashes ($apr1$, $2y$, $5$, $6$, {SHA}) and digest `user:realm:md5` entries. */
 const PASSWORD_HASH = /(\$(?:apr1|1|2[abxy]?|5|6|7|y|gy)\$[^\s"'`,\]]+|\{SHA\}[A-Za-z0-9+/=]+)/g;
-const DIGEST_USER = /(\b[^\s:"'`,[]+:[^\s:"'`]+:)[0-9a-f]{32}\b/g;
+const DIGEST_USER = /(?<![^\s"'`,[\]{}])([^\s:"'`,[\]{}]+:[^\s:"'`,[\]{}]+:)[0-9a-f]{32}(?![0-9a-f])/g;
 
 /**
  * The armour that opens a PEM private key in any flavour: PKCS#8, RSA/EC/DSA, ENCRYPTED, OPENSSH,
@@ -48,7 +52,7 @@ export function registerSecret(value: string | undefined | null): void {
 function scrub(text: string): string {
   return text
     .replace(URL_PASSWORD, '$1***@')
-    .replace(SECRET_PARAM, '$1$2***')
+    .replace(SECRET_PARAM, '$1***')
     .replace(AUTH_SCHEME, '$1 ***')
     .replace(PASSWORD_HASH, '***')
     .replace(DIGEST_USER, '$1***')
@@ -104,7 +108,7 @@ export function secretValues(value: unknown, key = ''): string[] {
   if (typeof value === 'string') {
     const out = isSecretKey(key) ? [value] : [];
     for (const m of value.matchAll(URL_PASSWORD)) out.push(m[2]!);
-    for (const m of value.matchAll(SECRET_PARAM)) out.push(m[3]!);
+    for (const m of value.matchAll(SECRET_PARAM)) out.push(m[2]!);
     return out;
   }
   if (Array.isArray(value)) {
@@ -141,16 +145,36 @@ export function redactValues(text: string, secrets: Iterable<string>): string {
 }
 
 /** A key-value line: YAML `key: v`, `- key: v`, TOML `key = v`, JSON `"key": v,`. */
-const PAIR = /^(\s*(?:-\s+)?)(["']?)([^\s"':=#{}[\],][^"':=#{}[\],]*?)\2(\s*(?::(?=\s|$)|=)\s*)(.*)$/;
+const PAIR = /^(\s{0,200}(?:-\s{1,200})?)(["']?)([^\s"':=#{}[\],][^"':=#{}[\],]{0,127}?)\2(\s{0,64}(?::(?=\s|$)|=)\s{0,64})/;
 /** A quoted or plain flow pair inside `{…}` or a JSON line. */
-const INLINE_PAIR = /(["']?)([A-Za-z0-9_.-]+)\1(\s*:\s*)("(?:\\.|[^"\\])*"|'(?:''|[^'])*'|[^,{}[\]\s][^,}\]]*)/g;
-const INLINE_USERS = /(["']?)users\1(\s*[:=]\s*)\[([^\]]*)\]/g;
+const INLINE_PAIR = /(?<![A-Za-z0-9_.\-"'])(["']?)([A-Za-z0-9_.-]+)\1(\s*:\s*)("(?:\\.|[^"\\])*"|'(?:''|[^'])*'|[^,{}[\]\s][^,}\]]*)/g;
+const USERS_KEY = /(?<![A-Za-z0-9_-])(["']?)users\1\s*[:=]\s*\[/g;
+
+/** `line` with the entries of every flow `users: [...]` list masked; `count` is told each list masked. */
+function maskInlineUsers(line: string, count: () => void): string {
+  let out = '';
+  let from = 0;
+  USERS_KEY.lastIndex = 0;
+  for (let m = USERS_KEY.exec(line); m; m = USERS_KEY.exec(line)) {
+    const open = m.index + m[0].length;
+    const close = line.indexOf(']', open);
+    if (close < 0) break; // no list ends on this line: nothing further to find either
+    out += line.slice(from, open) + line.slice(open, close).split(',').map(maskUser).join(',');
+    from = close;
+    USERS_KEY.lastIndex = close;
+    count();
+  }
+  return out + line.slice(from);
+}
 
 /** A scalar with its quotes (and a JSON line's trailing comma) kept, the rest replaced. */
 function maskScalar(raw: string): string {
-  const m = /^(["'])(.*)\1(\s*,?\s*)$/.exec(raw);
-  if (m) return `${m[1]}***${m[1]}${m[3]}`;
-  return raw.endsWith(',') ? '***,' : '***';
+  const body = raw.trimEnd();
+  const comma = body.endsWith(',');
+  const inner = comma ? body.slice(0, -1).trimEnd() : body;
+  const q = inner[0];
+  const quoted = (q === '"' || q === "'") && inner.length >= 2 && inner.endsWith(q);
+  return `${quoted ? `${q}***${q}` : '***'}${comma ? ',' : ''}`;
 }
 
 /** A `users` list element (`- "alice:hash"`, `"alice:hash"`): the user name kept, the rest masked. */
@@ -181,11 +205,13 @@ export function maskSecrets(text: string): { text: string; masked: number } {
     }
     block = null;
     let out = line;
-    const pair = PAIR.exec(line);
-    if (pair && !pair[5]!.startsWith('#')) {
-      const [, lead, q, key, sep, value] = pair as unknown as [string, string, string, string, string, string];
+    // The key sits near the start of its line: only that much is searched for it.
+    const pair = PAIR.exec(line.slice(0, 512));
+    const value = pair ? line.slice(pair[0].length) : '';
+    if (pair && !value.startsWith('#')) {
+      const [, lead, q, key, sep] = pair as unknown as [string, string, string, string, string];
       const name = key.trim();
-      if (name === 'users' && (value === '' || value.startsWith('#'))) block = { indent: lead.length, kind: 'users' };
+      if (name === 'users' && value === '') block = { indent: lead.length, kind: 'users' };
       else if (isSecretKey(name) && /^[|>]/.test(value)) {
         block = { indent: lead.length, kind: 'secret' };
       } else if (isSecretKey(name) && value !== '' && !value.startsWith('{') && !value.startsWith('[')) {
@@ -193,10 +219,7 @@ export function maskSecrets(text: string): { text: string; masked: number } {
         masked++;
       }
     }
-    out = out.replace(INLINE_USERS, (_m, q: string, sep: string, items: string) => {
-      masked++;
-      return `${q}users${q}${sep}[${items.split(',').map(maskUser).join(',')}]`;
-    });
+    out = maskInlineUsers(out, () => masked++);
     if (/[{,]/.test(out)) {
       out = out.replace(INLINE_PAIR, (m, q: string, key: string, sep: string, value: string) => {
         if (!isSecretKey(key) || value === '***' || /^["']\*\*\*["']$/.test(value)) return m;

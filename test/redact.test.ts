@@ -184,3 +184,30 @@ describe('logs', () => {
     expect(text).not.toContain('err-pa55word');
   });
 });
+
+describe('masking is linear in the size of the text (a file of up to 5 MiB must not stall the event loop)', () => {
+  const MiB = 1024 * 1024;
+  it.each([
+    ['one long word', 'a'.repeat(MiB)],
+    ['a long dotted name', 'a.'.repeat(MiB / 2)],
+    ['a long dashed name', 'a-'.repeat(MiB / 2)],
+    ['a key then a megabyte of spaces', `k${' '.repeat(MiB)}x`],
+    ['a megabyte of spaces after a list dash', `-${' '.repeat(MiB)}`],
+    ['scheme-like text', 'h://'.repeat(MiB / 4)],
+    ['colons', 'a:b:'.repeat(MiB / 4)],
+    ['token-like words', 'xtoken'.repeat(MiB / 6)],
+    ['flow pairs without values', '{a:'.repeat(MiB / 3)],
+    ['dollar signs', '$apr1'.repeat(MiB / 5)],
+    ['quotes', '"'.repeat(MiB)],
+    ['flow users lists that never close', 'users: ['.repeat(MiB / 8)],
+    ['a long flow users list', `users: [${'a:b '.repeat(MiB / 4)}]`],
+    ['a long block users entry', `users:\n  - ${'a '.repeat(MiB / 2)}`],
+    ['a secret key with a long quoted value', `password: "${' '.repeat(MiB)}" ${'"'.repeat(1000)}`],
+    ['digest-like tokens', 'a:b:'.repeat(MiB / 4) + '0'.repeat(31)],
+  ])('%s (1 MiB) masks in well under a second', (_name, text) => {
+    const started = performance.now();
+    maskSecrets(text);
+    redact(text.slice(0, 64 * 1024));
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
