@@ -61,6 +61,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     root: config.configDir,
     driftMode: config.driftMode,
     maxDeleteFraction: config.maxDeleteFraction,
+    allowedInternalTargets: config.allowedInternalTargets,
     log,
     staticSettings: config.traefikStatic,
     now: options.now,
