@@ -191,12 +191,13 @@ describe('history', () => {
 });
 
 describe('retries of a failed project', () => {
-  it('back off from 0.5 s, doubling, up to 5 minutes, ± 20 % jitter', () => {
+  it('back off from 0.5 s, doubling, ± 20 % jitter, never more than 5 minutes', () => {
     const mid = (attempt: number) => backoffDelay(attempt, RETRY_BACKOFF, () => 0.5);
     expect([1, 2, 3, 4].map(mid)).toEqual([500, 1000, 2000, 4000]);
     expect(mid(10)).toBe(256_000);
     for (const attempt of [11, 12, 20, 100]) expect(mid(attempt)).toBe(300_000);
     expect(backoffDelay(100, RETRY_BACKOFF, () => 0)).toBe(240_000);
-    expect(backoffDelay(100, RETRY_BACKOFF, () => 1)).toBe(360_000);
+    expect(backoffDelay(100, RETRY_BACKOFF, () => 1)).toBe(300_000); // the jitter never goes past the cap
+    expect(backoffDelay(10, RETRY_BACKOFF, () => 1)).toBe(300_000); // 256 s + 20 % is capped too
   });
 });
