@@ -2,7 +2,9 @@
  * What every part of the config service shares: the pool, the actor, the config root as Traefik
  * sees it, and the transaction wrapper (actor set, database errors turned into field errors).
  */
+import type { InternalTarget } from '../address.js';
 import type { ConnectionPool, Queryable } from '../db/connect.js';
+import type { RenderOptions } from '../render/types.js';
 import { UserError } from '../errors.js';
 import { mapDbError, type FieldOf } from './db-errors.js';
 import { setActor } from './write.js';
@@ -13,6 +15,7 @@ export interface ServiceSettings {
   readonly configDir: string;
   /** Providers a middleware `ref` may name (render/providers.ts). */
   readonly providers: ReadonlySet<string>;
+  readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
 /** Base of TraefikConfigService: holds the pool and settings, runs audited transactions. */
@@ -23,14 +26,18 @@ export abstract class ServiceBase {
   readonly actor: string;
   /** Config root as Traefik sees it (certificate paths in rendered files). */
   readonly configDir: string;
-  /** Providers a middleware `ref` may name: what Traefik runs (render/providers.ts). */
-  readonly providers: ReadonlySet<string>;
+  /** How the controller renders (config root, providers a `ref` may name, allowed internal targets): every check renders the same way. */
+  readonly render: RenderOptions;
 
   constructor(db: ConnectionPool, settings: ServiceSettings) {
     this.db = db;
     this.actor = settings.actor;
     this.configDir = settings.configDir;
-    this.providers = settings.providers;
+    this.render = Object.freeze({
+      configDir: settings.configDir,
+      providers: settings.providers,
+      allowedInternalTargets: settings.allowedInternalTargets ?? [],
+    });
   }
 
   /**

@@ -18,6 +18,8 @@ export interface FieldNames {
 }
 
 const SPEC_FIELDS: FieldNames = { provider: 'provider', certificate: 'certificate' };
+/** Route fields the renderer's messages name, as both the API and spec files call them. */
+const FIELDS = { targetUrl: 'targetUrl' } as const;
 
 interface Target {
   readonly rowId: string;
@@ -33,23 +35,26 @@ function at(base: string | undefined, fields: string[]): string {
 }
 
 /**
- * Render `state` (as the controller would, with its config root and providers) and report its
- * problems as issues located through `locate`. Rows that `locate` does not know are named in the
- * message instead.
+ * Render `state` (as the controller would, with `render`) and report its problems as issues
+ * located through `locate`. Rows that `locate` does not know are named in the message instead.
  */
 export function renderIssues(
   state: ProjectState,
   locate: Locator,
-  options: RenderOptions,
+  render: RenderOptions,
   names: FieldNames = SPEC_FIELDS,
 ): { rendered: RenderedProject; issues: ValidationIssue[] } {
-  const rendered = renderProject(state, options);
+  const rendered = renderProject(state, render);
   if (!rendered.problems.length) return { rendered, issues: [] };
   // Map every rendered object back to its row through the rendered documents (rule → route).
   const routesByRule = new Map<string, { rowId: string; describe: string }>();
   const domainsByRule = new Map<string, { rowId: string; describe: string }>();
   const objects = new Map<string, Target>();
   const prefixes: Array<{ match: string; strip: string; rowId: string; field: string[] }> = [];
+  for (const sv of state.services) {
+    const sName = `service ${quote(sv.name)}: host`;
+    prefixes.push({ match: `${sName} `, strip: `${sName} `, rowId: sv.id, field: ['host'] });
+  }
   for (const d of state.domains) {
     const dName = `domain ${quote(d.fullDomain)}`;
     domainsByRule.set(ruleOf(d.fullDomain, '/'), { rowId: d.id, describe: dName });
@@ -57,6 +62,7 @@ export function renderIssues(
     prefixes.push({ match: `${dName}: `, strip: `${dName}: `, rowId: d.id, field: [] });
     for (const r of d.routes) {
       const rName = `route ${quote(d.fullDomain + r.pathRule)}`;
+      prefixes.push({ match: `${rName}: target_url `, strip: `${rName}: target_url `, rowId: r.id, field: [FIELDS.targetUrl] });
       prefixes.push({ match: `${rName}: `, strip: `${rName}: `, rowId: r.id, field: [] });
       if (r.isActive && d.isActive) routesByRule.set(ruleOf(d.fullDomain, r.pathRule), { rowId: r.id, describe: rName });
     }
@@ -105,11 +111,14 @@ export function renderIssues(
     const pre = prefixes.find((x) => problem.startsWith(x.match));
     if (pre) {
       const base = locate(pre.rowId);
-      // A chain element's problem names its field (`middleware[1].ref: …`): report it there.
-      const rest = problem.slice(pre.strip.length);
-      const element = /^middleware((?:\[\d+\]|\.[A-Za-z0-9_-]+)+): ([\s\S]*)$/.exec(rest);
-      const field = element ? ['middleware', ...element[1]!.split(/[.[\]]+/).filter(Boolean)] : pre.field;
-      issues.push(base === undefined ? { path: '', message: problem } : { path: at(base, field), message: element ? element[2]! : rest });
+      // "middleware[1].forwardAuth.address points at …": the field is inside the chain.
+      const inner =
+        pre.field.length === 0
+          ? /^middleware\[(\d+)\]((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(problem.slice(pre.strip.length))
+          : null;
+      const field = inner ? ['middleware', inner[1]!, ...(inner[2]!.match(/[A-Za-z0-9_-]+|\d+/g) ?? [])] : pre.field;
+      const message = inner ? inner[3]! : problem.slice(pre.strip.length);
+      issues.push(base === undefined ? { path: '', message: problem } : { path: at(base, field), message });
       continue;
     }
     issues.push({ path: '', message: problem });

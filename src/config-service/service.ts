@@ -4,6 +4,7 @@
  * the project, renders the would-be state with the real renderer and writes only what changed.
  * The database triggers wake the controller; {@link waitForSync} waits until the files are written.
  */
+import type { InternalTarget } from '../address.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type ConnectionPool, type Queryable } from '../db/connect.js';
 import { UserError } from '../errors.js';
@@ -49,6 +50,8 @@ export interface ConfigServiceOptions {
    * default `internal` and `file`, what the generated static config enables).
    */
   readonly providers?: ReadonlySet<string>;
+  /** Upstreams at internal addresses allowed anyway (must match the controller's ALLOWED_INTERNAL_TARGETS). */
+  readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
 const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate' } as const;
@@ -60,12 +63,13 @@ export class TraefikConfigService extends SpecOperations {
       actor: checkActor(options.actor ?? 'config-service'),
       configDir: options.configDir ?? '/app/traefik-configs',
       providers: options.providers ?? enabledProviders(null),
+      allowedInternalTargets: options.allowedInternalTargets,
     });
   }
 
   /** The same service, attributing changes to another actor. */
   withActor(actor: string): TraefikConfigService {
-    return new TraefikConfigService(this.db, { actor, configDir: this.configDir, providers: this.providers });
+    return new TraefikConfigService(this.db, { actor, ...this.render });
   }
 
   // -- projects -----------------------------------------------------------------------------
@@ -325,7 +329,7 @@ export class TraefikConfigService extends SpecOperations {
   // -- internals ----------------------------------------------------------------------------
 
   #opts() {
-    return { configDir: this.configDir, providers: this.providers, fieldNames: API_FIELDS, domainField: 'domain' };
+    return { render: this.render, fieldNames: API_FIELDS, domainField: 'domain' };
   }
 
   async #mutate(tx: Queryable, projectId: string, plan: (current: ProjectRows) => RowPlan, field = 'id'): Promise<void> {

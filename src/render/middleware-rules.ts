@@ -131,7 +131,12 @@ export function middlewareRuleProblems(type: string, options: Options, at: strin
   };
   const headerNames = (key: string, map: unknown) => {
     if (!map || typeof map !== 'object') return;
-    for (const name of Object.keys(map)) if (!isToken(name)) bad(`${key}`, `header name ${quote(name)} is not a valid HTTP header name`);
+    for (const [name, value] of Object.entries(map)) {
+      if (!isToken(name)) bad(`${key}`, `header name ${quote(name)} is not a valid HTTP header name`);
+      // HTTP drops spaces around a field value: the receiver would never see them.
+      else if (typeof value === 'string' && /^[ \t]|[ \t]$/.test(value))
+        bad(`${key}.${name}`, `starts or ends with white space, which HTTP drops, got ${quote(value)}`);
+    }
   };
 
   switch (type) {
@@ -257,6 +262,41 @@ export function middlewareRuleProblems(type: string, options: Options, at: strin
     case 'stripPrefixRegex':
       strings(options.regex).forEach((v, i) => regex(`regex[${i}]`, v));
       break;
+  }
+  return p;
+}
+
+/**
+ * Problems with a health check Traefik would take but not run as written (the types passed): it
+ * replaces an interval or timeout ≤ 0 with its default, and a request it cannot build (a method
+ * that is not a token, another scheme, a path with spaces, a port out of range) marks the server
+ * down for good.
+ */
+export function healthCheckRuleProblems(hc: Options, field: string): string[] {
+  const p: string[] = [];
+  for (const key of ['interval', 'timeout']) {
+    const ns = hc[key] === undefined ? undefined : goDurationNs(hc[key]);
+    if (ns !== undefined && ns !== null && ns <= 0) p.push(`${field}.${key}: must be more than 0, got ${quote(hc[key])}`);
+  }
+  if (hc.method !== undefined && !(typeof hc.method === 'string' && isToken(hc.method)))
+    p.push(`${field}.method: expected an HTTP method like "GET", got ${quote(hc.method)}`);
+  if (hc.scheme !== undefined && hc.scheme !== 'http' && hc.scheme !== 'https')
+    p.push(`${field}.scheme: expected "http" or "https", got ${quote(hc.scheme)}`);
+  if (typeof hc.path === 'string' && !/^\/[!-~]*$/.test(hc.path.replace(/[?#].*$/, '')))
+    p.push(`${field}.path: expected a URL path without spaces, got ${quote(hc.path)}`);
+  if (typeof hc.path === 'string' && /[?#]/.test(hc.path))
+    p.push(`${field}.path: may not contain "?" or "#" (Traefik would send them encoded, as part of the path), got ${quote(hc.path)}`);
+  const port = num(hc.port);
+  if (port !== undefined && !(port >= 1 && port <= 65535)) p.push(`${field}.port: expected 1–65535, got ${quote(hc.port)}`);
+  if (hc.hostname !== undefined && !(typeof hc.hostname === 'string' && /^[A-Za-z0-9.-]+$/.test(hc.hostname))) {
+    p.push(`${field}.hostname: expected a host name, got ${quote(hc.hostname)}`);
+  }
+  if (hc.headers && typeof hc.headers === 'object') {
+    for (const [name, value] of Object.entries(hc.headers)) {
+      if (!isToken(name)) p.push(`${field}.headers: header name ${quote(name)} is not a valid HTTP header name`);
+      else if (typeof value === 'string' && /^[ \t]|[ \t]$/.test(value))
+        p.push(`${field}.headers.${name}: starts or ends with white space, which HTTP drops, got ${quote(value)}`);
+    }
   }
   return p;
 }

@@ -2,7 +2,7 @@
 import { quote } from '../errors.js';
 import type { MiddlewareSpec } from '../model.js';
 import { goDurationNs } from './go-syntax.js';
-import { middlewareRuleProblems } from './middleware-rules.js';
+import { healthCheckRuleProblems, middlewareRuleProblems } from './middleware-rules.js';
 import { refProviderProblem } from './providers.js';
 
 /**
@@ -200,7 +200,8 @@ export function checkHealthCheck(hc: Readonly<Record<string, unknown>> | null, f
   if (hc.path !== undefined && (typeof hc.path !== 'string' || !hc.path.startsWith('/'))) {
     problems.push(`${field}.path: expected a path starting with "/", got ${quote(hc.path)}`);
   }
-  problems.push(...typeProblems(hc, DURATIONS.healthCheck!, INTS.healthCheck!, field));
+  const typed = typeProblems(hc, DURATIONS.healthCheck!, INTS.healthCheck!, field);
+  problems.push(...(typed.length ? typed : healthCheckRuleProblems(hc, field)));
   return problems;
 }
 

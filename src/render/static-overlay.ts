@@ -5,12 +5,12 @@
  * provider, the throttle, entry point addresses) cannot be changed here: static.ts checks the
  * merged result against Traefik's static schema and against the settings.
  */
-import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { UserError, messageOf, quote } from '../errors.js';
 import type { StaticOverlay } from './static-settings.js';
 
-const MAX_BYTES = 1 << 20;
+/** The largest overlay file accepted. */
+export const MAX_OVERLAY_BYTES = 1 << 20;
 
 type Doc = Record<string, unknown>;
 
@@ -18,25 +18,23 @@ function isMap(v: unknown): v is Doc {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Read and parse the file; throws a UserError naming `setting` and the file. */
-export function readStaticOverlay(file: string, setting: string): StaticOverlay {
+/** Parse the file's bytes; throws a UserError naming `setting` and the file. */
+export function parseStaticOverlay(bytes: Uint8Array, file: string, setting: string): StaticOverlay {
   const fail = (what: string): never => {
     throw new UserError(`${setting}: ${file}: ${what}`);
   };
+  if (bytes.length > MAX_OVERLAY_BYTES) fail(`is ${bytes.length} bytes; at most ${MAX_OVERLAY_BYTES} allowed`);
   let text = '';
   try {
-    const bytes = readFileSync(file);
-    if (bytes.length > MAX_BYTES) fail(`is ${bytes.length} bytes; at most ${MAX_BYTES} allowed`);
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (err) {
-    if (err instanceof UserError) throw err;
-    fail(`cannot be read: ${messageOf(err)}`);
+    fail(`is not UTF-8 text: ${messageOf(err)}`);
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const error = doc.errors[0];
   if (error) {
     const at = error.linePos?.[0];
-    fail(`not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${error.message.split('\n')[0]}`);
+    fail(`not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${error.message.split('\n')[0]!.replace(/:\s*$/, '')}`);
   }
   const value: unknown = doc.toJS({ maxAliasCount: 50 });
   if (value === null || value === undefined) return { file, doc: {} };

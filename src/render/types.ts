@@ -1,4 +1,5 @@
 /** What rendering takes besides a project's rows, and what it gives back. */
+import type { InternalTarget } from '../address.js';
 import type { RenderedFile } from '../model.js';
 
 /** Inputs of rendering that do not come from the project's rows. */
@@ -7,6 +8,8 @@ export interface RenderOptions {
   readonly configDir: string;
   /** Providers a middleware `ref` may name (render/providers.ts); undefined: any but `file`. */
   readonly providers?: ReadonlySet<string>;
+  /** Upstreams at internal addresses allowed anyway (ALLOWED_INTERNAL_TARGETS; render/targets.ts). */
+  readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
 /** Traefik documents of one project, by relative path (for validation and cross-checks). */

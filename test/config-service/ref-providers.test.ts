@@ -123,6 +123,7 @@ describe('the config service', () => {
     await expect(svc.apply(spec('dashboard_redirect@internal'))).resolves.toMatchObject({ project: 'shop' });
     const crd = new TraefikConfigService(t.db, { actor: 'test', providers: enabledProviders(null, ['kubernetescrd']) });
     await expect(crd.apply(spec('auth@kubernetescrd'))).resolves.toMatchObject({ project: 'shop' });
-    expect(crd.withActor('bob').providers).toBe(crd.providers);
+    // Another actor keeps the providers: the same ref is still accepted.
+    await expect(crd.withActor('bob').apply(spec('auth@kubernetescrd'))).resolves.toMatchObject({ project: 'shop' });
   });
 });

@@ -43,23 +43,23 @@ export class Backends {
   readonly #servers: Server[] = [];
   readonly byPort = new Map<number, Backend>();
 
-  /** Start a backend named `name` on a free loopback port. */
-  async add(name: string, behaviour: Behaviour = {}): Promise<Backend> {
+  /** Start a backend named `name` on a free loopback port (or on `port`, to bring a stopped one back). */
+  async add(name: string, behaviour: Behaviour = {}, port = 0): Promise<Backend> {
     const server = createServer((req, res) => {
       const seen: Seen = { backend: name, method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders };
-      backend.seen.push(seen);
       const b = backend.behaviour;
+      backend.seen.push(seen);
       const status = req.url === '/health' ? (b.health ?? b.status ?? 200) : (b.status ?? 200);
       const body = JSON.stringify({ ...seen, pad: b.pad ? 'x'.repeat(b.pad) : undefined });
       res.writeHead(status, { 'content-type': 'application/json', ...b.headers });
       res.end(body);
     });
     server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    const backend: Backend = { name, port, url: `http://127.0.0.1:${port}`, seen: [], behaviour };
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const bound = (server.address() as { port: number }).port;
+    const backend: Backend = { name, port: bound, url: `http://127.0.0.1:${bound}`, seen: [], behaviour };
     this.#servers.push(server);
-    this.byPort.set(port, backend);
+    this.byPort.set(bound, backend);
     return backend;
   }
 
@@ -103,6 +103,7 @@ export interface RequestOptions {
   readonly headers?: Record<string, string>;
   /** Through the websecure entry point (TLS, SNI = host). */
   readonly tls?: boolean;
+  readonly body?: string;
 }
 
 /** One request to Traefik at `address` (`127.0.0.1:PORT`), without keep-alive. */
@@ -139,7 +140,7 @@ export function request(address: string, o: RequestOptions): Promise<Reply> {
     });
     req.on('timeout', () => req.destroy(new Error(`request to ${o.host}${o.path ?? '/'} timed out`)));
     req.on('error', reject);
-    req.end();
+    req.end(o.body);
   });
 }
 

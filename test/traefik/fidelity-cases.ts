@@ -160,6 +160,7 @@ export const FIDELITY_CASES: readonly FidelityCase[] = [
   c('refuses', 'stripPrefixRegex with an open class', { stripPrefixRegex: { regex: ['[a-'] } }),
 
   // Built, but not what the row says (or not by every supported Traefik).
+  c('misreads', 'header value with a trailing space (HTTP drops it)', { headers: { customRequestHeaders: { 'X-A': 'v ' } } }),
   c('misreads', 'header name with a space (the upstream request fails)', { headers: { customRequestHeaders: { 'X Bad': 'v' } } }),
   c('misreads', 'inFlightReq amount 0 (every request refused)', { inFlightReq: { amount: 0 } }),
   c('misreads', 'rateLimit negative average (no limit at all)', { rateLimit: { average: -1 } }),
@@ -167,6 +168,12 @@ export const FIDELITY_CASES: readonly FidelityCase[] = [
   c('misreads', 'compress defaultEncoding zstd (Traefik 3.0 has no zstd)', { compress: { defaultEncoding: 'zstd' } }),
   c('misreads', 'circuitBreaker responseCode 0', { circuitBreaker: { expression: 'NetworkErrorRatio() > 0.5', responseCode: 0 } }),
   c('misreads', 'forwardAuth without an address', { forwardAuth: { trustForwardHeader: true } }),
+
+  c('misreads', 'health check interval 0 (Traefik uses 30s)', {}, undefined, { path: '/health', interval: '0s' }),
+  c('misreads', 'health check method with a space', {}, undefined, { path: '/health', method: 'GE T' }),
+  c('misreads', 'health check scheme ftp', {}, undefined, { path: '/health', scheme: 'ftp' }),
+  c('misreads', 'health check port 70000', {}, undefined, { path: '/health', port: 70000 }),
+  c('misreads', 'health check path with a query', {}, undefined, { path: '/health?x=1' }),
 
   // Fail the whole file provider in some supported Traefik.
   c('breaksProvider', 'headers with nothing set (an empty object)', { headers: {} }),

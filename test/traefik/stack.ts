@@ -10,6 +10,7 @@ import { parse, stringify } from 'yaml';
 import { listFiles } from '../../src/fs/scan.js';
 import { unescapeGoTemplate } from '../../src/render/serialize.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
+import { enabledProviders } from '../../src/render/providers.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
 import type { SidecarOptions } from '../../src/sidecar/sidecar.js';
@@ -31,14 +32,16 @@ export interface Stack {
   readonly flags: Record<string, string>;
   /** A request through the `web` entry point, or `websecure` with `tls`. */
   request(o: RequestOptions): Promise<Reply>;
-  /** Restart the controller with the same settings on the same volume. */
-  restartSidecar(): Promise<void>;
+  /** Restart the controller with the same settings on the same volume (`between`: while it is stopped). */
+  restartSidecar(between?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface StackOptions {
   /** Overlay merged into the test's TRAEFIK_STATIC_FILE (which already sets up TEST_RESOLVERS). */
   readonly overlay?: Record<string, unknown>;
+  /** The database URL the controller uses (e.g. through a proxy the test can cut); default the test database's. */
+  readonly controllerDatabaseUrl?: (url: string) => string;
   /** Before Traefik starts (after the controller's first sync): e.g. create projects it must load at start. */
   readonly beforeTraefik?: (config: TraefikConfigService, backends: Backends) => Promise<void>;
   /** The controller reads Traefik's API (TRAEFIK_API_URL = the API entry point). */
@@ -64,12 +67,15 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
     ]),
   );
   const overlayFile = path.join(acme, 'static-overlay.yml');
-  await writeFile(overlayFile, stringify({ certificatesResolvers: resolvers, ...options.overlay }));
+  const overlay = { certificatesResolvers: resolvers, ...options.overlay };
+  await writeFile(overlayFile, stringify(overlay));
   const apiUrl: Record<string, string> = options.readApi ? { 'traefik-api-url': `http://${portFlags['traefik-api-addr']}` } : {};
   const flags = { ...portFlags, ...apiUrl, ...options.flags, 'traefik-static-file': overlayFile, 'config-dir': root };
   const backends = new Backends();
-  const config = new TraefikConfigService(t.db, { actor: 'traefik-e2e', configDir: root });
-  let sidecar = await startTestSidecar(t.url, flags, options.sidecar);
+  // The config service allows the refs the controller allows: the providers the overlay enables.
+  const config = new TraefikConfigService(t.db, { actor: 'traefik-e2e', configDir: root, providers: enabledProviders(overlay) });
+  const controllerUrl = options.controllerDatabaseUrl?.(t.url) ?? t.url;
+  let sidecar = await startTestSidecar(controllerUrl, flags, options.sidecar);
   let traefik: RunningTraefik | undefined;
   const stop = async () => {
     await traefik?.stop();
@@ -97,9 +103,10 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
     backends,
     flags,
     request: (o) => request(o.tls ? running.entryPoints.websecure! : running.entryPoints.web!, o),
-    async restartSidecar() {
+    async restartSidecar(between) {
       await sidecar.stop();
-      sidecar = await startTestSidecar(t.url, flags, options.sidecar);
+      await between?.();
+      sidecar = await startTestSidecar(controllerUrl, flags, options.sidecar);
     },
     stop,
   };
@@ -157,7 +164,7 @@ export async function waitForDisk(stack: Pick<Stack, 'root' | 'traefik'>, timeou
         return same();
       },
       timeoutMs,
-      50,
+      100,
     );
   } catch {
     const diff = (['routers', 'services', 'middlewares'] as const).map((k) => {
