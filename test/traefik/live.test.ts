@@ -119,7 +119,7 @@ for (const which of ['newest', 'oldest'] as const) {
       expect(err).toBeInstanceOf(ValidationError);
       expect((err as ValidationError).issues[0]!.path).toBe('domains[0].routes[0].middleware[0].ref');
       // An operator who says Traefik runs the Kubernetes CRD provider (it does not).
-      const crd = new TraefikConfigService(stack.t.db, { actor: 'test', providers: enabledProviders(null, ['kubernetescrd']) });
+      const crd = stack.configWith(enabledProviders(null, ['kubernetescrd']));
       await crd.apply(spec('badref', [{ ref: 'auth@kubernetescrd' }]));
       await waitFor(async () => (await project('badref'))?.traefikErrors.length > 0, 15_000, 100);
       const p = await project('badref');
@@ -205,7 +205,7 @@ for (const which of ['newest', 'oldest'] as const) {
         },
       });
       // The sidecar's settings enable `rest` (TRAEFIK_STATIC_FILE); so does this config service.
-      const withRest = new TraefikConfigService(stack.t.db, { actor: 'test', providers: enabledProviders({ providers: { rest: {} } }) });
+      const withRest = stack.configWith(enabledProviders({ providers: { rest: {} } }));
       await applyLive(spec('restref', [{ ref: 'auth@rest' }]), withRest);
       expect(JSON.parse((await stack.request({ host: 'restref.live.test', path: '/' })).body).headers['x-rest']).toBe('yes');
       // Other providers' routers are looked at every 10th tick (1 s here).

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { listFiles } from '../../src/fs/scan.js';
 import { unescapeGoTemplate } from '../../src/render/serialize.js';
+import { parseInternalTargets } from '../../src/address.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { enabledProviders } from '../../src/render/providers.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -27,6 +28,8 @@ export interface Stack {
   readonly sidecar: TestSidecar;
   readonly traefik: RunningTraefik;
   readonly config: TraefikConfigService;
+  /** A config service like `config` (same root, loopback backends allowed) that allows the refs to `providers` instead. */
+  configWith(providers: ReadonlySet<string>): TraefikConfigService;
   readonly backends: Backends;
   /** The flags the controller was started with (to restart it the same way). */
   readonly flags: Record<string, string>;
@@ -52,6 +55,9 @@ export interface StackOptions {
   readonly sidecar?: SidecarOptions;
 }
 
+/** Internal targets the stack's controller and config service allow: the loopback backends. */
+export const STACK_INTERNAL_TARGETS = '127.0.0.1';
+
 /** Start the stack with `binary`. */
 export async function startStack(binary: TraefikBinary, options: StackOptions = {}): Promise<Stack> {
   const t = await createTestDatabase();
@@ -70,10 +76,25 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
   const overlay = { certificatesResolvers: resolvers, ...options.overlay };
   await writeFile(overlayFile, stringify(overlay));
   const apiUrl: Record<string, string> = options.readApi ? { 'traefik-api-url': `http://${portFlags['traefik-api-addr']}` } : {};
-  const flags = { ...portFlags, ...apiUrl, ...options.flags, 'traefik-static-file': overlayFile, 'config-dir': root };
+  // The backends listen on loopback, which a route may name only when the operator allows it.
+  const flags = {
+    ...portFlags,
+    ...apiUrl,
+    ...options.flags,
+    'traefik-static-file': overlayFile,
+    'config-dir': root,
+    'allowed-internal-targets': STACK_INTERNAL_TARGETS,
+  };
   const backends = new Backends();
-  // The config service allows the refs the controller allows: the providers the overlay enables.
-  const config = new TraefikConfigService(t.db, { actor: 'traefik-e2e', configDir: root, providers: enabledProviders(overlay) });
+  // The config service allows what the controller allows: loopback backends, the providers the overlay enables.
+  const configWith = (providers: ReadonlySet<string>) =>
+    new TraefikConfigService(t.db, {
+      actor: 'traefik-e2e',
+      configDir: root,
+      allowedInternalTargets: parseInternalTargets(STACK_INTERNAL_TARGETS),
+      providers,
+    });
+  const config = configWith(enabledProviders(overlay));
   const controllerUrl = options.controllerDatabaseUrl?.(t.url) ?? t.url;
   let sidecar = await startTestSidecar(controllerUrl, flags, options.sidecar);
   let traefik: RunningTraefik | undefined;
@@ -100,6 +121,7 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
     },
     traefik: running,
     config,
+    configWith,
     backends,
     flags,
     request: (o) => request(o.tls ? running.entryPoints.websecure! : running.entryPoints.web!, o),
