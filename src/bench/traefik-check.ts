@@ -3,7 +3,8 @@
  * Traefik serves (src/traefik-api/) at N benchmark projects, against a real Traefik started with
  * the generated static config. Measures, each as time, requests and bytes read from the API:
  * the first comparison of every project (start-up), an idle periodic check, and the checks after
- * one changed project until Traefik is seen serving it (with change→live). Prints JSON.
+ * one changed project until Traefik is seen serving it (with change→live, and when Traefik's API
+ * first showed the change, polled by name every 100 ms apart from the watch). Prints JSON.
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { freePort, startEmbeddedPostgres } from '../demo/embedded-postgres.js';
 import { silentLogger } from '../log.js';
 import { createMetrics, createTraefikMetrics } from '../observability/metrics.js';
 import { TraefikSyncService } from '../reconcile/sync-service.js';
+import type { RenderedProject } from '../render/types.js';
 import { DEFAULT_STATIC_SETTINGS, type StaticSettings } from '../render/static-settings.js';
 import { TraefikApi } from '../traefik-api/client.js';
 import { TraefikWatch } from '../traefik-api/watch.js';
@@ -74,8 +76,13 @@ const sync = new TraefikSyncService({
   maxDeleteFraction: 1,
   log: silentLogger,
   staticSettings: settings,
-  onRendered: (p) => watch.rendered(p),
+  onRendered: (p) => {
+    watch.rendered(p);
+    rendered.set(p.projectId, p);
+  },
 });
+/** The last rendered documents of each project (to find the changed service's name). */
+const rendered = new Map<string, RenderedProject>();
 let peakRss = 0;
 const rss = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
@@ -84,6 +91,16 @@ async function measured(tick: boolean): Promise<{ ms: number; requests: number; 
   const [r0, b0, t0] = [api.requests, api.bytesRead, performance.now()];
   await watch.check(tick);
   return { ms: Math.round(performance.now() - t0), requests: api.requests - r0, bytes: api.bytesRead - b0 };
+}
+
+/** The name of the service in `project`'s documents whose server URL contains `port`. */
+function changedService(project: RenderedProject | undefined, port: string): string | undefined {
+  for (const doc of project?.documents.values() ?? []) {
+    for (const [name, svc] of Object.entries(doc.http?.services ?? {})) {
+      if (JSON.stringify(svc).includes(port)) return name;
+    }
+  }
+  return undefined;
 }
 
 let traefik: ReturnType<typeof spawn> | undefined;
@@ -113,6 +130,22 @@ try {
   await db.query(sql`UPDATE route_configs SET target_port = 3001 WHERE id = ${route!.routeId}`);
   const id = (await db.query(sql`SELECT id FROM projects WHERE name = ${route!.project}`))[0]!.id as string;
   watch.passed(await sync.syncProjects([id]), false);
+  const writtenS = (Date.now() - committed) / 1000;
+  // Independently of the watch: when Traefik's API first shows the changed service (one GET by
+  // name every 100 ms), so change→live can be told apart from Traefik's own reload time.
+  const service = changedService(rendered.get(id), ':3001');
+  let traefikServesS: number | null = null;
+  let watching = true;
+  const independent = (async () => {
+    while (watching && service) {
+      const r = await fetch(`http://127.0.0.1:${ports.api}/api/http/services/${encodeURIComponent(`${service}@file`)}`).catch(() => null);
+      if (r?.ok && (await r.text()).includes(':3001')) {
+        traefikServesS = (Date.now() - committed) / 1000;
+        return;
+      }
+      await sleep(100);
+    }
+  })();
   const polls: Array<{ ms: number; requests: number; bytes: number }> = [];
   await sleep(700);
   while (watch.state.pendingProjects().length > 0 && polls.length < 600) {
@@ -121,13 +154,23 @@ try {
   }
   const confirmed = watch.state.pendingProjects().length === 0;
   const changeLiveS = (Date.now() - committed) / 1000;
+  await Promise.race([independent, sleep(5_000)]);
+  watching = false;
+  const ms = polls.map((p) => p.ms).sort((a, b) => a - b);
   const out = {
     projects: N,
     objects: want,
     traefikLoadS,
     startupCompare: { ...startup, projectsLive: live },
     idleCheck: [idle, idle2],
-    afterOneChange: { polls, confirmed, changeLiveS: confirmed ? Math.round(changeLiveS * 10) / 10 : null },
+    afterOneChange: {
+      confirmed,
+      writtenS: Math.round(writtenS * 10) / 10,
+      changeLiveS: confirmed ? Math.round(changeLiveS * 10) / 10 : null,
+      traefikServesS: traefikServesS === null ? null : Math.round((traefikServesS as number) * 10) / 10,
+      pollMs: { count: ms.length, p50: ms[Math.floor(ms.length / 2)] ?? null, max: ms.at(-1) ?? null },
+      polls,
+    },
     peakRssMB: Math.round(peakRss / 2 ** 20),
   };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
