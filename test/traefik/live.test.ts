@@ -4,14 +4,11 @@
  * goes live (metric, status), a `ref` to a provider Traefik does not run, a middleware Traefik
  * refuses, a file not ours that shadows a tenant's host, and Traefik stopped and started again.
  * Each shows in the metric, /api/v1/status and the alert expression (promtool on the scraped
- * metrics) within a few 1 s ticks, and clears once fixed; the operator page (Chromium) once. Drift
+ * metrics) and on the operator page (Chromium) within a few 1 s ticks, and clears once fixed. Drift
  * mode "report", so a hand edit stays.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ValidationError } from '../../src/config-service/errors.js';
@@ -21,14 +18,10 @@ import { waitFor } from '../helpers/sidecar.js';
 import { startTraefik, stopAllTraefik, traefikForSuite, type RunningTraefik } from '../helpers/traefik.js';
 import { alertState, havePromtool } from './alerts.js';
 import type { Backend } from './backends.js';
+import { haveChromium, openOperatorPage, type OperatorPage } from './live-page.js';
 import { startStack, type Stack } from './stack.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is required in CI`);
-  console.warn(`the operator page check is skipped: ${CHROMIUM} is missing`);
-}
+const chromium = haveChromium();
 const promtool = havePromtool();
 if (!promtool && process.env.CI) throw new Error('promtool is required in CI');
 
@@ -47,7 +40,13 @@ for (const which of ['newest', 'oldest'] as const) {
     let stack: Stack;
     let backend: Backend;
     let traefik: RunningTraefik;
+    let page: OperatorPage | undefined;
     const events: string[] = [];
+    /** Check the operator page (skipped without Chromium, outside CI). */
+    const onPage = async (check: (page: OperatorPage) => Promise<void>) => {
+      if (page) await check(page);
+    };
+    const row = (name: string, state: string, live: string) => `tr[data-project="${name}"][data-state="${state}"][data-live="${live}"]`;
 
     const status = async () => (await stack.sidecar.get('/api/v1/status')).json();
     const project = async (name: string): Promise<Live> => {
@@ -85,8 +84,10 @@ for (const which of ['newest', 'oldest'] as const) {
       });
       traefik = stack.traefik;
       backend = await stack.backends.add('live');
+      if (chromium) page = await openOperatorPage(stack.sidecar.base);
     }, 60_000);
     afterAll(async () => {
+      await page?.close();
       await stack?.stop();
       await stopAllTraefik();
     });
@@ -98,6 +99,10 @@ for (const which of ['newest', 'oldest'] as const) {
       expect(await metric('traefik_sync_traefik_config_lag_seconds')).toBe(0);
       expect((await stack.request({ host: 'good.live.test', path: '/' })).status).toBe(200);
       expect((await status()).traefik).toMatchObject({ apiRead: true, up: true, pending: 0, unownedFiles: [] });
+      await onPage(async (p) => {
+        await p.shows(row('good', 'in sync', 'true'));
+        await p.health(/Traefik API\s+up; serving every change/);
+      });
       // A route added (its objects looked up by name), then removed (Traefik must be seen without them).
       const two = spec('good');
       two.domains[0]!.routes.push({
@@ -137,12 +142,21 @@ for (const which of ['newest', 'oldest'] as const) {
         true,
       );
       expect(await alert('TraefikSyncTraefikErrors')).toMatch(/firing|skipped/);
-      if (haveChromium && which === 'newest') await operatorPageShowsBadref(stack.sidecar.base);
+      await onPage(async (p) => {
+        await p.shows(row('badref', 'failed', 'false'));
+        expect(await p.text(`${row('badref', 'failed', 'false')} [data-traefik-error]`)).toMatch(
+          /^Traefik: badref_web_[0-9a-f]{12}@file disabled: middleware "auth@kubernetescrd" does not exist$/,
+        );
+      });
       // Fixed: the ref removed.
       await applyLive(spec('badref'));
       expect((await project('badref')).traefikErrors).toEqual([]);
       expect(await metric('traefik_sync_traefik_errors', { kind: 'router' })).toBe(0);
       expect(await alert('TraefikSyncTraefikErrors')).toMatch(/quiet|skipped/);
+      await onPage(async (p) => {
+        await p.shows(row('badref', 'in sync', 'true'));
+        await p.lacks('tr[data-project="badref"] [data-traefik-error]');
+      });
     }, 60_000);
 
     it('a middleware Traefik refuses (a hand edit left in report mode): errors and not live, until the database changes it', async () => {
@@ -159,8 +173,14 @@ for (const which of ['newest', 'oldest'] as const) {
       expect(p.traefikErrors.map((e) => e.kind).sort()).toEqual(['middleware', 'router']);
       expect(await metric('traefik_sync_traefik_errors', { kind: 'middleware' })).toBe(1);
       expect(await alert('TraefikSyncTraefikErrors')).toMatch(/firing|skipped/);
+      await onPage((p) => p.shows(`${row('mw', 'failed', 'false')} [data-traefik-error$="@file"]`));
       await applyLive(spec('mw', [{ headers: { frameDeny: true, browserXssFilter: true } }]));
       expect(await metric('traefik_sync_traefik_errors', { kind: 'middleware' })).toBe(0);
+      expect(await alert('TraefikSyncTraefikErrors')).toMatch(/quiet|skipped/);
+      await onPage(async (p) => {
+        await p.shows(row('mw', 'in sync', 'true'));
+        await p.lacks('tr[data-project="mw"] [data-traefik-error]');
+      });
     }, 60_000);
 
     it('a file not ours under dynamic/ that shadows a tenant’s host: counted, reported on the project, cleared once removed', async () => {
@@ -183,12 +203,20 @@ for (const which of ['newest', 'oldest'] as const) {
       expect((await status()).traefik.unownedFiles).toEqual(['dynamic/zz-legacy.yml']);
       expect(events.some((e) => e.startsWith('TraefikShadowed: project good: legacy@file'))).toBe(true);
       expect(await alert('TraefikSyncUnownedFiles')).toMatch(/firing|skipped/);
+      await onPage(async (p) => {
+        await p.shows('tr[data-project="good"] [data-shadow="legacy@file"]');
+        await p.health(/Traefik API\s+up; .*1 file\(s\) not ours under dynamic\//);
+      });
       // It does take the host's traffic.
       expect(JSON.parse((await stack.request({ host: 'good.live.test', path: '/' })).body).backend).toBe('foreign');
       await rm(file);
       await waitFor(async () => (await project('good'))?.shadowedBy.length === 0, 15_000, 100);
       expect(await metric('traefik_sync_unowned_files')).toBe(0);
       expect(await alert('TraefikSyncUnownedFiles')).toMatch(/quiet|skipped/);
+      await onPage(async (p) => {
+        await p.lacks('[data-shadow="legacy@file"]');
+        await p.health(/Traefik API\s+up; serving every change(?!; \d+ file)/);
+      });
     }, 60_000);
 
     it('another provider: its middleware may be referred to (the overlay enables it); its router on a tenant’s host is reported', async () => {
@@ -216,8 +244,10 @@ for (const which of ['newest', 'oldest'] as const) {
       expect(
         events.some((e) => e.startsWith('TraefikShadowed: project good: hijack@rest (provider rest) matches host good.live.test')),
       ).toBe(true);
+      await onPage((p) => p.shows('tr[data-project="good"] [data-shadow="hijack@rest"]'));
       await rest({ http: { middlewares: { auth: { headers: { customRequestHeaders: { 'X-Rest': 'yes' } } } } } });
       await waitFor(async () => (await project('good'))?.shadowedBy.length === 0, 20_000, 200);
+      await onPage((p) => p.lacks('[data-shadow="hijack@rest"]'));
       // Traefik forgets the REST provider's configuration when it restarts (next test).
       await applyLive(spec('restref'));
     }, 60_000);
@@ -229,6 +259,7 @@ for (const which of ['newest', 'oldest'] as const) {
       expect(await alert('TraefikSyncTraefikApiDown')).toMatch(/firing|skipped/);
       const down = await status();
       expect(down.traefik.up).toBe(false);
+      await onPage((p) => p.health(/Traefik API\s+not answering/));
       expect((await stack.sidecar.get('/readyz')).status).toBe(200);
       for (const [id, p] of Object.entries(before.projects as Record<string, Live>))
         expect(down.projects[id].live, JSON.stringify([p, down.projects[id]])).toBe(p.live);
@@ -242,31 +273,7 @@ for (const which of ['newest', 'oldest'] as const) {
       );
       expect(await alert('TraefikSyncTraefikApiDown')).toMatch(/quiet|skipped/);
       expect(await metric('traefik_sync_traefik_errors', { kind: 'router' })).toBe(0);
+      await onPage((p) => p.health(/Traefik API\s+up; serving every change/));
     }, 60_000);
   });
-}
-
-/** The operator page (Chromium) shows the project failed with Traefik's message, and the live one as live. */
-async function operatorPageShowsBadref(base: string): Promise<void> {
-  const profile = await mkdtemp(path.join(tmpdir(), 'tsync-chromium-'));
-  let context: BrowserContext | undefined;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(`${base}/`);
-    const row = page.locator('tr[data-project="badref"][data-state="failed"][data-live="false"]');
-    await row.waitFor({ timeout: 10_000 });
-    expect(await row.locator('[data-traefik-error]').innerText()).toMatch(
-      /^Traefik: badref_web_[0-9a-f]{12}@file disabled: middleware "auth@kubernetescrd" does not exist$/,
-    );
-    await page.locator('tr[data-project="good"][data-state="in sync"][data-live="true"]').waitFor({ timeout: 10_000 });
-    expect(await page.locator('#health').innerText()).toMatch(/Traefik API\s+up/);
-  } finally {
-    await context?.close();
-    await rm(profile, { recursive: true, force: true });
-  }
 }
