@@ -23,12 +23,21 @@ import { TraefikApi } from '../traefik-api/client.js';
 import { TraefikWatch } from '../traefik-api/watch.js';
 import { apiRoutes, seedBench } from './seed.js';
 
-const { values } = parseArgs({ options: { traefik: { type: 'string' }, projects: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({
+  options: {
+    traefik: { type: 'string' },
+    projects: { type: 'string', default: '1000' },
+    'wait-minutes': { type: 'string', default: '20' },
+  },
+});
 const N = Number(values.projects);
-if (!values.traefik || !Number.isInteger(N) || N < 1) {
-  process.stderr.write('usage: npm run bench:traefik-check -- --traefik PATH [--projects N]\n');
+const WAIT_MS = Number(values['wait-minutes']) * 60_000;
+if (!values.traefik || !Number.isInteger(N) || N < 1 || !(WAIT_MS > 0)) {
+  process.stderr.write('usage: npm run bench:traefik-check -- --traefik PATH [--projects N] [--wait-minutes 20]\n');
   process.exit(2);
 }
+/** The watch's idea of Traefik's throttle in this benchmark. */
+const THROTTLE_MS = 500;
 const log = (m: string) => process.stderr.write(`traefik-check: ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -67,7 +76,7 @@ const watch: TraefikWatch = new TraefikWatch({
   traefikMetrics: createTraefikMetrics(metrics.registry, (): number => watch.lagSeconds()),
   log: silentLogger,
   intervalMs: 3_600_000,
-  throttleMs: 500,
+  throttleMs: THROTTLE_MS,
 });
 const sync = new TraefikSyncService({
   db,
@@ -147,10 +156,13 @@ try {
     }
   })();
   const polls: Array<{ ms: number; requests: number; bytes: number }> = [];
-  await sleep(700);
-  while (watch.state.pendingProjects().length > 0 && polls.length < 600) {
+  // Polled as the controller polls (src/traefik-api/watch.ts): Traefik's throttle + 200 ms, then
+  // twice as long each time up to the sync interval (default 30 s); given up after --wait-minutes.
+  let delay = THROTTLE_MS + 200;
+  while (watch.state.pendingProjects().length > 0 && Date.now() - committed < WAIT_MS) {
+    await sleep(delay);
     polls.push(await measured(false));
-    if (watch.state.pendingProjects().length) await sleep(500);
+    delay = Math.min(delay * 2, 30_000);
   }
   const confirmed = watch.state.pendingProjects().length === 0;
   const changeLiveS = (Date.now() - committed) / 1000;
