@@ -10,8 +10,11 @@ export { sql } from '@databases/pg';
 export interface ConnectOptions {
   readonly poolSize?: number;
   readonly applicationName?: string;
-  /** Per-statement timeout (default 30 s); protects the loop from a hung query. The client gives up 5 s later. */
-  readonly statementTimeoutMs?: number;
+  /**
+   * How long a query may take before the client gives up on it (default 35 s) and discards its
+   * connection; protects the loop from a hung query or a connection gone silent.
+   */
+  readonly queryTimeoutMs?: number;
   /** How errors about the URL itself name it, e.g. `--database-url (DATABASE_URL)`. */
   readonly setting?: string;
   readonly onError?: (err: Error) => void;
@@ -33,11 +36,16 @@ export function connect(databaseUrl: string, options: ConnectOptions = {}): Conn
   }
 }
 
-/** How much longer than the statement timeout a query may take before we stop waiting for it. */
-export const QUERY_TIMEOUT_MARGIN_MS = 5_000;
-
+/**
+ * No session state: nothing is set per session (no `statement_timeout` or `options` startup
+ * parameter, no SET, no session advisory lock, no named prepared statement), so every query works
+ * through PgBouncer in transaction pooling mode, where consecutive transactions of one client may
+ * run on different server connections (PgBouncer also refuses unknown startup parameters). A
+ * server-side statement timeout belongs to the role: `ALTER ROLE … SET statement_timeout = '30s'`
+ * (README "PgBouncer"). Session work — LISTEN, the leader's advisory lock — uses the session
+ * connection (db/session.ts).
+ */
 function createPool(databaseUrl: string, options: ConnectOptions): ConnectionPool {
-  const statementTimeout = options.statementTimeoutMs ?? 30_000;
   // CommonJS interop: the module object carries the factory as `.default`.
   return pgModule.default({
     connectionString: databaseUrl,
@@ -47,12 +55,11 @@ function createPool(databaseUrl: string, options: ConnectOptions): ConnectionPoo
     connectionTimeoutMilliseconds: 5_000,
     queueTimeoutMilliseconds: 30_000,
     idleTimeoutMilliseconds: 10_000,
-    statementTimeoutMilliseconds: statementTimeout,
-    // The server's statement_timeout cannot answer over a connection that went silent (a network
-    // partition: no reset, no reply); without a limit of our own, a pass would wait forever and
-    // hold every later one. A query past it fails, and its connection is discarded, not reused.
-    // Inside a transaction the ROLLBACK that follows waits its own turn: up to twice as long.
-    queryTimeoutMilliseconds: statementTimeout + QUERY_TIMEOUT_MARGIN_MS,
+    // A connection that went silent (a network partition: no reset, no reply) never answers;
+    // without a limit of our own, a pass would wait forever and hold every later one. A query past
+    // it fails, and its connection is discarded, not reused. Inside a transaction the ROLLBACK that
+    // follows waits its own turn: up to twice as long.
+    queryTimeoutMilliseconds: options.queryTimeoutMs ?? 35_000,
     ...(options.onQuery ? queryTimer(options.onQuery) : {}),
     onError: (err: Error) => {
       err.message = redact(err.message);
