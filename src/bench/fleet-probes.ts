@@ -1,7 +1,7 @@
 /**
  * What the fleet benchmark reads from the database server: the CPU time of its processes (from
  * /proc: the postmaster, its live children, and the children it has reaped), the connections
- * held (pg_stat_activity, by application_name) and the transactions run (pg_stat_database).
+ * held (pg_stat_activity, by application_name) and the statements run (pg_stat_statements).
  */
 import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -95,11 +95,9 @@ export class Sampler {
 /** Application names of our own connections (left out of the counts). */
 const OWN = 'traefik-sync-bench';
 
-/** A connection of the benchmark's own for pg_stat_* reads; its statements are counted, so they can be left out. */
+/** A connection of the benchmark's own for pg_stat_* reads (left out of what it counts). */
 export class StatsReader {
   #client: pg.Client;
-  /** Transactions this reader ran (each statement is one). */
-  ownTransactions = 0;
 
   constructor(url: string) {
     this.#client = new pg.Client({ connectionString: url, application_name: `${OWN}-stats` });
@@ -110,7 +108,6 @@ export class StatsReader {
   }
 
   async #q<R extends pg.QueryResultRow>(text: string): Promise<R[]> {
-    this.ownTransactions++;
     return (await this.#client.query<R>(text)).rows;
   }
 
@@ -129,15 +126,16 @@ export class StatsReader {
   }
 
   /**
-   * Transactions committed or rolled back in this database so far (pg_stat_database). Each
-   * statement outside a transaction block is one. Backends report them when a transaction ends
-   * (at most once a second) or after 10 s idle, so a window of a minute or more is needed.
+   * Statements run in this database so far, by statement (pg_stat_statements, counted when each
+   * ends: exact, unlike pg_stat_database's transaction counts, which backends report late), without
+   * the benchmark's own reads of the statistics.
    */
-  async transactions(): Promise<number> {
-    const [row] = await this.#q<{ n: string }>(
-      `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`,
+  async statements(): Promise<Map<string, number>> {
+    const rows = await this.#q<{ query: string; calls: string }>(
+      `SELECT s.query, sum(s.calls) AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+        WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat%' GROUP BY s.query`,
     );
-    return Number(row?.n ?? 0);
+    return new Map(rows.map((r) => [r.query.replace(/\s+/g, ' ').trim(), Number(r.calls)]));
   }
 
   async close(): Promise<void> {

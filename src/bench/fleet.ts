@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- --replicas N [--projects 1000]`: a fleet of N sidecar processes (`traefik-sync
  * run`, each with its own config root and HTTP port) against one embedded PostgreSQL. Measures
- * what the fleet costs the database — connections held, transactions per second while idle,
+ * what the fleet costs the database — connections held, queries per second while idle,
  * server CPU — how fast a change reaches every replica's files, and a fleet-wide start and
  * restart (every replica's cold sync at once). Writes bench-results/fleet-<N>x<projects>.json.
  * See README "Sizing a fleet".
@@ -45,7 +45,17 @@ export async function runFleet(o: FleetOptions): Promise<void> {
   const dataDir = path.join(work, 'pg');
   const pg = await startEmbeddedPostgres({
     dataDir,
-    postgresFlags: ['-c', 'fsync=off', '-c', `max_connections=${Math.max(200, o.replicas * ((o.poolSize ?? 6) + 2) + 50)}`],
+    postgresFlags: [
+      '-c',
+      'fsync=off',
+      '-c',
+      `max_connections=${Math.max(200, o.replicas * ((o.poolSize ?? 6) + 2) + 50)}`,
+      // Counts every statement as it ends (README "Sizing a fleet" counts the idle queries with it).
+      '-c',
+      'shared_preload_libraries=pg_stat_statements',
+      '-c',
+      'pg_stat_statements.track=all',
+    ],
   });
   const db = connect(pg.url, { poolSize: 4, applicationName: 'traefik-sync-bench' });
   const stats = new StatsReader(pg.url);
@@ -90,13 +100,14 @@ export async function runFleet(o: FleetOptions): Promise<void> {
   };
   try {
     await migrate(db);
+    await db.query(sql`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
     await db.tx((tx) => seedBench(tx, o.projects));
     await stats.open();
 
     // 1. Every replica's first start at once (empty volumes: each writes every file).
     result.coldStart = await startAll('cold start (empty volumes)');
 
-    // 2. Idle: connections held and transactions per second, fleet-wide, over a window.
+    // 2. Idle: connections held and queries per second, fleet-wide, over a window.
     await sleep(5_000); // the catch-up after each first pass, the first status writes
     const idle = await measureIdle(fleet, stats, o.idleWindowMs);
     result.idle = {
@@ -126,22 +137,24 @@ export async function runFleet(o: FleetOptions): Promise<void> {
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
-/** Connections (by application_name) and transactions per second over `windowMs`, with nothing changing. */
+/** Connections (by application_name) and statements per second over `windowMs`, with nothing changing. */
 async function measureIdle(fleet: readonly Replica[], stats: StatsReader, windowMs: number) {
   const byApp = await stats.connections();
   const conns = new Sampler(() => stats.connectionCount(), 'level', 2_000);
   await conns.start();
-  const own0 = stats.ownTransactions;
-  const x0 = await stats.transactions();
+  const s0 = await stats.statements();
   const q0 = await Promise.all(fleet.map(poolQueries));
   const t0 = performance.now();
   await sleep(windowMs);
   const q1 = await Promise.all(fleet.map(poolQueries));
-  const x1 = await stats.transactions();
+  const s1 = await stats.statements();
   const seconds = (performance.now() - t0) / 1000;
-  const own = stats.ownTransactions - own0;
   const c = conns.stop();
-  const tps = Math.max(0, x1 - x0 - own) / seconds;
+  const byStatement = [...s1]
+    .map(([query, calls]) => ({ query: query.slice(0, 120), perSecond: round((calls - (s0.get(query) ?? 0)) / seconds, 3) }))
+    .filter((x) => x.perSecond > 0)
+    .sort((a, b) => b.perSecond - a.perSecond);
+  const qps = byStatement.reduce((a, b) => a + b.perSecond, 0);
   // /metrics reads are not database queries: the pool's counters only move with the replicas' own work.
   const poolQps = q1.reduce((a, b, i) => a + b - q0[i]!, 0) / seconds;
   const out = {
@@ -149,12 +162,13 @@ async function measureIdle(fleet: readonly Replica[], stats: StatsReader, window
     connectionsByApplication: byApp,
     connections: { peak: c.peak, mean: round(c.mean) },
     connectionsPerReplica: round(c.mean / fleet.length, 2),
-    transactionsPerSecond: round(tps, 2),
-    transactionsPerSecondPerReplica: round(tps / fleet.length, 3),
+    queriesPerSecond: round(qps, 2),
+    queriesPerSecondPerReplica: round(qps / fleet.length, 3),
     poolQueriesPerSecond: round(poolQps, 2),
+    byStatement: byStatement.slice(0, 10),
   };
   log(
-    `idle: ${out.connections.mean} connections (${JSON.stringify(byApp)}), ${out.transactionsPerSecond} transactions/s fleet-wide (${out.transactionsPerSecondPerReplica} per replica) over ${out.windowSeconds} s`,
+    `idle: ${out.connections.mean} connections (${JSON.stringify(byApp)}), ${out.queriesPerSecond} queries/s fleet-wide (${out.queriesPerSecondPerReplica} per replica) over ${out.windowSeconds} s`,
   );
   return out;
 }
@@ -202,9 +216,9 @@ function printTable(r: Record<string, any>, file: string): void {
         .join(', '),
     ],
     [
-      'transactions/s (idle)',
-      `${r.idle.transactionsPerSecond} (${r.idle.transactionsPerSecondPerReplica} per replica)`,
-      `pg_stat_database xact_commit + xact_rollback over ${r.idle.windowSeconds} s; pool queries ${r.idle.poolQueriesPerSecond}/s (replicas' metrics)`,
+      'queries/s (idle)',
+      `${r.idle.queriesPerSecond} (${r.idle.queriesPerSecondPerReplica} per replica)`,
+      `pg_stat_statements calls over ${r.idle.windowSeconds} s; of them through the pool ${r.idle.poolQueriesPerSecond}/s (replicas' metrics)`,
     ],
     [
       'change→file, every replica',

@@ -68,6 +68,8 @@ export class Listener {
   #connected = false;
   #server: string | null = null;
   #session = 0;
+  /** Queries on the session run one after the other (a pg.Client takes one at a time). */
+  #queries: Promise<unknown> = Promise.resolve();
 
   constructor(options: ListenerOptions) {
     this.#o = options;
@@ -159,7 +161,9 @@ export class Listener {
   #scheduleRetry(): void {
     if (this.#stopped) return;
     this.#attempt++;
-    const delay = backoffDelay(this.#attempt, this.#o.backoff ?? { baseMs: 250, maxMs: 30_000 });
+    // At most 5 s apart: after a failover the new primary is found within seconds (a fleet of 100
+    // replicas then tries 20 connections a second, which a recovering server takes in its stride).
+    const delay = backoffDelay(this.#attempt, this.#o.backoff ?? { baseMs: 250, maxMs: 5_000 });
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => void this.#connect(), delay);
   }
@@ -169,7 +173,13 @@ export class Listener {
    * longer than `timeoutMs` drops the connection (it reconnects): a session that does not answer
    * holds nothing we can count on.
    */
-  async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = [], timeoutMs = 5_000): Promise<R[] | null> {
+  query<R extends pg.QueryResultRow>(text: string, values: unknown[] = [], timeoutMs = 5_000): Promise<R[] | null> {
+    const run = this.#queries.then(() => this.#query<R>(text, values, timeoutMs));
+    this.#queries = run;
+    return run;
+  }
+
+  async #query<R extends pg.QueryResultRow>(text: string, values: unknown[], timeoutMs: number): Promise<R[] | null> {
     const client = this.#client;
     if (!client || !this.#connected) return null;
     let timer: NodeJS.Timeout | undefined;
