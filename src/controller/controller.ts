@@ -7,6 +7,7 @@ import { sql, type ConnectionPool } from '../db/connect.js';
 import { changeFingerprint } from '../db/load.js';
 import type { Leadership } from '../db/leader.js';
 import { CHANNEL, Listener, shardChannel, type SessionConnected } from '../db/listen.js';
+import { MEMBER_SQL } from '../db/shards.js';
 import { messageOf } from '../errors.js';
 import { previousConfigOnVolume } from '../fs/scan.js';
 import { TreeWatcher } from '../fs/watch.js';
@@ -141,6 +142,12 @@ export class Controller {
   #sessionConnected(c: SessionConnected): void {
     const { metrics, log } = this.#o;
     metrics.listenConnected.set(1);
+    // A member of its shard while this session lasts: the old side of a move waits for this
+    // replica to write the projects moved in (db/shards.ts).
+    if (this.#o.shard)
+      void this.#listener.query(MEMBER_SQL, [this.#o.replicaId, this.#o.shard]).then((rows) => {
+        if (rows === null) log.warn('could not register as a member of the shard; a reconnect retries');
+      });
     this.#setDbUp(true); // it answered: do not report it down until the next check
     if (c.serverChanged) {
       // Versions read from the previous server say nothing about this one (a restored backup may

@@ -28,7 +28,14 @@ export class HandoffTracker {
   /** Account for the handoffs a pass reported. */
   record(handoffs: readonly Handoff[]): void {
     for (const h of handoffs) {
-      const fields = { project: h.projectName, to: h.toShard, movedAt: h.movedAt, writtenAt: h.writtenAt, writtenBy: h.writtenBy };
+      const fields = {
+        project: h.projectName,
+        to: h.toShard,
+        movedAt: h.movedAt,
+        live: h.live,
+        written: h.written,
+        writtenAt: h.writtenAt,
+      };
       clearTimeout(this.#timers.get(h.projectId));
       this.#timers.delete(h.projectId);
       if (h.state === 'waiting') {
@@ -36,8 +43,8 @@ export class HandoffTracker {
           this.#o.log.info(
             fields,
             h.writtenAt
-              ? 'project moved to another shard, which has written it: keeping its files until the drain ends'
-              : 'project moved to another shard: keeping its files until a replica of that shard has written it',
+              ? 'project moved to another shard, whose live replicas have all written it: keeping its files until the drain ends'
+              : 'project moved to another shard: keeping its files until every live replica of that shard has written it',
           );
         this.#waiting.set(h.projectId, h);
         const timer = setTimeout(() => {
@@ -53,7 +60,7 @@ export class HandoffTracker {
         this.#o.log.info(fields, 'project moved to another shard, which has written it: its files here are removed');
       } else {
         this.#timedOut++;
-        const message = `project ${h.projectName} moved to shard ${h.toShard} at ${h.movedAt.toISOString()}, but no replica of that shard has written it within SHARD_HANDOFF_TIMEOUT: its files here are removed anyway`;
+        const message = `project ${h.projectName} moved to shard ${h.toShard} at ${h.movedAt.toISOString()}, but ${h.live === 0 ? 'no replica of that shard is running' : `only ${h.written} of its ${h.live} live replicas wrote it`} within SHARD_HANDOFF_TIMEOUT: its files here are removed anyway`;
         this.#o.log.error(fields, message);
         this.#o.events?.emit('SyncFailed', message, 'Warning');
       }
@@ -67,8 +74,9 @@ export class HandoffTracker {
         project: h.projectName,
         to: h.toShard,
         movedAt: h.movedAt.toISOString(),
+        liveReplicas: h.live,
+        written: h.written,
         writtenAt: h.writtenAt?.toISOString() ?? null,
-        writtenBy: h.writtenBy,
       })),
       timedOut: this.#timedOut,
     };

@@ -8,6 +8,7 @@
  */
 import { sql, type Queryable } from './connect.js';
 import type { ProjectState } from '../model.js';
+import { handoffPending, type ShardMember } from './shards.js';
 import { toState, type CertificateRow, type DomainRow, type RouteRow, type ServiceRow } from './rows.js';
 
 /** A project as one statement returns it: its columns, and its child rows as JSON arrays. */
@@ -23,7 +24,7 @@ interface LoadedRow {
   routes: RouteRow[];
 }
 
-/** A project as loaded: its state, and whether it was moved into this shard and no replica of it has written it yet. */
+/** A project as loaded: its state, and whether it was moved into this shard and this replica has not recorded writing it yet. */
 export type LoadedProject = ProjectState & { readonly handoffPending?: true };
 
 /**
@@ -35,13 +36,10 @@ export type LoadedProject = ProjectState & { readonly handoffPending?: true };
  * meanwhile is either wholly in or wholly out) in one round trip; children come as JSON, and
  * become a {@link ProjectState} through rows.ts (the same function the config service's previews use).
  */
-export async function loadProjects(db: Queryable, ids?: readonly string[], shard: string | null = null): Promise<LoadedProject[]> {
-  const conditions = [...(ids ? [sql`p.id = ANY(${[...ids]}::uuid[])`] : []), ...(shard !== null ? [sql`p.shard = ${shard}`] : [])];
+export async function loadProjects(db: Queryable, ids?: readonly string[], shard: ShardMember | null = null): Promise<LoadedProject[]> {
+  const conditions = [...(ids ? [sql`p.id = ANY(${[...ids]}::uuid[])`] : []), ...(shard !== null ? [sql`p.shard = ${shard.name}`] : [])];
   const filter = conditions.length ? sql`WHERE ${sql.join(conditions, ' AND ')}` : sql``;
-  const handoff =
-    shard !== null
-      ? sql`EXISTS (SELECT 1 FROM shard_handoffs h WHERE h.project_id = p.id AND h.to_shard = p.shard AND h.written_at IS NULL)`
-      : sql`false`;
+  const handoff = shard !== null ? handoffPending(shard) : sql`false`;
   const rows: LoadedRow[] = await db.query(sql`
     SELECT p.id, p.name, v.version, v.changed_at, ${handoff} AS handoff_pending,
            coalesce((SELECT json_agg(json_build_object('id', s.id, 'project_id', s.project_id, 'name', s.name, 'host', s.host))

@@ -1,7 +1,9 @@
 /**
- * Handing a project over from one shard to another (sql/006_shards.sql `shard_handoffs`): the new
- * shard's sidecars record that they have written it; the old shard's sidecars keep its files until
- * then, plus a drain, or until a timeout. Times are the database's, so every replica agrees.
+ * Handing a project over from one shard to another (sql/006_shards.sql): every sidecar of the new
+ * shard records that it has written the project (shard_handoff_writes); the old shard's sidecars
+ * keep its files until every live sidecar of the new shard has (live: its session connection is
+ * a backend of the server now, shard_members), plus a drain, or until a timeout. Times are the
+ * database's, so every replica agrees.
  */
 import { sql, type Queryable } from './connect.js';
 
@@ -12,17 +14,29 @@ export interface Handoff {
   /** The shard the project belongs to now. */
   readonly toShard: string;
   /**
-   * `waiting`: the new shard has not written it yet, or did less than the drain ago: keep the files.
-   * `released`: written and drained: remove them. `timed-out`: nobody of the new shard wrote it
-   * within the timeout: remove them anyway (reported).
+   * `waiting`: not every live replica of the new shard has written it yet, or the last did less
+   * than the drain ago: keep the files. `released`: remove them. `timed-out`: the new shard did
+   * not write it within the timeout (no live replica, or one failing): remove them anyway (reported).
    */
   readonly state: 'waiting' | 'released' | 'timed-out';
   readonly movedAt: Date;
+  /** Live replicas of the new shard, and how many of them have written the project. */
+  readonly live: number;
+  readonly written: number;
+  /** When the last of them wrote it (null: not all have). */
   readonly writtenAt: Date | null;
-  readonly writtenBy: string | null;
   /** While waiting: when to look again (ms from now) if no notification comes first. */
   readonly recheckInMs: number;
 }
+
+/** A sharded replica: its shard and its id. */
+export interface ShardMember {
+  readonly name: string;
+  readonly replicaId: string;
+}
+
+/** A replica's session connection (pid, start) is a backend of the server right now. */
+const LIVE = sql`EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = m.session_pid AND a.backend_start = m.session_start)`;
 
 /**
  * The handoffs of these projects that are under way to the shard each belongs to now (a project
@@ -35,13 +49,22 @@ export async function loadHandoffs(
 ): Promise<Map<string, Handoff>> {
   if (ids.length === 0) return new Map();
   const rows = await db.query(sql`
-    SELECT h.project_id, p.name, h.to_shard, h.moved_at, h.written_at, h.written_by,
-           ceil(greatest(0, extract(epoch FROM (CASE WHEN h.written_at IS NOT NULL
-                                                     THEN h.written_at + make_interval(secs => ${timing.drainMs / 1000})
-                                                     ELSE h.moved_at + make_interval(secs => ${timing.timeoutMs / 1000}) END)
+    WITH h AS (
+      SELECT h.project_id, p.name, h.to_shard, h.moved_at,
+             (SELECT count(*) FROM shard_members m WHERE m.shard = h.to_shard AND ${LIVE}) AS live,
+             (SELECT count(*) FROM shard_members m JOIN shard_handoff_writes w ON w.replica_id = m.replica_id
+               WHERE m.shard = h.to_shard AND ${LIVE} AND w.project_id = h.project_id AND w.written_at >= h.moved_at) AS written,
+             (SELECT max(w.written_at) FROM shard_handoff_writes w
+               WHERE w.project_id = h.project_id AND w.written_at >= h.moved_at) AS last_written
+        FROM shard_handoffs h JOIN projects p ON p.id = h.project_id AND p.shard = h.to_shard
+       WHERE h.project_id = ANY(${[...ids]}::uuid[]))
+    SELECT *, CASE WHEN live > 0 AND written = live THEN last_written END AS written_at,
+           ceil(greatest(0, extract(epoch FROM (CASE WHEN live > 0 AND written = live
+                                                     THEN least(last_written + make_interval(secs => ${timing.drainMs / 1000}),
+                                                                moved_at + make_interval(secs => ${timing.timeoutMs / 1000}))
+                                                     ELSE moved_at + make_interval(secs => ${timing.timeoutMs / 1000}) END)
                                              - clock_timestamp()) * 1000)) AS wait_ms
-      FROM shard_handoffs h JOIN projects p ON p.id = h.project_id AND p.shard = h.to_shard
-     WHERE h.project_id = ANY(${[...ids]}::uuid[])`);
+      FROM h`);
   return new Map(
     rows.map((r) => {
       const waitMs = Number(r.wait_ms);
@@ -54,8 +77,9 @@ export async function loadHandoffs(
           toShard: r.to_shard as string,
           state,
           movedAt: r.moved_at as Date,
+          live: Number(r.live),
+          written: Number(r.written),
           writtenAt: (r.written_at as Date | null) ?? null,
-          writtenBy: (r.written_by as string | null) ?? null,
           recheckInMs: waitMs,
         } satisfies Handoff,
       ];
@@ -63,13 +87,33 @@ export async function loadHandoffs(
   );
 }
 
-/**
- * A replica of `shard` has written these projects (moved into it): record it, which wakes the
- * old shard's sidecars. The first replica to write one records it; the others find it done.
- */
+/** This replica (of `shard`) has written these projects, moved into it: record it (which wakes the old shard's sidecars). */
 export async function recordHandoffsWritten(db: Queryable, ids: readonly string[], shard: string, replicaId: string): Promise<void> {
   if (ids.length === 0) return;
   await db.query(sql`
-    UPDATE shard_handoffs SET written_at = clock_timestamp(), written_by = ${replicaId}
-     WHERE project_id = ANY(${[...ids]}::uuid[]) AND to_shard = ${shard} AND written_at IS NULL`);
+    INSERT INTO shard_handoff_writes (project_id, replica_id, written_at)
+    SELECT h.project_id, ${replicaId}, clock_timestamp() FROM shard_handoffs h
+     WHERE h.project_id = ANY(${[...ids]}::uuid[]) AND h.to_shard = ${shard}
+    ON CONFLICT (project_id, replica_id) DO UPDATE SET written_at = excluded.written_at`);
 }
+
+/**
+ * Whether a project moved into the scope's shard still waits for this replica to write it (a
+ * condition on `p`, a projects row; moves older than a day are done).
+ */
+export function handoffPending(scope: ShardMember) {
+  return sql`EXISTS (SELECT 1 FROM shard_handoffs h WHERE h.project_id = p.id AND h.to_shard = ${scope.name}
+                        AND h.moved_at > now() - interval '1 day'
+                        AND NOT EXISTS (SELECT 1 FROM shard_handoff_writes w WHERE w.project_id = h.project_id
+                                           AND w.replica_id = ${scope.replicaId} AND w.written_at >= h.moved_at))`;
+}
+
+/**
+ * Register this replica as a member of `shard`, by its session connection (run on that
+ * connection: its backend's pid and start time). Returns the statement and values for it.
+ */
+export const MEMBER_SQL = `
+  INSERT INTO shard_members (replica_id, shard, session_pid, session_start, updated_at)
+  SELECT $1, $2, pid, backend_start, now() FROM pg_stat_activity WHERE pid = pg_backend_pid()
+  ON CONFLICT (replica_id) DO UPDATE
+    SET shard = excluded.shard, session_pid = excluded.session_pid, session_start = excluded.session_start, updated_at = now()`;

@@ -46,6 +46,8 @@ export async function pruneOld(db: Queryable, days = 30): Promise<void> {
   await db.query(sql`DELETE FROM drift_events WHERE detected_at < now() - make_interval(days => ${days})`);
   await db.query(sql`DELETE FROM sync_replicas WHERE updated_at < now() - make_interval(days => ${days})`);
   await db.query(sql`DELETE FROM shard_handoffs WHERE moved_at < now() - make_interval(days => ${days})`);
+  await db.query(sql`DELETE FROM shard_handoff_writes WHERE written_at < now() - make_interval(days => ${days})`);
+  await db.query(sql`DELETE FROM shard_members WHERE updated_at < now() - make_interval(days => ${days})`);
 }
 
 /**

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Queryable } from '../db/connect.js';
 import { listProjectRefs, loadProjects, loadTombstones } from '../db/load.js';
 import { loadRecorded, loadResolvers, type Recorded } from '../db/records.js';
-import { loadHandoffs, recordHandoffsWritten, type Handoff } from '../db/shards.js';
+import { loadHandoffs, recordHandoffsWritten, type Handoff, type ShardMember } from '../db/shards.js';
 import { removeTempFiles } from '../fs/atomic.js';
 import { listFiles, readDiskFiles, scanRoot, type DiskFile } from '../fs/scan.js';
 import type { Logger } from '../log.js';
@@ -47,15 +47,14 @@ export interface SyncServiceOptions {
   /**
    * Render only this shard's projects (none: every project, whatever its shard), and hand moved
    * projects over (db/shards.ts): record the ones moved in once written here; keep the files of
-   * the ones moved away until the new shard has written them and `drainMs` passed (or `timeoutMs`).
+   * the ones moved away until every live replica of the new shard has written them and `drainMs`
+   * passed (or `timeoutMs`).
    */
   readonly shard?: ShardScope | null;
 }
 
-/** A sharded sidecar: its shard, its replica id (recorded with a handoff), the handoff timing. */
-export interface ShardScope {
-  readonly name: string;
-  readonly replicaId: string;
+/** A sharded sidecar: its shard and replica id (recorded with a handoff), the handoff timing. */
+export interface ShardScope extends ShardMember {
   readonly drainMs: number;
   readonly timeoutMs: number;
 }
@@ -164,7 +163,7 @@ export class TraefikSyncService {
         const states = await loadProjects(
           db,
           batch.map((p) => p.id),
-          shard,
+          this.#o.shard ?? null,
         );
         const units: Unit[] = [];
         for (const [i, s] of states.entries()) {
@@ -213,7 +212,8 @@ export class TraefikSyncService {
   async #handOver(units: Unit[]): Promise<{ units: Unit[]; handoffs: Handoff[] }> {
     const scope = this.#o.shard;
     if (!scope) return { units, handoffs: [] };
-    const ids = units.filter((u) => u.projectId !== null && !u.tombstoned).map((u) => u.projectId!);
+    // Units with a name are this shard's projects (one moved in is written, not handed over).
+    const ids = units.filter((u) => u.projectId !== null && u.projectName === null && !u.tombstoned).map((u) => u.projectId!);
     const handoffs = await loadHandoffs(this.#o.db, ids, scope);
     const out: Unit[] = [];
     for (const u of units) {
@@ -261,7 +261,7 @@ export class TraefikSyncService {
     const ids = [...new Set(projectIds)];
     const { db } = this.#o;
     const shard = this.#o.shard?.name ?? null;
-    const [states, recorded] = await Promise.all([loadProjects(db, ids, shard), loadRecorded(db, ids, shard)]);
+    const [states, recorded] = await Promise.all([loadProjects(db, ids, this.#o.shard ?? null), loadRecorded(db, ids, shard)]);
     const byId = new Map(states.map((s) => [s.id, s]));
     const gone = ids.filter((id) => !byId.has(id));
     const tombstones = gone.length ? await loadTombstones(db, gone) : new Map<string, number>();
