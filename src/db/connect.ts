@@ -10,11 +10,8 @@ export { sql } from '@databases/pg';
 export interface ConnectOptions {
   readonly poolSize?: number;
   readonly applicationName?: string;
-  /**
-   * How long a query may take before the client gives up on it (default 35 s) and discards its
-   * connection; protects the loop from a hung query or a connection gone silent.
-   */
-  readonly queryTimeoutMs?: number;
+  /** Per-statement timeout (default 30 s); protects the loop from a hung query. The client gives up 5 s later. */
+  readonly statementTimeoutMs?: number;
   /** How errors about the URL itself name it, e.g. `--database-url (DATABASE_URL)`. */
   readonly setting?: string;
   readonly onError?: (err: Error) => void;
@@ -30,22 +27,54 @@ export interface ConnectOptions {
 export function connect(databaseUrl: string, options: ConnectOptions = {}): ConnectionPool {
   registerSecret(passwordOf(databaseUrl));
   try {
-    return createPool(databaseUrl, options);
+    return withStartupFallback(databaseUrl, options);
   } catch (err) {
     throw new UserError(`${options.setting ?? 'database URL'}: ${urlProblem(err, databaseUrl)}`);
   }
 }
 
+/** How much longer than the statement timeout a query may take before we stop waiting for it. */
+export const QUERY_TIMEOUT_MARGIN_MS = 5_000;
+
 /**
- * No session state: nothing is set per session (no `statement_timeout` or `options` startup
- * parameter, no SET, no session advisory lock, no named prepared statement), so every query works
- * through PgBouncer in transaction pooling mode, where consecutive transactions of one client may
- * run on different server connections (PgBouncer also refuses unknown startup parameters). A
- * server-side statement timeout belongs to the role: `ALTER ROLE … SET statement_timeout = '30s'`
- * (README "PgBouncer"). Session work — LISTEN, the leader's advisory lock — uses the session
- * connection (db/session.ts).
+ * The pool sends statement_timeout in the startup packet: it outranks database and role defaults,
+ * so an absurd `ALTER DATABASE … SET statement_timeout` cannot starve the controller, and it is no
+ * SET. PgBouncer refuses startup parameters it does not track ("unsupported startup parameter"),
+ * and in transaction pooling mode a SET would outlive our transaction on its server connection:
+ * on that answer the pool is replaced, once, by one that sends none — no session state at all
+ * (set_config(…, true) and advisory locks are transaction-scoped; statements are unnamed) — and
+ * the call is retried. A server-side statement timeout then belongs to the role (README
+ * "PgBouncer"); the client's own query timeout holds either way.
  */
-function createPool(databaseUrl: string, options: ConnectOptions): ConnectionPool {
+function withStartupFallback(databaseUrl: string, options: ConnectOptions): ConnectionPool {
+  let pool = createPool(databaseUrl, options, true);
+  const refused = (err: unknown) => /unsupported startup parameter/i.test(messageOf(err));
+  const call = (on: ConnectionPool, key: PropertyKey, args: unknown[]): unknown =>
+    (on as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>)[key]!(...args);
+  return new Proxy({} as ConnectionPool, {
+    get(_target, key) {
+      const value = (pool as unknown as Record<PropertyKey, unknown>)[key];
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const used = pool;
+        const result = call(used, key, args);
+        if (!(result instanceof Promise) || key === 'dispose') return result;
+        return result.catch((err: unknown) => {
+          if (!refused(err)) throw err;
+          // Calls made on the first pool meanwhile find the second one there already.
+          if (pool === used) {
+            pool = createPool(databaseUrl, options, false);
+            void used.dispose().catch(() => {});
+          }
+          return call(pool, key, args);
+        });
+      };
+    },
+  });
+}
+
+function createPool(databaseUrl: string, options: ConnectOptions, startupTimeout: boolean): ConnectionPool {
+  const statementTimeout = options.statementTimeoutMs ?? 30_000;
   // CommonJS interop: the module object carries the factory as `.default`.
   return pgModule.default({
     connectionString: databaseUrl,
@@ -55,11 +84,12 @@ function createPool(databaseUrl: string, options: ConnectOptions): ConnectionPoo
     connectionTimeoutMilliseconds: 5_000,
     queueTimeoutMilliseconds: 30_000,
     idleTimeoutMilliseconds: 10_000,
-    // A connection that went silent (a network partition: no reset, no reply) never answers;
-    // without a limit of our own, a pass would wait forever and hold every later one. A query past
-    // it fails, and its connection is discarded, not reused. Inside a transaction the ROLLBACK that
-    // follows waits its own turn: up to twice as long.
-    queryTimeoutMilliseconds: options.queryTimeoutMs ?? 35_000,
+    ...(startupTimeout ? { statementTimeoutMilliseconds: statementTimeout } : {}),
+    // The server's statement_timeout cannot answer over a connection that went silent (a network
+    // partition: no reset, no reply); without a limit of our own, a pass would wait forever and
+    // hold every later one. A query past it fails, and its connection is discarded, not reused.
+    // Inside a transaction the ROLLBACK that follows waits its own turn: up to twice as long.
+    queryTimeoutMilliseconds: statementTimeout + QUERY_TIMEOUT_MARGIN_MS,
     ...(options.onQuery ? queryTimer(options.onQuery) : {}),
     onError: (err: Error) => {
       err.message = redact(err.message);

@@ -4,20 +4,20 @@
  * partition heals, the pool serves queries again on fresh connections.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connect, sql, type ConnectionPool } from '../../src/db/connect.js';
+import { connect, sql, QUERY_TIMEOUT_MARGIN_MS, type ConnectionPool } from '../../src/db/connect.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { freezableProxy, type FreezableProxy } from '../helpers/freezable-proxy.js';
 
 let t: TestDatabase;
 let proxy: FreezableProxy;
 let db: ConnectionPool;
-const QUERY_TIMEOUT_MS = 1_000;
+const STATEMENT_TIMEOUT_MS = 1_000;
 
 beforeAll(async () => {
   t = await createTestDatabase({ migrate: false });
   const url = new URL(t.url);
   proxy = await freezableProxy({ host: url.hostname, port: Number(url.port) });
-  db = connect(proxy.via(t.url), { poolSize: 2, queryTimeoutMs: QUERY_TIMEOUT_MS });
+  db = connect(proxy.via(t.url), { poolSize: 2, statementTimeoutMs: STATEMENT_TIMEOUT_MS });
 });
 
 afterAll(async () => {
@@ -26,7 +26,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-it('a query on a silent connection fails within the query timeout; after the partition heals, queries work again', async () => {
+it('a query on a silent connection fails within the statement timeout + margin; after the partition heals, queries work again', async () => {
   expect(await db.query(sql`SELECT 1 AS one`)).toEqual([{ one: 1 }]);
 
   proxy.freeze();
@@ -37,8 +37,8 @@ it('a query on a silent connection fails within the query timeout; after the par
   );
   const waited = Date.now() - started;
   expect(err?.message).toMatch(/timeout/i);
-  expect(waited).toBeGreaterThanOrEqual(QUERY_TIMEOUT_MS - 100);
-  expect(waited).toBeLessThan(QUERY_TIMEOUT_MS + 5_000);
+  expect(waited).toBeGreaterThanOrEqual(STATEMENT_TIMEOUT_MS + QUERY_TIMEOUT_MARGIN_MS - 100);
+  expect(waited).toBeLessThan(STATEMENT_TIMEOUT_MS + QUERY_TIMEOUT_MARGIN_MS + 5_000);
 
   proxy.thaw();
   expect(await db.query(sql`SELECT 3 AS three`)).toEqual([{ three: 3 }]);
