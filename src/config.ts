@@ -3,8 +3,20 @@
  * Nothing else reads process.env. Bad values stop the start with a message naming the setting
  * and quoting the value.
  */
-import { UserError, quote } from './errors.js';
+import { readFileSync } from 'node:fs';
+import { UserError, messageOf, quote } from './errors.js';
 import type { LogLevel } from './log.js';
+import { checkStaticSettings } from './render/static.js';
+import { parseStaticOverlay } from './render/static-overlay.js';
+import {
+  DEFAULT_API_ADDRESS,
+  DEFAULT_ENTRY_POINTS,
+  DEFAULT_THROTTLE,
+  parseApiAddress,
+  parseEntryPoints,
+  type StaticOverlay,
+  type StaticSettings,
+} from './render/static-settings.js';
 
 /** What the controller does about drift: rewrite the files, or only detect and report. */
 export type DriftMode = 'repair' | 'report';
@@ -31,6 +43,10 @@ export interface Config {
   readonly shardDrainMs: number;
   /** How long the old shard waits for the new one to write a moved project before removing it anyway (reported). */
   readonly shardHandoffTimeoutMs: number;
+  /** What the generated static/traefik.yml is made of (entry points, API, throttle, overlay). */
+  readonly traefikStatic: StaticSettings;
+  /** Where Traefik's API answers (`http://127.0.0.1:8080`); undefined = not read. */
+  readonly traefikApiUrl: string | undefined;
 }
 
 /** One setting: its flag, environment variable and default. */
@@ -53,6 +69,11 @@ export const SETTINGS = {
   shard: { flag: 'shard', env: 'SHARD' },
   shardDrain: { flag: 'shard-drain', env: 'SHARD_DRAIN', def: '30s' },
   shardHandoffTimeout: { flag: 'shard-handoff-timeout', env: 'SHARD_HANDOFF_TIMEOUT', def: '10m' },
+  traefikApiUrl: { flag: 'traefik-api-url', env: 'TRAEFIK_API_URL' },
+  traefikApiAddr: { flag: 'traefik-api-addr', env: 'TRAEFIK_API_ADDR', def: DEFAULT_API_ADDRESS },
+  traefikEntryPoints: { flag: 'traefik-entrypoints', env: 'TRAEFIK_ENTRYPOINTS', def: DEFAULT_ENTRY_POINTS },
+  traefikThrottle: { flag: 'traefik-throttle', env: 'TRAEFIK_THROTTLE', def: DEFAULT_THROTTLE },
+  traefikStaticFile: { flag: 'traefik-static-file', env: 'TRAEFIK_STATIC_FILE' },
 } as const satisfies Record<string, Setting>;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -137,6 +158,13 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
   const shardHandoffTimeoutMs = parseDuration(handoffText, settingName(SETTINGS.shardHandoffTimeout));
   if (shardHandoffTimeoutMs < 1000)
     throw new UserError(`${settingName(SETTINGS.shardHandoffTimeout)}: must be at least 1s, got ${quote(handoffText)}`);
+  const traefikStatic = traefikStaticSettings(flags, env, get);
+  const traefikApiUrl = get(SETTINGS.traefikApiUrl);
+  if (traefikApiUrl !== undefined && !isHttpUrl(traefikApiUrl)) {
+    throw new UserError(
+      `${settingName(SETTINGS.traefikApiUrl)}: expected an http:// or https:// URL like "http://127.0.0.1:8080", got ${quote(traefikApiUrl)}`,
+    );
+  }
 
   return Object.freeze({
     databaseUrl,
@@ -154,6 +182,8 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     shard,
     shardDrainMs,
     shardHandoffTimeoutMs,
+    traefikStatic,
+    traefikApiUrl,
   });
 }
 
@@ -185,10 +215,50 @@ export function sessionDatabaseUrl(config: Config): string {
   return config.listenDatabaseUrl ?? requireDatabaseUrl(config);
 }
 
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** The TRAEFIK_* settings of the static config, parsed and checked together (the overlay against the rest). */
+function traefikStaticSettings(
+  flags: Readonly<Record<string, string | undefined>>,
+  env: Readonly<Record<string, string | undefined>>,
+  get: (s: Setting) => string | undefined,
+): StaticSettings {
+  const entryPoints = parseEntryPoints(get(SETTINGS.traefikEntryPoints)!, settingName(SETTINGS.traefikEntryPoints));
+  // Empty means "no API" here, not "the default": look at what was given before defaulting.
+  const api = SETTINGS.traefikApiAddr;
+  const apiText = flags[api.flag] ?? env[api.env] ?? api.def;
+  const apiAddress = parseApiAddress(apiText, settingName(api), entryPoints);
+  const throttle = get(SETTINGS.traefikThrottle)!;
+  parseDuration(throttle, settingName(SETTINGS.traefikThrottle));
+  const file = get(SETTINGS.traefikStaticFile);
+  const overlay = file === undefined ? null : readStaticOverlay(file, settingName(SETTINGS.traefikStaticFile));
+  const settings: StaticSettings = Object.freeze({ entryPoints, apiAddress, throttle, overlay });
+  checkStaticSettings(settings, settingName(SETTINGS.traefikStaticFile));
+  return settings;
+}
+
 /** The database URL, or a clear error when it is missing. */
 export function requireDatabaseUrl(config: Config): string {
   if (!config.databaseUrl) {
     throw new UserError(`${settingName(SETTINGS.databaseUrl)}: required, e.g. postgres://traefik_sync@db.example:5432/traefik`);
   }
   return config.databaseUrl;
+}
+
+/** Read TRAEFIK_STATIC_FILE and parse it; throws a UserError naming `setting` and the file. */
+function readStaticOverlay(file: string, setting: string): StaticOverlay {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new UserError(`${setting}: ${file}: cannot be read: ${messageOf(err)}`);
+  }
+  return parseStaticOverlay(bytes, file, setting);
 }

@@ -23,6 +23,7 @@ function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSy
     log,
     // With SHARD, only that shard's projects (the init container of a shard's Traefik).
     shard: shardScope(config, config.podName ?? `${hostname()}-${process.pid}`),
+    staticSettings: config.traefikStatic,
   });
 }
 

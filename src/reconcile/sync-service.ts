@@ -6,7 +6,7 @@
  * Level-based and idempotent: safe to run twice; a project that cannot render keeps its files;
  * a database error aborts the pass before anything on disk changes.
  */
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Queryable } from '../db/connect.js';
 import { listProjectRefs, loadProjects, loadTombstones } from '../db/load.js';
@@ -18,6 +18,7 @@ import type { Logger } from '../log.js';
 import type { ProjectState } from '../model.js';
 import { layout, renderProject } from '../render/project.js';
 import { renderStatic } from '../render/static.js';
+import type { StaticSettings } from '../render/static-settings.js';
 import { NameRegistry } from '../render/validate.js';
 import { chunks, mapLimit } from '../util.js';
 import { Inventory } from './inventory.js';
@@ -51,6 +52,8 @@ export interface SyncServiceOptions {
    * passed (or `timeoutMs`).
    */
   readonly shard?: ShardScope | null;
+  /** Entry points, API, throttle and overlay of static/traefik.yml (default: the settings' defaults). */
+  readonly staticSettings?: StaticSettings;
 }
 
 /** A sharded sidecar: its shard and replica id (recorded with a handoff), the handoff timing. */
@@ -147,6 +150,9 @@ export class TraefikSyncService {
     const movedIn: string[] = [];
     const disk = await scanRoot(this.#o.root);
     if (!dry) {
+      // Traefik's file provider never starts when its folder is missing at Traefik's start
+      // (docs/traefik-facts.md item 7): it must exist even while there are no projects.
+      await mkdir(join(this.#o.root, 'dynamic'), { recursive: true });
       this.#resetInventory(disk);
       this.#resolvers = resolvers;
       await this.#checkAnnounced(disk);
@@ -155,7 +161,7 @@ export class TraefikSyncService {
     const names = new NameRegistry();
     const pass = new Pass(this.#ctx, recorded, dry);
     return this.#owing(pass, async () => {
-      const staticDesired = [renderStatic({ configDir: this.#traefikDir, resolvers })];
+      const staticDesired = [renderStatic({ ...this.#o.staticSettings, configDir: this.#traefikDir, resolvers })];
       // Pipelined: the next batch is loaded and rendered (CPU) while the previous one's writes
       // and fsyncs are in flight (I/O).
       let writing: Promise<void> = Promise.resolve();
@@ -298,7 +304,7 @@ export class TraefikSyncService {
       units.push({
         projectId: null,
         projectName: null,
-        desired: [renderStatic({ configDir: this.#traefikDir, resolvers })],
+        desired: [renderStatic({ ...this.#o.staticSettings, configDir: this.#traefikDir, resolvers })],
         actual: await readDiskFiles(this.#o.root, [layout.static]),
         problems: [],
         version: 0,

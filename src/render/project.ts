@@ -40,6 +40,23 @@ export function routerPriority(route: Pick<Route, 'priority' | 'pathRule'>): num
 const SAFE_RULE_VALUE = /^[!#-&(-[\]-_a-z|~]+$/;
 
 /**
+ * The problem with a path rule that requests cannot reach as written, or null. Traefik ≥ 3.5
+ * routes on the path as the client encoded it, decoding only unreserved characters; when the
+ * path holds a character Go must re-encode (`<`, `>`, `^`, `|`), the reserved ones (`!`, `(`,
+ * `*`, …) end up encoded and no longer match. A request path never holds a raw `?` or `#`, and
+ * `%` is read differently by Traefik 3.0 and 3.5+. Traefik 3.7 also cleans the request path
+ * (`//`, `/./`, `/../`), so a rule holding them never matches.
+ */
+export function pathRuleProblem(pathRule: string): string | null {
+  const bad = /[?#%<>^|]/.exec(pathRule);
+  if (bad) return `may not contain "${bad[0]}": requests cannot reach such a path in every Traefik version, got ${quote(pathRule)}`;
+  if (/\/\/|\/\.\.?(\/|$)/.test(pathRule)) {
+    return `may not contain "//", "/./" or "/../": Traefik cleans request paths, so no request matches it, got ${quote(pathRule)}`;
+  }
+  return null;
+}
+
+/**
  * The rule of a route: its host, plus its path prefix unless the path is `/`. The values must already
  * have passed {@link SAFE_RULE_VALUE} (renderProject checks them), so they cannot break out of their
  * backtick quoting.
@@ -118,6 +135,11 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       problems.push(`${at}: path_rule must start with "/" and contain no quotes, backticks, braces or spaces, got ${quote(r.pathRule)}`);
       return;
     }
+    const unreachable = pathRuleProblem(r.pathRule);
+    if (unreachable) {
+      problems.push(`${at}: path_rule ${unreachable}`);
+      return;
+    }
     if (!Number.isInteger(r.targetPort) || r.targetPort < 1 || r.targetPort > 65535) {
       problems.push(`${at}: target_port must be 1–65535, got ${quote(r.targetPort)}`);
       return;
@@ -167,10 +189,12 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   }
 
   const documents: Documents = new Map();
-  const domainsDoc: DynamicDocument = { http: { routers: domainRouters } };
+  // Traefik refuses an empty `routers:` or `middlewares:` map ("cannot be a standalone element"),
+  // and with it every route of the file provider: a file with nothing to define is written as `{}`.
+  const domainsDoc: DynamicDocument = Object.keys(domainRouters).length ? { http: { routers: domainRouters } } : {};
   if (certificates.length) domainsDoc.tls = { certificates };
   documents.set(layout.domains(p), domainsDoc);
-  documents.set(layout.middleware(p), { http: { middlewares } });
+  documents.set(layout.middleware(p), Object.keys(middlewares).length ? { http: { middlewares } } : {});
   for (const [svc, doc] of [...perService].sort(([a], [b]) => (a < b ? -1 : 1))) {
     documents.set(layout.service(p, svc), doc);
   }

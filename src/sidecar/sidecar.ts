@@ -69,6 +69,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     maxDeleteFraction: config.maxDeleteFraction,
     log,
     shard: shardScope(config, replicaId),
+    staticSettings: config.traefikStatic,
   });
   const session = new Listener({
     databaseUrl: sessionUrl,
