@@ -22,6 +22,8 @@ export interface DiskFile {
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Permission bits (`st_mode & 0o7777`): part of the desired state (keys 0600, the rest 0644). */
+  readonly mode: number;
   /** Why the file could not be read (EACCES, EPERM): it may not be ours, so it is treated as not ours. */
   readonly unreadable?: string;
 }
@@ -33,6 +35,11 @@ const MARKER = '.traefik-sync-reload';
 
 function toPosix(rel: string): string {
   return rel.split(path.sep).join('/');
+}
+
+/** The permission bits of an `st_mode` (setuid, setgid, sticky and rwx), as compared with a file's desired mode. */
+export function permissions(stMode: number): number {
+  return stMode & 0o7777;
 }
 
 /** Read one file (null when it does not exist or is not a regular file). */
@@ -61,6 +68,7 @@ export async function readDiskFile(root: string, rel: string): Promise<DiskFile 
         ino: st.ino,
         size: st.size,
         mtimeMs: st.mtimeMs,
+        mode: permissions(st.mode),
         unreadable: buf,
       };
     }
@@ -76,6 +84,7 @@ export async function readDiskFile(root: string, rel: string): Promise<DiskFile 
       ino: st.ino,
       size: st.size,
       mtimeMs: st.mtimeMs,
+      mode: permissions(st.mode),
     };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

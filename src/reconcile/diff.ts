@@ -12,8 +12,18 @@ export function isSecretPath(path: string): boolean {
 export function unifiedDiff(change: FileChange): string {
   const from = change.before === null ? '/dev/null' : `a/${change.path}`;
   const to = change.after === null ? '/dev/null' : `b/${change.path}`;
+  // git's extended header lines for a mode change (the text may be the same).
+  const modes = change.mode ? `old mode ${octal(change.mode.before)}\nnew mode ${octal(change.mode.after)}\n` : '';
   if (isSecretPath(change.path)) {
-    return `--- ${from}\n+++ ${to}\n@@ private key ${change.op === 'delete' ? 'would be removed' : change.op === 'create' ? 'would be written' : 'differs'} (content masked) @@\n`;
+    const what =
+      change.op === 'delete'
+        ? 'would be removed'
+        : change.op === 'create'
+          ? 'would be written'
+          : change.before === change.after
+            ? 'unchanged, mode differs'
+            : 'differs';
+    return `${modes}--- ${from}\n+++ ${to}\n@@ private key ${what} (content masked) @@\n`;
   }
   const patch = createTwoFilesPatch(from, to, change.before ?? '', change.after ?? '', '', '', { context: 3 });
   // Drop the "Index:"/"===" preamble of the diff package; keep standard ---/+++ headers.
@@ -21,5 +31,10 @@ export function unifiedDiff(change: FileChange): string {
     .split('\n')
     .filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('===='))))
     .join('\n');
-  return redact(body.replace(/\t\n/g, '\n'));
+  return modes + redact(body.replace(/\t\n/g, '\n'));
+}
+
+/** A file mode as git prints it in a diff (regular file: 100644). */
+function octal(mode: number): string {
+  return (0o100000 | mode).toString(8);
 }

@@ -30,6 +30,8 @@ export interface SidecarOptions {
   readonly replicaId?: string;
   /** Leader housekeeping interval (tests shorten it). */
   readonly housekeepingEveryMs?: number;
+  /** The sync service's clock (the delete guard's window); tests pass a fake. */
+  readonly now?: () => number;
   /** More HTTP routes (e.g. the file API) by path. */
   readonly routes?: (ctx: { db: ConnectionPool; config: Config; controller: Controller }) => Map<string, Handler>;
 }
@@ -70,6 +72,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     log,
     shard: shardScope(config, replicaId),
     staticSettings: config.traefikStatic,
+    now: options.now,
   });
   const session = new Listener({
     databaseUrl: sessionUrl,

