@@ -38,10 +38,8 @@ afterEach(async () => {
 });
 
 describe('HTTP server limits', () => {
-  it("the sidecar's server holds at most 256 connections: 300 idle clients, 44 closed at once", async () => {
+  it('one client holds at most 64 connections (128 while they are young), and the probes still answer', async () => {
     s = await startTestSidecar(t.url, { interval: '30s' });
-    let dropped = 0;
-    s.server.on('drop', () => dropped++);
     let accepted = 0;
     s.server.on('connection', () => accepted++);
     for (let i = 0; i < 300; i++) {
@@ -49,10 +47,13 @@ describe('HTTP server limits', () => {
       c.on('error', () => {});
       sockets.push(c);
     }
-    await waitFor(() => accepted + dropped === 300, 20_000);
-    expect({ accepted, dropped }).toEqual({ accepted: 256, dropped: 44 });
+    await waitFor(() => accepted >= 300, 20_000);
+    const held = () => new Promise<number>((resolve, reject) => s!.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    await waitFor(async () => (await held()) <= 128, 10_000); // twice the per-client limit: the hard cap
+    // The client holding the most makes room for a new one: the probe is answered while the 300 are open.
+    expect((await s.get('/healthz')).status).toBe(200);
+    expect(await held()).toBeLessThanOrEqual(128);
     for (const c of sockets.splice(0)) c.destroy();
-    await waitFor(async () => (await s!.get('/healthz')).status === 200, 10_000);
   });
 
   it('its timeouts: 120 s for a silent socket, 10 s for request headers', async () => {
@@ -60,11 +61,7 @@ describe('HTTP server limits', () => {
     expect({ idle: s.server.timeout, headers: s.server.headersTimeout }).toEqual({ idle: 120_000, headers: 10_000 });
     // The same defaults for any server made without limits (the file API's too).
     const plain = createHttpServer(new Map());
-    expect({ max: plain.maxConnections, idle: plain.timeout, headers: plain.headersTimeout }).toEqual({
-      max: 256,
-      idle: 120_000,
-      headers: 10_000,
-    });
+    expect({ idle: plain.timeout, headers: plain.headersTimeout }).toEqual({ idle: 120_000, headers: 10_000 });
   });
 });
 
@@ -191,12 +188,13 @@ describe('history', () => {
 });
 
 describe('retries of a failed project', () => {
-  it('back off from 0.5 s, doubling, up to 5 minutes, ± 20 % jitter', () => {
+  it('back off from 0.5 s, doubling, ± 20 % jitter, never more than 5 minutes', () => {
     const mid = (attempt: number) => backoffDelay(attempt, RETRY_BACKOFF, () => 0.5);
     expect([1, 2, 3, 4].map(mid)).toEqual([500, 1000, 2000, 4000]);
     expect(mid(10)).toBe(256_000);
     for (const attempt of [11, 12, 20, 100]) expect(mid(attempt)).toBe(300_000);
     expect(backoffDelay(100, RETRY_BACKOFF, () => 0)).toBe(240_000);
-    expect(backoffDelay(100, RETRY_BACKOFF, () => 1)).toBe(360_000);
+    expect(backoffDelay(100, RETRY_BACKOFF, () => 1)).toBe(300_000); // the jitter never goes past the cap
+    expect(backoffDelay(10, RETRY_BACKOFF, () => 1)).toBe(300_000); // 256 s + 20 % is capped too
   });
 });

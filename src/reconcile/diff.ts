@@ -1,6 +1,6 @@
-/** Unified diffs of database-desired vs disk, with key material masked. */
+/** Unified diffs of database-desired vs disk, with key material and other secrets masked. */
 import { createTwoFilesPatch } from 'diff';
-import { redact } from '../redact.js';
+import { maskSecrets, redact } from '../redact.js';
 import type { FileChange } from './sync-service.js';
 
 /** True for files whose content must never be shown (private keys). */
@@ -25,7 +25,13 @@ export function unifiedDiff(change: FileChange): string {
             : 'differs';
     return `${modes}--- ${from}\n+++ ${to}\n@@ private key ${what} (content masked) @@\n`;
   }
-  const patch = createTwoFilesPatch(from, to, change.before ?? '', change.after ?? '', '', '', { context: 3 });
+  // Both sides masked by the one function that masks file content (src/redact.ts), then compared.
+  const before = maskSecrets(change.before ?? '').text;
+  const after = maskSecrets(change.after ?? '').text;
+  if (before === after && change.before !== change.after) {
+    return `--- ${from}\n+++ ${to}\n@@ only secret values differ (content masked) @@\n`;
+  }
+  const patch = createTwoFilesPatch(from, to, before, after, '', '', { context: 3 });
   // Drop the "Index:"/"===" preamble of the diff package; keep standard ---/+++ headers.
   const body = patch
     .split('\n')

@@ -69,6 +69,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     root: config.configDir,
     driftMode: config.driftMode,
     maxDeleteFraction: config.maxDeleteFraction,
+    allowedInternalTargets: config.allowedInternalTargets,
     log,
     shard: shardScope(config, replicaId),
     staticSettings: config.traefikStatic,

@@ -1,6 +1,6 @@
 /** The command line as a user runs it: the built bin, real PostgreSQL, exit codes and messages. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,21 +10,13 @@ import { stopChild } from '../helpers/child.js';
 import { seedSample } from '../helpers/seed.js';
 import { seedBench } from '../../src/bench/seed.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { cli } from '../reliability/support.js';
 import { freePort } from '../../src/demo/embedded-postgres.js';
 
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
 let t: TestDatabase;
 let fresh: TestDatabase;
 let root: string;
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
-    timeout: 30_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 beforeAll(async () => {
   t = await createTestDatabase();

@@ -174,8 +174,11 @@ describe('hostile input: rows the database takes, through the running controller
   async function apply(c: RowCase): Promise<void> {
     const mw = c.middleware ?? [{ headers: { customRequestHeaders: { 'X-Test': 'ok' } } }];
     const before = (await s.get('/api/v1/status')).json().projects[ids.project]?.lastSyncAt;
-    await t.db.query(sql`UPDATE route_configs SET middleware = ${JSON.stringify(mw)}::jsonb,
+    await t.db.tx(async (tx) => {
+      await tx.query(sql`UPDATE route_configs SET middleware = ${JSON.stringify(mw)}::jsonb, target_url = ${c.targetUrl ?? null},
                          health_check = ${c.healthCheck ? JSON.stringify(c.healthCheck) : null}::jsonb WHERE id = ${ids.route}`);
+      await tx.query(sql`UPDATE services SET host = ${c.serviceHost ?? null} WHERE id = ${ids.service}`);
+    });
     await waitFor(async () => (await s.get('/api/v1/status')).json().projects[ids.project]?.lastSyncAt !== before, 15_000);
     await s.controller.idle();
   }
