@@ -24,6 +24,8 @@ export interface Metrics {
   readonly volumeFreeBytes: Gauge;
   readonly dbQueryDuration: Histogram<'query'>;
   readonly unownedFiles: Gauge;
+  /** 1, labelled with the shard this replica serves (`*`: every shard); one series per process. */
+  readonly shardInfo: Gauge<'shard'>;
 }
 
 /**
@@ -154,6 +156,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     unownedFiles: new Gauge({
       name: 'traefik_sync_unowned_files',
       help: 'Files under dynamic/ without the traefik-sync header (Traefik loads them too).',
+      registers,
+    }),
+    shardInfo: new Gauge({
+      name: 'traefik_sync_shard_info',
+      help: 'Always 1; the label says which shard this replica renders (SHARD; "*" = every shard).',
+      labelNames: ['shard'],
       registers,
     }),
   };
