@@ -16,7 +16,6 @@ import type { EventSink } from './events.js';
 import { Intake } from './intake.js';
 import { FULL } from './keys.js';
 import { PeriodicCheck } from './periodic-check.js';
-import { ExclusiveGate } from '../queue/exclusive-gate.js';
 import { WorkQueue } from '../queue/work-queue.js';
 import type { SyncReport, TraefikSyncService } from '../reconcile/sync-service.js';
 import { ReplicaState } from './replica-state.js';
@@ -63,7 +62,6 @@ export class Controller {
   readonly #periodic: PeriodicCheck;
   #beatTimer: NodeJS.Timeout | undefined;
   #stopped = false;
-  readonly #gate = new ExclusiveGate();
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -71,7 +69,8 @@ export class Controller {
     this.#queue = new WorkQueue<string>({
       handler: (keys) => this.#process(keys),
       concurrency: 4,
-      // Projects that changed together are reconciled in one pass (a full pass runs alone).
+      // Projects that changed together are reconciled in one pass; a full pass is a batch of its
+      // own and runs beside project passes (it leaves them the projects they take: full-pass.ts).
       batchSize: 64,
       alone: (key) => key === FULL,
       quietMs: 1, // NOTIFY bursts are already gathered for 2 ms (Intake.notified)
@@ -237,9 +236,7 @@ export class Controller {
   }
 
   #process(keys: string[]): Promise<ReadonlyMap<string, unknown> | void> {
-    const full = keys[0] === FULL;
-    // A full pass runs alone; project passes run side by side, never alongside a full pass.
-    return this.#gate.run(full, () => this.#pass(full ? null : keys));
+    return this.#pass(keys[0] === FULL ? null : keys);
   }
 
   /** One pass: every project (`projects` null) or the given ones. Resolves with the projects that failed. */
@@ -249,6 +246,8 @@ export class Controller {
     const end = metrics.reconcileDuration.startTimer();
     let report: SyncReport;
     let fingerprint: string | null = null;
+    // What the replica state knew before a full pass: only that can the pass find gone.
+    const since = this.#state.epoch;
     try {
       if (full) fingerprint = await changeFingerprint(db);
       report = full ? await sync.syncAllProjects() : await sync.syncProjects(projects);
@@ -270,7 +269,7 @@ export class Controller {
     // Watch the directories a full pass may have created before saying ready, so a hand edit
     // made right after /readyz turns 200 is seen at once.
     if (full) await this.#watcher?.refresh().catch(() => {});
-    await this.#state.recordPass(report, full);
+    await this.#state.recordPass(report, full ? since : undefined);
     // A project that failed (rows that cannot render, a write refused by the disk) is retried
     // with backoff: handed back to the queue as failed; after a full pass each is queued alone.
     const failed = report.results.filter((r) => r.status === 'failed' && r.projectId !== null);

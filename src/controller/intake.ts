@@ -91,8 +91,8 @@ export class Intake {
       // backlog is not a burst). Those backing off after a failure are queued again (sooner).
       else if (!queue.has(id)) moved.push(id);
     }
-    // A full pass waits for the project passes under way, so it reads them after those too.
-    if (this.enqueue(moved)) return moved.length;
+    this.enqueue(moved);
+    // Also when that is a full pass: it leaves the projects being reconciled to their passes.
     for (const id of running) queue.add(id);
     if (running.length > 0) metrics.queueDepth.set(queue.depth);
     return moved.length + running.length;

@@ -17,7 +17,24 @@ export async function loadRecorded(db: Queryable, projectIds?: ReadonlyArray<str
       ? await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs`)
       : await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs
                           WHERE project_id = ANY(${ids}::uuid[]) OR (${projectIds.includes(null)} AND project_id IS NULL)`);
+  return byPath(rows);
+}
+
+/** Rows of projects that no longer exist (their files, if any, are a full pass's leftovers). */
+export async function loadRecordedOfGoneProjects(db: Queryable): Promise<Map<string, Recorded>> {
+  const rows = await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs t
+                                   WHERE project_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = t.project_id)`);
+  return byPath(rows);
+}
+
+function byPath(rows: ReadonlyArray<Record<string, unknown>>): Map<string, Recorded> {
   return new Map(rows.map((r) => [r.file_path as string, { checksum: r.checksum as string, projectId: r.project_id as string | null }]));
+}
+
+/** Number of rows in traefik_configs: what was written, as far as the database knows. */
+export async function countRecorded(db: Queryable): Promise<number> {
+  const [row] = await db.query(sql`SELECT count(*) AS n FROM traefik_configs`);
+  return Number(row?.n ?? 0);
 }
 
 /**

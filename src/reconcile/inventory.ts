@@ -6,12 +6,14 @@ import type { DiskFile } from '../fs/scan.js';
 /** Files stat()ed between two turns of the event loop by {@link Inventory.changedOnDisk}. */
 const STAT_CHUNK = 250;
 
-/** An owned file as last seen: its project (null = global) and identity. */
+/** An owned file as last seen: its project (null = global), identity and routers. */
 export interface InventoryEntry {
   readonly projectId: string | null;
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Routers the file defines (the delete guard's denominator). */
+  readonly routers: number;
 }
 
 export class Inventory implements Iterable<[string, InventoryEntry]> {
@@ -21,9 +23,15 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
   #verifyOffset = 0;
   /** The entries as an array, for slicing; dropped on every change. */
   #entries: Array<[string, InventoryEntry]> | null = null;
+  #routers = 0;
 
   get size(): number {
     return this.#byPath.size;
+  }
+
+  /** Routers in the owned files, summed. */
+  get routers(): number {
+    return this.#routers;
   }
 
   get(path: string): InventoryEntry | undefined {
@@ -36,7 +44,8 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
 
   set(path: string, entry: InventoryEntry): void {
     const old = this.#byPath.get(path);
-    if (old && old.projectId !== entry.projectId) this.#byProject.get(old.projectId)?.delete(path);
+    if (old && old.projectId !== entry.projectId) this.#unindex(path, old.projectId);
+    this.#routers += entry.routers - (old?.routers ?? 0);
     this.#byPath.set(path, entry);
     this.#entries = null;
     let paths = this.#byProject.get(entry.projectId);
@@ -48,10 +57,15 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     const old = this.#byPath.get(path);
     if (!old) return;
     this.#byPath.delete(path);
+    this.#routers -= old.routers;
     this.#entries = null;
-    const paths = this.#byProject.get(old.projectId);
+    this.#unindex(path, old.projectId);
+  }
+
+  #unindex(path: string, projectId: string | null): void {
+    const paths = this.#byProject.get(projectId);
     paths?.delete(path);
-    if (paths?.size === 0) this.#byProject.delete(old.projectId);
+    if (paths?.size === 0) this.#byProject.delete(projectId);
   }
 
   /** Paths owned by one project (null = global files). */
@@ -63,18 +77,14 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     this.#byPath.clear();
     this.#byProject.clear();
     this.#entries = null;
+    this.#routers = 0;
   }
 
-  /** Replace the contents with the owned files of a full scan; returns their routers, counted. */
-  reset(disk: readonly DiskFile[]): number {
+  /** Replace the contents with the owned files of a scan. */
+  reset(disk: readonly DiskFile[]): void {
     this.clear();
-    let routers = 0;
-    for (const f of disk) {
-      if (!f.owned) continue;
-      this.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
-      routers += f.routers;
-    }
-    return routers;
+    for (const f of disk)
+      if (f.owned) this.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, routers: f.routers });
   }
 
   /**

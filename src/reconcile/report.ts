@@ -36,6 +36,11 @@ export interface SyncReport {
   /** Files under the root that belong to no project and are not ours. */
   readonly unowned: string[];
   readonly durationMs: number;
+  /**
+   * Projects a full pass left to the project passes that took them while it ran (they report
+   * them); absent when none.
+   */
+  readonly superseded?: readonly string[];
 }
 
 /**
@@ -100,5 +105,23 @@ export function result(u: Unit, status: ProjectOutcome, p: Plan | undefined): Pr
     version: u.version,
     changedAt: u.changedAt,
     appliedAt: null,
+  };
+}
+
+/**
+ * The unit of a project that no longer exists (`tombstone`: its final version, when the database
+ * recorded its deletion), or of our global files nothing wants (projectId null): nothing is
+ * desired, so its files go.
+ */
+export function goneUnit(projectId: string | null, tombstone: number | undefined): Unit {
+  return {
+    projectId,
+    projectName: null,
+    desired: [],
+    actual: [],
+    problems: [],
+    version: tombstone ?? 0,
+    changedAt: null,
+    tombstoned: projectId !== null && tombstone !== undefined,
   };
 }
