@@ -21,6 +21,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   model: 0,
   redact: 0,
   log: 0,
+  memory: 0, // heap settings of the long-running process
   config: 0,
   render: 1, // pure: rows in, bytes out
   queue: 1,

@@ -8,6 +8,7 @@ import { changeFingerprint } from '../db/load.js';
 import type { Leadership } from '../db/leader.js';
 import { Listener } from '../db/listen.js';
 import { messageOf } from '../errors.js';
+import { releaseMemory } from '../memory.js';
 import { previousConfigOnVolume } from '../fs/scan.js';
 import { TreeWatcher } from '../fs/watch.js';
 import type { Logger } from '../log.js';
@@ -270,6 +271,7 @@ export class Controller {
     // made right after /readyz turns 200 is seen at once.
     if (full) await this.#watcher?.refresh().catch(() => {});
     await this.#state.recordPass(report, full ? since : undefined);
+    if (full) releaseMemory();
     // A project that failed (rows that cannot render, a write refused by the disk) is retried
     // with backoff: handed back to the queue as failed; after a full pass each is queued alone.
     const failed = report.results.filter((r) => r.status === 'failed' && r.projectId !== null);

@@ -27,8 +27,12 @@ import { goneUnit, type Unit } from './report.js';
 
 /** Projects read, rendered and planned together (memory is bounded by a batch, not by the volume). */
 const BATCH = 250;
-/** Reads (and directory listings) a full pass has in flight: the rest of the I/O pool is the project passes'. */
+/**
+ * Reads (and directory listings) a full pass has in flight, and projects it writes side by side:
+ * the rest of the I/O thread pool (16: bin/traefik-sync.js) is left to project passes.
+ */
 export const FULL_PASS_IO = 12;
+export const FULL_PASS_WRITES = 8;
 
 export interface FullPassDeps {
   readonly ctx: PassContext;

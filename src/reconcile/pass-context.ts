@@ -3,7 +3,7 @@ import type { Queryable } from '../db/connect.js';
 import type { Logger } from '../log.js';
 import type { RenderedFile } from '../model.js';
 import type { RecentRemovals } from './guard.js';
-import type { Inventory } from './inventory.js';
+import type { Baseline, Inventory } from './inventory.js';
 import type { DriftMode } from './plan.js';
 
 /** What a pass needs from its service: shared state that outlives the pass. */
@@ -16,7 +16,7 @@ export interface PassContext {
   /** Units written side by side. */
   readonly concurrency: number;
   /** What this process last wrote (or found right) at each path (checksum). */
-  readonly baseline: Map<string, string>;
+  readonly baseline: Baseline;
   /** The owned files on the volume, with their routers. */
   readonly inventory: Inventory;
   /** Removals applied recently (not for deleted projects), for the delete guard's window. */

@@ -33,6 +33,8 @@ export interface PassOptions {
   readonly dry?: boolean;
   /** A full pass's hold on its projects; absent for a project pass (it locks its projects for the whole pass). */
   readonly claim?: Claim;
+  /** Units written side by side (default: the context's). */
+  readonly concurrency?: number;
 }
 
 /** The lock key of a unit. */
@@ -49,6 +51,7 @@ export class Pass {
   readonly #c: PassContext;
   readonly #dry: boolean;
   readonly #claim: Claim | undefined;
+  readonly #concurrency: number;
   readonly #writer: AtomicWriter;
   /** Recorded rows, by path, of the units not settled yet. */
   readonly #recorded = new Map<string, Recorded>();
@@ -74,6 +77,7 @@ export class Pass {
     this.#c = context;
     this.#dry = options.dry ?? false;
     this.#claim = options.claim;
+    this.#concurrency = options.concurrency ?? context.concurrency;
     this.#writer = new AtomicWriter(context.root);
     this.#managed = options.claim ? 0 : Math.max(context.inventory.size, context.managedFloor());
     this.#routers = options.claim ? 0 : context.inventory.routers;
@@ -215,7 +219,7 @@ export class Pass {
   }
 
   async #apply(items: ReadonlyArray<{ unit: Unit; plan: Plan }>): Promise<void> {
-    await mapLimit(items, this.#c.concurrency, async ({ unit, plan: p }) => {
+    await mapLimit(items, this.#concurrency, async ({ unit, plan: p }) => {
       const key = keyOf(unit);
       if (this.#claim && !this.#claim.pin(key)) return this.#supersede(unit);
       try {

@@ -19,7 +19,7 @@ import { GLOBAL, ProjectLocks } from '../queue/project-locks.js';
 import { layout, renderProject } from '../render/project.js';
 import { renderStatic } from '../render/static.js';
 import type { NameRegistry } from '../render/validate.js';
-import { fullPass, type FullPassDeps } from './full-pass.js';
+import { FULL_PASS_WRITES, fullPass, type FullPassDeps } from './full-pass.js';
 import { Inventory } from './inventory.js';
 export type { InventoryEntry } from './inventory.js';
 import { Pass, RemovalWindow, type PassContext } from './pass.js';
@@ -84,6 +84,7 @@ export class TraefikSyncService {
     this.#o = options;
     this.#traefikDir = options.traefikConfigDir ?? options.root;
     const now = options.now ?? Date.now;
+    const inventory = new Inventory();
     this.#ctx = {
       db: options.db,
       root: options.root,
@@ -91,8 +92,8 @@ export class TraefikSyncService {
       log: options.log,
       now,
       concurrency: options.concurrency ?? 16,
-      baseline: new Map(),
-      inventory: new Inventory(),
+      baseline: inventory.baseline,
+      inventory,
       removals: new RemovalWindow(options.guardWindowMs ?? 600_000, now),
       managedFloor: () => (this.#fullDone ? 0 : this.#recordedCount),
       record: (files, removed) => recordFiles(options.db, files, removed),
@@ -131,7 +132,7 @@ export class TraefikSyncService {
     const started = this.#ctx.now();
     await this.#cleanOnce();
     const claim = this.#locks.newClaim();
-    const pass = new Pass(this.#ctx, { claim });
+    const pass = new Pass(this.#ctx, { claim, concurrency: FULL_PASS_WRITES });
     try {
       return await this.#owing(pass, async () => {
         const out = await fullPass(this.#deps(this.#progress(options.onProgress)), pass, claim);
