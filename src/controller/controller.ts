@@ -31,6 +31,9 @@ import { settledWithin } from '../util.js';
  */
 export const STOP_STEP_MS = 3_000;
 
+/** How long readiness from the volume waits for the LISTEN connection at most. */
+const LISTEN_WAIT_MS = 5_000;
+
 export interface ControllerOptions {
   readonly db: ConnectionPool;
   readonly databaseUrl: string;
@@ -63,6 +66,8 @@ export class Controller {
   readonly #periodic: PeriodicCheck;
   #beatTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Resolves the wait for the first LISTEN connection (readiness from the volume waits for it). */
+  #listening: (() => void) | undefined;
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -93,6 +98,7 @@ export class Controller {
       databaseUrl: options.databaseUrl,
       onNotify: (payload) => this.#intake.notified(payload),
       onConnected: (first) => {
+        this.#listening?.();
         options.metrics.listenConnected.set(1);
         this.#setDbUp(true); // it answered: do not report it down until the next check
         options.log.info({ first }, first ? 'LISTEN connected' : 'LISTEN reconnected; catching up on changes made meanwhile');
@@ -157,7 +163,14 @@ export class Controller {
     this.#o.leadership?.start();
     this.#listener.start();
     this.#queue.add(FULL);
-    void previousConfigOnVolume(this.#o.root).then((found) => {
+    // Ready from the volume once LISTEN is up: a change committed after /readyz turns 200 is then
+    // notified, not left to the catch-up after the first full pass. With the database down (a
+    // pass failed), or after 5 s, ready all the same: that is the point of readiness from the volume.
+    const listening = new Promise<void>((resolve) => {
+      this.#listening = resolve;
+      setTimeout(resolve, LISTEN_WAIT_MS).unref();
+    });
+    void Promise.all([previousConfigOnVolume(this.#o.root), listening]).then(([found]) => {
       if (!found || this.#stopped || this.#state.synced) return;
       this.#state.markReadyFromVolume();
       this.#o.log.info('ready: serving the config a previous run left on the volume until the first full sync finishes');
@@ -255,6 +268,7 @@ export class Controller {
       this.#setDbUp(true);
     } catch (err) {
       end();
+      this.#listening?.();
       this.#state.recordError(messageOf(err));
       const up = await db.query(sql`SELECT 1`).then(
         () => true,

@@ -51,7 +51,10 @@ export class Intake {
    */
   enqueue(keys: readonly string[]): boolean {
     const { queue, state, metrics } = this.#o;
-    const full = keys.includes(FULL) || keys.length >= Math.max(5, Math.ceil(state.projectCount * 0.05));
+    // Projects as many as the replica state knows, or the last full pass listed (the first one
+    // lists them at once; the state learns them only when it ends).
+    const projects = Math.max(state.projectCount, this.#o.sync.projectsListed);
+    const full = keys.includes(FULL) || keys.length >= Math.max(5, Math.ceil(projects * 0.05));
     if (full) {
       queue.add(FULL);
     } else {

@@ -96,6 +96,8 @@ export class ProjectLocks {
   /** Keys claimed by full passes. */
   readonly #claims = new Map<string, Claim>();
   #waiters: Waiter[] = [];
+  /** Waiting for {@link quiet}. */
+  #quiet: Array<() => void> = [];
 
   /**
    * Lock `keys` for a project pass; resolves with the function that unlocks them. Waits while a
@@ -145,6 +147,23 @@ export class ProjectLocks {
     return this.#locked.size;
   }
 
+  /**
+   * Resolves when no project pass holds a lock or waits for one, or after `maxMs`: a full pass
+   * waits here between its pieces of CPU work, so project passes, which share its event loop,
+   * go first — without being starved, a full pass still moves at least every `maxMs`.
+   */
+  quiet(maxMs: number): Promise<void> {
+    if (this.#locked.size === 0 && this.#waiters.length === 0) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, maxMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#quiet.push(done);
+    });
+  }
+
   /** @internal a claim let go of `key`. */
   dropClaim(key: string, claim: Claim): void {
     if (this.#claims.get(key) === claim) this.#claims.delete(key);
@@ -163,6 +182,7 @@ export class ProjectLocks {
         this.#waiters.push(w);
       }
     }
+    if (this.#locked.size === 0 && this.#waiters.length === 0) for (const done of this.#quiet.splice(0)) done();
   }
 
   #wantedByWaiter(keys: readonly string[]): boolean {

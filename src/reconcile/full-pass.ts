@@ -26,13 +26,15 @@ import { unitFiles } from './project-files.js';
 import { goneUnit, type Unit } from './report.js';
 
 /** Projects read, rendered and planned together (memory is bounded by a batch, not by the volume). */
-const BATCH = 250;
+const BATCH = 100;
 /**
  * Reads (and directory listings) a full pass has in flight, and projects it writes side by side:
  * the rest of the I/O thread pool (16: bin/traefik-sync.js) is left to project passes.
  */
 export const FULL_PASS_IO = 12;
 export const FULL_PASS_WRITES = 8;
+/** Longest a full pass waits for project passes between two pieces of its work. */
+const YIELD_MS = 100;
 
 export interface FullPassDeps {
   readonly ctx: PassContext;
@@ -40,6 +42,8 @@ export interface FullPassDeps {
   /** A project's unit, rendered (`names`: router rules already claimed by earlier projects). */
   readonly unit: (state: ProjectState, names?: NameRegistry) => Unit;
   readonly staticFile: (resolvers: readonly string[]) => RenderedFile;
+  /** Called with the number of projects listed, before the first batch. */
+  readonly listed?: (count: number) => void;
   /** Called after each batch: projects done, projects in all. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -66,6 +70,7 @@ export async function fullPass(deps: FullPassDeps, pass: Pass, claim: Claim | un
     for (const f of files) if (f.path.startsWith('dynamic/') && f.mtimeMs > (marker?.mtimeMs ?? -1)) unannounced = true;
   };
   const [projects, resolvers] = await Promise.all([listProjectRefs(db), loadResolvers(db)]);
+  deps.listed?.(projects.length);
   // Files outside the listed projects' folders, by owner (their header): certificates and keys,
   // and folders no listed project has (a project renamed while this process was not running).
   const listed = new Set(projects.map((p) => p.name));
@@ -96,8 +101,8 @@ export async function fullPass(deps: FullPassDeps, pass: Pass, claim: Claim | un
     const recorded = await loadRecorded(db, [...loaded]);
     const units: Unit[] = [];
     for (const [i, s] of states.entries()) {
-      // Rendering is CPU work: let I/O callbacks (this pass's writes, project passes) run often.
-      if (i % 4 === 3) await new Promise((resolve) => setImmediate(resolve));
+      // Rendering is CPU work on the event loop project passes share: they go first.
+      if (i % 4 === 3) await locks.quiet(YIELD_MS);
       units.push(deps.unit(s, names));
       folders.add(s.name);
     }

@@ -65,13 +65,14 @@ export class TraefikSyncService {
   /** Project passes lock their projects; a full pass claims them (it never makes one wait). */
   readonly #locks = new ProjectLocks();
   #resolvers: string[] | null = null;
-  #cleaned = false;
+  #cleaning: Promise<void> | undefined;
   /** A full pass has read the whole volume: the inventory knows every managed file. */
   #fullDone = false;
   /** Until then: rows in traefik_configs, the delete guard's least denominator. */
   #recordedCount = 0;
   /** The first project pass of a process looks for writes a crash left unannounced (a full pass always does). */
   #announceChecked = false;
+  #projectsListed = 0;
   /**
    * Marker renames owed: counts passes that may have written under dynamic/ without renaming the
    * marker after (a crash before this process, a pass that threw midway); `#paid` is the count
@@ -98,6 +99,11 @@ export class TraefikSyncService {
       managedFloor: () => (this.#fullDone ? 0 : this.#recordedCount),
       record: (files, removed) => recordFiles(options.db, files, removed),
     };
+  }
+
+  /** Projects the last full pass listed (0 before the first). */
+  get projectsListed(): number {
+    return this.#projectsListed;
   }
 
   /** Number of files traefik-sync owns on this volume (as of the last pass). */
@@ -186,7 +192,9 @@ export class TraefikSyncService {
    */
   async syncProjects(projectIds: readonly string[]): Promise<SyncReport> {
     const started = this.#ctx.now();
-    await this.#cleanOnce();
+    // Temp files are left alone by every pass (unique names): a project pass does not wait for the
+    // walk (seconds at 50,000 projects), it only starts it if no full pass has.
+    this.#cleanOnce().catch((err: unknown) => this.#o.log.warn({ err }, 'removing temp files failed'));
     const ids = [...new Set(projectIds)];
     const unlock = await this.#locks.lock(ids);
     let unlockStatic: (() => void) | undefined;
@@ -271,6 +279,9 @@ export class TraefikSyncService {
       ctx: this.#ctx,
       locks: this.#locks,
       unit: (state, names) => this.#unit(state, names),
+      listed: (count) => {
+        this.#projectsListed = count;
+      },
       staticFile: (resolvers) => renderStatic({ configDir: this.#traefikDir, resolvers }),
       ...(onProgress ? { onProgress } : {}),
     };
@@ -319,10 +330,17 @@ export class TraefikSyncService {
     return files.some((f) => f.path.startsWith('dynamic/') && f.mtimeMs > (marker?.mtimeMs ?? -1));
   }
 
-  async #cleanOnce(): Promise<void> {
-    if (this.#cleaned) return;
-    const removed = await removeTempFiles(this.#o.root);
-    if (removed.length) this.#o.log.warn({ files: removed }, 'removed temp files left by an interrupted write');
-    this.#cleaned = true;
+  /** Remove the temp files a crash left, once per process (a walk of the whole volume). */
+  #cleanOnce(): Promise<void> {
+    this.#cleaning ??= removeTempFiles(this.#o.root).then(
+      (removed) => {
+        if (removed.length) this.#o.log.warn({ files: removed }, 'removed temp files left by an interrupted write');
+      },
+      (err: unknown) => {
+        this.#cleaning = undefined; // the next pass tries again
+        throw err;
+      },
+    );
+    return this.#cleaning;
   }
 }

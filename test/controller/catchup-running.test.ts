@@ -58,11 +58,11 @@ it('a change whose NOTIFY was lost is applied even if the project was mid-pass a
     recordIdle() {},
   };
   const metrics = { queueDepth: noop, volumeFreeBytes: noop } as any;
-  const intake = new Intake({ db: t.db, root: '/nonexistent', sync: {} as any, queue, state: state as any, metrics });
+  const intake = new Intake({ db: t.db, root: '/nonexistent', sync: { projectsListed: 0 } as any, queue, state: state as any, metrics });
   const periodic = new PeriodicCheck({
     db: t.db,
     root: await tempDir('tsync-cu-'),
-    sync: { verifyDisk: async () => new Set() } as any,
+    sync: { verifyDisk: async () => new Set(), projectsListed: 0 } as any,
     metrics,
     log: silentLogger,
     intervalMs: 60_000,
@@ -122,7 +122,7 @@ it('running projects are re-run without counting toward a burst, also when the b
     const intake = new Intake({
       db: t.db,
       root: '/nonexistent',
-      sync: {} as any,
+      sync: { projectsListed: 0 } as any,
       queue,
       state: state as any,
       metrics: { queueDepth: noop } as any,
