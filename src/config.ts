@@ -3,8 +3,22 @@
  * Nothing else reads process.env. Bad values stop the start with a message naming the setting
  * and quoting the value.
  */
-import { UserError, quote } from './errors.js';
+import { readFileSync } from 'node:fs';
+import { canonicalHost, parseInternalTargets, type InternalTarget } from './address.js';
+import { UserError, messageOf, quote } from './errors.js';
+import { passwordOf, registerSecret } from './redact.js';
 import type { LogLevel } from './log.js';
+import { checkStaticSettings } from './render/static.js';
+import { parseStaticOverlay } from './render/static-overlay.js';
+import {
+  DEFAULT_API_ADDRESS,
+  DEFAULT_ENTRY_POINTS,
+  DEFAULT_THROTTLE,
+  parseApiAddress,
+  parseEntryPoints,
+  type StaticOverlay,
+  type StaticSettings,
+} from './render/static-settings.js';
 
 /** What the controller does about drift: rewrite the files, or only detect and report. */
 export type DriftMode = 'repair' | 'report';
@@ -21,6 +35,22 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly podName: string | undefined;
   readonly podNamespace: string | undefined;
+  /** What the generated static/traefik.yml is made of (entry points, API, throttle, overlay). */
+  readonly traefikStatic: StaticSettings;
+  /** Where Traefik's API answers (`http://127.0.0.1:8080`); undefined = not read. */
+  readonly traefikApiUrl: string | undefined;
+  /** The pod's IP (POD_IP, downward API): a Host the API accepts. */
+  readonly podIp: string | undefined;
+  /** Where the database URL is read from when none is given (DATABASE_URL_FILE). */
+  readonly databaseUrlFile: string | undefined;
+  /** File holding the bearer token of the file API and the operator page (API_TOKEN_FILE). */
+  readonly apiTokenFile: string | undefined;
+  /** More Host header values the API and the page accept (canonical; see src/observability/access.ts). */
+  readonly apiAllowedHosts: readonly string[];
+  /** Upstreams at internal addresses allowed anyway (ALLOWED_INTERNAL_TARGETS; see src/address.ts). */
+  readonly allowedInternalTargets: readonly InternalTarget[];
+  /** Things the user should fix that do not stop the start (printed or logged once). */
+  readonly warnings: readonly string[];
 }
 
 /** One setting: its flag, environment variable and default. */
@@ -38,6 +68,15 @@ export const SETTINGS = {
   maxDeleteFraction: { flag: 'max-delete-fraction', env: 'MAX_DELETE_FRACTION', def: '0.5' },
   httpAddr: { flag: 'http-addr', env: 'HTTP_ADDR', def: '0.0.0.0:9090' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', def: 'info' },
+  traefikApiUrl: { flag: 'traefik-api-url', env: 'TRAEFIK_API_URL' },
+  traefikApiAddr: { flag: 'traefik-api-addr', env: 'TRAEFIK_API_ADDR', def: DEFAULT_API_ADDRESS },
+  traefikEntryPoints: { flag: 'traefik-entrypoints', env: 'TRAEFIK_ENTRYPOINTS', def: DEFAULT_ENTRY_POINTS },
+  traefikThrottle: { flag: 'traefik-throttle', env: 'TRAEFIK_THROTTLE', def: DEFAULT_THROTTLE },
+  traefikStaticFile: { flag: 'traefik-static-file', env: 'TRAEFIK_STATIC_FILE' },
+  databaseUrlFile: { flag: 'database-url-file', env: 'DATABASE_URL_FILE' },
+  apiTokenFile: { flag: 'api-token-file', env: 'API_TOKEN_FILE' },
+  apiAllowedHosts: { flag: 'api-allowed-hosts', env: 'API_ALLOWED_HOSTS' },
+  allowedInternalTargets: { flag: 'allowed-internal-targets', env: 'ALLOWED_INTERNAL_TARGETS' },
 } as const satisfies Record<string, Setting>;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -56,6 +95,14 @@ export function parseDuration(value: string, name: string): number {
     throw new UserError(`${name}: expected a duration like "30s", "500ms" or "1m30s", got ${quote(value)}`);
   }
   return total;
+}
+
+function isPostgresUrl(text: string): boolean {
+  try {
+    return ['postgres:', 'postgresql:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** How messages name a setting: `--interval (SYNC_INTERVAL)`. */
@@ -107,16 +154,51 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
 
   const databaseUrl = get(SETTINGS.databaseUrl);
   if (databaseUrl !== undefined) {
-    let ok = false;
-    try {
-      ok = ['postgres:', 'postgresql:'].includes(new URL(databaseUrl).protocol);
-    } catch {
-      /* reported below */
-    }
-    if (!ok) {
+    if (!isPostgresUrl(databaseUrl)) {
       // Never echo the value: it may hold a password.
       throw new UserError(`${settingName(SETTINGS.databaseUrl)}: expected a postgres:// or postgresql:// URL`);
     }
+  }
+
+  const traefikStatic = traefikStaticSettings(flags, env, get);
+  const traefikApiUrl = get(SETTINGS.traefikApiUrl);
+  if (traefikApiUrl !== undefined && !isHttpUrl(traefikApiUrl)) {
+    throw new UserError(
+      `${settingName(SETTINGS.traefikApiUrl)}: expected an http:// or https:// URL like "http://127.0.0.1:8080", got ${quote(traefikApiUrl)}`,
+    );
+  }
+  const warnings: string[] = [];
+  if (flags[SETTINGS.databaseUrl.flag] && passwordOf(flags[SETTINGS.databaseUrl.flag]!)) {
+    warnings.push(
+      `--${SETTINGS.databaseUrl.flag} holds a password, which every user of this machine can read in the process list (ps); ` +
+        `give the URL in ${SETTINGS.databaseUrl.env} or in a file named by ${SETTINGS.databaseUrlFile.env} instead`,
+    );
+  }
+  const apiTokenFile = get(SETTINGS.apiTokenFile);
+  const databaseUrlFile = get(SETTINGS.databaseUrlFile);
+  for (const [s, v] of [
+    [SETTINGS.apiTokenFile, apiTokenFile],
+    [SETTINGS.databaseUrlFile, databaseUrlFile],
+  ] as const) {
+    if (v?.includes('\0')) throw new UserError(`${settingName(s)}: contains a NUL byte`);
+  }
+  const apiAllowedHosts = (get(SETTINGS.apiAllowedHosts) ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '')
+    .map((h) => {
+      const c = canonicalHost(h);
+      if (!c)
+        throw new UserError(
+          `${settingName(SETTINGS.apiAllowedHosts)}: expected host names or IP addresses separated by ",", got ${quote(h)}`,
+        );
+      return c.host;
+    });
+  let allowedInternalTargets: InternalTarget[];
+  try {
+    allowedInternalTargets = parseInternalTargets(get(SETTINGS.allowedInternalTargets) ?? '');
+  } catch (err) {
+    throw new UserError(`${settingName(SETTINGS.allowedInternalTargets)}: ${(err as Error).message}`);
   }
 
   return Object.freeze({
@@ -130,13 +212,76 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     logLevel: logLevel as LogLevel,
     podName: env.POD_NAME || undefined,
     podNamespace: env.POD_NAMESPACE || undefined,
+    traefikStatic,
+    traefikApiUrl,
+    podIp: env.POD_IP || undefined,
+    databaseUrlFile,
+    apiTokenFile,
+    apiAllowedHosts: Object.freeze(apiAllowedHosts),
+    allowedInternalTargets: Object.freeze(allowedInternalTargets),
+    warnings: Object.freeze(warnings),
   });
 }
 
-/** The database URL, or a clear error when it is missing. */
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** The TRAEFIK_* settings of the static config, parsed and checked together (the overlay against the rest). */
+function traefikStaticSettings(
+  flags: Readonly<Record<string, string | undefined>>,
+  env: Readonly<Record<string, string | undefined>>,
+  get: (s: Setting) => string | undefined,
+): StaticSettings {
+  const entryPoints = parseEntryPoints(get(SETTINGS.traefikEntryPoints)!, settingName(SETTINGS.traefikEntryPoints));
+  // Empty means "no API" here, not "the default": look at what was given before defaulting.
+  const api = SETTINGS.traefikApiAddr;
+  const apiText = flags[api.flag] ?? env[api.env] ?? api.def;
+  const apiAddress = parseApiAddress(apiText, settingName(api), entryPoints);
+  const throttle = get(SETTINGS.traefikThrottle)!;
+  parseDuration(throttle, settingName(SETTINGS.traefikThrottle));
+  const file = get(SETTINGS.traefikStaticFile);
+  const overlay = file === undefined ? null : readStaticOverlay(file, settingName(SETTINGS.traefikStaticFile));
+  const settings: StaticSettings = Object.freeze({ entryPoints, apiAddress, throttle, overlay });
+  checkStaticSettings(settings, settingName(SETTINGS.traefikStaticFile));
+  return settings;
+}
+
+/**
+ * The database URL (from the flag, DATABASE_URL, or the file DATABASE_URL_FILE names: a file or
+ * the environment keep the password out of the process list), or a clear error when it is missing.
+ */
 export function requireDatabaseUrl(config: Config): string {
+  if (!config.databaseUrl && config.databaseUrlFile) {
+    const name = settingName(SETTINGS.databaseUrlFile);
+    let text: string;
+    try {
+      text = readFileSync(config.databaseUrlFile, 'utf8').trim();
+    } catch (err) {
+      throw new UserError(`${name}: cannot read ${quote(config.databaseUrlFile)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!isPostgresUrl(text)) throw new UserError(`${name}: the file does not hold a postgres:// or postgresql:// URL`);
+    registerSecret(passwordOf(text));
+    return text;
+  }
   if (!config.databaseUrl) {
     throw new UserError(`${settingName(SETTINGS.databaseUrl)}: required, e.g. postgres://traefik_sync@db.example:5432/traefik`);
   }
   return config.databaseUrl;
+}
+
+/** Read TRAEFIK_STATIC_FILE and parse it; throws a UserError naming `setting` and the file. */
+function readStaticOverlay(file: string, setting: string): StaticOverlay {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new UserError(`${setting}: ${file}: cannot be read: ${messageOf(err)}`);
+  }
+  return parseStaticOverlay(bytes, file, setting);
 }

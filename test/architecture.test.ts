@@ -20,12 +20,13 @@ const LAYERS: Readonly<Record<string, number>> = {
   util: 0,
   model: 0,
   redact: 0,
+  address: 0,
   log: 0,
   memory: 0, // heap settings of the long-running process
-  config: 0,
   render: 1, // pure: rows in, bytes out
   queue: 1,
   observability: 1, // metrics registry, the HTTP server
+  config: 2, // settings: flags + environment → one frozen object (parses with render's static-settings)
   fs: 2, // atomic writes, scans, watches (reads our headers: render/serialize)
   db: 2, // queries, LISTEN, migrations, records
   reconcile: 3, // a pass: load → render → validate → plan → write → record

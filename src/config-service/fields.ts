@@ -7,6 +7,7 @@ import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { quote } from '../errors.js';
 import { DNS_LABEL, UUID } from '../model.js';
+import { pathRuleProblem } from '../render/project.js';
 
 /** Caps that keep one request, one row and one spec file small. */
 export const LIMITS = {
@@ -74,7 +75,7 @@ export function pathProblem(v: string): string | null {
   if (v.length > 1024) return 'is longer than 1024 characters';
   if (v.includes('`')) return `contains a backtick, which would break out of the rule's quoting: ${quote(v)}`;
   if (!SAFE.test(v)) return `may contain only printable ASCII without spaces, quotes, backticks, backslashes or braces, got ${quote(v)}`;
-  return null;
+  return pathRuleProblem(v);
 }
 
 /** The problem with an upstream URL (`http://`, `https://` or `h2c://`), or null. */

@@ -9,17 +9,19 @@
  */
 import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import type { DiskFile } from '../fs/scan.js';
+import { permissions, type DiskFile } from '../fs/scan.js';
 
 /** Files stat()ed between two turns of the event loop by {@link Inventory.changedOnDisk}. */
 const STAT_CHUNK = 250;
 
-/** An owned file as last seen: its project (null = global), identity and routers. */
+/** An owned file as last seen: its project (null = global), identity, mode and routers. */
 export interface InventoryEntry {
   readonly projectId: string | null;
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Permission bits: a chmod changes neither inode, size nor mtime. */
+  readonly mode: number;
   /** Routers the file defines (the delete guard's denominator). */
   readonly routers: number;
 }
@@ -44,6 +46,7 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
   #ino = new Float64Array(0);
   #size = new Float64Array(0);
   #mtime = new Float64Array(0);
+  #mode = new Uint16Array(0);
   #routerCount = new Uint32Array(0);
   #sums = new Uint8Array(0);
   readonly #free: number[] = [];
@@ -91,6 +94,7 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     this.#ino[s] = entry.ino;
     this.#size[s] = entry.size;
     this.#mtime[s] = entry.mtimeMs;
+    this.#mode[s] = entry.mode;
     this.#routerCount[s] = entry.routers;
     this.#routers += entry.routers;
   }
@@ -146,13 +150,14 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
   reset(disk: readonly DiskFile[]): void {
     for (const [path] of [...this]) this.delete(path);
     for (const f of disk)
-      if (f.owned) this.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, routers: f.routers });
+      if (f.owned)
+        this.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, mode: f.mode, routers: f.routers });
   }
 
   /**
    * stat() the files (all, or a rotating slice of `limit`: the whole volume is covered every few
-   * calls) under `root` and compare with their identity as last seen. Returns the owning project
-   * ids (null = global) of files that changed or vanished.
+   * calls) under `root` and compare with their identity and mode as last seen. Returns the owning
+   * project ids (null = global) of files that changed (content or mode) or vanished.
    */
   async changedOnDisk(root: string, limit = Infinity): Promise<Set<string | null>> {
     const changed = new Set<string | null>();
@@ -174,7 +179,13 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
       } catch {
         st = undefined; // unreadable: looked at by a pass
       }
-      if (!st || st.ino !== this.#ino[s] || st.size !== this.#size[s] || st.mtimeMs !== this.#mtime[s])
+      if (
+        !st ||
+        st.ino !== this.#ino[s] ||
+        st.size !== this.#size[s] ||
+        st.mtimeMs !== this.#mtime[s] ||
+        permissions(st.mode) !== this.#mode[s]
+      )
         changed.add(this.#ids[this.#project[s]!]!);
     }
     this.#verifyOffset = s;
@@ -191,6 +202,7 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
       ino: this.#ino[s]!,
       size: this.#size[s]!,
       mtimeMs: this.#mtime[s]!,
+      mode: this.#mode[s]!,
       routers: this.#routerCount[s]!,
     };
   }
@@ -233,7 +245,7 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
   }
 
   #grow(capacity: number): void {
-    const grow = <T extends Uint8Array | Int32Array | Float64Array | Uint32Array>(a: T, per = 1): T => {
+    const grow = <T extends Uint8Array | Uint16Array | Int32Array | Float64Array | Uint32Array>(a: T, per = 1): T => {
       const b = new (a.constructor as new (n: number) => T)(capacity * per);
       b.set(a);
       return b;
@@ -243,6 +255,7 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     this.#ino = grow(this.#ino);
     this.#size = grow(this.#size);
     this.#mtime = grow(this.#mtime);
+    this.#mode = grow(this.#mode);
     this.#routerCount = grow(this.#routerCount);
     this.#sums = grow(this.#sums, 32);
   }

@@ -158,12 +158,18 @@ export class Pass {
   }
 
   async #describe(u: Unit, p: Plan): Promise<void> {
-    const onDisk = new Set(u.actual.map((f) => f.path));
+    const onDisk = new Map(u.actual.map((f) => [f.path, f]));
     for (const a of p.actions) {
       const path = a.op === 'delete' ? a.path : a.file.path;
       // Passes keep checksums, not file texts: read the disk text again for the diff.
       const before = onDisk.has(path) ? await readFile(join(this.#c.root, path), 'utf8').catch(() => null) : null;
-      this.changes.push({ projectName: u.projectName, path, op: a.op, before, after: a.op === 'delete' ? null : a.file.content });
+      const diskMode = onDisk.get(path)?.mode;
+      const change: FileChange = { projectName: u.projectName, path, op: a.op, before, after: a.op === 'delete' ? null : a.file.content };
+      this.changes.push(
+        a.op === 'update' && diskMode !== undefined && diskMode !== a.file.mode
+          ? { ...change, mode: { before: diskMode, after: a.file.mode } }
+          : change,
+      );
     }
     this.results.push(result(u, 'noop', p));
   }
@@ -247,7 +253,7 @@ export class Pass {
         } else {
           const id = await this.#writer.write(path, a.file.content, a.file.mode);
           baseline.set(path, a.file.checksum);
-          inventory.set(path, { projectId: a.file.projectId, routers: routerCount(a.file.content), ...id });
+          inventory.set(path, { projectId: a.file.projectId, routers: routerCount(a.file.content), ...id, mode: a.file.mode });
         }
         if (path.startsWith('dynamic/')) this.#dynamicChanged = true;
         counts[a.op]++;
@@ -274,7 +280,7 @@ export class Pass {
       // Not a file another unit wrote since this one read it (a certificate whose domain moved project).
       const known = inventory.get(f.path);
       if (known && known.projectId !== f.projectId && (known.ino !== f.ino || known.mtimeMs !== f.mtimeMs)) continue;
-      inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, routers: f.routers });
+      inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, mode: f.mode, routers: f.routers });
     }
     // What the inventory still says this project owns but is no longer there (removed by hand).
     const present = new Set([...u.actual.map((f) => f.path), ...touched]);

@@ -6,8 +6,9 @@
  * Level-based and idempotent: safe to run twice; a project that cannot render keeps its files;
  * a database error aborts the pass before anything on disk changes.
  */
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { InternalTarget } from '../address.js';
 import type { Queryable } from '../db/connect.js';
 import { loadProjects, loadTombstones } from '../db/load.js';
 import { countRecorded, loadRecorded, loadResolvers, recordFiles } from '../db/records.js';
@@ -18,6 +19,7 @@ import type { ProjectState } from '../model.js';
 import { GLOBAL, ProjectLocks } from '../queue/project-locks.js';
 import { layout, renderProject } from '../render/project.js';
 import { renderStatic } from '../render/static.js';
+import type { StaticSettings } from '../render/static-settings.js';
 import type { NameRegistry } from '../render/validate.js';
 import { FULL_PASS_WRITES, fullPass, type FullPassDeps } from './full-pass.js';
 import { Inventory } from './inventory.js';
@@ -42,8 +44,12 @@ export interface SyncServiceOptions {
   readonly concurrency?: number;
   /** Removals within this window add up for the delete guard (default 10 minutes). */
   readonly guardWindowMs?: number;
+  /** Upstreams at internal addresses allowed anyway (ALLOWED_INTERNAL_TARGETS; render/targets.ts). */
+  readonly allowedInternalTargets?: readonly InternalTarget[];
   /** Clock for timestamps (tests pass a fake). */
   readonly now?: () => number;
+  /** Entry points, API, throttle and overlay of static/traefik.yml (default: the settings' defaults). */
+  readonly staticSettings?: StaticSettings;
 }
 
 /** Reads a project pass has in flight. */
@@ -137,6 +143,9 @@ export class TraefikSyncService {
   async syncAllProjects(options: FullSyncOptions = {}): Promise<SyncReport> {
     const started = this.#ctx.now();
     await this.#cleanOnce();
+    // Traefik's file provider never starts when its folder is missing at Traefik's start
+    // (docs/traefik-facts.md item 7): it must exist even while there are no projects.
+    await mkdir(join(this.#o.root, 'dynamic'), { recursive: true });
     const claim = this.#locks.newClaim();
     const pass = new Pass(this.#ctx, { claim, concurrency: FULL_PASS_WRITES });
     try {
@@ -217,7 +226,7 @@ export class TraefikSyncService {
         units.push({
           projectId: null,
           projectName: null,
-          desired: [renderStatic({ configDir: this.#traefikDir, resolvers })],
+          desired: [renderStatic({ ...this.#o.staticSettings, configDir: this.#traefikDir, resolvers })],
           actual: [],
           problems: [],
           version: 0,
@@ -282,7 +291,7 @@ export class TraefikSyncService {
       listed: (count) => {
         this.#projectsListed = count;
       },
-      staticFile: (resolvers) => renderStatic({ configDir: this.#traefikDir, resolvers }),
+      staticFile: (resolvers) => renderStatic({ ...this.#o.staticSettings, configDir: this.#traefikDir, resolvers }),
       ...(onProgress ? { onProgress } : {}),
     };
   }
@@ -311,7 +320,7 @@ export class TraefikSyncService {
 
   /** Render a project into a unit; with `names`, also check its names against earlier projects. */
   #unit(state: ProjectState, names?: NameRegistry): Unit {
-    const r = renderProject(state, { configDir: this.#traefikDir });
+    const r = renderProject(state, { configDir: this.#traefikDir, allowedInternalTargets: this.#o.allowedInternalTargets });
     const clashes = names && r.problems.length === 0 ? names.add(r) : [];
     return {
       projectId: r.projectId,

@@ -1,6 +1,8 @@
 /** The middleware chain of a route (route_configs.middleware jsonb): shape rules and v3 types. */
 import { quote } from '../errors.js';
 import type { MiddlewareSpec } from '../model.js';
+import { goDurationNs } from './go-syntax.js';
+import { healthCheckRuleProblems, middlewareRuleProblems } from './middleware-rules.js';
 
 /**
  * Traefik v3 HTTP middleware types accepted inline. Left out on purpose: `ipWhiteList` (v2 name;
@@ -90,11 +92,36 @@ export function parseChain(
       problems.push(`${at}.${type}: expected an object of options, got ${quote(value)}`);
       return;
     }
-    const typed = typeProblems(value as Record<string, unknown>, DURATIONS[type] ?? [], INTS[type] ?? [], `${at}.${type}`);
+    const options = value as Record<string, unknown>;
+    const empty = emptyObjectProblems(options, `${at}.${type}`, type);
+    if (empty.length) {
+      problems.push(...empty);
+      return;
+    }
+    const typed = typeProblems(options, DURATIONS[type] ?? [], INTS[type] ?? [], `${at}.${type}`);
+    if (typed.length === 0) typed.push(...middlewareRuleProblems(type, options, `${at}.${type}`));
     if (typed.length) problems.push(...typed);
-    else elements.push({ kind: 'inline', type, options: value as Record<string, unknown> });
+    else elements.push({ kind: 'inline', type, options });
   });
   return { elements, problems };
+}
+
+/** Where Traefik takes an empty object (its `allowEmpty` fields): `compress: {}`, `contentType: {}`, `ipAllowList.ipStrategy: {}`. */
+const EMPTY_OK: ReadonlySet<string> = new Set(['compress', 'contentType', 'ipAllowList.ipStrategy']);
+
+/**
+ * Traefik refuses an empty object where its type does not allow one ("headers cannot be a
+ * standalone element"), and with it the whole file, so every route of the file provider. Empty
+ * lists are fine. `key`: where `value` sits, from the middleware type down (`ipAllowList.ipStrategy`).
+ */
+export function emptyObjectProblems(value: unknown, field: string, key = ''): string[] {
+  if (!value || typeof value !== 'object') return [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => emptyObjectProblems(v, `${field}[${i}]`, `${key}[]`));
+  const entries = Object.entries(value);
+  if (entries.length === 0 && !EMPTY_OK.has(key)) {
+    return [`${field}: is an empty object, which Traefik refuses (and with it every route of the file provider); leave it out instead`];
+  }
+  return entries.flatMap(([k, v]) => emptyObjectProblems(v, `${field}.${k}`, `${key}.${k}`));
 }
 
 /**
@@ -116,7 +143,6 @@ const INTS: Readonly<Record<string, readonly string[]>> = {
   buffering: ['maxRequestBodyBytes', 'memRequestBodyBytes', 'maxResponseBodyBytes', 'memResponseBodyBytes'],
   healthCheck: ['port'],
 };
-const GO_DURATION = /^[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
 const INT_TEXT = /^[-+]?[0-9]{1,18}$/;
 
 function isInt(v: unknown): boolean {
@@ -132,7 +158,7 @@ function typeProblems(
   const problems: string[] = [];
   for (const k of durations) {
     const v = options[k];
-    if (v !== undefined && !isInt(v) && !(typeof v === 'string' && GO_DURATION.test(v))) {
+    if (v !== undefined && goDurationNs(v) === null) {
       problems.push(`${at}.${k}: expected a duration like "10s", "500ms" or "1m30s" (or whole seconds), got ${quote(v)}`);
     }
   }
@@ -160,7 +186,7 @@ export const HEALTH_CHECK_KEYS: ReadonlySet<string> = new Set([
 export function checkHealthCheck(hc: Readonly<Record<string, unknown>> | null, field = 'health_check'): string[] {
   if (hc === null) return [];
   if (typeof hc !== 'object' || Array.isArray(hc)) return [`${field}: expected an object, got ${quote(hc)}`];
-  const problems: string[] = [];
+  const problems: string[] = emptyObjectProblems(hc, field);
   for (const key of Object.keys(hc)) {
     if (!HEALTH_CHECK_KEYS.has(key)) {
       problems.push(`${field}.${key}: unknown health check option (supported: ${[...HEALTH_CHECK_KEYS].join(', ')})`);
@@ -169,7 +195,8 @@ export function checkHealthCheck(hc: Readonly<Record<string, unknown>> | null, f
   if (hc.path !== undefined && (typeof hc.path !== 'string' || !hc.path.startsWith('/'))) {
     problems.push(`${field}.path: expected a path starting with "/", got ${quote(hc.path)}`);
   }
-  problems.push(...typeProblems(hc, DURATIONS.healthCheck!, INTS.healthCheck!, field));
+  const typed = typeProblems(hc, DURATIONS.healthCheck!, INTS.healthCheck!, field);
+  problems.push(...(typed.length ? typed : healthCheckRuleProblems(hc, field)));
   return problems;
 }
 

@@ -6,9 +6,11 @@
 import { posix } from 'node:path';
 import type { Domain, ProjectState, RenderedFile, Route, Service } from '../model.js';
 import { quote } from '../errors.js';
+import { containsPrivateKey, redact, redactValues, secretValues } from '../redact.js';
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
-import { middlewareName, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
+import { middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
+import { targetProblems } from './targets.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 import { validateDynamic } from './validate.js';
 
@@ -40,6 +42,23 @@ export function routerPriority(route: Pick<Route, 'priority' | 'pathRule'>): num
 const SAFE_RULE_VALUE = /^[!#-&(-[\]-_a-z|~]+$/;
 
 /**
+ * The problem with a path rule that requests cannot reach as written, or null. Traefik ≥ 3.5
+ * routes on the path as the client encoded it, decoding only unreserved characters; when the
+ * path holds a character Go must re-encode (`<`, `>`, `^`, `|`), the reserved ones (`!`, `(`,
+ * `*`, …) end up encoded and no longer match. A request path never holds a raw `?` or `#`, and
+ * `%` is read differently by Traefik 3.0 and 3.5+. Traefik 3.7 also cleans the request path
+ * (`//`, `/./`, `/../`), so a rule holding them never matches.
+ */
+export function pathRuleProblem(pathRule: string): string | null {
+  const bad = /[?#%<>^|]/.exec(pathRule);
+  if (bad) return `may not contain "${bad[0]}": requests cannot reach such a path in every Traefik version, got ${quote(pathRule)}`;
+  if (/\/\/|\/\.\.?(\/|$)/.test(pathRule)) {
+    return `may not contain "//", "/./" or "/../": Traefik cleans request paths, so no request matches it, got ${quote(pathRule)}`;
+  }
+  return null;
+}
+
+/**
  * The rule of a route: its host, plus its path prefix unless the path is `/`. The values must already
  * have passed {@link SAFE_RULE_VALUE} (renderProject checks them), so they cannot break out of their
  * backtick quoting.
@@ -56,6 +75,9 @@ function upstreamOf(service: Service, route: Route): string {
 /** Render one project. */
 export function renderProject(state: ProjectState, options: RenderOptions): RenderedProject {
   const p = state.name;
+  const refused = [...nameProblems(state), ...targetProblems(state, options.configDir, options.allowedInternalTargets)];
+  if (refused.length)
+    return { projectId: state.id, projectName: p, version: state.version, files: [], documents: new Map(), problems: refused };
   const owner = { id: state.id, name: state.name };
   const problems: string[] = [];
   const servicesById = new Map(state.services.map((s) => [s.id, s]));
@@ -69,10 +91,6 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
 
   for (const d of activeDomains) {
     const at = `domain ${quote(d.fullDomain)}`;
-    if (!SAFE_RULE_VALUE.test(d.fullDomain) || d.fullDomain !== d.fullDomain.toLowerCase()) {
-      problems.push(`${at}: full_domain must be a lower-case ASCII host name, got ${quote(d.fullDomain)}`);
-      continue;
-    }
     if (d.sslEnabled) {
       needsRedirect = true;
       domainRouters[redirectRouterName(p, d)] = {
@@ -89,6 +107,8 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
           );
         } else if (!d.certificate) {
           problems.push(`${at}: ssl_provider is "custom" but the domain has no certificate`);
+        } else if (containsPrivateKey(d.certificate.certPem)) {
+          problems.push(`${at}: cert_pem holds a private key block (it would be written to a world-readable .crt file)`);
         } else {
           const certPath = layout.cert(d.fullDomain);
           const keyPath = layout.key(d.fullDomain);
@@ -118,6 +138,11 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       problems.push(`${at}: path_rule must start with "/" and contain no quotes, backticks, braces or spaces, got ${quote(r.pathRule)}`);
       return;
     }
+    const unreachable = pathRuleProblem(r.pathRule);
+    if (unreachable) {
+      problems.push(`${at}: path_rule ${unreachable}`);
+      return;
+    }
     if (!Number.isInteger(r.targetPort) || r.targetPort < 1 || r.targetPort > 65535) {
       problems.push(`${at}: target_port must be 1–65535, got ${quote(r.targetPort)}`);
       return;
@@ -133,7 +158,9 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       ...controlCharProblems(r.healthCheck, `${at}: health_check`),
     ];
     if (chain.problems.length || hc.length) {
-      problems.push(...chain.problems, ...hc);
+      // Messages quote values: never a header token or a password hash (src/redact.ts).
+      const secrets = secretValues([r.middleware, r.healthCheck]);
+      problems.push(...[...chain.problems, ...hc].map((m) => redactValues(m, secrets)));
       return;
     }
     const doc = perService.get(service.name) ?? { http: { routers: {}, services: {} } };
@@ -167,17 +194,19 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   }
 
   const documents: Documents = new Map();
-  const domainsDoc: DynamicDocument = { http: { routers: domainRouters } };
+  // Traefik refuses an empty `routers:` or `middlewares:` map ("cannot be a standalone element"),
+  // and with it every route of the file provider: a file with nothing to define is written as `{}`.
+  const domainsDoc: DynamicDocument = Object.keys(domainRouters).length ? { http: { routers: domainRouters } } : {};
   if (certificates.length) domainsDoc.tls = { certificates };
   documents.set(layout.domains(p), domainsDoc);
-  documents.set(layout.middleware(p), { http: { middlewares } });
+  documents.set(layout.middleware(p), Object.keys(middlewares).length ? { http: { middlewares } } : {});
   for (const [svc, doc] of [...perService].sort(([a], [b]) => (a < b ? -1 : 1))) {
     documents.set(layout.service(p, svc), doc);
   }
 
   problems.push(...validateDynamic(documents));
   if (problems.length) {
-    return { projectId: state.id, projectName: p, version: state.version, files: [], documents, problems };
+    return { projectId: state.id, projectName: p, version: state.version, files: [], documents, problems: problems.map(redact) };
   }
   const files: RenderedFile[] = [...pem];
   for (const [path, doc] of documents) {

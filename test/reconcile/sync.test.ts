@@ -1,18 +1,18 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { readFile, readdir, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { sql } from '../../src/db/connect.js';
 import { silentLogger } from '../../src/log.js';
 import { TraefikSyncService, totals } from '../../src/reconcile/sync-service.js';
 import { schemaProblemsDynamic, schemaProblemsStatic } from '../../src/render/validate.js';
-import { unescapeGoTemplate } from '../../src/render/serialize.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { checksumOf, unescapeGoTemplate } from '../../src/render/serialize.js';
+import { databaseForFile, emptyTables } from '../helpers/db.js';
 import { seedSample, type SampleIds, KEY_PEM } from '../helpers/seed.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { captureLog } from '../reliability/support.js';
 
-let t: TestDatabase;
+const t = databaseForFile();
 let root: string;
 let ids: SampleIds;
 
@@ -49,14 +49,8 @@ function service(opts: Partial<{ maxDeleteFraction: number; driftMode: 'repair' 
   });
 }
 
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t.drop();
-});
 beforeEach(async () => {
-  await t.db.query(sql`TRUNCATE projects, traefik_configs, audit_log, project_versions CASCADE`);
+  await emptyTables(t.db);
   root = await tempDir('tsync-root-');
   ids = await seedSample(t.db);
 });
@@ -223,7 +217,10 @@ describe('full sync', () => {
     for (const r of rows) {
       expect(r.checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(r.last_synced_at).toBeInstanceOf(Date);
-      expect(await readFile(path.join(root, r.file_path), 'utf8')).toBe(r.content);
+      const onDisk = await readFile(path.join(root, r.file_path), 'utf8');
+      // Key files: the checksum only, never the key (sql/005_private_keys.sql).
+      if (r.file_path.startsWith('ssl/keys/')) expect([r.content, r.checksum]).toEqual(['', checksumOf(onDisk)]);
+      else expect(onDisk).toBe(r.content);
     }
   });
 
@@ -323,11 +320,17 @@ describe('full sync', () => {
     expect(await readFile(path.join(root, 'dynamic/shop/services/api.yml'), 'utf8')).toContain('http://api:3001');
   });
 
-  it('removes temp files left by a crash', async () => {
+  it('removes temp files left by a crash, not a write of this process in flight', async () => {
     await mkdir(path.join(root, 'dynamic/shop'), { recursive: true });
-    await writeFile(path.join(root, 'dynamic/shop/.domains.yml.tsync-tmp-123-1'), 'half a fi');
+    // A crash leftover is older than the process that finds it; a temp file changed since this
+    // process started is one of its writes in flight (project passes run while the walk does).
+    const leftover = path.join(root, 'dynamic/shop/.domains.yml.tsync-tmp-123-1');
+    await writeFile(leftover, 'half a fi');
+    const before = new Date(performance.timeOrigin - 60_000);
+    await utimes(leftover, before, before);
+    await writeFile(path.join(root, 'dynamic/shop/.api.yml.tsync-tmp-1-7'), 'in flight');
     await service().syncAllProjects();
-    expect((await listTree(root)).filter((f) => f.includes('tsync-tmp'))).toEqual([]);
+    expect((await listTree(root)).filter((f) => f.includes('tsync-tmp'))).toEqual(['dynamic/shop/.api.yml.tsync-tmp-1-7']);
   });
 
   it('database unreachable: the pass fails before anything on disk changes', async () => {
