@@ -28,7 +28,10 @@ export async function unitFiles(
 ): Promise<DiskFile[][]> {
   const candidates = await mapLimit(units, limit, async (u) => {
     const paths = new Set<string>(inventory.pathsOf(u.projectId));
-    for (const f of u.desired) paths.add(f.path);
+    // A wanted path in its folder is read only if the folder's listing has it: a cold pass does
+    // not try (and fail) to read every file it is about to create.
+    const dir = u.projectName === null ? null : `${layout.projectDir(u.projectName)}/`;
+    for (const f of u.desired) if (dir === null || !f.path.startsWith(dir)) paths.add(f.path);
     for (const p of elsewhere?.get(u.projectId) ?? []) paths.add(p);
     if (u.projectName !== null) for (const p of await listFiles(root, layout.projectDir(u.projectName))) paths.add(p);
     return paths;
