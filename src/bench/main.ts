@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --projects 10000]`: reproducible numbers on an embedded PostgreSQL.
  * Prints a table and writes bench-results/bench-<projects>.json. See README "Benchmark".
+ * With `--replicas N`, a fleet of N controllers instead (fleet.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { constants } from 'node:fs';
@@ -17,6 +18,7 @@ import { fsyncDir } from '../fs/atomic.js';
 import { silentLogger } from '../log.js';
 import { TraefikSyncService, totals } from '../reconcile/sync-service.js';
 import { mapLimit } from '../util.js';
+import { runFleet } from './fleet.js';
 import { backgroundLoad, changeLatencies, Child, latencyStats, rssOf, type LatencyStats } from './phases.js';
 import { apiRoutes, seedBench } from './seed.js';
 import { log, metricsOf, ms, pct, sleep, within } from './support.js';
@@ -24,33 +26,47 @@ import { log, metricsOf, ms, pct, sleep, within } from './support.js';
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
 
 /** Flags, checked: a bad one stops the run with one line naming it (exit 2). */
-function options(): { N: number; UPDATES: number; BURST_PER: number; OUT: string } {
+function options() {
   try {
     const { values } = parseArgs({
       options: {
         projects: { type: 'string', default: '1000' },
-        updates: { type: 'string', default: '1000' },
+        updates: { type: 'string' },
         'burst-per': { type: 'string', default: '100' },
         out: { type: 'string', default: 'bench-results' },
+        replicas: { type: 'string' },
+        interval: { type: 'string', default: '30s' },
+        'idle-window': { type: 'string', default: '60' },
+        'pool-size': { type: 'string' },
+        bin: { type: 'string' },
       },
     });
-    const n = Number(values.projects);
-    const updates = Number(values.updates);
-    if (!Number.isInteger(n) || n < 100) throw new Error(`--projects: expected an integer ≥ 100, got ${JSON.stringify(values.projects)}`);
-    if (!Number.isInteger(updates) || updates < 1)
-      throw new Error(`--updates: expected an integer ≥ 1, got ${JSON.stringify(values.updates)}`);
-    const burstPer = Number(values['burst-per']);
-    if (!Number.isInteger(burstPer) || burstPer < 1)
-      throw new Error(`--burst-per: expected an integer ≥ 1, got ${JSON.stringify(values['burst-per'])}`);
-    return { N: n, UPDATES: updates, BURST_PER: burstPer, OUT: values.out };
+    const int = (flag: string, text: string | undefined, min: number, max = Infinity) => {
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < min || n > max)
+        throw new Error(`--${flag}: expected an integer ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, got ${JSON.stringify(text)}`);
+      return n;
+    };
+    const fleet = values.replicas !== undefined;
+    return {
+      N: int('projects', values.projects, 100),
+      UPDATES: int('updates', values.updates ?? (fleet ? '50' : '1000'), 1),
+      BURST_PER: int('burst-per', values['burst-per'], 1),
+      OUT: values.out,
+      REPLICAS: fleet ? int('replicas', values.replicas, 1, 200) : null,
+      INTERVAL: values.interval,
+      IDLE_WINDOW_S: int('idle-window', values['idle-window'], 10),
+      POOL_SIZE: values['pool-size'] === undefined ? undefined : int('pool-size', values['pool-size'], 1, 100),
+      BIN_PATH: values.bin ? path.resolve(values.bin) : BIN,
+    };
   } catch (err) {
     process.stderr.write(
-      `bench: ${(err as Error).message} (usage: npm run bench -- [--projects N] [--updates N] [--burst-per N] [--out DIR])\n`,
+      `bench: ${(err as Error).message} (usage: npm run bench -- [--projects N] [--updates N] [--burst-per N] [--out DIR] | --replicas N [--projects N] [--updates N] [--interval 30s] [--idle-window SECONDS] [--pool-size N] [--bin PATH] [--out DIR])\n`,
     );
     process.exit(2);
   }
 }
-const { N, UPDATES, BURST_PER, OUT } = options();
+const { N, UPDATES, BURST_PER, OUT, REPLICAS, INTERVAL, IDLE_WINDOW_S, POOL_SIZE, BIN_PATH } = options();
 /** Background commits per second while changes are timed (as in issue 18's measurement). */
 const LOAD_PER_S = 50;
 
@@ -193,7 +209,7 @@ async function main(): Promise<void> {
     const env = { PATH: process.env.PATH, DATABASE_URL: pg.url, TRAEFIK_CONFIG_DIR: rootC, LOG_LEVEL: 'info' };
     await settle();
     t0 = process.hrtime.bigint();
-    const once = new Child(BIN, ['sync', '--once'], env);
+    const once = new Child(BIN_PATH, ['sync', '--once'], env);
     await once.ended();
     if (once.exited !== 'exited with code 0') throw new Error(`sync --once ${once.exited}`);
     result.syncOnce = { ms: ms(t0), peakRssMb: once.peakRssMb, infoLogLines: once.counts() };
@@ -208,7 +224,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const started = Date.now();
-    child = new Child(BIN, ['run'], { ...env, HTTP_ADDR: `127.0.0.1:${port}`, SYNC_INTERVAL: '30s' });
+    child = new Child(BIN_PATH, ['run'], { ...env, HTTP_ADDR: `127.0.0.1:${port}`, SYNC_INTERVAL: '30s' });
     const c = child;
     const exited = () => c.exited;
     for (;;) {
@@ -388,7 +404,19 @@ async function main(): Promise<void> {
   process.stdout.write(`\nJSON: ${out}\n`);
 }
 
-main().catch((err) => {
+(REPLICAS === null
+  ? main()
+  : runFleet({
+      replicas: REPLICAS,
+      projects: N,
+      updates: UPDATES,
+      interval: INTERVAL,
+      idleWindowMs: IDLE_WINDOW_S * 1000,
+      out: OUT,
+      bin: BIN_PATH,
+      poolSize: POOL_SIZE,
+    })
+).catch((err) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exitCode = 1;
 });

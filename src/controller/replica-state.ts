@@ -34,7 +34,12 @@ export interface ReplicaStateOptions {
   readonly replicaId: string;
   readonly leadership?: Leadership;
   readonly events?: EventSink;
+  /** The shard this replica serves (null: every project), recorded with its status. */
+  readonly shard?: string | null;
 }
+
+/** The status row is written at most this often (and at stop). */
+export const STATUS_EVERY_MS = 5_000;
 
 export class ReplicaState {
   readonly #o: ReplicaStateOptions;
@@ -60,6 +65,7 @@ export class ReplicaState {
   #lastError: string | null = null;
   #guardBlocked = false;
   #statusDirty = false;
+  #statusAt = 0;
   /** A pass ran since the certificate expiry gauge was last read (a renewal changes it). */
   #certsStale = false;
   #certsReadAt = 0;
@@ -93,6 +99,15 @@ export class ReplicaState {
    */
   markReadyFromVolume(): void {
     this.#volumeReady = true;
+  }
+
+  /**
+   * Forget every version seen (the database is another server now: its versions may be lower,
+   * and a change made there would look applied already). The next full pass learns them again.
+   */
+  forgetVersions(): void {
+    this.#seenVersion.clear();
+    this.#measuredVersion.clear();
   }
 
   /** The version of a project as of its last good pass (-1 if none). */
@@ -175,7 +190,7 @@ export class ReplicaState {
         if (d.repaired) this.#drift.delete(d.path);
         else this.#drift.set(d.path, { kind: d.kind, epoch });
       }
-      this.#updateProject(r, at, epoch);
+      this.#updateProject(r, at, epoch, full);
     }
     const byKind: Record<DriftKind, number> = { modified: 0, missing: 0, unexpected: 0 };
     for (const d of this.#drift.values()) byKind[d.kind]++;
@@ -208,15 +223,18 @@ export class ReplicaState {
     }
   }
 
-  #updateProject(r: ProjectResult, at: string, epoch: number): void {
+  #updateProject(r: ProjectResult, at: string, epoch: number, full: boolean): void {
     if (r.projectId === null) {
       // The static config: written by full passes, so a full pass retries it.
       if (r.writeFailed) this.#writeFailed.add(FULL);
       else if (r.status !== 'failed') this.#writeFailed.delete(FULL);
       return;
     }
+    // A full pass reads every project: what it read is the version (lower than the one seen before
+    // when the server changed; lower than a project pass beside it saw, the catch-up merely passes
+    // that project again). Project passes run side by side: the highest wins.
     if (r.status !== 'failed' && r.status !== 'blocked')
-      this.#seenVersion.set(r.projectId, Math.max(r.version, this.seenVersion(r.projectId)));
+      this.#seenVersion.set(r.projectId, full ? r.version : Math.max(r.version, this.seenVersion(r.projectId)));
     const previous = this.#projects.get(r.projectId);
     if (r.projectName === null) {
       this.#forget(r.projectId);
@@ -271,15 +289,17 @@ export class ReplicaState {
 
   /**
    * Upsert this replica's status row when something changed since the last write (called about
-   * once a second, and at stop), so a busy replica does not write it on every pass. Also
-   * refreshes a stale certificate expiry gauge.
+   * once a second, and at stop), at most every {@link STATUS_EVERY_MS}: a busy replica does not
+   * write it on every pass, nor a fleet of them many times a second. Also refreshes a stale
+   * certificate expiry gauge.
    */
   async flushStatus(force = false): Promise<void> {
     // After project passes (a certificate may have been renewed or added) the expiry gauge is read
     // again: at most every 5 s, so a busy replica does not run that query on every pass.
     if (this.#certsStale && Date.now() - this.#certsReadAt >= 5000) await this.#refreshCertificates();
-    if (!this.#statusDirty && !force) return;
+    if (!force && (!this.#statusDirty || Date.now() - this.#statusAt < STATUS_EVERY_MS)) return;
     this.#statusDirty = false;
+    this.#statusAt = Date.now();
     try {
       await upsertReplicaStatus(this.#o.db, {
         replicaId: this.#o.replicaId,
@@ -289,6 +309,7 @@ export class ReplicaState {
         lastError: this.#lastError,
         driftCount: this.#drift.size,
         projectsFailed: this.#failed.size,
+        shard: this.#o.shard ?? null,
       });
     } catch {
       this.#statusDirty = true; // database down: retried at the next flush

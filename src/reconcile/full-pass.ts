@@ -16,6 +16,7 @@ import { listProjectRefs, loadProjects, loadTombstones } from '../db/load.js';
 import { loadRecorded, loadRecordedOfGoneProjects, loadResolvers, type Recorded } from '../db/records.js';
 import { TEMP_MARK } from '../fs/atomic.js';
 import { listFiles, readDiskFiles, type DiskFile } from '../fs/scan.js';
+import type { Handoff, ShardMember } from '../db/shards.js';
 import type { ProjectState, RenderedFile } from '../model.js';
 import { GLOBAL, type Claim, type ProjectLocks } from '../queue/project-locks.js';
 import { layout } from '../render/project.js';
@@ -42,6 +43,10 @@ export interface FullPassDeps {
   /** A project's unit, rendered (`names`: router rules already claimed by earlier projects). */
   readonly unit: (state: ProjectState, names?: NameRegistry) => Unit;
   readonly staticFile: (resolvers: readonly string[]) => RenderedFile;
+  /** Only this shard's projects (null: every project). */
+  readonly shard: ShardMember | null;
+  /** Of the units of projects not this shard's, those that pass (a project handed over to another shard waits). */
+  readonly handOver: (units: Unit[]) => Promise<{ units: Unit[]; handoffs: Handoff[] }>;
   /** Called with the number of projects listed, before the first batch. */
   readonly listed?: (count: number) => void;
   /** Called after each batch: projects done, projects in all. */
@@ -55,6 +60,10 @@ export interface FullPassOutcome {
   readonly unowned: string[];
   /** A file below dynamic/ is newer than the reload marker (a crash before the marker rename). */
   readonly unannounced: boolean;
+  /** Projects moved into this shard that this replica had not recorded writing (db/shards.ts). */
+  readonly movedIn: string[];
+  /** Projects moved to another shard whose files this volume still had. */
+  readonly handoffs: Handoff[];
 }
 
 /**
@@ -69,7 +78,10 @@ export async function fullPass(deps: FullPassDeps, pass: Pass, claim: Claim | un
   const seen = (files: readonly DiskFile[]) => {
     for (const f of files) if (f.path.startsWith('dynamic/') && f.mtimeMs > (marker?.mtimeMs ?? -1)) unannounced = true;
   };
-  const [projects, resolvers] = await Promise.all([listProjectRefs(db), loadResolvers(db)]);
+  const shard = deps.shard?.name ?? null;
+  // Resolvers of every shard: the static config is the same in every shard.
+  const [projects, resolvers] = await Promise.all([listProjectRefs(db, shard), loadResolvers(db)]);
+  const movedIn: string[] = [];
   deps.listed?.(projects.length);
   // Files outside the listed projects' folders, by owner (their header): certificates and keys,
   // and folders no listed project has (a project renamed while this process was not running).
@@ -94,11 +106,12 @@ export async function fullPass(deps: FullPassDeps, pass: Pass, claim: Claim | un
       );
     const ids = batch.filter((p) => !claim || claim.has(p.id)).map((p) => p.id);
     for (const p of batch) if (claim?.revoked(p.id)) pass.superseded.push(p.id);
-    const states = await loadProjects(db, ids);
+    const states = await loadProjects(db, ids, deps.shard);
+    for (const s of states) if (s.handoffPending) movedIn.push(s.id);
     const loaded = new Set(states.map((s) => s.id));
     // Deleted since the list was read: their files are leftovers, judged at the end.
     for (const id of ids) if (!loaded.has(id)) claim?.release(id);
-    const recorded = await loadRecorded(db, [...loaded]);
+    const recorded = await loadRecorded(db, [...loaded], shard);
     const units: Unit[] = [];
     for (const [i, s] of states.entries()) {
       // Rendering is CPU work on the event loop project passes share: they go first.
@@ -139,10 +152,11 @@ export async function fullPass(deps: FullPassDeps, pass: Pass, claim: Claim | un
   staticUnit.actual.push(...(await unitFiles(root, ctx.inventory, [staticUnit], FULL_PASS_IO, globals))[0]!);
   await pass.add([staticUnit], await loadRecorded(db, [null]), { hold: true });
 
-  const { units, unowned, recorded } = await leftovers(deps, { folders, taken }, claim);
+  const { units: left, unowned, recorded } = await leftovers(deps, { folders, taken }, claim);
+  const { units, handoffs } = await deps.handOver(left);
   for (const u of units) seen(u.actual);
   await pass.add(units, recorded);
-  return { resolvers, unowned, unannounced };
+  return { resolvers, unowned, unannounced, movedIn, handoffs };
 }
 
 /**
@@ -184,11 +198,12 @@ async function leftovers(
   const owners = [...byOwner.keys()].filter((id) => !claim || claim.has(id ?? GLOBAL));
   const ids = owners.filter((id): id is string => id !== null);
   const [states, tombstones] = ids.length
-    ? await Promise.all([loadProjects(db, ids), loadTombstones(db, ids)])
+    ? await Promise.all([loadProjects(db, ids, deps.shard), loadTombstones(db, ids)])
     : [[], new Map<string, number>()];
   for (const [path, r] of await loadRecorded(
     db,
     states.map((s) => s.id),
+    deps.shard?.name ?? null,
   ))
     recorded.set(path, r);
   const existing = new Map(states.map((s) => [s.id, s]));

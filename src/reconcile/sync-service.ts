@@ -12,6 +12,7 @@ import type { InternalTarget } from '../address.js';
 import type { Queryable } from '../db/connect.js';
 import { loadProjects, loadTombstones } from '../db/load.js';
 import { countRecorded, loadRecorded, loadResolvers, recordFiles } from '../db/records.js';
+import { loadHandoffs, recordHandoffsWritten, type Handoff, type ShardMember } from '../db/shards.js';
 import { removeTempFiles } from '../fs/atomic.js';
 import type { DiskFile } from '../fs/scan.js';
 import type { Logger } from '../log.js';
@@ -48,6 +49,13 @@ export interface SyncServiceOptions {
   readonly allowedInternalTargets?: readonly InternalTarget[];
   /** Clock for timestamps (tests pass a fake). */
   readonly now?: () => number;
+  /**
+   * Render only this shard's projects (none: every project, whatever its shard), and hand moved
+   * projects over (db/shards.ts): record the ones moved in once written here; keep the files of
+   * the ones moved away until every live replica of the new shard has written them and `drainMs`
+   * passed (or `timeoutMs`).
+   */
+  readonly shard?: ShardScope | null;
   /** Entry points, API, throttle and overlay of static/traefik.yml (default: the settings' defaults). */
   readonly staticSettings?: StaticSettings;
 }
@@ -61,6 +69,12 @@ const PROGRESS_LOG_MS = 10_000;
 export interface FullSyncOptions {
   /** Called as batches of projects are done: projects done, projects in all. */
   readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** A sharded sidecar: its shard and replica id (recorded with a handoff), the handoff timing. */
+export interface ShardScope extends ShardMember {
+  readonly drainMs: number;
+  readonly timeoutMs: number;
 }
 
 export class TraefikSyncService {
@@ -153,7 +167,9 @@ export class TraefikSyncService {
         const out = await fullPass(this.#deps(this.#progress(options.onProgress)), pass, claim);
         this.#resolvers = out.resolvers;
         if (out.unannounced) this.#owed++;
-        const report = { ...(await this.#conclude(pass, started)), unowned: out.unowned };
+        const concluded = await this.#conclude(pass, started);
+        await this.#recordWritten(out.movedIn, concluded.results);
+        const report = { ...concluded, unowned: out.unowned, handoffs: out.handoffs };
         this.#fullDone = true;
         this.#announceChecked = true;
         const t = totals(report.results);
@@ -187,6 +203,40 @@ export class TraefikSyncService {
   }
 
   /**
+   * Of the units of projects that are not this shard's (files left on this volume), those moved
+   * to another shard: kept (left out of the pass) while the handoff waits, removed like a deleted
+   * project's (not counted by the delete guard) once released or timed out. The others pass as
+   * they are (a project gone for another reason: counted by the delete guard).
+   */
+  async #handOver(units: Unit[]): Promise<{ units: Unit[]; handoffs: Handoff[] }> {
+    const scope = this.#o.shard;
+    if (!scope) return { units, handoffs: [] };
+    // Units with a name are this shard's projects (one moved in is written, not handed over).
+    const ids = units.filter((u) => u.projectId !== null && u.projectName === null && !u.tombstoned).map((u) => u.projectId!);
+    const handoffs = await loadHandoffs(this.#o.db, ids, scope);
+    const out: Unit[] = [];
+    for (const u of units) {
+      const h = u.projectId === null ? undefined : handoffs.get(u.projectId);
+      if (!h) out.push(u);
+      else if (h.state !== 'waiting') out.push({ ...u, tombstoned: true });
+    }
+    return { units: out, handoffs: [...handoffs.values()] };
+  }
+
+  /** Record the projects moved into this shard that this pass wrote (or found right) on the volume. */
+  async #recordWritten(movedIn: readonly string[], results: readonly ProjectResult[]): Promise<void> {
+    const scope = this.#o.shard;
+    if (!scope || movedIn.length === 0) return;
+    const ok = new Set(results.filter((r) => r.status === 'updated' || r.status === 'noop').map((r) => r.projectId));
+    await recordHandoffsWritten(
+      this.#o.db,
+      movedIn.filter((id) => ok.has(id)),
+      scope.name,
+      scope.replicaId,
+    );
+  }
+
+  /**
    * Reconcile one project (by id). A project that no longer exists has its files removed.
    * The static config is refreshed too when the project uses an ACME resolver it lacks.
    */
@@ -209,8 +259,9 @@ export class TraefikSyncService {
     let unlockStatic: (() => void) | undefined;
     try {
       const { db } = this.#o;
-      if (!this.#fullDone && !this.#announceChecked) this.#recordedCount = await countRecorded(db);
-      const [states, recorded] = await Promise.all([loadProjects(db, ids), loadRecorded(db, ids)]);
+      const shard = this.#o.shard?.name ?? null;
+      if (!this.#fullDone && !this.#announceChecked) this.#recordedCount = await countRecorded(db, shard);
+      const [states, recorded] = await Promise.all([loadProjects(db, ids, this.#o.shard ?? null), loadRecorded(db, ids, shard)]);
       const byId = new Map(states.map((s) => [s.id, s]));
       const gone = ids.filter((id) => !byId.has(id));
       const tombstones = gone.length ? await loadTombstones(db, gone) : new Map<string, number>();
@@ -241,10 +292,16 @@ export class TraefikSyncService {
         this.#announceChecked = true;
         if (await this.#newerThanMarker(files.flat())) this.#owed++;
       }
+      const handedOver = await this.#handOver(units);
       const pass = new Pass(this.#ctx);
       return await this.#owing(pass, async () => {
-        await pass.add(units, recorded);
-        return { ...(await this.#conclude(pass, started)), unowned: [] };
+        await pass.add(handedOver.units, recorded);
+        const concluded = await this.#conclude(pass, started);
+        await this.#recordWritten(
+          states.filter((s) => s.handoffPending).map((s) => s.id),
+          concluded.results,
+        );
+        return { ...concluded, unowned: [], handoffs: handedOver.handoffs };
       });
     } finally {
       unlock();
@@ -287,6 +344,8 @@ export class TraefikSyncService {
     return {
       ctx: this.#ctx,
       locks: this.#locks,
+      shard: this.#o.shard ?? null,
+      handOver: (units) => this.#handOver(units),
       unit: (state, names) => this.#unit(state, names),
       listed: (count) => {
         this.#projectsListed = count;
