@@ -34,6 +34,12 @@ export interface Baseline {
   delete(path: string): void;
 }
 
+/** Directories whose files file events do not cover (a watcher that hit its limit); `version` changes with the set. */
+export interface Unwatched {
+  readonly version: number;
+  has(dir: string): boolean;
+}
+
 const ON_DISK = 1;
 const WRITTEN = 2;
 const CHECKSUM = /^sha256:([0-9a-f]{64})$/;
@@ -58,6 +64,11 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
   #routers = 0;
   /** Where the next rotating slice of {@link changedOnDisk} starts (a slot). */
   #verifyOffset = 0;
+  /** Changes when a slot is taken or a file changes project (the unwatched slots are then listed again). */
+  #layoutVersion = 0;
+  /** Slots of files in unwatched directories, as of `#unwatchedKey` (watcher version, layout version). */
+  #unwatchedSlots: number[] = [];
+  #unwatchedKey = '';
 
   /** Owned files on disk. */
   get size(): number {
@@ -88,7 +99,10 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     } else {
       this.#onDisk++;
     }
-    if (!(this.#flags[s]! & ON_DISK) || this.#project[s] !== project) this.#files[project]!.push(s);
+    if (!(this.#flags[s]! & ON_DISK) || this.#project[s] !== project) {
+      this.#files[project]!.push(s);
+      this.#layoutVersion++;
+    }
     this.#flags[s]! |= ON_DISK;
     this.#project[s] = project;
     this.#ino[s] = entry.ino;
@@ -156,12 +170,29 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
 
   /**
    * stat() the files (all, or a rotating slice of `limit`: the whole volume is covered every few
-   * calls) under `root` and compare with their identity and mode as last seen. Returns the owning
-   * project ids (null = global) of files that changed (content or mode) or vanished.
+   * calls) under `root` and compare with their identity and mode as last seen; with `unwatched`,
+   * every file in those directories too (no file event reports them). Returns the owning project
+   * ids (null = global) of files that changed (content or mode) or vanished.
    */
-  async changedOnDisk(root: string, limit = Infinity): Promise<Set<string | null>> {
+  async changedOnDisk(root: string, limit = Infinity, unwatched?: Unwatched): Promise<Set<string | null>> {
     const changed = new Set<string | null>();
     const slots = this.#paths.length;
+    if (unwatched && limit < this.#onDisk) {
+      const key = `${unwatched.version}:${this.#layoutVersion}`;
+      if (key !== this.#unwatchedKey) {
+        this.#unwatchedKey = key;
+        this.#unwatchedSlots = [];
+        for (let s = 0; s < slots; s++) {
+          const path = this.#paths[s];
+          if (path !== undefined && this.#flags[s]! & ON_DISK && unwatched.has(path.slice(0, Math.max(0, path.lastIndexOf('/')))))
+            this.#unwatchedSlots.push(s);
+        }
+      }
+      for (const [i, s] of this.#unwatchedSlots.entries()) {
+        if (i > 0 && i % STAT_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+        this.#check(root, s, changed);
+      }
+    }
     const all = limit >= this.#onDisk;
     let s = all ? 0 : this.#verifyOffset % Math.max(1, slots);
     let checked = 0;
@@ -171,25 +202,30 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
       if (!(this.#flags[s]! & ON_DISK)) continue;
       if (checked > 0 && checked % STAT_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
       checked++;
-      const path = this.#paths[s];
-      if (path === undefined || !(this.#flags[s]! & ON_DISK)) continue; // gone while this yielded
-      let st: Stats | undefined;
-      try {
-        st = lstatSync(join(root, path), { throwIfNoEntry: false }); // as the scan does: a symlink put in its place is a change
-      } catch {
-        st = undefined; // unreadable: looked at by a pass
-      }
-      if (
-        !st ||
-        st.ino !== this.#ino[s] ||
-        st.size !== this.#size[s] ||
-        st.mtimeMs !== this.#mtime[s] ||
-        permissions(st.mode) !== this.#mode[s]
-      )
-        changed.add(this.#ids[this.#project[s]!]!);
+      this.#check(root, s, changed);
     }
     this.#verifyOffset = s;
     return changed;
+  }
+
+  /** stat() the file in slot `s`; add its project to `changed` if it is not as last seen. */
+  #check(root: string, s: number, changed: Set<string | null>): void {
+    const path = this.#paths[s];
+    if (path === undefined || !(this.#flags[s]! & ON_DISK)) return; // gone while the check yielded
+    let st: Stats | undefined;
+    try {
+      st = lstatSync(join(root, path), { throwIfNoEntry: false }); // as the scan does: a symlink put in its place is a change
+    } catch {
+      st = undefined; // unreadable: looked at by a pass
+    }
+    if (
+      !st ||
+      st.ino !== this.#ino[s] ||
+      st.size !== this.#size[s] ||
+      st.mtimeMs !== this.#mtime[s] ||
+      permissions(st.mode) !== this.#mode[s]
+    )
+      changed.add(this.#ids[this.#project[s]!]!);
   }
 
   *[Symbol.iterator](): Iterator<[string, InventoryEntry]> {

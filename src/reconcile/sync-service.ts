@@ -23,7 +23,7 @@ import { renderStatic } from '../render/static.js';
 import type { StaticSettings } from '../render/static-settings.js';
 import type { NameRegistry } from '../render/validate.js';
 import { FULL_PASS_WRITES, fullPass, type FullPassDeps } from './full-pass.js';
-import { Inventory } from './inventory.js';
+import { Inventory, type Unwatched } from './inventory.js';
 export type { InventoryEntry } from './inventory.js';
 import { Pass, RemovalWindow, type PassContext } from './pass.js';
 import type { DriftMode } from './plan.js';
@@ -146,8 +146,8 @@ export class TraefikSyncService {
    * with their identity at the last pass. Returns the owning project ids (null = global) of files
    * that changed or vanished.
    */
-  async verifyDisk(limit = Infinity): Promise<Set<string | null>> {
-    return this.#ctx.inventory.changedOnDisk(this.#o.root, limit);
+  async verifyDisk(limit = Infinity, unwatched?: Unwatched): Promise<Set<string | null>> {
+    return this.#ctx.inventory.changedOnDisk(this.#o.root, limit, unwatched);
   }
 
   /**
