@@ -12,9 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect, sql, type ConnectionPool } from '../db/connect.js';
 import { freePort, startEmbeddedPostgres } from '../demo/embedded-postgres.js';
-import { changeFingerprint } from '../db/load.js';
+import { changeFingerprint, listProjectRefs } from '../db/load.js';
 import { migrate } from '../db/migrate.js';
 import { fsyncDir } from '../fs/atomic.js';
+import { defaultMaxWatches } from '../fs/watch.js';
 import { silentLogger } from '../log.js';
 import { TraefikSyncService, totals } from '../reconcile/sync-service.js';
 import { mapLimit } from '../util.js';
@@ -186,6 +187,24 @@ async function main(): Promise<void> {
     t0 = process.hrtime.bigint();
     await service.verifyDisk();
     const fullVerifyMs = ms(t0);
+    // The tick when the watcher hit its limit on this machine (half of max_user_watches, at most
+    // 65,536): two directories a project, plus dynamic/, static/, ssl/…; the last projects by name
+    // are the ones left out (src/fs/watch.ts).
+    const maxWatches = await defaultMaxWatches();
+    const directories = 2 * N + 4;
+    const leftOut = Math.max(0, directories - maxWatches);
+    const names = (await listProjectRefs(db)).map((p) => p.name);
+    const outDirs = new Set(names.slice(names.length - Math.ceil(leftOut / 2)).flatMap((n) => [`dynamic/${n}`, `dynamic/${n}/services`]));
+    const unwatched = { version: 1, has: (dir: string) => outDirs.has(dir) };
+    const limitedTicks: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      t0 = process.hrtime.bigint();
+      await changeFingerprint(db);
+      await service.verifyDisk(2000, leftOut > 0 ? unwatched : undefined);
+      limitedTicks.push(ms(t0));
+    }
+    result.watcher = { directories, maxWatches, unwatchedDirectories: leftOut, tickMs: pct(limitedTicks, 50), tickBeforeMs: fullVerifyMs };
+    log(`watcher: ${directories} directories, limit ${maxWatches}; ${leftOut} unwatched: tick ${pct(limitedTicks, 50).toFixed(1)} ms`);
     t0 = process.hrtime.bigint();
     const noop = await service.syncAllProjects();
     result.idleResync = {
@@ -368,6 +387,11 @@ async function main(): Promise<void> {
       'idle resync',
       `${r.idleResync.ms.toFixed(1)} ms, ${r.idleResync.queries} query, 0 files`,
       `db ${r.idleResync.dbMs.toFixed(1)} ms + 2,000 stat() ${r.idleResync.diskMs.toFixed(1)} ms; all files ${r.idleResync.fullDiskVerifyMs.toFixed(0)} ms; full no-op pass ${r.idleResync.fullNoopPassMs.toFixed(0)} ms; target ≤ 50 ms, O(1) queries`,
+    ],
+    [
+      'idle tick, watcher at its limit',
+      r.watcher.unwatchedDirectories ? `${r.watcher.tickMs.toFixed(1)} ms` : 'not reached',
+      `${r.watcher.directories.toLocaleString('en')} directories, limit ${r.watcher.maxWatches.toLocaleString('en')}, ${r.watcher.unwatchedDirectories.toLocaleString('en')} unwatched: their files are stat()ed every tick (before: all files, ${r.watcher.tickBeforeMs.toFixed(0)} ms)`,
     ],
     [
       '`run` start to ready / to first full pass done',
