@@ -12,21 +12,16 @@ import type { Logger } from '../log.js';
 import { unifiedDiff } from '../reconcile/diff.js';
 import { TraefikSyncService, totals, type SyncReport } from '../reconcile/sync-service.js';
 import { layout } from '../render/project.js';
-import { shardScope } from '../sidecar/sidecar.js';
+import { syncServiceSettings } from '../sidecar/sidecar.js';
 import { commandLogger, projectIdByName, withDatabase, type Command } from './command.js';
 import { progressLine } from './progress.js';
 
 function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSyncService {
   return new TraefikSyncService({
     db,
-    root: config.configDir,
-    driftMode: config.driftMode,
-    maxDeleteFraction: config.maxDeleteFraction,
-    allowedInternalTargets: config.allowedInternalTargets,
-    log,
     // With SHARD, only that shard's projects (the init container of a shard's Traefik).
-    shard: shardScope(config, config.podName ?? `${hostname()}-${process.pid}`),
-    staticSettings: config.traefikStatic,
+    ...syncServiceSettings(config, config.podName ?? `${hostname()}-${process.pid}`),
+    log,
   });
 }
 

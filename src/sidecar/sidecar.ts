@@ -66,13 +66,8 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const replicaId = options.replicaId ?? config.podName ?? `${hostname()}-${process.pid}`;
   const sync = new TraefikSyncService({
     db,
-    root: config.configDir,
-    driftMode: config.driftMode,
-    maxDeleteFraction: config.maxDeleteFraction,
-    allowedInternalTargets: config.allowedInternalTargets,
+    ...syncServiceSettings(config, replicaId),
     log,
-    shard: shardScope(config, replicaId),
-    staticSettings: config.traefikStatic,
     now: options.now,
   });
   const session = new Listener({
@@ -146,8 +141,20 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
 }
 
 /** The shard scope of a sync service (null: every project), for `run` and the one-shot commands. */
-export function shardScope(config: Config, replicaId: string): ShardScope | null {
+function shardScope(config: Config, replicaId: string): ShardScope | null {
   return config.shard === null
     ? null
     : { name: config.shard, replicaId, drainMs: config.shardDrainMs, timeoutMs: config.shardHandoffTimeoutMs };
+}
+
+/** What the settings say of a sync service (the same for `run` and the one-shot commands). */
+export function syncServiceSettings(config: Config, replicaId: string) {
+  return {
+    root: config.configDir,
+    driftMode: config.driftMode,
+    maxDeleteFraction: config.maxDeleteFraction,
+    allowedInternalTargets: config.allowedInternalTargets,
+    shard: shardScope(config, replicaId),
+    staticSettings: config.traefikStatic,
+  } as const;
 }
