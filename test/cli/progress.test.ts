@@ -79,5 +79,5 @@ describe('sync --once', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('/ 300 projects');
     expect(r.stdout).toContain('300 project(s)');
-  });
+  }, 120_000);
 });
