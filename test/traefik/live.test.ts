@@ -267,11 +267,13 @@ for (const which of ['newest', 'oldest'] as const) {
       traefik = await startTraefik(binary!, path.join(stack.root, 'static/traefik.yml'));
       await waitFor(async () => (await metric('traefik_sync_traefik_up')) === 1, 15_000, 100);
       // Every project compared again: the whole lists after Traefik's restart (slow on a loaded machine).
-      await waitFor(
-        async () => Object.values((await status()).projects as Record<string, Live>).every((p) => p.live === true),
-        30_000,
-        100,
-      );
+      const notLive = async () =>
+        Object.values((await status()).projects as Record<string, Live & { name: string }>)
+          .filter((p) => p.live !== true)
+          .map((p) => `${p.name}: ${p.live} ${p.liveDetail ?? ''}`);
+      await waitFor(async () => (await notLive()).length === 0, 30_000, 100).catch(async (err: Error) => {
+        throw new Error(`${err.message}; not live: ${(await notLive()).join(' | ')}`);
+      });
       expect(await alert('TraefikSyncTraefikApiDown')).toMatch(/quiet|skipped/);
       expect(await metric('traefik_sync_traefik_errors', { kind: 'router' })).toBe(0);
       await onPage((p) => p.health(/Traefik API\s+up; serving every change/));
