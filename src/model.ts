@@ -27,6 +27,34 @@ export interface Route {
   readonly targetUrl: string | null;
   readonly healthCheck: Readonly<Record<string, unknown>> | null;
   readonly isActive: boolean;
+  // Load balancing (docs/spec-format.md "Load balancing"). Optional: absent means the defaults
+  // (one upstream, no stickiness, passHostHeader true), as in rows written before they existed.
+  /** Several upstream servers (replace targetUrl / service host on targetPort). */
+  readonly servers?: readonly UpstreamServer[] | null;
+  /** Sticky sessions: a cookie naming the server that answered first. */
+  readonly sticky?: Sticky | null;
+  /** Forward the client's Host header to the upstream (default true; false for external upstreams). */
+  readonly passHostHeader?: boolean;
+}
+
+/** One upstream server of a route: a full URL, or a host on the route's targetPort (or `port`). */
+export interface UpstreamServer {
+  readonly url?: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** Share of the traffic (default 1; 0 = none). */
+  readonly weight?: number;
+}
+
+/** Sticky sessions (Traefik 3.0's `sticky.cookie` options). */
+export interface Sticky {
+  readonly cookie: {
+    readonly name?: string;
+    readonly secure?: boolean;
+    readonly httpOnly?: boolean;
+    readonly sameSite?: 'none' | 'lax' | 'strict';
+    readonly maxAge?: number;
+  };
 }
 
 export interface Domain {

@@ -5,7 +5,15 @@
  */
 import { sql, type Queryable } from '../db/connect.js';
 import { UserError, quote } from '../errors.js';
-import type { CertificateRow, DomainRow, ProjectRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
+import {
+  ROUTE_DEFAULTS,
+  type CertificateRow,
+  type DomainRow,
+  type ProjectRow,
+  type ProjectRows,
+  type RouteRow,
+  type ServiceRow,
+} from './rows.js';
 
 /** One audit_log row. */
 export interface AuditEntry {
@@ -70,6 +78,14 @@ export async function resolvePoint(q: Queryable, point: AuditPoint): Promise<{ i
   const [row] = await q.query(sql`SELECT id, at FROM audit_log WHERE at <= ${point.time} ORDER BY id DESC LIMIT 1`);
   if (!row) throw new UserError(`--to: the audit log has no entry at or before ${point.time.toISOString()}`);
   return { id: Number(row.id), at: row.at };
+}
+
+/**
+ * The columns added to a table after the seed's, from an audit row: entries written before a
+ * column existed do not hold it, and get its default (the value the migration gave old rows).
+ */
+function laterColumns<T extends object>(defaults: T, r: Record<string, unknown>): T {
+  return Object.fromEntries(Object.entries(defaults).map(([k, d]) => [k, r[k] ?? d])) as T;
 }
 
 const TABLES = ['projects', 'services', 'domain_configs', 'certificates', 'route_configs'];
@@ -170,6 +186,7 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
           target_url: (r.target_url ?? null) as string | null,
           health_check: (r.health_check ?? null) as RouteRow['health_check'],
           is_active: Boolean(r.is_active),
+          ...laterColumns(ROUTE_DEFAULTS, r),
         }) satisfies RouteRow,
     ),
   };

@@ -3,7 +3,7 @@
  * keys (service name, full domain, domain + path), not ids. The shape `apply` diffs against the
  * database, and `export` writes back out.
  */
-import type { MiddlewareSpec } from '../model.js';
+import type { MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
 /** A service of the project (file `services/<name>.yml`). */
 export interface DesiredService {
@@ -22,6 +22,10 @@ export interface DesiredRoute {
   readonly middleware: readonly MiddlewareSpec[] | null;
   readonly healthCheck: Readonly<Record<string, unknown>> | null;
   readonly active: boolean;
+  /** Several upstream servers; null = the one upstream above. */
+  readonly servers: readonly UpstreamServer[] | null;
+  readonly sticky: Sticky | null;
+  readonly passHostHeader: boolean;
 }
 
 /**

@@ -84,19 +84,22 @@ export function diffRows(current: ProjectRows, target: ProjectRows): RowChange[]
   return changes;
 }
 
-function value(table: RowTable, column: string, v: unknown): unknown {
-  if (table === 'route_configs' && (column === 'middleware' || column === 'health_check'))
-    return v === null || v === undefined ? null : JSON.stringify(v);
+/** Columns stored as jsonb (sent as JSON text and cast). */
+const JSONB: ReadonlySet<string> = new Set(['middleware', 'health_check', 'servers', 'sticky']);
+
+function value(column: string, v: unknown): unknown {
+  if (JSONB.has(column)) return v === null || v === undefined ? null : JSON.stringify(v);
   return v ?? null;
+}
+
+/** `value` as a query parameter, cast to jsonb where the column is one. */
+function param(column: string, v: unknown) {
+  return JSONB.has(column) ? sql`${value(column, v)}::jsonb` : sql`${value(column, v)}`;
 }
 
 async function insert(q: Queryable, c: RowChange & { table: RowTable }): Promise<void> {
   const cols = COLUMNS[c.table];
-  const casts = cols.map((col) =>
-    col === 'middleware' || col === 'health_check'
-      ? sql`${value(c.table, col, c.row[col])}::jsonb`
-      : sql`${value(c.table, col, c.row[col])}`,
-  );
+  const casts = cols.map((col) => param(col, c.row[col]));
   await q.query(sql`INSERT INTO ${sql.ident(c.table)} (id, ${sql.join(
     cols.map((col) => sql.ident(col)),
     ', ',
@@ -106,11 +109,7 @@ async function insert(q: Queryable, c: RowChange & { table: RowTable }): Promise
 
 async function update(q: Queryable, c: RowChange & { table: RowTable }): Promise<void> {
   const cols = COLUMNS[c.table].filter((col) => !(c.table === 'certificates' && col === 'key_pem' && c.row.key_pem === null));
-  const sets = cols.map((col) =>
-    col === 'middleware' || col === 'health_check'
-      ? sql`${sql.ident(col)} = ${value(c.table, col, c.row[col])}::jsonb`
-      : sql`${sql.ident(col)} = ${value(c.table, col, c.row[col])}`,
-  );
+  const sets = cols.map((col) => sql`${sql.ident(col)} = ${param(col, c.row[col])}`);
   await q.query(sql`UPDATE ${sql.ident(c.table)} SET ${sql.join(sets, ', ')} WHERE id = ${c.id}`);
 }
 

@@ -79,6 +79,9 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
           ...(r.priority !== 1 ? { priority: r.priority } : {}),
           ...(r.middleware ? { middleware: r.middleware } : {}),
           ...(r.health_check ? { healthCheck: r.health_check } : {}),
+          ...(r.servers ? { servers: r.servers } : {}),
+          ...(r.sticky ? { sticky: r.sticky } : {}),
+          ...(r.pass_host_header ? {} : { passHostHeader: false }),
           ...(r.is_active ? {} : { active: false }),
         })),
     });

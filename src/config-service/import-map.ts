@@ -211,6 +211,9 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       ...(svc.value.url ? { targetUrl: svc.value.url } : {}),
       ...(mws.chain.length ? { middleware: mws.chain } : {}),
       ...(svc.value.healthCheck ? { healthCheck: svc.value.healthCheck } : {}),
+      ...(svc.value.servers ? { servers: svc.value.servers } : {}),
+      ...(svc.value.sticky ? { sticky: svc.value.sticky } : {}),
+      ...(svc.value.passHostHeader ? {} : { passHostHeader: false }),
     };
     domain.routes.push(route);
     const di = b.project.spec.domains.indexOf(domain);

@@ -17,6 +17,8 @@ import {
   urlField,
   uuidField,
 } from './fields.js';
+import { serversField, stickyField } from './fields-http.js';
+import type { RouteLaterColumns } from './rows.js';
 
 const pem = z.string().max(LIMITS.pemBytes);
 
@@ -47,6 +49,9 @@ const routeFields = {
   targetUrl: urlField.nullable().optional(),
   healthCheck: healthCheckField.nullable().optional(),
   isActive: z.boolean().optional(),
+  servers: serversField.nullable().optional(),
+  sticky: stickyField.nullable().optional(),
+  passHostHeader: z.boolean().optional(),
 };
 const createRoute = z.strictObject({ domainConfigId: uuidField, ...routeFields });
 const updateRoute = z.strictObject({
@@ -128,4 +133,22 @@ export function validateInput<T>(schema: z.ZodType<T>, input: unknown): T {
     throw new ValidationError(parsed.issues.length ? toIssues(parsed.issues) : [{ path: '', message: 'invalid input' }]);
   }
   return parsed.value;
+}
+
+/** The route fields of the HTTP capabilities in an API input (all optional). */
+export interface RouteLaterInput {
+  readonly servers?: unknown;
+  readonly sticky?: unknown;
+  readonly passHostHeader?: boolean;
+}
+
+/** The route columns added after the seed's from an API input: the fields given, else `base`'s. */
+export function routeLaterColumns(v: RouteLaterInput, base: RouteLaterColumns): RouteLaterColumns {
+  const pick = <K extends keyof RouteLaterColumns>(value: unknown, key: K): RouteLaterColumns[K] =>
+    value === undefined ? base[key] : (value as RouteLaterColumns[K]);
+  return {
+    servers: pick(v.servers, 'servers'),
+    sticky: pick(v.sticky, 'sticky'),
+    pass_host_header: pick(v.passHostHeader, 'pass_host_header'),
+  };
 }

@@ -101,6 +101,9 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
         target_url: r.targetUrl,
         health_check: r.healthCheck,
         is_active: r.active,
+        servers: r.servers,
+        sticky: r.sticky,
+        pass_host_header: r.passHostHeader,
       });
     });
   });

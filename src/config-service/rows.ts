@@ -14,8 +14,8 @@ import {
   type ServiceRow,
 } from '../db/rows.js';
 
-export { emptyRows, sortRows, toState } from '../db/rows.js';
-export type { CertificateRow, DomainRow, ProjectRow, ProjectRows, RouteRow, ServiceRow } from '../db/rows.js';
+export { ROUTE_DEFAULTS, emptyRows, sortRows, toState } from '../db/rows.js';
+export type { CertificateRow, DomainRow, ProjectRow, ProjectRows, RouteLaterColumns, RouteRow, ServiceRow } from '../db/rows.js';
 
 /** The row tables a project owns, in dependency order. */
 export const TABLES = ['services', 'domain_configs', 'certificates', 'route_configs'] as const;
@@ -37,6 +37,9 @@ export const COLUMNS: Record<RowTable, readonly string[]> = {
     'target_url',
     'health_check',
     'is_active',
+    'servers',
+    'sticky',
+    'pass_host_header',
   ],
 };
 
@@ -60,7 +63,8 @@ export async function loadRows(q: Queryable, project: ProjectRow): Promise<Proje
     SELECT c.id, c.domain_config_id, c.cert_pem, c.key_pem, c.not_after
       FROM certificates c JOIN domain_configs d ON d.id = c.domain_config_id WHERE d.project_id = ${id}`);
   const routes: RouteRow[] = await q.query(sql`
-    SELECT r.id, r.domain_config_id, r.service_id, r.path_rule, r.priority, r.middleware, r.target_port, r.target_url, r.health_check, r.is_active
+    SELECT r.id, r.domain_config_id, r.service_id, r.path_rule, r.priority, r.middleware, r.target_port, r.target_url, r.health_check, r.is_active,
+           r.servers, r.sticky, r.pass_host_header
       FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id WHERE d.project_id = ${id}`);
   return sortRows({ project, services, domains, certificates, routes });
 }

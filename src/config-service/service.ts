@@ -11,6 +11,7 @@ import * as crud from './crud.js';
 import { NotFoundError } from './errors.js';
 import { checkActor, checkId, notFound, projectOf } from './lookup.js';
 import {
+  routeLaterColumns,
   schemas,
   validateInput,
   type CreateCertificateInput,
@@ -25,7 +26,7 @@ import {
   type UpdateServiceInput,
 } from './inputs.js';
 import { SpecOperations } from './operations.js';
-import type { ProjectRows } from './rows.js';
+import { ROUTE_DEFAULTS, type ProjectRows } from './rows.js';
 import {
   read,
   type CertificateInfo,
@@ -216,6 +217,7 @@ export class TraefikConfigService extends SpecOperations {
           target_url: v.targetUrl ?? null,
           health_check: v.healthCheck ?? null,
           is_active: v.isActive ?? true,
+          ...routeLaterColumns(v, ROUTE_DEFAULTS),
         }),
       ),
     );
@@ -241,6 +243,7 @@ export class TraefikConfigService extends SpecOperations {
           target_url: keep(v.targetUrl, r.target_url),
           health_check: keep(v.healthCheck, r.health_check),
           is_active: v.isActive ?? r.is_active,
+          ...routeLaterColumns(v, r),
         });
       }),
     );

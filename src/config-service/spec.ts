@@ -23,7 +23,9 @@ import {
   urlField,
 } from './fields.js';
 import { checkCertificate } from './pem.js';
-import type { MiddlewareSpec } from '../model.js';
+import { httpIssues } from './checks-http.js';
+import { serversField, stickyField } from './fields-http.js';
+import type { MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
 /** The `apiVersion` of this format (optional in files; `export` writes it). */
 export const API_VERSION = 'traefik-sync/v1';
@@ -67,6 +69,9 @@ const routeSpec = z.strictObject({
   middleware: middlewareField.nullable().optional(),
   healthCheck: healthCheckField.nullable().optional(),
   active: z.boolean().optional(),
+  servers: serversField.nullable().optional(),
+  sticky: stickyField.nullable().optional(),
+  passHostHeader: z.boolean().optional(),
 });
 
 const certificateSpec = z
@@ -229,6 +234,9 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
           middleware: (r.middleware ?? null) as MiddlewareSpec[] | null,
           healthCheck: r.healthCheck ?? null,
           active: r.active ?? true,
+          servers: (r.servers ?? null) as UpstreamServer[] | null,
+          sticky: (r.sticky ?? null) as Sticky | null,
+          passHostHeader: r.passHostHeader ?? true,
         })),
       };
     }),
@@ -238,7 +246,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
     services: (s.services ?? []).map((x) => ({ name: x.name, host: x.host ?? null })),
     domains,
   };
-  issues.push(...crossRowIssues(desired));
+  issues.push(...crossRowIssues(desired), ...httpIssues(desired));
   if (issues.length) throw new ValidationError(where(issues));
   return desired;
 }

@@ -46,7 +46,8 @@ export async function loadProjects(db: Queryable, ids?: readonly string[]): Prom
                               'id', r.id, 'domain_config_id', r.domain_config_id, 'service_id', r.service_id,
                               'path_rule', r.path_rule, 'priority', r.priority, 'middleware', r.middleware,
                               'target_port', r.target_port, 'target_url', r.target_url, 'health_check', r.health_check,
-                              'is_active', r.is_active))
+                              'is_active', r.is_active, 'servers', r.servers, 'sticky', r.sticky,
+                              'pass_host_header', r.pass_host_header))
                        FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
                       WHERE d.project_id = p.id), '[]') AS routes
       FROM projects p LEFT JOIN project_versions v ON v.project_id = p.id

@@ -4,7 +4,7 @@
  * controller's loader (load.ts) and the config service's previews (config-service/) both go
  * through {@link toState}, so a preview matches what the controller writes byte for byte.
  */
-import type { Domain, MiddlewareSpec, ProjectState, Route } from '../model.js';
+import type { Domain, MiddlewareSpec, ProjectState, Route, Sticky, UpstreamServer } from '../model.js';
 
 /** A `projects` row. */
 export interface ProjectRow {
@@ -41,8 +41,15 @@ export interface CertificateRow {
   readonly not_after: Date | null;
 }
 
+/** The `route_configs` columns added after the seed's (sql/007_*.sql and later). */
+export interface RouteLaterColumns {
+  readonly servers: readonly UpstreamServer[] | null;
+  readonly sticky: Sticky | null;
+  readonly pass_host_header: boolean;
+}
+
 /** A `route_configs` row. */
-export interface RouteRow {
+export interface RouteRow extends RouteLaterColumns {
   readonly id: string;
   readonly domain_config_id: string;
   readonly service_id: string;
@@ -54,6 +61,13 @@ export interface RouteRow {
   readonly health_check: Readonly<Record<string, unknown>> | null;
   readonly is_active: boolean;
 }
+
+/** Values of the route columns added after the seed's, for rows that do not set them (as the migrations gave old rows). */
+export const ROUTE_DEFAULTS: RouteLaterColumns = {
+  servers: null,
+  sticky: null,
+  pass_host_header: true,
+};
 
 /** Every row of one project. */
 export interface ProjectRows {
@@ -149,5 +163,8 @@ export function routeOf(r: RouteRow): Route {
     targetUrl: r.target_url,
     healthCheck: r.health_check,
     isActive: r.is_active,
+    servers: r.servers,
+    sticky: r.sticky,
+    passHostHeader: r.pass_host_header,
   };
 }

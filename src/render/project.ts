@@ -10,6 +10,7 @@ import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.
 import { middlewareName, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
+import { loadBalancerOf, upstreamProblems } from './upstream.js';
 import { validateDynamic } from './validate.js';
 
 export type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
@@ -64,10 +65,6 @@ export function pathRuleProblem(pathRule: string): string | null {
 export function ruleOf(fullDomain: string, pathRule: string): string {
   const host = `Host(\`${fullDomain}\`)`;
   return pathRule === '/' ? host : `${host} && PathPrefix(\`${pathRule}\`)`;
-}
-
-function upstreamOf(service: Service, route: Route): string {
-  return route.targetUrl ?? `http://${service.host ?? service.name}:${route.targetPort}`;
 }
 
 /** Render one project. */
@@ -153,6 +150,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       ...checkHealthCheck(r.healthCheck, `${at}: health_check`),
       ...controlCharProblems(r.middleware, `${at}: middleware`),
       ...controlCharProblems(r.healthCheck, `${at}: health_check`),
+      ...upstreamProblems(r, at),
     ];
     if (chain.problems.length || hc.length) {
       problems.push(...chain.problems, ...hc);
@@ -177,10 +175,8 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     if (d.sslEnabled) {
       router.tls = d.sslProvider && d.sslProvider !== 'custom' ? { certResolver: d.sslProvider } : {};
     }
-    const loadBalancer: Record<string, unknown> = { servers: [{ url: upstreamOf(service, r) }], passHostHeader: true };
-    if (r.healthCheck) loadBalancer.healthCheck = r.healthCheck;
     doc.http!.routers![name] = router;
-    doc.http!.services![name] = { loadBalancer };
+    doc.http!.services![name] = { loadBalancer: loadBalancerOf(service, r) };
     perService.set(service.name, doc);
   }
 

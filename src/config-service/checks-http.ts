@@ -1,0 +1,20 @@
+/**
+ * Checks of a spec's HTTP capabilities that span fields or rows (docs/spec-format.md): a route
+ * with servers and a targetUrl, … Each issue names the field in the spec.
+ */
+import type { DesiredProject } from './desired.js';
+import type { ValidationIssue } from './errors.js';
+
+/** Problems across fields and rows of `d`'s HTTP capabilities. */
+export function httpIssues(d: DesiredProject): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  d.domains.forEach((dom, i) => {
+    dom.routes.forEach((r, j) => {
+      const at = `domains[${i}].routes[${j}]`;
+      if (r.servers && r.targetUrl !== null) {
+        out.push({ path: `${at}.servers`, message: 'cannot be combined with targetUrl: list that URL as one of the servers' });
+      }
+    });
+  });
+  return out;
+}

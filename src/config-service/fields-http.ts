@@ -1,0 +1,23 @@
+/**
+ * Fields of the HTTP capabilities beyond one upstream per route (docs/spec-format.md: load
+ * balancing, …), for the spec file and the service API. Each is checked by the renderer's own
+ * rule (render/upstream.ts, …), so whatever passes here renders, and the messages name the field.
+ */
+import { z } from 'zod';
+import { serverProblems, stickyProblems } from '../render/upstream.js';
+import { splitPrefixed } from './checks.js';
+
+/** A zod schema running a renderer check that returns `field: message` problems for the value. */
+export function rendererChecked(check: (value: unknown, field: string) => string[]) {
+  return z.unknown().superRefine((value, ctx) => {
+    for (const p of check(value, '')) {
+      const { segments, message } = splitPrefixed(p);
+      ctx.addIssue({ code: 'custom', message, path: segments });
+    }
+  });
+}
+
+/** A route's upstream servers (1–64; url, or host and port; weight). */
+export const serversField = rendererChecked(serverProblems);
+/** A route's sticky sessions (`{cookie: {name, secure, httpOnly, sameSite, maxAge}}`). */
+export const stickyField = rendererChecked(stickyProblems);
