@@ -45,7 +45,11 @@ function printResult(r: ApplyResult, out: (line: string) => void): void {
 }
 
 function service(db: Parameters<Parameters<typeof withDatabase>[1]>[0], ctx: CommandContext): TraefikConfigService {
-  return new TraefikConfigService(db, { actor: actorOf(ctx.values), configDir: ctx.config.configDir });
+  return new TraefikConfigService(db, {
+    actor: actorOf(ctx.values),
+    configDir: ctx.config.configDir,
+    allowedInternalTargets: ctx.config.allowedInternalTargets,
+  });
 }
 
 function required(ctx: CommandContext, flag: string, usage: string): string {

@@ -2,7 +2,9 @@
  * What every part of the config service shares: the pool, the actor, the config root as Traefik
  * sees it, and the transaction wrapper (actor set, database errors turned into field errors).
  */
+import type { InternalTarget } from '../address.js';
 import type { ConnectionPool, Queryable } from '../db/connect.js';
+import type { RenderOptions } from '../render/types.js';
 import { UserError } from '../errors.js';
 import { mapDbError, type FieldOf } from './db-errors.js';
 import { setActor } from './write.js';
@@ -11,6 +13,7 @@ import { setActor } from './write.js';
 export interface ServiceSettings {
   readonly actor: string;
   readonly configDir: string;
+  readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
 /** Base of TraefikConfigService: holds the pool and settings, runs audited transactions. */
@@ -21,11 +24,14 @@ export abstract class ServiceBase {
   readonly actor: string;
   /** Config root as Traefik sees it (certificate paths in rendered files). */
   readonly configDir: string;
+  /** How the controller renders (config root, allowed internal targets): every check renders the same way. */
+  readonly render: RenderOptions;
 
   constructor(db: ConnectionPool, settings: ServiceSettings) {
     this.db = db;
     this.actor = settings.actor;
     this.configDir = settings.configDir;
+    this.render = Object.freeze({ configDir: settings.configDir, allowedInternalTargets: settings.allowedInternalTargets ?? [] });
   }
 
   /**

@@ -4,6 +4,7 @@
  * the project, renders the would-be state with the real renderer and writes only what changed.
  * The database triggers wake the controller; {@link waitForSync} waits until the files are written.
  */
+import type { InternalTarget } from '../address.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type ConnectionPool, type Queryable } from '../db/connect.js';
 import { UserError } from '../errors.js';
@@ -44,6 +45,8 @@ export interface ConfigServiceOptions {
   readonly actor?: string;
   /** The config root as Traefik sees it (must match the controller's; default /app/traefik-configs). */
   readonly configDir?: string;
+  /** Upstreams at internal addresses allowed anyway (must match the controller's ALLOWED_INTERNAL_TARGETS). */
+  readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
 const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate' } as const;
@@ -51,12 +54,16 @@ const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate' } as co
 /** Database CRUD for Traefik configuration, validated and audited. */
 export class TraefikConfigService extends SpecOperations {
   constructor(db: ConnectionPool, options: ConfigServiceOptions = {}) {
-    super(db, { actor: checkActor(options.actor ?? 'config-service'), configDir: options.configDir ?? '/app/traefik-configs' });
+    super(db, {
+      actor: checkActor(options.actor ?? 'config-service'),
+      configDir: options.configDir ?? '/app/traefik-configs',
+      allowedInternalTargets: options.allowedInternalTargets,
+    });
   }
 
   /** The same service, attributing changes to another actor. */
   withActor(actor: string): TraefikConfigService {
-    return new TraefikConfigService(this.db, { actor, configDir: this.configDir });
+    return new TraefikConfigService(this.db, { actor, ...this.render });
   }
 
   // -- projects -----------------------------------------------------------------------------
@@ -318,7 +325,7 @@ export class TraefikConfigService extends SpecOperations {
   // -- internals ----------------------------------------------------------------------------
 
   #opts() {
-    return { configDir: this.configDir, fieldNames: API_FIELDS, domainField: 'domain' };
+    return { render: this.render, fieldNames: API_FIELDS, domainField: 'domain' };
   }
 
   async #mutate(tx: Queryable, projectId: string, plan: (current: ProjectRows) => RowPlan, field = 'id'): Promise<void> {

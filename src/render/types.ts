@@ -1,10 +1,13 @@
 /** What rendering takes besides a project's rows, and what it gives back. */
+import type { InternalTarget } from '../address.js';
 import type { RenderedFile } from '../model.js';
 
 /** Inputs of rendering that do not come from the project's rows. */
 export interface RenderOptions {
   /** Where Traefik sees the config root (certificate paths in domains.yml are absolute). */
   readonly configDir: string;
+  /** Upstreams at internal addresses allowed anyway (ALLOWED_INTERNAL_TARGETS; render/targets.ts). */
+  readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
 /** Traefik documents of one project, by relative path (for validation and cross-checks). */
