@@ -111,13 +111,13 @@ export function renderIssues(
     const pre = prefixes.find((x) => problem.startsWith(x.match));
     if (pre) {
       const base = locate(pre.rowId);
-      // "middleware[1].forwardAuth.address points at …": the field is inside the chain.
+      // "middleware[1].forwardAuth.address points at …", "servers[0].url points at …": the field is inside a list.
       const inner =
         pre.field.length === 0
-          ? /^middleware\[(\d+)\]((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(problem.slice(pre.strip.length))
+          ? /^(middleware|servers)\[(\d+)\]((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(problem.slice(pre.strip.length))
           : null;
-      const field = inner ? ['middleware', inner[1]!, ...(inner[2]!.match(/[A-Za-z0-9_-]+|\d+/g) ?? [])] : pre.field;
-      const message = inner ? inner[3]! : problem.slice(pre.strip.length);
+      const field = inner ? [inner[1]!, inner[2]!, ...(inner[3]!.match(/[A-Za-z0-9_-]+|\d+/g) ?? [])] : pre.field;
+      const message = inner ? inner[4]! : problem.slice(pre.strip.length);
       issues.push(base === undefined ? { path: '', message: problem } : { path: at(base, field), message });
       continue;
     }

@@ -114,6 +114,22 @@ export const HTTP_HOSTILE: readonly HttpCase[] = [
     },
   },
   {
+    name: 'a server URL at the metadata service',
+    field: 'domains[0].routes[0].servers[2].url',
+    says: /points at .*169\.254\.169\.254.*ALLOWED_INTERNAL_TARGETS/,
+    mutate: (s) => {
+      root(s).servers[2].url = 'http://169.254.169.254/latest/meta-data/';
+    },
+  },
+  {
+    name: 'a server host at loopback (the pod itself)',
+    field: 'domains[0].routes[0].servers[0].host',
+    says: /points at a loopback address.*127\.0\.0\.1:8080/,
+    mutate: (s) => {
+      root(s).servers[0].host = '127.0.0.1';
+    },
+  },
+  {
     name: 'passHostHeader that is not a boolean',
     field: 'domains[0].routes[1].passHostHeader',
     says: /true or false/,
