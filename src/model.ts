@@ -67,6 +67,18 @@ export interface Domain {
   readonly isActive: boolean;
   readonly certificate: Certificate | null;
   readonly routes: readonly Route[];
+  /** Redirect every request to another host (docs/spec-format.md "Domain redirects"); such a domain has no routes. */
+  readonly redirect?: DomainRedirect | null;
+}
+
+/** Where a redirecting domain sends its clients: path and query are kept. */
+export interface DomainRedirect {
+  /** The host to redirect to (never the domain itself). */
+  readonly to: string;
+  /** 301/308 when true (the default), 302/307 when false. */
+  readonly permanent?: boolean;
+  /** Scheme of the new URL (and its default port); absent: the request's scheme and port are kept. */
+  readonly scheme?: 'http' | 'https';
 }
 
 /** Everything that determines one project's files. */

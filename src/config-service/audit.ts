@@ -6,6 +6,7 @@
 import { sql, type Queryable } from '../db/connect.js';
 import { UserError, quote } from '../errors.js';
 import {
+  DOMAIN_DEFAULTS,
   ROUTE_DEFAULTS,
   type CertificateRow,
   type DomainRow,
@@ -161,6 +162,7 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
           ssl_enabled: Boolean(r.ssl_enabled),
           ssl_provider: (r.ssl_provider ?? null) as string | null,
           is_active: Boolean(r.is_active),
+          ...laterColumns(DOMAIN_DEFAULTS, r),
         }) satisfies DomainRow,
     ),
     certificates: of('certificates').map(

@@ -1,6 +1,7 @@
 /**
  * Checks of a spec's HTTP capabilities that span fields or rows (docs/spec-format.md): a route
- * with servers and a targetUrl, … Each issue names the field in the spec.
+ * with servers and a targetUrl, a domain that redirects to itself or has routes, … Each issue
+ * names the field in the spec.
  */
 import type { DesiredProject } from './desired.js';
 import type { ValidationIssue } from './errors.js';
@@ -9,6 +10,18 @@ import type { ValidationIssue } from './errors.js';
 export function httpIssues(d: DesiredProject): ValidationIssue[] {
   const out: ValidationIssue[] = [];
   d.domains.forEach((dom, i) => {
+    if (dom.redirect?.to === dom.fullDomain) {
+      out.push({
+        path: `domains[${i}].redirect.to`,
+        message: `is the domain itself, so every request would be redirected to itself forever`,
+      });
+    }
+    if (dom.redirect && dom.routes.length) {
+      out.push({
+        path: `domains[${i}].routes`,
+        message: `a domain that redirects (to ${JSON.stringify(dom.redirect.to)}) has no routes: every request is redirected`,
+      });
+    }
     dom.routes.forEach((r, j) => {
       const at = `domains[${i}].routes[${j}]`;
       if (r.servers && r.targetUrl !== null) {

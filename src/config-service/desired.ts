@@ -3,7 +3,7 @@
  * keys (service name, full domain, domain + path), not ids. The shape `apply` diffs against the
  * database, and `export` writes back out.
  */
-import type { MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
+import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
 /** A service of the project (file `services/<name>.yml`). */
 export interface DesiredService {
@@ -45,6 +45,8 @@ export interface DesiredDomain {
   readonly active: boolean;
   readonly certificate: DesiredCertificate | null;
   readonly routes: readonly DesiredRoute[];
+  /** Redirect every request to another host (then no routes); null = serve the routes. */
+  readonly redirect: DomainRedirect | null;
 }
 
 /** Everything a spec says about one project. */

@@ -72,6 +72,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
       ...(d.ssl_provider ? { provider: d.ssl_provider } : {}),
       ...(d.is_active ? {} : { active: false }),
       ...(certificate ? { certificate } : {}),
+      ...(d.redirect ? { redirect: d.redirect } : {}),
       routes: rows.routes
         .filter((r) => r.domain_config_id === d.id)
         .map((r) => ({

@@ -4,6 +4,7 @@
  * rule (render/upstream.ts, …), so whatever passes here renders, and the messages name the field.
  */
 import { z } from 'zod';
+import { redirectProblems } from '../render/redirect.js';
 import { serverProblems, stickyProblems } from '../render/upstream.js';
 import { splitPrefixed } from './checks.js';
 
@@ -19,5 +20,7 @@ export function rendererChecked(check: (value: unknown, field: string) => string
 
 /** A route's upstream servers (1–64; url, or host and port; weight). */
 export const serversField = rendererChecked(serverProblems);
+/** A domain's redirect (`{to, permanent, scheme}`); that it is not the domain itself is checked with the domain (checks-http.ts). */
+export const redirectField = rendererChecked((v, field) => redirectProblems(v, '', field));
 /** A route's sticky sessions (`{cookie: {name, secure, httpOnly, sameSite, maxAge}}`). */
 export const stickyField = rendererChecked(stickyProblems);

@@ -17,7 +17,7 @@ import {
   urlField,
   uuidField,
 } from './fields.js';
-import { serversField, stickyField } from './fields-http.js';
+import { redirectField, serversField, stickyField } from './fields-http.js';
 import type { RouteLaterColumns } from './rows.js';
 
 const pem = z.string().max(LIMITS.pemBytes);
@@ -32,6 +32,7 @@ const domainFields = {
   sslEnabled: z.boolean().optional(),
   sslProvider: providerField.nullable().optional(),
   isActive: z.boolean().optional(),
+  redirect: redirectField.nullable().optional(),
 };
 const certificatePair = z.strictObject({ certPem: pem, keyPem: pem });
 const createDomain = z.strictObject({ projectId: uuidField, ...domainFields, certificate: certificatePair.optional() });

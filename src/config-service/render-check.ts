@@ -111,13 +111,9 @@ export function renderIssues(
     const pre = prefixes.find((x) => problem.startsWith(x.match));
     if (pre) {
       const base = locate(pre.rowId);
-      // "middleware[1].forwardAuth.address points at …", "servers[0].url points at …": the field is inside a list.
-      const inner =
-        pre.field.length === 0
-          ? /^(middleware|servers)\[(\d+)\]((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(problem.slice(pre.strip.length))
-          : null;
-      const field = inner ? [inner[1]!, inner[2]!, ...(inner[3]!.match(/[A-Za-z0-9_-]+|\d+/g) ?? [])] : pre.field;
-      const message = inner ? inner[4]! : problem.slice(pre.strip.length);
+      const inner = pre.field.length === 0 ? innerField(problem.slice(pre.strip.length)) : null;
+      const field = inner ? inner.field : pre.field;
+      const message = inner ? inner.message : problem.slice(pre.strip.length);
       issues.push(base === undefined ? { path: '', message: problem } : { path: at(base, field), message });
       continue;
     }
@@ -129,6 +125,15 @@ export function renderIssues(
     (i) => !(i.path && issues.some((o) => o !== i && (o.path.startsWith(`${i.path}.`) || o.path.startsWith(`${i.path}[`)))),
   );
   return { rendered, issues: specific };
+}
+
+/**
+ * A message about a field inside a row's value: "middleware[1].forwardAuth.address points at …",
+ * "servers[0].url: …", "redirect.to: …" → that field and the rest of the message.
+ */
+function innerField(text: string): { field: string[]; message: string } | null {
+  const m = /^((?:middleware|servers)\[\d+\]|redirect)((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(text);
+  return m ? { field: (m[1]! + m[2]!).match(/[A-Za-z0-9_-]+|\d+/g)!, message: m[3]! } : null;
 }
 
 function decode(segment: string): string {

@@ -5,6 +5,7 @@
  * The database triggers wake the controller; {@link waitForSync} waits until the files are written.
  */
 import type { InternalTarget } from '../address.js';
+import type { DomainRedirect } from '../model.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type ConnectionPool, type Queryable } from '../db/connect.js';
 import { UserError } from '../errors.js';
@@ -163,6 +164,7 @@ export class TraefikConfigService extends SpecOperations {
               ssl_enabled: v.sslEnabled ?? true,
               ssl_provider: v.sslProvider ?? null,
               is_active: v.isActive ?? true,
+              redirect: (v.redirect ?? null) as DomainRedirect | null,
             }),
             id,
             v.certificate,
@@ -189,6 +191,7 @@ export class TraefikConfigService extends SpecOperations {
             ssl_enabled: v.sslEnabled ?? d.ssl_enabled,
             ssl_provider: v.sslProvider === undefined ? d.ssl_provider : v.sslProvider,
             is_active: v.isActive ?? d.is_active,
+            redirect: v.redirect === undefined ? d.redirect : (v.redirect as DomainRedirect | null),
           }),
           id,
           v.certificate,

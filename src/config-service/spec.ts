@@ -24,8 +24,8 @@ import {
 } from './fields.js';
 import { checkCertificate } from './pem.js';
 import { httpIssues } from './checks-http.js';
-import { serversField, stickyField } from './fields-http.js';
-import type { MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
+import { redirectField, serversField, stickyField } from './fields-http.js';
+import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
 /** The `apiVersion` of this format (optional in files; `export` writes it). */
 export const API_VERSION = 'traefik-sync/v1';
@@ -106,6 +106,7 @@ const domainSpec = z
     active: z.boolean().optional(),
     certificate: certificateSpec.nullable().optional(),
     routes: z.array(routeSpec).max(LIMITS.routesPerDomain).optional(),
+    redirect: redirectField.nullable().optional(),
   })
   .superRefine((d, ctx) => {
     if (d.subdomain) {
@@ -225,6 +226,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
         provider: d.provider ?? null,
         active: d.active ?? true,
         certificate,
+        redirect: (d.redirect ?? null) as DomainRedirect | null,
         routes: (d.routes ?? []).map((r) => ({
           path: r.path ?? '/',
           service: r.service,

@@ -4,7 +4,7 @@
  * controller's loader (load.ts) and the config service's previews (config-service/) both go
  * through {@link toState}, so a preview matches what the controller writes byte for byte.
  */
-import type { Domain, MiddlewareSpec, ProjectState, Route, Sticky, UpstreamServer } from '../model.js';
+import type { Domain, DomainRedirect, MiddlewareSpec, ProjectState, Route, Sticky, UpstreamServer } from '../model.js';
 
 /** A `projects` row. */
 export interface ProjectRow {
@@ -30,7 +30,12 @@ export interface DomainRow {
   readonly ssl_enabled: boolean;
   readonly ssl_provider: string | null;
   readonly is_active: boolean;
+  /** Domain redirect (sql/008_domain_redirects.sql); null: the domain serves its routes. */
+  readonly redirect: DomainRedirect | null;
 }
+
+/** Values of the domain columns added after the seed's, for rows that do not set them (as the migrations gave old rows). */
+export const DOMAIN_DEFAULTS: Pick<DomainRow, 'redirect'> = { redirect: null };
 
 /** A `certificates` row (key_pem is null when it is not known, e.g. from the audit log). */
 export interface CertificateRow {
@@ -148,6 +153,7 @@ export function domainOf(d: DomainRow): Omit<Domain, 'certificate' | 'routes'> {
     sslEnabled: d.ssl_enabled,
     sslProvider: d.ssl_provider,
     isActive: d.is_active,
+    redirect: d.redirect,
   };
 }
 

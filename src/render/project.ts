@@ -8,7 +8,8 @@ import type { Domain, ProjectState, RenderedFile, Route, Service } from '../mode
 import { quote } from '../errors.js';
 import { containsPrivateKey, redact, redactValues, secretValues } from '../redact.js';
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
-import { middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
+import { domainRedirectName, middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
+import { domainRedirectProblems, redirectChainProblems, redirectRegexOf } from './redirect.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
 import { targetProblems } from './targets.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
@@ -85,10 +86,24 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   const pem: RenderedFile[] = [];
   const activeDomains = state.domains.filter((d) => d.isActive);
   let needsRedirect = false;
+  problems.push(...redirectChainProblems(activeDomains, new Map(activeDomains.map((d) => [d.fullDomain, d.redirect ?? null]))));
 
   for (const d of activeDomains) {
     const at = `domain ${quote(d.fullDomain)}`;
-    if (d.sslEnabled) {
+    if (d.redirect) {
+      const refusedRedirect = domainRedirectProblems(d, at);
+      if (refusedRedirect.length) {
+        problems.push(...refusedRedirect);
+        continue;
+      }
+      // Every entry point of the domain redirects at once (no http→https hop first).
+      const mw = domainRedirectName(p, d);
+      middlewares[mw] = { redirectRegex: redirectRegexOf(d.fullDomain, d.redirect) };
+      const router = { rule: ruleOf(d.fullDomain, '/'), priority: 1, middlewares: [mw], service: 'noop@internal' };
+      domainRouters[mw] = { entryPoints: ['web'], ...router };
+      if (d.sslEnabled) domainRouters[`${mw}-tls`] = { entryPoints: ['websecure'], ...router, tls: tlsOf(d) };
+    }
+    if (d.sslEnabled && !d.redirect) {
       needsRedirect = true;
       domainRouters[redirectRouterName(p, d)] = {
         entryPoints: ['web'],
@@ -97,6 +112,8 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
         middlewares: [redirectMiddlewareName(p)],
         service: 'noop@internal',
       };
+    }
+    if (d.sslEnabled) {
       if (d.sslProvider === 'custom') {
         if (d.fullDomain.length + '.crt'.length > 255) {
           problems.push(
@@ -177,9 +194,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       service: name,
     };
     if (chainNames.length) router.middlewares = chainNames;
-    if (d.sslEnabled) {
-      router.tls = d.sslProvider && d.sslProvider !== 'custom' ? { certResolver: d.sslProvider } : {};
-    }
+    if (d.sslEnabled) router.tls = tlsOf(d);
     doc.http!.routers![name] = router;
     doc.http!.services![name] = { loadBalancer: loadBalancerOf(service, r) };
     perService.set(service.name, doc);
@@ -209,6 +224,11 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     files.push(file(path, yamlFile(owner, doc), path.includes('/services/') ? 'service' : 'dynamic', 0o644, state.id));
   }
   return { projectId: state.id, projectName: p, version: state.version, files, documents, problems };
+}
+
+/** The `tls` of a router on an SSL domain: its ACME resolver, or the stored certificates (custom). */
+function tlsOf(d: Domain): Record<string, unknown> {
+  return d.sslProvider && d.sslProvider !== 'custom' ? { certResolver: d.sslProvider } : {};
 }
 
 function file(path: string, content: string, configType: RenderedFile['configType'], mode: number, projectId: string | null): RenderedFile {
