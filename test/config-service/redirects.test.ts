@@ -2,9 +2,10 @@
  * Domain redirects through the config service (docs/spec-format.md "Domain redirects"): apply →
  * export → apply changes nothing, the rendered routers and middleware say what the spec says,
  * history and rollback carry the redirect, the database refuses invalid rows written by hand
- * (format, routes on a redirecting domain, loops across projects), and hostile variants are
- * refused with the field named and nothing written.
+ * (format, routes on a redirecting domain, loops across projects), redirect routers of Traefik
+ * files import as redirects, and hostile variants are refused with the field named and nothing written.
  */
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ValidationError } from '../../src/config-service/errors.js';
@@ -111,6 +112,23 @@ describe('domain redirects', () => {
     await svc.apply({ name: 'there', domains: [{ domain: 'there.example', ssl: false, redirect: { to: 'back.example' } }] });
     const err = await refused({ name: 'back', domains: [{ domain: 'back.example', ssl: false, redirect: { to: 'there.example' } }] });
     expect(err.issues.find((i) => i.path === 'domains[0].redirect.to')?.message).toMatch(/project "there"/);
+  });
+});
+
+describe('import', () => {
+  it('maps routers that only redirect their host to domain redirects; one that drops the path is not', async () => {
+    const dir = fileURLToPath(new URL('../fixtures/import/redirects/', import.meta.url));
+    const outcome = await svc.importDirectory(dir);
+    expect(outcome.projects.map((p) => p.name)).toEqual(['site']);
+    const spec = parse((await svc.exportSpec('site')).yaml);
+    expect(redirects((await svc.exportSpec('site')).yaml)).toEqual({
+      'legacy.example': { to: 'site.example', scheme: 'https', permanent: false },
+      'site.example': null,
+      'www.site.example': { to: 'site.example' },
+    });
+    expect(spec.domains.find((d: any) => d.subdomain === 'www')).toMatchObject({ ssl: true, provider: 'letsencrypt', routes: [] });
+    expect(outcome.notes.find((n) => n.item === 'http.routers.odd')?.status).toBe('skipped');
+    expect(outcome.notes.find((n) => n.item === 'http.services.dummy')?.reason).toMatch(/not used/);
   });
 });
 

@@ -30,6 +30,12 @@ afterAll(async () => {
   await t?.drop();
 });
 
+/** Every row of `table` as JSON, by id. */
+async function rowsOf(table: 'route_configs' | 'domain_configs'): Promise<Array<Record<string, unknown>>> {
+  const rows = await t.db.query(sql`SELECT to_jsonb(x) AS x FROM ${sql.ident(table)} x ORDER BY id`);
+  return rows.map((r) => r.x as Record<string, unknown>);
+}
+
 /** The state without the fields the HTTP capabilities added (as the renderer saw states before them). */
 function withoutNewFields(s: ProjectState): ProjectState {
   const strip = <T extends object>(o: T, keep: readonly string[]): T =>
@@ -48,16 +54,18 @@ function withoutNewFields(s: ProjectState): ProjectState {
 
 describe('migrating rows written before the HTTP capabilities', () => {
   it('keeps every value, gives the new columns their defaults, and renders the same bytes', async () => {
-    const before = await t.db.query(sql`SELECT to_jsonb(r) AS r FROM route_configs r ORDER BY id`);
+    const tables = ['route_configs', 'domain_configs'] as const;
+    const before = await Promise.all(tables.map(rowsOf));
     expect((await migrate(t.db)).length).toBeGreaterThan(0);
     expect((await listMigrations(SQL_DIR)).some((m) => m.version === FIRST)).toBe(true);
-    const after = await t.db.query(sql`SELECT to_jsonb(r) AS r FROM route_configs r ORDER BY id`);
-    expect(after.length).toBe(before.length);
-    after.forEach((row, i) => {
-      const old = before[i]!.r as Record<string, unknown>;
-      const now = row.r as Record<string, unknown>;
-      for (const [k, v] of Object.entries(old)) expect(now[k], k).toEqual(v);
-      expect(now).toMatchObject({ servers: null, sticky: null, pass_host_header: true });
+    const after = await Promise.all(tables.map(rowsOf));
+    const defaults = [{ servers: null, sticky: null, pass_host_header: true }, { redirect: null }];
+    tables.forEach((table, n) => {
+      expect(after[n]!.length, table).toBe(before[n]!.length);
+      after[n]!.forEach((now, i) => {
+        for (const [k, v] of Object.entries(before[n]![i]!)) expect(now[k], `${table}.${k}`).toEqual(v);
+        expect(now).toMatchObject(defaults[n]!);
+      });
     });
     const states = await loadProjects(t.db);
     expect(states.length).toBe(3);
