@@ -81,6 +81,14 @@ export interface DomainRedirect {
   readonly scheme?: 'http' | 'https';
 }
 
+/** A named middleware of a project, used by its routes with `{use: name}` (docs/spec-format.md "Shared middlewares"). */
+export interface SharedMiddleware {
+  readonly id: string;
+  readonly name: string;
+  /** One Traefik middleware: `{forwardAuth: {...}}`, `{errors: {...}}`, `{chain: {middlewares: [names]}}`, … */
+  readonly middleware: MiddlewareSpec;
+}
+
 /** Everything that determines one project's files. */
 export interface ProjectState {
   readonly id: string;
@@ -91,6 +99,8 @@ export interface ProjectState {
   readonly changedAt: Date | null;
   readonly services: readonly Service[];
   readonly domains: readonly Domain[];
+  /** Named middlewares (absent in states built before they existed: none). */
+  readonly middlewares?: readonly SharedMiddleware[];
 }
 
 /** One file to be written, relative to the config root (posix separators). */

@@ -10,6 +10,7 @@ import {
   ROUTE_DEFAULTS,
   type CertificateRow,
   type DomainRow,
+  type MiddlewareRow,
   type ProjectRow,
   type ProjectRows,
   type RouteRow,
@@ -89,7 +90,7 @@ function laterColumns<T extends object>(defaults: T, r: Record<string, unknown>)
   return Object.fromEntries(Object.entries(defaults).map(([k, d]) => [k, r[k] ?? d])) as T;
 }
 
-const TABLES = ['projects', 'services', 'domain_configs', 'certificates', 'route_configs'];
+const TABLES = ['projects', 'services', 'project_middlewares', 'domain_configs', 'certificates', 'route_configs'];
 
 /**
  * The project's rows just after audit entry `upTo`: per row, its last entry up to then (gone if a
@@ -116,6 +117,7 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
     };
     keep('projects', [current.project]);
     keep('services', current.services);
+    keep('project_middlewares', current.middlewares ?? []);
     keep('domain_configs', current.domains);
     keep('certificates', current.certificates);
     keep('route_configs', current.routes);
@@ -133,7 +135,7 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
   );
   const of = (table: string) =>
     all(table).filter((r) =>
-      table === 'services' || table === 'domain_configs'
+      table === 'services' || table === 'domain_configs' || table === 'project_middlewares'
         ? own(r)
         : table === 'route_configs' || table === 'certificates'
           ? domainIds.has(String(r.domain_config_id))
@@ -190,6 +192,15 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
           is_active: Boolean(r.is_active),
           ...laterColumns(ROUTE_DEFAULTS, r),
         }) satisfies RouteRow,
+    ),
+    middlewares: of('project_middlewares').map(
+      (r) =>
+        ({
+          id: String(r.id),
+          project_id: String(r.project_id),
+          name: String(r.name),
+          middleware: r.middleware as MiddlewareRow['middleware'],
+        }) satisfies MiddlewareRow,
     ),
   };
 }

@@ -9,6 +9,11 @@ import type { ValidationIssue } from './errors.js';
 /** Problems across fields and rows of `d`'s HTTP capabilities. */
 export function httpIssues(d: DesiredProject): ValidationIssue[] {
   const out: ValidationIssue[] = [];
+  const names = new Set<string>();
+  (d.middlewares ?? []).forEach((m, i) => {
+    if (names.has(m.name)) out.push({ path: `middlewares[${i}].name`, message: `middleware ${JSON.stringify(m.name)} is listed twice` });
+    names.add(m.name);
+  });
   d.domains.forEach((dom, i) => {
     if (dom.redirect?.to === dom.fullDomain) {
       out.push({

@@ -48,6 +48,18 @@ const CONSTRAINTS: Record<string, { table: string; column: string; rule: string 
     column: 'redirect',
     rule: 'points at a domain that redirects too, or is the target of another redirect (a loop or a chain)',
   },
+  project_middlewares_name_key: {
+    table: 'project_middlewares',
+    column: 'name',
+    rule: 'the project already has a middleware with this name',
+  },
+  project_middlewares_name_format: { table: 'project_middlewares', column: 'name', rule: 'must be a lower-case DNS label' },
+  project_middlewares_middleware_format: {
+    table: 'project_middlewares',
+    column: 'middleware',
+    rule: 'must be exactly one middleware type with its options',
+  },
+  project_middlewares_used_exist: { table: 'route_configs', column: 'middleware', rule: 'uses a middleware the project does not define' },
   certificates_domain_config_id_key: { table: 'certificates', column: 'domain_config_id', rule: 'the domain already has a certificate' },
   certificates_cert_pem_format: { table: 'certificates', column: 'cert_pem', rule: 'must be a PEM certificate without "{{"' },
   certificates_cert_pem_no_private_key: {

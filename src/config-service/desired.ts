@@ -49,10 +49,19 @@ export interface DesiredDomain {
   readonly redirect: DomainRedirect | null;
 }
 
+/** A named middleware shared by the project's routes (`{use: name}`). */
+export interface DesiredMiddleware {
+  readonly name: string;
+  /** One Traefik middleware: `{forwardAuth: {...}}`. */
+  readonly middleware: MiddlewareSpec;
+}
+
 /** Everything a spec says about one project. */
 export interface DesiredProject {
   readonly name: string;
   readonly services: readonly DesiredService[];
+  /** Shared middlewares (absent: none). */
+  readonly middlewares?: readonly DesiredMiddleware[];
   readonly domains: readonly DesiredDomain[];
 }
 

@@ -94,6 +94,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
     apiVersion: API_VERSION,
     name: rows.project.name,
     services: rows.services.map((s) => ({ name: s.name, ...(s.host ? { host: s.host } : {}) })),
+    ...(rows.middlewares?.length ? { middlewares: rows.middlewares.map((m) => ({ name: m.name, ...m.middleware })) } : {}),
     domains,
   };
   const doc = new Document(spec, { aliasDuplicateObjects: false });

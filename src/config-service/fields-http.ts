@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { redirectProblems } from '../render/redirect.js';
 import { serverProblems, stickyProblems } from '../render/upstream.js';
 import { splitPrefixed } from './checks.js';
+import { nameField, sizeCapped } from './fields.js';
 
 /** A zod schema running a renderer check that returns `field: message` problems for the value. */
 export function rendererChecked(check: (value: unknown, field: string) => string[]) {
@@ -17,6 +18,24 @@ export function rendererChecked(check: (value: unknown, field: string) => string
     }
   });
 }
+
+/**
+ * A shared middleware in a spec: `{name, <type>: {options}}` — a name and exactly one middleware
+ * type. What the options may hold is checked by the renderer (render/shared.ts), which needs the
+ * project's services and other middlewares.
+ */
+export const sharedMiddlewareSpec = z
+  .object({ name: nameField })
+  .catchall(sizeCapped(z.record(z.string(), z.unknown())))
+  .superRefine((m, ctx) => {
+    const types = Object.keys(m).filter((k) => k !== 'name');
+    if (types.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected the name and exactly one middleware type with its options (like forwardAuth: {...}), got ${types.length ? types.join(', ') : 'none'}`,
+      });
+    }
+  });
 
 /** A route's upstream servers (1–64; url, or host and port; weight). */
 export const serversField = rendererChecked(serverProblems);

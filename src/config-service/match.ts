@@ -8,7 +8,7 @@ import type { DesiredProject } from './desired.js';
 import type { ValidationIssue } from './errors.js';
 import { checkCertificate, fingerprintOf } from './pem.js';
 import type { Locator } from './render-check.js';
-import type { CertificateRow, DomainRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
+import type { CertificateRow, DomainRow, MiddlewareRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
 
 /** The target rows of a spec, where each row sits in the spec, and problems found on the way. */
 export interface Matched {
@@ -108,8 +108,14 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       });
     });
   });
+  const middlewaresByName = new Map((current.middlewares ?? []).map((m) => [m.name, m.id]));
+  const middlewares: MiddlewareRow[] = (desired.middlewares ?? []).map((m, i) => {
+    const id = middlewaresByName.get(m.name) ?? newId();
+    paths.set(id, `middlewares[${i}]`);
+    return { id, project_id: projectId, name: m.name, middleware: m.middleware };
+  });
   return {
-    target: { project: current.project, services, domains, certificates, routes },
+    target: { project: current.project, services, domains, certificates, routes, middlewares },
     locate: (rowId) => paths.get(rowId),
     issues,
   };

@@ -24,7 +24,7 @@ import {
 } from './fields.js';
 import { checkCertificate } from './pem.js';
 import { httpIssues } from './checks-http.js';
-import { redirectField, serversField, stickyField } from './fields-http.js';
+import { redirectField, serversField, sharedMiddlewareSpec, stickyField } from './fields-http.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
 /** The `apiVersion` of this format (optional in files; `export` writes it). */
@@ -120,6 +120,7 @@ export const specSchema = z.strictObject({
   apiVersion: z.literal(API_VERSION).optional(),
   name: nameField,
   services: z.array(serviceSpec).max(LIMITS.services).optional(),
+  middlewares: z.array(sharedMiddlewareSpec).max(LIMITS.services).optional(),
   domains: z.array(domainSpec).max(LIMITS.domains).optional(),
 });
 
@@ -246,6 +247,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
   const desired: DesiredProject = {
     name: s.name,
     services: (s.services ?? []).map((x) => ({ name: x.name, host: x.host ?? null })),
+    middlewares: (s.middlewares ?? []).map(({ name, ...middleware }) => ({ name, middleware: middleware as MiddlewareSpec })),
     domains,
   };
   issues.push(...crossRowIssues(desired), ...httpIssues(desired));

@@ -4,7 +4,7 @@
  */
 import { sql, type Queryable } from './connect.js';
 import type { ProjectState } from '../model.js';
-import { toState, type CertificateRow, type DomainRow, type RouteRow, type ServiceRow } from './rows.js';
+import { toState, type CertificateRow, type DomainRow, type MiddlewareRow, type RouteRow, type ServiceRow } from './rows.js';
 
 /** A project as one statement returns it: its columns, and its child rows as JSON arrays. */
 interface LoadedRow {
@@ -16,6 +16,7 @@ interface LoadedRow {
   domains: DomainRow[];
   certificates: Array<Omit<CertificateRow, 'not_after'> & { not_after: string | null }>;
   routes: RouteRow[];
+  middlewares: MiddlewareRow[];
 }
 
 /**
@@ -49,7 +50,9 @@ export async function loadProjects(db: Queryable, ids?: readonly string[]): Prom
                               'is_active', r.is_active, 'servers', r.servers, 'sticky', r.sticky,
                               'pass_host_header', r.pass_host_header))
                        FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
-                      WHERE d.project_id = p.id), '[]') AS routes
+                      WHERE d.project_id = p.id), '[]') AS routes,
+           coalesce((SELECT json_agg(json_build_object('id', m.id, 'project_id', m.project_id, 'name', m.name, 'middleware', m.middleware))
+                       FROM project_middlewares m WHERE m.project_id = p.id), '[]') AS middlewares
       FROM projects p LEFT JOIN project_versions v ON v.project_id = p.id
       ${filter} ORDER BY p.name`);
   return rows.map((p) =>
@@ -60,6 +63,7 @@ export async function loadProjects(db: Queryable, ids?: readonly string[]): Prom
         domains: p.domains,
         certificates: p.certificates.map((c) => ({ ...c, not_after: c.not_after === null ? null : new Date(c.not_after) })),
         routes: p.routes,
+        middlewares: p.middlewares,
       },
       Number(p.version ?? 0),
       p.changed_at,

@@ -74,6 +74,14 @@ export const ROUTE_DEFAULTS: RouteLaterColumns = {
   pass_host_header: true,
 };
 
+/** A `project_middlewares` row (sql/009_shared_middlewares.sql). */
+export interface MiddlewareRow {
+  readonly id: string;
+  readonly project_id: string;
+  readonly name: string;
+  readonly middleware: MiddlewareSpec;
+}
+
 /** Every row of one project. */
 export interface ProjectRows {
   readonly project: ProjectRow;
@@ -81,6 +89,8 @@ export interface ProjectRows {
   readonly domains: readonly DomainRow[];
   readonly certificates: readonly CertificateRow[];
   readonly routes: readonly RouteRow[];
+  /** Named middlewares (optional: none when absent). */
+  readonly middlewares?: readonly MiddlewareRow[];
 }
 
 /** Rows of a project that does not exist yet (its id chosen by the caller). */
@@ -110,6 +120,7 @@ export function sortRows(rows: ProjectRows): ProjectRows {
     domains,
     certificates: [...rows.certificates].sort(byKey((c) => `${domainOrder.get(c.domain_config_id) ?? ''}\u0000${c.id}`)),
     routes: [...rows.routes].sort(byKey((r) => `${r.path_rule}\u0000${r.id}`)),
+    middlewares: [...(rows.middlewares ?? [])].sort(byKey((m) => m.name)),
   };
 }
 
@@ -140,6 +151,7 @@ export function toState(rows: ProjectRows, version = 0, changedAt: Date | null =
         routes: (routesOf.get(d.id) ?? []).map(routeOf),
       };
     }),
+    middlewares: (sorted.middlewares ?? []).map((m) => ({ id: m.id, name: m.name, middleware: m.middleware })),
   };
 }
 

@@ -10,6 +10,7 @@ import { containsPrivateKey, redact, redactValues, secretValues } from '../redac
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
 import { domainRedirectName, middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { domainRedirectProblems, redirectChainProblems, redirectRegexOf } from './redirect.js';
+import { renderShared, sharedMiddlewareName, useProblem } from './shared.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
 import { targetProblems } from './targets.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
@@ -181,8 +182,14 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     const doc = perService.get(service.name) ?? { http: { routers: {}, services: {} } };
     // Two routes whose ids share 12 hex digits: the second takes its full id.
     const name = doc.http!.routers![routeName(p, service, r)] ? routeName(p, service, r, true) : routeName(p, service, r);
+    const unknown = chain.elements.flatMap((el, i) => (el.kind === 'use' ? [useProblem(state, el.name, `${at}: middleware[${i}]`)] : []));
+    if (unknown.some(Boolean)) {
+      problems.push(...unknown.filter((x): x is string => x !== null));
+      return;
+    }
     const chainNames = chain.elements.map((el, i) => {
       if (el.kind === 'ref') return el.ref;
+      if (el.kind === 'use') return sharedMiddlewareName(p, el.name);
       const mw = middlewareName(name, i, el.type);
       middlewares[mw] = { [el.type]: el.options };
       return mw;
@@ -203,6 +210,11 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   if (needsRedirect) {
     middlewares[redirectMiddlewareName(p)] = { redirectScheme: { scheme: 'https', permanent: true } };
   }
+  const shared = renderShared(state);
+  problems.push(...shared.problems);
+  Object.assign(middlewares, shared.middlewares);
+  const middlewareDoc: DynamicDocument = Object.keys(middlewares).length ? { http: { middlewares } } : {};
+  if (Object.keys(shared.services).length) middlewareDoc.http = { ...middlewareDoc.http, services: shared.services };
 
   const documents: Documents = new Map();
   // Traefik refuses an empty `routers:` or `middlewares:` map ("cannot be a standalone element"),
@@ -210,7 +222,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   const domainsDoc: DynamicDocument = Object.keys(domainRouters).length ? { http: { routers: domainRouters } } : {};
   if (certificates.length) domainsDoc.tls = { certificates };
   documents.set(layout.domains(p), domainsDoc);
-  documents.set(layout.middleware(p), Object.keys(middlewares).length ? { http: { middlewares } } : {});
+  documents.set(layout.middleware(p), middlewareDoc);
   for (const [svc, doc] of [...perService].sort(([a], [b]) => (a < b ? -1 : 1))) {
     documents.set(layout.service(p, svc), doc);
   }

@@ -3,6 +3,12 @@
  * base project using them, and hostile variants of it, each naming the field its error must
  * point at. Used by http-breadth.test.ts (service API and CLI).
  */
+import { expect } from 'vitest';
+import { ValidationError } from '../../src/config-service/errors.js';
+import type { TraefikConfigService } from '../../src/config-service/service.js';
+import type { Queryable } from '../../src/db/connect.js';
+import { rowCounts } from './helpers.js';
+
 export type Spec = Record<string, any>;
 
 /** A valid project using every HTTP capability (hosts are external: nothing here is loopback). */
@@ -44,6 +50,19 @@ export interface HttpCase {
   readonly field: string;
   /** Text the message must contain. */
   readonly says: RegExp;
+}
+
+/** Apply `spec` mutated by `c`: refused with an issue on `c.field` saying `c.says`, and nothing written. */
+export async function expectRefused(svc: TraefikConfigService, db: Queryable, spec: Spec, c: HttpCase): Promise<void> {
+  const before = await rowCounts(db);
+  c.mutate(spec);
+  const err = await svc.apply(spec).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ValidationError);
+  const issues = (err as ValidationError).issues;
+  const issue = issues.find((i) => i.path === c.field);
+  expect(issue, JSON.stringify(issues)).toBeDefined();
+  expect(issue!.message).toMatch(c.says);
+  expect(await rowCounts(db)).toEqual(before);
 }
 
 const root = (s: Spec) => s.domains[0].routes[0];
