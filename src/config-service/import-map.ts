@@ -17,7 +17,13 @@ type Obj = Record<string, unknown>;
 /** One project to import: its spec (as a spec file would hold it) and where each row came from. */
 export interface ImportedProject {
   readonly name: string;
-  readonly spec: { apiVersion: string; name: string; services: Obj[]; domains: Array<Obj & { routes: Obj[] }> };
+  readonly spec: {
+    apiVersion: string;
+    name: string;
+    services: Obj[];
+    middlewares?: Array<Obj & { name: string }>;
+    domains: Array<Obj & { routes: Obj[] }>;
+  };
   /** Spec path (`domains[0].routes[1]`, `services[0]`, `domains[0]`) → source (`file: http.routers.x`). */
   readonly sources: Map<string, string[]>;
 }
@@ -239,6 +245,13 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       continue;
     }
     const serviceName = addService(b, svc.value);
+    for (const page of mws.pages) {
+      const pagesService = addService(b, page.service);
+      usedServices.add(page.service.traefikName);
+      const list = (b.project.spec.middlewares ??= []);
+      if (!list.some((m) => m.name === page.name))
+        list.push({ name: page.name, errors: { ...page.options, service: pagesService, port: page.service.port } });
+    }
     const route: Obj = {
       path: parsed.path,
       service: serviceName,

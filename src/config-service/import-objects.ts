@@ -129,11 +129,15 @@ export function mapLoadBalancer(name: string, lb: Obj): { value: MappedService }
 }
 
 /** A router's middlewares as an inline chain; or why they cannot be imported. */
-export function resolveMiddlewares(list: unknown, tree: SourceTree): { chain: Obj[]; used: string[]; notes: string[] } | { error: string } {
+export function resolveMiddlewares(
+  list: unknown,
+  tree: SourceTree,
+): { chain: Obj[]; used: string[]; notes: string[]; pages: ErrorPages[] } | { error: string } {
+  const pages: ErrorPages[] = [];
   const chain: Obj[] = [];
   const used: string[] = [];
   const notes: string[] = [];
-  if (list === undefined || list === null) return { chain, used, notes };
+  if (list === undefined || list === null) return { chain, used, notes, pages };
   if (!Array.isArray(list)) return { error: 'middlewares is not a list' };
   const expand = (refs: unknown[], depth: number, seen: Set<string>): string | null => {
     for (const ref of refs) {
@@ -160,6 +164,13 @@ export function resolveMiddlewares(list: unknown, tree: SourceTree): { chain: Ob
         if (err) return err;
         continue;
       }
+      if (type === 'errors') {
+        const page = errorPages(name, options, tree);
+        if ('error' in page) return page.error;
+        pages.push(page);
+        chain.push({ use: page.name });
+        continue;
+      }
       const mapped = type === 'ipWhiteList' ? 'ipAllowList' : type;
       if (type === 'ipWhiteList') notes.push(`middleware ${name}: ipWhiteList (Traefik v2 name) stored as ipAllowList`);
       if (!MIDDLEWARE_TYPES.has(mapped))
@@ -170,5 +181,32 @@ export function resolveMiddlewares(list: unknown, tree: SourceTree): { chain: Ob
     return null;
   };
   const err = expand(list, 0, new Set());
-  return err ? { error: err } : { chain, used, notes };
+  return err ? { error: err } : { chain, used, notes, pages };
+}
+
+/** A Traefik `errors` middleware, as a shared middleware of the project (docs/spec-format.md "Shared middlewares"). */
+export interface ErrorPages {
+  /** The shared middleware's name (the Traefik name, sanitized). */
+  readonly name: string;
+  /** Its options, without the service (set once the service has its project name). */
+  readonly options: Obj;
+  /** The error pages' service: one plain `http://host:port` server. */
+  readonly service: MappedService;
+}
+
+/** An `errors` middleware whose service is one plain `http://host:port` server; or why not. */
+function errorPages(name: string, options: unknown, tree: SourceTree): ErrorPages | { error: string } {
+  if (!isObj(options)) return { error: `middleware ${JSON.stringify(name)}: options of errors are not a mapping` };
+  const svc = resolveService(options.service, tree);
+  if ('error' in svc) return { error: `errors middleware ${JSON.stringify(name)}: ${svc.error}` };
+  if (svc.value.host === null || svc.value.servers)
+    return { error: `errors middleware ${JSON.stringify(name)}: its service must be one plain http://host:port server` };
+  const { service: _service, ...rest } = options;
+  const sanitized =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 63) || 'errors';
+  return { name: sanitized, options: rest, service: svc.value };
 }

@@ -117,7 +117,7 @@ describe('domain redirects', () => {
 });
 
 describe('import', () => {
-  it('maps routers that only redirect their host to domain redirects; one that drops the path is not', async () => {
+  it('maps routers that only redirect their host to domain redirects (one that drops the path is not), errors to shared middlewares', async () => {
     const dir = fileURLToPath(new URL('../fixtures/import/redirects/', import.meta.url));
     const outcome = await svc.importDirectory(dir);
     expect(outcome.projects.map((p) => p.name)).toEqual(['site']);
@@ -129,6 +129,14 @@ describe('import', () => {
     });
     expect(spec.domains.find((d: any) => d.subdomain === 'www')).toMatchObject({ ssl: true, provider: 'letsencrypt', routes: [] });
     expect(outcome.notes.find((n) => n.item === 'http.routers.odd')?.status).toBe('skipped');
+    // The errors middleware became a shared middleware, its service a service of the project.
+    expect(spec.middlewares).toEqual([
+      { name: 'site-errors', errors: { status: ['500-599'], query: '/{status}.html', service: 'error-pages', port: 8081 } },
+    ]);
+    expect(spec.services).toContainEqual({ name: 'error-pages', host: 'pages.internal' });
+    expect(spec.domains.find((d: any) => d.domain === 'site.example' && !d.subdomain).routes[0].middleware).toEqual([
+      { use: 'site-errors' },
+    ]);
     expect(outcome.notes.find((n) => n.item === 'http.services.dummy')?.reason).toMatch(/not used/);
   });
 });
