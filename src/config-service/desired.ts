@@ -59,6 +59,8 @@ export interface DesiredMiddleware {
 /** Everything a spec says about one project. */
 export interface DesiredProject {
   readonly name: string;
+  /** The shard (Traefik deployment) serving the project; absent: as it is (new projects: `default`). */
+  readonly shard?: string;
   readonly services: readonly DesiredService[];
   /** Shared middlewares (absent: none). */
   readonly middlewares?: readonly DesiredMiddleware[];

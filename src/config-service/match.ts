@@ -115,7 +115,14 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
     return { id, project_id: projectId, name: m.name, middleware: m.middleware };
   });
   return {
-    target: { project: current.project, services, domains, certificates, routes, middlewares },
+    target: {
+      project: desired.shard === undefined ? current.project : { ...current.project, shard: desired.shard },
+      services,
+      domains,
+      certificates,
+      routes,
+      middlewares,
+    },
     locate: (rowId) => paths.get(rowId),
     issues,
   };

@@ -19,6 +19,7 @@ import {
   portField,
   priorityField,
   providerField,
+  shardField,
   subdomainField,
   urlField,
 } from './fields.js';
@@ -119,6 +120,7 @@ const domainSpec = z
 export const specSchema = z.strictObject({
   apiVersion: z.literal(API_VERSION).optional(),
   name: nameField,
+  shard: shardField.optional(),
   services: z.array(serviceSpec).max(LIMITS.services).optional(),
   middlewares: z.array(sharedMiddlewareSpec).max(LIMITS.services).optional(),
   domains: z.array(domainSpec).max(LIMITS.domains).optional(),
@@ -246,6 +248,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
   );
   const desired: DesiredProject = {
     name: s.name,
+    ...(s.shard !== undefined ? { shard: s.shard } : {}),
     services: (s.services ?? []).map((x) => ({ name: x.name, host: x.host ?? null })),
     middlewares: (s.middlewares ?? []).map(({ name, ...middleware }) => ({ name, middleware: middleware as MiddlewareSpec })),
     domains,

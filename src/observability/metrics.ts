@@ -23,6 +23,8 @@ export interface Metrics {
   readonly certificateNotAfter: Gauge<'domain'>;
   readonly volumeFreeBytes: Gauge;
   readonly dbQueryDuration: Histogram<'query'>;
+  /** 1, labelled with the shard this replica serves (`*`: every shard); one series per process. */
+  readonly shardInfo: Gauge<'shard'>;
 }
 
 /** Create the registry and every metric, initialised so that all series exist from the start. */
@@ -105,6 +107,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Database query duration by query name.',
       labelNames: ['query'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers,
+    }),
+    shardInfo: new Gauge({
+      name: 'traefik_sync_shard_info',
+      help: 'Always 1; the label says which shard this replica renders (SHARD; "*" = every shard).',
+      labelNames: ['shard'],
       registers,
     }),
   };

@@ -1,4 +1,5 @@
 /** What a pass reports: per-project results, the delete guard's verdict, planned changes. */
+import type { Handoff } from '../db/shards.js';
 import type { DiskFile } from '../fs/scan.js';
 import type { RenderedFile } from '../model.js';
 import type { DriftItem, Plan } from './plan.js';
@@ -36,6 +37,11 @@ export interface SyncReport {
   /** Files under the root that belong to no project and are not ours. */
   readonly unowned: string[];
   readonly durationMs: number;
+  /**
+   * Projects moved to another shard whose files this volume still had (sharded sidecars only):
+   * kept while `waiting`, removed when `released` or `timed-out`.
+   */
+  readonly handoffs?: readonly Handoff[];
 }
 
 /**

@@ -7,18 +7,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { parseInternalTargets } from '../../src/address.js';
 import { listFiles } from '../../src/fs/scan.js';
 import { unescapeGoTemplate } from '../../src/render/serialize.js';
+import { parseInternalTargets } from '../../src/address.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startTraefik, traefikPorts, type RawData, type RawObject, type RunningTraefik, type TraefikBinary } from '../helpers/traefik.js';
 import { Backends, request, type Reply, type RequestOptions } from './backends.js';
-
-/** Where the tests' backends listen (ALLOWED_INTERNAL_TARGETS of the stack). */
-export const LOOPBACK = '127.0.0.1';
 
 /** ACME resolvers the tests use; defined at Traefik's start by the test overlay (no network needed). */
 export const TEST_RESOLVERS = ['letsencrypt', 'zerossl'] as const;
@@ -64,13 +61,13 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
   );
   const overlayFile = path.join(acme, 'static-overlay.yml');
   await writeFile(overlayFile, stringify({ certificatesResolvers: resolvers, ...options.overlay }));
-  // The backends listen on loopback, which routes may only name when the operator allows it.
-  const flags = { ...portFlags, 'traefik-static-file': overlayFile, 'config-dir': root, 'allowed-internal-targets': LOOPBACK };
+  // The backends listen on loopback, which a route may name only when the operator allows it.
+  const flags = { ...portFlags, 'traefik-static-file': overlayFile, 'config-dir': root, 'allowed-internal-targets': '127.0.0.1' };
   const backends = new Backends();
   const config = new TraefikConfigService(t.db, {
     actor: 'traefik-e2e',
     configDir: root,
-    allowedInternalTargets: parseInternalTargets(LOOPBACK),
+    allowedInternalTargets: parseInternalTargets('127.0.0.1'),
   });
   const controllerUrl = options.controllerDatabaseUrl?.(t.url) ?? t.url;
   let sidecar = await startTestSidecar(controllerUrl, flags);
