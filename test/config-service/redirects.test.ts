@@ -116,6 +116,27 @@ describe('domain redirects', () => {
   });
 });
 
+describe('the service API', () => {
+  it('creates a redirecting domain, and refuses one that redirects to itself naming redirect.to', async () => {
+    const { id: projectId } = await svc.createProject({ name: 'api-moves' });
+    const d = await svc.createDomainConfig({
+      projectId,
+      domain: 'api-moves.example',
+      subdomain: 'www',
+      sslEnabled: false,
+      redirect: { to: 'api-moves.example' },
+    });
+    expect(d.redirect).toEqual({ to: 'api-moves.example' });
+    const err = await svc
+      .createDomainConfig({ projectId, domain: 'other-moves.example', sslEnabled: false, redirect: { to: 'other-moves.example' } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues).toContainEqual(
+      expect.objectContaining({ path: 'redirect.to', message: expect.stringMatching(/itself/) }),
+    );
+  });
+});
+
 describe('import', () => {
   it('maps routers that only redirect their host to domain redirects (one that drops the path is not), errors to shared middlewares', async () => {
     const dir = fileURLToPath(new URL('../fixtures/import/redirects/', import.meta.url));
