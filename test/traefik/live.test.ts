@@ -167,7 +167,12 @@ for (const which of ['newest', 'oldest'] as const) {
       const marker = path.join(stack.root, 'dynamic/.traefik-sync-reload');
       await writeFile(`${marker}.test-tmp`, String(Date.now()));
       await rename(`${marker}.test-tmp`, marker);
-      await waitFor(async () => (await project('mw'))?.traefikErrors.some((e) => e.kind === 'middleware'), 15_000, 100);
+      await waitFor(async () => (await project('mw'))?.traefikErrors.some((e) => e.kind === 'middleware'), 15_000, 100).catch(
+        async (err: Error) => {
+          const served = await traefik.api<unknown>('/api/http/middlewares?search=mw_').catch((e: unknown) => String(e));
+          throw new Error(`${err.message}; status: ${JSON.stringify(await project('mw'))}; Traefik: ${JSON.stringify(served)}`);
+        },
+      );
       const p = await project('mw');
       expect(p.live).toBe(false);
       expect(p.traefikErrors.map((e) => e.kind).sort()).toEqual(['middleware', 'router']);
