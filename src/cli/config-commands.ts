@@ -45,7 +45,11 @@ function printResult(r: ApplyResult, out: (line: string) => void): void {
 }
 
 function service(db: Parameters<Parameters<typeof withDatabase>[1]>[0], ctx: CommandContext): TraefikConfigService {
-  return new TraefikConfigService(db, { actor: actorOf(ctx.values), configDir: ctx.config.configDir });
+  return new TraefikConfigService(db, {
+    actor: actorOf(ctx.values),
+    configDir: ctx.config.configDir,
+    traefikStatic: ctx.config.traefikStatic,
+  });
 }
 
 function required(ctx: CommandContext, flag: string, usage: string): string {

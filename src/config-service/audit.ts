@@ -145,6 +145,7 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
           ssl_enabled: Boolean(r.ssl_enabled),
           ssl_provider: (r.ssl_provider ?? null) as string | null,
           is_active: Boolean(r.is_active),
+          tls_sans: (r.tls_sans ?? null) as string[] | null,
         }) satisfies DomainRow,
     ),
     certificates: of('certificates').map(

@@ -3,6 +3,8 @@
  * sees it, and the transaction wrapper (actor set, database errors turned into field errors).
  */
 import type { ConnectionPool, Queryable } from '../db/connect.js';
+import type { RenderOptions } from '../render/types.js';
+import { DEFAULT_STATIC_FACTS, type StaticFacts } from '../render/static-facts.js';
 import { UserError } from '../errors.js';
 import { mapDbError, type FieldOf } from './db-errors.js';
 import { setActor } from './write.js';
@@ -11,6 +13,8 @@ import { setActor } from './write.js';
 export interface ServiceSettings {
   readonly actor: string;
   readonly configDir: string;
+  /** Entry points and resolvers of the controller's static config (render/static-facts.ts). */
+  readonly static?: StaticFacts;
 }
 
 /** Base of TraefikConfigService: holds the pool and settings, runs audited transactions. */
@@ -21,11 +25,14 @@ export abstract class ServiceBase {
   readonly actor: string;
   /** Config root as Traefik sees it (certificate paths in rendered files). */
   readonly configDir: string;
+  /** How the controller renders (config root, static config facts): every check renders the same way. */
+  readonly render: RenderOptions;
 
   constructor(db: ConnectionPool, settings: ServiceSettings) {
     this.db = db;
     this.actor = settings.actor;
     this.configDir = settings.configDir;
+    this.render = Object.freeze({ configDir: settings.configDir, static: settings.static ?? DEFAULT_STATIC_FACTS });
   }
 
   /**

@@ -60,6 +60,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       ssl_enabled: d.ssl,
       ssl_provider: d.provider,
       is_active: d.active,
+      tls_sans: d.sans ?? null,
     });
     const stored = certsByDomain.get(id);
     if (d.certificate?.kind === 'pem') {

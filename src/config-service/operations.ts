@@ -46,7 +46,7 @@ export abstract class SpecOperations extends ServiceBase {
         for (const desired of projects) {
           try {
             const r = await writeProject(tx, { name: desired.name, create: true }, (current) => matchSpec(current, desired), {
-              configDir: this.configDir,
+              render: this.render,
               dryRun: options.dryRun,
             });
             results.push({
@@ -91,7 +91,7 @@ export abstract class SpecOperations extends ServiceBase {
     if (!p && change === undefined) throw new UserError(`no project named ${quote(name)}`);
     const before = p ? await writtenFiles(this.db, p.id) : new Map<string, string>();
     if (change === undefined) {
-      const now = (await currentFiles(this.db, p.id, this.configDir))!;
+      const now = (await currentFiles(this.db, p.id, this.render))!;
       return previewOf(
         name,
         now.files,
@@ -110,7 +110,7 @@ export abstract class SpecOperations extends ServiceBase {
       return previewOf(name, [], before, [{ path: 'name', message: `expected ${quote(name)}, got ${quote(desired.name)}` }]);
     const current = p ? await loadRows(this.db, { id: p.id, name }) : emptyRows({ id: '00000000-0000-4000-8000-000000000000', name });
     const m = matchSpec(current, desired);
-    const checked = renderIssues(toState(m.target), m.locate, this.configDir);
+    const checked = renderIssues(toState(m.target), m.locate, this.render);
     const issues = [...m.issues, ...(await claimIssues(this.db, m.target, m.locate)), ...checked.issues];
     return previewOf(name, checked.rendered.files, before, issues);
   }
@@ -125,7 +125,7 @@ export abstract class SpecOperations extends ServiceBase {
 
   /** Resolve once the controller has written the project's current state (see sync-check.ts). */
   async waitForSync(projectId: string, options: WaitOptions = {}): Promise<void> {
-    return waitForSync(this.db, projectId, this.configDir, options);
+    return waitForSync(this.db, projectId, this.render, options);
   }
 
   /** Who changed what in project `name`, newest first. Key material is never in the log. */
@@ -145,7 +145,7 @@ export abstract class SpecOperations extends ServiceBase {
     const point: AuditPoint = typeof to === 'string' ? parsePoint(to) : to instanceof Date ? { time: to } : to;
     return this.transaction(
       async (tx) => {
-        const r = await rollbackProject(tx, name, point, { configDir: this.configDir, ...options });
+        const r = await rollbackProject(tx, name, point, { render: this.render, ...options });
         return {
           project: r.target.project.name,
           projectId: r.project.id,

@@ -5,7 +5,7 @@
  */
 import { quote } from '../errors.js';
 import type { ProjectState } from '../model.js';
-import { renderProject, ruleOf, type RenderedProject } from '../render/project.js';
+import { renderProject, ruleOf, type RenderedProject, type RenderOptions } from '../render/project.js';
 import { joinPath, type ValidationIssue } from './errors.js';
 
 /** Where a row (by id) appears in the caller's input: a path prefix, or undefined when it is not part of it. */
@@ -15,9 +15,11 @@ export type Locator = (rowId: string) => string | undefined;
 export interface FieldNames {
   readonly provider: string;
   readonly certificate: string;
+  /** More names on the certificate (`sans` in a spec, `tlsSans` in the API). */
+  readonly sans?: string;
 }
 
-const SPEC_FIELDS: FieldNames = { provider: 'provider', certificate: 'certificate' };
+const SPEC_FIELDS: FieldNames = { provider: 'provider', certificate: 'certificate', sans: 'sans' };
 
 interface Target {
   readonly rowId: string;
@@ -33,16 +35,16 @@ function at(base: string | undefined, fields: string[]): string {
 }
 
 /**
- * Render `state` (as the controller would, with `configDir`) and report its problems as issues
+ * Render `state` (as the controller would, with `render`) and report its problems as issues
  * located through `locate`. Rows that `locate` does not know are named in the message instead.
  */
 export function renderIssues(
   state: ProjectState,
   locate: Locator,
-  configDir: string,
+  render: RenderOptions,
   names: FieldNames = SPEC_FIELDS,
 ): { rendered: RenderedProject; issues: ValidationIssue[] } {
-  const rendered = renderProject(state, { configDir });
+  const rendered = renderProject(state, render);
   if (!rendered.problems.length) return { rendered, issues: [] };
   // Map every rendered object back to its row through the rendered documents (rule → route).
   const routesByRule = new Map<string, { rowId: string; describe: string }>();
@@ -53,9 +55,13 @@ export function renderIssues(
     const dName = `domain ${quote(d.fullDomain)}`;
     domainsByRule.set(ruleOf(d.fullDomain, '/'), { rowId: d.id, describe: dName });
     prefixes.push({ match: `${dName}: ssl_provider is "custom"`, strip: `${dName}: `, rowId: d.id, field: [names.certificate] });
+    prefixes.push({ match: `${dName}: ssl_provider: `, strip: `${dName}: ssl_provider: `, rowId: d.id, field: [names.provider] });
+    prefixes.push({ match: `${dName}: tls_sans: `, strip: `${dName}: tls_sans: `, rowId: d.id, field: [names.sans ?? 'sans'] });
+    prefixes.push({ match: `${dName}: full_domain: `, strip: `${dName}: full_domain: `, rowId: d.id, field: ['domain'] });
     prefixes.push({ match: `${dName}: `, strip: `${dName}: `, rowId: d.id, field: [] });
     for (const r of d.routes) {
       const rName = `route ${quote(d.fullDomain + r.pathRule)}`;
+      prefixes.push({ match: `${rName}: priority `, strip: `${rName}: `, rowId: r.id, field: ['priority'] });
       prefixes.push({ match: `${rName}: `, strip: `${rName}: `, rowId: r.id, field: [] });
       if (r.isActive && d.isActive) routesByRule.set(ruleOf(d.fullDomain, r.pathRule), { rowId: r.id, describe: rName });
     }

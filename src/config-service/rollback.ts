@@ -8,6 +8,7 @@
  */
 import type { Queryable } from '../db/connect.js';
 import { UserError, quote } from '../errors.js';
+import type { RenderOptions } from '../render/types.js';
 import { loadEntries, projectIdByName, resolvePoint, rowsAt, type AuditPoint } from './audit.js';
 import { fingerprintOf } from './pem.js';
 import type { CertificateRow, ProjectRows } from './rows.js';
@@ -15,7 +16,8 @@ import { writeProject, type WriteResult } from './write.js';
 
 /** Options of {@link rollbackProject}. */
 export interface RollbackOptions {
-  readonly configDir: string;
+  /** How the controller renders (config root, allowed internal targets). */
+  readonly render: RenderOptions;
   readonly dryRun?: boolean;
   /** Leave certificates that cannot be restored as they are now instead of refusing. */
   readonly skipCertificates?: boolean;
@@ -48,7 +50,7 @@ export async function rollbackProject(tx: Queryable, name: string, to: AuditPoin
       const certificates = restoreKeys(target, current, options.skipCertificates ?? false, notes);
       return { target: { ...target, certificates }, locate: () => undefined };
     },
-    { configDir: options.configDir, dryRun: options.dryRun },
+    { render: options.render, dryRun: options.dryRun },
   );
   const truncated = entries.some((e) => e.op === 'TRUNCATE' && e.id > point.id);
   if (truncated) notes.push('a TRUNCATE after that point cannot be replayed row by row; check the result');

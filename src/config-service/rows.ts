@@ -25,7 +25,7 @@ export type RowTable = (typeof TABLES)[number];
 /** Columns written for each table (besides `id`). */
 export const COLUMNS: Record<RowTable, readonly string[]> = {
   services: ['project_id', 'name', 'host'],
-  domain_configs: ['project_id', 'domain', 'subdomain', 'full_domain', 'ssl_enabled', 'ssl_provider', 'is_active'],
+  domain_configs: ['project_id', 'domain', 'subdomain', 'full_domain', 'ssl_enabled', 'ssl_provider', 'is_active', 'tls_sans'],
   certificates: ['domain_config_id', 'cert_pem', 'key_pem', 'not_after'],
   route_configs: [
     'domain_config_id',
@@ -54,7 +54,7 @@ export async function loadRows(q: Queryable, project: ProjectRow): Promise<Proje
   const id = project.id;
   const services: ServiceRow[] = await q.query(sql`SELECT id, project_id, name, host FROM services WHERE project_id = ${id}`);
   const domains: DomainRow[] = await q.query(sql`
-    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active
+    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active, tls_sans
       FROM domain_configs WHERE project_id = ${id}`);
   const certificates: CertificateRow[] = await q.query(sql`
     SELECT c.id, c.domain_config_id, c.cert_pem, c.key_pem, c.not_after

@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type ConnectionPool, type Queryable } from '../db/connect.js';
 import { UserError } from '../errors.js';
+import { staticFacts } from '../render/static-facts.js';
+import type { StaticSettings } from '../render/static-settings.js';
 import * as crud from './crud.js';
 import { NotFoundError } from './errors.js';
 import { checkActor, checkId, notFound, projectOf } from './lookup.js';
@@ -43,19 +45,32 @@ export interface ConfigServiceOptions {
   readonly actor?: string;
   /** The config root as Traefik sees it (must match the controller's; default /app/traefik-configs). */
   readonly configDir?: string;
+  /**
+   * The controller's static-config settings (TRAEFIK_ENTRYPOINTS, TRAEFIK_STATIC_FILE, …: the
+   * `traefikStatic` of its Config): entry points and DNS-01 resolvers are checked against them.
+   * Default: the default settings (web, websecure, metrics; no resolver defined).
+   */
+  readonly traefikStatic?: StaticSettings;
 }
 
-const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate' } as const;
+const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate', sans: 'tlsSans' } as const;
 
 /** Database CRUD for Traefik configuration, validated and audited. */
 export class TraefikConfigService extends SpecOperations {
+  readonly #traefikStatic: StaticSettings | undefined;
+
   constructor(db: ConnectionPool, options: ConfigServiceOptions = {}) {
-    super(db, { actor: checkActor(options.actor ?? 'config-service'), configDir: options.configDir ?? '/app/traefik-configs' });
+    super(db, {
+      actor: checkActor(options.actor ?? 'config-service'),
+      configDir: options.configDir ?? '/app/traefik-configs',
+      static: staticFacts(options.traefikStatic),
+    });
+    this.#traefikStatic = options.traefikStatic;
   }
 
   /** The same service, attributing changes to another actor. */
   withActor(actor: string): TraefikConfigService {
-    return new TraefikConfigService(this.db, { actor, configDir: this.configDir });
+    return new TraefikConfigService(this.db, { actor, configDir: this.configDir, traefikStatic: this.#traefikStatic });
   }
 
   // -- projects -----------------------------------------------------------------------------
@@ -155,6 +170,7 @@ export class TraefikConfigService extends SpecOperations {
               ssl_enabled: v.sslEnabled ?? true,
               ssl_provider: v.sslProvider ?? null,
               is_active: v.isActive ?? true,
+              tls_sans: v.tlsSans ?? null,
             }),
             id,
             v.certificate,
@@ -181,6 +197,7 @@ export class TraefikConfigService extends SpecOperations {
             ssl_enabled: v.sslEnabled ?? d.ssl_enabled,
             ssl_provider: v.sslProvider === undefined ? d.ssl_provider : v.sslProvider,
             is_active: v.isActive ?? d.is_active,
+            tls_sans: v.tlsSans === undefined ? (d.tls_sans ?? null) : v.tlsSans,
           }),
           id,
           v.certificate,
@@ -315,7 +332,7 @@ export class TraefikConfigService extends SpecOperations {
   // -- internals ----------------------------------------------------------------------------
 
   #opts() {
-    return { configDir: this.configDir, fieldNames: API_FIELDS, domainField: 'domain' };
+    return { render: this.render, fieldNames: API_FIELDS, domainField: 'domain' };
   }
 
   async #mutate(tx: Queryable, projectId: string, plan: (current: ProjectRows) => RowPlan, field = 'id'): Promise<void> {

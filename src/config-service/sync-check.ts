@@ -9,7 +9,7 @@ import { loadProjects } from '../db/load.js';
 import { loadRecorded } from '../db/records.js';
 import { UserError } from '../errors.js';
 import type { RenderedFile } from '../model.js';
-import { renderProject } from '../render/project.js';
+import { renderProject, type RenderOptions } from '../render/project.js';
 import type { ValidationIssue } from './errors.js';
 
 /** A file of a preview. Private keys have their content replaced. */
@@ -69,11 +69,11 @@ export async function writtenFiles(db: Queryable, projectId: string): Promise<Ma
 export async function currentFiles(
   db: Queryable,
   projectId: string,
-  configDir: string,
+  render: RenderOptions,
 ): Promise<{ files: RenderedFile[]; problems: string[] } | null> {
   const [state] = await loadProjects(db, [projectId]);
   if (!state) return null;
-  const r = renderProject(state, { configDir });
+  const r = renderProject(state, render);
   return { files: r.files, problems: r.problems };
 }
 
@@ -99,10 +99,10 @@ export class SyncTimeoutError extends UserError {
  * gone. Rejects at once when the state cannot render (the controller would keep the old files),
  * and with {@link SyncTimeoutError} after `timeoutMs`.
  */
-export async function waitForSync(db: Queryable, projectId: string, configDir: string, options: WaitOptions = {}): Promise<void> {
+export async function waitForSync(db: Queryable, projectId: string, render: RenderOptions, options: WaitOptions = {}): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
-    const [want, recorded] = await Promise.all([currentFiles(db, projectId, configDir), loadRecorded(db, [projectId])]);
+    const [want, recorded] = await Promise.all([currentFiles(db, projectId, render), loadRecorded(db, [projectId])]);
     if (want?.problems.length) {
       throw new UserError(`project ${projectId} cannot be rendered, so it will not sync: ${want.problems.slice(0, 3).join('; ')}`);
     }

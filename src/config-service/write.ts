@@ -9,6 +9,7 @@ import { sql, type Queryable } from '../db/connect.js';
 import { quote } from '../errors.js';
 import { diffRows, writeChanges, type RowChange } from './diff.js';
 import { dedupe, joinPath, throwIfAny, type ValidationIssue } from './errors.js';
+import type { RenderOptions } from '../render/types.js';
 import { renderIssues, type FieldNames, type Locator } from './render-check.js';
 import { emptyRows, loadRows, lockProject, toState, type ProjectRow, type ProjectRows } from './rows.js';
 
@@ -27,8 +28,8 @@ export interface RowPlan {
 
 /** Options of {@link writeProject}. */
 export interface WriteOptions {
-  /** Config root as Traefik sees it (certificate paths in rendered files). */
-  readonly configDir: string;
+  /** How the controller renders (config root as Traefik sees it, allowed internal targets). */
+  readonly render: RenderOptions;
   /** Compute, check and return the changes, but write nothing. */
   readonly dryRun?: boolean;
   /** Names of the caller's fields that the renderer's messages refer to. */
@@ -84,7 +85,7 @@ export async function writeProject(
   const p = await plan(current);
   const issues: ValidationIssue[] = [...(p.issues ?? [])];
   issues.push(...(await claimIssues(tx, p.target, p.locate, options.domainField)));
-  issues.push(...renderIssues(toState(p.target), p.locate, options.configDir, options.fieldNames).issues);
+  issues.push(...renderIssues(toState(p.target), p.locate, options.render, options.fieldNames).issues);
   throwIfAny(dedupe(issues));
   const changes = diffRows(current, p.target);
   if (!existing)

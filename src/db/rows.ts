@@ -30,6 +30,8 @@ export interface DomainRow {
   readonly ssl_enabled: boolean;
   readonly ssl_provider: string | null;
   readonly is_active: boolean;
+  /** sql/010: more names on the ACME certificate; absent on rows of older audit entries. */
+  readonly tls_sans?: readonly string[] | null;
 }
 
 /** A `certificates` row (key_pem is null when it is not known, e.g. from the audit log). */
@@ -134,6 +136,7 @@ export function domainOf(d: DomainRow): Omit<Domain, 'certificate' | 'routes'> {
     sslEnabled: d.ssl_enabled,
     sslProvider: d.ssl_provider,
     isActive: d.is_active,
+    tlsSans: d.tls_sans ?? null,
   };
 }
 

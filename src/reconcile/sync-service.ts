@@ -18,6 +18,7 @@ import type { ProjectState } from '../model.js';
 import { layout, renderProject } from '../render/project.js';
 import { renderStatic } from '../render/static.js';
 import type { StaticSettings } from '../render/static-settings.js';
+import { staticFacts, type StaticFacts } from '../render/static-facts.js';
 import { NameRegistry } from '../render/validate.js';
 import { chunks, mapLimit } from '../util.js';
 import { Inventory } from './inventory.js';
@@ -54,6 +55,8 @@ const BATCH = 500;
 export class TraefikSyncService {
   readonly #o: SyncServiceOptions;
   readonly #traefikDir: string;
+  /** What the static config defines (entry points, operator's resolvers): projects are rendered against it. */
+  readonly #static: StaticFacts;
   /** State shared by passes: baseline (what this process last wrote), inventory, router count. */
   readonly #ctx: PassContext;
   #resolvers: string[] | null = null;
@@ -69,6 +72,7 @@ export class TraefikSyncService {
   constructor(options: SyncServiceOptions) {
     this.#o = options;
     this.#traefikDir = options.traefikConfigDir ?? options.root;
+    this.#static = staticFacts(options.staticSettings);
     this.#ctx = {
       db: options.db,
       root: options.root,
@@ -296,7 +300,7 @@ export class TraefikSyncService {
 
   /** Render a project into a unit; with `names`, also check its names against earlier projects. */
   #unit(state: ProjectState, actual: DiskFile[], names?: NameRegistry): Unit {
-    const r = renderProject(state, { configDir: this.#traefikDir });
+    const r = renderProject(state, { configDir: this.#traefikDir, static: this.#static });
     const clashes = names && r.problems.length === 0 ? names.add(r) : [];
     return {
       projectId: r.projectId,

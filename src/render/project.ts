@@ -6,9 +6,11 @@
 import { posix } from 'node:path';
 import type { Domain, ProjectState, RenderedFile, Route, Service } from '../model.js';
 import { quote } from '../errors.js';
+import { certificateBaseName, domainTls, hostMatcher, isWildcard, WILDCARD_OFFSET, wildcardProblem } from './hosts.js';
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
 import { middlewareName, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
+import { DEFAULT_STATIC_FACTS } from './static-facts.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 import { validateDynamic } from './validate.js';
 
@@ -20,8 +22,8 @@ export const layout = {
   domains: (project: string) => `dynamic/${project}/domains.yml`,
   middleware: (project: string) => `dynamic/${project}/middleware.yml`,
   service: (project: string, service: string) => `dynamic/${project}/services/${service}.yml`,
-  cert: (fullDomain: string) => `ssl/certs/${fullDomain}.crt`,
-  key: (fullDomain: string) => `ssl/keys/${fullDomain}.key`,
+  cert: (fullDomain: string) => `ssl/certs/${certificateBaseName(fullDomain)}.crt`,
+  key: (fullDomain: string) => `ssl/keys/${certificateBaseName(fullDomain)}.key`,
   static: 'static/traefik.yml',
   marker: 'dynamic/.traefik-sync-reload',
 } as const;
@@ -31,10 +33,11 @@ export const PRIORITY_SCALE = 10_000;
 
 /**
  * Traefik router priority: `priority × 10000 + length(path_rule)`. A higher `priority` wins; at
- * equal priority the longer (more specific) path wins. Never 0 (0 means "length of the rule").
+ * equal priority an exact host beats a wildcard (whose routes sit {@link WILDCARD_OFFSET} lower),
+ * and then the longer (more specific) path wins. Never 0 (0 means "length of the rule").
  */
-export function routerPriority(route: Pick<Route, 'priority' | 'pathRule'>): number {
-  return route.priority * PRIORITY_SCALE + route.pathRule.length;
+export function routerPriority(route: Pick<Route, 'priority' | 'pathRule'>, wildcard = false): number {
+  return route.priority * PRIORITY_SCALE + route.pathRule.length - (wildcard ? WILDCARD_OFFSET : 0);
 }
 
 const SAFE_RULE_VALUE = /^[!#-&(-[\]-_a-z|~]+$/;
@@ -62,7 +65,7 @@ export function pathRuleProblem(pathRule: string): string | null {
  * backtick quoting.
  */
 export function ruleOf(fullDomain: string, pathRule: string): string {
-  const host = `Host(\`${fullDomain}\`)`;
+  const host = hostMatcher(fullDomain);
   return pathRule === '/' ? host : `${host} && PathPrefix(\`${pathRule}\`)`;
 }
 
@@ -73,6 +76,7 @@ function upstreamOf(service: Service, route: Route): string {
 /** Render one project. */
 export function renderProject(state: ProjectState, options: RenderOptions): RenderedProject {
   const p = state.name;
+  const facts = options.static ?? DEFAULT_STATIC_FACTS;
   const owner = { id: state.id, name: state.name };
   const problems: string[] = [];
   const servicesById = new Map(state.services.map((s) => [s.id, s]));
@@ -90,6 +94,16 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       problems.push(`${at}: full_domain must be a lower-case ASCII host name, got ${quote(d.fullDomain)}`);
       continue;
     }
+    const wildcard = wildcardProblem(d.fullDomain);
+    if (wildcard) {
+      problems.push(`${at}: full_domain: ${wildcard}`);
+      continue;
+    }
+    const tls = domainTls(d, facts);
+    if (d.sslEnabled && tls.problems.length) {
+      problems.push(...tls.problems.map((m) => `${at}: ${m}`));
+      continue;
+    }
     if (d.sslEnabled) {
       needsRedirect = true;
       domainRouters[redirectRouterName(p, d)] = {
@@ -100,7 +114,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
         service: 'noop@internal',
       };
       if (d.sslProvider === 'custom') {
-        if (d.fullDomain.length + '.crt'.length > 255) {
+        if (certificateBaseName(d.fullDomain).length + '.crt'.length > 255) {
           problems.push(
             `${at}: full_domain is too long for a certificate file name (at most 251 characters with provider "custom"), got ${d.fullDomain.length}`,
           );
@@ -120,11 +134,11 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     }
     for (const r of d.routes) {
       if (!r.isActive) continue;
-      renderRoute(d, r);
+      renderRoute(d, r, tls.tls);
     }
   }
 
-  function renderRoute(d: Domain, r: Route): void {
+  function renderRoute(d: Domain, r: Route, tls: Record<string, unknown>): void {
     const service = servicesById.get(r.serviceId);
     const at = `route ${quote(d.fullDomain + r.pathRule)}`;
     if (!service) {
@@ -138,6 +152,12 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     const unreachable = pathRuleProblem(r.pathRule);
     if (unreachable) {
       problems.push(`${at}: path_rule ${unreachable}`);
+      return;
+    }
+    if (isWildcard(d.fullDomain) && r.priority < 1) {
+      problems.push(
+        `${at}: priority must be at least 1 on a wildcard domain (at 0 its routes could not rank below exact hosts), got ${r.priority}`,
+      );
       return;
     }
     if (!Number.isInteger(r.targetPort) || r.targetPort < 1 || r.targetPort > 65535) {
@@ -170,13 +190,11 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     const router: Record<string, unknown> = {
       entryPoints: [d.sslEnabled ? 'websecure' : 'web'],
       rule: ruleOf(d.fullDomain, r.pathRule),
-      priority: routerPriority(r),
+      priority: routerPriority(r, isWildcard(d.fullDomain)),
       service: name,
     };
     if (chainNames.length) router.middlewares = chainNames;
-    if (d.sslEnabled) {
-      router.tls = d.sslProvider && d.sslProvider !== 'custom' ? { certResolver: d.sslProvider } : {};
-    }
+    if (d.sslEnabled) router.tls = tls;
     const loadBalancer: Record<string, unknown> = { servers: [{ url: upstreamOf(service, r) }], passHostHeader: true };
     if (r.healthCheck) loadBalancer.healthCheck = r.healthCheck;
     doc.http!.routers![name] = router;

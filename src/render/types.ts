@@ -1,10 +1,13 @@
 /** What rendering takes besides a project's rows, and what it gives back. */
 import type { RenderedFile } from '../model.js';
+import type { StaticFacts } from './static-facts.js';
 
 /** Inputs of rendering that do not come from the project's rows. */
 export interface RenderOptions {
   /** Where Traefik sees the config root (certificate paths in domains.yml are absolute). */
   readonly configDir: string;
+  /** Entry points and resolvers the static configuration defines (default: the default settings'). */
+  readonly static?: StaticFacts;
 }
 
 /** Traefik documents of one project, by relative path (for validation and cross-checks). */
