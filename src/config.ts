@@ -4,7 +4,9 @@
  * and quoting the value.
  */
 import { readFileSync } from 'node:fs';
+import { canonicalHost, parseInternalTargets, type InternalTarget } from './address.js';
 import { UserError, messageOf, quote } from './errors.js';
+import { passwordOf, registerSecret } from './redact.js';
 import type { LogLevel } from './log.js';
 import { checkStaticSettings } from './render/static.js';
 import { parseStaticOverlay } from './render/static-overlay.js';
@@ -37,6 +39,18 @@ export interface Config {
   readonly traefikStatic: StaticSettings;
   /** Where Traefik's API answers (`http://127.0.0.1:8080`); undefined = not read. */
   readonly traefikApiUrl: string | undefined;
+  /** The pod's IP (POD_IP, downward API): a Host the API accepts. */
+  readonly podIp: string | undefined;
+  /** Where the database URL is read from when none is given (DATABASE_URL_FILE). */
+  readonly databaseUrlFile: string | undefined;
+  /** File holding the bearer token of the file API and the operator page (API_TOKEN_FILE). */
+  readonly apiTokenFile: string | undefined;
+  /** More Host header values the API and the page accept (canonical; see src/observability/access.ts). */
+  readonly apiAllowedHosts: readonly string[];
+  /** Upstreams at internal addresses allowed anyway (ALLOWED_INTERNAL_TARGETS; see src/address.ts). */
+  readonly allowedInternalTargets: readonly InternalTarget[];
+  /** Things the user should fix that do not stop the start (printed or logged once). */
+  readonly warnings: readonly string[];
 }
 
 /** One setting: its flag, environment variable and default. */
@@ -59,6 +73,10 @@ export const SETTINGS = {
   traefikEntryPoints: { flag: 'traefik-entrypoints', env: 'TRAEFIK_ENTRYPOINTS', def: DEFAULT_ENTRY_POINTS },
   traefikThrottle: { flag: 'traefik-throttle', env: 'TRAEFIK_THROTTLE', def: DEFAULT_THROTTLE },
   traefikStaticFile: { flag: 'traefik-static-file', env: 'TRAEFIK_STATIC_FILE' },
+  databaseUrlFile: { flag: 'database-url-file', env: 'DATABASE_URL_FILE' },
+  apiTokenFile: { flag: 'api-token-file', env: 'API_TOKEN_FILE' },
+  apiAllowedHosts: { flag: 'api-allowed-hosts', env: 'API_ALLOWED_HOSTS' },
+  allowedInternalTargets: { flag: 'allowed-internal-targets', env: 'ALLOWED_INTERNAL_TARGETS' },
 } as const satisfies Record<string, Setting>;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -77,6 +95,14 @@ export function parseDuration(value: string, name: string): number {
     throw new UserError(`${name}: expected a duration like "30s", "500ms" or "1m30s", got ${quote(value)}`);
   }
   return total;
+}
+
+function isPostgresUrl(text: string): boolean {
+  try {
+    return ['postgres:', 'postgresql:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** How messages name a setting: `--interval (SYNC_INTERVAL)`. */
@@ -128,13 +154,7 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
 
   const databaseUrl = get(SETTINGS.databaseUrl);
   if (databaseUrl !== undefined) {
-    let ok = false;
-    try {
-      ok = ['postgres:', 'postgresql:'].includes(new URL(databaseUrl).protocol);
-    } catch {
-      /* reported below */
-    }
-    if (!ok) {
+    if (!isPostgresUrl(databaseUrl)) {
       // Never echo the value: it may hold a password.
       throw new UserError(`${settingName(SETTINGS.databaseUrl)}: expected a postgres:// or postgresql:// URL`);
     }
@@ -146,6 +166,39 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     throw new UserError(
       `${settingName(SETTINGS.traefikApiUrl)}: expected an http:// or https:// URL like "http://127.0.0.1:8080", got ${quote(traefikApiUrl)}`,
     );
+  }
+  const warnings: string[] = [];
+  if (flags[SETTINGS.databaseUrl.flag] && passwordOf(flags[SETTINGS.databaseUrl.flag]!)) {
+    warnings.push(
+      `--${SETTINGS.databaseUrl.flag} holds a password, which every user of this machine can read in the process list (ps); ` +
+        `give the URL in ${SETTINGS.databaseUrl.env} or in a file named by ${SETTINGS.databaseUrlFile.env} instead`,
+    );
+  }
+  const apiTokenFile = get(SETTINGS.apiTokenFile);
+  const databaseUrlFile = get(SETTINGS.databaseUrlFile);
+  for (const [s, v] of [
+    [SETTINGS.apiTokenFile, apiTokenFile],
+    [SETTINGS.databaseUrlFile, databaseUrlFile],
+  ] as const) {
+    if (v?.includes('\0')) throw new UserError(`${settingName(s)}: contains a NUL byte`);
+  }
+  const apiAllowedHosts = (get(SETTINGS.apiAllowedHosts) ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '')
+    .map((h) => {
+      const c = canonicalHost(h);
+      if (!c)
+        throw new UserError(
+          `${settingName(SETTINGS.apiAllowedHosts)}: expected host names or IP addresses separated by ",", got ${quote(h)}`,
+        );
+      return c.host;
+    });
+  let allowedInternalTargets: InternalTarget[];
+  try {
+    allowedInternalTargets = parseInternalTargets(get(SETTINGS.allowedInternalTargets) ?? '');
+  } catch (err) {
+    throw new UserError(`${settingName(SETTINGS.allowedInternalTargets)}: ${(err as Error).message}`);
   }
 
   return Object.freeze({
@@ -161,6 +214,12 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     podNamespace: env.POD_NAMESPACE || undefined,
     traefikStatic,
     traefikApiUrl,
+    podIp: env.POD_IP || undefined,
+    databaseUrlFile,
+    apiTokenFile,
+    apiAllowedHosts: Object.freeze(apiAllowedHosts),
+    allowedInternalTargets: Object.freeze(allowedInternalTargets),
+    warnings: Object.freeze(warnings),
   });
 }
 
@@ -193,8 +252,23 @@ function traefikStaticSettings(
   return settings;
 }
 
-/** The database URL, or a clear error when it is missing. */
+/**
+ * The database URL (from the flag, DATABASE_URL, or the file DATABASE_URL_FILE names: a file or
+ * the environment keep the password out of the process list), or a clear error when it is missing.
+ */
 export function requireDatabaseUrl(config: Config): string {
+  if (!config.databaseUrl && config.databaseUrlFile) {
+    const name = settingName(SETTINGS.databaseUrlFile);
+    let text: string;
+    try {
+      text = readFileSync(config.databaseUrlFile, 'utf8').trim();
+    } catch (err) {
+      throw new UserError(`${name}: cannot read ${quote(config.databaseUrlFile)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!isPostgresUrl(text)) throw new UserError(`${name}: the file does not hold a postgres:// or postgresql:// URL`);
+    registerSecret(passwordOf(text));
+    return text;
+  }
   if (!config.databaseUrl) {
     throw new UserError(`${settingName(SETTINGS.databaseUrl)}: required, e.g. postgres://traefik_sync@db.example:5432/traefik`);
   }

@@ -1,6 +1,6 @@
-/** JSON logs on stdout (pino), with secrets scrubbed from every message and error. */
+/** JSON logs on stdout (pino), with secrets scrubbed from every message, field and error. */
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { redact } from './redact.js';
+import { redact, redactDeep } from './redact.js';
 
 export type { Logger };
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -23,7 +23,7 @@ export function createLogger(level: LogLevel = 'info', destination?: NodeJS.Writ
       logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
         method.apply(
           this,
-          args.map((a) => (typeof a === 'string' ? redact(a) : a)),
+          args.map((a) => (typeof a === 'string' ? redact(a) : a && typeof a === 'object' ? redactDeep(a) : a)),
         );
       },
     },

@@ -20,6 +20,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   util: 0,
   model: 0,
   redact: 0,
+  address: 0,
   log: 0,
   render: 1, // pure: rows in, bytes out
   queue: 1,

@@ -87,6 +87,7 @@ export async function main(argv: string[], env: Readonly<Record<string, string |
     }
     const flags = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, values[s.flag] as string | undefined]));
     const config = loadConfig(flags, env);
+    for (const w of config.warnings) err(`traefik-sync ${name}: warning: ${w}`);
     return await command.run({ values, positionals, config, env, out, err });
   } catch (e) {
     err(`traefik-sync ${name}: ${redact(messageOf(e))}`);

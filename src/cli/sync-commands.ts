@@ -5,6 +5,7 @@
 import type { Config } from '../config.js';
 import type { ConnectionPool } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
+import { createRoles, roleNames, rolesSql } from '../db/roles.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { unifiedDiff } from '../reconcile/diff.js';
@@ -18,6 +19,7 @@ function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSy
     root: config.configDir,
     driftMode: config.driftMode,
     maxDeleteFraction: config.maxDeleteFraction,
+    allowedInternalTargets: config.allowedInternalTargets,
     log,
     staticSettings: config.traefikStatic,
   });
@@ -51,14 +53,32 @@ export function describeReport(report: SyncReport): string[] {
   return lines;
 }
 
-/** `migrate`: apply the sql/ migrations. */
+/** `migrate`: apply the sql/ migrations; create the database roles (db/roles.ts) or print their SQL. */
 export const migrateCommand: Command = {
-  summary: 'apply the sql/ migrations to DATABASE_URL',
-  usage: 'traefik-sync migrate [--database-url URL]',
-  options: {},
-  async run({ config, out }) {
-    const applied = await withDatabase(config, (db) => migrate(db));
+  summary:
+    'apply the sql/ migrations to DATABASE_URL; --create-roles also creates the owner, writer and sidecar roles (--roles-sql prints their SQL)',
+  usage: 'traefik-sync migrate [--database-url URL] [--create-roles | --roles-sql] [--role-prefix traefik_sync]',
+  options: { 'create-roles': { type: 'boolean' }, 'roles-sql': { type: 'boolean' }, 'role-prefix': { type: 'string' } },
+  async run({ config, values, out }) {
+    const prefix = values['role-prefix'] as string | undefined;
+    let names;
+    try {
+      names = roleNames(prefix);
+    } catch (err) {
+      throw new UserError((err as Error).message);
+    }
+    if (values['roles-sql']) {
+      out(rolesSql(names));
+      return 0;
+    }
+    const applied = await withDatabase(config, async (db) => {
+      const done = await migrate(db, undefined, { rolePrefix: prefix });
+      if (values['create-roles']) await createRoles(db, { prefix });
+      return done;
+    });
     out(applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date');
+    if (values['create-roles'])
+      out(`roles ${names.owner}, ${names.writer}, ${names.sidecar} are set up (logins: CREATE ROLE … LOGIN IN ROLE …)`);
     return 0;
   },
 };

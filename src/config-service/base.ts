@@ -2,6 +2,7 @@
  * What every part of the config service shares: the pool, the actor, the config root as Traefik
  * sees it, and the transaction wrapper (actor set, database errors turned into field errors).
  */
+import type { InternalTarget } from '../address.js';
 import type { ConnectionPool, Queryable } from '../db/connect.js';
 import type { RenderOptions } from '../render/types.js';
 import { DEFAULT_STATIC_FACTS, type StaticFacts } from '../render/static-facts.js';
@@ -15,6 +16,7 @@ export interface ServiceSettings {
   readonly configDir: string;
   /** Entry points and resolvers of the controller's static config (render/static-facts.ts). */
   readonly static?: StaticFacts;
+  readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
 /** Base of TraefikConfigService: holds the pool and settings, runs audited transactions. */
@@ -25,14 +27,18 @@ export abstract class ServiceBase {
   readonly actor: string;
   /** Config root as Traefik sees it (certificate paths in rendered files). */
   readonly configDir: string;
-  /** How the controller renders (config root, static config facts): every check renders the same way. */
+  /** How the controller renders (config root, allowed internal targets, static config facts): every check renders the same way. */
   readonly render: RenderOptions;
 
   constructor(db: ConnectionPool, settings: ServiceSettings) {
     this.db = db;
     this.actor = settings.actor;
     this.configDir = settings.configDir;
-    this.render = Object.freeze({ configDir: settings.configDir, static: settings.static ?? DEFAULT_STATIC_FACTS });
+    this.render = Object.freeze({
+      configDir: settings.configDir,
+      allowedInternalTargets: settings.allowedInternalTargets ?? [],
+      static: settings.static ?? DEFAULT_STATIC_FACTS,
+    });
   }
 
   /**

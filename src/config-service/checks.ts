@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { quote } from '../errors.js';
 import { checkHealthCheck, parseChain } from '../render/middleware.js';
 import type { MiddlewareSpec } from '../model.js';
+import { redactValues, secretValues } from '../redact.js';
 import { joinPath, type ValidationIssue } from './errors.js';
 import { LIMITS, sizeCapped } from './fields.js';
 
@@ -66,17 +67,19 @@ function splitPrefixed(text: string): { segments: Segment[]; message: string } {
 
 /** A route's middleware chain: at most {@link LIMITS.chain} elements, checked by the renderer's parseChain. */
 export const middlewareField = sizeCapped(z.array(z.unknown()).max(LIMITS.chain)).superRefine((chain, ctx) => {
+  const secrets = secretValues(chain);
   for (const p of parseChain(chain as MiddlewareSpec[], '').problems) {
     const { segments, message } = splitPrefixed(p);
-    ctx.addIssue({ code: 'custom', message, path: segments });
+    ctx.addIssue({ code: 'custom', message: redactValues(message, secrets), path: segments });
   }
 });
 
 /** A route's health check, checked by the renderer's checkHealthCheck. */
 export const healthCheckField = sizeCapped(z.record(z.string(), z.unknown())).superRefine((hc, ctx) => {
+  const secrets = secretValues(hc);
   for (const p of checkHealthCheck(hc, '')) {
     const { segments, message } = splitPrefixed(p);
-    ctx.addIssue({ code: 'custom', message, path: segments });
+    ctx.addIssue({ code: 'custom', message: redactValues(message, secrets), path: segments });
   }
 });
 

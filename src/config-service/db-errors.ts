@@ -32,6 +32,11 @@ const CONSTRAINTS: Record<string, { table: string; column: string; rule: string 
   route_configs_active_rule: { table: 'route_configs', column: 'path_rule', rule: 'another active route of this domain has the same path' },
   certificates_domain_config_id_key: { table: 'certificates', column: 'domain_config_id', rule: 'the domain already has a certificate' },
   certificates_cert_pem_format: { table: 'certificates', column: 'cert_pem', rule: 'must be a PEM certificate without "{{"' },
+  certificates_cert_pem_no_private_key: {
+    table: 'certificates',
+    column: 'cert_pem',
+    rule: 'must not hold a private key (give the key separately)',
+  },
   certificates_key_pem_format: { table: 'certificates', column: 'key_pem', rule: 'must be a PEM private key without "{{"' },
 };
 

@@ -3,6 +3,7 @@
  * (`domains[1].routes[0].targetPort: expected 1–65535, got 0`), all of them at once.
  */
 import { UserError } from '../errors.js';
+import { redact } from '../redact.js';
 
 /** One problem with one field of an input (or spec file). */
 export interface ValidationIssue {
@@ -26,7 +27,9 @@ export function formatIssue(issue: ValidationIssue): string {
 export class ValidationError extends UserError {
   readonly issues: readonly ValidationIssue[];
 
-  constructor(issues: readonly ValidationIssue[]) {
+  constructor(raw: readonly ValidationIssue[]) {
+    // Messages quote inputs: no password, token or key leaves in one (src/redact.ts).
+    const issues = raw.map((i) => ({ ...i, message: redact(i.message) }));
     const shown = issues.slice(0, 5).map(formatIssue).join('; ');
     super(`invalid input (${issues.length} problem${issues.length === 1 ? '' : 's'}): ${shown}${issues.length > 5 ? '; …' : ''}`, 1);
     Object.defineProperty(this, 'name', { value: 'ValidationError' });

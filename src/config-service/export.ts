@@ -3,10 +3,11 @@
  * no-op. Certificates are written as file references (key files 0600, only with a cert dir) or
  * listed by fingerprint; key material never goes to stdout.
  */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Document } from 'yaml';
 import { UserError, quote } from '../errors.js';
+import { AtomicWriter } from '../fs/atomic.js';
 import { fingerprintOf } from './pem.js';
 import type { ProjectRows } from './rows.js';
 import { sortRows } from './rows.js';
@@ -53,10 +54,12 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
     if (cert && options.certDir && cert.key_pem) {
       const certFile = path.resolve(options.certDir, `${d.full_domain}.crt`);
       const keyFile = path.resolve(options.certDir, `${d.full_domain}.key`);
-      await writeFile(certFile, cert.cert_pem, { mode: 0o600 });
-      await writeFile(keyFile, cert.key_pem, { mode: 0o600 });
-      await chmod(certFile, 0o600);
-      await chmod(keyFile, 0o600);
+      // New files, 0600 from their first byte (an older file of that name is replaced, never reused
+      // with its mode), and never through a link planted in the folder (fs/atomic.ts refuses it).
+      const writer = new AtomicWriter(options.certDir);
+      await writer.write(path.basename(certFile), cert.cert_pem, 0o600);
+      await writer.write(path.basename(keyFile), cert.key_pem, 0o600);
+      await writer.flush();
       files.push(certFile, keyFile);
       certificate = { certFile: path.relative(specDir, certFile), keyFile: path.relative(specDir, keyFile) };
     } else if (cert) {

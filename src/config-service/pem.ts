@@ -3,6 +3,7 @@
  * fingerprint. Messages never include key material.
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { containsPrivateKey } from '../redact.js';
 import { LIMITS } from './fields.js';
 
 /** What a certificate/key pair says about itself. */
@@ -48,6 +49,9 @@ export function checkCertificate(certPem: string, keyPem: string, fullDomain: st
   if (Buffer.byteLength(certPem) > LIMITS.pemBytes) problems.push({ field: 'certPem', message: `is larger than ${LIMITS.pemBytes} bytes` });
   else if (!/^\s*-----BEGIN CERTIFICATE-----/.test(certPem))
     problems.push({ field: 'certPem', message: 'expected a PEM certificate ("-----BEGIN CERTIFICATE-----")' });
+  else if (containsPrivateKey(certPem))
+    // The .crt file is world-readable (0644) and cert_pem is copied to the audit log: keys go in keyPem only.
+    problems.push({ field: 'certPem', message: 'holds a private key block; give only the certificate (chain) here and the key in keyPem' });
   else {
     try {
       cert = new X509Certificate(certPem);

@@ -20,6 +20,8 @@ export interface FieldNames {
 }
 
 const SPEC_FIELDS: FieldNames = { provider: 'provider', certificate: 'certificate', sans: 'sans' };
+/** Route fields the renderer's messages name, as both the API and spec files call them. */
+const FIELDS = { targetUrl: 'targetUrl' } as const;
 
 interface Target {
   readonly rowId: string;
@@ -51,6 +53,10 @@ export function renderIssues(
   const domainsByRule = new Map<string, { rowId: string; describe: string }>();
   const objects = new Map<string, Target>();
   const prefixes: Array<{ match: string; strip: string; rowId: string; field: string[] }> = [];
+  for (const sv of state.services) {
+    const sName = `service ${quote(sv.name)}: host`;
+    prefixes.push({ match: `${sName} `, strip: `${sName} `, rowId: sv.id, field: ['host'] });
+  }
   for (const d of state.domains) {
     const dName = `domain ${quote(d.fullDomain)}`;
     domainsByRule.set(ruleOf(d.fullDomain, '/'), { rowId: d.id, describe: dName });
@@ -61,6 +67,7 @@ export function renderIssues(
     prefixes.push({ match: `${dName}: `, strip: `${dName}: `, rowId: d.id, field: [] });
     for (const r of d.routes) {
       const rName = `route ${quote(d.fullDomain + r.pathRule)}`;
+      prefixes.push({ match: `${rName}: target_url `, strip: `${rName}: target_url `, rowId: r.id, field: [FIELDS.targetUrl] });
       prefixes.push({ match: `${rName}: priority `, strip: `${rName}: `, rowId: r.id, field: ['priority'] });
       prefixes.push({ match: `${rName}: `, strip: `${rName}: `, rowId: r.id, field: [] });
       if (r.isActive && d.isActive) routesByRule.set(ruleOf(d.fullDomain, r.pathRule), { rowId: r.id, describe: rName });
@@ -110,9 +117,14 @@ export function renderIssues(
     const pre = prefixes.find((x) => problem.startsWith(x.match));
     if (pre) {
       const base = locate(pre.rowId);
-      issues.push(
-        base === undefined ? { path: '', message: problem } : { path: at(base, pre.field), message: problem.slice(pre.strip.length) },
-      );
+      // "middleware[1].forwardAuth.address points at …": the field is inside the chain.
+      const inner =
+        pre.field.length === 0
+          ? /^middleware\[(\d+)\]((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(problem.slice(pre.strip.length))
+          : null;
+      const field = inner ? ['middleware', inner[1]!, ...(inner[2]!.match(/[A-Za-z0-9_-]+|\d+/g) ?? [])] : pre.field;
+      const message = inner ? inner[3]! : problem.slice(pre.strip.length);
+      issues.push(base === undefined ? { path: '', message: problem } : { path: at(base, field), message });
       continue;
     }
     issues.push({ path: '', message: problem });

@@ -4,6 +4,7 @@
  * the project, renders the would-be state with the real renderer and writes only what changed.
  * The database triggers wake the controller; {@link waitForSync} waits until the files are written.
  */
+import type { InternalTarget } from '../address.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type ConnectionPool, type Queryable } from '../db/connect.js';
 import { UserError } from '../errors.js';
@@ -51,6 +52,8 @@ export interface ConfigServiceOptions {
    * Default: the default settings (web, websecure, metrics; no resolver defined).
    */
   readonly traefikStatic?: StaticSettings;
+  /** Upstreams at internal addresses allowed anyway (must match the controller's ALLOWED_INTERNAL_TARGETS). */
+  readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
 const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate', sans: 'tlsSans' } as const;
@@ -63,6 +66,7 @@ export class TraefikConfigService extends SpecOperations {
     super(db, {
       actor: checkActor(options.actor ?? 'config-service'),
       configDir: options.configDir ?? '/app/traefik-configs',
+      allowedInternalTargets: options.allowedInternalTargets,
       static: staticFacts(options.traefikStatic),
     });
     this.#traefikStatic = options.traefikStatic;
@@ -70,7 +74,7 @@ export class TraefikConfigService extends SpecOperations {
 
   /** The same service, attributing changes to another actor. */
   withActor(actor: string): TraefikConfigService {
-    return new TraefikConfigService(this.db, { actor, configDir: this.configDir, traefikStatic: this.#traefikStatic });
+    return new TraefikConfigService(this.db, { actor, ...this.render, traefikStatic: this.#traefikStatic });
   }
 
   // -- projects -----------------------------------------------------------------------------

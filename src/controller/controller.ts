@@ -31,6 +31,9 @@ import { settledWithin } from '../util.js';
  */
 export const STOP_STEP_MS = 3_000;
 
+/** Retries of a failed project: from 0.5 s, doubling, up to 5 minutes (± the queue's jitter). */
+export const RETRY_BACKOFF = { baseMs: 500, maxMs: 300_000 } as const;
+
 export interface ControllerOptions {
   readonly db: ConnectionPool;
   readonly databaseUrl: string;
@@ -76,7 +79,7 @@ export class Controller {
       alone: (key) => key === FULL,
       quietMs: 1, // NOTIFY bursts are already gathered for 2 ms (Intake.notified)
       maxWaitMs: 50,
-      backoff: { baseMs: 500, maxMs: 300_000 },
+      backoff: RETRY_BACKOFF,
       onError: (key, err, attempt, retryInMs) => {
         this.#o.log.warn({ project: this.#nameOf(key), attempt, retryInMs, err }, 'reconcile failed; retrying with backoff');
       },

@@ -66,7 +66,8 @@ export class Intake {
     const { sync, root, state, queue } = this.#o;
     const f = await readDiskFile(root, rel).catch(() => null);
     const known = sync.inventory.get(rel);
-    if (f && f.owned && f.checksum === sync.baselineOf(rel)) return; // our own write
+    // Our own write; a chmod (same text, another mode) is an event too, and drift.
+    if (f && f.owned && f.checksum === sync.baselineOf(rel) && (!known || known.mode === f.mode)) return;
     if (!f && !known) return; // our own delete (or a temp file)
     const dir = /^dynamic\/([^/]+)\//.exec(rel)?.[1];
     const projectId = known?.projectId ?? f?.projectId ?? (dir ? state.idOf(dir) : undefined);

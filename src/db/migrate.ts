@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { sql, type ConnectionPool } from './connect.js';
+import { grantsSql, roleNames, rolesExist } from './roles.js';
 
 /** The folder holding the project's migrations (sql/ at the package root). */
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
@@ -25,9 +26,20 @@ export async function listMigrations(dir = SQL_DIR): Promise<Migration[]> {
   return names.map((name) => ({ version: Number.parseInt(name, 10), name, file: path.join(dir, name) }));
 }
 
-/** Apply pending migrations; returns the names applied (empty when the schema is current). */
-export async function migrate(db: ConnectionPool, dir = SQL_DIR): Promise<string[]> {
+/** Options of {@link migrate}. */
+export interface MigrateOptions {
+  /** Prefix of the database roles (roles.ts; default traefik_sync). */
+  readonly rolePrefix?: string;
+}
+
+/**
+ * Apply pending migrations; returns the names applied (empty when the schema is current). Once
+ * the roles of roles.ts exist and this session may act as their owner role, each migration runs
+ * as that role (so what it creates belongs to the owner) and the grants are set again after.
+ */
+export async function migrate(db: ConnectionPool, dir = SQL_DIR, options: MigrateOptions = {}): Promise<string[]> {
   const migrations = await listMigrations(dir);
+  const roles = roleNames(options.rolePrefix);
   return db.task(async (conn) => {
     await conn.query(sql`SELECT pg_advisory_lock(${MIGRATION_LOCK.toString()}::bigint)`);
     try {
@@ -39,15 +51,25 @@ export async function migrate(db: ConnectionPool, dir = SQL_DIR): Promise<string
         )`);
       const rows = await conn.query(sql`SELECT version FROM schema_migrations`);
       const done = new Set(rows.map((r) => Number(r.version)));
+      const asOwner =
+        (await rolesExist(conn, options.rolePrefix)) &&
+        (await conn.query(sql`SELECT pg_has_role(current_user, ${roles.owner}, 'MEMBER') AS m`))[0]!.m === true;
       const applied: string[] = [];
       for (const m of migrations) {
         if (done.has(m.version)) continue;
         const text = await readFile(m.file, 'utf8');
         await conn.tx(async (tx) => {
+          if (asOwner) await tx.query(sql`SET LOCAL ROLE ${sql.ident(roles.owner)}`);
           await tx.query(sql.__dangerous__rawValue(text));
           await tx.query(sql`INSERT INTO schema_migrations (version, name) VALUES (${m.version}, ${m.name})`);
         });
         applied.push(m.name);
+      }
+      if (asOwner && applied.length) {
+        await conn.tx(async (tx) => {
+          await tx.query(sql`SET LOCAL ROLE ${sql.ident(roles.owner)}`);
+          await tx.query(sql.__dangerous__rawValue(grantsSql(roles)));
+        });
       }
       return applied;
     } finally {

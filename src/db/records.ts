@@ -1,6 +1,7 @@
 /** traefik_configs: what was generated, per file (content, checksum, last_synced_at). */
 import { sql, type Queryable } from './connect.js';
 import type { RenderedFile } from '../model.js';
+import { containsPrivateKey } from '../redact.js';
 import { chunks } from '../util.js';
 
 /** A traefik_configs row, without its content. */
@@ -21,6 +22,15 @@ export async function loadRecorded(db: Queryable, projectIds?: ReadonlyArray<str
 }
 
 /**
+ * The text recorded for a file: a key file's (or any file holding a private key) is not kept, only
+ * its checksum: traefik_configs is readable by more roles than the certificates table, and drift
+ * and in-sync checks compare checksums (sql/005_private_keys.sql).
+ */
+export function recordedContent(file: Pick<RenderedFile, 'configType' | 'content'>): string {
+  return file.configType === 'key' || containsPrivateKey(file.content) ? '' : file.content;
+}
+
+/**
  * Upsert the given files (only rows whose checksum differs are touched, so replicas writing the
  * same state do not flap) and delete rows of removed paths.
  */
@@ -29,7 +39,7 @@ export async function recordFiles(db: Queryable, files: readonly RenderedFile[],
     await db.query(sql`
       INSERT INTO traefik_configs (project_id, config_type, file_path, content, checksum, last_synced_at)
       SELECT * FROM unnest(${batch.map((f) => f.projectId)}::uuid[], ${batch.map((f) => f.configType)}::varchar[],
-                           ${batch.map((f) => f.path)}::varchar[], ${batch.map((f) => f.content)}::text[],
+                           ${batch.map((f) => f.path)}::varchar[], ${batch.map(recordedContent)}::text[],
                            ${batch.map((f) => f.checksum)}::varchar[], ${batch.map(() => new Date())}::timestamptz[])
       ON CONFLICT (file_path) DO UPDATE
         SET project_id = excluded.project_id, config_type = excluded.config_type, content = excluded.content,

@@ -1,4 +1,5 @@
 /** Per-replica status rows and drift records (each replica writes its own). */
+import { redact } from '../redact.js';
 import { sql, type Queryable } from './connect.js';
 
 export interface ReplicaStatus {
@@ -11,11 +12,12 @@ export interface ReplicaStatus {
   readonly projectsFailed: number;
 }
 
-/** Upsert this replica's status row. */
+/** Upsert this replica's status row (the last error redacted: other roles read this table). */
 export async function upsertReplicaStatus(db: Queryable, s: ReplicaStatus): Promise<void> {
   await db.query(sql`
     INSERT INTO sync_replicas (replica_id, is_leader, last_sync_at, last_success_at, last_error, drift_count, projects_failed, updated_at)
-    VALUES (${s.replicaId}, ${s.isLeader}, ${s.lastSyncAt}, ${s.lastSuccessAt}, ${s.lastError}, ${s.driftCount}, ${s.projectsFailed}, now())
+    VALUES (${s.replicaId}, ${s.isLeader}, ${s.lastSyncAt}, ${s.lastSuccessAt}, ${s.lastError === null ? null : redact(s.lastError)},
+            ${s.driftCount}, ${s.projectsFailed}, now())
     ON CONFLICT (replica_id) DO UPDATE SET
       is_leader = excluded.is_leader, last_sync_at = excluded.last_sync_at, last_success_at = excluded.last_success_at,
       last_error = excluded.last_error, drift_count = excluded.drift_count, projects_failed = excluded.projects_failed,

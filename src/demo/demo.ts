@@ -4,7 +4,7 @@
  * the sample projects from examples/ (applied once, when the database is created), and the
  * controller writing ./traefik-configs with metrics, status and the operator page on
  * 127.0.0.1:9090. Every setting of `run` applies (flags and environment); the demo only changes
- * some defaults (demo-settings.ts) and brings its own DATABASE_URL.
+ * some defaults (settings.ts) and brings its own DATABASE_URL.
  *
  * SIGINT/SIGTERM stop it at any moment, start-up included: the step in flight finishes (initdb,
  * PostgreSQL's start, a migration), then the controller and PostgreSQL stop, in that order. The

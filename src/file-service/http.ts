@@ -122,6 +122,7 @@ export function fileApiRoutes(service: TraefikFileSystemService, options: FileAp
           'content-security-policy': "default-src 'none'; sandbox",
           'cache-control': 'no-store',
           'x-checksum': file.checksum,
+          'x-masked-values': String(file.masked),
         });
         res.end(file.data);
       }),

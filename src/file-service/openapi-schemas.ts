@@ -126,11 +126,12 @@ export const schemas = {
   },
   FileContent: {
     type: 'object',
-    required: ['path', 'content', 'checksum', 'size', 'modifiedAt', 'owned', 'projectId', 'inSync', 'recordedChecksum'],
+    required: ['path', 'content', 'masked', 'checksum', 'size', 'modifiedAt', 'owned', 'projectId', 'inSync', 'recordedChecksum'],
     additionalProperties: false,
     properties: {
       path: { type: 'string' },
-      content: { type: 'string' },
+      content: { type: 'string', description: 'The text, with secrets (credentials, password hashes, URL passwords) masked as ***.' },
+      masked: { type: 'integer', minimum: 0, description: 'How many secret values were masked in content.' },
       checksum: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
       size: { type: 'integer', minimum: 0 },
       modifiedAt: isoTime,
@@ -154,7 +155,10 @@ export const schemas = {
       recorded: { type: 'boolean' },
       onDisk: { type: 'boolean' },
       inSync: { type: 'boolean' },
-      diff: { type: 'string', description: 'Unified diff, a/ = disk, b/ = database; empty when in sync; key material masked.' },
+      diff: {
+        type: 'string',
+        description: 'Unified diff, a/ = disk, b/ = database; empty when in sync; key material and other secrets masked.',
+      },
     },
   },
   DriftRecord: {

@@ -38,6 +38,23 @@ const refusals = {
 const fileDescription =
   'Relative to the config root (e.g. dynamic/shop/domains.yml), decoded once from the query string (a "%" in a name is sent as %25; a malformed escape is refused).';
 
+/** Answers of every path behind the token or loopback check (src/observability/access.ts). */
+const access = {
+  401: error('A token is required (API_TOKEN_FILE): send "Authorization: Bearer <token>", or open /?token=<token> once in a browser.'),
+  403: error(
+    'Without API_TOKEN_FILE only loopback clients are answered; a request not authenticated by its Authorization header must name an accepted Host (localhost, 127.0.0.1, [::1], POD_NAME, POD_IP, API_ALLOWED_HOSTS). File endpoints: also key material and files with several hard links.',
+  ),
+};
+
+/** `paths` with the access answers added to the API's and the page's operations. */
+function protectedPaths<T extends Record<string, { get: { responses: object } }>>(paths: T): T {
+  return Object.fromEntries(
+    Object.entries(paths).map(([p, op]) =>
+      p === '/' || p.startsWith('/api/') ? [p, { get: { ...op.get, responses: { ...op.get.responses, ...access } } }] : [p, op],
+    ),
+  ) as T;
+}
+
 /** The document (a plain object; serve it as JSON). */
 export const openApiDocument = {
   openapi: '3.0.3',
@@ -47,7 +64,7 @@ export const openApiDocument = {
     description:
       'Probes, metrics, status and the read-only file API of the traefik-sync sidecar (docs/contract.md §5). Every endpoint answers GET and HEAD only; other methods get 405.',
   },
-  paths: {
+  paths: protectedPaths({
     '/healthz': {
       get: {
         summary: 'Liveness: 200 while the control loop is alive (heartbeat fresh); not tied to the database.',
@@ -112,7 +129,8 @@ export const openApiDocument = {
     },
     '/api/v1/files/download': {
       get: {
-        summary: 'The raw file as an attachment (content-disposition, nosniff).',
+        summary:
+          'The file as an attachment (content-disposition, nosniff): byte for byte, or with its secrets masked as *** (header x-masked-values counts them; x-checksum is the file on disk).',
         parameters: [pathParam(fileDescription, true)],
         responses: {
           200: { description: 'The bytes.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
@@ -123,7 +141,8 @@ export const openApiDocument = {
     },
     '/api/v1/diff': {
       get: {
-        summary: 'Database content (traefik_configs) against the disk as a unified diff (a/ = disk, b/ = database); key material masked.',
+        summary:
+          'Database content (traefik_configs) against the disk as a unified diff (a/ = disk, b/ = database); key material and other secrets masked.',
         parameters: [pathParam(fileDescription, true)],
         responses: {
           200: json(ref('FileDiff'), 'The diff (empty when in sync).'),
@@ -156,6 +175,9 @@ export const openApiDocument = {
         responses: { 200: { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } } },
       },
     },
+  }),
+  components: {
+    schemas,
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The token in API_TOKEN_FILE.' } },
   },
-  components: { schemas },
 } as const;

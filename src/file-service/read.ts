@@ -7,6 +7,7 @@ import { constants, type Stats } from 'node:fs';
 import { open, readlink } from 'node:fs/promises';
 import { FileServiceError, badPath, quoteInput } from './errors.js';
 import type { SafePath } from './paths.js';
+import { containsPrivateKey } from '../redact.js';
 
 /** Default largest file served: 5 MiB. */
 export const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -17,13 +18,8 @@ export interface ReadResult {
   readonly stat: Stats;
 }
 
-/** A private key in PEM form anywhere in a file: such a file is never served, wherever it is. */
-const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
-
-/** True when the bytes hold PEM private key material. */
-export function holdsPrivateKey(data: Buffer): boolean {
-  return PRIVATE_KEY.test(data.toString('latin1'));
-}
+/** True when the bytes hold PEM private key material: such a file is never served, wherever it is. */
+export const holdsPrivateKey = (data: Buffer): boolean => containsPrivateKey(data);
 
 /**
  * Read the file at `sp`: 400 if it is a directory or not a regular file (FIFOs, devices are never

@@ -10,6 +10,7 @@ import { sql, type Queryable } from '../db/connect.js';
 import { DNS_LABEL } from '../model.js';
 import { checksumOf, readHeader } from '../render/serialize.js';
 import { unifiedDiff } from '../reconcile/diff.js';
+import { maskSecrets } from '../redact.js';
 import { FileServiceError, badPath, quoteInput } from './errors.js';
 import { LIMITS, intIn } from './limits.js';
 import { resolveSafePath } from './paths.js';
@@ -110,15 +111,18 @@ export class TraefikFileSystemService {
   async getFileContent(filePath: string): Promise<FileContent> {
     const sp = await resolveSafePath(this.#root, this.#required(filePath));
     const { data, stat } = await readSafeFile(sp, this.#maxFileBytes);
-    const content = data.toString('utf8');
+    const text = data.toString('utf8');
     // The bytes on disk, not the decoded text: invalid UTF-8 would be hashed as U+FFFD otherwise.
     // (For valid UTF-8 the two agree, so traefik_configs' checksums of the text still compare.)
     const checksum = checksumOf(data);
-    const header = readHeader(content);
+    const header = readHeader(text);
     const recorded = await this.#recordedChecksum(sp.realRel);
+    // Never a secret (docs/contract.md §9): credentials in route settings are masked.
+    const { text: content, masked } = maskSecrets(text);
     return {
       path: sp.rel,
       content,
+      masked,
       checksum,
       size: stat.size,
       modifiedAt: stat.mtime.toISOString(),
@@ -129,14 +133,21 @@ export class TraefikFileSystemService {
     };
   }
 
-  /** A file's raw bytes for download; the same refusals as {@link getFileContent}. */
+  /**
+   * A file's bytes for download; the same refusals as {@link getFileContent}. Like the content,
+   * with its secrets masked (the API never hands out a secret, docs/contract.md §9): a file
+   * holding none comes byte for byte; `masked` counts the values replaced, and `checksum` is
+   * the file's on disk either way.
+   */
   async downloadFile(filePath: string): Promise<FileDownload> {
     const sp = await resolveSafePath(this.#root, this.#required(filePath));
     const { data, stat } = await readSafeFile(sp, this.#maxFileBytes);
+    const { text, masked } = maskSecrets(data.toString('utf8'));
     return {
       path: sp.rel,
       filename: path.posix.basename(sp.rel),
-      data,
+      data: masked ? Buffer.from(text, 'utf8') : data,
+      masked,
       size: stat.size,
       checksum: checksumOf(data),
       modifiedAt: stat.mtime.toISOString(),

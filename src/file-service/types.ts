@@ -63,8 +63,10 @@ export interface TreeOptions {
 /** A text file with its state. */
 export interface FileContent {
   readonly path: string;
-  /** UTF-8 text (invalid sequences replaced). */
+  /** UTF-8 text (invalid sequences replaced), secrets masked as `***`. */
   readonly content: string;
+  /** How many secret values were masked in `content` (0: the text is the file's). */
+  readonly masked: number;
   /** `sha256:<hex>` of the bytes on disk. */
   readonly checksum: string;
   readonly size: number;
@@ -88,7 +90,10 @@ export interface FileDownload {
   readonly path: string;
   /** Base name, for content-disposition. */
   readonly filename: string;
+  /** The file's bytes, or its text with secrets masked when it holds any (`masked` > 0). */
   readonly data: Buffer;
+  /** How many secret values were masked in `data`. */
+  readonly masked: number;
   readonly size: number;
   readonly checksum: string;
   readonly modifiedAt: string;

@@ -5,9 +5,10 @@
  * top-level marker is renamed, so a crash leaves either the old or the new file — never a torn one.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, rename, rmdir, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { mapLimit } from '../util.js';
+import { SymlinkError, openDir, realRoot } from './no-follow.js';
 
 /** Marker in temp file names; crash leftovers are recognised (and removed) by it. */
 export const TEMP_MARK = '.tsync-tmp-';
@@ -42,13 +43,13 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /**
  * Writes and removals for one pass. Call {@link AtomicWriter.flush} at the end of the pass to
- * fsync every directory that changed.
+ * fsync every directory that changed. Nothing is written, renamed or removed through a symbolic
+ * link below the root (no-follow.ts): such a link fails the operation with a SymlinkError naming it.
  */
 export class AtomicWriter {
   readonly #root: string;
   readonly #dirty = new Set<string>();
-  /** Directories known to exist (saves a mkdir per write). */
-  readonly #known = new Set<string>();
+  #real: Promise<string> | undefined;
 
   constructor(root: string) {
     this.#root = path.resolve(root);
@@ -62,7 +63,7 @@ export class AtomicWriter {
    * Write `content` to `rel` atomically with `mode`; returns the new file's identity (inode,
    * size, mtime), as a later stat would see it. `durable: false` skips the fsyncs (for a file
    * whose only job is the rename event, like the reload marker): still never torn, maybe lost
-   * in a crash.
+   * in a crash. A symbolic link at `rel` itself is refused too (it is not ours to replace).
    */
   async write(
     rel: string,
@@ -70,52 +71,69 @@ export class AtomicWriter {
     mode = 0o644,
     { durable = true } = {},
   ): Promise<{ ino: number; size: number; mtimeMs: number }> {
-    const target = inside(this.#root, rel);
-    const dir = path.dirname(target);
-    await this.#mkdirs(dir);
-    const tmp = path.join(dir, `.${path.basename(target)}${TEMP_MARK}${process.pid}-${++counter}`);
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    inside(this.#root, rel);
+    const { dirRel, name } = split(rel);
+    const real = await this.#realRoot();
+    const made: string[] = [];
+    const dir = (await openDir(real, dirRel, true, made))!;
+    // New directories must be durable too: fsync each new one's parent at flush.
+    for (const d of made) this.#dirty.add(path.dirname(d));
     let st;
     try {
-      await fh.writeFile(content);
-      if ((mode & ~UMASK) !== mode) await fh.chmod(mode); // the umask narrowed the mode given to open()
-      if (durable) await fh.sync();
-      st = await fh.stat();
-    } catch (err) {
-      await fh.close().catch(() => {});
-      await unlink(tmp).catch(() => {});
-      throw err;
+      const tmp = dir.at(`.${name}${TEMP_MARK}${process.pid}-${++counter}`);
+      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+      try {
+        await fh.writeFile(content);
+        if ((mode & ~UMASK) !== mode) await fh.chmod(mode); // the umask narrowed the mode given to open()
+        if (durable) await fh.sync();
+        st = await fh.stat();
+      } catch (err) {
+        await fh.close().catch(() => {});
+        await unlink(tmp).catch(() => {});
+        throw err;
+      }
+      await fh.close();
+      try {
+        if ((await lstat(dir.at(name)).catch(() => null))?.isSymbolicLink()) throw new SymlinkError(rel);
+        await rename(tmp, dir.at(name));
+      } catch (err) {
+        await unlink(tmp).catch(() => {});
+        throw err;
+      }
+    } finally {
+      await dir.close();
     }
-    await fh.close();
-    try {
-      await rename(tmp, target);
-    } catch (err) {
-      await unlink(tmp).catch(() => {});
-      throw err;
-    }
-    if (durable) this.#dirty.add(dir);
+    if (durable) this.#dirty.add(path.join(real, dirRel));
     return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
   }
 
   /** Remove `rel` (no error if already gone); empty parent directories up to the top level go too. */
   async remove(rel: string): Promise<void> {
-    const target = inside(this.#root, rel);
-    await unlink(target).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
-    let dir = path.dirname(target);
-    this.#dirty.add(dir);
+    inside(this.#root, rel);
+    const { dirRel, name } = split(rel);
+    const real = await this.#realRoot();
+    const dir = await openDir(real, dirRel, false);
+    if (!dir) return; // its directory is gone, so is the file
+    try {
+      await unlink(dir.at(name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    } finally {
+      await dir.close();
+    }
+    this.#dirty.add(path.join(real, dirRel));
     // Prune empty directories below the second level (dynamic/<project>/services → dynamic/<project>).
-    while (path.relative(this.#root, dir).split(path.sep).length >= 2) {
-      try {
-        await rmdir(dir);
-      } catch {
-        break; // not empty (or gone): stop here
-      }
-      this.#dirty.delete(dir);
-      this.#known.delete(dir);
-      dir = path.dirname(dir);
-      this.#dirty.add(dir);
+    for (let cur = dirRel; cur.split('/').length >= 2; cur = path.posix.dirname(cur)) {
+      const parent = await openDir(real, path.posix.dirname(cur), false);
+      if (!parent) break;
+      const removed = await rmdir(parent.at(path.posix.basename(cur))).then(
+        () => true,
+        () => false, // not empty (or gone): stop here
+      );
+      await parent.close();
+      if (!removed) break;
+      this.#dirty.delete(path.join(real, cur));
+      this.#dirty.add(path.join(real, path.posix.dirname(cur)));
     }
   }
 
@@ -131,19 +149,16 @@ export class AtomicWriter {
     );
   }
 
-  async #mkdirs(dir: string): Promise<void> {
-    if (this.#known.has(dir)) return;
-    const created = await mkdir(dir, { recursive: true });
-    this.#known.add(dir);
-    if (created) {
-      // New directories must be durable too: fsync each new one's parent at flush.
-      let d = dir;
-      while (d.length >= created.length && d !== this.#root) {
-        this.#dirty.add(path.dirname(d));
-        d = path.dirname(d);
-      }
-    }
+  #realRoot(): Promise<string> {
+    this.#real ??= realRoot(this.#root);
+    return this.#real;
   }
+}
+
+/** `dynamic/p/x.yml` → its directory (`dynamic/p`, '' for the root) and name. */
+function split(rel: string): { dirRel: string; name: string } {
+  const dirRel = path.posix.dirname(rel);
+  return { dirRel: dirRel === '.' ? '' : dirRel, name: path.posix.basename(rel) };
 }
 
 const PROBE_BYTES = 64 * 1024;

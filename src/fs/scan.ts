@@ -2,8 +2,8 @@
  * What is on disk under the config root: every file, whether it is ours (header) and which
  * project owns it, with the identity (inode, size, mtime) used for cheap drift checks.
  */
-import { constants } from 'node:fs';
-import { lstat, readFile, readdir } from 'node:fs/promises';
+import { constants, readlinkSync, realpathSync } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { bodyMatchesHeader, checksumOf, readHeader, routerCount } from '../render/serialize.js';
 import { TEMP_MARK } from './atomic.js';
@@ -22,6 +22,8 @@ export interface DiskFile {
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Permission bits (`st_mode & 0o7777`): part of the desired state (keys 0600, the rest 0644). */
+  readonly mode: number;
   /** Why the file could not be read (EACCES, EPERM): it may not be ours, so it is treated as not ours. */
   readonly unreadable?: string;
 }
@@ -35,7 +37,32 @@ function toPosix(rel: string): string {
   return rel.split(path.sep).join('/');
 }
 
-/** Read one file (null when it does not exist or is not a regular file). */
+/** The permission bits of an `st_mode` (setuid, setgid, sticky and rwx), as compared with a file's desired mode. */
+export function permissions(stMode: number): number {
+  return stMode & 0o7777;
+}
+
+/** Real paths of config roots (a root may itself be a link; nothing below it may be). */
+const realRoots = new Map<string, string>();
+
+/**
+ * Whether the file open as `fd` is `root`/`rel` without a link on the way: a file reached
+ * through a linked directory is not ours (it lives elsewhere), so it reads as absent. Linux only
+ * (/proc/self/fd); elsewhere true.
+ */
+function reachedDirectly(root: string, rel: string, fd: number): boolean {
+  let real: string;
+  try {
+    real = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return true;
+  }
+  let base = realRoots.get(root);
+  if (base === undefined) realRoots.set(root, (base = realpathSync(root)));
+  return real === path.join(base, rel);
+}
+
+/** Read one file (null when it does not exist, is not a regular file, or is reached through a link). */
 export async function readDiskFile(root: string, rel: string): Promise<DiskFile | null> {
   const abs = path.join(root, rel);
   try {
@@ -43,12 +70,11 @@ export async function readDiskFile(root: string, rel: string): Promise<DiskFile 
     // thread forever) is not a file of ours, whatever its name.
     const st = await lstat(abs);
     if (!st.isFile()) return null;
-    const buf = await readFile(abs, { flag: constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK }).catch(
-      (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EACCES' || err.code === 'EPERM') return err.code;
-        throw err;
-      },
-    );
+    const buf = await readOwn(root, rel).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EACCES' || err.code === 'EPERM') return err.code;
+      throw err;
+    });
+    if (buf === null) return null;
     if (typeof buf === 'string') {
       // Someone else's file (e.g. root's, mode 0600): never touched, and in the way if at a path we want.
       return {
@@ -61,6 +87,7 @@ export async function readDiskFile(root: string, rel: string): Promise<DiskFile 
         ino: st.ino,
         size: st.size,
         mtimeMs: st.mtimeMs,
+        mode: permissions(st.mode),
         unreadable: buf,
       };
     }
@@ -76,11 +103,22 @@ export async function readDiskFile(root: string, rel: string): Promise<DiskFile 
       ino: st.ino,
       size: st.size,
       mtimeMs: st.mtimeMs,
+      mode: permissions(st.mode),
     };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'ELOOP') return null;
     throw err;
+  }
+}
+
+/** The bytes of `root`/`rel`, or null when it is reached through a linked directory. */
+async function readOwn(root: string, rel: string): Promise<Buffer | null> {
+  const fh = await open(path.join(root, rel), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    return reachedDirectly(root, rel, fh.fd) ? await fh.readFile() : null;
+  } finally {
+    await fh.close();
   }
 }
 

@@ -35,10 +35,10 @@ const TREES: ReadonlyArray<readonly [string, number]> = [
 
 /**
  * inotify watches are limited per user across the node (Traefik's own watches count too): take
- * at most half of fs.inotify.max_user_watches; 8,192 when it cannot be read.
+ * at most half of fs.inotify.max_user_watches; 8,192 when it cannot be read (`limitFile`: tests).
  */
-export async function defaultMaxWatches(): Promise<number> {
-  const text = await readFile('/proc/sys/fs/inotify/max_user_watches', 'utf8').catch(() => '');
+export async function defaultMaxWatches(limitFile = '/proc/sys/fs/inotify/max_user_watches'): Promise<number> {
+  const text = await readFile(limitFile, 'utf8').catch(() => '');
   const limit = Number.parseInt(text, 10);
   return Number.isFinite(limit) && limit > 0 ? Math.min(65_536, Math.floor(limit / 2)) : 8192;
 }

@@ -5,7 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { messageOf } from '../errors.js';
-import { redact } from '../redact.js';
+import { redact, redactDeep } from '../redact.js';
+import { guardConnections } from './connections.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -30,11 +31,35 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 /** Routes every sidecar serves: /metrics, /healthz, /readyz, /api/v1/status. */
 export function coreRoutes(registry: Registry, probe: Probe, maxHeartbeatAgeMs = 15_000): Map<string, Handler> {
+  // /metrics is open to anyone and costs milliseconds of the event loop the probes share: requests
+  // that come while one is rendered share it, and past 10 renderings in a second the last one is
+  // served again (Prometheus scrapes every few seconds: it always gets a fresh one).
+  let rendering: Promise<string> | null = null;
+  let last: string | null = null;
+  const window = { start: 0, renders: 0 };
+  const metricsText = (): Promise<string> => {
+    if (rendering) return rendering;
+    const now = Date.now();
+    if (now - window.start >= 1_000) Object.assign(window, { start: now, renders: 0 });
+    if (last !== null && window.renders >= 10) return Promise.resolve(last);
+    window.renders++;
+    rendering = registry.metrics().then(
+      (text) => {
+        rendering = null;
+        return (last = text);
+      },
+      (err: unknown) => {
+        rendering = null;
+        throw err;
+      },
+    );
+    return rendering;
+  };
   return new Map<string, Handler>([
     [
       '/metrics',
       async (_req, res) => {
-        const body = await registry.metrics();
+        const body = await metricsText();
         res.writeHead(200, { 'content-type': registry.contentType });
         res.end(body);
       },
@@ -54,14 +79,21 @@ export function coreRoutes(registry: Registry, probe: Probe, maxHeartbeatAgeMs =
         else sendJson(res, 503, { status: 'not ready: the first full sync has not written the config yet' });
       },
     ],
-    ['/api/v1/status', (_req, res) => sendJson(res, 200, probe.status())],
+    // Errors in the status quote rows and files: redacted here, where they leave the process.
+    ['/api/v1/status', (_req, res) => sendJson(res, 200, redactDeep(probe.status()))],
   ]);
 }
 
 /** Limits that keep clients from holding the process's sockets (and file descriptors). */
 export interface ServerLimits {
-  /** Connections open at once; more are closed as they arrive (default 256). */
+  /**
+   * Connections open at once (default 512). A new connection is always taken; one held (idle
+   * first, from the client holding the most) is closed to make room (see connections.ts), so
+   * the probes cannot be crowded out.
+   */
   readonly maxConnections?: number;
+  /** Connections one client address holds at once; its oldest idle one makes room (default 64). */
+  readonly maxPerClient?: number;
   /**
    * A socket silent this long is closed (default 120 s: above the slowest legitimate answer, a
    * database query that waited 30 s for a pool connection and then its 35 s).
@@ -112,7 +144,7 @@ export function createHttpServer(
       });
     },
   );
-  server.maxConnections = limits.maxConnections ?? 256;
+  guardConnections(server, { maxConnections: limits.maxConnections ?? 512, maxPerClient: limits.maxPerClient ?? 64 });
   server.setTimeout(limits.idleTimeoutMs ?? 120_000); // no 'timeout' listener: the socket is destroyed
   return server;
 }
@@ -121,7 +153,8 @@ export function createHttpServer(
 export async function listen(server: Server, host: string, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    // A deep accept queue: a burst of connections must not drop the probes' SYNs (retried only after 1 s).
+    server.listen({ port, host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });

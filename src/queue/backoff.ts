@@ -7,11 +7,11 @@ export interface BackoffOptions {
   readonly jitter?: number;
 }
 
-/** Capped exponential backoff: base × 2^(attempt-1), capped, ± jitter. `attempt` starts at 1. */
+/** Exponential backoff: base × 2^(attempt-1) ± jitter, never above `maxMs`. `attempt` starts at 1. */
 export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number = Math.random): number {
   const raw = Math.min(o.maxMs, o.baseMs * 2 ** Math.max(0, attempt - 1));
   const j = o.jitter ?? 0.2;
-  return Math.max(0, Math.round(raw * (1 - j + 2 * j * random())));
+  return Math.max(0, Math.min(o.maxMs, Math.round(raw * (1 - j + 2 * j * random()))));
 }
 
 /** `ms` ± `fraction` at random (for periodic timers, so replicas do not tick together). */

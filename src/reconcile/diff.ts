@@ -1,6 +1,6 @@
-/** Unified diffs of database-desired vs disk, with key material masked. */
+/** Unified diffs of database-desired vs disk, with key material and other secrets masked. */
 import { createTwoFilesPatch } from 'diff';
-import { redact } from '../redact.js';
+import { maskSecrets, redact } from '../redact.js';
 import type { FileChange } from './sync-service.js';
 
 /** True for files whose content must never be shown (private keys). */
@@ -12,14 +12,35 @@ export function isSecretPath(path: string): boolean {
 export function unifiedDiff(change: FileChange): string {
   const from = change.before === null ? '/dev/null' : `a/${change.path}`;
   const to = change.after === null ? '/dev/null' : `b/${change.path}`;
+  // git's extended header lines for a mode change (the text may be the same).
+  const modes = change.mode ? `old mode ${octal(change.mode.before)}\nnew mode ${octal(change.mode.after)}\n` : '';
   if (isSecretPath(change.path)) {
-    return `--- ${from}\n+++ ${to}\n@@ private key ${change.op === 'delete' ? 'would be removed' : change.op === 'create' ? 'would be written' : 'differs'} (content masked) @@\n`;
+    const what =
+      change.op === 'delete'
+        ? 'would be removed'
+        : change.op === 'create'
+          ? 'would be written'
+          : change.before === change.after
+            ? 'unchanged, mode differs'
+            : 'differs';
+    return `${modes}--- ${from}\n+++ ${to}\n@@ private key ${what} (content masked) @@\n`;
   }
-  const patch = createTwoFilesPatch(from, to, change.before ?? '', change.after ?? '', '', '', { context: 3 });
+  // Both sides masked by the one function that masks file content (src/redact.ts), then compared.
+  const before = maskSecrets(change.before ?? '').text;
+  const after = maskSecrets(change.after ?? '').text;
+  if (before === after && change.before !== change.after) {
+    return `--- ${from}\n+++ ${to}\n@@ only secret values differ (content masked) @@\n`;
+  }
+  const patch = createTwoFilesPatch(from, to, before, after, '', '', { context: 3 });
   // Drop the "Index:"/"===" preamble of the diff package; keep standard ---/+++ headers.
   const body = patch
     .split('\n')
     .filter((l, i) => !(i < 2 && (l.startsWith('Index:') || l.startsWith('===='))))
     .join('\n');
-  return redact(body.replace(/\t\n/g, '\n'));
+  return modes + redact(body.replace(/\t\n/g, '\n'));
+}
+
+/** A file mode as git prints it in a diff (regular file: 100644). */
+function octal(mode: number): string {
+  return (0o100000 | mode).toString(8);
 }

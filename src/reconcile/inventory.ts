@@ -1,17 +1,19 @@
 /** The owned files on this volume, by path and by project, with the identity last seen. */
 import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import type { DiskFile } from '../fs/scan.js';
+import { permissions, type DiskFile } from '../fs/scan.js';
 
 /** Files stat()ed between two turns of the event loop by {@link Inventory.changedOnDisk}. */
 const STAT_CHUNK = 250;
 
-/** An owned file as last seen: its project (null = global) and identity. */
+/** An owned file as last seen: its project (null = global), identity and mode. */
 export interface InventoryEntry {
   readonly projectId: string | null;
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Permission bits: a chmod changes neither inode, size nor mtime. */
+  readonly mode: number;
 }
 
 export class Inventory implements Iterable<[string, InventoryEntry]> {
@@ -71,7 +73,7 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     let routers = 0;
     for (const f of disk) {
       if (!f.owned) continue;
-      this.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
+      this.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, mode: f.mode });
       routers += f.routers;
     }
     return routers;
@@ -79,8 +81,8 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
 
   /**
    * stat() the files (all, or a rotating slice of `limit`: the whole volume is covered every few
-   * calls) under `root` and compare with their identity as last seen. Returns the owning project
-   * ids (null = global) of files that changed or vanished.
+   * calls) under `root` and compare with their identity and mode as last seen. Returns the owning
+   * project ids (null = global) of files that changed (content or mode) or vanished.
    */
   async changedOnDisk(root: string, limit = Infinity): Promise<Set<string | null>> {
     const changed = new Set<string | null>();
@@ -100,7 +102,8 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
         } catch {
           st = undefined; // unreadable: looked at by a pass
         }
-        if (!st || st.ino !== e.ino || st.size !== e.size || st.mtimeMs !== e.mtimeMs) changed.add(e.projectId);
+        if (!st || st.ino !== e.ino || st.size !== e.size || st.mtimeMs !== e.mtimeMs || permissions(st.mode) !== e.mode)
+          changed.add(e.projectId);
       }
     }
     return changed;

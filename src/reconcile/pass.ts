@@ -153,12 +153,18 @@ export class Pass {
   }
 
   async #describe(u: Unit, p: Plan): Promise<void> {
-    const onDisk = new Set(u.actual.map((f) => f.path));
+    const onDisk = new Map(u.actual.map((f) => [f.path, f]));
     for (const a of p.actions) {
       const path = a.op === 'delete' ? a.path : a.file.path;
       // Passes keep checksums, not file texts: read the disk text again for the diff.
       const before = onDisk.has(path) ? await readFile(join(this.#c.root, path), 'utf8').catch(() => null) : null;
-      this.changes.push({ projectName: u.projectName, path, op: a.op, before, after: a.op === 'delete' ? null : a.file.content });
+      const diskMode = onDisk.get(path)?.mode;
+      const change: FileChange = { projectName: u.projectName, path, op: a.op, before, after: a.op === 'delete' ? null : a.file.content };
+      this.changes.push(
+        a.op === 'update' && diskMode !== undefined && diskMode !== a.file.mode
+          ? { ...change, mode: { before: diskMode, after: a.file.mode } }
+          : change,
+      );
     }
     this.results.push(result(u, 'noop', p));
   }
@@ -215,7 +221,7 @@ export class Pass {
         } else {
           const id = await this.#writer.write(path, a.file.content, a.file.mode);
           baseline.set(path, a.file.checksum);
-          inventory.set(path, { projectId: a.file.projectId, ...id });
+          inventory.set(path, { projectId: a.file.projectId, ...id, mode: a.file.mode });
         }
         this.#written.add(path);
         // Counted once done: a write that fails (and is retried) must not add its routers again.
@@ -247,7 +253,7 @@ export class Pass {
     for (const f of u.actual) {
       // Not a file another unit of this pass wrote (a certificate whose domain moved project).
       if (f.owned && !touched.has(f.path) && !this.#written.has(f.path))
-        inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
+        inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, mode: f.mode });
     }
     if (!u.tombstoned) this.#c.removals.add(netDeletions(p), routersRemoved(p, u.actual));
     const changed = counts.create + counts.update + counts.delete > 0;

@@ -55,7 +55,8 @@ function writeRank(path: string): number {
  * Compute the plan for one unit. Drift is judged by the files themselves, so a replica that was
  * down while the database changed sees stale files, not drift:
  * - modified: an owned file whose body no longer matches its header checksum (edited by hand), or
- *   that differs from what this process wrote there;
+ *   that differs from what this process wrote there, or whose mode is not the desired one (a key
+ *   not 0600, any other file not 0644: see RenderedFile.mode);
  * - missing: a file this process wrote that is gone;
  * - unexpected: an owned file nobody wants whose body was edited; an intact one is simply stale
  *   (left by an earlier state or another replica's view of it) and removed as an orphan.
@@ -89,17 +90,22 @@ export function plan(input: PlanInput): Plan {
       continue;
     }
     if (disk.checksum === file.checksum) {
-      unchanged++;
+      if (disk.mode === file.mode) {
+        unchanged++;
+        continue;
+      }
+      // The right text with another mode (a key made readable to all, a config made private):
+      // drift like an edit. A rewrite puts the desired mode back (the writer sets it from the start).
+      drift.push({ path: file.path, kind: 'modified', repaired: repair });
+      if (repair) actions.push({ op: 'update', file });
       continue;
     }
     const editedByHand = !disk.intact || (mine !== undefined && disk.checksum !== mine);
     const desiredChanged = (mine ?? recorded.get(file.path)) !== file.checksum;
-    if (editedByHand) {
-      drift.push({ path: file.path, kind: 'modified', repaired: repair || desiredChanged });
-      if (repair || desiredChanged) actions.push({ op: 'update', file });
-    } else {
-      actions.push({ op: 'update', file });
-    }
+    const rewrite = !editedByHand || repair || desiredChanged;
+    // A changed mode is drift too, even where the text is merely stale (and rewritten anyway).
+    if (editedByHand || disk.mode !== file.mode) drift.push({ path: file.path, kind: 'modified', repaired: rewrite });
+    if (rewrite) actions.push({ op: 'update', file });
   }
 
   for (const disk of actual) {

@@ -61,6 +61,8 @@ export interface FileChange {
   readonly op: 'create' | 'update' | 'delete';
   readonly before: string | null;
   readonly after: string | null;
+  /** The file's mode on disk and the desired one, when they differ (an update). */
+  readonly mode?: { readonly before: number; readonly after: number };
 }
 
 /** One unit of a pass: a project (or the global static config) with its desired and actual files. */

@@ -8,6 +8,7 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { InternalTarget } from '../address.js';
 import type { Queryable } from '../db/connect.js';
 import { listProjectRefs, loadProjects, loadTombstones } from '../db/load.js';
 import { loadRecorded, loadResolvers, type Recorded } from '../db/records.js';
@@ -43,6 +44,8 @@ export interface SyncServiceOptions {
   readonly concurrency?: number;
   /** Removals within this window add up for the delete guard (default 10 minutes). */
   readonly guardWindowMs?: number;
+  /** Upstreams at internal addresses allowed anyway (ALLOWED_INTERNAL_TARGETS; render/targets.ts). */
+  readonly allowedInternalTargets?: readonly InternalTarget[];
   /** Clock for timestamps (tests pass a fake). */
   readonly now?: () => number;
   /** Entry points, API, throttle and overlay of static/traefik.yml (default: the settings' defaults). */
@@ -300,7 +303,11 @@ export class TraefikSyncService {
 
   /** Render a project into a unit; with `names`, also check its names against earlier projects. */
   #unit(state: ProjectState, actual: DiskFile[], names?: NameRegistry): Unit {
-    const r = renderProject(state, { configDir: this.#traefikDir, static: this.#static });
+    const r = renderProject(state, {
+      configDir: this.#traefikDir,
+      allowedInternalTargets: this.#o.allowedInternalTargets,
+      static: this.#static,
+    });
     const clashes = names && r.problems.length === 0 ? names.add(r) : [];
     return {
       projectId: r.projectId,

@@ -7,10 +7,12 @@ import { posix } from 'node:path';
 import type { Domain, ProjectState, RenderedFile, Route, Service } from '../model.js';
 import { quote } from '../errors.js';
 import { certificateBaseName, domainTls, hostMatcher, isWildcard, WILDCARD_OFFSET, wildcardProblem } from './hosts.js';
+import { containsPrivateKey, redact, redactValues, secretValues } from '../redact.js';
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
-import { middlewareName, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
+import { middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
 import { DEFAULT_STATIC_FACTS } from './static-facts.js';
+import { targetProblems } from './targets.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 import { validateDynamic } from './validate.js';
 
@@ -76,6 +78,9 @@ function upstreamOf(service: Service, route: Route): string {
 /** Render one project. */
 export function renderProject(state: ProjectState, options: RenderOptions): RenderedProject {
   const p = state.name;
+  const refused = [...nameProblems(state), ...targetProblems(state, options.configDir, options.allowedInternalTargets)];
+  if (refused.length)
+    return { projectId: state.id, projectName: p, version: state.version, files: [], documents: new Map(), problems: refused };
   const facts = options.static ?? DEFAULT_STATIC_FACTS;
   const owner = { id: state.id, name: state.name };
   const problems: string[] = [];
@@ -90,15 +95,6 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
 
   for (const d of activeDomains) {
     const at = `domain ${quote(d.fullDomain)}`;
-    if (!SAFE_RULE_VALUE.test(d.fullDomain) || d.fullDomain !== d.fullDomain.toLowerCase()) {
-      problems.push(`${at}: full_domain must be a lower-case ASCII host name, got ${quote(d.fullDomain)}`);
-      continue;
-    }
-    const wildcard = wildcardProblem(d.fullDomain);
-    if (wildcard) {
-      problems.push(`${at}: full_domain: ${wildcard}`);
-      continue;
-    }
     const tls = domainTls(d, facts);
     if (d.sslEnabled && tls.problems.length) {
       problems.push(...tls.problems.map((m) => `${at}: ${m}`));
@@ -120,6 +116,8 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
           );
         } else if (!d.certificate) {
           problems.push(`${at}: ssl_provider is "custom" but the domain has no certificate`);
+        } else if (containsPrivateKey(d.certificate.certPem)) {
+          problems.push(`${at}: cert_pem holds a private key block (it would be written to a world-readable .crt file)`);
         } else {
           const certPath = layout.cert(d.fullDomain);
           const keyPath = layout.key(d.fullDomain);
@@ -175,7 +173,9 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       ...controlCharProblems(r.healthCheck, `${at}: health_check`),
     ];
     if (chain.problems.length || hc.length) {
-      problems.push(...chain.problems, ...hc);
+      // Messages quote values: never a header token or a password hash (src/redact.ts).
+      const secrets = secretValues([r.middleware, r.healthCheck]);
+      problems.push(...[...chain.problems, ...hc].map((m) => redactValues(m, secrets)));
       return;
     }
     const doc = perService.get(service.name) ?? { http: { routers: {}, services: {} } };
@@ -219,7 +219,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
 
   problems.push(...validateDynamic(documents));
   if (problems.length) {
-    return { projectId: state.id, projectName: p, version: state.version, files: [], documents, problems };
+    return { projectId: state.id, projectName: p, version: state.version, files: [], documents, problems: problems.map(redact) };
   }
   const files: RenderedFile[] = [...pem];
   for (const [path, doc] of documents) {

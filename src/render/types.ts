@@ -1,4 +1,5 @@
 /** What rendering takes besides a project's rows, and what it gives back. */
+import type { InternalTarget } from '../address.js';
 import type { RenderedFile } from '../model.js';
 import type { StaticFacts } from './static-facts.js';
 
@@ -8,6 +9,8 @@ export interface RenderOptions {
   readonly configDir: string;
   /** Entry points and resolvers the static configuration defines (default: the default settings'). */
   readonly static?: StaticFacts;
+  /** Upstreams at internal addresses allowed anyway (ALLOWED_INTERNAL_TARGETS; render/targets.ts). */
+  readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
 /** Traefik documents of one project, by relative path (for validation and cross-checks). */

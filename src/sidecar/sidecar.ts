@@ -28,6 +28,8 @@ export interface SidecarOptions {
   readonly replicaId?: string;
   /** Leader housekeeping interval (tests shorten it). */
   readonly housekeepingEveryMs?: number;
+  /** The sync service's clock (the delete guard's window); tests pass a fake. */
+  readonly now?: () => number;
   /** More HTTP routes (e.g. the file API) by path. */
   readonly routes?: (ctx: { db: ConnectionPool; config: Config; controller: Controller }) => Map<string, Handler>;
 }
@@ -59,8 +61,10 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     root: config.configDir,
     driftMode: config.driftMode,
     maxDeleteFraction: config.maxDeleteFraction,
+    allowedInternalTargets: config.allowedInternalTargets,
     log,
     staticSettings: config.traefikStatic,
+    now: options.now,
   });
   const onLeader = (leader: boolean) => {
     metrics.isLeader.set(leader ? 1 : 0);

@@ -1,29 +1,22 @@
 /** The command line as a user runs it: the built bin, real PostgreSQL, exit codes and messages. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expectWithin, timed } from '../helpers/timing.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { stopChild } from '../helpers/child.js';
 import { seedSample } from '../helpers/seed.js';
 import { seedBench } from '../../src/bench/seed.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { cli } from '../reliability/support.js';
 import { freePort } from '../../src/demo/embedded-postgres.js';
 
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
 let t: TestDatabase;
 let fresh: TestDatabase;
 let root: string;
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
-    timeout: 30_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -75,7 +68,7 @@ describe('traefik-sync CLI', () => {
     expect(diff.stdout).not.toMatch(/PRIVATE KEY-----\n[A-Za-z0-9+/]/);
     expect(cli(['diff', '--project', 'blog'], env).code).toBe(0);
     expect(cli(['diff', '--project', 'nope'], env)).toMatchObject({ code: 2 }); // an error, not "differences"
-  });
+  }, 120_000); // seven CLI processes, each a Node start: slow on a loaded machine
 
   it('sync --once --project reconciles one project', () => {
     const r = cli(['sync', '--once', '--project', 'shop'], { DATABASE_URL: t.url, TRAEFIK_CONFIG_DIR: root });
@@ -137,11 +130,14 @@ describe('traefik-sync CLI', () => {
       if (Date.now() > deadline) throw new Error(`not ready: ${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const stoppedAt = Date.now();
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(0);
-    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    // Exit 0 itself says the stop finished within its 20 s deadline (else 1); "within seconds" is
+    // checked with the lag this machine showed meanwhile.
+    const stop = await timed(async () => {
+      child.kill('SIGTERM');
+      return new Promise<number | null>((resolve) => child.on('exit', resolve));
+    });
+    expect(stop.value).toBe(0);
+    expectWithin(stop, 'run stopping after SIGTERM', 0, 5000, 2000);
     const lines = out
       .trim()
       .split('\n')

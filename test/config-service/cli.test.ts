@@ -6,15 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { builtCli } from '../helpers/requires.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { auditCount, rowCounts } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
-const BUILT = existsSync(new URL('../../dist/cli/config-commands.js', import.meta.url));
 const example = (n: string) => fileURLToPath(new URL(`../../examples/${n}`, import.meta.url));
 const fixture = (n: string) => fileURLToPath(new URL(`../fixtures/${n}`, import.meta.url));
 
@@ -39,7 +38,7 @@ afterAll(async () => {
   await t.drop();
 });
 
-describe.runIf(BUILT)('apply / export on the command line', () => {
+builtCli().describe('apply / export on the command line', () => {
   it('apply --dry-run prints the row changes and writes nothing; apply writes them', async () => {
     const dry = cli(['apply', '-f', example('shop.yaml'), '--dry-run']);
     expect(dry.stderr).toBe('');
@@ -117,7 +116,7 @@ describe.runIf(BUILT)('apply / export on the command line', () => {
   });
 });
 
-describe.runIf(BUILT)('broken spec files', () => {
+builtCli().describe('broken spec files', () => {
   const cases: Array<[string, string | Buffer, RegExp]> = [
     ['YAML syntax error', 'name: shop\nservices: [\n', /^[^:]+\.yaml:\d+: YAML: /m],
     ['duplicate keys', 'name: shop\nname: other\n', /:2: YAML: Map keys must be unique/],

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { sql } from '../../src/db/connect.js';
 import { NotFoundError, ValidationError } from '../../src/config-service/errors.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
+import { parseInternalTargets } from '../../src/address.js';
 import { SyncTimeoutError } from '../../src/config-service/sync-check.js';
 import { UserError } from '../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -131,6 +132,25 @@ const CRUD_CASES: Array<{ name: string; call: Call; field: string; says?: RegExp
   },
   { name: 'project name taken', call: () => svc.createProject({ name: 'other' }), field: 'name' },
   { name: 'service name with a slash', call: (i) => svc.createService({ projectId: i.project, name: 'a/b' }), field: 'name' },
+  {
+    name: 'route to the sidecar itself',
+    call: (i) => svc.updateRouteConfig(i.route, { targetUrl: 'http://127.0.0.1:9090' }),
+    field: 'targetUrl',
+    says: /points at .*ALLOWED_INTERNAL_TARGETS/,
+  },
+  {
+    name: 'route to the metadata service in IPv4-mapped IPv6',
+    call: (i) => svc.updateRouteConfig(i.route, { targetUrl: 'http://[::ffff:169.254.169.254]/' }),
+    field: 'targetUrl',
+    says: /metadata/,
+  },
+  { name: 'service host localhost', call: (i) => svc.updateService(i.service, { host: 'localhost' }), field: 'host', says: /points at/ },
+  {
+    name: 'forwardAuth at the pod',
+    call: (i) => svc.updateRouteConfig(i.route, { middleware: [{ forwardAuth: { address: 'http://0.0.0.0:9090/' } }] }),
+    field: 'middleware[0].forwardAuth.address',
+    says: /points at/,
+  },
   {
     name: 'service name taken',
     call: (i) => svc.createService({ projectId: i.project, name: 'api' }),
@@ -310,6 +330,18 @@ const CRUD_CASES: Array<{ name: string; call: Call; field: string; says?: RegExp
     field: 'domainConfigId',
   },
 ];
+
+describe('ALLOWED_INTERNAL_TARGETS', () => {
+  it('a service that allows a named internal target accepts it, and only it', async () => {
+    const allowing = new TraefikConfigService(t.db, {
+      actor: 'alice@example',
+      allowedInternalTargets: parseInternalTargets('127.0.0.1:8081'),
+    });
+    const r = await allowing.updateRouteConfig(ids.route, { targetUrl: 'http://127.0.0.1:8081' });
+    expect(r.targetUrl).toBe('http://127.0.0.1:8081');
+    await expect(allowing.updateRouteConfig(ids.route, { targetUrl: 'http://127.0.0.1:9090' })).rejects.toThrow(/targetUrl: .*points at/);
+  });
+});
 
 describe('hostile API inputs are refused by field and write nothing', () => {
   it.each(CRUD_CASES)('$name', async (c) => {

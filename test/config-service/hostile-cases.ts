@@ -570,4 +570,71 @@ export const HOSTILE: readonly HostileCase[] = [
       s.domains[0].certificate = { certFile: 'missing.crt', keyFile: 'missing.key' };
     },
   },
+  // Internal targets (Traefik shares the pod's network) and middleware options that name files.
+  ...(
+    [
+      ['target_url at the sidecar', 'http://127.0.0.1:9090'],
+      ['target_url at the metadata service', 'http://169.254.169.254/latest/meta-data/'],
+      ['target_url in decimal', 'http://2130706433:9090'],
+      ['target_url in IPv4-mapped IPv6', 'http://[::ffff:127.0.0.1]:9090'],
+      ['target_url at localhost', 'http://localhost:9090'],
+      ['target_url at 0.0.0.0', 'http://0.0.0.0:9090'],
+    ] as const
+  ).map(([name, url]): HostileCase => ({
+    name,
+    field: 'domains[0].routes[1].targetUrl',
+    says: /points at/,
+    mutate: (s) => {
+      api(s).targetUrl = url;
+    },
+  })),
+  ...(
+    [
+      ['service host 127.0.0.1', '127.0.0.1'],
+      ['service host localhost', 'localhost'],
+      ['service host 169.254.169.254', '169.254.169.254'],
+      ['service host in hex', '0x7f000001'],
+    ] as const
+  ).map(([name, host]): HostileCase => ({
+    name,
+    field: 'services[1].host',
+    says: /points at/,
+    mutate: (s) => {
+      s.services[1].host = host;
+    },
+  })),
+  {
+    name: 'a service named localhost (the name is the host)',
+    field: 'services[0].host',
+    says: /points at/,
+    mutate: (s) => {
+      s.services[0].name = 'localhost';
+      for (const d of s.domains) for (const r of d.routes) if (r.service === 'web') r.service = 'localhost';
+    },
+  },
+  {
+    name: 'forwardAuth at the sidecar',
+    field: 'domains[0].routes[1].middleware[0].forwardAuth.address',
+    says: /points at/,
+    mutate: (s) => mw(s, { forwardAuth: { address: 'http://127.0.0.1:9090/api/v1/status' } }),
+  },
+  {
+    name: 'basicAuth usersFile',
+    field: 'domains[0].routes[1].middleware[0].basicAuth.usersFile',
+    says: /names a file/,
+    mutate: (s) => mw(s, { basicAuth: { usersFile: '/app/traefik-configs/ssl/keys/other.example.key' } }),
+  },
+  {
+    name: 'digestAuth usersFile',
+    field: 'domains[0].routes[1].middleware[0].digestAuth.usersFile',
+    says: /names a file/,
+    mutate: (s) => mw(s, { digestAuth: { usersFile: '/etc/shadow' } }),
+  },
+  {
+    name: 'forwardAuth client key of another project',
+    field: 'domains[0].routes[1].middleware[0].forwardAuth.tls.key',
+    says: /does not write for this project/,
+    mutate: (s) =>
+      mw(s, { forwardAuth: { address: 'https://auth.example', tls: { key: '/app/traefik-configs/ssl/keys/other.example.key' } } }),
+  },
 ];

@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,14 +12,13 @@ import { ValidationError } from '../../src/config-service/errors.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { inProcess } from '../helpers/in-process.js';
+import { builtCli } from '../helpers/requires.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { HOSTILE, TAKEN_DOMAIN, TAKEN_WILDCARD, baseSpec } from './hostile-cases.js';
 import { rowCounts } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
-/** The spawned-process variant needs `npm run build` (npm test builds first). */
-const BUILT = existsSync(new URL('../../dist/cli/config-commands.js', import.meta.url));
 
 /** Cases also run through a spawned process of the built bin (startup makes each ~1 s). */
 const SPAWNED = new Set(
@@ -111,7 +109,10 @@ describe.each(HOSTILE)('$name', (c) => {
   it('is refused by `apply -f` with one line per error and no stack', () =>
     check((file) => inProcess(['apply', '-f', file], { DATABASE_URL: t.url, LOG_LEVEL: 'warn' })));
 
-  if (SPAWNED.has(c.name) && BUILT) {
-    it('is refused by the built `traefik-sync apply -f` process the same way', () => check(async (file) => cli(['apply', '-f', file])));
+  // The spawned-process variant needs `npm run build` (npm test builds first).
+  if (SPAWNED.has(c.name)) {
+    builtCli().it('is refused by the built `traefik-sync apply -f` process the same way', () =>
+      check(async (file) => cli(['apply', '-f', file])),
+    );
   }
 });

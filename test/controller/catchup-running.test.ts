@@ -14,6 +14,7 @@ import { WorkQueue } from '../../src/queue/work-queue.js';
 import { FakeClock } from '../k8s/fake-clock.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { insertProject } from '../helpers/seed.js';
+import { waitFor } from '../helpers/sidecar.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -32,7 +33,7 @@ it('a change whose NOTIFY was lost is applied even if the project was mid-pass a
   const version = async () => (await loadVersions(t.db)).get(x)!;
   seen.set(x, await version());
 
-  let release!: () => void;
+  let release: (() => void) | undefined;
   const passes: number[] = [];
   const queue = new WorkQueue<string>({
     quietMs: 1,
@@ -76,13 +77,13 @@ it('a change whose NOTIFY was lost is applied even if the project was mid-pass a
   await periodic.tick(); // fingerprint as of now
 
   queue.add(x); // a pass of x starts (e.g. a file event) and reads x
-  await new Promise((r) => setTimeout(r, 50));
-  expect(passes).toHaveLength(1);
+  await waitFor(() => passes.length === 1 && release !== undefined); // it has read x and is under way
+  expect(queue.isRunning(x)).toBe(true);
   // A change to x is committed; its NOTIFY is lost (LISTEN connection silently dead).
   await t.db.query(sql`UPDATE projects SET name = 'x2' WHERE id = ${x}`);
   const committed = await version();
   await periodic.tick(); // fingerprint moved: catch up ... x must not be skipped although it is running
-  release();
+  release!();
   await queue.idle();
   await periodic.tick();
   await queue.idle();

@@ -1,26 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { sql } from '../../src/db/connect.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { databaseForFile, emptyTables } from '../helpers/db.js';
+import { tool } from '../helpers/requires.js';
 import { insertDomain, insertProject, insertRoute, insertService, seedSample } from '../helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
+import { expectWithin, timed } from '../helpers/timing.js';
 
-let t: TestDatabase;
+const t = databaseForFile();
+/** Skipped without promtool, failed in CI (test/helpers/requires.ts). */
+const promtool = tool('promtool', 'Debian: apt-get install -y prometheus');
 let s: TestSidecar | undefined;
 
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t.drop();
-});
 afterEach(async () => {
   await s?.stop();
   s = undefined;
-  await t.db.query(sql`TRUNCATE projects, traefik_configs, audit_log, project_versions, drift_events, sync_replicas CASCADE`);
+  await emptyTables(t.db);
 });
 
 const read = (p: string) => readFile(path.join(s!.root, p), 'utf8').catch(() => null);
@@ -28,50 +26,52 @@ const read = (p: string) => readFile(path.join(s!.root, p), 'utf8').catch(() => 
 describe('traefik-sync run', () => {
   it('applies SQL changes through NOTIFY: create, update only the affected file, delete the project', async () => {
     await seedSample(t.db); // other projects, so one deletion is not a mass delete
-    s = await startTestSidecar(t.url);
+    s = await startTestSidecar(t.url, { interval: '1h' }); // only NOTIFY can bring the changes below
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
     const before = await s.metric('traefik_sync_change_apply_seconds_count');
 
     const id = await insertProject(t.db, 'live');
     const svc = await insertService(t.db, id, 'app');
     const dom = await insertDomain(t.db, id, { domain: 'live.example', ssl: false });
-    const started = Date.now();
-    const route = await insertRoute(t.db, dom, svc, { path: '/', port: 5000 });
-    await waitFor(async () => (await read('dynamic/live/services/app.yml'))?.includes('http://app:5000'), 2000, 5);
-    const appeared = Date.now() - started;
-    await waitFor(async () => (await read('dynamic/live/domains.yml')) !== null, 2000, 5); // written last in a pass
-    expect(appeared).toBeLessThan(1000);
+    // About a second on a quiet machine (a few ms of debounce, one pass); more only as the load allows.
+    const appeared = await timed(async () => {
+      await insertRoute(t.db, dom, svc, { path: '/', port: 5000 });
+      await waitFor(async () => (await read('dynamic/live/services/app.yml'))?.includes('http://app:5000'), 15_000, 5);
+    });
+    expectWithin(appeared, 'a new route reaching its file through NOTIFY', 0, 1000, 1500);
+    const route = (await t.db.query(sql`SELECT id FROM route_configs WHERE domain_config_id = ${dom}`))[0]!.id as string;
+    await waitFor(async () => (await read('dynamic/live/domains.yml')) !== null, 15_000, 5); // written last in a pass
 
     const domainsBefore = await stat(path.join(s.root, 'dynamic/live/domains.yml'));
     const shopBefore = await stat(path.join(s.root, 'dynamic/shop/services/api.yml'));
     await t.db.query(sql`UPDATE route_configs SET target_port = 5001 WHERE id = ${route}`);
-    await waitFor(async () => (await read('dynamic/live/services/app.yml'))?.includes('http://app:5001'), 2000, 5);
+    await waitFor(async () => (await read('dynamic/live/services/app.yml'))?.includes('http://app:5001'), 15_000, 5);
     expect((await stat(path.join(s.root, 'dynamic/live/domains.yml'))).ino).toBe(domainsBefore.ino);
     expect((await stat(path.join(s.root, 'dynamic/shop/services/api.yml'))).ino).toBe(shopBefore.ino);
 
     await t.db.query(sql`DELETE FROM projects WHERE id = ${id}`);
-    await waitFor(() => !existsSync(path.join(s!.root, 'dynamic/live')), 2000, 5);
+    await waitFor(() => !existsSync(path.join(s!.root, 'dynamic/live')), 15_000, 5);
     expect(existsSync(path.join(s.root, 'dynamic/shop/services/api.yml'))).toBe(true);
     await waitFor(async () => (await s!.metric('traefik_sync_change_apply_seconds_count')) >= before + 2);
   });
 
-  it('detects hand edits, deletions and additions within ~2 s and repairs them', async () => {
+  it('detects hand edits, deletions and additions by file events (no timer) and repairs them', async () => {
     await seedSample(t.db);
-    s = await startTestSidecar(t.url, { interval: '30s' }); // drift must be seen by file events, not the timer
+    s = await startTestSidecar(t.url, { interval: '1h' }); // drift must be seen by file events, not the timer
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
     const web = 'dynamic/shop/services/web.yml';
     const original = (await read(web))!;
     await writeFile(path.join(s.root, web), original.replace('8080', '6666'));
-    await waitFor(async () => (await read(web)) === original, 2500);
+    await waitFor(async () => (await read(web)) === original, 15_000);
     await rm(path.join(s.root, 'dynamic/shop/middleware.yml'));
-    await waitFor(async () => (await read('dynamic/shop/middleware.yml')) !== null, 2500);
+    await waitFor(async () => (await read('dynamic/shop/middleware.yml')) !== null, 15_000);
     // A hand-made file that copies our header but not its body (an intact copy would just be stale).
     await writeFile(path.join(s.root, 'dynamic/shop/services/rogue.yml'), original.replace(/8080/g, '8181'));
-    await waitFor(async () => (await read('dynamic/shop/services/rogue.yml')) === null, 2500);
+    await waitFor(async () => (await read('dynamic/shop/services/rogue.yml')) === null, 15_000);
 
     // Counters move after the pass records its results, a moment after the file operation.
     for (const kind of ['modified', 'missing', 'unexpected']) {
-      await waitFor(async () => (await s!.metric('traefik_sync_drift_detected_total', { kind })) === 1, 2000);
+      await waitFor(async () => (await s!.metric('traefik_sync_drift_detected_total', { kind })) === 1, 15_000);
     }
     const rows = await waitFor(async () => {
       const r = await t.db.query(sql`SELECT file_path, kind, repaired, replica_id FROM drift_events ORDER BY id`);
@@ -85,22 +85,22 @@ describe('traefik-sync run', () => {
     expect(new Set(rows!.map((r) => r.replica_id)).size).toBe(1);
   });
 
-  it('watches the folders of a project created after start: a hand edit there is repaired within ~2 s', async () => {
+  it('watches the folders of a project created after start: a hand edit there is repaired (by its file event)', async () => {
     await seedSample(t.db);
-    s = await startTestSidecar(t.url, { interval: '30s' }); // no full pass after start: only file events can see it
+    s = await startTestSidecar(t.url, { interval: '1h' }); // no full pass after start: only file events can see it
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
     const id = await insertProject(t.db, 'late');
     const svc = await insertService(t.db, id, 'app');
     const dom = await insertDomain(t.db, id, { domain: 'late.example', ssl: false });
     await insertRoute(t.db, dom, svc, { path: '/', port: 5000 });
     const file = 'dynamic/late/services/app.yml';
-    await waitFor(async () => (await read(file))?.includes('http://app:5000'), 2000, 5);
-    await waitFor(async () => (await read('dynamic/late/domains.yml')) !== null, 2000, 5);
+    await waitFor(async () => (await read(file))?.includes('http://app:5000'), 15_000, 5);
+    await waitFor(async () => (await read('dynamic/late/domains.yml')) !== null, 15_000, 5);
     const original = (await read(file))!;
     await writeFile(path.join(s.root, file), original.replace('5000', '6666'));
-    await waitFor(async () => (await read(file)) === original, 2500);
+    await waitFor(async () => (await read(file)) === original, 15_000);
     await rm(path.join(s.root, 'dynamic/late/domains.yml'));
-    await waitFor(async () => (await read('dynamic/late/domains.yml')) !== null, 2500);
+    await waitFor(async () => (await read('dynamic/late/domains.yml')) !== null, 15_000);
     expect(await s.metric('traefik_sync_drift_detected_total', { kind: 'modified' })).toBe(1);
   });
 
@@ -114,18 +114,18 @@ describe('traefik-sync run', () => {
     await t.db.query(sql`SELECT pg_notify('traefik_sync', '------------------------------------')`);
     await t.db.query(sql`SELECT pg_notify('traefik_sync', 'not a project')`);
     await t.db.query(sql`UPDATE route_configs SET target_port = 3002 WHERE id = ${ids.shopApiRoute}`);
-    await waitFor(async () => (await read('dynamic/shop/services/api.yml'))?.includes('http://api:3002'), 2000, 5);
+    await waitFor(async () => (await read('dynamic/shop/services/api.yml'))?.includes('http://api:3002'), 15_000, 5);
     expect(await s.metric('traefik_sync_reconcile_total', { result: 'error' })).toBe(errorsBefore);
   });
 
   it('report mode leaves drift in place and shows it in metrics and status', async () => {
     await seedSample(t.db);
-    s = await startTestSidecar(t.url, { 'drift-mode': 'report', interval: '30s' });
+    s = await startTestSidecar(t.url, { 'drift-mode': 'report', interval: '1h' }); // only the file event can find the edit
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
     const web = 'dynamic/shop/services/web.yml';
     const edited = (await read(web))!.replace('8080', '6666');
     await writeFile(path.join(s.root, web), edited);
-    await waitFor(async () => (await s!.metric('traefik_sync_drift_files', { kind: 'modified' })) === 1, 2500);
+    await waitFor(async () => (await s!.metric('traefik_sync_drift_files', { kind: 'modified' })) === 1, 15_000);
     expect(await read(web)).toBe(edited);
     const status = (await s.get('/api/v1/status')).json();
     expect(status.drift).toEqual([{ path: web, kind: 'modified' }]);
@@ -147,18 +147,25 @@ describe('traefik-sync run', () => {
     // 1,000 commits in a burst, each with its NOTIFY: committed server-side without waiting for the
     // WAL flush, so the burst is fast whatever the load on the machine running the test (a client
     // loop slowed by load would space the commits out, and each would rightly get its own pass).
-    await t.db.task(async (c) => {
+    const burstMs = await t.db.task(async (c) => {
       await c.query(sql`SET synchronous_commit = off`);
       await c.query(sql`SELECT set_config('tsync.route', ${route}, false)`);
+      const [{ at: from }] = await c.query(sql`SELECT clock_timestamp() AS at`);
       await c.query(
         sql.__dangerous__rawValue(`DO $$ BEGIN FOR i IN 1..1000 LOOP
         UPDATE route_configs SET target_port = 1000 + i WHERE id = current_setting('tsync.route')::uuid; COMMIT; END LOOP; END $$`),
       );
+      const [{ at: to }] = await c.query(sql`SELECT clock_timestamp() AS at`);
+      return (to as Date).getTime() - (from as Date).getTime();
     });
-    await waitFor(async () => (await read('dynamic/burst/services/app.yml'))?.includes('http://app:2000'), 5000);
+    await waitFor(async () => (await read('dynamic/burst/services/app.yml'))?.includes('http://app:2000'), 15_000);
     await s.controller.idle();
     const reconciles = (await count()) - before;
-    expect(reconciles, `${reconciles} reconciles`).toBeLessThan(100);
+    // Under 100 for a burst of up to a second (it takes ~0.2 s on a quiet machine); a machine so
+    // loaded that PostgreSQL spreads the commits over longer rightly runs more passes: 100 a second.
+    // One pass per commit (no coalescing) would be 1,000.
+    const bound = 100 * Math.max(1, burstMs / 1000);
+    expect(reconciles, `${reconciles} reconciles for 1,000 commits over ${burstMs} ms`).toBeLessThan(Math.min(bound, 999));
     expect(reconciles).toBeGreaterThan(0);
   });
 
@@ -168,7 +175,7 @@ describe('traefik-sync run', () => {
     await waitFor(async () => (await s!.get('/readyz')).status === 200);
     const snapshot = await read('dynamic/shop/services/api.yml');
     await t.db.query(sql`TRUNCATE domain_configs CASCADE`);
-    await waitFor(async () => (await s!.metric('traefik_sync_delete_guard_blocked_total')) >= 1, 3000);
+    await waitFor(async () => (await s!.metric('traefik_sync_delete_guard_blocked_total')) >= 1, 15_000);
     expect(await read('dynamic/shop/services/api.yml')).toBe(snapshot);
     const status = (await s.get('/api/v1/status')).json();
     expect(status.deleteGuardBlocked).toBe(true);
@@ -228,19 +235,19 @@ describe('traefik-sync run', () => {
     const rows = await waitFor(async () => {
       const r = await t.db.query(sql`SELECT replica_id, last_success_at FROM sync_replicas`);
       return r.length ? r : null;
-    }, 3000);
+    }, 15_000);
     expect(rows).toHaveLength(1);
     expect(rows![0].last_success_at).toBeInstanceOf(Date);
     expect(text).toMatch(/traefik_sync_db_query_duration_seconds_count\{query="load_projects"\} [1-9]/);
     expect(text).not.toContain('test-secret-pw');
-    let promtool = true;
-    try {
-      execFileSync('promtool', ['--version'], { stdio: 'ignore' });
-    } catch {
-      promtool = false;
-    }
-    if (!promtool && process.env.CI) throw new Error('promtool is required in CI (apt-get install prometheus)');
-    if (!promtool) console.log('skipping promtool check metrics: promtool not installed');
-    else execFileSync('promtool', ['check', 'metrics'], { input: text });
+  });
+
+  promtool.it('serves metrics that pass `promtool check metrics`', async () => {
+    await seedSample(t.db);
+    s = await startTestSidecar(t.url);
+    await waitFor(async () => (await s!.get('/readyz')).status === 200);
+    const text = (await s.get('/metrics')).text;
+    expect(text).toContain('# TYPE traefik_sync_reconcile_total counter');
+    execFileSync(promtool.path!, ['check', 'metrics'], { input: text, stdio: ['pipe', 'pipe', 'pipe'] });
   });
 });

@@ -12,12 +12,14 @@ import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/demo/embed
 import { migrate } from '../../src/db/migrate.js';
 import { seedSample, type SampleIds } from '../helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
+import { captureLog, moreLogLines, TICK_WHILE_DOWN } from '../reliability/support.js';
 
 let dir: string;
 let server: EmbeddedServer;
 let db: ConnectionPool;
 let s: TestSidecar;
 let ids: SampleIds;
+const logs = captureLog('warn');
 
 async function snapshot(root: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -50,7 +52,7 @@ afterAll(async () => {
 
 describe('database outage', () => {
   it('keeps the last good files while PostgreSQL is down and catches up after', async () => {
-    s = await startTestSidecar(server.url, { interval: '1s' });
+    s = await startTestSidecar(server.url, { interval: '1s' }, { log: logs.log });
     await waitFor(async () => (await s.get('/readyz')).status === 200, 10_000);
     await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 1);
     const before = await snapshot(s.root);
@@ -58,7 +60,7 @@ describe('database outage', () => {
     await server.stop();
     await waitFor(async () => (await s.metric('traefik_sync_db_up')) === 0, 10_000);
     await waitFor(async () => (await s.metric('traefik_sync_listen_connected')) === 0, 10_000);
-    await new Promise((r) => setTimeout(r, 3000)); // several resync intervals while down
+    await moreLogLines(logs, TICK_WHILE_DOWN, 3); // several resync intervals while down
     expect((await s.get('/readyz')).status).toBe(200);
     expect((await s.get('/healthz')).status).toBe(200);
     expect(await snapshot(s.root)).toEqual(before);
@@ -103,11 +105,12 @@ describe('database outage', () => {
   it('restarted while PostgreSQL is down: ready from the config a previous run left on the volume (an empty volume is not)', async () => {
     const before = await snapshot(s.root);
     const restarted = await startTestSidecar(server.url, { 'config-dir': s.root, interval: '1s' });
-    const empty = await startTestSidecar(server.url, { interval: '1s' });
+    const emptyLogs = captureLog('warn');
+    const empty = await startTestSidecar(server.url, { interval: '1s' }, { log: emptyLogs.log });
     try {
       await waitFor(async () => (await restarted.get('/readyz')).status === 200, 5_000);
       expect((await restarted.get('/api/v1/status')).json()).toMatchObject({ ready: true, readySource: 'volume', databaseUp: false });
-      await new Promise((r) => setTimeout(r, 1500)); // failed first passes and a tick
+      await moreLogLines(emptyLogs, TICK_WHILE_DOWN, 2); // its first pass failed, and two checks since
       expect((await empty.get('/readyz')).status).toBe(503);
       expect((await empty.get('/api/v1/status')).json()).toMatchObject({ ready: false, readySource: null });
       expect(await snapshot(s.root)).toEqual(before);

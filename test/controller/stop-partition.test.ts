@@ -103,7 +103,7 @@ it('a pass stuck on the database does not hold the stop past 20 s: exit 1, sayin
   proxy.thaw();
   const c = await startRun();
   // Another session locks the tables a pass reads: the pass waits (up to the 30 s statement timeout).
-  const locker = new pg.Client({ connectionString: t.url });
+  const locker = new pg.Client({ connectionString: t.adminUrl });
   await locker.connect();
   try {
     await locker.query('BEGIN');

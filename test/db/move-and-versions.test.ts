@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { sql } from '../../src/db/connect.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { waitFor } from '../helpers/sidecar.js';
 
 let t: TestDatabase;
 let c1: pg.Client;
@@ -90,9 +91,13 @@ describe('project versions', () => {
     } = await c1.query(`INSERT INTO services (project_id, name) VALUES ($1, 'api') RETURNING id`, [p.id]);
     await c1.query('BEGIN');
     await c1.query(`UPDATE services SET host = 'web.internal' WHERE id = $1`, [s1.id]);
+    const c2pid = Number((await c2.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
     await c2.query('BEGIN');
     const blocked = c2.query(`UPDATE services SET host = 'api.internal' WHERE id = $1`, [s2.id]); // waits for c1's lock on the version row
-    await new Promise((r) => setTimeout(r, 300));
+    // It is waiting on that lock (not merely sent) before c1 goes on.
+    await waitFor(
+      async () => (await t.db.query(sql`SELECT 1 FROM pg_stat_activity WHERE pid = ${c2pid} AND wait_event_type = 'Lock'`)).length === 1,
+    );
     await c1.query(`UPDATE services SET host = 'web2.internal' WHERE id = $1`, [s1.id]);
     await c1.query('COMMIT');
     const afterFirst = await version(p.id);

@@ -2,9 +2,9 @@
  * Reading deploy/ for the manifest tests: YAML documents, a small hand-rolled kustomize
  * (resources, configMapGenerator, namespace) and lookups into the rendered objects.
  * Not a kustomize replacement: it covers what deploy/ uses, and the tests also run the
- * real one (`kubectl kustomize`) when kubectl is installed.
+ * real one (`kubectl kustomize`): skipped without kubectl, failed in CI (test/helpers/requires.ts).
  */
-import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
@@ -127,21 +127,6 @@ export function only(objects: readonly K8sObject[], kind: string, name?: string)
   const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
   if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
   return found[0]!;
-}
-
-/** The full path of an executable on PATH, or null. */
-export function findExecutable(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const full = path.join(dir, name);
-    try {
-      accessSync(full, constants.X_OK);
-      if (statSync(full).isFile()) return full;
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
 }
 
 /** Whether a path exists. */

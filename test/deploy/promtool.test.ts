@@ -1,6 +1,6 @@
 /**
  * The alert rules: `promtool check rules` and `promtool test rules` pass (skipped with a
- * printed reason when promtool is not installed, outside CI; required in CI), the
+ * printed reason when promtool is not installed, failed in CI: test/helpers/requires.ts), the
  * PrometheusRule in deploy/base carries exactly the plain rules file's groups, every alert
  * has a summary, description and README runbook link, and every alert has a promtool test
  * in which it fires and is covered by the healthy case in which nothing fires.
@@ -8,21 +8,15 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deployDir, findExecutable, readYaml } from './helpers.js';
+import { tool } from '../helpers/requires.js';
+import { deployDir, readYaml } from './helpers.js';
 
 const rulesFile = path.join(deployDir, 'prometheus/traefik-sync-rules.yml');
 const testFile = path.join(deployDir, 'prometheus/traefik-sync-rules.test.yml');
 const prometheusRuleFile = path.join(deployDir, 'base/prometheusrule.yaml');
 
-const promtool = findExecutable('promtool');
-const inCI = Boolean(process.env.CI);
-if (!promtool) {
-  console.warn(
-    inCI
-      ? 'promtool is not installed: the promtool tests FAIL in CI (apt-get install -y prometheus)'
-      : 'promtool tests skipped: promtool is not on PATH (Debian: apt-get install -y prometheus)',
-  );
-}
+/** Skipped without promtool, failed in CI (test/helpers/requires.ts). */
+const promtool = tool('promtool', 'Debian: apt-get install -y prometheus');
 
 interface Rule {
   alert?: string;
@@ -50,22 +44,20 @@ const alerts = rules.groups.flatMap((g) => g.rules).filter((r): r is Rule & { al
 const alertNames = [...new Set(alerts.map((a) => a.alert))];
 
 function runPromtool(args: string[]): string {
-  if (!promtool) throw new Error('promtool is required in CI: install it (Debian package `prometheus`)');
   try {
-    return execFileSync(promtool, args, { cwd: path.dirname(rulesFile), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(promtool.path!, args, { cwd: path.dirname(rulesFile), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
     throw new Error(`promtool ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
   }
 }
 
-describe('promtool', () => {
-  const skip = !promtool && !inCI;
-  it.skipIf(skip)('check rules: the rules file is valid', () => {
+promtool.describe('promtool', () => {
+  it('check rules: the rules file is valid', () => {
     expect(runPromtool(['check', 'rules', path.basename(rulesFile)])).toMatch(/SUCCESS: \d+ rules found/);
   });
 
-  it.skipIf(skip)('test rules: every unit test passes', () => {
+  it('test rules: every unit test passes', () => {
     expect(runPromtool(['test', 'rules', path.basename(testFile)])).toMatch(/SUCCESS/);
   });
 });

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { rawGet, startHostileFixture, type HostileFixture } from './fixture.js';
 
@@ -182,5 +184,66 @@ describe('hostile paths against every file endpoint', () => {
       type: 'symlink',
       target: 'dynamic/shop/domains.yml',
     });
+  });
+});
+
+describe('hostile Host headers and credentials in files', () => {
+  /** GET with a Host header as given (DNS rebinding: a page on another name that resolves to 127.0.0.1). */
+  const withHost = (target: string, host: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: f.s.port, path: target, headers: { host } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const HOSTS = ['evil.example', 'evil.example:9090', '127.0.0.1.nip.io', 'localhost.evil.example', '[::1].evil', 'localhost@evil.example'];
+
+  for (const endpoint of [...endpoints, '/api/v1/status', '/api/v1/projects', '/']) {
+    it(`${endpoint}: every rebinding Host is refused (403) and answers no file byte`, async () => {
+      for (const host of HOSTS) {
+        const res = await withHost(`${endpoint}?path=dynamic/shop/domains.yml`, host);
+        expect(res.status, `Host ${JSON.stringify(host)}`).toBe(403);
+        expect(res.body).not.toContain('Host(`');
+      }
+    });
+  }
+
+  it('a hand-made file full of credentials is shown masked by content, download and diff', async () => {
+    const secrets = [
+      'Bearer h4nd-made-t0ken',
+      'alice:$apr1$zzzzzzzz$IgXLP6ewTrSuBkTrqE8wj/',
+      'sup3r-pass',
+      'redis-s3cret',
+      'aws-k3y-value',
+    ];
+    const text = [
+      'http:',
+      '  middlewares:',
+      '    m:',
+      '      headers:',
+      '        customRequestHeaders:',
+      `          Authorization: "${secrets[0]}"`,
+      '          X-Aws-Access-Key: aws-k3y-value',
+      '    b:',
+      '      basicAuth:',
+      `        users: ["${secrets[1]}"]`,
+      '  services:',
+      '    s:',
+      '      loadBalancer:',
+      `        servers: [{url: "http://u:${secrets[2]}@backend.example"}]`,
+      `redis: {password: ${secrets[3]}}`,
+      '',
+    ].join('\n');
+    await writeFile(path.join(f.s.root, 'dynamic', 'hand-made.yml'), text);
+    for (const endpoint of ['/api/v1/files/content', '/api/v1/files/download', '/api/v1/diff']) {
+      const res = await rawGet(f.s.port, `${endpoint}?path=dynamic/hand-made.yml`);
+      const body = res.body.toString();
+      expect(res.status, endpoint).toBe(200);
+      for (const secret of secrets) expect(body, `${endpoint}: ${secret}`).not.toContain(secret.replace(/^Bearer /, ''));
+      expect(body, endpoint).toContain('***');
+    }
   });
 });

@@ -47,7 +47,7 @@ export async function startTestSidecar(
 }
 
 /** Poll `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 5000, stepMs = 20): Promise<T> {
+export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 15_000, stepMs = 20): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -60,4 +60,10 @@ export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 5000, ste
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** Passes a sidecar has finished, whatever their result (the sum of traefik_sync_reconcile_total). */
+export async function reconciles(s: TestSidecar): Promise<number> {
+  const text = (await s.get('/metrics')).text;
+  return [...text.matchAll(/^traefik_sync_reconcile_total\{[^}]*\} (\S+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
 }

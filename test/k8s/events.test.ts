@@ -175,6 +175,20 @@ describe('KubeEventSink', () => {
     expect(ev!.message.endsWith('…')).toBe(true);
   });
 
+  it('a project error quoting credentials (bearer token, password hash, API key in a URL) reaches the Event without them', async () => {
+    const s = sink();
+    const secrets = ['eyJhbGciOi.payload.sig', '$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/', 'qwerty12345'];
+    s.emit(
+      'SyncFailed',
+      `project shop: header Authorization: Bearer ${secrets[0]}; users[0]: "alice:${secrets[1]}"; address https://auth.example/?api_key=${secrets[2]}`,
+      'Warning',
+    );
+    await s.idle();
+    const [ev] = stored();
+    for (const secret of secrets) expect(ev!.message).not.toContain(secret);
+    expect(ev!.message).toContain('project shop');
+  });
+
   it.each([
     ['short', 10, 'short'],
     ['a'.repeat(20), 10, `${'a'.repeat(7)}…`],

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { checkTimings, LeaseLeader, type LeaseLeaderOptions } from '../../src/k8s/lease.js';
+import { waitFor } from '../helpers/sidecar.js';
 import { FakeClock } from './fake-clock.js';
 import { startFakeApiServer, type FakeApiServer } from './fake-api-server.js';
 
@@ -283,14 +284,18 @@ describe('LeaseLeader', () => {
     const [a] = start('pod-a');
     await run(0);
     partition('pod-a');
+    const sent = server.requests.length;
     clock.advance(2_000); // the renewal is sent and hangs
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => server.requests.length > sent);
     expect(server.requests.at(-1)).toMatchObject({ method: 'PUT', status: 0 });
     let stopped = false;
     const stopping = a!.stop().then(() => {
       stopped = true;
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // Time stands still: the release reaches the server and hangs there until the fake clock moves.
+    await waitFor(() => server.requests.length > sent + 1 || stopped);
+    await new Promise((r) => setImmediate(r));
+    expect(server.requests.at(-1)).toMatchObject({ method: 'PUT', status: 0 });
     expect(a!.isLeader).toBe(false);
     expect(holders).toBe(0);
     expect(stopped).toBe(false); // the release is waiting for an answer

@@ -82,15 +82,21 @@ describe('Kubernetes Events from the controller', () => {
     const sc = await sidecar();
     const files = (await readdir(path.join(sc.root, 'dynamic'), { recursive: true })).filter((f) => f.endsWith('.yml'));
     expect(files.length).toBeGreaterThanOrEqual(50);
+    const stormAt = Date.now();
+    const before = eventCalls().length;
     await Promise.all(files.map((f) => rm(path.join(sc.root, 'dynamic', f), { force: true })));
     await waitFor(async () => (await driftTotal(sc)) >= 50, 15_000);
-    await new Promise((r) => setTimeout(r, 1_000));
-    const occurrences = await driftTotal(sc);
-    console.log(`drift storm: ${occurrences} drift occurrences → ${eventCalls().length} Event API calls in the first second`);
-    expect(eventCalls().length).toBeLessThanOrEqual(10);
     // The rest waits for a token (one per 10 s) and arrives as one combined Event with its count.
-    await waitFor(() => driftEvents().some((e) => e.message.startsWith('(combined from similar events): ')), 15_000, 100);
-    expect(eventCalls().length).toBeLessThanOrEqual(11);
+    await waitFor(() => driftEvents().some((e) => e.message.startsWith('(combined from similar events): ')), 30_000, 100);
+    // However slow this machine: by any moment, at most the burst of 10 plus one call per 10 s
+    // since the storm began (the server logs each call when it arrives, after it was sent).
+    const calls = eventCalls().slice(before);
+    console.log(`drift storm: ${await driftTotal(sc)} drift occurrences → ${calls.length} Event API calls`);
+    calls.forEach((c, i) =>
+      expect(i + 1, `call ${i + 1}, ${c.at - stormAt} ms after the storm`).toBeLessThanOrEqual(10 + Math.floor((c.at - stormAt) / 10_000)),
+    );
+    expect(calls.filter((c) => c.at - stormAt < 10_000).length).toBeLessThanOrEqual(10);
+    expect(calls.length).toBeGreaterThan(1);
     const counted = driftEvents().reduce((n, e) => n + e.count, 0);
     expect(counted).toBeGreaterThanOrEqual(50);
     expect(counted).toBeLessThanOrEqual(await driftTotal(sc));

@@ -7,6 +7,8 @@ import { afterEach, expect, it } from 'vitest';
 import net from 'node:net';
 import type { Server } from 'node:http';
 import { createHttpServer, listen, sendJson, type Handler } from '../../src/observability/http.js';
+import { waitFor } from '../helpers/sidecar.js';
+import { expectWithin, timed } from '../helpers/timing.js';
 
 let server: Server | undefined;
 const sockets: net.Socket[] = [];
@@ -47,8 +49,8 @@ async function idleSocket(port: number): Promise<{ closed: Promise<number> }> {
   sockets.push(s);
   s.on('error', () => {});
   s.resume(); // read what the server sends (a 408), or its close is never seen
-  const opened = Date.now();
-  const closed = new Promise<number>((resolve) => s.on('close', () => resolve(Date.now() - opened)));
+  const opened = performance.now();
+  const closed = new Promise<number>((resolve) => s.on('close', () => resolve(performance.now() - opened)));
   await new Promise<void>((resolve, reject) => {
     s.once('connect', () => resolve());
     s.once('error', reject);
@@ -69,12 +71,15 @@ async function raw(port: number, method: string, target: string): Promise<{ stat
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) };
 }
 
-it('holds at most maxConnections sockets, closes silent ones after the idle timeout, and answers again after', async () => {
+it('holds at most twice maxConnections sockets when they come together, closes silent ones after the idle timeout, and answers again after', async () => {
   const port = await start({ maxConnections: 20, idleTimeoutMs: 800 });
+  let accepted = 0;
+  let dropped = 0;
+  server!.on('connection', () => accepted++).on('drop', () => dropped++);
   const idle = await Promise.all(Array.from({ length: 60 }, () => idleSocket(port)));
-  await new Promise((r) => setTimeout(r, 200));
-  const open = await new Promise<number>((resolve, reject) => server!.getConnections((err, n) => (err ? reject(err) : resolve(n))));
-  expect(open).toBeLessThanOrEqual(20); // the 40 beyond the limit were closed at once: no descriptors held
+  const open = () => new Promise<number>((resolve, reject) => server!.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  // Young connections get a grace period up to the hard cap (twice the limit; see connections.ts): the 20 beyond it are closed at once.
+  await waitFor(async () => (await open()) <= 40, 10_000);
   const lifetimes = await Promise.all(idle.map((i) => i.closed));
   expect(Math.max(...lifetimes)).toBeLessThan(5_000); // the 20 kept were closed once silent for 0.8 s
   expect((await raw(port, 'GET', '/healthz')).status).toBe(200);
@@ -100,8 +105,9 @@ it('closes a connection that sends its headers too slowly', async () => {
 // kept as a test because the probes depend on it.
 it('closes a connection that never sends a request after the header timeout, not the idle timeout; requests that came in time are not cut', async () => {
   const port = await start({ headersTimeoutMs: 500, idleTimeoutMs: 60_000 });
-  const silent = await idleSocket(port);
-  expect(await silent.closed).toBeLessThan(2_000); // not the 60 s idle timeout
+  // Closed by the header timer (checked every 0.5 s), not the 60 s idle timeout.
+  const silent = await timed(async () => (await idleSocket(port)).closed);
+  expectWithin(silent, 'closing a connection that sends no request (header timeout 0.5 s)', 500, 1000);
 
   // One keep-alive connection: a slow answer (1.5 s) and a second request 1 s after it both pass.
   const s = net.connect(port, '127.0.0.1');
@@ -116,9 +122,10 @@ it('closes a connection that never sends a request after the header timeout, not
   });
   await new Promise<void>((resolve) => s.once('connect', () => resolve()));
   s.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
-  await new Promise((r) => setTimeout(r, 2_500));
+  await waitFor(() => text.includes('"slow"') || closed, 10_000);
+  await new Promise((r) => setTimeout(r, 1000)); // the input: 1 s between requests, longer than the header timeout
   s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(() => text.includes('"ok"') || closed, 10_000);
   expect(text).toContain('"slow"');
   expect(text).toContain('"ok"');
   expect(closed).toBe(false);

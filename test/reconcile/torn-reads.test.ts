@@ -49,7 +49,7 @@ function problemOf(text: string): string | null {
   if (parsedBodies.has(m[1])) return null;
   try {
     const doc = parse(unescapeGoTemplate(body), { uniqueKeys: true }) as { http?: unknown } | null;
-    if (!doc || typeof doc !== 'object' || !('http' in doc)) return 'parsed to no http section';
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return 'parsed to no mapping'; // {} is a whole file (nothing to define)
   } catch (err) {
     return `YAML: ${(err as Error).message.split('\n')[0]}`;
   }
@@ -80,7 +80,7 @@ function problemOf(text) {
   if (parsed.has(m[1])) return null;
   try {
     const doc = parse(unescape(body), { uniqueKeys: true });
-    if (!doc || typeof doc !== 'object' || !('http' in doc)) return 'parsed to no http section';
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return 'parsed to no mapping'; // {} is a whole file (nothing to define)
   } catch (err) {
     return 'YAML: ' + String(err.message).split('\\n')[0];
   }
@@ -168,7 +168,9 @@ function chainFor(i: number): unknown[] {
   const size = (i * 7919) % 30_000;
   const chain: unknown[] = [];
   for (let k = 0; k < i % 4; k++) {
-    chain.push({ headers: { customRequestHeaders: { [`X-Fill-${k}`]: `${'{{ x }} `y` "z" '.repeat(Math.ceil(size / 16 / (k + 1)))}` } } });
+    chain.push({
+      headers: { customRequestHeaders: { [`X-Fill-${k}`]: `${'{{ x }} `y` "z" '.repeat(Math.ceil(size / 16 / (k + 1))).trim()}` } },
+    });
   }
   if (i % 3 === 0) chain.push({ stripPrefix: { prefixes: ['/api'] } });
   return chain;

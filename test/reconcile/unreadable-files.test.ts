@@ -7,7 +7,8 @@
  * the controller never became ready.)
  *
  * Root reads every file whatever its mode, so the CLI runs here as `nobody` (65534); the test is
- * skipped, with the reason printed, where this process is not root.
+ * skipped, with the reason printed, where this process is not root, and fails with it in CI
+ * (test/helpers/requires.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -15,21 +16,25 @@ import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { requirement } from '../helpers/requires.js';
 import { seedSample } from '../helpers/seed.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
 const NOBODY = 65534;
 
-/** Why the test cannot run here ('' when it can). */
-const why = (() => {
-  if (process.getuid?.() !== 0) return 'needs root (to run the CLI as another user)';
-  const r = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)}, require('fs').constants.R_OK)`], {
-    uid: NOBODY,
-    gid: NOBODY,
-  });
-  return r.status === 0 ? '' : `user ${NOBODY} cannot read ${BIN}`;
-})();
+/** Root, to run the CLI as another user, who can read the CLI. */
+const asRoot = requirement(
+  'root (unreadable-files test)',
+  (() => {
+    if (process.getuid?.() !== 0) return 'needs root (to run the CLI as another user)';
+    const r = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)}, require('fs').constants.R_OK)`], {
+      uid: NOBODY,
+      gid: NOBODY,
+    });
+    return r.status === 0 ? null : `user ${NOBODY} cannot read ${BIN}`;
+  })(),
+);
 
 let t: TestDatabase;
 let root = '';
@@ -42,7 +47,7 @@ async function rootOnly(rel: string, text: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (why) return;
+  if (asRoot.missing) return;
   t = await createTestDatabase();
   await seedSample(t.db);
   root = await tempDir('tsync-unreadable-');
@@ -57,9 +62,7 @@ afterAll(async () => {
 });
 
 describe('files the controller cannot read', () => {
-  if (why !== '') console.log(`unreadable files: skipped — ${why}`);
-
-  it.skipIf(why !== '')(
+  asRoot.it(
     'are left alone; the project they block fails with the path named; the others are written',
     async () => {
       await rootOnly('dynamic/blog/domains.yml', 'http: {}  # hand-made by root\n');

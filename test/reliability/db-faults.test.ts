@@ -21,7 +21,8 @@ import {
   changedPaths,
   pendingChanges,
   report,
-  sleep,
+  moreLogLines,
+  TICK_WHILE_DOWN,
   snapshotTree,
   startOwnPostgres,
   treeProblems,
@@ -175,7 +176,8 @@ describe('database faults', () => {
       await db.query(sql`UPDATE route_configs SET target_port = 4444 WHERE path_rule = '/'`);
       await db.query(sql`UPDATE route_configs SET middleware = ${JSON.stringify([{ compress: {} }])}::jsonb WHERE path_rule = '/api'`);
       await waitFor(async () => (await errors()) >= errorsBefore + 3, 10_000);
-      await sleep(1500);
+      const seen = await errors();
+      await waitFor(async () => (await errors()) >= seen + 2, 30_000); // two more passes fail, and change nothing
       const during = await snapshotTree(s.root);
       const status = (await s.get('/api/v1/status')).json();
       const failing =
@@ -242,7 +244,7 @@ describe('database faults', () => {
     await waitFor(async () => (await s.metric('traefik_sync_db_up')) === 0, 10_000);
     expect(await treeProblems(s.root)).toEqual([]);
     const down = await snapshotTree(s.root);
-    await sleep(2500); // ticks and retries while the database is down
+    await moreLogLines(logs, TICK_WHILE_DOWN, 2); // two periodic checks (and the retries between them) while it is down
     expect(changedPaths(down, await snapshotTree(s.root))).toEqual([]);
     const partly = Object.values(down).filter((f) => f.includes(':5000')).length;
     expect((await s.get('/readyz')).status).toBe(200);

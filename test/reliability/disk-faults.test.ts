@@ -5,8 +5,9 @@
  * log), and once space returns the next pass writes everything.
  *
  * The config root is a 2 MiB tmpfs mounted for this file (we are root in CI containers and this
- * sandbox); when mounting is not permitted the file is skipped with the reason printed (a chmod'ed
- * directory does not stop root, and `chattr +i` cannot make ENOSPC).
+ * sandbox); when mounting is not permitted the tests are skipped with the reason printed, and fail
+ * with it in CI (test/helpers/requires.ts; a chmod'ed directory does not stop root, and
+ * `chattr +i` cannot make ENOSPC).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -19,8 +20,9 @@ import { sql } from '../../src/db/connect.js';
 import { takesWrites } from '../../src/fs/atomic.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedSample } from '../helpers/seed.js';
+import { requirement } from '../helpers/requires.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
-import { captureLog, changedPaths, leftTempFiles, pendingChanges, report, sleep, snapshotTree, treeProblems } from './support.js';
+import { captureLog, changedPaths, leftTempFiles, moreLogLines, pendingChanges, report, snapshotTree, treeProblems } from './support.js';
 
 let base = '';
 let mnt = '';
@@ -36,24 +38,27 @@ function sh(cmd: string, args: string[]): void {
 }
 
 /** Whether this machine lets us mount a tmpfs (decided before the tests are collected). */
-const why = (() => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tsync-rel-mount-probe-'));
-  try {
-    sh('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
-    sh('umount', [dir]);
-    return '';
-  } catch (err) {
-    return `mount -t tmpfs is not permitted here (${String((err as Error).message).split('\n')[0]})`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-})();
+const tmpfs = requirement(
+  'tmpfs mounts (disk-fault tests)',
+  (() => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsync-rel-mount-probe-'));
+    try {
+      sh('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+      sh('umount', [dir]);
+      return null;
+    } catch (err) {
+      return `mount -t tmpfs is not permitted here (${String((err as Error).message).split('\n')[0]})`;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  })(),
+);
 
 beforeAll(async () => {
   base = await mkdtemp(path.join(tmpdir(), 'tsync-rel-disk-'));
   mnt = path.join(base, 'volume');
   await mkdir(mnt);
-  if (why) return;
+  if (tmpfs.missing) return;
   sh('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0755', 'tmpfs', mnt]);
   mounted = true;
   t = await createTestDatabase();
@@ -155,7 +160,7 @@ async function underFault(label: string, code: RegExp, inject: () => Promise<unk
   const free = await inject();
   await changeEverything(label);
   await waitFor(async () => (await s.metric('traefik_sync_projects_failed')) > 0, 10_000);
-  await sleep(2000); // more passes: NOTIFYs, a tick, retries
+  await moreLogLines(logs, 'writing project files failed', 2); // more passes fail (NOTIFYs, a tick, retries)
   const during = await snapshotTree(mnt);
   const failed = await failedProjects();
   const left = await leftTempFiles(mnt); // a write in flight is not a leftover
@@ -177,9 +182,7 @@ async function underFault(label: string, code: RegExp, inject: () => Promise<unk
 }
 
 describe('disk faults', () => {
-  if (why !== '') report(`disk faults: skipped — ${why}`);
-
-  it.skipIf(why !== '')(
+  tmpfs.it(
     'ENOSPC (volume full): old files intact, no temp files, the error reported',
     async () => {
       await underFault('ENOSPC', /ENOSPC|no space/i, fill);
@@ -193,7 +196,7 @@ describe('disk faults', () => {
   // check only looks for files that changed. Input: volume full while every project changes, then
   // the filler removed. Expected: the next pass(es) write everything within a few intervals.
   // Actual: the failed projects stay stale (status failed) until the database changes them again.
-  it.skipIf(why !== '')(
+  tmpfs.it(
     'ENOSPC: once space returns the next passes write everything, unprompted',
     async () => {
       await rm(path.join(mnt, 'filler.bin'));
@@ -207,7 +210,7 @@ describe('disk faults', () => {
     30_000,
   );
 
-  it.skipIf(why !== '')(
+  tmpfs.it(
     'ENOSPC: recovers once space returns and the database changes again',
     async () => {
       await rm(path.join(mnt, 'filler.bin'), { force: true });
@@ -221,7 +224,7 @@ describe('disk faults', () => {
 
   // A volume full for long: retries have backed off (the 6th is 16 s ± 20 % away, later ones up to
   // 5 minutes). Once a probe write succeeds, the periodic check (every 1 s here) queues them now.
-  it.skipIf(why !== '')(
+  tmpfs.it(
     'ENOSPC for long: once space returns, the next periodic check writes everything, not the backoff',
     async () => {
       await underFault('ENOSPC (long)', /ENOSPC|no space/i, () => fill());
@@ -289,7 +292,7 @@ describe('disk faults', () => {
     120_000,
   );
 
-  it.skipIf(why !== '')(
+  tmpfs.it(
     'EROFS (volume remounted read-only): old files intact, no temp files, the error reported',
     async () => {
       await underFault('EROFS', /EROFS|read-only/i, async () => sh('mount', ['-o', 'remount,ro', mnt]));
@@ -299,7 +302,7 @@ describe('disk faults', () => {
 
   // Regression, as for ENOSPC above (same cause). Input: remount rw after the failures. Expected: written
   // within a few intervals. Actual: stale until the database changes again.
-  it.skipIf(why !== '')(
+  tmpfs.it(
     'EROFS: once the volume is writable again the next passes write everything, unprompted',
     async () => {
       sh('mount', ['-o', 'remount,rw', mnt]);
@@ -313,7 +316,7 @@ describe('disk faults', () => {
     30_000,
   );
 
-  it.skipIf(why !== '')(
+  tmpfs.it(
     'EROFS: recovers once writable and the database changes again',
     async () => {
       sh('mount', ['-o', 'remount,rw', mnt]);

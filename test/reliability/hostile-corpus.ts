@@ -166,6 +166,23 @@ export const SQL_REFUSED: readonly SqlCase[] = [
     params: ['-----BEGIN CERTIFICATE-----\n{{ env "X" }}\n', '-----BEGIN PRIVATE KEY-----\nx\n'],
     sqlstate: CHECK,
   },
+  ...['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'OPENSSH PRIVATE KEY', 'PGP PRIVATE KEY BLOCK'].map(
+    (armour): SqlCase => ({
+      why: `a ${armour} block pasted into cert_pem (it would land in a 0644 .crt file)`,
+      text: 'INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (:domain, $1, $2)',
+      params: [
+        `-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN ${armour}-----\nMIIE\n-----END ${armour}-----\n`,
+        '-----BEGIN PRIVATE KEY-----\nx\n',
+      ],
+      sqlstate: CHECK,
+    }),
+  ),
+  {
+    why: 'a private key copied into traefik_configs.content',
+    text: "INSERT INTO traefik_configs (config_type, file_path, content, checksum) VALUES ('key', 'ssl/keys/x.key', $1, $2)",
+    params: ['-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n', `sha256:${'0'.repeat(64)}`],
+    sqlstate: CHECK,
+  },
   {
     why: 'a "key" that is not a private key',
     text: 'INSERT INTO certificates (domain_config_id, cert_pem, key_pem) VALUES (:domain, $1, $2)',
@@ -183,6 +200,10 @@ export interface RowCase {
   readonly why: string;
   readonly middleware?: unknown[];
   readonly healthCheck?: Record<string, unknown>;
+  /** route_configs.target_url (null when not given). */
+  readonly targetUrl?: string;
+  /** services.host of the route's service (null when not given). */
+  readonly serviceHost?: string;
   readonly expect: 'render' | 'refuse' | 'either';
   /** Strings that must come back exactly from the parsed file when rendered. */
   readonly values?: readonly string[];
@@ -283,6 +304,48 @@ export const ROW_CASES: readonly RowCase[] = [
     middleware: [{ stripPrefix: { prefixes: ['/api║/'] } }],
     expect: 'refuse',
   },
+  // Addresses that reach the pod itself or the metadata service (Traefik shares the pod's network).
+  ...[
+    'http://127.0.0.1:9090',
+    'http://2130706433:9090',
+    'http://0x7f.1:9090',
+    'http://0177.0.0.1:9090',
+    'http://[::1]:9090',
+    'http://[::ffff:127.0.0.1]:9090',
+    'http://0.0.0.0:9090',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://localhost:9090',
+    'http://x@127.0.0.1:9090',
+  ].map((url): RowCase => ({ why: `target_url ${url}`, targetUrl: url, expect: 'refuse' })),
+  ...['127.0.0.1', 'localhost', '169.254.169.254', '0x7f000001', '0'].map((host): RowCase => ({
+    why: `service host ${host}`,
+    serviceHost: host,
+    expect: 'refuse',
+  })),
+  {
+    why: 'target_url outside the pod',
+    targetUrl: 'http://backend.example:8080',
+    expect: 'render',
+    values: ['http://backend.example:8080'],
+  },
+  {
+    why: 'forwardAuth to the sidecar',
+    middleware: [{ forwardAuth: { address: 'http://127.0.0.1:9090/api/v1/status' } }],
+    expect: 'refuse',
+  },
+  {
+    why: 'basicAuth usersFile (a key of another project)',
+    middleware: [{ basicAuth: { usersFile: '/app/traefik-configs/ssl/keys/shop.key' } }],
+    expect: 'refuse',
+  },
+  { why: 'digestAuth usersFile', middleware: [{ digestAuth: { usersFile: '/etc/passwd' } }], expect: 'refuse' },
+  {
+    why: 'forwardAuth tls key of another project',
+    middleware: [
+      { forwardAuth: { address: 'https://auth.example', tls: { key: '/app/traefik-configs/ssl/keys/secure.shop.example.key' } } },
+    ],
+    expect: 'refuse',
+  },
   {
     why: 'a chain of 500 middlewares',
     middleware: Array.from({ length: 500 }, (_, i) => ({ headers: { customRequestHeaders: { [`X-${i}`]: `${i}` } } })),
@@ -341,6 +404,29 @@ export const FLAG_CASES: readonly FlagCase[] = [
   { why: 'unknown flag', args: ['sync', '--once', '--exec', 'id'], says: /exec/ },
   { why: 'unknown command with traversal', args: ['../../bin/sh'], says: /unknown command/ },
   { why: 'sync without --once', args: ['sync'], says: /--once is required/ },
+  {
+    why: 'allowed internal targets with a path',
+    args: ['sync', '--once', '--allowed-internal-targets', '127.0.0.1:8081/admin'],
+    says: /--allowed-internal-targets \(ALLOWED_INTERNAL_TARGETS\): "127.0.0.1:8081\/admin" is not a host/,
+  },
+  {
+    why: 'allowed internal targets with a bad port (env)',
+    args: ['sync', '--once'],
+    env: { ALLOWED_INTERNAL_TARGETS: 'localhost:99999' },
+    says: /ALLOWED_INTERNAL_TARGETS/,
+  },
+  { why: 'API allowed hosts with a space', args: ['sync', '--once', '--api-allowed-hosts', 'a b'], says: /--api-allowed-hosts/ },
+  {
+    why: 'API token file that does not exist',
+    args: ['run', '--api-token-file', '/nonexistent/token', '--http-addr', '127.0.0.1:0'],
+    says: /--api-token-file \(API_TOKEN_FILE\): cannot read/,
+  },
+  {
+    why: 'database URL file that does not exist',
+    args: ['sync', '--once'],
+    env: { DATABASE_URL: '', DATABASE_URL_FILE: '/nonexistent/url' },
+    says: /DATABASE_URL_FILE/,
+  },
 ];
 
 /** Query values for the read-only file API (already percent-encoded as sent on the wire). */

@@ -54,6 +54,15 @@ async function plantCanary(dir: string, name: string): Promise<string> {
  * Canary files whose access time moved (someone read them) or whose content changed. The content
  * is read with O_NOATIME (we are root), so checking does not itself count as a read.
  */
+/** Hand-edit a generated file in `dir` under `base` and wait until the controller has put it back (file events at work). */
+async function handEditRepaired(base: string, dir: string): Promise<void> {
+  const name = (await readdir(path.join(base, dir))).find((n) => n.endsWith('.yml') && !n.startsWith('evil') && !n.startsWith('pipe'));
+  const file = path.join(base, dir, name!);
+  const original = await readFile(file, 'utf8');
+  await writeFile(file, `${original}# hand edit\n`);
+  await waitFor(async () => (await readFile(file, 'utf8')) === original, 15_000);
+}
+
 async function touchedCanaries(files: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const f of files) {
@@ -152,7 +161,11 @@ describe('hostile input: raw SQL rows the database must refuse', () => {
       count('sql refused');
     }
     expect(await rowCounts()).toBe(before);
-    await new Promise((r) => setTimeout(r, 300));
+    // A barrier: a pass the controller runs after all of them (a NOTIFY for the project) has finished.
+    const synced = (await s.get('/api/v1/status')).json().projects[ids.project]?.lastSyncAt;
+    await t.db.query(sql`SELECT pg_notify('traefik_sync', ${ids.project}::text)`);
+    await waitFor(async () => (await s.get('/api/v1/status')).json().projects[ids.project]?.lastSyncAt !== synced);
+    await s.controller.idle();
     expect(changedPaths(files, await snapshotTree(root))).toEqual([]);
   });
 });
@@ -161,9 +174,12 @@ describe('hostile input: rows the database takes, through the running controller
   async function apply(c: RowCase): Promise<void> {
     const mw = c.middleware ?? [{ headers: { customRequestHeaders: { 'X-Test': 'ok' } } }];
     const before = (await s.get('/api/v1/status')).json().projects[ids.project]?.lastSyncAt;
-    await t.db.query(sql`UPDATE route_configs SET middleware = ${JSON.stringify(mw)}::jsonb,
+    await t.db.tx(async (tx) => {
+      await tx.query(sql`UPDATE route_configs SET middleware = ${JSON.stringify(mw)}::jsonb, target_url = ${c.targetUrl ?? null},
                          health_check = ${c.healthCheck ? JSON.stringify(c.healthCheck) : null}::jsonb WHERE id = ${ids.route}`);
-    await waitFor(async () => (await s.get('/api/v1/status')).json().projects[ids.project]?.lastSyncAt !== before, 5000);
+      await tx.query(sql`UPDATE services SET host = ${c.serviceHost ?? null} WHERE id = ${ids.service}`);
+    });
+    await waitFor(async () => (await s.get('/api/v1/status')).json().projects[ids.project]?.lastSyncAt !== before, 15_000);
     await s.controller.idle();
   }
 
@@ -423,7 +439,10 @@ describe('hostile input: things planted inside the root', () => {
       await unlink(path.join(root, link));
       await symlink(linked, path.join(root, link));
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    // A barrier: a hand edit made after the links, in the same folder, repaired by the controller.
+    // Events come in order, so the links' events were handled before that repair's.
+    await handEditRepaired(root, 'dynamic/shop/services');
+    await s.controller.idle();
     expect(await touchedCanaries([linked])).toEqual([]);
   });
 
@@ -446,12 +465,12 @@ describe('hostile input: things planted inside the root', () => {
     const fifos = Array.from({ length: 5 }, (_, i) => path.join(fifoRoot, 'dynamic', 'shop', `pipe${i}.yml`));
     try {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 20_000, 100);
-      await new Promise((r) => setTimeout(r, 1500)); // the directory watches follow the first full pass
+      // The directory watches follow the first full pass: a hand edit repaired shows they are set.
+      await handEditRepaired(fifoRoot, 'dynamic/shop');
       for (const f of fifos) execFileSync('mkfifo', [f]);
-      await new Promise((r) => setTimeout(r, 500));
       await t.db.query(sql`UPDATE route_configs SET target_port = 4321, middleware = NULL, health_check = NULL WHERE id = ${ids.route}`);
       const app = path.join(fifoRoot, 'dynamic/target/services/app.yml');
-      const applied = await waitFor(async () => (await readFile(app, 'utf8')).includes('http://app:4321'), 5000).then(
+      const applied = await waitFor(async () => (await readFile(app, 'utf8')).includes('http://app:4321'), 15_000).then(
         () => true,
         () => false,
       );

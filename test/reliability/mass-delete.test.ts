@@ -18,7 +18,7 @@ import { sql } from '../../src/db/connect.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { seedSample } from '../helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
-import { changedPaths, report, sleep, snapshotTree } from './support.js';
+import { changedPaths, report, snapshotTree } from './support.js';
 
 const PROJECTS = 20; // + 3 sample projects ⇒ 114 files
 /** Registers clean-up for the test that owns a resource (tests below run side by side). */
@@ -48,28 +48,24 @@ async function sidecar(done: Done, url: string, root?: string): Promise<TestSide
   return s;
 }
 
-/** How long each scenario watches the controller after the fault: > 3 resync ticks (1 s). */
-const WINDOW_MS = 3000;
-
 /**
- * After the fault, give the controller a few passes (NOTIFYs, ticks, retries), then check: the
- * tree is byte-identical, the guard counted, the status names the guard.
+ * After the fault, wait for the guard to refuse a pass, and then another (a retry or a periodic
+ * check coming back to it), then check: the tree is byte-identical, the guard counted, the status
+ * names the guard.
  */
 async function expectGuardHolds(s: TestSidecar, before: Record<string, string>, label: string): Promise<void> {
-  const started = Date.now();
-  const blocked = await waitFor(async () => (await s.metric('traefik_sync_delete_guard_blocked_total')) > 0, WINDOW_MS).catch(() => false);
-  await sleep(Math.max(0, WINDOW_MS - (Date.now() - started)));
+  await waitFor(async () => (await s.metric('traefik_sync_delete_guard_blocked_total')) >= 2, 30_000);
+  await s.controller.idle();
   const after = await snapshotTree(s.root);
   const changed = changedPaths(before, after);
   const status = (await s.get('/api/v1/status')).json();
   const counted = await s.metric('traefik_sync_delete_guard_blocked_total');
   report(
-    `mass delete: ${label}: ${changed.length} of ${Object.keys(before).length} files changed or removed within ${WINDOW_MS} ms, ` +
+    `mass delete: ${label}: ${changed.length} of ${Object.keys(before).length} files changed or removed, ` +
       `guard blocked ${counted} pass(es), status.lastError ${JSON.stringify(status.lastError)?.slice(0, 140)}`,
   );
   expect(changed, `${label}: files changed`).toEqual([]);
-  expect(blocked, `${label}: traefik_sync_delete_guard_blocked_total never moved`).toBe(true);
-  expect(counted).toBeGreaterThan(0);
+  expect(counted).toBeGreaterThanOrEqual(2);
   expect(status.deleteGuardBlocked).toBe(true);
   expect(String(status.lastError)).toMatch(/delete guard/);
 }
@@ -173,7 +169,7 @@ describe('mass delete: explicit deletes of every project', () => {
     const names = Array.from({ length: 15 }, (_, i) => `bench-${String(i + 1).padStart(5, '0')}`);
     for (const name of names) {
       await t.db.query(sql`DELETE FROM projects WHERE name = ${name}`);
-      await waitFor(() => !existsSync(path.join(s.root, 'dynamic', name)), 5000).catch(() => undefined);
+      await waitFor(() => !existsSync(path.join(s.root, 'dynamic', name)), 30_000);
     }
     await s.controller.idle();
     const left = names.filter((n) => existsSync(path.join(s.root, 'dynamic', n)));

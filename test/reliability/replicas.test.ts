@@ -12,7 +12,7 @@ import path from 'node:path';
 import { seedBench } from '../../src/bench/seed.js';
 import { sql } from '../../src/db/connect.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
+import { reconciles, startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
 import { SOAK, changedPaths, pendingChanges, randInt, report, sleep, snapshotTree } from './support.js';
 
 const PROJECTS = 20;
@@ -21,6 +21,12 @@ const CHANGES = SOAK ? 5000 : 400;
 let t: TestDatabase;
 let a: TestSidecar;
 let b: TestSidecar;
+
+/** Wait until both replicas have finished `n` more passes or periodic checks. */
+async function moreChecks(n: number): Promise<void> {
+  const [ra, rb] = [await reconciles(a), await reconciles(b)];
+  await waitFor(async () => (await reconciles(a)) >= ra + n && (await reconciles(b)) >= rb + n, 30_000);
+}
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -95,17 +101,18 @@ describe('two replicas on one database', () => {
 
   it('no flapping: traefik_configs rows (checksum, updated_at, last_synced_at) stand still over a quiet period of several resyncs', async () => {
     expect(await bothConverged()).toBe(true);
-    await sleep(1500);
+    await moreChecks(1); // passes that were still settling are over
     const first = JSON.stringify(await rows());
+    // Sampled until each replica has run 4 more periodic checks (each a noop reconcile when idle).
+    const target = [(await reconciles(a)) + 4, (await reconciles(b)) + 4];
     let samples = 0;
-    const until = Date.now() + 5000; // ≥ 4 ticks of each replica
-    while (Date.now() < until) {
-      await sleep(250);
+    for (let done = false; !done; samples++) {
+      done = (await reconciles(a)) >= target[0]! && (await reconciles(b)) >= target[1]!;
       expect(JSON.stringify(await rows())).toBe(first);
-      samples++;
+      if (!done) await sleep(100); // the sampling rate, not a wait for anything
     }
     const n = (await rows()).length;
-    report(`replicas: ${samples} samples of ${n} traefik_configs rows over 5 s of quiet: 0 changes`);
+    report(`replicas: ${samples} samples of ${n} traefik_configs rows over 4 quiet checks of each replica: 0 changes`);
     expect(n).toBeGreaterThan(PROJECTS * 5);
   }, 30_000);
 
@@ -125,7 +132,7 @@ describe('two replicas on one database', () => {
       );
       return r.length >= 2 ? r : null;
     }, 5000);
-    await sleep(1500); // let any misattributed record show up
+    await moreChecks(2); // any misattributed record would be written by now
     const all = await t.db.query(
       sql`SELECT replica_id, file_path, kind, repaired FROM drift_events WHERE detected_at >= ${since} ORDER BY id`,
     );

@@ -20,6 +20,7 @@ import { TEMP_MARK } from '../../src/fs/atomic.js';
 import { createLogger, silentLogger, type Logger, type LogLevel } from '../../src/log.js';
 import { TraefikSyncService } from '../../src/reconcile/sync-service.js';
 import { checksumOf, HEADER_MARK, unescapeGoTemplate } from '../../src/render/serialize.js';
+import { waitFor } from '../helpers/sidecar.js';
 
 /** Longer variants: more iterations, more data. */
 export const SOAK = process.env.SOAK === '1';
@@ -277,13 +278,33 @@ export function spawnCli(args: string[], env: Record<string, string>, onLine?: (
 }
 
 /** A logger writing JSON lines into memory (every level from `level` up), with the text so far. */
-export function captureLog(level: LogLevel = 'debug'): { log: Logger; text: () => string } {
+export function captureLog(level: LogLevel = 'debug'): CapturedLog {
   const stream = new PassThrough();
   let text = '';
   stream.setEncoding('utf8').on('data', (d: string) => {
     text += d;
   });
   return { log: createLogger(level, stream), text: () => text };
+}
+
+/** What {@link captureLog} returns. */
+export interface CapturedLog {
+  readonly log: Logger;
+  text(): string;
+}
+
+/** Logged by each periodic check that finds the database down: the ticks go on, events to wait on. */
+export const TICK_WHILE_DOWN = 'database unreachable at the periodic check';
+
+/** Wait until `logs` holds `n` more lines containing `message` than it does now (instead of sleeping through them). */
+export async function moreLogLines(logs: CapturedLog, message: string, n: number, timeoutMs = 30_000): Promise<void> {
+  const count = () =>
+    logs
+      .text()
+      .split('\n')
+      .filter((l) => l.includes(message)).length;
+  const now = count();
+  await waitFor(() => count() >= now + n, timeoutMs, 50);
 }
 
 /** A PostgreSQL server of the test's own (it can be stopped, restarted and reconfigured). */

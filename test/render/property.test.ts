@@ -2,6 +2,7 @@
  * Property tests for the renderer: random *valid* desired states always render to schema-valid,
  * collision-free, fully escaped, deterministic files; random *hostile* rows never reach a file.
  */
+import { canonicalHost, internalHostKind } from '../../src/address.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse } from 'yaml';
@@ -53,10 +54,21 @@ const NASTY_CHARS = [
   '0',
 ];
 
-const nameArb = fc.stringMatching(NAME).filter((n) => n.length <= 63);
+/** Not a spelling of an address inside the pod ("0" is 0.0.0.0, "127.1" is 127.0.0.1): the renderer refuses those as upstreams (render/targets.ts). */
+const external = (h: string) => {
+  const c = canonicalHost(h);
+  return c === null || internalHostKind(c) === null;
+};
+const nameArb = fc
+  .stringMatching(NAME)
+  .filter((n) => n.length <= 63)
+  .filter(external);
 /** A host label, short so that the hostile fixtures below (long labels) can never collide with it. */
 const labelArb = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?$/);
-const hostArb = fc.array(labelArb, { minLength: 1, maxLength: 3 }).map((ls) => ls.join('.'));
+const hostArb = fc
+  .array(labelArb, { minLength: 1, maxLength: 3 })
+  .map((ls) => ls.join('.'))
+  .filter(external);
 const safePathArb = fc.oneof(
   fc.constant('/'),
   fc

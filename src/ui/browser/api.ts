@@ -1,6 +1,6 @@
 /**
  * The sidecar's JSON API as the operator page reads it: the fields it shows (the server's types
- * are in src/file-service/types.ts and src/replica-state.ts) and one way to GET them.
+ * are in src/file-service/types.ts and src/controller/replica-state.ts) and one way to GET them.
  */
 
 /** How a file drifted from what the database wants. */
