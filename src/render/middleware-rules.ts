@@ -26,12 +26,6 @@ const NEWER_THAN_3_0: Readonly<Record<string, readonly string[]>> = {
   forwardAuth: ['forwardBody', 'maxBodySize', 'maxResponseBodySize', 'headerField', 'preserveLocationHeader', 'preserveRequestMethod'],
 };
 
-/** Options naming a file on Traefik's side, which traefik-sync can neither write nor check. */
-const FILE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  basicAuth: ['usersFile'],
-  digestAuth: ['usersFile'],
-};
-
 /** Headers options that make Traefik build the middleware; with none of them it refuses ("headers configuration not valid"). */
 const HEADERS_EFFECTIVE = [
   'customRequestHeaders',
@@ -86,9 +80,6 @@ export function middlewareRuleProblems(type: string, options: Options, at: strin
   for (const key of NEWER_THAN_3_0[type] ?? []) {
     if (key in options)
       bad(key, 'needs a newer Traefik than 3.0, and a Traefik that does not know an option refuses every route of the file provider');
-  }
-  for (const key of FILE_OPTIONS[type] ?? []) {
-    if (key in options) bad(key, "names a file on Traefik's side, which traefik-sync cannot check; list the users inline instead");
   }
   const regex = (key: string, v: unknown) => {
     const problem = typeof v === 'string' ? goRegexProblem(v) : null;
@@ -193,10 +184,6 @@ export function middlewareRuleProblems(type: string, options: Options, at: strin
         bad('address', `expected an http:// or https:// URL, got ${quote(options.address)}`);
       }
       regex('authResponseHeadersRegex', options.authResponseHeadersRegex);
-      for (const key of ['ca', 'cert', 'key']) {
-        if (options.tls && typeof options.tls === 'object' && key in options.tls)
-          bad(`tls.${key}`, "names a file on Traefik's side, which traefik-sync cannot check");
-      }
       for (const key of ['authResponseHeaders', 'authRequestHeaders', 'addAuthCookiesToResponse']) {
         strings(options[key]).forEach((v, i) => {
           if (!isToken(v)) bad(`${key}[${i}]`, `expected a header or cookie name, got ${quote(v)}`);

@@ -19,8 +19,11 @@ import { unescapeGoTemplate } from '../../src/render/serialize.js';
 /** route_configs_path_rule_format (sql/001_schema.sql): at most 1,024 characters. */
 const LONGEST_PATH = 1024;
 const HIGHEST_PRIORITY = 1_000_000; // route_configs_priority_range
-/** Characters a path_rule may hold after its leading "/" (route_configs_path_rule_format). */
-const PATH_CHARS = [...'!#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz|~'];
+/**
+ * Characters a path_rule may hold after its leading "/" (route_configs_path_rule_format), less
+ * those the renderer refuses (pathRuleProblem: ? # % < > ^ |), "/" and "." (no "//", "/./" or a final "/.").
+ */
+const PATH_CHARS = [...'!$&()*+,-0123456789:;=@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]_abcdefghijklmnopqrstuvwxyz~'];
 /** Traefik's largest user priority on 64-bit (MaxInt64 − 1000). */
 const TRAEFIK_MAX_PRIORITY = 2n ** 63n - 1n - 1000n;
 

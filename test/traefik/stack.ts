@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { listFiles } from '../../src/fs/scan.js';
 import { unescapeGoTemplate } from '../../src/render/serialize.js';
+import { parseInternalTargets } from '../../src/address.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
@@ -60,9 +61,14 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
   );
   const overlayFile = path.join(acme, 'static-overlay.yml');
   await writeFile(overlayFile, stringify({ certificatesResolvers: resolvers, ...options.overlay }));
-  const flags = { ...portFlags, 'traefik-static-file': overlayFile, 'config-dir': root };
+  // The backends listen on loopback, which a route may name only when the operator allows it.
+  const flags = { ...portFlags, 'traefik-static-file': overlayFile, 'config-dir': root, 'allowed-internal-targets': '127.0.0.1' };
   const backends = new Backends();
-  const config = new TraefikConfigService(t.db, { actor: 'traefik-e2e', configDir: root });
+  const config = new TraefikConfigService(t.db, {
+    actor: 'traefik-e2e',
+    configDir: root,
+    allowedInternalTargets: parseInternalTargets('127.0.0.1'),
+  });
   const controllerUrl = options.controllerDatabaseUrl?.(t.url) ?? t.url;
   let sidecar = await startTestSidecar(controllerUrl, flags);
   let traefik: RunningTraefik | undefined;
