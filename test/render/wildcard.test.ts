@@ -10,6 +10,7 @@ import { renderProject } from '../../src/render/project.js';
 import { renderStatic } from '../../src/render/static.js';
 import { staticFacts, type StaticFacts } from '../../src/render/static-facts.js';
 import { DEFAULT_STATIC_SETTINGS, type StaticSettings } from '../../src/render/static-settings.js';
+import { DNS_SETTINGS } from '../helpers/dns-resolver.js';
 
 const SERVICE = '21111111-1111-4111-8111-111111111111';
 
@@ -54,19 +55,7 @@ function project(domains: Domain[]): ProjectState {
   };
 }
 
-/** Settings whose TRAEFIK_STATIC_FILE defines `dns` (DNS-01) and `le` (HTTP-01). */
-const SETTINGS: StaticSettings = {
-  ...DEFAULT_STATIC_SETTINGS,
-  overlay: {
-    file: '/etc/traefik-sync/static.yml',
-    doc: {
-      certificatesResolvers: {
-        dns: { acme: { email: 'ops@example.com', dnsChallenge: { provider: 'cloudflare' } } },
-        le: { acme: { email: 'ops@example.com', httpChallenge: { entryPoint: 'web' } } },
-      },
-    },
-  },
-};
+const SETTINGS: StaticSettings = DNS_SETTINGS;
 const FACTS: StaticFacts = staticFacts(SETTINGS);
 
 const render = (domains: Domain[], facts: StaticFacts = FACTS) => renderProject(project(domains), { configDir: '/cfg', static: facts });
