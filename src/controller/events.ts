@@ -5,5 +5,9 @@
 
 /** Where notable events go (Kubernetes Events when in a cluster). */
 export interface EventSink {
-  emit(reason: 'DriftDetected' | 'SyncFailed' | 'SyncRecovered' | 'DeleteGuardBlocked', message: string, type?: 'Normal' | 'Warning'): void;
+  emit(
+    reason: 'DriftDetected' | 'SyncFailed' | 'SyncRecovered' | 'DeleteGuardBlocked' | 'TraefikRestartNeeded',
+    message: string,
+    type?: 'Normal' | 'Warning',
+  ): void;
 }

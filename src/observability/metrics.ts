@@ -23,6 +23,7 @@ export interface Metrics {
   readonly certificateNotAfter: Gauge<'domain'>;
   readonly volumeFreeBytes: Gauge;
   readonly dbQueryDuration: Histogram<'query'>;
+  readonly traefikRestartNeeded: Gauge;
 }
 
 /** Create the registry and every metric, initialised so that all series exist from the start. */
@@ -107,6 +108,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers,
     }),
+    traefikRestartNeeded: new Gauge({
+      name: 'traefik_sync_traefik_restart_needed',
+      help: '1 while static/traefik.yml differs from what Traefik started with (Traefik reads it only at start).',
+      registers,
+    }),
   };
   for (const result of ['success', 'error', 'noop']) m.reconcileTotal.inc({ result }, 0);
   for (const op of ['create', 'update', 'delete']) m.filesWritten.inc({ op }, 0);
@@ -120,5 +126,6 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   m.queueDepth.set(0);
   m.isLeader.set(0);
   m.volumeFreeBytes.set(0);
+  m.traefikRestartNeeded.set(0);
   return m;
 }

@@ -20,6 +20,7 @@ import { layout, renderProject } from '../render/project.js';
 import { renderStatic } from '../render/static.js';
 import type { StaticSettings } from '../render/static-settings.js';
 import { staticFacts, type StaticFacts } from '../render/static-facts.js';
+import { StaticRestartTracker } from './static-restart.js';
 import { NameRegistry } from '../render/validate.js';
 import { chunks, mapLimit } from '../util.js';
 import { Inventory } from './inventory.js';
@@ -60,6 +61,8 @@ export class TraefikSyncService {
   readonly #traefikDir: string;
   /** What the static config defines (entry points, operator's resolvers): projects are rendered against it. */
   readonly #static: StaticFacts;
+  /** Whether Traefik must restart to read the static config on the volume. */
+  readonly #restart = new StaticRestartTracker();
   /** State shared by passes: baseline (what this process last wrote), inventory, router count. */
   readonly #ctx: PassContext;
   #resolvers: string[] | null = null;
@@ -144,6 +147,7 @@ export class TraefikSyncService {
       // (docs/traefik-facts.md item 7): it must exist even while there are no projects.
       await mkdir(join(this.#o.root, 'dynamic'), { recursive: true });
       this.#resetInventory(disk);
+      this.#restart.atStart(disk.find((f) => f.path === layout.static)?.checksum ?? null);
       this.#resolvers = resolvers;
       await this.#checkAnnounced(disk);
     }
@@ -190,7 +194,7 @@ export class TraefikSyncService {
       );
       const { orphans, unowned } = index.leftovers(tombstones);
       await pass.add(orphans);
-      return { ...(await this.#conclude(pass, started)), unowned, changes: pass.changes };
+      return { ...(await this.#conclude(pass, started, undefined, !dry)), unowned, changes: pass.changes };
     });
   }
 
@@ -213,6 +217,7 @@ export class TraefikSyncService {
       // First pass of this process: learn what is on disk.
       const disk = await scanRoot(this.#o.root);
       this.#resetInventory(disk);
+      this.#restart.atStart(disk.find((f) => f.path === layout.static)?.checksum ?? null);
       await this.#checkAnnounced(disk);
     }
     const ids = [...new Set(projectIds)];
@@ -262,9 +267,10 @@ export class TraefikSyncService {
       });
     }
     const pass = new Pass(this.#ctx, recorded);
+    const staticWritten = units.some((u) => u.desired.some((f) => f.path === layout.static));
     return this.#owing(pass, async () => {
       await pass.add(units);
-      return { ...(await this.#conclude(pass, started, new Set(ids))), unowned: [] };
+      return { ...(await this.#conclude(pass, started, new Set(ids), staticWritten)), unowned: [] };
     });
   }
 
@@ -282,7 +288,7 @@ export class TraefikSyncService {
    * Judge the held plans, apply or refuse them, make the pass durable. `scope`: the projects of
    * a partial pass (none: a full pass).
    */
-  async #conclude(pass: Pass, started: number, scope?: ReadonlySet<string>): Promise<Omit<SyncReport, 'unowned'>> {
+  async #conclude(pass: Pass, started: number, scope?: ReadonlySet<string>, staticWritten = false): Promise<Omit<SyncReport, 'unowned'>> {
     const blocked = pass.guard(this.#o.maxDeleteFraction);
     if (blocked) {
       this.#o.log.error(blocked, 'delete guard: destructive changes refused, nothing removed');
@@ -293,7 +299,10 @@ export class TraefikSyncService {
     const owed = this.#owed;
     const markerRenamed = await pass.finish(scope, owed > this.#paid && !blocked);
     if (markerRenamed) this.#paid = Math.max(this.#paid, owed);
-    return { results: pass.results, blocked, markerRenamed, durationMs: this.#ctx.now() - started };
+    // What static/traefik.yml now holds, against what Traefik started with (static-restart.ts).
+    const onDisk = staticWritten && !blocked ? await readDiskFiles(this.#o.root, [layout.static]) : null;
+    const traefikRestart = onDisk ? this.#restart.observe(onDisk[0]?.checksum ?? null, new Date(this.#ctx.now())) : this.#restart.state();
+    return { results: pass.results, blocked, markerRenamed, durationMs: this.#ctx.now() - started, traefikRestart };
   }
 
   #needsStatic(state: ProjectState): boolean {

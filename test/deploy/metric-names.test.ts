@@ -27,6 +27,7 @@ const SPEC_METRICS: Readonly<Record<string, 'counter' | 'gauge' | 'histogram'>> 
   traefik_sync_certificate_not_after_timestamp_seconds: 'gauge',
   traefik_sync_volume_free_bytes: 'gauge',
   traefik_sync_db_query_duration_seconds: 'histogram',
+  traefik_sync_traefik_restart_needed: 'gauge',
 };
 
 /** A `traefik_sync_*` series name used in a query → the docs/contract.md metric it belongs to, or null. */
