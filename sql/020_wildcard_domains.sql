@@ -1,4 +1,4 @@
--- traefik-sync schema, version 10: wildcard domains (*.example.com) and the names a certificate
+-- traefik-sync schema, version 20: wildcard domains (*.example.com) and the names a certificate
 -- request covers (docs/spec-format.md "Wildcard domains and DNS-01").
 
 -- A wildcard host: "*." then a host name of at least two labels. The "*" is the whole leftmost
