@@ -35,6 +35,16 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly podName: string | undefined;
   readonly podNamespace: string | undefined;
+  /** Session connection (LISTEN, the leader's advisory lock); defaults to databaseUrl. */
+  readonly listenDatabaseUrl: string | undefined;
+  /** Connections the pool may open (queries go through it; the session connection is one more). */
+  readonly dbPoolSize: number;
+  /** The shard whose projects this sidecar renders; null = every project, whatever its shard. */
+  readonly shard: string | null;
+  /** How long the old shard keeps a moved project's files after the new shard wrote them. */
+  readonly shardDrainMs: number;
+  /** How long the old shard waits for the new one to write a moved project before removing it anyway (reported). */
+  readonly shardHandoffTimeoutMs: number;
   /** What the generated static/traefik.yml is made of (entry points, API, throttle, overlay). */
   readonly traefikStatic: StaticSettings;
   /** Where Traefik's API answers (`http://127.0.0.1:8080`); undefined = not read. */
@@ -68,6 +78,11 @@ export const SETTINGS = {
   maxDeleteFraction: { flag: 'max-delete-fraction', env: 'MAX_DELETE_FRACTION', def: '0.5' },
   httpAddr: { flag: 'http-addr', env: 'HTTP_ADDR', def: '0.0.0.0:9090' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', def: 'info' },
+  listenDatabaseUrl: { flag: 'listen-database-url', env: 'LISTEN_DATABASE_URL' },
+  dbPoolSize: { flag: 'db-pool-size', env: 'DB_POOL_SIZE', def: '4' },
+  shard: { flag: 'shard', env: 'SHARD' },
+  shardDrain: { flag: 'shard-drain', env: 'SHARD_DRAIN', def: '30s' },
+  shardHandoffTimeout: { flag: 'shard-handoff-timeout', env: 'SHARD_HANDOFF_TIMEOUT', def: '10m' },
   traefikApiUrl: { flag: 'traefik-api-url', env: 'TRAEFIK_API_URL' },
   traefikApiAddr: { flag: 'traefik-api-addr', env: 'TRAEFIK_API_ADDR', def: DEFAULT_API_ADDRESS },
   traefikEntryPoints: { flag: 'traefik-entrypoints', env: 'TRAEFIK_ENTRYPOINTS', def: DEFAULT_ENTRY_POINTS },
@@ -152,14 +167,23 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
   const configDir = get(SETTINGS.configDir)!;
   if (configDir.includes('\0')) throw new UserError(`${settingName(SETTINGS.configDir)}: contains a NUL byte`);
 
-  const databaseUrl = get(SETTINGS.databaseUrl);
-  if (databaseUrl !== undefined) {
-    if (!isPostgresUrl(databaseUrl)) {
-      // Never echo the value: it may hold a password.
-      throw new UserError(`${settingName(SETTINGS.databaseUrl)}: expected a postgres:// or postgresql:// URL`);
-    }
+  const databaseUrl = checkDatabaseUrl(get(SETTINGS.databaseUrl), SETTINGS.databaseUrl);
+  const listenDatabaseUrl = checkDatabaseUrl(get(SETTINGS.listenDatabaseUrl), SETTINGS.listenDatabaseUrl);
+
+  const poolText = get(SETTINGS.dbPoolSize)!;
+  const dbPoolSize = Number(poolText);
+  if (!/^\d{1,3}$/.test(poolText) || dbPoolSize < 1 || dbPoolSize > 100) {
+    throw new UserError(`${settingName(SETTINGS.dbPoolSize)}: expected a whole number from 1 to 100, got ${quote(poolText)}`);
   }
 
+  const shard = get(SETTINGS.shard) ?? null;
+  const badShard = shard === null ? null : shardProblem(shard);
+  if (badShard) throw new UserError(`${settingName(SETTINGS.shard)}: ${badShard}`);
+  const shardDrainMs = parseDuration(get(SETTINGS.shardDrain)!, settingName(SETTINGS.shardDrain));
+  const handoffText = get(SETTINGS.shardHandoffTimeout)!;
+  const shardHandoffTimeoutMs = parseDuration(handoffText, settingName(SETTINGS.shardHandoffTimeout));
+  if (shardHandoffTimeoutMs < 1000)
+    throw new UserError(`${settingName(SETTINGS.shardHandoffTimeout)}: must be at least 1s, got ${quote(handoffText)}`);
   const traefikStatic = traefikStaticSettings(flags, env, get);
   const traefikApiUrl = get(SETTINGS.traefikApiUrl);
   if (traefikApiUrl !== undefined && !isHttpUrl(traefikApiUrl)) {
@@ -168,11 +192,13 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     );
   }
   const warnings: string[] = [];
-  if (flags[SETTINGS.databaseUrl.flag] && passwordOf(flags[SETTINGS.databaseUrl.flag]!)) {
-    warnings.push(
-      `--${SETTINGS.databaseUrl.flag} holds a password, which every user of this machine can read in the process list (ps); ` +
-        `give the URL in ${SETTINGS.databaseUrl.env} or in a file named by ${SETTINGS.databaseUrlFile.env} instead`,
-    );
+  for (const s of [SETTINGS.databaseUrl, SETTINGS.listenDatabaseUrl]) {
+    if (flags[s.flag] && passwordOf(flags[s.flag]!)) {
+      warnings.push(
+        `--${s.flag} holds a password, which every user of this machine can read in the process list (ps); ` +
+          `give the URL in ${s.env}${s === SETTINGS.databaseUrl ? ` or in a file named by ${SETTINGS.databaseUrlFile.env}` : ''} instead`,
+      );
+    }
   }
   const apiTokenFile = get(SETTINGS.apiTokenFile);
   const databaseUrlFile = get(SETTINGS.databaseUrlFile);
@@ -212,6 +238,11 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     logLevel: logLevel as LogLevel,
     podName: env.POD_NAME || undefined,
     podNamespace: env.POD_NAMESPACE || undefined,
+    listenDatabaseUrl,
+    dbPoolSize,
+    shard,
+    shardDrainMs,
+    shardHandoffTimeoutMs,
     traefikStatic,
     traefikApiUrl,
     podIp: env.POD_IP || undefined,
@@ -221,6 +252,29 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     allowedInternalTargets: Object.freeze(allowedInternalTargets),
     warnings: Object.freeze(warnings),
   });
+}
+
+/** A shard name: a DNS label of at most 50 characters (it becomes part of a NOTIFY channel name, at most 63). */
+export const SHARD_NAME = /^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/;
+
+/** The problem with a shard name (SHARD, a spec's `shard`), or null. */
+export function shardProblem(v: string): string | null {
+  return SHARD_NAME.test(v)
+    ? null
+    : `expected a shard name (lower-case letters, digits and "-", at most 50, starting and ending with a letter or digit), got ${quote(v)}`;
+}
+
+/** A postgres:// URL, or undefined; the message never echoes the value (it may hold a password). */
+function checkDatabaseUrl(url: string | undefined, setting: Setting): string | undefined {
+  if (url === undefined) return undefined;
+  // Never echo the value: it may hold a password.
+  if (!isPostgresUrl(url)) throw new UserError(`${settingName(setting)}: expected a postgres:// or postgresql:// URL`);
+  return url;
+}
+
+/** The session URL (LISTEN, advisory lock): LISTEN_DATABASE_URL, else the database URL. */
+export function sessionDatabaseUrl(config: Config): string {
+  return config.listenDatabaseUrl ?? requireDatabaseUrl(config);
 }
 
 function isHttpUrl(text: string): boolean {

@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- --projects 10000]`: reproducible numbers on an embedded PostgreSQL.
  * Prints a table and writes bench-results/bench-<projects>.json. See README "Benchmark".
+ * With `--replicas N`, a fleet of N controllers instead (fleet.ts).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { constants, watch } from 'node:fs';
+import { constants } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -17,46 +18,54 @@ import { fsyncDir } from '../fs/atomic.js';
 import { silentLogger } from '../log.js';
 import { TraefikSyncService, totals } from '../reconcile/sync-service.js';
 import { mapLimit } from '../util.js';
+import { runFleet } from './fleet.js';
 import { apiRoutes, seedBench } from './seed.js';
+import { appearance, log, metricsOf, ms, pct, sleep, within } from './support.js';
 
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
 
 /** Flags, checked: a bad one stops the run with one line naming it (exit 2). */
-function options(): { N: number; UPDATES: number; BURST_PER: number; OUT: string } {
+function options() {
   try {
     const { values } = parseArgs({
       options: {
         projects: { type: 'string', default: '1000' },
-        updates: { type: 'string', default: '1000' },
+        updates: { type: 'string' },
         'burst-per': { type: 'string', default: '100' },
         out: { type: 'string', default: 'bench-results' },
+        replicas: { type: 'string' },
+        interval: { type: 'string', default: '30s' },
+        'idle-window': { type: 'string', default: '60' },
+        'pool-size': { type: 'string' },
+        bin: { type: 'string' },
       },
     });
-    const n = Number(values.projects);
-    const updates = Number(values.updates);
-    if (!Number.isInteger(n) || n < 100) throw new Error(`--projects: expected an integer ≥ 100, got ${JSON.stringify(values.projects)}`);
-    if (!Number.isInteger(updates) || updates < 1)
-      throw new Error(`--updates: expected an integer ≥ 1, got ${JSON.stringify(values.updates)}`);
-    const burstPer = Number(values['burst-per']);
-    if (!Number.isInteger(burstPer) || burstPer < 1)
-      throw new Error(`--burst-per: expected an integer ≥ 1, got ${JSON.stringify(values['burst-per'])}`);
-    return { N: n, UPDATES: updates, BURST_PER: burstPer, OUT: values.out };
+    const int = (flag: string, text: string | undefined, min: number, max = Infinity) => {
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < min || n > max)
+        throw new Error(`--${flag}: expected an integer ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, got ${JSON.stringify(text)}`);
+      return n;
+    };
+    const fleet = values.replicas !== undefined;
+    return {
+      N: int('projects', values.projects, 100),
+      UPDATES: int('updates', values.updates ?? (fleet ? '50' : '1000'), 1),
+      BURST_PER: int('burst-per', values['burst-per'], 1),
+      OUT: values.out,
+      REPLICAS: fleet ? int('replicas', values.replicas, 1, 200) : null,
+      INTERVAL: values.interval,
+      IDLE_WINDOW_S: int('idle-window', values['idle-window'], 10),
+      POOL_SIZE: values['pool-size'] === undefined ? undefined : int('pool-size', values['pool-size'], 1, 100),
+      BIN_PATH: values.bin ? path.resolve(values.bin) : BIN,
+    };
   } catch (err) {
     process.stderr.write(
-      `bench: ${(err as Error).message} (usage: npm run bench -- [--projects N] [--updates N] [--burst-per N] [--out DIR])\n`,
+      `bench: ${(err as Error).message} (usage: npm run bench -- [--projects N] [--updates N] [--burst-per N] [--out DIR] | --replicas N [--projects N] [--updates N] [--interval 30s] [--idle-window SECONDS] [--pool-size N] [--bin PATH] [--out DIR])\n`,
     );
     process.exit(2);
   }
 }
-const { N, UPDATES, BURST_PER, OUT } = options();
-
-const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+const { N, UPDATES, BURST_PER, OUT, REPLICAS, INTERVAL, IDLE_WINDOW_S, POOL_SIZE, BIN_PATH } = options();
 
 /** The floor: the same bytes through the minimal atomic write (temp, fsync, rename, dir fsync). */
 async function floorWrite(files: Array<{ path: string; content: string }>, root: string): Promise<number> {
@@ -78,57 +87,6 @@ async function floorWrite(files: Array<{ path: string; content: string }>, root:
   });
   await mapLimit([...dirs], 64, (d) => fsyncDir(d));
   return ms(t0);
-}
-
-/**
- * Resolves when `file` contains `needle`: woken by directory events (rename into place), with a
- * slow poll as a fallback, so the measuring process does not compete for CPU with a tight loop.
- */
-function appearance(file: string, needle: string): Promise<void> {
-  return new Promise((resolve) => {
-    let done = false;
-    const check = async () => {
-      if (done) return;
-      const text = await readFile(file, 'utf8').catch(() => '');
-      if (text.includes(needle) && !done) {
-        done = true;
-        watcher.close();
-        clearInterval(poll);
-        resolve();
-      }
-    };
-    const watcher = watch(path.dirname(file), () => void check());
-    const poll = setInterval(() => void check(), 20);
-  });
-}
-
-/** `p`, or an error naming `what` when it takes longer than `ms` or the controller exits. */
-async function within<T>(p: Promise<T>, ms: number, what: string, exited: () => string | null): Promise<T> {
-  const deadline = Date.now() + ms;
-  let done = false;
-  const watchdog = (async () => {
-    while (!done) {
-      const gone = exited();
-      if (gone) throw new Error(`${what}: the controller ${gone}`);
-      if (Date.now() > deadline) throw new Error(`${what} did not reach the file within ${ms / 1000} s`);
-      await sleep(100);
-    }
-  })();
-  try {
-    return await Promise.race([p, watchdog as Promise<never>]);
-  } finally {
-    done = true;
-  }
-}
-
-async function metricsOf(base: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(traefik_sync_[a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
-    if (m) out.set(m[1]!, Number(m[2]));
-  }
-  return out;
 }
 
 async function vmHwmMb(pid: number): Promise<number> {
@@ -422,7 +380,19 @@ async function main(): Promise<void> {
   process.stdout.write(`\nJSON: ${out}\n`);
 }
 
-main().catch((err) => {
+(REPLICAS === null
+  ? main()
+  : runFleet({
+      replicas: REPLICAS,
+      projects: N,
+      updates: UPDATES,
+      interval: INTERVAL,
+      idleWindowMs: IDLE_WINDOW_S * 1000,
+      out: OUT,
+      bin: BIN_PATH,
+      poolSize: POOL_SIZE,
+    })
+).catch((err) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -2,6 +2,7 @@
  * The commands of the sync service itself: `migrate`, `sync --once` (init container, cron) and
  * `diff` (database-desired vs disk, key material masked).
  */
+import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import type { ConnectionPool } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
@@ -11,17 +12,15 @@ import type { Logger } from '../log.js';
 import { unifiedDiff } from '../reconcile/diff.js';
 import { TraefikSyncService, totals, type SyncReport } from '../reconcile/sync-service.js';
 import { layout } from '../render/project.js';
+import { syncServiceSettings } from '../sidecar/sidecar.js';
 import { commandLogger, projectIdByName, withDatabase, type Command } from './command.js';
 
 function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSyncService {
   return new TraefikSyncService({
     db,
-    root: config.configDir,
-    driftMode: config.driftMode,
-    maxDeleteFraction: config.maxDeleteFraction,
-    allowedInternalTargets: config.allowedInternalTargets,
+    // With SHARD, only that shard's projects (the init container of a shard's Traefik).
+    ...syncServiceSettings(config, config.podName ?? `${hostname()}-${process.pid}`),
     log,
-    staticSettings: config.traefikStatic,
   });
 }
 

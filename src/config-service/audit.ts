@@ -124,7 +124,12 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
     );
   const date = (v: unknown) => (v === null || v === undefined ? null : new Date(String(v)));
   return {
-    project: { id: String(project.id), name: String(project.name) } satisfies ProjectRow,
+    project: {
+      id: String(project.id),
+      name: String(project.name),
+      // Entries from before sql/006_shards.sql have no shard: the project stays where it is.
+      ...(typeof project.shard === 'string' ? { shard: project.shard } : {}),
+    } satisfies ProjectRow,
     services: of('services').map(
       (r) =>
         ({

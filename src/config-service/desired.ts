@@ -48,6 +48,8 @@ export interface DesiredDomain {
 /** Everything a spec says about one project. */
 export interface DesiredProject {
   readonly name: string;
+  /** The shard (Traefik deployment) serving the project; absent: as it is (new projects: `default`). */
+  readonly shard?: string;
   readonly services: readonly DesiredService[];
   readonly domains: readonly DesiredDomain[];
 }

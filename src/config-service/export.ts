@@ -12,6 +12,7 @@ import { fingerprintOf } from './pem.js';
 import type { ProjectRows } from './rows.js';
 import { sortRows } from './rows.js';
 import { API_VERSION } from './spec.js';
+import { DEFAULT_SHARD } from './write.js';
 
 /** Options of {@link exportSpec}. */
 export interface ExportOptions {
@@ -90,6 +91,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
   const spec = {
     apiVersion: API_VERSION,
     name: rows.project.name,
+    ...(rows.project.shard && rows.project.shard !== DEFAULT_SHARD ? { shard: rows.project.shard } : {}),
     services: rows.services.map((s) => ({ name: s.name, ...(s.host ? { host: s.host } : {}) })),
     domains,
   };

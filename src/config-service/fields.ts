@@ -5,6 +5,7 @@
  */
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
+import { shardProblem } from '../config.js';
 import { quote } from '../errors.js';
 import { DNS_LABEL, UUID } from '../model.js';
 import { wildcardProblem } from '../render/hosts.js';
@@ -127,6 +128,8 @@ export function intIn(min: number, max: number) {
   });
 }
 
+/** Shard of a project (the Traefik deployment that serves it). */
+export const shardField = checked(shardProblem);
 /** Project or service name (a directory or file name). */
 export const nameField = checked(nameProblem);
 /** Lower-case ASCII host name. */

@@ -14,6 +14,7 @@ import {
   portField,
   priorityField,
   providerField,
+  shardField,
   subdomainField,
   tlsSansField,
   urlField,
@@ -22,8 +23,8 @@ import {
 
 const pem = z.string().max(LIMITS.pemBytes);
 
-const createProject = z.strictObject({ name: nameField });
-const updateProject = z.strictObject({ name: nameField.optional() });
+const createProject = z.strictObject({ name: nameField, shard: shardField.optional() });
+const updateProject = z.strictObject({ name: nameField.optional(), shard: shardField.optional() });
 const createService = z.strictObject({ projectId: uuidField, name: nameField, host: hostnameField.nullable().optional() });
 const updateService = z.strictObject({ name: nameField.optional(), host: hostnameField.nullable().optional() });
 const domainFields = {
@@ -75,9 +76,9 @@ export const schemas = {
   updateCertificate,
 } as const;
 
-/** Input of `createProject`: `name` is the directory name (`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`). */
+/** Input of `createProject`: `name` is the directory name (`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`); `shard` default `default`. */
 export type CreateProjectInput = z.input<typeof createProject>;
-/** Input of `updateProject` (rename). */
+/** Input of `updateProject`: rename, or move to another shard (its Traefik deployment). */
 export type UpdateProjectInput = z.input<typeof updateProject>;
 /** Input of `createService`: `host` defaults to the service name. */
 export type CreateServiceInput = z.input<typeof createService>;

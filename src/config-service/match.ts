@@ -106,7 +106,13 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
     });
   });
   return {
-    target: { project: current.project, services, domains, certificates, routes },
+    target: {
+      project: desired.shard === undefined ? current.project : { ...current.project, shard: desired.shard },
+      services,
+      domains,
+      certificates,
+      routes,
+    },
     locate: (rowId) => paths.get(rowId),
     issues,
   };

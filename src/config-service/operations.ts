@@ -76,9 +76,9 @@ export abstract class SpecOperations extends ServiceBase {
 
   /** The spec of project `name` (see ExportOptions for certificates). */
   async exportSpec(name: string, options: ExportOptions = {}): Promise<Exported> {
-    const [p] = await this.db.query(sql`SELECT id, name FROM projects WHERE name = ${name}`);
+    const [p] = await this.db.query(sql`SELECT id, name, shard FROM projects WHERE name = ${name}`);
     if (!p) throw new UserError(`--project: no project named ${quote(name)}`);
-    return exportSpec(await loadRows(this.db, { id: p.id, name: p.name }), options);
+    return exportSpec(await loadRows(this.db, { id: p.id, name: p.name, shard: p.shard }), options);
   }
 
   /**

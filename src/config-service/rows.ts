@@ -44,8 +44,8 @@ export const COLUMNS: Record<RowTable, readonly string[]> = {
 export async function lockProject(q: Queryable, by: { id: string } | { name: string }): Promise<ProjectRow | null> {
   const rows =
     'id' in by
-      ? await q.query(sql`SELECT id, name FROM projects WHERE id = ${by.id} FOR UPDATE`)
-      : await q.query(sql`SELECT id, name FROM projects WHERE name = ${by.name} FOR UPDATE`);
+      ? await q.query(sql`SELECT id, name, shard FROM projects WHERE id = ${by.id} FOR UPDATE`)
+      : await q.query(sql`SELECT id, name, shard FROM projects WHERE name = ${by.name} FOR UPDATE`);
   return (rows[0] as ProjectRow | undefined) ?? null;
 }
 

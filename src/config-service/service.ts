@@ -85,13 +85,14 @@ export class TraefikConfigService extends SpecOperations {
     const id = await this.transaction(async (tx) => {
       const [taken] = await tx.query(sql`SELECT 1 FROM projects WHERE name = ${v.name}`);
       if (taken) throw new UserError(`name: another project is already named ${JSON.stringify(v.name)}`);
-      return (await writeProject(tx, { name: v.name, create: true }, (c) => ({ target: c, locate: () => undefined }), this.#opts())).project
-        .id;
+      const target = (c: ProjectRows) => ({ ...c, project: { ...c.project, ...(v.shard !== undefined ? { shard: v.shard } : {}) } });
+      return (await writeProject(tx, { name: v.name, create: true }, (c) => ({ target: target(c), locate: () => undefined }), this.#opts()))
+        .project.id;
     });
     return (await read.project(this.db, id))!;
   }
 
-  /** Rename a project (its directory moves with it). */
+  /** Rename a project (its directory moves with it), or move it to another shard. */
   async updateProject(id: string, input: UpdateProjectInput): Promise<ProjectConfig> {
     checkId(id);
     const v = validateInput(schemas.updateProject, input);
@@ -101,7 +102,7 @@ export class TraefikConfigService extends SpecOperations {
         if (taken) throw new UserError(`name: another project is already named ${JSON.stringify(v.name)}`);
       }
       await this.#mutate(tx, id, (c) => ({
-        target: { ...c, project: { ...c.project, name: v.name ?? c.project.name } },
+        target: { ...c, project: { ...c.project, name: v.name ?? c.project.name, ...(v.shard !== undefined ? { shard: v.shard } : {}) } },
         locate: () => '',
       }));
     });

@@ -21,6 +21,7 @@ import {
   portField,
   priorityField,
   providerField,
+  shardField,
   subdomainField,
   urlField,
 } from './fields.js';
@@ -118,6 +119,7 @@ const domainSpec = z
 export const specSchema = z.strictObject({
   apiVersion: z.literal(API_VERSION).optional(),
   name: nameField,
+  shard: shardField.optional(),
   services: z.array(serviceSpec).max(LIMITS.services).optional(),
   domains: z.array(domainSpec).max(LIMITS.domains).optional(),
 });
@@ -241,6 +243,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
   );
   const desired: DesiredProject = {
     name: s.name,
+    ...(s.shard !== undefined ? { shard: s.shard } : {}),
     services: (s.services ?? []).map((x) => ({ name: x.name, host: x.host ?? null })),
     domains,
   };

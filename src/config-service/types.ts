@@ -16,6 +16,8 @@ interface Stamped {
 export interface ProjectConfig extends Stamped {
   readonly id: string;
   readonly name: string;
+  /** The shard (Traefik deployment) that serves it. */
+  readonly shard: string;
 }
 
 /** A service of a project. */
@@ -66,7 +68,7 @@ export interface ProjectTraefikConfig {
 type R = Record<string, any>;
 
 const stamps = (r: R): Stamped => ({ createdAt: r.created_at, updatedAt: r.updated_at });
-const project = (r: R): ProjectConfig => ({ id: r.id, name: r.name, ...stamps(r) });
+const project = (r: R): ProjectConfig => ({ id: r.id, name: r.name, shard: r.shard, ...stamps(r) });
 const service = (r: R): ServiceConfig => ({ id: r.id, projectId: r.project_id, name: r.name, host: r.host, ...stamps(r) });
 const domain = (r: R): DomainConfig => ({ ...domainOf(r as DomainRow), projectId: r.project_id, ...stamps(r) });
 const route = (r: R): RouteConfig => ({ ...routeOf(r as RouteRow), domainConfigId: r.domain_config_id, ...stamps(r) });

@@ -13,6 +13,9 @@ import type { RenderOptions } from '../render/types.js';
 import { renderIssues, type FieldNames, type Locator } from './render-check.js';
 import { emptyRows, loadRows, lockProject, toState, type ProjectRow, type ProjectRows } from './rows.js';
 
+/** The shard of a project created without one (the column's default, sql/006_shards.sql). */
+export const DEFAULT_SHARD = 'default';
+
 /** Attribute the transaction's changes to `actor` (audit_log.actor), until it ends. */
 export async function setActor(q: Queryable, actor: string): Promise<void> {
   await q.query(sql`SELECT set_config('traefik_sync.actor', ${actor}, true)`);
@@ -88,22 +91,37 @@ export async function writeProject(
   issues.push(...renderIssues(toState(p.target), p.locate, options.render, options.fieldNames).issues);
   throwIfAny(dedupe(issues));
   const changes = diffRows(current, p.target);
+  const shard = p.target.project.shard ?? project.shard ?? DEFAULT_SHARD;
+  const projectFields = [
+    ...(p.target.project.name !== project.name ? [{ column: 'name', before: project.name, after: p.target.project.name }] : []),
+    // A move to another shard: its sidecars write the project, then the old shard's remove it (sql/006_shards.sql).
+    ...(existing && shard !== (project.shard ?? DEFAULT_SHARD)
+      ? [{ column: 'shard', before: project.shard ?? DEFAULT_SHARD, after: shard }]
+      : []),
+  ];
   if (!existing)
-    changes.unshift({ op: 'create', table: 'projects', id: project.id, label: `project ${project.name}`, row: { ...project }, fields: [] });
-  else if (p.target.project.name !== project.name) {
+    changes.unshift({
+      op: 'create',
+      table: 'projects',
+      id: project.id,
+      label: `project ${project.name}`,
+      row: { ...project, shard },
+      fields: shard === DEFAULT_SHARD ? [] : [{ column: 'shard', before: null, after: shard }],
+    });
+  else if (projectFields.length) {
     changes.unshift({
       op: 'update',
       table: 'projects',
       id: project.id,
       label: `project ${p.target.project.name}`,
-      row: { ...p.target.project },
-      fields: [{ column: 'name', before: project.name, after: p.target.project.name }],
+      row: { ...p.target.project, shard },
+      fields: projectFields,
     });
   }
   if (!options.dryRun) {
-    if (!existing) await tx.query(sql`INSERT INTO projects (id, name) VALUES (${project.id}, ${project.name})`);
-    else if (p.target.project.name !== project.name) {
-      await tx.query(sql`UPDATE projects SET name = ${p.target.project.name} WHERE id = ${project.id}`);
+    if (!existing) await tx.query(sql`INSERT INTO projects (id, name, shard) VALUES (${project.id}, ${project.name}, ${shard})`);
+    else if (projectFields.length) {
+      await tx.query(sql`UPDATE projects SET name = ${p.target.project.name}, shard = ${shard} WHERE id = ${project.id}`);
     }
     await writeChanges(tx, changes, current);
   }

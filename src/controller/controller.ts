@@ -6,13 +6,15 @@
 import { sql, type ConnectionPool } from '../db/connect.js';
 import { changeFingerprint } from '../db/load.js';
 import type { Leadership } from '../db/leader.js';
-import { Listener } from '../db/listen.js';
+import { CHANNEL, Listener, shardChannel, type SessionConnected } from '../db/listen.js';
+import { MEMBER_SQL } from '../db/shards.js';
 import { messageOf } from '../errors.js';
 import { previousConfigOnVolume } from '../fs/scan.js';
 import { TreeWatcher } from '../fs/watch.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EventSink } from './events.js';
+import { HandoffTracker } from './handoffs.js';
 import { Intake } from './intake.js';
 import { FULL } from './keys.js';
 import { PeriodicCheck } from './periodic-check.js';
@@ -36,7 +38,12 @@ export const RETRY_BACKOFF = { baseMs: 500, maxMs: 300_000 } as const;
 
 export interface ControllerOptions {
   readonly db: ConnectionPool;
+  /** The session connection's URL (LISTEN), when no `session` is given. */
   readonly databaseUrl: string;
+  /** The session connection (LISTEN; the sidecar's advisory-lock leader shares it); default: one on `databaseUrl`. */
+  readonly session?: Listener;
+  /** The shard this replica serves (its sync service renders only that shard); null = every project. */
+  readonly shard?: string | null;
   readonly sync: TraefikSyncService;
   readonly root: string;
   readonly metrics: Metrics;
@@ -64,6 +71,7 @@ export class Controller {
   #heartbeat = Date.now();
   readonly #intake: Intake;
   readonly #periodic: PeriodicCheck;
+  readonly #handoffs: HandoffTracker;
   #beatTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   readonly #gate = new ExclusiveGate();
@@ -84,6 +92,7 @@ export class Controller {
         this.#o.log.warn({ project: this.#nameOf(key), attempt, retryInMs, err }, 'reconcile failed; retrying with backoff');
       },
     });
+    const shard = options.shard ?? null;
     this.#intake = new Intake({
       db: options.db,
       root: options.root,
@@ -91,24 +100,24 @@ export class Controller {
       queue: this.#queue,
       state: this.#state,
       metrics: options.metrics,
+      shard,
+      onVersionsBackwards: (highest, before) =>
+        options.log.warn(
+          { highest, before },
+          'the database reports lower change versions than before (another server, a restored backup?): a full pass reads everything again',
+        ),
     });
-    this.#listener = new Listener({
-      databaseUrl: options.databaseUrl,
+    this.#handoffs = new HandoffTracker({ log: options.log, events: options.events, recheck: (id) => this.#queue.add(id) });
+    this.#listener =
+      options.session ?? new Listener({ databaseUrl: options.databaseUrl, channel: shard === null ? CHANNEL : shardChannel(shard) });
+    this.#listener.subscribe({
       onNotify: (payload) => this.#intake.notified(payload),
-      onConnected: (first) => {
-        options.metrics.listenConnected.set(1);
-        this.#setDbUp(true); // it answered: do not report it down until the next check
-        options.log.info({ first }, first ? 'LISTEN connected' : 'LISTEN reconnected; catching up on changes made meanwhile');
-        // Notifications sent while disconnected are lost: reconcile every project whose version
-        // moved (many moved: one full pass). Before the first full pass, that pass covers it.
-        if (this.#state.synced)
-          void this.#intake
-            .catchUp()
-            .catch((err: unknown) => options.log.warn({ err }, 'catching up failed; the periodic check will retry'));
-      },
+      onConnected: (c) => this.#sessionConnected(c),
       onDisconnected: (reason) => {
         options.metrics.listenConnected.set(0);
         options.log.warn({ reason }, 'LISTEN connection lost; reconnecting with backoff');
+        // Say at once whether the database is gone too (not at the next tick).
+        void this.#probeDatabase();
       },
     });
     this.#watcher =
@@ -131,6 +140,44 @@ export class Controller {
       listener: this.#listener,
       onDatabase: (up) => this.#setDbUp(up),
     });
+  }
+
+  #sessionConnected(c: SessionConnected): void {
+    const { metrics, log } = this.#o;
+    metrics.listenConnected.set(1);
+    // A member of its shard while this session lasts: the old side of a move waits for this
+    // replica to write the projects moved in (db/shards.ts).
+    if (this.#o.shard)
+      void this.#listener.query(MEMBER_SQL, [this.#o.replicaId, this.#o.shard]).then((rows) => {
+        if (rows === null) log.warn('could not register as a member of the shard; a reconnect retries');
+      });
+    this.#setDbUp(true); // it answered: do not report it down until the next check
+    if (c.serverChanged) {
+      // Versions read from the previous server say nothing about this one (a restored backup may
+      // be behind, a promoted standby may have missed the last commits): read everything again.
+      log.warn(
+        { server: c.server },
+        'LISTEN reconnected to another database server (restarted or switched): a full pass reads everything again',
+      );
+      this.#intake.serverChanged();
+      return;
+    }
+    log.info(
+      { first: c.first, server: c.server },
+      c.first ? 'LISTEN connected' : 'LISTEN reconnected; catching up on changes made meanwhile',
+    );
+    // Notifications sent while disconnected are lost: reconcile every project whose version
+    // moved (many moved: one full pass). Before the first full pass, that pass covers it.
+    if (this.#state.synced)
+      void this.#intake.catchUp().catch((err: unknown) => log.warn({ err }, 'catching up failed; the periodic check will retry'));
+  }
+
+  async #probeDatabase(): Promise<void> {
+    const up = await this.#o.db.query(sql`SELECT 1`).then(
+      () => true,
+      () => false,
+    );
+    this.#setDbUp(up);
   }
 
   /**
@@ -181,6 +228,7 @@ export class Controller {
     this.#periodic.stop();
     clearInterval(this.#beatTimer);
     this.#intake.stop();
+    this.#handoffs.stop();
     this.#watcher?.close();
     await this.#queue.stop();
     const steps: Array<[string, Promise<unknown>]> = [
@@ -206,12 +254,15 @@ export class Controller {
     const state = this.#state.snapshot();
     return {
       replica: this.#o.replicaId,
+      shard: this.#o.shard ?? null,
       leader: this.#o.leadership?.isLeader ?? false,
       ready: state.ready,
       databaseUp: this.#dbUp,
       listenConnected: this.#listener.connected,
+      databaseServer: this.#listener.server,
       queueDepth: this.#queue.depth,
       ...state,
+      shardHandoffs: this.#handoffs.snapshot(),
     };
   }
 
@@ -253,7 +304,7 @@ export class Controller {
     let report: SyncReport;
     let fingerprint: string | null = null;
     try {
-      if (full) fingerprint = await changeFingerprint(db);
+      if (full) fingerprint = await changeFingerprint(db, this.#o.shard ?? null);
       report = full ? await sync.syncAllProjects() : await sync.syncProjects(projects);
       this.#setDbUp(true);
     } catch (err) {
@@ -270,6 +321,7 @@ export class Controller {
     const seconds = end();
     log.debug({ projects: full ? 'all' : projects.length, ms: Math.round(seconds * 1000), queued: this.#queue.depth }, 'pass finished');
     if (fingerprint !== null && !report.blocked) this.#periodic.fullPassRead(fingerprint);
+    if (report.handoffs?.length) this.#handoffs.record(report.handoffs);
     // Watch the directories a full pass may have created before saying ready, so a hand edit
     // made right after /readyz turns 200 is seen at once.
     if (full) await this.#watcher?.refresh().catch(() => {});

@@ -20,12 +20,18 @@ export interface IntakeOptions {
   readonly queue: WorkQueue<string>;
   readonly state: ReplicaState;
   readonly metrics: Metrics;
+  /** Only this shard's projects (and tombstones, and projects moving out of it); null = all. */
+  readonly shard?: string | null;
+  /** The versions the database reports went backwards (another server, a restored backup): a full pass is queued. */
+  readonly onVersionsBackwards?: (highest: number, before: number) => void;
 }
 
 export class Intake {
   readonly #o: IntakeOptions;
   readonly #notified = new Set<string>();
   #notifyTimer: NodeJS.Timeout | undefined;
+  /** The highest version catch-up has seen: versions only grow on one server. */
+  #highWater = -1;
 
   constructor(options: IntakeOptions) {
     this.#o = options;
@@ -83,7 +89,19 @@ export class Intake {
     const { db, state, queue, metrics } = this.#o;
     const moved: string[] = [];
     const running: string[] = [];
-    for (const [id, version] of await loadVersions(db)) {
+    const versions = await loadVersions(db, this.#o.shard ?? null);
+    let highest = -1;
+    for (const v of versions.values()) if (v > highest) highest = v;
+    if (highest < this.#highWater) {
+      // Not the database we read before (a restored backup, a standby that missed the last
+      // commits): "version moved past the one seen" means nothing now. Read everything again.
+      this.#o.onVersionsBackwards?.(highest, this.#highWater);
+      this.serverChanged();
+      this.#highWater = highest;
+      return versions.size;
+    }
+    this.#highWater = highest;
+    for (const [id, version] of versions) {
       if (version <= state.seenVersion(id) || except.has(id)) continue;
       // A running pass may have read the project before the change (its NOTIFY lost): it runs
       // once more after. Not counted as a burst: it is one pass already under way.
@@ -97,6 +115,18 @@ export class Intake {
     for (const id of running) queue.add(id);
     if (running.length > 0) metrics.queueDepth.set(queue.depth);
     return moved.length + running.length;
+  }
+
+  /**
+   * The database is another server than before (restarted, switched, restored): forget the
+   * versions seen (they may be higher than this server's, and a change made here would look
+   * already applied) and queue a full pass, which reads every project as this server has it.
+   */
+  serverChanged(): void {
+    this.#o.state.forgetVersions();
+    this.#highWater = -1;
+    this.#o.queue.add(FULL);
+    this.#o.metrics.queueDepth.set(this.#o.queue.depth);
   }
 
   stop(): void {

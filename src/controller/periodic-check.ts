@@ -27,6 +27,8 @@ export interface PeriodicCheckOptions {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly intervalMs: number;
+  /** The shard whose fingerprint is watched (null: every project's). */
+  readonly shard?: string | null;
   readonly leadership?: Leadership;
   /** Leader housekeeping (pruning old records) at most this often (default 1 hour). */
   readonly housekeepingEveryMs?: number;
@@ -81,7 +83,7 @@ export class PeriodicCheck {
 
   /** One check (normally run by the timer). Never throws: a failure is logged and reported. */
   async tick(): Promise<void> {
-    const fp = await changeFingerprint(this.#o.db).catch((err: unknown) => {
+    const fp = await changeFingerprint(this.#o.db, this.#o.shard ?? null).catch((err: unknown) => {
       this.#o.log.warn({ err }, 'database unreachable at the periodic check; keeping the files as they are');
       return null;
     });

@@ -30,7 +30,12 @@ export interface ReplicaStateOptions {
   readonly replicaId: string;
   readonly leadership?: Leadership;
   readonly events?: EventSink;
+  /** The shard this replica serves (null: every project), recorded with its status. */
+  readonly shard?: string | null;
 }
+
+/** The status row is written at most this often (and at stop). */
+export const STATUS_EVERY_MS = 5_000;
 
 export class ReplicaState {
   readonly #o: ReplicaStateOptions;
@@ -56,6 +61,7 @@ export class ReplicaState {
   /** Whether Traefik must restart to read the static config on the volume (reconcile/static-restart.ts). */
   #restart: Omit<TraefikRestart, 'changed'> = { needed: false, since: null, reason: null };
   #statusDirty = false;
+  #statusAt = 0;
   /** A pass ran since the certificate expiry gauge was last read (a renewal changes it). */
   #certsStale = false;
   #certsReadAt = 0;
@@ -81,6 +87,15 @@ export class ReplicaState {
    */
   markReadyFromVolume(): void {
     this.#volumeReady = true;
+  }
+
+  /**
+   * Forget every version seen (the database is another server now: its versions may be lower,
+   * and a change made there would look applied already). The next full pass learns them again.
+   */
+  forgetVersions(): void {
+    this.#seenVersion.clear();
+    this.#measuredVersion.clear();
   }
 
   /** The version of a project as of its last good pass (-1 if none). */
@@ -156,7 +171,7 @@ export class ReplicaState {
         if (d.repaired) this.#drift.delete(d.path);
         else this.#drift.set(d.path, d.kind);
       }
-      this.#updateProject(r, now);
+      this.#updateProject(r, now, full);
     }
     const byKind: Record<DriftKind, number> = { modified: 0, missing: 0, unexpected: 0 };
     for (const kind of this.#drift.values()) byKind[kind]++;
@@ -190,15 +205,17 @@ export class ReplicaState {
     }
   }
 
-  #updateProject(r: ProjectResult, now: Date): void {
+  #updateProject(r: ProjectResult, now: Date, full: boolean): void {
     if (r.projectId === null) {
       // The static config: written by full passes, so a full pass retries it.
       if (r.writeFailed) this.#writeFailed.add(FULL);
       else if (r.status !== 'failed') this.#writeFailed.delete(FULL);
       return;
     }
+    // A full pass runs alone and reads every project: what it read is the version (lower than the
+    // one seen before when the server changed). Project passes run side by side: the highest wins.
     if (r.status !== 'failed' && r.status !== 'blocked')
-      this.#seenVersion.set(r.projectId, Math.max(r.version, this.seenVersion(r.projectId)));
+      this.#seenVersion.set(r.projectId, full ? r.version : Math.max(r.version, this.seenVersion(r.projectId)));
     const previous = this.#projects.get(r.projectId);
     if (r.projectName === null) {
       this.#forget(r.projectId);
@@ -252,15 +269,17 @@ export class ReplicaState {
 
   /**
    * Upsert this replica's status row when something changed since the last write (called about
-   * once a second, and at stop), so a busy replica does not write it on every pass. Also
-   * refreshes a stale certificate expiry gauge.
+   * once a second, and at stop), at most every {@link STATUS_EVERY_MS}: a busy replica does not
+   * write it on every pass, nor a fleet of them many times a second. Also refreshes a stale
+   * certificate expiry gauge.
    */
   async flushStatus(force = false): Promise<void> {
     // After project passes (a certificate may have been renewed or added) the expiry gauge is read
     // again: at most every 5 s, so a busy replica does not run that query on every pass.
     if (this.#certsStale && Date.now() - this.#certsReadAt >= 5000) await this.#refreshCertificates();
-    if (!this.#statusDirty && !force) return;
+    if (!force && (!this.#statusDirty || Date.now() - this.#statusAt < STATUS_EVERY_MS)) return;
     this.#statusDirty = false;
+    this.#statusAt = Date.now();
     try {
       await upsertReplicaStatus(this.#o.db, {
         replicaId: this.#o.replicaId,
@@ -270,6 +289,7 @@ export class ReplicaState {
         lastError: this.#lastError,
         driftCount: this.#drift.size,
         projectsFailed: this.#failed.size,
+        shard: this.#o.shard ?? null,
       });
     } catch {
       this.#statusDirty = true; // database down: retried at the next flush

@@ -27,7 +27,7 @@ export interface ConnectOptions {
 export function connect(databaseUrl: string, options: ConnectOptions = {}): ConnectionPool {
   registerSecret(passwordOf(databaseUrl));
   try {
-    return createPool(databaseUrl, options);
+    return withStartupFallback(databaseUrl, options);
   } catch (err) {
     throw new UserError(`${options.setting ?? 'database URL'}: ${urlProblem(err, databaseUrl)}`);
   }
@@ -36,7 +36,44 @@ export function connect(databaseUrl: string, options: ConnectOptions = {}): Conn
 /** How much longer than the statement timeout a query may take before we stop waiting for it. */
 export const QUERY_TIMEOUT_MARGIN_MS = 5_000;
 
-function createPool(databaseUrl: string, options: ConnectOptions): ConnectionPool {
+/**
+ * The pool sends statement_timeout in the startup packet: it outranks database and role defaults,
+ * so an absurd `ALTER DATABASE … SET statement_timeout` cannot starve the controller, and it is no
+ * SET. PgBouncer refuses startup parameters it does not track ("unsupported startup parameter"),
+ * and in transaction pooling mode a SET would outlive our transaction on its server connection:
+ * on that answer the pool is replaced, once, by one that sends none — no session state at all
+ * (set_config(…, true) and advisory locks are transaction-scoped; statements are unnamed) — and
+ * the call is retried. A server-side statement timeout then belongs to the role (README
+ * "PgBouncer"); the client's own query timeout holds either way.
+ */
+function withStartupFallback(databaseUrl: string, options: ConnectOptions): ConnectionPool {
+  let pool = createPool(databaseUrl, options, true);
+  const refused = (err: unknown) => /unsupported startup parameter/i.test(messageOf(err));
+  const call = (on: ConnectionPool, key: PropertyKey, args: unknown[]): unknown =>
+    (on as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>)[key]!(...args);
+  return new Proxy({} as ConnectionPool, {
+    get(_target, key) {
+      const value = (pool as unknown as Record<PropertyKey, unknown>)[key];
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const used = pool;
+        const result = call(used, key, args);
+        if (!(result instanceof Promise) || key === 'dispose') return result;
+        return result.catch((err: unknown) => {
+          if (!refused(err)) throw err;
+          // Calls made on the first pool meanwhile find the second one there already.
+          if (pool === used) {
+            pool = createPool(databaseUrl, options, false);
+            void used.dispose().catch(() => {});
+          }
+          return call(pool, key, args);
+        });
+      };
+    },
+  });
+}
+
+function createPool(databaseUrl: string, options: ConnectOptions, startupTimeout: boolean): ConnectionPool {
   const statementTimeout = options.statementTimeoutMs ?? 30_000;
   // CommonJS interop: the module object carries the factory as `.default`.
   return pgModule.default({
@@ -47,7 +84,7 @@ function createPool(databaseUrl: string, options: ConnectOptions): ConnectionPoo
     connectionTimeoutMilliseconds: 5_000,
     queueTimeoutMilliseconds: 30_000,
     idleTimeoutMilliseconds: 10_000,
-    statementTimeoutMilliseconds: statementTimeout,
+    ...(startupTimeout ? { statementTimeoutMilliseconds: statementTimeout } : {}),
     // The server's statement_timeout cannot answer over a connection that went silent (a network
     // partition: no reset, no reply); without a limit of our own, a pass would wait forever and
     // hold every later one. A query past it fails, and its connection is discarded, not reused.

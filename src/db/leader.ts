@@ -1,9 +1,13 @@
 /**
  * Leadership for database-side singleton work when not in a cluster: a session-level PostgreSQL
- * advisory lock held on a dedicated connection. Losing the connection loses the lock (and the
- * leadership) at once; other replicas retry every `retryMs`.
+ * advisory lock. The sidecar holds it on its session connection (listen.ts), which it keeps
+ * anyway for LISTEN: {@link SessionLockLeader}, no connection of its own. {@link AdvisoryLockLeader}
+ * holds it on a dedicated connection (for callers without a session connection). Losing the
+ * connection loses the lock (and the leadership) at once; other replicas retry every `retryMs`.
+ * Never through PgBouncer in transaction mode: the lock belongs to a session.
  */
-import pg from 'pg';
+import { withJitter } from '../queue/backoff.js';
+import { Listener } from './listen.js';
 
 /** Who leads database-side singleton work. */
 export interface Leadership {
@@ -14,22 +18,25 @@ export interface Leadership {
 }
 
 const LOCK_KEY = '7626957383934132338'; // 'tsyncldr' as a bigint
-/** How long the lock connection's checks may take before leadership is given up and the connection dropped. */
-const QUERY_TIMEOUT_MS = 10_000;
-/** Silence after which PostgreSQL ends the lock's session (more than the query timeout: the cut-off replica steps down first). */
-const IDLE_SESSION_TIMEOUT_MS = 15_000;
 
-export class AdvisoryLockLeader implements Leadership {
-  readonly #url: string;
-  readonly #retryMs: number;
+/**
+ * The lock on the session connection. Not leading, it tries once every `retryMs` (± 10 %: the
+ * sidecar passes its SYNC_INTERVAL, as leadership only paces hourly housekeeping); leading, it
+ * pings the session as often, holds while the session lasts, and steps down the moment it is
+ * lost (a ping unanswered within 5 s drops it).
+ */
+export class SessionLockLeader implements Leadership {
+  readonly #session: Listener;
   readonly #onChange: (leader: boolean) => void;
-  #client: pg.Client | null = null;
+  readonly #retryMs: number;
   #leader = false;
+  #heldIn = -1;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #unsubscribe: (() => void) | null = null;
 
-  constructor(databaseUrl: string, onChange: (leader: boolean) => void, retryMs = 2_000) {
-    this.#url = databaseUrl;
+  constructor(session: Listener, onChange: (leader: boolean) => void, retryMs: number) {
+    this.#session = session;
     this.#onChange = onChange;
     this.#retryMs = retryMs;
   }
@@ -39,7 +46,18 @@ export class AdvisoryLockLeader implements Leadership {
   }
 
   start(): void {
-    void this.#try();
+    this.#unsubscribe ??= this.#session.subscribe({
+      onConnected: () => void this.#try(),
+      onDisconnected: () => this.#set(false),
+    });
+    this.#session.start();
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#try().finally(() => this.#schedule()), withJitter(this.#retryMs, 0.1));
+    this.#timer.unref();
   }
 
   #set(leader: boolean): void {
@@ -50,55 +68,57 @@ export class AdvisoryLockLeader implements Leadership {
 
   async #try(): Promise<void> {
     if (this.#stopped) return;
-    try {
-      if (!this.#client) {
-        const client = new pg.Client({
-          connectionString: this.#url,
-          keepAlive: true,
-          connectionTimeoutMillis: 5_000,
-          application_name: 'traefik-sync-leader',
-          // A connection gone silent (network partition) must not leave us leading in our own eyes forever.
-          query_timeout: QUERY_TIMEOUT_MS,
-        });
-        client.on('error', () => {
-          this.#client = null;
-          this.#set(false);
-          client.end().catch(() => {});
-        });
-        await client.connect();
-        // PostgreSQL ends this session once it has been silent that long, freeing the lock: a
-        // replica cut off from the database then holds leadership for seconds, not for the hours
-        // TCP keepalive takes to notice. PostgreSQL 14+; older servers refuse the setting.
-        await client.query(`SET idle_session_timeout = ${Math.max(IDLE_SESSION_TIMEOUT_MS, 5 * this.#retryMs)}`).catch(() => {});
-        if (this.#stopped) {
-          // stop() ran while connecting: it could not see this client
-          await client.end().catch(() => {});
-          return;
-        }
-        this.#client = client;
-      }
-      if (this.#leader) {
-        await this.#client.query('SELECT 1'); // still connected ⇒ still holding the lock
-      } else {
-        const res = await this.#client.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LOCK_KEY]);
-        if (!this.#stopped) this.#set(Boolean(res.rows[0]?.ok)); // after stop() its session is ending: the lock goes with it
-      }
-    } catch {
-      this.#client?.end().catch(() => {});
-      this.#client = null;
-      this.#set(false);
+    const session = this.#session.session;
+    if (!this.#session.connected) return this.#set(false);
+    if (this.#leader && this.#heldIn === session) {
+      if (!(await this.#session.ping())) this.#set(false);
+      return;
     }
-    if (!this.#stopped) this.#timer = setTimeout(() => void this.#try(), this.#retryMs);
+    const rows = await this.#session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LOCK_KEY]);
+    if (this.#stopped) return; // stop() ran meanwhile: the session ends, and the lock with it
+    const ok = Boolean(rows?.[0]?.ok) && this.#session.session === session && this.#session.connected;
+    if (ok) this.#heldIn = session;
+    this.#set(ok);
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    if (this.#client) {
-      if (this.#leader) await this.#client.query('SELECT pg_advisory_unlock($1::bigint)', [LOCK_KEY]).catch(() => {});
-      await this.#client.end().catch(() => {});
-    }
-    this.#client = null;
+    this.#unsubscribe?.();
+    if (this.#leader) await this.#session.query('SELECT pg_advisory_unlock($1::bigint)', [LOCK_KEY], 2_000);
     this.#set(false);
+  }
+}
+/** Silence after which PostgreSQL ends a dedicated lock session (the cut-off replica steps down first, within its ping timeout). */
+const IDLE_SESSION_TIMEOUT_MS = 15_000;
+
+/**
+ * The lock on a session connection of its own, on `databaseUrl` (for callers that keep none;
+ * the sidecar shares its LISTEN connection instead).
+ */
+export class AdvisoryLockLeader implements Leadership {
+  readonly #session: Listener;
+  readonly #leader: SessionLockLeader;
+
+  constructor(databaseUrl: string, onChange: (leader: boolean) => void, retryMs = 2_000) {
+    this.#session = new Listener({
+      databaseUrl,
+      applicationName: 'traefik-sync-leader',
+      idleSessionTimeoutMs: Math.max(IDLE_SESSION_TIMEOUT_MS, 5 * retryMs),
+    });
+    this.#leader = new SessionLockLeader(this.#session, onChange, retryMs);
+  }
+
+  get isLeader(): boolean {
+    return this.#leader.isLeader;
+  }
+
+  start(): void {
+    this.#leader.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#leader.stop();
+    await this.#session.stop();
   }
 }

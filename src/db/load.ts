@@ -1,9 +1,14 @@
 /**
  * Reading desired state: projects with their services, domains, routes and certificates,
  * in a deterministic order, in a few set-based queries (not one query per project).
+ *
+ * A sidecar started with SHARD reads its shard only (`shard` below; null = every project): its
+ * projects, their versions and fingerprint, plus the tombstones of its deleted projects and the
+ * projects being handed over from it to another shard (sql/006_shards.sql).
  */
 import { sql, type Queryable } from './connect.js';
 import type { ProjectState } from '../model.js';
+import { handoffPending, type ShardMember } from './shards.js';
 import { toState, type CertificateRow, type DomainRow, type RouteRow, type ServiceRow } from './rows.js';
 
 /** A project as one statement returns it: its columns, and its child rows as JSON arrays. */
@@ -12,24 +17,31 @@ interface LoadedRow {
   name: string;
   version: number | string | null;
   changed_at: Date | null;
+  handoff_pending?: boolean;
   services: ServiceRow[];
   domains: DomainRow[];
   certificates: Array<Omit<CertificateRow, 'not_after'> & { not_after: string | null }>;
   routes: RouteRow[];
 }
 
+/** A project as loaded: its state, and whether it was moved into this shard and this replica has not recorded writing it yet. */
+export type LoadedProject = ProjectState & { readonly handoffPending?: true };
+
 /**
  * Load the desired state of the given projects (by id), or of every project when `ids` is
- * omitted. Projects that do not exist are simply absent from the result.
+ * omitted (of `shard` only, when given). Projects that do not exist (or are in another shard)
+ * are simply absent from the result.
  *
  * One statement per call, so each project is read from one snapshot (a change committed
  * meanwhile is either wholly in or wholly out) in one round trip; children come as JSON, and
  * become a {@link ProjectState} through rows.ts (the same function the config service's previews use).
  */
-export async function loadProjects(db: Queryable, ids?: readonly string[]): Promise<ProjectState[]> {
-  const filter = ids ? sql`WHERE p.id = ANY(${[...ids]}::uuid[])` : sql``;
+export async function loadProjects(db: Queryable, ids?: readonly string[], shard: ShardMember | null = null): Promise<LoadedProject[]> {
+  const conditions = [...(ids ? [sql`p.id = ANY(${[...ids]}::uuid[])`] : []), ...(shard !== null ? [sql`p.shard = ${shard.name}`] : [])];
+  const filter = conditions.length ? sql`WHERE ${sql.join(conditions, ' AND ')}` : sql``;
+  const handoff = shard !== null ? handoffPending(shard) : sql`false`;
   const rows: LoadedRow[] = await db.query(sql`
-    SELECT p.id, p.name, v.version, v.changed_at,
+    SELECT p.id, p.name, v.version, v.changed_at, ${handoff} AS handoff_pending,
            coalesce((SELECT json_agg(json_build_object('id', s.id, 'project_id', s.project_id, 'name', s.name, 'host', s.host))
                        FROM services s WHERE s.project_id = p.id), '[]') AS services,
            coalesce((SELECT json_agg(json_build_object(
@@ -51,8 +63,8 @@ export async function loadProjects(db: Queryable, ids?: readonly string[]): Prom
                       WHERE d.project_id = p.id), '[]') AS routes
       FROM projects p LEFT JOIN project_versions v ON v.project_id = p.id
       ${filter} ORDER BY p.name`);
-  return rows.map((p) =>
-    toState(
+  return rows.map((p) => {
+    const state = toState(
       {
         project: { id: p.id, name: p.name },
         services: p.services,
@@ -62,25 +74,41 @@ export async function loadProjects(db: Queryable, ids?: readonly string[]): Prom
       },
       Number(p.version ?? 0),
       p.changed_at,
-    ),
-  );
+    );
+    return p.handoff_pending ? { ...state, handoffPending: true } : state;
+  });
 }
 
-/** Every project's id and name, in name order (a full pass walks them in batches). */
-export async function listProjectRefs(db: Queryable): Promise<Array<{ id: string; name: string }>> {
-  const rows = await db.query(sql`SELECT id, name FROM projects ORDER BY name`);
+/** Every project's id and name (of `shard` only, when given), in name order (a full pass walks them in batches). */
+export async function listProjectRefs(db: Queryable, shard: string | null = null): Promise<Array<{ id: string; name: string }>> {
+  const rows =
+    shard === null
+      ? await db.query(sql`SELECT id, name FROM projects ORDER BY name`)
+      : await db.query(sql`SELECT id, name FROM projects WHERE shard = ${shard} ORDER BY name`);
   return rows.map((r) => ({ id: r.id as string, name: r.name as string }));
 }
 
-/** Every project's change version, including tombstones of deleted projects. */
-export async function loadVersions(db: Queryable): Promise<Map<string, number>> {
-  const rows = await db.query(sql`SELECT project_id, version FROM project_versions`);
+/**
+ * The version rows a shard's sidecar watches: its projects' (tombstones of deleted ones included:
+ * a tombstone keeps the project's last shard) and those of projects handed over from it to
+ * another shard, whose files it still has until the new shard has written them.
+ */
+function shardVersions(shard: string | null) {
+  return shard === null
+    ? sql`project_versions v`
+    : sql`project_versions v WHERE v.shard = ${shard}
+            OR EXISTS (SELECT 1 FROM shard_handoffs h WHERE h.project_id = v.project_id AND h.from_shard = ${shard})`;
+}
+
+/** Every project's change version, including tombstones of deleted projects (of `shard`, see above). */
+export async function loadVersions(db: Queryable, shard: string | null = null): Promise<Map<string, number>> {
+  const rows = await db.query(sql`SELECT v.project_id, v.version FROM ${shardVersions(shard)}`);
   return new Map(rows.map((r) => [r.project_id as string, Number(r.version)]));
 }
 
-/** One small query that changes whenever any project's output may have changed. */
-export async function changeFingerprint(db: Queryable): Promise<string> {
-  const [row] = await db.query(sql`SELECT count(*) AS n, coalesce(sum(version), 0) AS s FROM project_versions`);
+/** One small query that changes whenever any project's output may have changed (any of `shard`'s, see above). */
+export async function changeFingerprint(db: Queryable, shard: string | null = null): Promise<string> {
+  const [row] = await db.query(sql`SELECT count(*) AS n, coalesce(sum(v.version), 0) AS s FROM ${shardVersions(shard)}`);
   return `${row?.n}:${row?.s}`;
 }
 

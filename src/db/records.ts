@@ -10,14 +10,25 @@ export interface Recorded {
   readonly projectId: string | null;
 }
 
-/** Recorded files by path: all rows, or those of the given projects (null = global files). */
-export async function loadRecorded(db: Queryable, projectIds?: ReadonlyArray<string | null>): Promise<Map<string, Recorded>> {
+/**
+ * Recorded files by path: all rows, or those of the given projects (null = global files). With
+ * `shard`, not the rows of projects in another shard: those are the other shard's to keep (a
+ * pass removes the rows of paths it does not want), also while a project moved away still has
+ * its files here.
+ */
+export async function loadRecorded(
+  db: Queryable,
+  projectIds?: ReadonlyArray<string | null>,
+  shard: string | null = null,
+): Promise<Map<string, Recorded>> {
   const ids = projectIds?.filter((id): id is string => id !== null) ?? [];
+  const mine =
+    shard === null ? sql`true` : sql`NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = traefik_configs.project_id AND p.shard <> ${shard})`;
   const rows =
     projectIds === undefined
-      ? await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs`)
+      ? await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs WHERE ${mine}`)
       : await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs
-                          WHERE project_id = ANY(${ids}::uuid[]) OR (${projectIds.includes(null)} AND project_id IS NULL)`);
+                          WHERE (project_id = ANY(${ids}::uuid[]) OR (${projectIds.includes(null)} AND project_id IS NULL)) AND ${mine}`);
   return new Map(rows.map((r) => [r.file_path as string, { checksum: r.checksum as string, projectId: r.project_id as string | null }]));
 }
 

@@ -9,7 +9,9 @@
  *   certificates) and, through the triggers, appends to audit_log and bumps project_versions. It
  *   may not rewrite audit_log, nor write the sidecar's records.
  * - `<prefix>_sidecar` — `run`, `sync`, `diff`: reads the desired state; writes only its own
- *   records (traefik_configs, sync_replicas, drift_events).
+ *   records (traefik_configs, sync_replicas, drift_events, and the shard bookkeeping
+ *   shard_handoff_writes, shard_members); reads and prunes shard_handoffs, which the writer's
+ *   moves of a project to another shard fill (a trigger, sql/006_shards.sql).
  *
  * {@link rolesSql} is the SQL (idempotent: roles created when missing, grants set again), for a
  * DBA to read or run; {@link createRoles} runs it. Grants name tables, so migrate.ts applies them
@@ -38,8 +40,8 @@ export function roleNames(prefix = DEFAULT_ROLE_PREFIX): RoleNames {
 }
 
 const DESIRED = 'projects, services, domain_configs, route_configs, certificates';
-const RECORDS = 'traefik_configs, sync_replicas, drift_events';
-const ALL_TABLES = `${DESIRED}, audit_log, project_versions, ${RECORDS}, schema_migrations`;
+const RECORDS = 'traefik_configs, sync_replicas, drift_events, shard_handoff_writes, shard_members';
+const ALL_TABLES = `${DESIRED}, audit_log, project_versions, shard_handoffs, ${RECORDS}, schema_migrations`;
 
 /** The SQL that creates the roles (when missing) and sets their ownership and grants. */
 export function rolesSql(r: RoleNames): string {
@@ -93,11 +95,13 @@ GRANT SELECT ON ${ALL_TABLES} TO ${r.writer};
 GRANT INSERT, UPDATE, DELETE ON ${DESIRED} TO ${r.writer};
 GRANT INSERT ON audit_log TO ${r.writer};
 GRANT INSERT, UPDATE ON project_versions TO ${r.writer};
+GRANT INSERT, UPDATE ON shard_handoffs TO ${r.writer};
 GRANT USAGE ON SEQUENCE audit_log_id_seq, traefik_sync_change_seq TO ${r.writer};
 
 -- sidecar: run, sync, diff.
 GRANT SELECT ON ${DESIRED}, project_versions, schema_migrations TO ${r.sidecar};
 GRANT SELECT, INSERT, UPDATE, DELETE ON ${RECORDS} TO ${r.sidecar};
+GRANT SELECT, DELETE ON shard_handoffs TO ${r.sidecar};
 GRANT USAGE ON SEQUENCE drift_events_id_seq TO ${r.sidecar};`;
 }
 

@@ -10,6 +10,8 @@ import type { Domain, MiddlewareSpec, ProjectState, Route } from '../model.js';
 export interface ProjectRow {
   readonly id: string;
   readonly name: string;
+  /** The project's shard (sql/006_shards.sql); absent where it does not matter (rendering). */
+  readonly shard?: string;
 }
 
 /** A `services` row. */

@@ -10,18 +10,20 @@ export interface ReplicaStatus {
   readonly lastError: string | null;
   readonly driftCount: number;
   readonly projectsFailed: number;
+  /** The shard the replica serves; null = every project. */
+  readonly shard: string | null;
 }
 
 /** Upsert this replica's status row (the last error redacted: other roles read this table). */
 export async function upsertReplicaStatus(db: Queryable, s: ReplicaStatus): Promise<void> {
   await db.query(sql`
-    INSERT INTO sync_replicas (replica_id, is_leader, last_sync_at, last_success_at, last_error, drift_count, projects_failed, updated_at)
+    INSERT INTO sync_replicas (replica_id, is_leader, last_sync_at, last_success_at, last_error, drift_count, projects_failed, shard, updated_at)
     VALUES (${s.replicaId}, ${s.isLeader}, ${s.lastSyncAt}, ${s.lastSuccessAt}, ${s.lastError === null ? null : redact(s.lastError)},
-            ${s.driftCount}, ${s.projectsFailed}, now())
+            ${s.driftCount}, ${s.projectsFailed}, ${s.shard}, now())
     ON CONFLICT (replica_id) DO UPDATE SET
       is_leader = excluded.is_leader, last_sync_at = excluded.last_sync_at, last_success_at = excluded.last_success_at,
       last_error = excluded.last_error, drift_count = excluded.drift_count, projects_failed = excluded.projects_failed,
-      updated_at = now()`);
+      shard = excluded.shard, updated_at = now()`);
 }
 
 export interface DriftRecord {
@@ -41,10 +43,13 @@ export async function recordDrift(db: Queryable, replicaId: string, items: reado
                   ${items.map((i) => i.kind)}::text[], ${items.map((i) => i.repaired)}::boolean[]) AS t(p, f, k, r)`);
 }
 
-/** Leader housekeeping: forget drift records and replica rows older than `days`. */
+/** Leader housekeeping: forget drift records, replica rows and finished shard handoffs older than `days`. */
 export async function pruneOld(db: Queryable, days = 30): Promise<void> {
   await db.query(sql`DELETE FROM drift_events WHERE detected_at < now() - make_interval(days => ${days})`);
   await db.query(sql`DELETE FROM sync_replicas WHERE updated_at < now() - make_interval(days => ${days})`);
+  await db.query(sql`DELETE FROM shard_handoffs WHERE moved_at < now() - make_interval(days => ${days})`);
+  await db.query(sql`DELETE FROM shard_handoff_writes WHERE written_at < now() - make_interval(days => ${days})`);
+  await db.query(sql`DELETE FROM shard_members WHERE updated_at < now() - make_interval(days => ${days})`);
 }
 
 /**

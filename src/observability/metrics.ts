@@ -24,6 +24,8 @@ export interface Metrics {
   readonly volumeFreeBytes: Gauge;
   readonly dbQueryDuration: Histogram<'query'>;
   readonly traefikRestartNeeded: Gauge;
+  /** 1, labelled with the shard this replica serves (`*`: every shard); one series per process. */
+  readonly shardInfo: Gauge<'shard'>;
 }
 
 /** Create the registry and every metric, initialised so that all series exist from the start. */
@@ -111,6 +113,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     traefikRestartNeeded: new Gauge({
       name: 'traefik_sync_traefik_restart_needed',
       help: '1 while static/traefik.yml differs from what Traefik started with (Traefik reads it only at start).',
+      registers,
+    }),
+    shardInfo: new Gauge({
+      name: 'traefik_sync_shard_info',
+      help: 'Always 1; the label says which shard this replica renders (SHARD; "*" = every shard).',
+      labelNames: ['shard'],
       registers,
     }),
   };

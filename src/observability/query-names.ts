@@ -15,7 +15,7 @@ export const QUERY_NAMES = [
 export type QueryName = (typeof QUERY_NAMES)[number];
 
 const RULES: ReadonlyArray<[RegExp, QueryName]> = [
-  [/count\(\*\) AS n, coalesce\(sum\(version\)/, 'fingerprint'],
+  [/count\(\*\) AS n, coalesce\(sum\((v\.)?version\)/, 'fingerprint'],
   [/FROM project_versions WHERE deleted/, 'tombstones'],
   [/(INSERT INTO|DELETE FROM) traefik_configs/, 'record_files'],
   [/FROM traefik_configs/, 'load_recorded'],

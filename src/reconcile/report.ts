@@ -1,4 +1,5 @@
 /** What a pass reports: per-project results, the delete guard's verdict, planned changes. */
+import type { Handoff } from '../db/shards.js';
 import type { DiskFile } from '../fs/scan.js';
 import type { RenderedFile } from '../model.js';
 import type { DriftItem, Plan } from './plan.js';
@@ -39,6 +40,11 @@ export interface SyncReport {
   readonly durationMs: number;
   /** Whether Traefik must restart to read the static config now on the volume (static-restart.ts). */
   readonly traefikRestart?: TraefikRestart;
+  /**
+   * Projects moved to another shard whose files this volume still had (sharded sidecars only):
+   * kept while `waiting`, removed when `released` or `timed-out`.
+   */
+  readonly handoffs?: readonly Handoff[];
 }
 
 /**

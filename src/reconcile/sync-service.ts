@@ -12,6 +12,7 @@ import type { InternalTarget } from '../address.js';
 import type { Queryable } from '../db/connect.js';
 import { listProjectRefs, loadProjects, loadTombstones } from '../db/load.js';
 import { loadRecorded, loadResolvers, type Recorded } from '../db/records.js';
+import { loadHandoffs, recordHandoffsWritten, type Handoff, type ShardMember } from '../db/shards.js';
 import { removeTempFiles } from '../fs/atomic.js';
 import { listFiles, readDiskFiles, scanRoot, type DiskFile } from '../fs/scan.js';
 import type { Logger } from '../log.js';
@@ -49,8 +50,21 @@ export interface SyncServiceOptions {
   readonly allowedInternalTargets?: readonly InternalTarget[];
   /** Clock for timestamps (tests pass a fake). */
   readonly now?: () => number;
+  /**
+   * Render only this shard's projects (none: every project, whatever its shard), and hand moved
+   * projects over (db/shards.ts): record the ones moved in once written here; keep the files of
+   * the ones moved away until every live replica of the new shard has written them and `drainMs`
+   * passed (or `timeoutMs`).
+   */
+  readonly shard?: ShardScope | null;
   /** Entry points, API, throttle and overlay of static/traefik.yml (default: the settings' defaults). */
   readonly staticSettings?: StaticSettings;
+}
+
+/** A sharded sidecar: its shard and replica id (recorded with a handoff), the handoff timing. */
+export interface ShardScope extends ShardMember {
+  readonly drainMs: number;
+  readonly timeoutMs: number;
 }
 
 /** Projects rendered and planned together in a full pass (bounds memory at any size). */
@@ -135,12 +149,15 @@ export class TraefikSyncService {
 
   async #full(started: number, dry: boolean): Promise<SyncReport & { changes: FileChange[] }> {
     const { db } = this.#o;
+    const shard = this.#o.shard?.name ?? null;
     const [projects, resolvers, recorded, tombstones] = await Promise.all([
-      listProjectRefs(db),
+      listProjectRefs(db, shard),
+      // Every shard's: the static config is the same in every shard.
       loadResolvers(db),
-      loadRecorded(db),
+      loadRecorded(db, undefined, shard),
       loadTombstones(db),
     ]);
+    const movedIn: string[] = [];
     const disk = await scanRoot(this.#o.root);
     if (!dry) {
       // Traefik's file provider never starts when its folder is missing at Traefik's start
@@ -163,9 +180,11 @@ export class TraefikSyncService {
         const states = await loadProjects(
           db,
           batch.map((p) => p.id),
+          this.#o.shard ?? null,
         );
         const units: Unit[] = [];
         for (const [i, s] of states.entries()) {
+          if (s.handoffPending) movedIn.push(s.id);
           // Rendering is CPU work: let the previous batch's I/O callbacks run every few projects,
           // or its writes stall (and the disk idles) while this batch renders.
           if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
@@ -193,9 +212,46 @@ export class TraefikSyncService {
         { hold: true },
       );
       const { orphans, unowned } = index.leftovers(tombstones);
-      await pass.add(orphans);
-      return { ...(await this.#conclude(pass, started, undefined, !dry)), unowned, changes: pass.changes };
+      const handedOver = await this.#handOver(orphans);
+      await pass.add(handedOver.units);
+      const concluded = await this.#conclude(pass, started, undefined, !dry);
+      if (!dry) await this.#recordWritten(movedIn, concluded.results);
+      return { ...concluded, unowned, changes: pass.changes, handoffs: handedOver.handoffs };
     });
+  }
+
+  /**
+   * Of the units of projects that are not this shard's (files left on this volume), those moved
+   * to another shard: kept (left out of the pass) while the handoff waits, removed like a deleted
+   * project's (not counted by the delete guard) once released or timed out. The others pass as
+   * they are (a project gone for another reason: counted by the delete guard).
+   */
+  async #handOver(units: Unit[]): Promise<{ units: Unit[]; handoffs: Handoff[] }> {
+    const scope = this.#o.shard;
+    if (!scope) return { units, handoffs: [] };
+    // Units with a name are this shard's projects (one moved in is written, not handed over).
+    const ids = units.filter((u) => u.projectId !== null && u.projectName === null && !u.tombstoned).map((u) => u.projectId!);
+    const handoffs = await loadHandoffs(this.#o.db, ids, scope);
+    const out: Unit[] = [];
+    for (const u of units) {
+      const h = u.projectId === null ? undefined : handoffs.get(u.projectId);
+      if (!h) out.push(u);
+      else if (h.state !== 'waiting') out.push({ ...u, tombstoned: true });
+    }
+    return { units: out, handoffs: [...handoffs.values()] };
+  }
+
+  /** Record the projects moved into this shard that this pass wrote (or found right) on the volume. */
+  async #recordWritten(movedIn: readonly string[], results: readonly ProjectResult[]): Promise<void> {
+    const scope = this.#o.shard;
+    if (!scope || movedIn.length === 0) return;
+    const ok = new Set(results.filter((r) => r.status === 'updated' || r.status === 'noop').map((r) => r.projectId));
+    await recordHandoffsWritten(
+      this.#o.db,
+      movedIn.filter((id) => ok.has(id)),
+      scope.name,
+      scope.replicaId,
+    );
   }
 
   /**
@@ -222,7 +278,8 @@ export class TraefikSyncService {
     }
     const ids = [...new Set(projectIds)];
     const { db } = this.#o;
-    const [states, recorded] = await Promise.all([loadProjects(db, ids), loadRecorded(db, ids)]);
+    const shard = this.#o.shard?.name ?? null;
+    const [states, recorded] = await Promise.all([loadProjects(db, ids, this.#o.shard ?? null), loadRecorded(db, ids, shard)]);
     const byId = new Map(states.map((s) => [s.id, s]));
     const gone = ids.filter((id) => !byId.has(id));
     const tombstones = gone.length ? await loadTombstones(db, gone) : new Map<string, number>();
@@ -266,11 +323,17 @@ export class TraefikSyncService {
         changedAt: null,
       });
     }
+    const handedOver = await this.#handOver(units);
     const pass = new Pass(this.#ctx, recorded);
     const staticWritten = units.some((u) => u.desired.some((f) => f.path === layout.static));
     return this.#owing(pass, async () => {
-      await pass.add(units);
-      return { ...(await this.#conclude(pass, started, new Set(ids), staticWritten)), unowned: [] };
+      await pass.add(handedOver.units);
+      const concluded = await this.#conclude(pass, started, new Set(ids), staticWritten);
+      await this.#recordWritten(
+        states.filter((s) => s.handoffPending).map((s) => s.id),
+        concluded.results,
+      );
+      return { ...concluded, unowned: [], handoffs: handedOver.handoffs };
     });
   }
 

@@ -4,18 +4,20 @@
  */
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
-import { requireDatabaseUrl, settingName, SETTINGS, type Config } from '../config.js';
+import { requireDatabaseUrl, sessionDatabaseUrl, settingName, SETTINGS, type Config } from '../config.js';
 import { Controller, STOP_STEP_MS } from '../controller/controller.js';
 import type { EventSink } from '../controller/events.js';
 import { connect, type ConnectionPool } from '../db/connect.js';
-import type { Leadership } from '../db/leader.js';
+import { SessionLockLeader, type Leadership } from '../db/leader.js';
+import { CHANNEL, Listener, shardChannel } from '../db/listen.js';
+import { passwordOf, registerSecret } from '../redact.js';
 import { createLogger, type Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createHttpServer, listen, type Handler } from '../observability/http.js';
 import { sidecarRoutes } from './routes.js';
 import { queryName } from '../observability/query-names.js';
 import { clusterIntegration } from '../k8s/cluster.js';
-import { TraefikSyncService } from '../reconcile/sync-service.js';
+import { TraefikSyncService, type ShardScope } from '../reconcile/sync-service.js';
 import { settledWithin } from '../util.js';
 
 export interface SidecarOptions {
@@ -49,8 +51,14 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const databaseUrl = requireDatabaseUrl(config);
   const log = options.log ?? createLogger(config.logLevel);
   const metrics = options.metrics ?? createMetrics();
+  // Two kinds of connection (README "Sizing a fleet"): the pool (at most DB_POOL_SIZE; idle
+  // connections close after 10 s), which keeps no session state and may go through PgBouncer in
+  // transaction mode; and one session connection (LISTEN_DATABASE_URL, else DATABASE_URL) for
+  // LISTEN, the advisory-lock leader and the periodic ping.
+  const sessionUrl = sessionDatabaseUrl(config);
+  registerSecret(passwordOf(sessionUrl));
   const db = connect(databaseUrl, {
-    poolSize: 6,
+    poolSize: config.dbPoolSize,
     setting: settingName(SETTINGS.databaseUrl),
     onError: (err) => log.warn({ err }, 'database pool error'),
     onQuery: (text, seconds) => metrics.dbQueryDuration.observe({ query: queryName(text) }, seconds),
@@ -58,23 +66,31 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const replicaId = options.replicaId ?? config.podName ?? `${hostname()}-${process.pid}`;
   const sync = new TraefikSyncService({
     db,
-    root: config.configDir,
-    driftMode: config.driftMode,
-    maxDeleteFraction: config.maxDeleteFraction,
-    allowedInternalTargets: config.allowedInternalTargets,
+    ...syncServiceSettings(config, replicaId),
     log,
-    staticSettings: config.traefikStatic,
     now: options.now,
   });
+  const session = new Listener({
+    databaseUrl: sessionUrl,
+    channel: config.shard === null ? CHANNEL : shardChannel(config.shard),
+    // A replica cut off from PostgreSQL loses its session (and the leader's lock) after this much
+    // silence; the periodic ping keeps a live session busy once per SYNC_INTERVAL (± 10 %).
+    idleSessionTimeoutMs: 2 * config.intervalMs + 10_000,
+  });
+  metrics.shardInfo.set({ shard: config.shard ?? '*' }, 1);
   const onLeader = (leader: boolean) => {
     metrics.isLeader.set(leader ? 1 : 0);
     log.info({ replica: replicaId, leader }, leader ? 'became leader' : 'not leader');
   };
-  const cluster = await clusterIntegration(config, log, databaseUrl);
-  const leadership = (options.leadership ?? cluster.leadership)(onLeader);
+  // Standalone, the advisory lock is held on the session connection (no connection of its own).
+  const cluster = await clusterIntegration(config, log, sessionUrl);
+  const standalone = (onChange: (leader: boolean) => void) => new SessionLockLeader(session, onChange, config.intervalMs);
+  const leadership = (options.leadership ?? (cluster.mode === 'standalone' ? standalone : cluster.leadership))(onLeader);
   const controller = new Controller({
     db,
-    databaseUrl,
+    databaseUrl: sessionUrl,
+    session,
+    shard: config.shard,
     sync,
     root: config.configDir,
     metrics,
@@ -96,6 +112,8 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       configDir: config.configDir,
       http: `${config.httpHost}:${port}`,
       driftMode: config.driftMode,
+      shard: config.shard ?? '(all)',
+      poolSize: config.dbPoolSize,
     },
     'traefik-sync controller starting',
   );
@@ -120,4 +138,23 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       return stopping;
     },
   };
+}
+
+/** The shard scope of a sync service (null: every project), for `run` and the one-shot commands. */
+function shardScope(config: Config, replicaId: string): ShardScope | null {
+  return config.shard === null
+    ? null
+    : { name: config.shard, replicaId, drainMs: config.shardDrainMs, timeoutMs: config.shardHandoffTimeoutMs };
+}
+
+/** What the settings say of a sync service (the same for `run` and the one-shot commands). */
+export function syncServiceSettings(config: Config, replicaId: string) {
+  return {
+    root: config.configDir,
+    driftMode: config.driftMode,
+    maxDeleteFraction: config.maxDeleteFraction,
+    allowedInternalTargets: config.allowedInternalTargets,
+    shard: shardScope(config, replicaId),
+    staticSettings: config.traefikStatic,
+  } as const;
 }

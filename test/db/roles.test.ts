@@ -82,6 +82,15 @@ describe('the writer role', () => {
     expect((await svc.listProjectDomains(applied!.projectId)).every((d) => d.isActive)).toBe(true);
   });
 
+  it('moves a project to another shard (the move starts a handoff: sql/006_shards.sql)', async () => {
+    await writerDb.query(sql`UPDATE projects SET shard = 'moved' WHERE name = 'shop'`);
+    const [h] = await writerDb.query(
+      sql`SELECT h.to_shard FROM shard_handoffs h JOIN projects p ON p.id = h.project_id WHERE p.name = 'shop'`,
+    );
+    expect(h?.to_shard).toBe('moved');
+    await writerDb.query(sql`UPDATE projects SET shard = 'default' WHERE name = 'shop'`);
+  });
+
   it.each([
     [
       "INSERT INTO traefik_configs (config_type, file_path, content, checksum) VALUES ('dynamic', 'x', '', 'sha256:" +

@@ -139,6 +139,7 @@ describe('errors quoting a secret', () => {
       lastError,
       driftCount: 0,
       projectsFailed: 1,
+      shard: null,
     });
     const rows = await t.db.query(sql`SELECT last_error FROM sync_replicas WHERE replica_id = 'masking-test'`);
     expect(rows[0]!.last_error).toContain('write failed');
