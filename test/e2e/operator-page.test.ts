@@ -136,6 +136,8 @@ describe.skipIf(!haveChromium && !inCi)('operator page in Chromium', () => {
   });
 
   it('shows the file repaired once a replica in repair mode runs on the volume', async () => {
+    // Leave the page first: its auto-refresh would otherwise hit the stopped sidecar (console errors).
+    await page.goto('about:blank');
     await s!.stop();
     s = await startTestSidecar(t.url, { 'drift-mode': 'repair', interval: '2s', 'config-dir': root }, { replicaId: 'replica-repair' });
     await page.goto(`${s.base}/`);
