@@ -22,6 +22,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   redact: 0,
   address: 0,
   log: 0,
+  memory: 0, // heap settings of the long-running process
   render: 1, // pure: rows in, bytes out
   queue: 1,
   observability: 1, // metrics registry, the HTTP server

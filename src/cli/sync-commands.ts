@@ -14,6 +14,7 @@ import { TraefikSyncService, totals, type SyncReport } from '../reconcile/sync-s
 import { layout } from '../render/project.js';
 import { syncServiceSettings } from '../sidecar/sidecar.js';
 import { commandLogger, projectIdByName, withDatabase, type Command } from './command.js';
+import { progressLine } from './progress.js';
 
 function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSyncService {
   return new TraefikSyncService({
@@ -92,10 +93,17 @@ export const syncCommand: Command = {
     const log = commandLogger(config);
     return withDatabase(config, async (db) => {
       const service = syncService(config, db, log);
-      const report =
-        typeof values.project === 'string'
-          ? await service.syncProjectConfigs(await projectIdByName(db, config.configDir, values.project))
-          : await service.syncAllProjects();
+      let report;
+      if (typeof values.project === 'string') {
+        report = await service.syncProjectConfigs(await projectIdByName(db, config.configDir, values.project));
+      } else {
+        const progress = progressLine(process.stderr, 'projects');
+        try {
+          report = await service.syncAllProjects({ onProgress: (done, total) => progress.update(done, total) });
+        } finally {
+          progress.end();
+        }
+      }
       for (const line of describeReport(report)) out(line);
       const ok = !report.blocked && report.results.every((r) => r.status !== 'failed');
       return ok ? 0 : 1;

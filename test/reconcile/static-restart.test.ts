@@ -59,18 +59,18 @@ describe('through the sync service and the replica state', () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const captured = captureLog('info');
     const state = new ReplicaState({ db: t.db, metrics, log: captured.log, replicaId: 'restart-test' });
-    await state.recordPass(first, true);
+    await state.recordPass(first, 0);
     const gauge = async () => (await metrics.traefikRestartNeeded.get()).values[0]?.value;
     expect(await gauge()).toBe(0);
 
     await setProvider('zerossl');
     const changed = await sync.syncProjectConfigs(ids.blog);
     expect(changed.traefikRestart).toMatchObject({ needed: true, changed: true, reason: expect.stringMatching(/restart Traefik/) });
-    await state.recordPass(changed, false);
+    await state.recordPass(changed);
     // Later passes leave the static file as it is: still needed, logged once.
     const again = await sync.syncAllProjects();
     expect(again.traefikRestart).toMatchObject({ needed: true, changed: false, since: changed.traefikRestart!.since });
-    await state.recordPass(again, true);
+    await state.recordPass(again, 0);
     expect(await gauge()).toBe(1);
     expect(state.snapshot().traefikRestart).toEqual({
       needed: true,
@@ -86,7 +86,7 @@ describe('through the sync service and the replica state', () => {
     await setProvider(null);
     const back = await sync.syncAllProjects();
     expect(back.traefikRestart).toMatchObject({ needed: false, changed: true });
-    await state.recordPass(back, true);
+    await state.recordPass(back, 0);
     expect(await gauge()).toBe(0);
     expect(captured.text()).toMatch(/Traefik restart no longer needed/);
   });
