@@ -16,6 +16,8 @@ export interface ServiceSettings {
   readonly configDir: string;
   /** Entry points and resolvers of the controller's static config (render/static-facts.ts). */
   readonly static?: StaticFacts;
+  /** Providers a middleware `ref` may name (render/providers.ts). */
+  readonly providers: ReadonlySet<string>;
   readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
@@ -27,7 +29,7 @@ export abstract class ServiceBase {
   readonly actor: string;
   /** Config root as Traefik sees it (certificate paths in rendered files). */
   readonly configDir: string;
-  /** How the controller renders (config root, allowed internal targets, static config facts): every check renders the same way. */
+  /** How the controller renders (config root, providers a `ref` may name, allowed internal targets, static config facts): every check renders the same way. */
   readonly render: RenderOptions;
 
   constructor(db: ConnectionPool, settings: ServiceSettings) {
@@ -36,6 +38,7 @@ export abstract class ServiceBase {
     this.configDir = settings.configDir;
     this.render = Object.freeze({
       configDir: settings.configDir,
+      providers: settings.providers,
       allowedInternalTargets: settings.allowedInternalTargets ?? [],
       static: settings.static ?? DEFAULT_STATIC_FACTS,
     });

@@ -10,6 +10,7 @@ import { sql, type ConnectionPool, type Queryable } from '../db/connect.js';
 import { UserError } from '../errors.js';
 import { staticFacts } from '../render/static-facts.js';
 import type { StaticSettings } from '../render/static-settings.js';
+import { enabledProviders } from '../render/providers.js';
 import * as crud from './crud.js';
 import { NotFoundError } from './errors.js';
 import { checkActor, checkId, notFound, projectOf } from './lookup.js';
@@ -52,6 +53,11 @@ export interface ConfigServiceOptions {
    * Default: the default settings (web, websecure, metrics; no resolver defined).
    */
   readonly traefikStatic?: StaticSettings;
+  /**
+   * The providers Traefik runs, which a middleware `ref` may name (the settings' `traefikProviders`;
+   * default `internal` and `file`, what the generated static config enables).
+   */
+  readonly providers?: ReadonlySet<string>;
   /** Upstreams at internal addresses allowed anyway (must match the controller's ALLOWED_INTERNAL_TARGETS). */
   readonly allowedInternalTargets?: readonly InternalTarget[];
 }
@@ -66,6 +72,7 @@ export class TraefikConfigService extends SpecOperations {
     super(db, {
       actor: checkActor(options.actor ?? 'config-service'),
       configDir: options.configDir ?? '/app/traefik-configs',
+      providers: options.providers ?? enabledProviders(null),
       allowedInternalTargets: options.allowedInternalTargets,
       static: staticFacts(options.traefikStatic),
     });

@@ -23,6 +23,7 @@ import { WorkQueue } from '../queue/work-queue.js';
 import type { SyncReport, TraefikSyncService } from '../reconcile/sync-service.js';
 import { ReplicaState } from './replica-state.js';
 import { layout } from '../render/project.js';
+import type { TraefikWatch } from '../traefik-api/watch.js';
 import { settledWithin } from '../util.js';
 
 /**
@@ -62,6 +63,8 @@ export interface ControllerOptions {
   readonly housekeepingEveryMs?: number;
   /** Files stat()ed per tick when file events are watched (default 2,000; all when not). */
   readonly diskCheckSlice?: number;
+  /** What Traefik serves (src/traefik-api/): told of every pass, checked after them and at its own ticks. */
+  readonly traefik?: TraefikWatch;
 }
 
 export class Controller {
@@ -228,6 +231,7 @@ export class Controller {
     this.#beatTimer = setInterval(() => this.#beat(), 1000);
     this.#beatTimer.unref();
     this.#periodic.start();
+    this.#o.traefik?.start();
   }
 
   /** Wait until no work is pending (tests, one-shot use). */
@@ -239,6 +243,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#periodic.stop();
+    await this.#o.traefik?.stop();
     clearInterval(this.#beatTimer);
     this.#intake.stop();
     this.#handoffs.stop();
@@ -265,6 +270,11 @@ export class Controller {
   /** JSON for /api/v1/status. */
   status(): Record<string, unknown> {
     const state = this.#state.snapshot();
+    const traefik = this.#o.traefik;
+    if (traefik) {
+      const projects = state.projects as Record<string, object>;
+      state.projects = Object.fromEntries(Object.entries(projects).map(([id, p]) => [id, { ...p, ...traefik.fieldsOf(id) }]));
+    }
     return {
       replica: this.#o.replicaId,
       shard: this.#o.shard ?? null,
@@ -275,6 +285,7 @@ export class Controller {
       databaseServer: this.#listener.server,
       queueDepth: this.#queue.depth,
       ...state,
+      traefik: traefik?.summary() ?? null,
       shardHandoffs: this.#handoffs.snapshot(),
     };
   }
@@ -339,6 +350,8 @@ export class Controller {
     // Watch the directories a full pass may have created before saying ready, so a hand edit
     // made right after /readyz turns 200 is seen at once.
     if (full) await this.#watcher?.refresh().catch(() => {});
+    // What Traefik should now serve is known before the status shows the pass (live: false until seen).
+    this.#o.traefik?.passed(report, full);
     await this.#state.recordPass(report, full ? since : undefined);
     if (full) releaseMemory();
     // A project that failed (rows that cannot render, a write refused by the disk) is retried

@@ -18,7 +18,7 @@ import { readDiskFiles, type DiskFile } from '../fs/scan.js';
 import type { Logger } from '../log.js';
 import type { ProjectState } from '../model.js';
 import { GLOBAL, ProjectLocks } from '../queue/project-locks.js';
-import { layout, renderProject } from '../render/project.js';
+import { layout, renderProject, type RenderedProject } from '../render/project.js';
 import { renderStatic } from '../render/static.js';
 import type { StaticSettings } from '../render/static-settings.js';
 import { staticFacts, type StaticFacts } from '../render/static-facts.js';
@@ -60,6 +60,10 @@ export interface SyncServiceOptions {
   readonly shard?: ShardScope | null;
   /** Entry points, API, throttle and overlay of static/traefik.yml (default: the settings' defaults). */
   readonly staticSettings?: StaticSettings;
+  /** Providers a middleware `ref` may name (render/providers.ts); undefined: not checked. */
+  readonly providers?: ReadonlySet<string>;
+  /** Told of every project rendered by a pass (what it will write, or its problems): src/traefik-api/ compares it with Traefik. */
+  readonly onRendered?: (project: RenderedProject) => void;
 }
 
 /** Reads a project pass has in flight. */
@@ -405,9 +409,11 @@ export class TraefikSyncService {
   #unit(state: ProjectState, names?: NameRegistry): Unit {
     const r = renderProject(state, {
       configDir: this.#traefikDir,
+      providers: this.#o.providers,
       allowedInternalTargets: this.#o.allowedInternalTargets,
       static: this.#static,
     });
+    this.#o.onRendered?.(r);
     const clashes = names && r.problems.length === 0 ? names.add(r) : [];
     return {
       projectId: r.projectId,

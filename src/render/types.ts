@@ -9,6 +9,8 @@ export interface RenderOptions {
   readonly configDir: string;
   /** Entry points and resolvers the static configuration defines (default: the default settings'). */
   readonly static?: StaticFacts;
+  /** Providers a middleware `ref` may name (render/providers.ts); undefined: any but `file`. */
+  readonly providers?: ReadonlySet<string>;
   /** Upstreams at internal addresses allowed anyway (ALLOWED_INTERNAL_TARGETS; render/targets.ts). */
   readonly allowedInternalTargets?: readonly InternalTarget[];
 }
