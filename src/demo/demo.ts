@@ -110,7 +110,12 @@ async function runDemo(ctx: DemoContext, check: () => void, stop: StopRequest): 
       ctx.err(`demo: schema ${migrations.length ? `migrated (${migrations.join(', ')})` : 'up to date'}`);
       check();
       if (examplesApplied === false) {
-        const service = new TraefikConfigService(db, { actor: 'demo', configDir: config.configDir, providers: config.traefikProviders });
+        const service = new TraefikConfigService(db, {
+          actor: 'demo',
+          configDir: config.configDir,
+          providers: config.traefikProviders,
+          traefikStatic: config.traefikStatic,
+        });
         applied = (await readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml')).sort();
         for (const f of applied) {
           const [r] = await service.applyProjects([await loadSpecFile(path.join(EXAMPLES, f))]);
