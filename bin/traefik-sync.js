@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Entry point installed as `traefik-sync`; the compiled CLI lives in dist/ (built by `npm ci`/`npm run build`).
-import { main } from '../dist/cli/main.js';
+// libuv's thread pool runs every file operation; it starts with the first one (loading the CLI
+// already does), so its size is set before: 16 threads instead of 4, so that a project pass's few
+// reads and writes do not queue behind a full pass's (at most 12 reads and 8 projects' writes).
+process.env.UV_THREADPOOL_SIZE ??= '16';
+const { main } = await import('../dist/cli/main.js');
 
 // A reader that goes away (`traefik-sync diff | head`, also `2>&1 | head`) is not an error: the command still
 // finishes (nothing it started is cut short) with its own exit code; the rest of its output is

@@ -10,6 +10,7 @@ import { passwordOf, registerSecret } from './redact.js';
 import type { LogLevel } from './log.js';
 import { checkStaticSettings } from './render/static.js';
 import { parseStaticOverlay } from './render/static-overlay.js';
+import { enabledProviders, parseExtraProviders } from './render/providers.js';
 import {
   DEFAULT_API_ADDRESS,
   DEFAULT_ENTRY_POINTS,
@@ -49,6 +50,11 @@ export interface Config {
   readonly traefikStatic: StaticSettings;
   /** Where Traefik's API answers (`http://127.0.0.1:8080`); undefined = not read. */
   readonly traefikApiUrl: string | undefined;
+  /**
+   * Providers a middleware `ref` may name: `internal`, `file`, those TRAEFIK_STATIC_FILE enables
+   * and TRAEFIK_EXTRA_PROVIDERS (render/providers.ts).
+   */
+  readonly traefikProviders: ReadonlySet<string>;
   /** The pod's IP (POD_IP, downward API): a Host the API accepts. */
   readonly podIp: string | undefined;
   /** Where the database URL is read from when none is given (DATABASE_URL_FILE). */
@@ -88,6 +94,7 @@ export const SETTINGS = {
   traefikEntryPoints: { flag: 'traefik-entrypoints', env: 'TRAEFIK_ENTRYPOINTS', def: DEFAULT_ENTRY_POINTS },
   traefikThrottle: { flag: 'traefik-throttle', env: 'TRAEFIK_THROTTLE', def: DEFAULT_THROTTLE },
   traefikStaticFile: { flag: 'traefik-static-file', env: 'TRAEFIK_STATIC_FILE' },
+  traefikExtraProviders: { flag: 'traefik-extra-providers', env: 'TRAEFIK_EXTRA_PROVIDERS' },
   databaseUrlFile: { flag: 'database-url-file', env: 'DATABASE_URL_FILE' },
   apiTokenFile: { flag: 'api-token-file', env: 'API_TOKEN_FILE' },
   apiAllowedHosts: { flag: 'api-allowed-hosts', env: 'API_ALLOWED_HOSTS' },
@@ -227,6 +234,9 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     throw new UserError(`${settingName(SETTINGS.allowedInternalTargets)}: ${(err as Error).message}`);
   }
 
+  const extraProviders = parseExtraProviders(get(SETTINGS.traefikExtraProviders) ?? '', settingName(SETTINGS.traefikExtraProviders));
+  const traefikProviders = enabledProviders(traefikStatic.overlay?.doc, extraProviders);
+
   return Object.freeze({
     databaseUrl,
     configDir,
@@ -245,6 +255,7 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     shardHandoffTimeoutMs,
     traefikStatic,
     traefikApiUrl,
+    traefikProviders,
     podIp: env.POD_IP || undefined,
     databaseUrlFile,
     apiTokenFile,

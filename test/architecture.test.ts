@@ -22,6 +22,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   redact: 0,
   address: 0,
   log: 0,
+  memory: 0, // heap settings of the long-running process
   render: 1, // pure: rows in, bytes out
   queue: 1,
   observability: 1, // metrics registry, the HTTP server
@@ -31,6 +32,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   reconcile: 3, // a pass: load → render → validate → plan → write → record
   'config-service': 4,
   'file-service': 4,
+  'traefik-api': 4, // reads Traefik's API after passes: live, errors, shadows
   controller: 5, // sources → queue → passes → replica state
   k8s: 6, // Lease and Events, for the controller
   ui: 6,

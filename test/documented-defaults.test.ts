@@ -119,14 +119,29 @@ describe('inotify limit', () => {
     expect(await defaultMaxWatches()).toBe(Number.isFinite(real) ? Math.min(65_536, Math.floor(real / 2)) : 8192);
   });
 
-  it('over the limit, the watcher says so once and watches no more', async () => {
+  it('over the limit, the watcher says so once and watches no more: the shared folders first, then projects by name', async () => {
     const root = await tempDir('tsync-limit-');
     for (const p of ['a', 'b', 'c']) await mkdir(path.join(root, 'dynamic', p, 'services'), { recursive: true });
+    for (const d of ['static', 'ssl/certs']) await mkdir(path.join(root, d), { recursive: true });
     const limits: number[] = [];
-    const w = new TreeWatcher({ root, onChange: () => {}, maxWatches: 3, onLimit: (n) => limits.push(n) });
+    const w = new TreeWatcher({ root, onChange: () => {}, maxWatches: 7, onLimit: (n) => limits.push(n) });
     try {
       await w.refresh();
-      expect({ watching: w.watching, limited: w.limited, limits }).toEqual({ watching: 3, limited: true, limits: [7] });
+      expect({ watching: w.watching, limited: w.limited, limits }).toEqual({ watching: 7, limited: true, limits: [10] });
+      // Sorted by name alone, ssl/ and static/ (after dynamic/…) were the ones left out.
+      const unwatched = [
+        'static',
+        'ssl',
+        'ssl/certs',
+        'dynamic',
+        'dynamic/a',
+        'dynamic/a/services',
+        'dynamic/b',
+        'dynamic/b/services',
+        'dynamic/c',
+        'dynamic/c/services',
+      ].filter((d) => w.unwatched.has(d));
+      expect(unwatched).toEqual(['dynamic/b/services', 'dynamic/c', 'dynamic/c/services']);
     } finally {
       w.close();
     }
@@ -135,13 +150,19 @@ describe('inotify limit', () => {
 
 describe('the periodic disk check', () => {
   /** One tick of a periodic check whose watcher is `watcher`; returns the stat() limit it asked for. */
-  async function sliceOfTick(watcher: { limited: boolean; watching: number } | null): Promise<number> {
+  async function sliceOfTick(watcher: { limited: boolean; watching: number; unwatched?: unknown } | null): Promise<number> {
     const asked: number[] = [];
     const noop = { set() {}, inc() {} };
     const check = new PeriodicCheck({
       db: t.db,
       root: await tempDir('tsync-tick-'),
-      sync: { verifyDisk: async (limit: number) => (asked.push(limit), new Set()) } as never,
+      sync: {
+        verifyDisk: async (limit: number, unwatched: unknown) => {
+          asked.push(limit);
+          expect(unwatched).toBe(watcher?.limited ? watcher.unwatched : undefined);
+          return new Set();
+        },
+      } as never,
       metrics: { volumeFreeBytes: noop, queueDepth: noop } as never,
       log: silentLogger,
       intervalMs: 30_000,
@@ -164,8 +185,11 @@ describe('the periodic disk check', () => {
     expect(await sliceOfTick({ limited: false, watching: 10 })).toBe(2000);
   });
 
-  it('stat()s every file when the watcher hit its limit, watches nothing, or is off', async () => {
-    expect(await sliceOfTick({ limited: true, watching: 10 })).toBe(Infinity);
+  it('stat()s the slice and every file of the unwatched folders when the watcher hit its limit', async () => {
+    expect(await sliceOfTick({ limited: true, watching: 10, unwatched: { version: 1, has: () => true } })).toBe(2000);
+  });
+
+  it('stat()s every file when the watcher watches nothing, or is off', async () => {
     expect(await sliceOfTick({ limited: false, watching: 0 })).toBe(Infinity);
     expect(await sliceOfTick(null)).toBe(Infinity);
   });

@@ -5,27 +5,38 @@
  */
 import { sql, type Queryable } from '../db/connect.js';
 
-/** Insert `projects` benchmark projects named bench-00001…; returns their ids. */
+/** Projects inserted per group of statements: each statement stays well within the statement timeout. */
+const SEED_CHUNK = 2000;
+
+/** Insert `projects` benchmark projects named bench-00001… (at most 99,999). */
 export async function seedBench(db: Queryable, projects: number): Promise<void> {
   await db.query(sql`SET LOCAL traefik_sync.actor = 'bench'`);
+  for (let first = 1; first <= projects; first += SEED_CHUNK) await seedRange(db, first, Math.min(projects, first + SEED_CHUNK - 1));
+}
+
+/** Projects bench-<first>…bench-<last> with their services, domains and routes. */
+async function seedRange(db: Queryable, first: number, last: number): Promise<void> {
+  const name = (i: number) => `bench-${String(i).padStart(5, '0')}`;
+  const from = name(first);
+  const to = name(last);
   await db.query(sql`
-    INSERT INTO projects (name) SELECT 'bench-' || lpad(i::text, 5, '0') FROM generate_series(1, ${projects}) i`);
+    INSERT INTO projects (name) SELECT 'bench-' || lpad(i::text, 5, '0') FROM generate_series(${first}::int, ${last}::int) i`);
   await db.query(sql`
     INSERT INTO services (project_id, name, host)
     SELECT p.id, s.name, CASE WHEN s.name = 'worker' THEN 'worker.' || p.name || '.svc' END
       FROM projects p CROSS JOIN (VALUES ('api'), ('web'), ('worker')) AS s(name)
-     WHERE p.name LIKE 'bench-%'`);
+     WHERE p.name BETWEEN ${from} AND ${to}`);
   await db.query(sql`
     INSERT INTO domain_configs (project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider)
     SELECT p.id, p.name || '.example', d.sub, CASE WHEN d.sub IS NULL THEN p.name || '.example' ELSE d.sub || '.' || p.name || '.example' END,
            d.ssl, CASE WHEN d.ssl THEN 'letsencrypt' END
       FROM projects p CROSS JOIN (VALUES (NULL, true), ('status', false)) AS d(sub, ssl)
-     WHERE p.name LIKE 'bench-%'`);
+     WHERE p.name BETWEEN ${from} AND ${to}`);
   await db.query(sql`
     INSERT INTO route_configs (domain_config_id, service_id, path_rule, priority, middleware, target_port, health_check)
     SELECT d.id, s.id, r.path, r.prio, r.mw::jsonb, r.port, r.hc::jsonb
       FROM domain_configs d
-      JOIN projects p ON p.id = d.project_id AND p.name LIKE 'bench-%'
+      JOIN projects p ON p.id = d.project_id AND p.name BETWEEN ${from} AND ${to}
       CROSS JOIN (VALUES
         (true,  'web',    '/',          1, NULL, 8080, NULL),
         (true,  'api',    '/api',       1, '[{"stripPrefix":{"prefixes":["/api"]}},{"headers":{"customRequestHeaders":{"X-Api":"1"}}}]', 3000, '{"path":"/healthz","interval":"10s"}'),

@@ -2,7 +2,6 @@
 import { watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect, sql } from '../db/connect.js';
 
 /** Milliseconds since `t0` (process.hrtime.bigint()). */
 export const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -65,31 +64,4 @@ export async function metricsOf(base: string): Promise<Map<string, number>> {
     if (m) out.set(m[1]!, Number(m[2]));
   }
   return out;
-}
-
-/**
- * Background writes: `perSecond` commits/s, each a priority update of the next of `routes` (a
- * rewrite of its project's files), on a pool of its own. `stop()` ends it and returns the commits.
- */
-export function backgroundLoad(url: string, routes: ReadonlyArray<{ routeId: string }>, perSecond: number): { stop(): Promise<number> } {
-  const db = connect(url, { poolSize: 2 });
-  let commits = 0;
-  let stopping = false;
-  const loop = (async () => {
-    const started = Date.now();
-    while (!stopping) {
-      const r = routes[commits % routes.length]!;
-      await db.query(sql`UPDATE route_configs SET priority = ${1 + (commits % 7)} WHERE id = ${r.routeId}`);
-      commits++;
-      await sleep(Math.max(0, started + (commits * 1000) / perSecond - Date.now()));
-    }
-  })();
-  return {
-    async stop() {
-      stopping = true;
-      await loop;
-      await db.dispose();
-      return commits;
-    },
-  };
 }

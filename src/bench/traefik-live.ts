@@ -23,7 +23,8 @@ import { findTraefik, startTraefik, traefikPorts, type RunningTraefik } from '..
 import { layout } from '../render/project.js';
 import { stopChild } from '../util.js';
 import { apiRoutes, seedBench } from './seed.js';
-import { backgroundLoad, log, pct, sleep } from './support.js';
+import { backgroundLoad, rssOf } from './phases.js';
+import { log, pct, sleep } from './support.js';
 
 /** What `runTraefikLive` measures with. */
 export interface TraefikLiveOptions {
@@ -75,12 +76,6 @@ async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
-}
-
-/** A field of /proc/<pid>/status in MB (VmHWM = peak RSS, VmRSS = now). */
-async function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
 }
 
 /** traefik_config_reloads_total from Traefik's Prometheus endpoint. */
@@ -330,9 +325,10 @@ export async function runTraefikLive(o: TraefikLiveOptions): Promise<void> {
       (result.loaded as any).backgroundCommits = await load.stop();
     }
     (result.machine as Record<string, unknown>).loadAverageAtEnd = loadavg()[0];
-    result.traefikPeakRssMb = await statusMb(traefik.child.pid!, 'VmHWM');
-    result.traefikRssMb = await statusMb(traefik.child.pid!, 'VmRSS');
-    result.controllerPeakRssMb = await statusMb(controller.pid!, 'VmHWM');
+    const rss = await rssOf(traefik.child.pid!);
+    result.traefikPeakRssMb = rss.peak;
+    result.traefikRssMb = rss.now;
+    result.controllerPeakRssMb = (await rssOf(controller.pid!)).peak;
     const errors = traefik
       .logs()
       .filter((l) => /"level":"error"/.test(l) && /providerName":"file"|watcher callback|building configuration/.test(l));

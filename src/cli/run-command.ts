@@ -4,6 +4,7 @@
  */
 import { constants } from 'node:os';
 import { createLogger } from '../log.js';
+import { tuneHeap } from '../memory.js';
 import { startSidecar } from '../sidecar/sidecar.js';
 import { settledWithin } from '../util.js';
 import type { Command } from './command.js';
@@ -33,7 +34,8 @@ export const runCommand: Command = {
   usage:
     'traefik-sync run [--database-url URL] [--config-dir DIR] [--interval 30s] [--drift-mode repair|report] [--http-addr 0.0.0.0:9090]',
   options: {},
-  async run({ config }) {
+  async run({ config, env }) {
+    tuneHeap(env);
     const log = createLogger(config.logLevel);
     const sidecar = await startSidecar(config, { log });
     const signal = await untilSignal();

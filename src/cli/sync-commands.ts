@@ -12,20 +12,16 @@ import type { Logger } from '../log.js';
 import { unifiedDiff } from '../reconcile/diff.js';
 import { TraefikSyncService, totals, type SyncReport } from '../reconcile/sync-service.js';
 import { layout } from '../render/project.js';
-import { shardScope } from '../sidecar/sidecar.js';
+import { syncServiceSettings } from '../sidecar/sidecar.js';
 import { commandLogger, projectIdByName, withDatabase, type Command } from './command.js';
+import { progressLine } from './progress.js';
 
 function syncService(config: Config, db: ConnectionPool, log: Logger): TraefikSyncService {
   return new TraefikSyncService({
     db,
-    root: config.configDir,
-    driftMode: config.driftMode,
-    maxDeleteFraction: config.maxDeleteFraction,
-    allowedInternalTargets: config.allowedInternalTargets,
-    log,
     // With SHARD, only that shard's projects (the init container of a shard's Traefik).
-    shard: shardScope(config, config.podName ?? `${hostname()}-${process.pid}`),
-    staticSettings: config.traefikStatic,
+    ...syncServiceSettings(config, config.podName ?? `${hostname()}-${process.pid}`),
+    log,
   });
 }
 
@@ -97,10 +93,17 @@ export const syncCommand: Command = {
     const log = commandLogger(config);
     return withDatabase(config, async (db) => {
       const service = syncService(config, db, log);
-      const report =
-        typeof values.project === 'string'
-          ? await service.syncProjectConfigs(await projectIdByName(db, config.configDir, values.project))
-          : await service.syncAllProjects();
+      let report;
+      if (typeof values.project === 'string') {
+        report = await service.syncProjectConfigs(await projectIdByName(db, config.configDir, values.project));
+      } else {
+        const progress = progressLine(process.stderr, 'projects');
+        try {
+          report = await service.syncAllProjects({ onProgress: (done, total) => progress.update(done, total) });
+        } finally {
+          progress.end();
+        }
+      }
       for (const line of describeReport(report)) out(line);
       const ok = !report.blocked && report.results.every((r) => r.status !== 'failed');
       return ok ? 0 : 1;

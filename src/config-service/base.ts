@@ -13,6 +13,8 @@ import { setActor } from './write.js';
 export interface ServiceSettings {
   readonly actor: string;
   readonly configDir: string;
+  /** Providers a middleware `ref` may name (render/providers.ts). */
+  readonly providers: ReadonlySet<string>;
   readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
@@ -24,14 +26,18 @@ export abstract class ServiceBase {
   readonly actor: string;
   /** Config root as Traefik sees it (certificate paths in rendered files). */
   readonly configDir: string;
-  /** How the controller renders (config root, allowed internal targets): every check renders the same way. */
+  /** How the controller renders (config root, providers a `ref` may name, allowed internal targets): every check renders the same way. */
   readonly render: RenderOptions;
 
   constructor(db: ConnectionPool, settings: ServiceSettings) {
     this.db = db;
     this.actor = settings.actor;
     this.configDir = settings.configDir;
-    this.render = Object.freeze({ configDir: settings.configDir, allowedInternalTargets: settings.allowedInternalTargets ?? [] });
+    this.render = Object.freeze({
+      configDir: settings.configDir,
+      providers: settings.providers,
+      allowedInternalTargets: settings.allowedInternalTargets ?? [],
+    });
   }
 
   /**

@@ -8,6 +8,7 @@ import type { InternalTarget } from '../address.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type ConnectionPool, type Queryable } from '../db/connect.js';
 import { UserError } from '../errors.js';
+import { enabledProviders } from '../render/providers.js';
 import * as crud from './crud.js';
 import { NotFoundError } from './errors.js';
 import { checkActor, checkId, notFound, projectOf } from './lookup.js';
@@ -44,6 +45,11 @@ export interface ConfigServiceOptions {
   readonly actor?: string;
   /** The config root as Traefik sees it (must match the controller's; default /app/traefik-configs). */
   readonly configDir?: string;
+  /**
+   * The providers Traefik runs, which a middleware `ref` may name (the settings' `traefikProviders`;
+   * default `internal` and `file`, what the generated static config enables).
+   */
+  readonly providers?: ReadonlySet<string>;
   /** Upstreams at internal addresses allowed anyway (must match the controller's ALLOWED_INTERNAL_TARGETS). */
   readonly allowedInternalTargets?: readonly InternalTarget[];
 }
@@ -56,6 +62,7 @@ export class TraefikConfigService extends SpecOperations {
     super(db, {
       actor: checkActor(options.actor ?? 'config-service'),
       configDir: options.configDir ?? '/app/traefik-configs',
+      providers: options.providers ?? enabledProviders(null),
       allowedInternalTargets: options.allowedInternalTargets,
     });
   }

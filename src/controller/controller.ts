@@ -9,6 +9,7 @@ import type { Leadership } from '../db/leader.js';
 import { CHANNEL, Listener, shardChannel, type SessionConnected } from '../db/listen.js';
 import { MEMBER_SQL } from '../db/shards.js';
 import { messageOf } from '../errors.js';
+import { releaseMemory } from '../memory.js';
 import { previousConfigOnVolume } from '../fs/scan.js';
 import { TreeWatcher } from '../fs/watch.js';
 import type { Logger } from '../log.js';
@@ -18,11 +19,11 @@ import { HandoffTracker } from './handoffs.js';
 import { Intake } from './intake.js';
 import { FULL } from './keys.js';
 import { PeriodicCheck } from './periodic-check.js';
-import { ExclusiveGate } from '../queue/exclusive-gate.js';
 import { WorkQueue } from '../queue/work-queue.js';
 import type { SyncReport, TraefikSyncService } from '../reconcile/sync-service.js';
 import { ReplicaState } from './replica-state.js';
 import { layout } from '../render/project.js';
+import type { TraefikWatch } from '../traefik-api/watch.js';
 import { settledWithin } from '../util.js';
 
 /**
@@ -35,6 +36,9 @@ export const STOP_STEP_MS = 3_000;
 
 /** Retries of a failed project: from 0.5 s, doubling, up to 5 minutes (± the queue's jitter). */
 export const RETRY_BACKOFF = { baseMs: 500, maxMs: 300_000 } as const;
+
+/** How long readiness from the volume waits for the LISTEN connection at most. */
+const LISTEN_WAIT_MS = 5_000;
 
 export interface ControllerOptions {
   readonly db: ConnectionPool;
@@ -59,6 +63,8 @@ export interface ControllerOptions {
   readonly housekeepingEveryMs?: number;
   /** Files stat()ed per tick when file events are watched (default 2,000; all when not). */
   readonly diskCheckSlice?: number;
+  /** What Traefik serves (src/traefik-api/): told of every pass, checked after them and at its own ticks. */
+  readonly traefik?: TraefikWatch;
 }
 
 export class Controller {
@@ -74,7 +80,8 @@ export class Controller {
   readonly #handoffs: HandoffTracker;
   #beatTimer: NodeJS.Timeout | undefined;
   #stopped = false;
-  readonly #gate = new ExclusiveGate();
+  /** Resolves the wait for the first LISTEN connection (readiness from the volume waits for it). */
+  #listening: (() => void) | undefined;
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -82,7 +89,8 @@ export class Controller {
     this.#queue = new WorkQueue<string>({
       handler: (keys) => this.#process(keys),
       concurrency: 4,
-      // Projects that changed together are reconciled in one pass (a full pass runs alone).
+      // Projects that changed together are reconciled in one pass; a full pass is a batch of its
+      // own and runs beside project passes (it leaves them the projects they take: full-pass.ts).
       batchSize: 64,
       alone: (key) => key === FULL,
       quietMs: 1, // NOTIFY bursts are already gathered for 2 ms (Intake.notified)
@@ -144,6 +152,7 @@ export class Controller {
 
   #sessionConnected(c: SessionConnected): void {
     const { metrics, log } = this.#o;
+    this.#listening?.();
     metrics.listenConnected.set(1);
     // A member of its shard while this session lasts: the old side of a move waits for this
     // replica to write the projects moved in (db/shards.ts).
@@ -207,7 +216,14 @@ export class Controller {
     this.#o.leadership?.start();
     this.#listener.start();
     this.#queue.add(FULL);
-    void previousConfigOnVolume(this.#o.root).then((found) => {
+    // Ready from the volume once LISTEN is up: a change committed after /readyz turns 200 is then
+    // notified, not left to the catch-up after the first full pass. With the database down (a
+    // pass failed), or after 5 s, ready all the same: that is the point of readiness from the volume.
+    const listening = new Promise<void>((resolve) => {
+      this.#listening = resolve;
+      setTimeout(resolve, LISTEN_WAIT_MS).unref();
+    });
+    void Promise.all([previousConfigOnVolume(this.#o.root), listening]).then(([found]) => {
       if (!found || this.#stopped || this.#state.synced) return;
       this.#state.markReadyFromVolume();
       this.#o.log.info('ready: serving the config a previous run left on the volume until the first full sync finishes');
@@ -215,6 +231,7 @@ export class Controller {
     this.#beatTimer = setInterval(() => this.#beat(), 1000);
     this.#beatTimer.unref();
     this.#periodic.start();
+    this.#o.traefik?.start();
   }
 
   /** Wait until no work is pending (tests, one-shot use). */
@@ -226,6 +243,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#periodic.stop();
+    await this.#o.traefik?.stop();
     clearInterval(this.#beatTimer);
     this.#intake.stop();
     this.#handoffs.stop();
@@ -252,6 +270,11 @@ export class Controller {
   /** JSON for /api/v1/status. */
   status(): Record<string, unknown> {
     const state = this.#state.snapshot();
+    const traefik = this.#o.traefik;
+    if (traefik) {
+      const projects = state.projects as Record<string, object>;
+      state.projects = Object.fromEntries(Object.entries(projects).map(([id, p]) => [id, { ...p, ...traefik.fieldsOf(id) }]));
+    }
     return {
       replica: this.#o.replicaId,
       shard: this.#o.shard ?? null,
@@ -262,6 +285,7 @@ export class Controller {
       databaseServer: this.#listener.server,
       queueDepth: this.#queue.depth,
       ...state,
+      traefik: traefik?.summary() ?? null,
       shardHandoffs: this.#handoffs.snapshot(),
     };
   }
@@ -291,9 +315,7 @@ export class Controller {
   }
 
   #process(keys: string[]): Promise<ReadonlyMap<string, unknown> | void> {
-    const full = keys[0] === FULL;
-    // A full pass runs alone; project passes run side by side, never alongside a full pass.
-    return this.#gate.run(full, () => this.#pass(full ? null : keys));
+    return this.#pass(keys[0] === FULL ? null : keys);
   }
 
   /** One pass: every project (`projects` null) or the given ones. Resolves with the projects that failed. */
@@ -303,12 +325,15 @@ export class Controller {
     const end = metrics.reconcileDuration.startTimer();
     let report: SyncReport;
     let fingerprint: string | null = null;
+    // What the replica state knew before a full pass: only that can the pass find gone.
+    const since = this.#state.epoch;
     try {
       if (full) fingerprint = await changeFingerprint(db, this.#o.shard ?? null);
       report = full ? await sync.syncAllProjects() : await sync.syncProjects(projects);
       this.#setDbUp(true);
     } catch (err) {
       end();
+      this.#listening?.();
       this.#state.recordError(messageOf(err));
       const up = await db.query(sql`SELECT 1`).then(
         () => true,
@@ -325,7 +350,10 @@ export class Controller {
     // Watch the directories a full pass may have created before saying ready, so a hand edit
     // made right after /readyz turns 200 is seen at once.
     if (full) await this.#watcher?.refresh().catch(() => {});
-    await this.#state.recordPass(report, full);
+    // What Traefik should now serve is known before the status shows the pass (live: false until seen).
+    this.#o.traefik?.passed(report, full);
+    await this.#state.recordPass(report, full ? since : undefined);
+    if (full) releaseMemory();
     // A project that failed (rows that cannot render, a write refused by the disk) is retried
     // with backoff: handed back to the queue as failed; after a full pass each is queued alone.
     const failed = report.results.filter((r) => r.status === 'failed' && r.projectId !== null);

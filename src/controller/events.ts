@@ -3,7 +3,13 @@
  * (k8s/events.ts implements it), nowhere otherwise.
  */
 
+import type { TraefikEventReason } from '../traefik-api/watch.js';
+
 /** Where notable events go (Kubernetes Events when in a cluster). */
 export interface EventSink {
-  emit(reason: 'DriftDetected' | 'SyncFailed' | 'SyncRecovered' | 'DeleteGuardBlocked', message: string, type?: 'Normal' | 'Warning'): void;
+  emit(
+    reason: 'DriftDetected' | 'SyncFailed' | 'SyncRecovered' | 'DeleteGuardBlocked' | TraefikEventReason,
+    message: string,
+    type?: 'Normal' | 'Warning',
+  ): void;
 }

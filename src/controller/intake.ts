@@ -57,7 +57,10 @@ export class Intake {
    */
   enqueue(keys: readonly string[]): boolean {
     const { queue, state, metrics } = this.#o;
-    const full = keys.includes(FULL) || keys.length >= Math.max(5, Math.ceil(state.projectCount * 0.05));
+    // Projects as many as the replica state knows, or the last full pass listed (the first one
+    // lists them at once; the state learns them only when it ends).
+    const projects = Math.max(state.projectCount, this.#o.sync.projectsListed);
+    const full = keys.includes(FULL) || keys.length >= Math.max(5, Math.ceil(projects * 0.05));
     if (full) {
       queue.add(FULL);
     } else {
@@ -110,8 +113,8 @@ export class Intake {
       // backlog is not a burst). Those backing off after a failure are queued again (sooner).
       else if (!queue.has(id)) moved.push(id);
     }
-    // A full pass waits for the project passes under way, so it reads them after those too.
-    if (this.enqueue(moved)) return moved.length;
+    this.enqueue(moved);
+    // Also when that is a full pass: it leaves the projects being reconciled to their passes.
     for (const id of running) queue.add(id);
     if (running.length > 0) metrics.queueDepth.set(queue.depth);
     return moved.length + running.length;

@@ -142,11 +142,16 @@ export class PeriodicCheck {
       queued += await this.#o.intake.catchUp();
       this.#fingerprint = fp;
     }
-    // With every directory watched, file events report drift at once; stat()ing the managed
-    // files is then a backstop: a rotating slice of 2,000 per tick. Without events, all of them.
+    // File events report drift at once; stat()ing the managed files is then a backstop: a rotating
+    // slice of 2,000 per tick, plus every file of the directories the watcher could not watch (it
+    // hit its limit: those tens of thousands of projects need not all be stat()ed). Without
+    // events, all of them.
     const w = this.#o.watcher;
-    const watched = w !== null && !w.limited && w.watching > 0;
-    const changed = await this.#o.sync.verifyDisk(watched ? (this.#o.diskCheckSlice ?? 2000) : Infinity);
+    const watched = w !== null && w.watching > 0;
+    const changed = await this.#o.sync.verifyDisk(
+      watched ? (this.#o.diskCheckSlice ?? 2000) : Infinity,
+      watched && w.limited ? w.unwatched : undefined,
+    );
     for (const id of changed) {
       queue.add(id ?? FULL);
       queued++;

@@ -22,6 +22,11 @@ export interface ProjectStatus {
   lastSyncAt: string | null;
 }
 
+/** A project's state, and the pass (epoch) that last reported it. */
+interface ProjectEntry extends ProjectStatus {
+  epoch: number;
+}
+
 export interface ReplicaStateOptions {
   readonly db: ConnectionPool;
   readonly metrics: Metrics;
@@ -38,9 +43,11 @@ export const STATUS_EVERY_MS = 5_000;
 
 export class ReplicaState {
   readonly #o: ReplicaStateOptions;
-  readonly #projects = new Map<string, ProjectStatus>();
-  /** Currently drifted (unrepaired) files by path. */
-  readonly #drift = new Map<string, DriftKind>();
+  readonly #projects = new Map<string, ProjectEntry>();
+  /** Currently drifted (unrepaired) files by path, with the epoch of the pass that found them. */
+  readonly #drift = new Map<string, { kind: DriftKind; epoch: number }>();
+  /** Passes recorded so far: what a pass reports is newer than what earlier ones did. */
+  #epoch = 0;
   /** Version of each project as of its last good pass (tombstones included). */
   readonly #seenVersion = new Map<string, number>();
   /** Version whose change→file latency was last observed, per project. */
@@ -65,6 +72,14 @@ export class ReplicaState {
 
   constructor(options: ReplicaStateOptions) {
     this.#o = options;
+  }
+
+  /**
+   * Passes recorded so far. A full pass takes it when it starts and gives it to
+   * {@link recordPass}: what project passes reported meanwhile is newer than the full pass's view.
+   */
+  get epoch(): number {
+    return this.#epoch;
   }
 
   /** True once a full pass of this replica has written (or verified) the config. */
@@ -136,21 +151,28 @@ export class ReplicaState {
     this.#o.events?.emit('SyncFailed', `reconcile failed: ${message}`, 'Warning');
   }
 
-  /** Account for a pass: metrics, drift, per-project state, Events, drift records. */
-  async recordPass(report: SyncReport, full: boolean): Promise<void> {
+  /**
+   * Account for a pass: metrics, drift, per-project state, Events, drift records. `fullSince`: a
+   * full pass, with the {@link epoch} at its start — it saw every project, so the projects and
+   * drift known then that it no longer reports are gone (those project passes reported since are
+   * newer, and stay).
+   */
+  async recordPass(report: SyncReport, fullSince?: number): Promise<void> {
     const { metrics, log } = this.#o;
+    const full = fullSince !== undefined;
+    const epoch = ++this.#epoch;
     const now = new Date();
+    const at = now.toISOString();
     this.#lastSyncAt = now;
     this.#statusDirty = true;
     let wrote = false;
     let failed = false;
     const newDrift: DriftRecord[] = [];
-    const knownDrift = new Map(this.#drift);
+    const knownDrift = new Map([...this.#drift].map(([path, d]) => [path, d.kind]));
     if (full) {
-      // A full pass sees every project: forget those that are gone, and drift it no longer finds.
-      const seen = new Set(report.results.map((r) => r.projectId));
-      for (const id of this.#projects.keys()) if (!seen.has(id)) this.#forget(id);
-      this.#drift.clear();
+      const seen = new Set([...report.results.map((r) => r.projectId), ...(report.superseded ?? [])]);
+      for (const [id, p] of this.#projects) if (!seen.has(id) && p.epoch <= fullSince) this.#forget(id);
+      for (const [path, d] of this.#drift) if (d.epoch <= fullSince) this.#drift.delete(path);
     }
     for (const r of report.results) {
       metrics.filesWritten.inc({ op: 'create' }, r.created);
@@ -166,12 +188,12 @@ export class ReplicaState {
           this.#o.events?.emit('DriftDetected', `${d.path} ${d.kind}${d.repaired ? ' (repaired)' : ''}`, 'Warning');
         }
         if (d.repaired) this.#drift.delete(d.path);
-        else this.#drift.set(d.path, d.kind);
+        else this.#drift.set(d.path, { kind: d.kind, epoch });
       }
-      this.#updateProject(r, now, full);
+      this.#updateProject(r, at, epoch, full);
     }
     const byKind: Record<DriftKind, number> = { modified: 0, missing: 0, unexpected: 0 };
-    for (const kind of this.#drift.values()) byKind[kind]++;
+    for (const d of this.#drift.values()) byKind[d.kind]++;
     for (const [kind, n] of Object.entries(byKind)) metrics.driftFiles.set({ kind }, n);
     metrics.projectsFailed.set(this.#failed.size);
 
@@ -201,15 +223,16 @@ export class ReplicaState {
     }
   }
 
-  #updateProject(r: ProjectResult, now: Date, full: boolean): void {
+  #updateProject(r: ProjectResult, at: string, epoch: number, full: boolean): void {
     if (r.projectId === null) {
       // The static config: written by full passes, so a full pass retries it.
       if (r.writeFailed) this.#writeFailed.add(FULL);
       else if (r.status !== 'failed') this.#writeFailed.delete(FULL);
       return;
     }
-    // A full pass runs alone and reads every project: what it read is the version (lower than the
-    // one seen before when the server changed). Project passes run side by side: the highest wins.
+    // A full pass reads every project: what it read is the version (lower than the one seen before
+    // when the server changed; lower than a project pass beside it saw, the catch-up merely passes
+    // that project again). Project passes run side by side: the highest wins.
     if (r.status !== 'failed' && r.status !== 'blocked')
       this.#seenVersion.set(r.projectId, full ? r.version : Math.max(r.version, this.seenVersion(r.projectId)));
     const previous = this.#projects.get(r.projectId);
@@ -231,7 +254,8 @@ export class ReplicaState {
       inSync: !lastError && r.drift.every((d) => d.repaired),
       drift: r.drift,
       lastError,
-      lastSyncAt: now.toISOString(),
+      lastSyncAt: at,
+      epoch,
     });
   }
 
@@ -301,8 +325,12 @@ export class ReplicaState {
       lastSuccessAt: this.#lastSuccessAt?.toISOString() ?? null,
       lastError: this.#lastError,
       deleteGuardBlocked: this.#guardBlocked,
-      drift: [...this.#drift].map(([path, kind]) => ({ path, kind })),
-      projects: Object.fromEntries([...this.#projects].sort(([, a], [, b]) => String(a.name).localeCompare(String(b.name)))),
+      drift: [...this.#drift].map(([path, d]) => ({ path, kind: d.kind })),
+      projects: Object.fromEntries(
+        [...this.#projects]
+          .sort(([, a], [, b]) => String(a.name).localeCompare(String(b.name)))
+          .map(([id, { epoch: _, ...status }]) => [id, status]),
+      ),
     };
   }
 }

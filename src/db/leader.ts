@@ -101,7 +101,11 @@ export class AdvisoryLockLeader implements Leadership {
   readonly #leader: SessionLockLeader;
 
   constructor(databaseUrl: string, onChange: (leader: boolean) => void, retryMs = 2_000) {
-    this.#session = new Listener({ databaseUrl, idleSessionTimeoutMs: Math.max(IDLE_SESSION_TIMEOUT_MS, 5 * retryMs) });
+    this.#session = new Listener({
+      databaseUrl,
+      applicationName: 'traefik-sync-leader',
+      idleSessionTimeoutMs: Math.max(IDLE_SESSION_TIMEOUT_MS, 5 * retryMs),
+    });
     this.#leader = new SessionLockLeader(this.#session, onChange, retryMs);
   }
 

@@ -50,6 +50,8 @@ export interface ListenerOptions {
    * Omitted: not set.
    */
   readonly idleSessionTimeoutMs?: number;
+  /** The session's name in pg_stat_activity (default traefik-sync-listen). */
+  readonly applicationName?: string;
   /** Subscribed at construction (more with {@link Listener.subscribe}). */
   readonly onNotify?: (payload: string) => void;
   readonly onConnected?: (c: SessionConnected) => void;
@@ -109,7 +111,7 @@ export class Listener {
       connectionString: this.#o.databaseUrl,
       keepAlive: true,
       connectionTimeoutMillis: 5_000,
-      application_name: 'traefik-sync-listen',
+      application_name: this.#o.applicationName ?? 'traefik-sync-listen',
     });
     this.#client = client;
     let failed = false;

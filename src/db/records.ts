@@ -10,6 +10,13 @@ export interface Recorded {
   readonly projectId: string | null;
 }
 
+/** Rows not of projects in another shard than `shard` (all rows when null). */
+function ofShard(shard: string | null) {
+  return shard === null
+    ? sql`true`
+    : sql`NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = traefik_configs.project_id AND p.shard <> ${shard})`;
+}
+
 /**
  * Recorded files by path: all rows, or those of the given projects (null = global files). With
  * `shard`, not the rows of projects in another shard: those are the other shard's to keep (a
@@ -22,14 +29,30 @@ export async function loadRecorded(
   shard: string | null = null,
 ): Promise<Map<string, Recorded>> {
   const ids = projectIds?.filter((id): id is string => id !== null) ?? [];
-  const mine =
-    shard === null ? sql`true` : sql`NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = traefik_configs.project_id AND p.shard <> ${shard})`;
+  const mine = ofShard(shard);
   const rows =
     projectIds === undefined
       ? await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs WHERE ${mine}`)
       : await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs
                           WHERE (project_id = ANY(${ids}::uuid[]) OR (${projectIds.includes(null)} AND project_id IS NULL)) AND ${mine}`);
+  return byPath(rows);
+}
+
+/** Rows of projects that no longer exist (their files, if any, are a full pass's leftovers). */
+export async function loadRecordedOfGoneProjects(db: Queryable): Promise<Map<string, Recorded>> {
+  const rows = await db.query(sql`SELECT file_path, checksum, project_id FROM traefik_configs t
+                                   WHERE project_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = t.project_id)`);
+  return byPath(rows);
+}
+
+function byPath(rows: ReadonlyArray<Record<string, unknown>>): Map<string, Recorded> {
   return new Map(rows.map((r) => [r.file_path as string, { checksum: r.checksum as string, projectId: r.project_id as string | null }]));
+}
+
+/** Number of rows in traefik_configs (not of another shard's projects): what was written, as far as the database knows. */
+export async function countRecorded(db: Queryable, shard: string | null = null): Promise<number> {
+  const [row] = await db.query(sql`SELECT count(*) AS n FROM traefik_configs WHERE ${ofShard(shard)}`);
+  return Number(row?.n ?? 0);
 }
 
 /**

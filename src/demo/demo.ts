@@ -130,7 +130,12 @@ async function runDemo(ctx: DemoContext, check: () => void, stop: StopRequest): 
     if (otherDatabaseUrl(ctx.values, ctx.env, pg.url))
       ctx.err('demo: ignoring --database-url (DATABASE_URL): the demo uses its own database');
     const db = connect(pg.url, { poolSize: 2 });
-    const demoServiceOptions = { actor: 'demo', configDir: config.configDir, allowedInternalTargets: config.allowedInternalTargets };
+    const demoServiceOptions = {
+      actor: 'demo',
+      configDir: config.configDir,
+      providers: config.traefikProviders,
+      allowedInternalTargets: config.allowedInternalTargets,
+    };
     let applied: string[] | null = null;
     try {
       const migrations = await migrate(db);

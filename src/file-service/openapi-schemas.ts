@@ -40,6 +40,45 @@ export const schemas = {
       },
       lastError: nullableString,
       lastSyncAt: { ...isoTime, nullable: true },
+      live: {
+        type: 'boolean',
+        nullable: true,
+        description:
+          "Traefik serves the project's current files (its routers, services and middlewares as written, none in error); null when Traefik's API is not read (TRAEFIK_API_URL) or not compared yet.",
+      },
+      liveDetail: {
+        ...nullableString,
+        description: 'Why it is not live (a change Traefik has not loaded yet, the first difference seen, errors).',
+      },
+      traefikErrors: {
+        type: 'array',
+        description: "The project's objects that Traefik reports disabled or in warning, with Traefik's own messages.",
+        items: {
+          type: 'object',
+          required: ['kind', 'name', 'status', 'messages'],
+          properties: {
+            kind: { type: 'string', enum: ['router', 'service', 'middleware'] },
+            name: { type: 'string', description: '`name@file`' },
+            status: { type: 'string', enum: ['disabled', 'warning'] },
+            messages: { type: 'array', items: { type: 'string' } },
+          },
+        },
+      },
+      shadowedBy: {
+        type: 'array',
+        description:
+          "Routers traefik-sync did not write that Traefik serves for one of the project's hosts (another provider, a file not ours under dynamic/).",
+        items: {
+          type: 'object',
+          required: ['router', 'rule', 'host', 'source'],
+          properties: {
+            router: { type: 'string', description: '`name@provider`' },
+            rule: { type: 'string' },
+            host: { type: 'string', description: 'The host it matches; empty when it has the name of one of our routers.' },
+            source: { type: 'string', description: '`provider <name>`, or the file under dynamic/.' },
+          },
+        },
+      },
     },
   },
   Status: {
@@ -69,6 +108,26 @@ export const schemas = {
         items: { type: 'object', required: ['path', 'kind'], properties: { path: { type: 'string' }, kind: driftKind } },
       },
       projects: { type: 'object', additionalProperties: { $ref: '#/components/schemas/ProjectStatus' } },
+      traefik: {
+        type: 'object',
+        nullable: true,
+        description: 'What Traefik serves, from its API (README "Traefik in the loop").',
+        required: ['apiRead', 'up', 'pending', 'configLagSeconds', 'unownedFiles'],
+        properties: {
+          apiRead: { type: 'boolean', description: 'TRAEFIK_API_URL is set.' },
+          up: { type: 'boolean', nullable: true, description: "Traefik's API answered the last read (null: not read)." },
+          lastCheckAt: { ...isoTime, nullable: true },
+          lastError: nullableString,
+          pending: { type: 'integer', minimum: 0, description: 'Projects with a written change Traefik does not serve yet.' },
+          configLagSeconds: { type: 'number', minimum: 0, description: 'Age of the oldest of those changes (0 when none).' },
+          errors: { type: 'integer', minimum: 0 },
+          unownedFiles: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'Files under dynamic/ without our header (Traefik loads them).',
+          },
+        },
+      },
     },
   },
   Projects: {

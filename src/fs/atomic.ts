@@ -187,8 +187,12 @@ export async function takesWrites(dir: string): Promise<boolean> {
   return written;
 }
 
-/** Remove temp files left by a crash anywhere under root; returns their relative paths. */
-export async function removeTempFiles(root: string): Promise<string[]> {
+/**
+ * Remove temp files left by a crash anywhere under root; returns their relative paths. A temp file
+ * changed since this process started is a write of its own in flight (passes run while this walks),
+ * left alone: a crash leftover is older than the process that finds it.
+ */
+export async function removeTempFiles(root: string, startedAtMs = performance.timeOrigin): Promise<string[]> {
   const removed: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     let entries;
@@ -202,6 +206,8 @@ export async function removeTempFiles(root: string): Promise<string[]> {
       const abs = path.join(dir, e.name);
       if (e.isDirectory()) await walk(abs);
       else if (e.name.includes(TEMP_MARK)) {
+        const st = await lstat(abs).catch(() => null);
+        if (!st || st.mtimeMs >= startedAtMs) continue;
         await unlink(abs).catch(() => {});
         removed.push(path.relative(root, abs));
       }

@@ -2,8 +2,9 @@
  * Filesystem events on the config root, so hand edits are seen in about a second instead of at
  * the next resync. One non-recursive watch per managed directory (inotify is not recursive);
  * the whole set is refreshed after each full pass, and a project's folders are added when a pass
- * creates them. Above `maxWatches` directories it stops adding watches and the periodic resync
- * alone finds drift in the rest.
+ * creates them. Above `maxWatches` directories it stops adding watches (the static config's and
+ * the certificates' folders are watched first) and the periodic check stat()s the files of the
+ * directories left out at every tick ({@link TreeWatcher.unwatched}).
  *
  * A watch follows the directory, not its path: when a watched directory is removed (AtomicWriter
  * prunes emptied folders) or renamed away, its watch reports one 'rename' of its own name and then
@@ -43,6 +44,12 @@ export async function defaultMaxWatches(limitFile = '/proc/sys/fs/inotify/max_us
   return Number.isFinite(limit) && limit > 0 ? Math.min(65_536, Math.floor(limit / 2)) : 8192;
 }
 
+/** The order in which directories are watched: the shared folders first, then project folders by name. */
+function watchOrder(a: string, b: string): number {
+  const rank = (d: string) => (d.startsWith('dynamic/') ? 1 : 0);
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 interface Watch {
   readonly watcher: FSWatcher;
   /** `dev:ino` of the directory when the watch was set (null: could not be read). */
@@ -61,6 +68,8 @@ export class TreeWatcher {
   #max: number | undefined;
   #limited = false;
   #closed = false;
+  /** Changes whenever a watch is set or dropped. */
+  #version = 0;
 
   constructor(options: WatcherOptions) {
     this.#o = options;
@@ -74,6 +83,14 @@ export class TreeWatcher {
   /** True when some directories could not be watched (too many, or the filesystem refused). */
   get limited(): boolean {
     return this.#limited;
+  }
+
+  /**
+   * Directories (relative to the root) whose changes no event reports while {@link limited}:
+   * those not watched. `version` changes with the watched set.
+   */
+  get unwatched(): { readonly version: number; has(dir: string): boolean } {
+    return { version: this.#version * 2 + (this.#limited ? 1 : 0), has: (dir) => this.#limited && !this.#watchers.has(dir) };
   }
 
   /**
@@ -91,7 +108,7 @@ export class TreeWatcher {
       if (now !== w.id && this.#watchers.get(rel) === w) this.#drop(rel);
     });
     this.#limited = false;
-    await this.#watchAll([...dirs].sort(), dirs.size);
+    await this.#watchAll([...dirs].sort(watchOrder), dirs.size);
   }
 
   /**
@@ -166,6 +183,7 @@ export class TreeWatcher {
           else watcher.close();
         });
         this.#watchers.set(rel, w);
+        this.#version++;
       } catch {
         // Directory vanished between readdir and watch: the next refresh sorts it out.
       }
@@ -195,7 +213,7 @@ export class TreeWatcher {
 
   #drop(rel: string): void {
     this.#watchers.get(rel)?.watcher.close();
-    this.#watchers.delete(rel);
+    if (this.#watchers.delete(rel)) this.#version++;
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 /**
- * Every metric of docs/contract.md §6, on one registry, plus Node's default process metrics. Names are an
+ * Every metric of docs/contract.md §6 and §8, on one registry, plus Node's default process metrics. Names are an
  * API (users' alerts depend on them): change none. Label values are bounded; no project label
  * on counters.
  */
@@ -23,8 +23,52 @@ export interface Metrics {
   readonly certificateNotAfter: Gauge<'domain'>;
   readonly volumeFreeBytes: Gauge;
   readonly dbQueryDuration: Histogram<'query'>;
+  readonly unownedFiles: Gauge;
   /** 1, labelled with the shard this replica serves (`*`: every shard); one series per process. */
   readonly shardInfo: Gauge<'shard'>;
+}
+
+/**
+ * The metrics of Traefik's API (docs/contract.md §8), registered only when TRAEFIK_API_URL is set:
+ * without it they are absent, so an alert on `traefik_sync_traefik_up == 0` stays quiet where
+ * nobody asked for the API to be read.
+ */
+export interface TraefikMetrics {
+  readonly up: Gauge;
+  readonly changeLive: Histogram;
+  readonly configLag: Gauge;
+  readonly errors: Gauge<'kind'>;
+}
+
+/** Register the Traefik API metrics on `registry`; `lagSeconds` is read at each scrape. */
+export function createTraefikMetrics(registry: Registry, lagSeconds: () => number): TraefikMetrics {
+  const registers = [registry];
+  const m: TraefikMetrics = {
+    up: new Gauge({ name: 'traefik_sync_traefik_up', help: "1 when Traefik's API answered the last read, else 0.", registers }),
+    changeLive: new Histogram({
+      name: 'traefik_sync_change_live_seconds',
+      help: 'Database commit to Traefik serving the change (seen in its API).',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    }),
+    configLag: new Gauge({
+      name: 'traefik_sync_traefik_config_lag_seconds',
+      help: 'Age of the oldest written change Traefik does not serve yet (0 when none).',
+      registers,
+      collect() {
+        this.set(lagSeconds());
+      },
+    }),
+    errors: new Gauge({
+      name: 'traefik_sync_traefik_errors',
+      help: 'Objects of our files that Traefik reports in error or warning, by kind (router, service, middleware).',
+      labelNames: ['kind'],
+      registers,
+    }),
+  };
+  for (const kind of ['router', 'service', 'middleware']) m.errors.set({ kind }, 0);
+  m.up.set(0);
+  return m;
 }
 
 /** Create the registry and every metric, initialised so that all series exist from the start. */
@@ -109,6 +153,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers,
     }),
+    unownedFiles: new Gauge({
+      name: 'traefik_sync_unowned_files',
+      help: 'Files under dynamic/ without the traefik-sync header (Traefik loads them too).',
+      registers,
+    }),
     shardInfo: new Gauge({
       name: 'traefik_sync_shard_info',
       help: 'Always 1; the label says which shard this replica renders (SHARD; "*" = every shard).',
@@ -128,5 +177,6 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   m.queueDepth.set(0);
   m.isLeader.set(0);
   m.volumeFreeBytes.set(0);
+  m.unownedFiles.set(0);
   return m;
 }

@@ -1,4 +1,12 @@
-/** The owned files on this volume, by path and by project, with the identity last seen. */
+/**
+ * The owned files on this volume, by path and by project, with the identity last seen, and the
+ * baseline: the checksum this process last wrote (or found right) at each path.
+ *
+ * Kept for every managed file for the life of the process, so it is stored by column, not as an
+ * object per file: a path string, a slot in typed arrays (identity, routers, the checksum's 32
+ * bytes) and one list of slots per project — about 150 bytes a file instead of 650 (README
+ * "Benchmark": memory).
+ */
 import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { permissions, type DiskFile } from '../fs/scan.js';
@@ -6,7 +14,7 @@ import { permissions, type DiskFile } from '../fs/scan.js';
 /** Files stat()ed between two turns of the event loop by {@link Inventory.changedOnDisk}. */
 const STAT_CHUNK = 250;
 
-/** An owned file as last seen: its project (null = global), identity and mode. */
+/** An owned file as last seen: its project (null = global), identity, mode and routers. */
 export interface InventoryEntry {
   readonly projectId: string | null;
   readonly ino: number;
@@ -14,102 +22,277 @@ export interface InventoryEntry {
   readonly mtimeMs: number;
   /** Permission bits: a chmod changes neither inode, size nor mtime. */
   readonly mode: number;
+  /** Routers the file defines (the delete guard's denominator). */
+  readonly routers: number;
 }
 
-export class Inventory implements Iterable<[string, InventoryEntry]> {
-  readonly #byPath = new Map<string, InventoryEntry>();
-  readonly #byProject = new Map<string | null, Set<string>>();
-  /** Where the next rotating slice of {@link changedOnDisk} starts. */
-  #verifyOffset = 0;
-  /** The entries as an array, for slicing; dropped on every change. */
-  #entries: Array<[string, InventoryEntry]> | null = null;
+/** The checksum this process last wrote, or found right, at each path (what drift is judged against). */
+export interface Baseline {
+  get(path: string): string | undefined;
+  has(path: string): boolean;
+  set(path: string, checksum: string): void;
+  delete(path: string): void;
+}
 
+/** Directories whose files file events do not cover (a watcher that hit its limit); `version` changes with the set. */
+export interface Unwatched {
+  readonly version: number;
+  has(dir: string): boolean;
+}
+
+const ON_DISK = 1;
+const WRITTEN = 2;
+const CHECKSUM = /^sha256:([0-9a-f]{64})$/;
+
+export class Inventory implements Iterable<[string, InventoryEntry]> {
+  readonly #slots = new Map<string, number>();
+  #paths: Array<string | undefined> = [];
+  #flags = new Uint8Array(0);
+  #project = new Int32Array(0);
+  #ino = new Float64Array(0);
+  #size = new Float64Array(0);
+  #mtime = new Float64Array(0);
+  #mode = new Uint16Array(0);
+  #routerCount = new Uint32Array(0);
+  #sums = new Uint8Array(0);
+  readonly #free: number[] = [];
+  /** Projects by index (null = global files), their index, and the slots of their files on disk. */
+  readonly #ids: Array<string | null> = [];
+  readonly #index = new Map<string | null, number>();
+  readonly #files: number[][] = [];
+  #onDisk = 0;
+  #routers = 0;
+  /** Where the next rotating slice of {@link changedOnDisk} starts (a slot). */
+  #verifyOffset = 0;
+  /** Changes when a slot is taken or a file changes project (the unwatched slots are then listed again). */
+  #layoutVersion = 0;
+  /** Slots of files in unwatched directories, as of `#unwatchedKey` (watcher version, layout version). */
+  #unwatchedSlots: number[] = [];
+  #unwatchedKey = '';
+
+  /** Owned files on disk. */
   get size(): number {
-    return this.#byPath.size;
+    return this.#onDisk;
+  }
+
+  /** Routers in the owned files, summed. */
+  get routers(): number {
+    return this.#routers;
   }
 
   get(path: string): InventoryEntry | undefined {
-    return this.#byPath.get(path);
+    const s = this.#slots.get(path);
+    return s === undefined || !(this.#flags[s]! & ON_DISK) ? undefined : this.#entry(s);
   }
 
   has(path: string): boolean {
-    return this.#byPath.has(path);
+    return this.get(path) !== undefined;
   }
 
+  /** The file at `path` is on disk as `entry` describes. */
   set(path: string, entry: InventoryEntry): void {
-    const old = this.#byPath.get(path);
-    if (old && old.projectId !== entry.projectId) this.#byProject.get(old.projectId)?.delete(path);
-    this.#byPath.set(path, entry);
-    this.#entries = null;
-    let paths = this.#byProject.get(entry.projectId);
-    if (!paths) this.#byProject.set(entry.projectId, (paths = new Set()));
-    paths.add(path);
+    const s = this.#slot(path);
+    const project = this.#projectIndex(entry.projectId);
+    if (this.#flags[s]! & ON_DISK) {
+      this.#routers -= this.#routerCount[s]!;
+      if (this.#project[s] !== project) this.#unlist(s);
+    } else {
+      this.#onDisk++;
+    }
+    if (!(this.#flags[s]! & ON_DISK) || this.#project[s] !== project) {
+      this.#files[project]!.push(s);
+      this.#layoutVersion++;
+    }
+    this.#flags[s]! |= ON_DISK;
+    this.#project[s] = project;
+    this.#ino[s] = entry.ino;
+    this.#size[s] = entry.size;
+    this.#mtime[s] = entry.mtimeMs;
+    this.#mode[s] = entry.mode;
+    this.#routerCount[s] = entry.routers;
+    this.#routers += entry.routers;
   }
 
+  /** The file at `path` is gone (what was written there stays in the baseline). */
   delete(path: string): void {
-    const old = this.#byPath.get(path);
-    if (!old) return;
-    this.#byPath.delete(path);
-    this.#entries = null;
-    const paths = this.#byProject.get(old.projectId);
-    paths?.delete(path);
-    if (paths?.size === 0) this.#byProject.delete(old.projectId);
+    const s = this.#slots.get(path);
+    if (s === undefined || !(this.#flags[s]! & ON_DISK)) return;
+    this.#unlist(s);
+    this.#onDisk--;
+    this.#routers -= this.#routerCount[s]!;
+    this.#flags[s]! &= ~ON_DISK;
+    this.#release(s);
   }
 
   /** Paths owned by one project (null = global files). */
-  pathsOf(projectId: string | null): ReadonlySet<string> {
-    return this.#byProject.get(projectId) ?? new Set();
+  pathsOf(projectId: string | null): string[] {
+    const i = this.#index.get(projectId);
+    return i === undefined ? [] : this.#files[i]!.map((s) => this.#paths[s]!);
   }
+
+  /** What this process last wrote (or found right) at each path. */
+  readonly baseline: Baseline = {
+    get: (path) => {
+      const s = this.#slots.get(path);
+      if (s === undefined || !(this.#flags[s]! & WRITTEN)) return undefined;
+      return `sha256:${Buffer.from(this.#sums.buffer, s * 32, 32).toString('hex')}`;
+    },
+    has: (path) => this.baseline.get(path) !== undefined,
+    set: (path, checksum) => {
+      const hex = CHECKSUM.exec(checksum)?.[1];
+      if (hex === undefined) throw new Error(`not a sha256 checksum: ${JSON.stringify(checksum)}`);
+      const s = this.#slot(path);
+      this.#sums.set(Buffer.from(hex, 'hex'), s * 32);
+      this.#flags[s]! |= WRITTEN;
+    },
+    delete: (path) => {
+      const s = this.#slots.get(path);
+      if (s === undefined) return;
+      this.#flags[s]! &= ~WRITTEN;
+      this.#release(s);
+    },
+  };
 
   clear(): void {
-    this.#byPath.clear();
-    this.#byProject.clear();
-    this.#entries = null;
+    for (const path of [...this.#slots.keys()]) {
+      this.delete(path);
+      this.baseline.delete(path);
+    }
   }
 
-  /** Replace the contents with the owned files of a full scan; returns their routers, counted. */
-  reset(disk: readonly DiskFile[]): number {
-    this.clear();
-    let routers = 0;
-    for (const f of disk) {
-      if (!f.owned) continue;
-      this.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, mode: f.mode });
-      routers += f.routers;
-    }
-    return routers;
+  /** Replace what is on disk with the owned files of a scan (the baseline stays). */
+  reset(disk: readonly DiskFile[]): void {
+    for (const [path] of [...this]) this.delete(path);
+    for (const f of disk)
+      if (f.owned)
+        this.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, mode: f.mode, routers: f.routers });
   }
 
   /**
    * stat() the files (all, or a rotating slice of `limit`: the whole volume is covered every few
-   * calls) under `root` and compare with their identity and mode as last seen. Returns the owning
-   * project ids (null = global) of files that changed (content or mode) or vanished.
+   * calls) under `root` and compare with their identity and mode as last seen; with `unwatched`,
+   * every file in those directories too (no file event reports them). Returns the owning project
+   * ids (null = global) of files that changed (content or mode) or vanished.
    */
-  async changedOnDisk(root: string, limit = Infinity): Promise<Set<string | null>> {
+  async changedOnDisk(root: string, limit = Infinity, unwatched?: Unwatched): Promise<Set<string | null>> {
     const changed = new Set<string | null>();
-    const all = (this.#entries ??= [...this.#byPath]);
-    const start = limit >= all.length ? 0 : this.#verifyOffset % all.length;
-    const slice =
-      limit >= all.length ? all : [...all.slice(start, start + limit), ...all.slice(0, Math.max(0, start + limit - all.length))];
-    this.#verifyOffset = start + slice.length;
-    // Synchronous stat() is several times faster than the promise API for metadata the kernel
-    // has cached (the idle tick's whole cost); in chunks, so the event loop is never held long.
-    for (let i = 0; i < slice.length; i += STAT_CHUNK) {
-      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-      for (const [path, e] of slice.slice(i, i + STAT_CHUNK)) {
-        let st: Stats | undefined;
-        try {
-          st = lstatSync(join(root, path), { throwIfNoEntry: false }); // as the scan does: a symlink put in its place is a change
-        } catch {
-          st = undefined; // unreadable: looked at by a pass
+    const slots = this.#paths.length;
+    if (unwatched && limit < this.#onDisk) {
+      const key = `${unwatched.version}:${this.#layoutVersion}`;
+      if (key !== this.#unwatchedKey) {
+        this.#unwatchedKey = key;
+        this.#unwatchedSlots = [];
+        for (let s = 0; s < slots; s++) {
+          const path = this.#paths[s];
+          if (path !== undefined && this.#flags[s]! & ON_DISK && unwatched.has(path.slice(0, Math.max(0, path.lastIndexOf('/')))))
+            this.#unwatchedSlots.push(s);
         }
-        if (!st || st.ino !== e.ino || st.size !== e.size || st.mtimeMs !== e.mtimeMs || permissions(st.mode) !== e.mode)
-          changed.add(e.projectId);
+      }
+      for (const [i, s] of this.#unwatchedSlots.entries()) {
+        if (i > 0 && i % STAT_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+        this.#check(root, s, changed);
       }
     }
+    const all = limit >= this.#onDisk;
+    let s = all ? 0 : this.#verifyOffset % Math.max(1, slots);
+    let checked = 0;
+    // Synchronous stat() is several times faster than the promise API for metadata the kernel
+    // has cached (the idle tick's whole cost); in chunks, so the event loop is never held long.
+    for (let visited = 0; visited < slots && checked < limit; visited++, s = (s + 1) % slots) {
+      if (!(this.#flags[s]! & ON_DISK)) continue;
+      if (checked > 0 && checked % STAT_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+      checked++;
+      this.#check(root, s, changed);
+    }
+    this.#verifyOffset = s;
     return changed;
   }
 
-  [Symbol.iterator](): Iterator<[string, InventoryEntry]> {
-    return this.#byPath[Symbol.iterator]();
+  /** stat() the file in slot `s`; add its project to `changed` if it is not as last seen. */
+  #check(root: string, s: number, changed: Set<string | null>): void {
+    const path = this.#paths[s];
+    if (path === undefined || !(this.#flags[s]! & ON_DISK)) return; // gone while the check yielded
+    let st: Stats | undefined;
+    try {
+      st = lstatSync(join(root, path), { throwIfNoEntry: false }); // as the scan does: a symlink put in its place is a change
+    } catch {
+      st = undefined; // unreadable: looked at by a pass
+    }
+    if (
+      !st ||
+      st.ino !== this.#ino[s] ||
+      st.size !== this.#size[s] ||
+      st.mtimeMs !== this.#mtime[s] ||
+      permissions(st.mode) !== this.#mode[s]
+    )
+      changed.add(this.#ids[this.#project[s]!]!);
+  }
+
+  *[Symbol.iterator](): Iterator<[string, InventoryEntry]> {
+    for (const [path, s] of this.#slots) if (this.#flags[s]! & ON_DISK) yield [path, this.#entry(s)];
+  }
+
+  #entry(s: number): InventoryEntry {
+    return {
+      projectId: this.#ids[this.#project[s]!]!,
+      ino: this.#ino[s]!,
+      size: this.#size[s]!,
+      mtimeMs: this.#mtime[s]!,
+      mode: this.#mode[s]!,
+      routers: this.#routerCount[s]!,
+    };
+  }
+
+  /** The slot of `path`, taken if it has none. */
+  #slot(path: string): number {
+    let s = this.#slots.get(path);
+    if (s !== undefined) return s;
+    s = this.#free.pop() ?? this.#paths.length;
+    if (s >= this.#flags.length) this.#grow(Math.max(1024, this.#flags.length * 2));
+    this.#paths[s] = path;
+    this.#flags[s] = 0;
+    this.#slots.set(path, s);
+    return s;
+  }
+
+  /** Free a slot that holds nothing any more. */
+  #release(s: number): void {
+    if (this.#flags[s] !== 0) return;
+    this.#slots.delete(this.#paths[s]!);
+    this.#paths[s] = undefined;
+    this.#free.push(s);
+  }
+
+  #unlist(s: number): void {
+    const files = this.#files[this.#project[s]!]!;
+    const at = files.indexOf(s);
+    if (at >= 0) files.splice(at, 1);
+  }
+
+  #projectIndex(projectId: string | null): number {
+    let i = this.#index.get(projectId);
+    if (i === undefined) {
+      i = this.#ids.length;
+      this.#ids.push(projectId);
+      this.#index.set(projectId, i);
+      this.#files.push([]);
+    }
+    return i;
+  }
+
+  #grow(capacity: number): void {
+    const grow = <T extends Uint8Array | Uint16Array | Int32Array | Float64Array | Uint32Array>(a: T, per = 1): T => {
+      const b = new (a.constructor as new (n: number) => T)(capacity * per);
+      b.set(a);
+      return b;
+    };
+    this.#flags = grow(this.#flags);
+    this.#project = grow(this.#project);
+    this.#ino = grow(this.#ino);
+    this.#size = grow(this.#size);
+    this.#mtime = grow(this.#mtime);
+    this.#mode = grow(this.#mode);
+    this.#routerCount = grow(this.#routerCount);
+    this.#sums = grow(this.#sums, 32);
   }
 }

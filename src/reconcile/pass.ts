@@ -3,94 +3,85 @@
  * bounded). Each unit is planned against disk; a plan that removes nothing (no file deleted, no
  * router dropped) is applied at once and forgotten; a destructive one is held until every unit is
  * planned, so the delete guard judges the pass as a whole before anything is removed.
+ *
+ * A full pass runs beside project passes: it holds its projects by a {@link Claim}, and a project
+ * that a project pass took over is left to that pass (reported in {@link Pass.superseded}), its
+ * plan dropped, also from the delete guard's count. Each unit is written, and each batch recorded,
+ * with its projects pinned (see src/queue/project-locks.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { recordFiles, type Recorded } from '../db/records.js';
+import type { Recorded } from '../db/records.js';
 import { messageOf } from '../errors.js';
 import { AtomicWriter } from '../fs/atomic.js';
-import type { Logger } from '../log.js';
+import { readDiskFile } from '../fs/scan.js';
 import type { RenderedFile } from '../model.js';
 import { layout } from '../render/project.js';
+import { GLOBAL, type Claim } from '../queue/project-locks.js';
 import { mapLimit } from '../util.js';
-import type { Queryable } from '../db/connect.js';
-import { guardVerdict, type RecentRemovals } from './guard.js';
-import type { Inventory } from './inventory.js';
-import { deletions, netDeletions, plan, routerCount, routersRemoved, type DriftMode, type Plan } from './plan.js';
+import { guardVerdict } from './guard.js';
+import { deletions, netDeletions, plan, routerCount, routersRemoved, type Plan } from './plan.js';
+import type { PassContext } from './pass-context.js';
 import { result, type FileChange, type GuardVerdict, type ProjectResult, type Unit } from './report.js';
+export { RemovalWindow, type PassContext } from './pass-context.js';
 
 /** Write errors of the volume as a whole (full, read-only, over quota): they end when it takes writes again. */
 const VOLUME_ERRORS = new Set(['ENOSPC', 'EROFS', 'EDQUOT']);
 
-/** What a pass needs from its service: shared state that outlives the pass. */
-export interface PassContext {
-  readonly db: Queryable;
-  readonly root: string;
-  readonly driftMode: DriftMode;
-  readonly log: Logger;
-  readonly now: () => number;
-  readonly concurrency: number;
-  /** What this process last wrote at each path (checksum). */
-  readonly baseline: Map<string, string>;
-  readonly inventory: Inventory;
-  /** Routers in owned files on this volume; adjusted as files change. */
-  routerTotal: number;
-  /** Removals applied recently (not for deleted projects), for the delete guard's window. */
-  readonly removals: RemovalWindow;
+export interface PassOptions {
+  /** Plan only (a preview): nothing is written, repaired or recorded. */
+  readonly dry?: boolean;
+  /** A full pass's hold on its projects; absent for a project pass (it locks its projects for the whole pass). */
+  readonly claim?: Claim;
+  /** Units written side by side (default: the context's). */
+  readonly concurrency?: number;
 }
 
-/**
- * Removals applied within the last `windowMs`: the delete guard adds them to each pass, so a mass
- * removal cannot get through as many small passes (one per project).
- */
-export class RemovalWindow {
-  readonly #entries: Array<{ at: number; files: number; routers: number }> = [];
-  constructor(
-    readonly windowMs: number,
-    readonly now: () => number,
-  ) {}
+/** The lock key of a unit. */
+export const keyOf = (u: { readonly projectId: string | null }): string => u.projectId ?? GLOBAL;
 
-  add(files: number, routers: number): void {
-    if (files || routers) this.#entries.push({ at: this.now(), files, routers });
-  }
-
-  /** Sum over the window. */
-  recent(): RecentRemovals {
-    const since = this.now() - this.windowMs;
-    while (this.#entries.length && this.#entries[0]!.at < since) this.#entries.shift();
-    return this.#entries.reduce((t, e) => ({ files: t.files + e.files, routers: t.routers + e.routers }), { files: 0, routers: 0 });
-  }
+/** Rows to write to traefik_configs, with the unit they belong to. */
+interface PendingRecords {
+  readonly key: string;
+  readonly upserts: RenderedFile[];
+  readonly removed: string[];
 }
 
 export class Pass {
   readonly #c: PassContext;
-  readonly #recorded: ReadonlyMap<string, Recorded>;
   readonly #dry: boolean;
+  readonly #claim: Claim | undefined;
+  readonly #concurrency: number;
   readonly #writer: AtomicWriter;
+  /** Recorded rows, by path, of the units not settled yet. */
+  readonly #recorded = new Map<string, Recorded>();
   readonly #held: Array<{ unit: Unit; plan: Plan }> = [];
-  readonly #desired = new Set<string>();
-  readonly #keepRecorded = new Set<string | null>();
-  readonly #upserts: RenderedFile[] = [];
+  readonly #pending: PendingRecords[] = [];
   readonly results: ProjectResult[] = [];
+  /** Projects a project pass took over while this (full) pass held them: they are that pass's. */
+  readonly superseded: string[] = [];
   /** Planned changes (dry passes only). */
   readonly changes: FileChange[] = [];
   #dynamicChanged = false;
-  /** Paths this pass wrote: their inventory entry is the write's, not what a unit read before. */
-  readonly #written = new Set<string>();
   /**
    * Managed files and routers as the pass began: the delete guard's denominators. Files this pass
    * creates must not dilute them (a wrong database with as many projects would otherwise pass).
+   * A project pass takes them from the inventory; a full pass counts the owned files it reads.
    */
-  readonly #managedAtStart: number;
-  readonly #routersAtStart: number;
+  #managed: number;
+  #routers: number;
+  /** Removals applied (by any pass) before this one began, for the guard's window. */
+  readonly #windowMark: number;
 
-  constructor(context: PassContext, recorded: ReadonlyMap<string, Recorded>, dry = false) {
+  constructor(context: PassContext, options: PassOptions = {}) {
     this.#c = context;
-    this.#recorded = recorded;
-    this.#dry = dry;
+    this.#dry = options.dry ?? false;
+    this.#claim = options.claim;
+    this.#concurrency = options.concurrency ?? context.concurrency;
     this.#writer = new AtomicWriter(context.root);
-    this.#managedAtStart = context.inventory.size;
-    this.#routersAtStart = context.routerTotal;
+    this.#managed = options.claim ? 0 : Math.max(context.inventory.size, context.managedFloor());
+    this.#routers = options.claim ? 0 : context.inventory.routers;
+    this.#windowMark = context.removals.mark();
   }
 
   /** Whether this pass wrote or removed anything under dynamic/ (so far). */
@@ -98,17 +89,31 @@ export class Pass {
     return this.#dynamicChanged;
   }
 
-  /** Plan `units`; apply the plans that remove nothing, hold the others (`hold`: hold all). */
-  async add(units: readonly Unit[], options: { hold?: boolean } = {}): Promise<void> {
+  /**
+   * Plan `units`; apply the plans that remove nothing, hold the others (`hold`: hold all).
+   * `recorded`: the traefik_configs rows of these units' projects.
+   */
+  async add(units: readonly Unit[], recorded: ReadonlyMap<string, Recorded>, options: { hold?: boolean } = {}): Promise<void> {
+    for (const [path, r] of recorded) this.#recorded.set(path, r);
     const apply: Array<{ unit: Unit; plan: Plan }> = [];
     for (const u of units) {
-      for (const f of u.desired) this.#desired.add(f.path);
+      if (this.#claim) {
+        for (const f of u.actual) {
+          if (!f.owned) continue;
+          this.#managed++;
+          this.#routers += f.routers;
+        }
+        if (!this.#claim.has(keyOf(u))) {
+          this.#supersede(u);
+          continue;
+        }
+      }
       const p = u.problems.length ? undefined : this.#plan(u);
       if (!p) {
-        this.#keepRecorded.add(u.projectId);
         if (u.problems.length)
           this.#c.log.warn({ project: u.projectName, problems: u.problems }, 'project not written: keeping its last good files');
         this.results.push(result(u, u.problems.length ? 'failed' : 'noop', undefined));
+        this.#settle(u, undefined, true);
       } else if (this.#dry) {
         await this.#describe(u, p);
       } else if (!options.hold && deletions(p) === 0 && routersRemoved(p, u.actual) === 0) {
@@ -118,13 +123,13 @@ export class Pass {
       }
     }
     await this.#apply(apply);
-    await this.#flushUpserts();
+    await this.flushRecords();
   }
 
-  /** Record what was written so far (per batch, so file contents are not kept to the end). */
-  async #flushUpserts(): Promise<void> {
-    if (this.#upserts.length === 0) return;
-    await recordFiles(this.#c.db, this.#upserts.splice(0), []);
+  /** A project pass took `u`'s project over: forget it here. */
+  #supersede(u: Unit): void {
+    if (u.projectId !== null) this.superseded.push(u.projectId);
+    for (const [path, r] of this.#recorded) if (r.projectId === u.projectId) this.#recorded.delete(path);
   }
 
   #plan(u: Unit): Plan | undefined {
@@ -171,39 +176,64 @@ export class Pass {
 
   /** The delete guard over the held plans (null: the pass may proceed). */
   guard(fraction: number): GuardVerdict | null {
+    // Plans of projects that project passes took over meanwhile are theirs now (and their
+    // removals, if any, are in the window already): not counted twice.
+    for (const h of this.#held.splice(0)) {
+      if (!this.#claim || this.#claim.has(keyOf(h.unit))) this.#held.push(h);
+      else this.#supersede(h.unit);
+    }
+    const during = this.#c.removals.since(this.#windowMark);
+    const recent = this.#c.removals.recent();
     return guardVerdict(
       new Map(this.#held.map((h) => [h.unit, h.plan])),
       fraction,
-      this.#managedAtStart,
-      this.#routersAtStart,
-      this.#c.removals.recent(),
+      // Files removed by passes that ran during this one were managed when it began: counted once.
+      this.#managed - during.files,
+      this.#routers - during.routers,
+      recent,
     );
   }
 
   /** Refuse the held plans: their projects keep their files and are reported as blocked. */
   refuseHeld(): void {
     for (const { unit, plan: p } of this.#held) {
-      this.#keepRecorded.add(unit.projectId);
       this.results.push(result(unit, 'blocked', p));
+      this.#settle(unit, undefined, true);
     }
     this.#held.length = 0;
   }
 
-  /** Apply the held plans. A file another unit of this pass wants is never deleted. */
+  /**
+   * Apply the held plans. A file is removed only if it is still the one planned: another unit of
+   * this pass (a certificate whose domain moved project, a renamed project's old folder taken by
+   * another project) or a project pass may have written it since.
+   */
   async applyHeld(): Promise<void> {
-    const held = this.#held.splice(0).map(({ unit, plan: p }) => ({
-      unit,
-      plan: {
-        ...p,
-        actions: p.actions.filter((a) => a.op !== 'delete' || !this.#desired.has(a.path) || unit.desired.some((f) => f.path === a.path)),
-      },
-    }));
+    const held = await mapLimit(this.#held.splice(0), 8, async ({ unit, plan: p }) => {
+      const seen = new Map(unit.actual.map((f) => [f.path, f.checksum]));
+      const actions = [];
+      for (const a of p.actions) {
+        if (a.op === 'delete') {
+          const now = await readDiskFile(this.#c.root, a.path).catch(() => null);
+          if (!now || now.checksum !== seen.get(a.path)) continue;
+        }
+        actions.push(a);
+      }
+      return { unit, plan: { ...p, actions } };
+    });
     await this.#apply(held);
   }
 
   async #apply(items: ReadonlyArray<{ unit: Unit; plan: Plan }>): Promise<void> {
-    const done = await mapLimit(items, this.#c.concurrency, ({ unit, plan: p }) => this.#applyUnit(unit, p));
-    this.results.push(...done);
+    await mapLimit(items, this.#concurrency, async ({ unit, plan: p }) => {
+      const key = keyOf(unit);
+      if (this.#claim && !this.#claim.pin(key)) return this.#supersede(unit);
+      try {
+        this.results.push(await this.#applyUnit(unit, p));
+      } finally {
+        this.#claim?.unpin(key);
+      }
+    });
   }
 
   async #applyUnit(u: Unit, p: Plan): Promise<ProjectResult> {
@@ -211,9 +241,11 @@ export class Pass {
     const counts = { create: 0, update: 0, delete: 0 };
     let appliedAt: number | null = null;
     const routersBefore = new Map(u.actual.map((f) => [f.path, f.routers]));
+    const touched = new Set<string>();
     try {
       for (const a of p.actions) {
         const path = a.op === 'delete' ? a.path : a.file.path;
+        touched.add(path);
         if (a.op === 'delete') {
           await this.#writer.remove(path);
           baseline.delete(path);
@@ -221,11 +253,8 @@ export class Pass {
         } else {
           const id = await this.#writer.write(path, a.file.content, a.file.mode);
           baseline.set(path, a.file.checksum);
-          inventory.set(path, { projectId: a.file.projectId, ...id, mode: a.file.mode });
+          inventory.set(path, { projectId: a.file.projectId, routers: routerCount(a.file.content), ...id, mode: a.file.mode });
         }
-        this.#written.add(path);
-        // Counted once done: a write that fails (and is retried) must not add its routers again.
-        this.#c.routerTotal += (a.op === 'delete' ? 0 : routerCount(a.file.content)) - (routersBefore.get(path) ?? 0);
         if (path.startsWith('dynamic/')) this.#dynamicChanged = true;
         counts[a.op]++;
         appliedAt = this.#c.now();
@@ -233,7 +262,7 @@ export class Pass {
       }
     } catch (err) {
       log.error({ project: u.projectName, err }, 'writing project files failed');
-      this.#keepRecorded.add(u.projectId);
+      this.#settle(u, undefined, true);
       return {
         ...result(u, 'failed', p),
         problems: [`write failed: ${messageOf(err)}`],
@@ -245,20 +274,26 @@ export class Pass {
       };
     }
     // Files found right on disk are what we would have written.
-    const touched = new Set(p.actions.map((a) => (a.op === 'delete' ? a.path : a.file.path)));
-    for (const f of u.desired) {
-      if (!baseline.has(f.path)) baseline.set(f.path, f.checksum);
-      if (this.#recorded.get(f.path)?.checksum !== f.checksum) this.#upserts.push(f);
-    }
+    for (const f of u.desired) if (!baseline.has(f.path)) baseline.set(f.path, f.checksum);
     for (const f of u.actual) {
-      // Not a file another unit of this pass wrote (a certificate whose domain moved project).
-      if (f.owned && !touched.has(f.path) && !this.#written.has(f.path))
-        inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, mode: f.mode });
+      if (!f.owned || touched.has(f.path)) continue;
+      // Not a file another unit wrote since this one read it (a certificate whose domain moved project).
+      const known = inventory.get(f.path);
+      if (known && known.projectId !== f.projectId && (known.ino !== f.ino || known.mtimeMs !== f.mtimeMs)) continue;
+      inventory.set(f.path, { projectId: f.projectId, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, mode: f.mode, routers: f.routers });
     }
+    // What the inventory still says this project owns but is no longer there (removed by hand).
+    const present = new Set([...u.actual.map((f) => f.path), ...touched]);
+    for (const path of [...inventory.pathsOf(u.projectId)]) if (!present.has(path)) inventory.delete(path);
     if (!u.tombstoned) this.#c.removals.add(netDeletions(p), routersRemoved(p, u.actual));
+    this.#settle(u, p, false);
     const changed = counts.create + counts.update + counts.delete > 0;
-    if (changed)
-      log.info({ project: u.projectName, created: counts.create, updated: counts.update, deleted: counts.delete }, 'project synced');
+    if (changed) {
+      const fields = { project: u.projectName, created: counts.create, updated: counts.update, deleted: counts.delete };
+      // A full pass summarises (see the sync service); a project pass names each project it changed.
+      if (this.#claim) log.debug(fields, 'project synced');
+      else log.info(fields, 'project synced');
+    }
     return {
       ...result(u, changed ? 'updated' : 'noop', p),
       created: counts.create,
@@ -269,11 +304,48 @@ export class Pass {
   }
 
   /**
-   * Make the pass durable and visible: fsync directories, rename the marker once if anything
-   * under dynamic/ changed (or `announce`), record traefik_configs: rows of paths no unit wants
-   * go too (of every project in a full pass, or of the projects in `scope`).
+   * A unit is done: queue its records (the desired files recorded differently, the rows of its
+   * project's paths it no longer wants) and forget its recorded rows. `keep`: its project keeps
+   * its files (failed, refused), and so its rows.
    */
-  async finish(scope?: ReadonlySet<string | null>, announce = false): Promise<boolean> {
+  #settle(u: Unit, p: Plan | undefined, keep: boolean): void {
+    const upserts: RenderedFile[] = [];
+    const removed: string[] = [];
+    const wanted = new Set(u.desired.map((f) => f.path));
+    if (!keep && p) for (const f of u.desired) if (this.#recorded.get(f.path)?.checksum !== f.checksum) upserts.push(f);
+    for (const [path, r] of this.#recorded) {
+      if (r.projectId !== u.projectId && !wanted.has(path)) continue;
+      this.#recorded.delete(path);
+      // A path another project wants now keeps its row: that project's pass records it.
+      if (!keep && !wanted.has(path) && !this.#c.baseline.has(path)) removed.push(path);
+    }
+    if (!this.#dry && (upserts.length || removed.length)) this.#pending.push({ key: keyOf(u), upserts, removed });
+    else this.#claim?.release(keyOf(u));
+  }
+
+  /**
+   * Record what was written so far (per batch, so file contents are not kept to the end). In a
+   * full pass the projects are pinned while their rows are written, and the rows of projects
+   * that project passes took over are dropped: those record what they wrote themselves.
+   */
+  async flushRecords(): Promise<void> {
+    const pending = this.#pending.splice(0).filter((r) => !this.#claim || this.#claim.pin(r.key));
+    if (pending.length === 0) return;
+    try {
+      await this.#c.record(
+        pending.flatMap((r) => r.upserts),
+        pending.flatMap((r) => r.removed),
+      );
+    } finally {
+      for (const r of pending) this.#claim?.release(r.key);
+    }
+  }
+
+  /**
+   * Make the pass durable and visible: fsync directories, rename the marker once if anything
+   * under dynamic/ changed (or `announce`), record the last rows.
+   */
+  async finish(announce = false): Promise<boolean> {
     if (this.#dry) {
       // A preview changes nothing (no marker, no records) and repairs nothing: its diff is the report.
       this.#logFindings(false);
@@ -291,11 +363,7 @@ export class Pass {
       await this.#writer.write(layout.marker, `${new Date(this.#c.now()).toISOString()}\n`, 0o644, { durable: false });
       markerRenamed = true;
     }
-    const removed = [...this.#recorded]
-      .filter(([path, rec]) => !this.#desired.has(path) && !this.#keepRecorded.has(rec.projectId) && (!scope || scope.has(rec.projectId)))
-      .map(([path]) => path);
-    await this.#flushUpserts();
-    if (removed.length) await recordFiles(this.#c.db, [], removed);
+    await this.flushRecords();
     this.#logFindings(true);
     return markerRenamed;
   }

@@ -37,7 +37,7 @@ export interface PlanInput {
   /** Files on disk that belong to this unit: in its folder, or ours with its project id. */
   readonly actual: readonly DiskFile[];
   /** Checksum this process last wrote (or found correct) at each path. */
-  readonly written: ReadonlyMap<string, string>;
+  readonly written: { get(path: string): string | undefined };
   /** Checksum recorded in traefik_configs (by any replica) at each path. */
   readonly recorded: ReadonlyMap<string, string>;
   readonly driftMode: DriftMode;

@@ -38,6 +38,11 @@ export interface SyncReport {
   readonly unowned: string[];
   readonly durationMs: number;
   /**
+   * Projects a full pass left to the project passes that took them while it ran (they report
+   * them); absent when none.
+   */
+  readonly superseded?: readonly string[];
+  /**
    * Projects moved to another shard whose files this volume still had (sharded sidecars only):
    * kept while `waiting`, removed when `released` or `timed-out`.
    */
@@ -108,5 +113,23 @@ export function result(u: Unit, status: ProjectOutcome, p: Plan | undefined): Pr
     version: u.version,
     changedAt: u.changedAt,
     appliedAt: null,
+  };
+}
+
+/**
+ * The unit of a project that no longer exists (`tombstone`: its final version, when the database
+ * recorded its deletion), or of our global files nothing wants (projectId null): nothing is
+ * desired, so its files go.
+ */
+export function goneUnit(projectId: string | null, tombstone: number | undefined): Unit {
+  return {
+    projectId,
+    projectName: null,
+    desired: [],
+    actual: [],
+    problems: [],
+    version: tombstone ?? 0,
+    changedAt: null,
+    tombstoned: projectId !== null && tombstone !== undefined,
   };
 }

@@ -10,24 +10,25 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InternalTarget } from '../address.js';
 import type { Queryable } from '../db/connect.js';
-import { listProjectRefs, loadProjects, loadTombstones } from '../db/load.js';
-import { loadRecorded, loadResolvers, type Recorded } from '../db/records.js';
+import { loadProjects, loadTombstones } from '../db/load.js';
+import { countRecorded, loadRecorded, loadResolvers, recordFiles } from '../db/records.js';
 import { loadHandoffs, recordHandoffsWritten, type Handoff, type ShardMember } from '../db/shards.js';
 import { removeTempFiles } from '../fs/atomic.js';
-import { listFiles, readDiskFiles, scanRoot, type DiskFile } from '../fs/scan.js';
+import type { DiskFile } from '../fs/scan.js';
 import type { Logger } from '../log.js';
 import type { ProjectState } from '../model.js';
-import { layout, renderProject } from '../render/project.js';
+import { GLOBAL, ProjectLocks } from '../queue/project-locks.js';
+import { layout, renderProject, type RenderedProject } from '../render/project.js';
 import { renderStatic } from '../render/static.js';
 import type { StaticSettings } from '../render/static-settings.js';
-import { NameRegistry } from '../render/validate.js';
-import { chunks, mapLimit } from '../util.js';
-import { Inventory } from './inventory.js';
+import type { NameRegistry } from '../render/validate.js';
+import { FULL_PASS_WRITES, fullPass, type FullPassDeps } from './full-pass.js';
+import { Inventory, type Unwatched } from './inventory.js';
 export type { InventoryEntry } from './inventory.js';
 import { Pass, RemovalWindow, type PassContext } from './pass.js';
 import type { DriftMode } from './plan.js';
-import type { FileChange, ProjectResult, SyncReport, Unit } from './report.js';
-import { DiskIndex } from './units.js';
+import { unitFiles } from './project-files.js';
+import { goneUnit, totals, type FileChange, type ProjectResult, type SyncReport, type Unit } from './report.js';
 export { totals } from './report.js';
 export type { FileChange, GuardVerdict, ProjectResult, ProjectOutcome, SyncReport } from './report.js';
 
@@ -40,7 +41,7 @@ export interface SyncServiceOptions {
   readonly driftMode: DriftMode;
   readonly maxDeleteFraction: number;
   readonly log: Logger;
-  /** Projects written in parallel (default 64: fsyncs overlap, so more in flight is faster). */
+  /** Projects written side by side (default 16; a full pass's reads are bounded apart: full-pass.ts). */
   readonly concurrency?: number;
   /** Removals within this window add up for the delete guard (default 10 minutes). */
   readonly guardWindowMs?: number;
@@ -57,6 +58,21 @@ export interface SyncServiceOptions {
   readonly shard?: ShardScope | null;
   /** Entry points, API, throttle and overlay of static/traefik.yml (default: the settings' defaults). */
   readonly staticSettings?: StaticSettings;
+  /** Providers a middleware `ref` may name (render/providers.ts); undefined: not checked. */
+  readonly providers?: ReadonlySet<string>;
+  /** Told of every project rendered by a pass (what it will write, or its problems): src/traefik-api/ compares it with Traefik. */
+  readonly onRendered?: (project: RenderedProject) => void;
+}
+
+/** Reads a project pass has in flight. */
+const PROJECT_PASS_IO = 16;
+/** How often a long full pass says how far it is (info). */
+const PROGRESS_LOG_MS = 10_000;
+
+/** Options of a full pass. */
+export interface FullSyncOptions {
+  /** Called as batches of projects are done: projects done, projects in all. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** A sharded sidecar: its shard and replica id (recorded with a handoff), the handoff timing. */
@@ -65,16 +81,22 @@ export interface ShardScope extends ShardMember {
   readonly timeoutMs: number;
 }
 
-/** Projects rendered and planned together in a full pass (bounds memory at any size). */
-const BATCH = 500;
-
 export class TraefikSyncService {
   readonly #o: SyncServiceOptions;
   readonly #traefikDir: string;
-  /** State shared by passes: baseline (what this process last wrote), inventory, router count. */
+  /** State shared by passes: baseline (what this process last wrote), inventory, removal window. */
   readonly #ctx: PassContext;
+  /** Project passes lock their projects; a full pass claims them (it never makes one wait). */
+  readonly #locks = new ProjectLocks();
   #resolvers: string[] | null = null;
-  #cleaned = false;
+  #cleaning: Promise<void> | undefined;
+  /** A full pass has read the whole volume: the inventory knows every managed file. */
+  #fullDone = false;
+  /** Until then: rows in traefik_configs, the delete guard's least denominator. */
+  #recordedCount = 0;
+  /** The first project pass of a process looks for writes a crash left unannounced (a full pass always does). */
+  #announceChecked = false;
+  #projectsListed = 0;
   /**
    * Marker renames owed: counts passes that may have written under dynamic/ without renaming the
    * marker after (a crash before this process, a pass that threw midway); `#paid` is the count
@@ -86,18 +108,26 @@ export class TraefikSyncService {
   constructor(options: SyncServiceOptions) {
     this.#o = options;
     this.#traefikDir = options.traefikConfigDir ?? options.root;
+    const now = options.now ?? Date.now;
+    const inventory = new Inventory();
     this.#ctx = {
       db: options.db,
       root: options.root,
       driftMode: options.driftMode,
       log: options.log,
-      now: options.now ?? Date.now,
-      concurrency: options.concurrency ?? 64,
-      baseline: new Map(),
-      inventory: new Inventory(),
-      routerTotal: 0,
-      removals: new RemovalWindow(options.guardWindowMs ?? 600_000, options.now ?? Date.now),
+      now,
+      concurrency: options.concurrency ?? 16,
+      baseline: inventory.baseline,
+      inventory,
+      removals: new RemovalWindow(options.guardWindowMs ?? 600_000, now),
+      managedFloor: () => (this.#fullDone ? 0 : this.#recordedCount),
+      record: (files, removed) => recordFiles(options.db, files, removed),
     };
+  }
+
+  /** Projects the last full pass listed (0 before the first). */
+  get projectsListed(): number {
+    return this.#projectsListed;
   }
 
   /** Number of files traefik-sync owns on this volume (as of the last pass). */
@@ -120,15 +150,49 @@ export class TraefikSyncService {
    * with their identity at the last pass. Returns the owning project ids (null = global) of files
    * that changed or vanished.
    */
-  async verifyDisk(limit = Infinity): Promise<Set<string | null>> {
-    return this.#ctx.inventory.changedOnDisk(this.#o.root, limit);
+  async verifyDisk(limit = Infinity, unwatched?: Unwatched): Promise<Set<string | null>> {
+    return this.#ctx.inventory.changedOnDisk(this.#o.root, limit, unwatched);
   }
 
-  /** Full reconcile of every project and the static config. */
-  async syncAllProjects(): Promise<SyncReport> {
+  /**
+   * Full reconcile of every project and the static config. Project passes may run meanwhile
+   * (src/reconcile/full-pass.ts): the projects they take are theirs, listed in `superseded`.
+   */
+  async syncAllProjects(options: FullSyncOptions = {}): Promise<SyncReport> {
     const started = this.#ctx.now();
     await this.#cleanOnce();
-    return this.#full(started, false);
+    // Traefik's file provider never starts when its folder is missing at Traefik's start
+    // (docs/traefik-facts.md item 7): it must exist even while there are no projects.
+    await mkdir(join(this.#o.root, 'dynamic'), { recursive: true });
+    const claim = this.#locks.newClaim();
+    const pass = new Pass(this.#ctx, { claim, concurrency: FULL_PASS_WRITES });
+    try {
+      return await this.#owing(pass, async () => {
+        const out = await fullPass(this.#deps(this.#progress(options.onProgress)), pass, claim);
+        this.#resolvers = out.resolvers;
+        if (out.unannounced) this.#owed++;
+        const concluded = await this.#conclude(pass, started);
+        await this.#recordWritten(out.movedIn, concluded.results);
+        const report = { ...concluded, unowned: out.unowned, handoffs: out.handoffs };
+        this.#fullDone = true;
+        this.#announceChecked = true;
+        const t = totals(report.results);
+        this.#o.log.info(
+          {
+            projects: report.results.filter((r) => r.projectId !== null).length,
+            ...t,
+            failed: report.results.filter((r) => r.status === 'failed').length,
+            leftToProjectPasses: report.superseded?.length ?? 0,
+            blocked: report.blocked !== null,
+            ms: report.durationMs,
+          },
+          'full pass finished',
+        );
+        return report;
+      });
+    } finally {
+      claim.release();
+    }
   }
 
   /**
@@ -136,80 +200,10 @@ export class TraefikSyncService {
    * desired content (null = absent). Drift is shown as a difference whatever the drift mode.
    */
   async preview(): Promise<{ changes: FileChange[]; failed: ProjectResult[]; unowned: string[] }> {
-    const report = await this.#full(this.#ctx.now(), true);
-    return { changes: report.changes, failed: report.results.filter((r) => r.status === 'failed'), unowned: report.unowned };
-  }
-
-  async #full(started: number, dry: boolean): Promise<SyncReport & { changes: FileChange[] }> {
-    const { db } = this.#o;
-    const shard = this.#o.shard?.name ?? null;
-    const [projects, resolvers, recorded, tombstones] = await Promise.all([
-      listProjectRefs(db, shard),
-      // Every shard's: the static config is the same in every shard.
-      loadResolvers(db),
-      loadRecorded(db, undefined, shard),
-      loadTombstones(db),
-    ]);
-    const movedIn: string[] = [];
-    const disk = await scanRoot(this.#o.root);
-    if (!dry) {
-      // Traefik's file provider never starts when its folder is missing at Traefik's start
-      // (docs/traefik-facts.md item 7): it must exist even while there are no projects.
-      await mkdir(join(this.#o.root, 'dynamic'), { recursive: true });
-      this.#resetInventory(disk);
-      this.#resolvers = resolvers;
-      await this.#checkAnnounced(disk);
-    }
-    const index = new DiskIndex(disk);
-    const names = new NameRegistry();
-    const pass = new Pass(this.#ctx, recorded, dry);
-    return this.#owing(pass, async () => {
-      const staticDesired = [renderStatic({ ...this.#o.staticSettings, configDir: this.#traefikDir, resolvers })];
-      // Pipelined: the next batch is loaded and rendered (CPU) while the previous one's writes
-      // and fsyncs are in flight (I/O).
-      let writing: Promise<void> = Promise.resolve();
-      for (const batch of chunks(projects, BATCH)) {
-        const states = await loadProjects(
-          db,
-          batch.map((p) => p.id),
-          this.#o.shard ?? null,
-        );
-        const units: Unit[] = [];
-        for (const [i, s] of states.entries()) {
-          if (s.handoffPending) movedIn.push(s.id);
-          // Rendering is CPU work: let the previous batch's I/O callbacks run every few projects,
-          // or its writes stall (and the disk idles) while this batch renders.
-          if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
-          const u = this.#unit(s, [], names);
-          u.actual.push(...index.take(u.desired, s.id, s.name));
-          units.push(u);
-        }
-        await writing;
-        writing = pass.add(units);
-      }
-      await writing;
-      // Held to the end, like removals: dropping an ACME resolver would break routers still on disk.
-      await pass.add(
-        [
-          {
-            projectId: null,
-            projectName: null,
-            desired: staticDesired,
-            actual: index.take(staticDesired, null, null),
-            problems: [],
-            version: 0,
-            changedAt: null,
-          },
-        ],
-        { hold: true },
-      );
-      const { orphans, unowned } = index.leftovers(tombstones);
-      const handedOver = await this.#handOver(orphans);
-      await pass.add(handedOver.units);
-      const concluded = await this.#conclude(pass, started);
-      if (!dry) await this.#recordWritten(movedIn, concluded.results);
-      return { ...concluded, unowned, changes: pass.changes, handoffs: handedOver.handoffs };
-    });
+    const pass = new Pass(this.#ctx, { dry: true });
+    const out = await fullPass(this.#deps(), pass, undefined);
+    await pass.finish();
+    return { changes: pass.changes, failed: pass.results.filter((r) => r.status === 'failed'), unowned: out.unowned };
   }
 
   /**
@@ -256,75 +250,67 @@ export class TraefikSyncService {
 
   /**
    * Reconcile several projects in one pass (the controller batches the projects that changed
-   * together): a few queries for all of them, one marker rename, one record of the files.
+   * together): a few queries for all of them, one marker rename, one record of the files. The
+   * projects are locked for the pass: a full pass running meanwhile leaves them to it.
    */
   async syncProjects(projectIds: readonly string[]): Promise<SyncReport> {
     const started = this.#ctx.now();
-    await this.#cleanOnce();
-    if (this.#resolvers === null) {
-      // First pass of this process: learn what is on disk.
-      const disk = await scanRoot(this.#o.root);
-      this.#resetInventory(disk);
-      await this.#checkAnnounced(disk);
-    }
+    // Temp files are left alone by every pass (unique names): a project pass does not wait for the
+    // walk (seconds at 50,000 projects), it only starts it if no full pass has.
+    this.#cleanOnce().catch((err: unknown) => this.#o.log.warn({ err }, 'removing temp files failed'));
     const ids = [...new Set(projectIds)];
-    const { db } = this.#o;
-    const shard = this.#o.shard?.name ?? null;
-    const [states, recorded] = await Promise.all([loadProjects(db, ids, this.#o.shard ?? null), loadRecorded(db, ids, shard)]);
-    const byId = new Map(states.map((s) => [s.id, s]));
-    const gone = ids.filter((id) => !byId.has(id));
-    const tombstones = gone.length ? await loadTombstones(db, gone) : new Map<string, number>();
-    const units = await mapLimit(ids, 16, async (id): Promise<Unit> => {
-      const state = byId.get(id);
-      const paths = new Set(this.#ctx.inventory.pathsOf(id));
-      if (state) for (const p of await listFiles(this.#o.root, layout.projectDir(state.name))) paths.add(p);
-      const actual = await readDiskFiles(this.#o.root, [...paths]);
-      // Outside its folder (certificates, keys) a project's files are those whose header names it:
-      // a file that moved to another project (a domain moved) is that project's now.
-      const dir = `${layout.projectDir(state?.name ?? '')}/`;
-      if (state)
-        return this.#unit(
-          state,
-          actual.filter((f) => f.path.startsWith(dir) || (f.owned && f.projectId === id)),
-        );
-      const tombstone = tombstones.get(id);
-      return {
-        projectId: id,
-        projectName: null,
-        desired: [],
-        actual: actual.filter((f) => f.owned && f.projectId === id),
-        problems: [],
-        version: tombstone ?? 0,
-        changedAt: null,
-        tombstoned: tombstone !== undefined,
-      };
-    });
-    if (states.some((s) => this.#needsStatic(s))) {
-      const resolvers = await loadResolvers(db);
-      this.#resolvers = resolvers;
-      const s = (await loadRecorded(db, [null])).get(layout.static);
-      if (s) recorded.set(layout.static, s);
-      units.push({
-        projectId: null,
-        projectName: null,
-        desired: [renderStatic({ ...this.#o.staticSettings, configDir: this.#traefikDir, resolvers })],
-        actual: await readDiskFiles(this.#o.root, [layout.static]),
-        problems: [],
-        version: 0,
-        changedAt: null,
+    const unlock = await this.#locks.lock(ids);
+    let unlockStatic: (() => void) | undefined;
+    try {
+      const { db } = this.#o;
+      const shard = this.#o.shard?.name ?? null;
+      if (!this.#fullDone && !this.#announceChecked) this.#recordedCount = await countRecorded(db, shard);
+      const [states, recorded] = await Promise.all([loadProjects(db, ids, this.#o.shard ?? null), loadRecorded(db, ids, shard)]);
+      const byId = new Map(states.map((s) => [s.id, s]));
+      const gone = ids.filter((id) => !byId.has(id));
+      const tombstones = gone.length ? await loadTombstones(db, gone) : new Map<string, number>();
+      const units = ids.map((id): Unit => {
+        const state = byId.get(id);
+        return state ? this.#unit(state) : goneUnit(id, tombstones.get(id));
       });
+      if (states.some((s) => this.#needsStatic(s))) {
+        unlockStatic = await this.#locks.lock([GLOBAL]);
+        const resolvers = await loadResolvers(db);
+        this.#resolvers = resolvers;
+        for (const [path, r] of await loadRecorded(db, [null])) recorded.set(path, r);
+        units.push({
+          projectId: null,
+          projectName: null,
+          desired: [renderStatic({ ...this.#o.staticSettings, configDir: this.#traefikDir, resolvers })],
+          actual: [],
+          problems: [],
+          version: 0,
+          changedAt: null,
+        });
+      }
+      const files = await unitFiles(this.#o.root, this.#ctx.inventory, units, PROJECT_PASS_IO);
+      for (const [i, u] of units.entries()) u.actual.push(...files[i]!);
+      if (!this.#announceChecked) {
+        // A crash may have left a write unannounced: the first pass of a process renames the marker
+        // if one of the files it read is newer (a full pass looks at every file).
+        this.#announceChecked = true;
+        if (await this.#newerThanMarker(files.flat())) this.#owed++;
+      }
+      const handedOver = await this.#handOver(units);
+      const pass = new Pass(this.#ctx);
+      return await this.#owing(pass, async () => {
+        await pass.add(handedOver.units, recorded);
+        const concluded = await this.#conclude(pass, started);
+        await this.#recordWritten(
+          states.filter((s) => s.handoffPending).map((s) => s.id),
+          concluded.results,
+        );
+        return { ...concluded, unowned: [], handoffs: handedOver.handoffs };
+      });
+    } finally {
+      unlock();
+      unlockStatic?.();
     }
-    const handedOver = await this.#handOver(units);
-    const pass = new Pass(this.#ctx, recorded);
-    return this.#owing(pass, async () => {
-      await pass.add(handedOver.units);
-      const concluded = await this.#conclude(pass, started, new Set(ids));
-      await this.#recordWritten(
-        states.filter((s) => s.handoffPending).map((s) => s.id),
-        concluded.results,
-      );
-      return { ...concluded, unowned: [], handoffs: handedOver.handoffs };
-    });
   }
 
   /** Run a pass; if it throws after writing under dynamic/, a marker rename is owed to the next. */
@@ -337,11 +323,8 @@ export class TraefikSyncService {
     }
   }
 
-  /**
-   * Judge the held plans, apply or refuse them, make the pass durable. `scope`: the projects of
-   * a partial pass (none: a full pass).
-   */
-  async #conclude(pass: Pass, started: number, scope?: ReadonlySet<string>): Promise<Omit<SyncReport, 'unowned'>> {
+  /** Judge the held plans, apply or refuse them, make the pass durable. */
+  async #conclude(pass: Pass, started: number): Promise<Omit<SyncReport, 'unowned'>> {
     const blocked = pass.guard(this.#o.maxDeleteFraction);
     if (blocked) {
       this.#o.log.error(blocked, 'delete guard: destructive changes refused, nothing removed');
@@ -350,9 +333,47 @@ export class TraefikSyncService {
       await pass.applyHeld();
     }
     const owed = this.#owed;
-    const markerRenamed = await pass.finish(scope, owed > this.#paid && !blocked);
+    const markerRenamed = await pass.finish(owed > this.#paid && !blocked);
     if (markerRenamed) this.#paid = Math.max(this.#paid, owed);
-    return { results: pass.results, blocked, markerRenamed, durationMs: this.#ctx.now() - started };
+    return {
+      results: pass.results,
+      blocked,
+      markerRenamed,
+      durationMs: this.#ctx.now() - started,
+      ...(pass.superseded.length ? { superseded: pass.superseded } : {}),
+    };
+  }
+
+  #deps(onProgress?: (done: number, total: number) => void): FullPassDeps {
+    return {
+      ctx: this.#ctx,
+      locks: this.#locks,
+      shard: this.#o.shard ?? null,
+      handOver: (units) => this.#handOver(units),
+      unit: (state, names) => this.#unit(state, names),
+      listed: (count) => {
+        this.#projectsListed = count;
+      },
+      staticFile: (resolvers) => renderStatic({ ...this.#o.staticSettings, configDir: this.#traefikDir, resolvers }),
+      ...(onProgress ? { onProgress } : {}),
+    };
+  }
+
+  /** Progress of a full pass: to the caller, and to the log every 10 s (a summary, not a line per project). */
+  #progress(onProgress?: (done: number, total: number) => void): (done: number, total: number) => void {
+    const started = Date.now();
+    let logged = started;
+    return (done, total) => {
+      onProgress?.(done, total);
+      const now = Date.now();
+      if (now - logged < PROGRESS_LOG_MS || done >= total) return;
+      logged = now;
+      const perSecond = done / ((now - started) / 1000);
+      this.#o.log.info(
+        { done, total, perSecond: Math.round(perSecond), secondsLeft: Math.round((total - done) / perSecond) },
+        'full pass in progress',
+      );
+    };
   }
 
   #needsStatic(state: ProjectState): boolean {
@@ -361,38 +382,42 @@ export class TraefikSyncService {
   }
 
   /** Render a project into a unit; with `names`, also check its names against earlier projects. */
-  #unit(state: ProjectState, actual: DiskFile[], names?: NameRegistry): Unit {
-    const r = renderProject(state, { configDir: this.#traefikDir, allowedInternalTargets: this.#o.allowedInternalTargets });
+  #unit(state: ProjectState, names?: NameRegistry): Unit {
+    const r = renderProject(state, {
+      configDir: this.#traefikDir,
+      providers: this.#o.providers,
+      allowedInternalTargets: this.#o.allowedInternalTargets,
+    });
+    this.#o.onRendered?.(r);
     const clashes = names && r.problems.length === 0 ? names.add(r) : [];
     return {
       projectId: r.projectId,
       projectName: r.projectName,
       desired: r.files,
-      actual,
+      actual: [],
       problems: [...r.problems, ...clashes],
       version: r.version,
       changedAt: state.changedAt,
     };
   }
 
-  /**
-   * A crash between a nested write and the marker rename leaves a change Traefik never re-read:
-   * when any file under dynamic/ is newer than the marker, the next pass renames it.
-   */
-  async #checkAnnounced(disk: readonly DiskFile[]): Promise<void> {
+  /** A crash between a nested write and the marker rename leaves a change Traefik never re-read. */
+  async #newerThanMarker(files: readonly DiskFile[]): Promise<boolean> {
     const marker = await stat(join(this.#o.root, layout.marker)).catch(() => null);
-    const markerTime = marker?.mtimeMs ?? -1;
-    if (disk.some((f) => f.path.startsWith('dynamic/') && f.mtimeMs > markerTime)) this.#owed++;
+    return files.some((f) => f.path.startsWith('dynamic/') && f.mtimeMs > (marker?.mtimeMs ?? -1));
   }
 
-  async #cleanOnce(): Promise<void> {
-    if (this.#cleaned) return;
-    const removed = await removeTempFiles(this.#o.root);
-    if (removed.length) this.#o.log.warn({ files: removed }, 'removed temp files left by an interrupted write');
-    this.#cleaned = true;
-  }
-
-  #resetInventory(disk: readonly DiskFile[]): void {
-    this.#ctx.routerTotal = this.#ctx.inventory.reset(disk);
+  /** Remove the temp files a crash left, once per process (a walk of the whole volume). */
+  #cleanOnce(): Promise<void> {
+    this.#cleaning ??= removeTempFiles(this.#o.root).then(
+      (removed) => {
+        if (removed.length) this.#o.log.warn({ files: removed }, 'removed temp files left by an interrupted write');
+      },
+      (err: unknown) => {
+        this.#cleaning = undefined; // the next pass tries again
+        throw err;
+      },
+    );
+    return this.#cleaning;
   }
 }

@@ -3,6 +3,7 @@ import { quote } from '../errors.js';
 import type { MiddlewareSpec } from '../model.js';
 import { goDurationNs } from './go-syntax.js';
 import { healthCheckRuleProblems, middlewareRuleProblems } from './middleware-rules.js';
+import { refProviderProblem } from './providers.js';
 
 /**
  * Traefik v3 HTTP middleware types accepted inline. Left out on purpose: `ipWhiteList` (v2 name;
@@ -43,11 +44,13 @@ export type ChainElement =
 
 /**
  * Classify a chain; problems are returned as messages naming the element
- * (`middleware[1]: ...`), never thrown.
+ * (`middleware[1]: ...`), never thrown. With `providers`, a ref must name one of them
+ * (render/providers.ts); without, any provider but `file` is taken.
  */
 export function parseChain(
   chain: readonly MiddlewareSpec[] | null,
   field = 'middleware',
+  providers?: ReadonlySet<string>,
 ): { elements: ChainElement[]; problems: string[] } {
   const elements: ChainElement[] = [];
   const problems: string[] = [];
@@ -74,7 +77,9 @@ export function parseChain(
           `${at}.ref: ${quote(value)} refers to the file provider, which traefik-sync owns; define the middleware inline instead`,
         );
       } else {
-        elements.push({ kind: 'ref', ref: value });
+        const problem = providers ? refProviderProblem(value, providers) : null;
+        if (problem) problems.push(`${at}.ref: ${problem}`);
+        else elements.push({ kind: 'ref', ref: value });
       }
       return;
     }

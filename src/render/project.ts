@@ -151,7 +151,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       problems.push(`${at}: target_url must be an http(s) URL without quotes, braces or spaces, got ${quote(r.targetUrl)}`);
       return;
     }
-    const chain = parseChain(r.middleware, `${at}: middleware`);
+    const chain = parseChain(r.middleware, `${at}: middleware`, options.providers);
     const hc = [
       ...checkHealthCheck(r.healthCheck, `${at}: health_check`),
       ...controlCharProblems(r.middleware, `${at}: middleware`),

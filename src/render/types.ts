@@ -6,6 +6,8 @@ import type { RenderedFile } from '../model.js';
 export interface RenderOptions {
   /** Where Traefik sees the config root (certificate paths in domains.yml are absolute). */
   readonly configDir: string;
+  /** Providers a middleware `ref` may name (render/providers.ts); undefined: any but `file`. */
+  readonly providers?: ReadonlySet<string>;
   /** Upstreams at internal addresses allowed anyway (ALLOWED_INTERNAL_TARGETS; render/targets.ts). */
   readonly allowedInternalTargets?: readonly InternalTarget[];
 }

@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
-import { requireDatabaseUrl, sessionDatabaseUrl, settingName, SETTINGS, type Config } from '../config.js';
+import { parseDuration, requireDatabaseUrl, sessionDatabaseUrl, settingName, SETTINGS, type Config } from '../config.js';
 import { Controller, STOP_STEP_MS } from '../controller/controller.js';
 import type { EventSink } from '../controller/events.js';
 import { connect, type ConnectionPool } from '../db/connect.js';
@@ -12,12 +12,14 @@ import { SessionLockLeader, type Leadership } from '../db/leader.js';
 import { CHANNEL, Listener, shardChannel } from '../db/listen.js';
 import { passwordOf, registerSecret } from '../redact.js';
 import { createLogger, type Logger } from '../log.js';
-import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { createMetrics, createTraefikMetrics, type Metrics } from '../observability/metrics.js';
 import { createHttpServer, listen, type Handler } from '../observability/http.js';
 import { sidecarRoutes } from './routes.js';
 import { queryName } from '../observability/query-names.js';
 import { clusterIntegration } from '../k8s/cluster.js';
 import { TraefikSyncService, type ShardScope } from '../reconcile/sync-service.js';
+import { TraefikApi } from '../traefik-api/client.js';
+import { TraefikWatch } from '../traefik-api/watch.js';
 import { settledWithin } from '../util.js';
 
 export interface SidecarOptions {
@@ -64,15 +66,23 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     onQuery: (text, seconds) => metrics.dbQueryDuration.observe({ query: queryName(text) }, seconds),
   });
   const replicaId = options.replicaId ?? config.podName ?? `${hostname()}-${process.pid}`;
-  const sync = new TraefikSyncService({
+  // Traefik's checks emit through the cluster's Event sink (set up below, before any check runs).
+  const traefik: TraefikWatch = new TraefikWatch({
+    api: config.traefikApiUrl ? new TraefikApi({ baseUrl: config.traefikApiUrl }) : null,
     db,
     root: config.configDir,
-    driftMode: config.driftMode,
-    maxDeleteFraction: config.maxDeleteFraction,
-    allowedInternalTargets: config.allowedInternalTargets,
+    metrics,
+    traefikMetrics: config.traefikApiUrl ? createTraefikMetrics(metrics.registry, (): number => traefik.lagSeconds()) : null,
     log,
-    shard: shardScope(config, replicaId),
-    staticSettings: config.traefikStatic,
+    intervalMs: config.intervalMs,
+    throttleMs: parseDuration(config.traefikStatic.throttle, settingName(SETTINGS.traefikThrottle)),
+    emit: (reason, message, type) => events?.emit(reason, message, type),
+  });
+  const sync = new TraefikSyncService({
+    db,
+    ...syncServiceSettings(config, replicaId),
+    log,
+    onRendered: (project) => traefik.rendered(project),
     now: options.now,
   });
   const session = new Listener({
@@ -91,6 +101,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const cluster = await clusterIntegration(config, log, sessionUrl);
   const standalone = (onChange: (leader: boolean) => void) => new SessionLockLeader(session, onChange, config.intervalMs);
   const leadership = (options.leadership ?? (cluster.mode === 'standalone' ? standalone : cluster.leadership))(onLeader);
+  const events = options.events ?? cluster.events;
   const controller = new Controller({
     db,
     databaseUrl: sessionUrl,
@@ -103,8 +114,9 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     replicaId,
     intervalMs: config.intervalMs,
     leadership,
-    events: options.events ?? cluster.events,
+    events,
     watchFiles: options.watchFiles,
+    traefik,
     housekeepingEveryMs: options.housekeepingEveryMs,
   });
   const routes = new Map([...sidecarRoutes({ db, config, controller, metrics }), ...(options.routes?.({ db, config, controller }) ?? [])]);
@@ -146,8 +158,21 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
 }
 
 /** The shard scope of a sync service (null: every project), for `run` and the one-shot commands. */
-export function shardScope(config: Config, replicaId: string): ShardScope | null {
+function shardScope(config: Config, replicaId: string): ShardScope | null {
   return config.shard === null
     ? null
     : { name: config.shard, replicaId, drainMs: config.shardDrainMs, timeoutMs: config.shardHandoffTimeoutMs };
+}
+
+/** What the settings say of a sync service (the same for `run` and the one-shot commands). */
+export function syncServiceSettings(config: Config, replicaId: string) {
+  return {
+    root: config.configDir,
+    driftMode: config.driftMode,
+    maxDeleteFraction: config.maxDeleteFraction,
+    allowedInternalTargets: config.allowedInternalTargets,
+    shard: shardScope(config, replicaId),
+    staticSettings: config.traefikStatic,
+    providers: config.traefikProviders,
+  } as const;
 }

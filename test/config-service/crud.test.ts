@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { sql } from '../../src/db/connect.js';
 import { NotFoundError, ValidationError } from '../../src/config-service/errors.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
+import { enabledProviders } from '../../src/render/providers.js';
 import { parseInternalTargets } from '../../src/address.js';
 import { SyncTimeoutError } from '../../src/config-service/sync-check.js';
 import { UserError } from '../../src/errors.js';
@@ -415,7 +416,9 @@ describe('docs/spec-format.md', () => {
     expect(secure.certificate).toEqual({ certFile: 'certs/secure.shop.example.com.crt', keyFile: 'certs/secure.shop.example.com.key' });
     delete secure.certificate;
     secure.provider = 'letsencrypt';
-    const p = await svc.preview('docs-example', { ...spec, name: 'docs-example' });
+    // Its ref names Traefik's Kubernetes CRD provider, which the example says to list.
+    const crd = new TraefikConfigService(t.db, { actor: 'docs', providers: enabledProviders(null, ['kubernetescrd']) });
+    const p = await crd.preview('docs-example', { ...spec, name: 'docs-example' });
     expect(p.problems).toEqual([]);
     expect(p.files.length).toBeGreaterThan(3);
   });

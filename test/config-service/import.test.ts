@@ -12,6 +12,7 @@ import { parseRule, sanitizeName } from '../../src/config-service/import-map.js'
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { loadProjects } from '../../src/db/load.js';
 import { renderProject } from '../../src/render/project.js';
+import { enabledProviders } from '../../src/render/providers.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { reset, rowCounts } from './helpers.js';
 
@@ -22,7 +23,8 @@ const REF = fileURLToPath(new URL('../fixtures/import/reference/', import.meta.u
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  svc = new TraefikConfigService(t.db, { actor: 'import' });
+  // The hand-written files use a middleware of Traefik's Kubernetes CRD provider.
+  svc = new TraefikConfigService(t.db, { actor: 'import', providers: enabledProviders(null, ['kubernetescrd']) });
 });
 afterAll(async () => {
   await t.drop();
@@ -172,8 +174,20 @@ describe('a hand-written directory', () => {
     expect(o.projects).toMatchObject([{ name: 'legacy-proxy', routes: 9 }]);
   });
 
+  it('a route whose middleware names a provider Traefik does not run is not imported, with the reason', async () => {
+    const strict = new TraefikConfigService(t.db, { actor: 'import' });
+    const o = await strict.importDirectory(HAND, { project: 'legacy-proxy' });
+    expect(o.projects).toMatchObject([{ name: 'legacy-proxy', routes: 8 }]);
+    expect(o.notes.map((n) => n.reason).join('\n')).toMatch(
+      /"auth@kubernetescrd" names the provider "kubernetescrd", which Traefik does not run/,
+    );
+  });
+
   it('the CLI prints the projects and every item not imported; --strict exits 1', async () => {
-    const { code, stdout } = await inProcess(['import', HAND, '--dry-run', '--strict'], { DATABASE_URL: t.url });
+    const { code, stdout } = await inProcess(['import', HAND, '--dry-run', '--strict'], {
+      DATABASE_URL: t.url,
+      TRAEFIK_EXTRA_PROVIDERS: 'kubernetescrd',
+    });
     expect(code).toBe(1);
     expect(stdout).toMatch(/^\(dry run\) would import project gitea: 1 service\(s\), 1 domain\(s\), 2 route\(s\)$/m);
     expect(stdout).toMatch(/^not imported \(\d+\):$/m);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deployDir, readYaml } from './helpers.js';
 
-/** docs/contract.md §6, verbatim. */
+/** docs/contract.md §6 and §8, verbatim. */
 const SPEC_METRICS: Readonly<Record<string, 'counter' | 'gauge' | 'histogram'>> = {
   traefik_sync_reconcile_total: 'counter',
   traefik_sync_reconcile_duration_seconds: 'histogram',
@@ -27,6 +27,12 @@ const SPEC_METRICS: Readonly<Record<string, 'counter' | 'gauge' | 'histogram'>> 
   traefik_sync_certificate_not_after_timestamp_seconds: 'gauge',
   traefik_sync_volume_free_bytes: 'gauge',
   traefik_sync_db_query_duration_seconds: 'histogram',
+  // §8 (Traefik in the loop).
+  traefik_sync_traefik_up: 'gauge',
+  traefik_sync_change_live_seconds: 'histogram',
+  traefik_sync_traefik_config_lag_seconds: 'gauge',
+  traefik_sync_traefik_errors: 'gauge',
+  traefik_sync_unowned_files: 'gauge',
 };
 
 /** A `traefik_sync_*` series name used in a query → the docs/contract.md metric it belongs to, or null. */

@@ -63,11 +63,12 @@ promtool.describe('promtool', () => {
 });
 
 describe('alert rules', () => {
-  it('cover drift, sync failure, staleness, database, LISTEN, delete guard, certificates, volume, leadership and routing', () => {
+  it('cover drift, sync failure, staleness, database, LISTEN, delete guard, certificates, volume, leadership, routing and what Traefik serves', () => {
     expect(alertNames.sort()).toEqual([
       'TraefikServiceErrorRate',
       'TraefikServiceServerDown',
       'TraefikSyncCertificateExpiring',
+      'TraefikSyncChangeNotLive',
       'TraefikSyncDatabaseDown',
       'TraefikSyncDeleteGuardBlocked',
       'TraefikSyncDriftDetected',
@@ -76,6 +77,9 @@ describe('alert rules', () => {
       'TraefikSyncProjectsFailing',
       'TraefikSyncReconcileErrors',
       'TraefikSyncStale',
+      'TraefikSyncTraefikApiDown',
+      'TraefikSyncTraefikErrors',
+      'TraefikSyncUnownedFiles',
       'TraefikSyncVolumeNearlyFull',
     ]);
   });

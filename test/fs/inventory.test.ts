@@ -59,3 +59,24 @@ it('in slices, covers every file within ceil(files / slice) calls, wherever the 
     inventory.reset(disk);
   }
 });
+
+it('with unwatched folders (a watcher at its limit), checks all their files at every call, the rest in slices', async () => {
+  const { root, inventory } = await volume(40, 25);
+  let version = 1;
+  const unwatched = new Set(['dynamic/p3', 'dynamic/p30']);
+  const dirs = {
+    get version() {
+      return version;
+    },
+    has: (dir: string) => unwatched.has(dir),
+  };
+  await inventory.changedOnDisk(root, 100, dirs);
+  await writeFile(path.join(root, 'dynamic/p30/f7.yml'), 'hand edit\n');
+  // Found at the next call, wherever the slice of 100 (of 1,000 files) stands.
+  expect(await inventory.changedOnDisk(root, 100, dirs)).toEqual(new Set([projectId(30)]));
+  // A folder left out later (the watcher dropped it): the new set is used once its version changes.
+  unwatched.add('dynamic/p12');
+  version++;
+  await rm(path.join(root, 'dynamic/p12/f0.yml'));
+  expect(await inventory.changedOnDisk(root, 1, dirs)).toEqual(new Set([projectId(12), projectId(30)]));
+});

@@ -17,7 +17,18 @@ export async function startTestSidecar(
   options: SidecarOptions = {},
 ): Promise<TestSidecar> {
   const root = flags['config-dir'] ?? (await tempDir('tsync-run-'));
-  const config = loadConfig({ 'http-addr': '127.0.0.1:0', interval: '1s', ...flags, 'config-dir': root, 'database-url': databaseUrl }, {});
+  // The sample projects (helpers/seed.ts) use a middleware of Traefik's Kubernetes CRD provider.
+  const config = loadConfig(
+    {
+      'http-addr': '127.0.0.1:0',
+      interval: '1s',
+      'traefik-extra-providers': 'kubernetescrd',
+      ...flags,
+      'config-dir': root,
+      'database-url': databaseUrl,
+    },
+    {},
+  );
   const sidecar = await startSidecar(config, { log: silentLogger, ...options });
   const base = `http://127.0.0.1:${sidecar.port}`;
   const get = async (p: string) => {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { sql } from '../../src/db/connect.js';
@@ -320,11 +320,17 @@ describe('full sync', () => {
     expect(await readFile(path.join(root, 'dynamic/shop/services/api.yml'), 'utf8')).toContain('http://api:3001');
   });
 
-  it('removes temp files left by a crash', async () => {
+  it('removes temp files left by a crash, not a write of this process in flight', async () => {
     await mkdir(path.join(root, 'dynamic/shop'), { recursive: true });
-    await writeFile(path.join(root, 'dynamic/shop/.domains.yml.tsync-tmp-123-1'), 'half a fi');
+    // A crash leftover is older than the process that finds it; a temp file changed since this
+    // process started is one of its writes in flight (project passes run while the walk does).
+    const leftover = path.join(root, 'dynamic/shop/.domains.yml.tsync-tmp-123-1');
+    await writeFile(leftover, 'half a fi');
+    const before = new Date(performance.timeOrigin - 60_000);
+    await utimes(leftover, before, before);
+    await writeFile(path.join(root, 'dynamic/shop/.api.yml.tsync-tmp-1-7'), 'in flight');
     await service().syncAllProjects();
-    expect((await listTree(root)).filter((f) => f.includes('tsync-tmp'))).toEqual([]);
+    expect((await listTree(root)).filter((f) => f.includes('tsync-tmp'))).toEqual(['dynamic/shop/.api.yml.tsync-tmp-1-7']);
   });
 
   it('database unreachable: the pass fails before anything on disk changes', async () => {

@@ -72,7 +72,8 @@ describe('files the controller cannot read', () => {
         gid: NOBODY,
         encoding: 'utf8',
         timeout: 60_000,
-        env: { PATH: process.env.PATH, DATABASE_URL: t.url, LOG_LEVEL: 'warn' },
+        // The sample's admin-auth@kubernetescrd needs Traefik to run that provider.
+        env: { PATH: process.env.PATH, DATABASE_URL: t.url, LOG_LEVEL: 'warn', TRAEFIK_EXTRA_PROVIDERS: 'kubernetescrd' },
       });
       const out = `${r.stdout}\n${r.stderr}`;
       expect(r.status, out).toBe(1); // one project failed

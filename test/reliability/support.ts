@@ -226,6 +226,12 @@ export async function startReaders(root: string, count = 2, pauseMs = 1): Promis
   };
 }
 
+/**
+ * The environment of a CLI the tests start (before their own): the sample data refers to
+ * admin-auth@kubernetescrd, so Traefik is said to run that provider, as in test/helpers/sidecar.ts.
+ */
+const CLI_ENV = { PATH: process.env.PATH, LOG_LEVEL: 'warn', TRAEFIK_EXTRA_PROVIDERS: 'kubernetescrd' };
+
 /** Run the built CLI to completion. */
 export function cli(
   args: string[],
@@ -234,7 +240,7 @@ export function cli(
 ): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
+    env: { ...CLI_ENV, ...env },
     timeout: timeoutMs,
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -252,7 +258,7 @@ export interface Child {
 
 /** Start the built CLI as a child process; `onLine` sees every output line as it arrives. */
 export function spawnCli(args: string[], env: Record<string, string>, onLine?: (line: string) => void): Child {
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env }, stdio: 'pipe' });
+  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...CLI_ENV, ...env }, stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   const lines = (chunk: string, carry: { rest: string }) => {

@@ -115,11 +115,14 @@ const domain = fc.record({
   provider: fc.constantFrom(undefined, 'letsencrypt', 'zerossl'),
   routes: fc.uniqueArray(route, { minLength: 1, maxLength: 3, selector: (r) => r.path }),
 });
-const project = fc.record({
-  name: fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/),
-  services: fc.uniqueArray(fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?$/), { minLength: 1, maxLength: 3 }),
-  domains: fc.uniqueArray(domain, { minLength: 1, maxLength: 3, selector: (d) => [d.sub, ...d.labels].join('.') }),
-});
+const project = fc
+  .record({
+    name: fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/),
+    services: fc.uniqueArray(fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?$/), { minLength: 1, maxLength: 3 }),
+    domains: fc.uniqueArray(domain, { minLength: 1, maxLength: 3, selector: (d) => [d.sub, ...d.labels].join('.') }),
+  })
+  // A host name has at most 253 characters (four 63-character labels would pass it).
+  .filter((p) => p.domains.every((d) => [...(d.sub ? [d.sub] : []), ...d.labels, p.name, 'test'].join('.').length <= 253));
 const batch = fc.uniqueArray(project, { minLength: PER_BATCH, maxLength: PER_BATCH, selector: (p) => p.name });
 
 type Gen = { name: string; services: string[]; domains: Array<Domain> };

@@ -11,8 +11,10 @@ import { listFiles } from '../../src/fs/scan.js';
 import { unescapeGoTemplate } from '../../src/render/serialize.js';
 import { parseInternalTargets } from '../../src/address.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
+import { enabledProviders } from '../../src/render/providers.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
+import type { SidecarOptions } from '../../src/sidecar/sidecar.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startTraefik, traefikPorts, type RawData, type RawObject, type RunningTraefik, type TraefikBinary } from '../helpers/traefik.js';
 import { Backends, request, type Reply, type RequestOptions } from './backends.js';
@@ -26,6 +28,8 @@ export interface Stack {
   readonly sidecar: TestSidecar;
   readonly traefik: RunningTraefik;
   readonly config: TraefikConfigService;
+  /** A config service like `config` (same root, loopback backends allowed) that allows the refs to `providers` instead. */
+  configWith(providers: ReadonlySet<string>): TraefikConfigService;
   readonly backends: Backends;
   /** The flags the controller was started with (to restart it the same way). */
   readonly flags: Record<string, string>;
@@ -43,7 +47,16 @@ export interface StackOptions {
   readonly controllerDatabaseUrl?: (url: string) => string;
   /** Before Traefik starts (after the controller's first sync): e.g. create projects it must load at start. */
   readonly beforeTraefik?: (config: TraefikConfigService, backends: Backends) => Promise<void>;
+  /** The controller reads Traefik's API (TRAEFIK_API_URL = the API entry point). */
+  readonly readApi?: boolean;
+  /** More controller flags. */
+  readonly flags?: Record<string, string>;
+  /** Options of the in-process sidecar (e.g. an Event sink). */
+  readonly sidecar?: SidecarOptions;
 }
+
+/** Internal targets the stack's controller and config service allow: the loopback backends. */
+export const STACK_INTERNAL_TARGETS = '127.0.0.1';
 
 /** Start the stack with `binary`. */
 export async function startStack(binary: TraefikBinary, options: StackOptions = {}): Promise<Stack> {
@@ -60,17 +73,30 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
     ]),
   );
   const overlayFile = path.join(acme, 'static-overlay.yml');
-  await writeFile(overlayFile, stringify({ certificatesResolvers: resolvers, ...options.overlay }));
+  const overlay = { certificatesResolvers: resolvers, ...options.overlay };
+  await writeFile(overlayFile, stringify(overlay));
+  const apiUrl: Record<string, string> = options.readApi ? { 'traefik-api-url': `http://${portFlags['traefik-api-addr']}` } : {};
   // The backends listen on loopback, which a route may name only when the operator allows it.
-  const flags = { ...portFlags, 'traefik-static-file': overlayFile, 'config-dir': root, 'allowed-internal-targets': '127.0.0.1' };
+  const flags = {
+    ...portFlags,
+    ...apiUrl,
+    ...options.flags,
+    'traefik-static-file': overlayFile,
+    'config-dir': root,
+    'allowed-internal-targets': STACK_INTERNAL_TARGETS,
+  };
   const backends = new Backends();
-  const config = new TraefikConfigService(t.db, {
-    actor: 'traefik-e2e',
-    configDir: root,
-    allowedInternalTargets: parseInternalTargets('127.0.0.1'),
-  });
+  // The config service allows what the controller allows: loopback backends, the providers the overlay enables.
+  const configWith = (providers: ReadonlySet<string>) =>
+    new TraefikConfigService(t.db, {
+      actor: 'traefik-e2e',
+      configDir: root,
+      allowedInternalTargets: parseInternalTargets(STACK_INTERNAL_TARGETS),
+      providers,
+    });
+  const config = configWith(enabledProviders(overlay));
   const controllerUrl = options.controllerDatabaseUrl?.(t.url) ?? t.url;
-  let sidecar = await startTestSidecar(controllerUrl, flags);
+  let sidecar = await startTestSidecar(controllerUrl, flags, options.sidecar);
   let traefik: RunningTraefik | undefined;
   const stop = async () => {
     await traefik?.stop();
@@ -95,13 +121,14 @@ export async function startStack(binary: TraefikBinary, options: StackOptions = 
     },
     traefik: running,
     config,
+    configWith,
     backends,
     flags,
     request: (o) => request(o.tls ? running.entryPoints.websecure! : running.entryPoints.web!, o),
     async restartSidecar(between) {
       await sidecar.stop();
       await between?.();
-      sidecar = await startTestSidecar(controllerUrl, flags);
+      sidecar = await startTestSidecar(controllerUrl, flags, options.sidecar);
     },
     stop,
   };

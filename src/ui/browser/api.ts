@@ -6,6 +6,22 @@
 /** How a file drifted from what the database wants. */
 export type DriftKind = 'modified' | 'missing' | 'unexpected';
 
+/** An object of a project that Traefik reports in error or warning, with Traefik's messages. */
+export interface TraefikError {
+  readonly kind: 'router' | 'service' | 'middleware';
+  readonly name: string;
+  readonly status: string;
+  readonly messages: readonly string[];
+}
+
+/** A router of someone else that Traefik serves for one of a project's hosts. */
+export interface Shadow {
+  readonly router: string;
+  readonly rule: string;
+  readonly host: string;
+  readonly source: string;
+}
+
 /** One project's entry in /api/v1/status. */
 export interface ProjectStatus {
   readonly name: string | null;
@@ -13,6 +29,20 @@ export interface ProjectStatus {
   readonly drift: ReadonlyArray<{ readonly path: string; readonly kind: DriftKind; readonly repaired: boolean }>;
   readonly lastError: string | null;
   readonly lastSyncAt: string | null;
+  /** Traefik serves what was written (null: its API is not read, or not compared yet). */
+  readonly live?: boolean | null;
+  readonly liveDetail?: string | null;
+  readonly traefikErrors?: readonly TraefikError[];
+  readonly shadowedBy?: readonly Shadow[];
+}
+
+/** What the sidecar knows of Traefik (null from a controller without it). */
+export interface TraefikStatus {
+  readonly apiRead: boolean;
+  readonly up: boolean | null;
+  readonly pending: number;
+  readonly configLagSeconds: number;
+  readonly unownedFiles: readonly string[];
 }
 
 /** /api/v1/status: this replica's health, its projects by id, and its unrepaired drift. */
@@ -29,6 +59,7 @@ export interface Status {
   readonly deleteGuardBlocked: boolean;
   readonly drift: ReadonlyArray<{ readonly path: string; readonly kind: DriftKind }>;
   readonly projects: Readonly<Record<string, ProjectStatus>>;
+  readonly traefik?: TraefikStatus | null;
 }
 
 /** One drift record of /api/v1/drift (any replica). */

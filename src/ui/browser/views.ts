@@ -9,10 +9,10 @@ import { openFile, revealDir } from './tree.js';
 /** A project's sync state as the page shows it. */
 type ProjectState = 'in sync' | 'drifted' | 'failed' | 'unknown';
 
-/** The state of a /api/v1/status project entry (or none). */
+/** The state of a /api/v1/status project entry (or none). Traefik refusing its objects is a failure too. */
 function projectState(p: ProjectStatus | null): ProjectState {
   if (!p) return 'unknown';
-  if (p.lastError) return 'failed';
+  if (p.lastError || p.traefikErrors?.length) return 'failed';
   if (!p.inSync || p.drift.some((d) => !d.repaired)) return 'drifted';
   return 'in sync';
 }
@@ -28,6 +28,7 @@ export function renderHealth(s: Status): void {
     ['Change feed (LISTEN)', s.listenConnected ? 'connected' : 'disconnected', s.listenConnected ? 'ok' : 'warn'],
     ['Queue depth', String(s.queueDepth), s.queueDepth > 100 ? 'warn' : 'muted'],
     ['Delete guard', s.deleteGuardBlocked ? 'blocked the last pass' : 'not triggered', s.deleteGuardBlocked ? 'bad' : 'ok'],
+    traefikRow(s),
   ];
   const items = rows.map(([name, text, kind]) =>
     el('div', { className: 'stat', 'data-stat': name }, [el('dt', null, name), el('dd', null, badge(text, kind))]),
@@ -42,6 +43,50 @@ export function renderHealth(s: Status): void {
   );
   replaceChildren(byId('health'), items);
   byId('replica').textContent = s.replica ? `on ${s.replica}` : '';
+}
+
+/** The health row of Traefik's API: read or not, answering, changes it does not serve yet, unowned files. */
+function traefikRow(s: Status): [string, string, BadgeKind] {
+  const t = s.traefik;
+  if (!t?.apiRead) return ['Traefik API', 'not read (TRAEFIK_API_URL unset)', 'muted'];
+  if (t.up !== true) return ['Traefik API', t.up === false ? 'not answering' : 'not read yet', t.up === false ? 'bad' : 'muted'];
+  const notes = [t.pending ? `${t.pending} change(s) not served yet (${Math.round(t.configLagSeconds)} s)` : 'serving every change'];
+  if (t.unownedFiles.length) notes.push(`${t.unownedFiles.length} file(s) not ours under dynamic/`);
+  return ['Traefik API', `up; ${notes.join('; ')}`, t.pending || t.unownedFiles.length ? 'warn' : 'ok'];
+}
+
+/** A project's standing in Traefik: live or not, and the routers of others on its hosts. */
+function liveBadges(p: ProjectStatus | null): Child[] {
+  const out: Child[] = [];
+  if (p?.live === true) out.push(' ', badge('live', 'ok'));
+  if (p?.live === false) out.push(' ', el('span', { title: p.liveDetail ?? '' }, badge('not live', 'warn')));
+  for (const s of p?.shadowedBy ?? []) {
+    out.push(
+      el('div', { className: 'small', 'data-shadow': s.router }, [
+        badge('shadowed', 'warn'),
+        ' by ',
+        el('code', null, s.router),
+        ` (${s.source})${s.host ? ` on ${s.host}` : ''}`,
+      ]),
+    );
+  }
+  return out;
+}
+
+/** The errors column: the project's own error, then Traefik's messages for its objects. */
+function errorCell(p: ProjectStatus | null): HTMLTableCellElement {
+  const lines: Child[] = [];
+  if (p?.lastError) lines.push(el('div', null, p.lastError));
+  for (const e of p?.traefikErrors ?? []) {
+    lines.push(
+      el('div', { 'data-traefik-error': e.name }, [
+        'Traefik: ',
+        el('code', null, e.name),
+        ` ${e.status}: ${e.messages.join('; ') || '(no message)'}`,
+      ]),
+    );
+  }
+  return el('td', { className: lines.length ? 'error' : 'muted' }, lines.length ? lines : 'none');
 }
 
 function driftButton(path: string, kind: DriftKind): HTMLButtonElement {
@@ -92,11 +137,12 @@ export function renderProjects(status: Status, dirs: readonly string[], records:
       el('span', { className: 'sr-only' }, `Browse ${name} `),
       'Files',
     ]);
-    return el('tr', { 'data-project': name, 'data-state': state }, [
+    const live = p?.live === true ? 'true' : p?.live === false ? 'false' : 'unknown';
+    return el('tr', { 'data-project': name, 'data-state': state, 'data-live': live }, [
       el('th', { scope: 'row' }, name),
-      el('td', null, badge(state, STATE_KIND[state])),
+      el('td', null, [badge(state, STATE_KIND[state]), ...liveBadges(p)]),
       el('td', null, timeEl(p?.lastSyncAt)),
-      el('td', { className: p?.lastError ? 'error' : 'muted' }, p?.lastError || 'none'),
+      errorCell(p),
       el('td', null, driftCell(p, repairs.get(name) ?? [])),
       el('td', { className: 'nowrap' }, browse),
     ]);
@@ -134,7 +180,7 @@ let lastAnnounced: string | null = null;
 
 /** Tell screen readers (politely) when the amount of drift or failure changes. */
 export function announce(status: Status): void {
-  const failed = Object.values(status.projects).filter((p) => p.lastError).length;
+  const failed = Object.values(status.projects).filter((p) => p.lastError || p.traefikErrors?.length).length;
   const text = `${status.drift.length} files drifted, ${failed} projects failed`;
   if (text !== lastAnnounced) {
     if (lastAnnounced !== null) byId('announce').textContent = text;
