@@ -27,6 +27,34 @@ export interface Route {
   readonly targetUrl: string | null;
   readonly healthCheck: Readonly<Record<string, unknown>> | null;
   readonly isActive: boolean;
+  // Load balancing (docs/spec-format.md "Load balancing"). Optional: absent means the defaults
+  // (one upstream, no stickiness, passHostHeader true), as in rows written before they existed.
+  /** Several upstream servers (replace targetUrl / service host on targetPort). */
+  readonly servers?: readonly UpstreamServer[] | null;
+  /** Sticky sessions: a cookie naming the server that answered first. */
+  readonly sticky?: Sticky | null;
+  /** Forward the client's Host header to the upstream (default true; false for external upstreams). */
+  readonly passHostHeader?: boolean;
+}
+
+/** One upstream server of a route: a full URL, or a host on the route's targetPort (or `port`). */
+export interface UpstreamServer {
+  readonly url?: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** Share of the traffic (default 1; 0 = none). */
+  readonly weight?: number;
+}
+
+/** Sticky sessions (Traefik 3.0's `sticky.cookie` options). */
+export interface Sticky {
+  readonly cookie: {
+    readonly name?: string;
+    readonly secure?: boolean;
+    readonly httpOnly?: boolean;
+    readonly sameSite?: 'none' | 'lax' | 'strict';
+    readonly maxAge?: number;
+  };
 }
 
 export interface Domain {
@@ -39,6 +67,26 @@ export interface Domain {
   readonly isActive: boolean;
   readonly certificate: Certificate | null;
   readonly routes: readonly Route[];
+  /** Redirect every request to another host (docs/spec-format.md "Domain redirects"); such a domain has no routes. */
+  readonly redirect?: DomainRedirect | null;
+}
+
+/** Where a redirecting domain sends its clients: path and query are kept. */
+export interface DomainRedirect {
+  /** The host to redirect to (never the domain itself). */
+  readonly to: string;
+  /** 301/308 when true (the default), 302/307 when false. */
+  readonly permanent?: boolean;
+  /** Scheme of the new URL (and its default port); absent: the request's scheme and port are kept. */
+  readonly scheme?: 'http' | 'https';
+}
+
+/** A named middleware of a project, used by its routes with `{use: name}` (docs/spec-format.md "Shared middlewares"). */
+export interface SharedMiddleware {
+  readonly id: string;
+  readonly name: string;
+  /** One Traefik middleware: `{forwardAuth: {...}}`, `{errors: {...}}`, `{chain: {middlewares: [names]}}`, … */
+  readonly middleware: MiddlewareSpec;
 }
 
 /** Everything that determines one project's files. */
@@ -51,6 +99,8 @@ export interface ProjectState {
   readonly changedAt: Date | null;
   readonly services: readonly Service[];
   readonly domains: readonly Domain[];
+  /** Named middlewares (absent in states built before they existed: none). */
+  readonly middlewares?: readonly SharedMiddleware[];
 }
 
 /** One file to be written, relative to the config root (posix separators). */

@@ -5,7 +5,17 @@
  */
 import { sql, type Queryable } from '../db/connect.js';
 import { UserError, quote } from '../errors.js';
-import type { CertificateRow, DomainRow, ProjectRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
+import {
+  DOMAIN_DEFAULTS,
+  ROUTE_DEFAULTS,
+  type CertificateRow,
+  type DomainRow,
+  type MiddlewareRow,
+  type ProjectRow,
+  type ProjectRows,
+  type RouteRow,
+  type ServiceRow,
+} from './rows.js';
 
 /** One audit_log row. */
 export interface AuditEntry {
@@ -72,7 +82,15 @@ export async function resolvePoint(q: Queryable, point: AuditPoint): Promise<{ i
   return { id: Number(row.id), at: row.at };
 }
 
-const TABLES = ['projects', 'services', 'domain_configs', 'certificates', 'route_configs'];
+/**
+ * The columns added to a table after the seed's, from an audit row: entries written before a
+ * column existed do not hold it, and get its default (the value the migration gave old rows).
+ */
+function laterColumns<T extends object>(defaults: T, r: Record<string, unknown>): T {
+  return Object.fromEntries(Object.entries(defaults).map(([k, d]) => [k, r[k] ?? d])) as T;
+}
+
+const TABLES = ['projects', 'services', 'project_middlewares', 'domain_configs', 'certificates', 'route_configs'];
 
 /**
  * The project's rows just after audit entry `upTo`: per row, its last entry up to then (gone if a
@@ -99,6 +117,7 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
     };
     keep('projects', [current.project]);
     keep('services', current.services);
+    keep('project_middlewares', current.middlewares ?? []);
     keep('domain_configs', current.domains);
     keep('certificates', current.certificates);
     keep('route_configs', current.routes);
@@ -116,7 +135,7 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
   );
   const of = (table: string) =>
     all(table).filter((r) =>
-      table === 'services' || table === 'domain_configs'
+      table === 'services' || table === 'domain_configs' || table === 'project_middlewares'
         ? own(r)
         : table === 'route_configs' || table === 'certificates'
           ? domainIds.has(String(r.domain_config_id))
@@ -150,6 +169,7 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
           ssl_enabled: Boolean(r.ssl_enabled),
           ssl_provider: (r.ssl_provider ?? null) as string | null,
           is_active: Boolean(r.is_active),
+          ...laterColumns(DOMAIN_DEFAULTS, r),
         }) satisfies DomainRow,
     ),
     certificates: of('certificates').map(
@@ -175,7 +195,17 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
           target_url: (r.target_url ?? null) as string | null,
           health_check: (r.health_check ?? null) as RouteRow['health_check'],
           is_active: Boolean(r.is_active),
+          ...laterColumns(ROUTE_DEFAULTS, r),
         }) satisfies RouteRow,
+    ),
+    middlewares: of('project_middlewares').map(
+      (r) =>
+        ({
+          id: String(r.id),
+          project_id: String(r.project_id),
+          name: String(r.name),
+          middleware: r.middleware as MiddlewareRow['middleware'],
+        }) satisfies MiddlewareRow,
     ),
   };
 }

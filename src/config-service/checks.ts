@@ -55,7 +55,7 @@ export function unsafeValues(value: unknown, path: Segment[] = [], depth = 0): A
 }
 
 /** Turn `[0].ref: message` (the renderer's relative field prefix) into a path and a message. */
-function splitPrefixed(text: string): { segments: Segment[]; message: string } {
+export function splitPrefixed(text: string): { segments: Segment[]; message: string } {
   const m = /^((?:\[\d+\]|\.[^.[:\s]+)*): ([\s\S]*)$/.exec(text);
   if (!m) return { segments: [], message: text };
   const segments: Segment[] = [];

@@ -30,6 +30,36 @@ const CONSTRAINTS: Record<string, { table: string; column: string; rule: string 
   route_configs_target_url_format: { table: 'route_configs', column: 'target_url', rule: 'must be an http(s) URL with safe characters' },
   route_configs_health_check_object: { table: 'route_configs', column: 'health_check', rule: 'must be an object' },
   route_configs_active_rule: { table: 'route_configs', column: 'path_rule', rule: 'another active route of this domain has the same path' },
+  route_configs_servers_format: { table: 'route_configs', column: 'servers', rule: 'must be 1–64 servers with weights 0–1000000' },
+  route_configs_sticky_format: {
+    table: 'route_configs',
+    column: 'sticky',
+    rule: 'must be {cookie: {name, secure, httpOnly, sameSite, maxAge}}',
+  },
+  route_configs_servers_or_url: { table: 'route_configs', column: 'servers', rule: 'cannot be combined with target_url' },
+  domain_configs_redirect_format: {
+    table: 'domain_configs',
+    column: 'redirect',
+    rule: 'must be {to: another host, permanent: true|false, scheme: http|https}',
+  },
+  domain_configs_redirect_no_routes: { table: 'domain_configs', column: 'redirect', rule: 'a domain that redirects has no routes' },
+  domain_configs_redirect_chain: {
+    table: 'domain_configs',
+    column: 'redirect',
+    rule: 'points at a domain that redirects too, or is the target of another redirect (a loop or a chain)',
+  },
+  project_middlewares_name_key: {
+    table: 'project_middlewares',
+    column: 'name',
+    rule: 'the project already has a middleware with this name',
+  },
+  project_middlewares_name_format: { table: 'project_middlewares', column: 'name', rule: 'must be a lower-case DNS label' },
+  project_middlewares_middleware_format: {
+    table: 'project_middlewares',
+    column: 'middleware',
+    rule: 'must be exactly one middleware type with its options',
+  },
+  project_middlewares_used_exist: { table: 'route_configs', column: 'middleware', rule: 'uses a middleware the project does not define' },
   certificates_domain_config_id_key: { table: 'certificates', column: 'domain_config_id', rule: 'the domain already has a certificate' },
   certificates_cert_pem_format: { table: 'certificates', column: 'cert_pem', rule: 'must be a PEM certificate without "{{"' },
   certificates_cert_pem_no_private_key: {

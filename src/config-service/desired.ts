@@ -3,7 +3,7 @@
  * keys (service name, full domain, domain + path), not ids. The shape `apply` diffs against the
  * database, and `export` writes back out.
  */
-import type { MiddlewareSpec } from '../model.js';
+import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
 /** A service of the project (file `services/<name>.yml`). */
 export interface DesiredService {
@@ -22,6 +22,10 @@ export interface DesiredRoute {
   readonly middleware: readonly MiddlewareSpec[] | null;
   readonly healthCheck: Readonly<Record<string, unknown>> | null;
   readonly active: boolean;
+  /** Several upstream servers; null = the one upstream above. */
+  readonly servers: readonly UpstreamServer[] | null;
+  readonly sticky: Sticky | null;
+  readonly passHostHeader: boolean;
 }
 
 /**
@@ -41,6 +45,15 @@ export interface DesiredDomain {
   readonly active: boolean;
   readonly certificate: DesiredCertificate | null;
   readonly routes: readonly DesiredRoute[];
+  /** Redirect every request to another host (then no routes); null = serve the routes. */
+  readonly redirect: DomainRedirect | null;
+}
+
+/** A named middleware shared by the project's routes (`{use: name}`). */
+export interface DesiredMiddleware {
+  readonly name: string;
+  /** One Traefik middleware: `{forwardAuth: {...}}`. */
+  readonly middleware: MiddlewareSpec;
 }
 
 /** Everything a spec says about one project. */
@@ -49,6 +62,8 @@ export interface DesiredProject {
   /** The shard (Traefik deployment) serving the project; absent: as it is (new projects: `default`). */
   readonly shard?: string;
   readonly services: readonly DesiredService[];
+  /** Shared middlewares (absent: none). */
+  readonly middlewares?: readonly DesiredMiddleware[];
   readonly domains: readonly DesiredDomain[];
 }
 

@@ -4,7 +4,7 @@
  * same state twice changes nothing and adds nothing to the audit log.
  */
 import { sql, type Queryable } from '../db/connect.js';
-import { COLUMNS, type ProjectRows, type RowTable } from './rows.js';
+import { COLUMNS, TABLES, type ProjectRows, type RowTable } from './rows.js';
 
 type Row = { readonly id: string } & Readonly<Record<string, unknown>>;
 
@@ -37,6 +37,7 @@ export function canonical(v: unknown): string {
 
 const KEYS: Record<RowTable, keyof ProjectRows> = {
   services: 'services',
+  project_middlewares: 'middlewares',
   domain_configs: 'domains',
   certificates: 'certificates',
   route_configs: 'routes',
@@ -52,6 +53,7 @@ function labeler(current: ProjectRows, target: ProjectRows): (table: RowTable, r
   }
   return (table, row) => {
     if (table === 'services') return `service ${String(row.name)}`;
+    if (table === 'project_middlewares') return `middleware ${String(row.name)}`;
     if (table === 'domain_configs') return `domain ${String(row.full_domain)}`;
     const domain = domains.get(String(row.domain_config_id)) ?? String(row.domain_config_id);
     if (table === 'certificates') return `certificate of ${domain}`;
@@ -63,9 +65,9 @@ function labeler(current: ProjectRows, target: ProjectRows): (table: RowTable, r
 export function diffRows(current: ProjectRows, target: ProjectRows): RowChange[] {
   const label = labeler(current, target);
   const changes: RowChange[] = [];
-  for (const table of ['services', 'domain_configs', 'certificates', 'route_configs'] as const) {
-    const before = new Map((current[KEYS[table]] as unknown as readonly Row[]).map((r) => [r.id, r]));
-    const after = new Map((target[KEYS[table]] as unknown as readonly Row[]).map((r) => [r.id, r]));
+  for (const table of TABLES) {
+    const before = new Map(((current[KEYS[table]] ?? []) as unknown as readonly Row[]).map((r) => [r.id, r]));
+    const after = new Map(((target[KEYS[table]] ?? []) as unknown as readonly Row[]).map((r) => [r.id, r]));
     for (const [id, row] of after) {
       const old = before.get(id);
       if (!old) {
@@ -84,19 +86,22 @@ export function diffRows(current: ProjectRows, target: ProjectRows): RowChange[]
   return changes;
 }
 
-function value(table: RowTable, column: string, v: unknown): unknown {
-  if (table === 'route_configs' && (column === 'middleware' || column === 'health_check'))
-    return v === null || v === undefined ? null : JSON.stringify(v);
+/** Columns stored as jsonb (sent as JSON text and cast). */
+const JSONB: ReadonlySet<string> = new Set(['middleware', 'health_check', 'servers', 'sticky', 'redirect']);
+
+function value(column: string, v: unknown): unknown {
+  if (JSONB.has(column)) return v === null || v === undefined ? null : JSON.stringify(v);
   return v ?? null;
+}
+
+/** `value` as a query parameter, cast to jsonb where the column is one. */
+function param(column: string, v: unknown) {
+  return JSONB.has(column) ? sql`${value(column, v)}::jsonb` : sql`${value(column, v)}`;
 }
 
 async function insert(q: Queryable, c: RowChange & { table: RowTable }): Promise<void> {
   const cols = COLUMNS[c.table];
-  const casts = cols.map((col) =>
-    col === 'middleware' || col === 'health_check'
-      ? sql`${value(c.table, col, c.row[col])}::jsonb`
-      : sql`${value(c.table, col, c.row[col])}`,
-  );
+  const casts = cols.map((col) => param(col, c.row[col]));
   await q.query(sql`INSERT INTO ${sql.ident(c.table)} (id, ${sql.join(
     cols.map((col) => sql.ident(col)),
     ', ',
@@ -106,11 +111,7 @@ async function insert(q: Queryable, c: RowChange & { table: RowTable }): Promise
 
 async function update(q: Queryable, c: RowChange & { table: RowTable }): Promise<void> {
   const cols = COLUMNS[c.table].filter((col) => !(c.table === 'certificates' && col === 'key_pem' && c.row.key_pem === null));
-  const sets = cols.map((col) =>
-    col === 'middleware' || col === 'health_check'
-      ? sql`${sql.ident(col)} = ${value(c.table, col, c.row[col])}::jsonb`
-      : sql`${sql.ident(col)} = ${value(c.table, col, c.row[col])}`,
-  );
+  const sets = cols.map((col) => sql`${sql.ident(col)} = ${param(col, c.row[col])}`);
   await q.query(sql`UPDATE ${sql.ident(c.table)} SET ${sql.join(sets, ', ')} WHERE id = ${c.id}`);
 }
 
@@ -162,13 +163,14 @@ export async function writeChanges(q: Queryable, changes: readonly RowChange[], 
 
   for (const c of of('route_configs', 'delete')) await del(c);
   for (const c of of('certificates', 'delete')) await del(c);
+  for (const c of of('project_middlewares', 'delete')) await del(c);
   for (const table of ['services', 'domain_configs'] as const) {
     for (const c of of(table, 'delete')) {
       if (stillReferenced.has(c.id)) late.push(c);
       else await del(c);
     }
   }
-  for (const table of ['services', 'domain_configs', 'certificates', 'route_configs'] as const) {
+  for (const table of ['services', 'project_middlewares', 'domain_configs', 'certificates', 'route_configs'] as const) {
     await clearKeys(q, table, of(table, 'update'));
     for (const c of deactivatesFirst(of(table, 'update'))) await update(q, c);
     for (const c of of(table, 'create')) await insert(q, c);

@@ -73,6 +73,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
       ...(d.ssl_provider ? { provider: d.ssl_provider } : {}),
       ...(d.is_active ? {} : { active: false }),
       ...(certificate ? { certificate } : {}),
+      ...(d.redirect ? { redirect: d.redirect } : {}),
       routes: rows.routes
         .filter((r) => r.domain_config_id === d.id)
         .map((r) => ({
@@ -83,6 +84,9 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
           ...(r.priority !== 1 ? { priority: r.priority } : {}),
           ...(r.middleware ? { middleware: r.middleware } : {}),
           ...(r.health_check ? { healthCheck: r.health_check } : {}),
+          ...(r.servers ? { servers: r.servers } : {}),
+          ...(r.sticky ? { sticky: r.sticky } : {}),
+          ...(r.pass_host_header ? {} : { passHostHeader: false }),
           ...(r.is_active ? {} : { active: false }),
         })),
     });
@@ -92,6 +96,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
     name: rows.project.name,
     ...(rows.project.shard && rows.project.shard !== DEFAULT_SHARD ? { shard: rows.project.shard } : {}),
     services: rows.services.map((s) => ({ name: s.name, ...(s.host ? { host: s.host } : {}) })),
+    ...(rows.middlewares?.length ? { middlewares: rows.middlewares.map((m) => ({ name: m.name, ...m.middleware })) } : {}),
     domains,
   };
   const doc = new Document(spec, { aliasDuplicateObjects: false });

@@ -30,6 +30,8 @@ function describeRow(table: string, r: Row, names: { domains: Map<string, string
       return `project ${String(r.name)}`;
     case 'services':
       return `service ${String(r.name)}${r.host ? ` (host ${String(r.host)})` : ''}`;
+    case 'project_middlewares':
+      return `middleware ${String(r.name)} (${Object.keys((r.middleware as object | null) ?? {}).join(', ')})`;
     case 'domain_configs': {
       const tls = !r.ssl_enabled ? 'http only' : r.ssl_provider ? `ssl ${String(r.ssl_provider)}` : 'ssl default certificate';
       return `domain ${String(r.full_domain)} (${tls}${r.is_active === false ? ', inactive' : ''})`;

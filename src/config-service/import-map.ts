@@ -2,12 +2,14 @@
  * Traefik routers → project specs, for `import`. A router maps when its rule is
  * ``Host(`h`)`` or ``Host(`h`) && PathPrefix(`/p`)``, its service is a load balancer with one
  * server URL, and its middlewares are inline types the renderer supports (chains expanded) or
- * references to other providers. Everything else is reported with the reason. Projects: one per
+ * references to other providers; a router that only redirects its host to another becomes a domain
+ * redirect (import-redirect.ts). Everything else is reported with the reason. Projects: one per
  * source file (name from its path), or all in one with `project`.
  */
 import { domainToASCII } from 'node:url';
 import type { ImportNote, SourceTree, Sourced } from './import-read.js';
 import { resolveMiddlewares, resolveService, type MappedService } from './import-objects.js';
+import { importedRedirect } from './import-redirect.js';
 import { API_VERSION } from './spec.js';
 
 type Obj = Record<string, unknown>;
@@ -15,7 +17,13 @@ type Obj = Record<string, unknown>;
 /** One project to import: its spec (as a spec file would hold it) and where each row came from. */
 export interface ImportedProject {
   readonly name: string;
-  readonly spec: { apiVersion: string; name: string; services: Obj[]; domains: Array<Obj & { routes: Obj[] }> };
+  readonly spec: {
+    apiVersion: string;
+    name: string;
+    services: Obj[];
+    middlewares?: Array<Obj & { name: string }>;
+    domains: Array<Obj & { routes: Obj[] }>;
+  };
   /** Spec path (`domains[0].routes[1]`, `services[0]`, `domains[0]`) → source (`file: http.routers.x`). */
   readonly sources: Map<string, string[]>;
 }
@@ -134,6 +142,17 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
     if (parsed && r.value.tls !== undefined && r.value.tls !== null) tlsHosts.add(parsed.host.toLowerCase());
   }
 
+  const builderFor = (file: string): Builder => {
+    const name = options.project ?? sanitizeName(`${options.prefix ?? ''}${file.replace(/\//g, '-')}`);
+    const b: Builder = builders.get(name) ?? {
+      project: { name, spec: { apiVersion: API_VERSION, name, services: [], domains: [] }, sources: new Map() },
+      domains: new Map(),
+      services: new Map(),
+    };
+    builders.set(name, b);
+    return b;
+  };
+
   for (const r of tree.routers.values()) {
     const item = `http.routers.${r.name}`;
     const skip = (reason: string) => note(r.file, item, 'skipped', reason);
@@ -171,21 +190,43 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       mws.used.forEach((m) => usedMiddlewares.add(m));
       continue;
     }
+    const resolver =
+      ssl && typeof tls === 'object' && typeof (tls as Obj).certResolver === 'string' ? String((tls as Obj).certResolver) : null;
+    const redirect =
+      parsed.path === '/' && mws.chain.length === 1 && 'redirectRegex' in mws.chain[0]!
+        ? importedRedirect(host, mws.chain[0]!.redirectRegex)
+        : null;
+    if (redirect) {
+      const b = builderFor(r.file);
+      const domain = b.domains.get(host);
+      if (domain && (domain.routes.length || JSON.stringify(domain.redirect) !== JSON.stringify(redirect))) {
+        skip(`host ${host} is already imported with routes or another redirect; a domain either redirects or has routes`);
+        continue;
+      }
+      if (!domain) {
+        const fresh = { ...splitDomain(host), ssl, ...(resolver ? { provider: resolver } : {}), redirect, routes: [] };
+        b.domains.set(host, fresh);
+        b.project.spec.domains.push(fresh);
+      } else if (ssl && !domain.ssl) Object.assign(domain, { ssl, ...(resolver ? { provider: resolver } : {}) });
+      const di = b.project.spec.domains.indexOf(b.domains.get(host)!);
+      b.project.sources.set(`domains[${di}]`, [...(b.project.sources.get(`domains[${di}]`) ?? []), `${r.file}: ${item}`]);
+      mws.used.forEach((m) => usedMiddlewares.add(m));
+      adjust(`redirect of ${host} to ${redirect.to} imported as the domain's redirect (no service needed)`);
+      continue;
+    }
     const svc = resolveService(r.value.service, tree);
     if ('error' in svc) {
       skip(svc.error);
       continue;
     }
-    const name = options.project ?? sanitizeName(`${options.prefix ?? ''}${r.file.replace(/\//g, '-')}`);
-    const b: Builder = builders.get(name) ?? {
-      project: { name, spec: { apiVersion: API_VERSION, name, services: [], domains: [] }, sources: new Map() },
-      domains: new Map(),
-      services: new Map(),
-    };
-    builders.set(name, b);
-    const resolver =
-      ssl && typeof tls === 'object' && typeof (tls as Obj).certResolver === 'string' ? String((tls as Obj).certResolver) : null;
+    const b = builderFor(r.file);
     let domain = b.domains.get(host);
+    if (domain?.redirect) {
+      skip(
+        `host ${host} is already imported as a redirect to ${String((domain.redirect as Obj).to)}; a domain either redirects or has routes`,
+      );
+      continue;
+    }
     if (domain) {
       if (domain.ssl !== ssl || (domain.provider ?? null) !== resolver) {
         skip(
@@ -204,6 +245,13 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       continue;
     }
     const serviceName = addService(b, svc.value);
+    for (const page of mws.pages) {
+      const pagesService = addService(b, page.service);
+      usedServices.add(page.service.traefikName);
+      const list = (b.project.spec.middlewares ??= []);
+      if (!list.some((m) => m.name === page.name))
+        list.push({ name: page.name, errors: { ...page.options, service: pagesService, port: page.service.port } });
+    }
     const route: Obj = {
       path: parsed.path,
       service: serviceName,
@@ -211,6 +259,9 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       ...(svc.value.url ? { targetUrl: svc.value.url } : {}),
       ...(mws.chain.length ? { middleware: mws.chain } : {}),
       ...(svc.value.healthCheck ? { healthCheck: svc.value.healthCheck } : {}),
+      ...(svc.value.servers ? { servers: svc.value.servers } : {}),
+      ...(svc.value.sticky ? { sticky: svc.value.sticky } : {}),
+      ...(svc.value.passHostHeader ? {} : { passHostHeader: false }),
     };
     domain.routes.push(route);
     const di = b.project.spec.domains.indexOf(domain);

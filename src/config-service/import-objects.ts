@@ -6,6 +6,7 @@
 import { HEALTH_CHECK_KEYS, MIDDLEWARE_TYPES, REF_PATTERN } from '../render/middleware.js';
 import { hostnameProblem } from './fields.js';
 import type { SourceTree } from './import-read.js';
+import type { Sticky, UpstreamServer } from '../model.js';
 
 type Obj = Record<string, unknown>;
 
@@ -17,6 +18,10 @@ export interface MappedService {
   readonly port: number;
   /** The server URL when it is not plain `http://host[:port]`. */
   readonly url: string | null;
+  /** Several servers (URLs kept whole, with their weights); null for one server. */
+  readonly servers: UpstreamServer[] | null;
+  readonly sticky: Sticky | null;
+  readonly passHostHeader: boolean;
   readonly healthCheck: Obj | null;
   readonly notes: string[];
 }
@@ -42,15 +47,12 @@ export function resolveService(ref: unknown, tree: SourceTree): { value: MappedS
       error: `service ${JSON.stringify(name)} is a ${types.join('/')} service; only loadBalancer services with one server can be imported`,
     };
   }
-  const lb = s.value.loadBalancer;
-  const servers = Array.isArray(lb.servers) ? lb.servers : [];
-  if (servers.length !== 1 || !isObj(servers[0]) || typeof servers[0].url !== 'string') {
-    return {
-      error: `service ${JSON.stringify(name)} has ${servers.length} servers; traefik-sync routes each route to exactly one server URL`,
-    };
-  }
-  const notes: string[] = [];
-  const raw = servers[0].url as string;
+  return mapLoadBalancer(name, s.value.loadBalancer);
+}
+
+/** One server URL: parsed, with its scheme and port, and whether it is plain `http://host[:port]`. */
+function parseServerUrl(name: string, raw: unknown): { raw: string; host: string | null; port: number } | { error: string } {
+  if (typeof raw !== 'string') return { error: `service ${JSON.stringify(name)}: a server has no url` };
   let u: URL;
   try {
     u = new URL(raw.replace(/^h2c:/i, 'http:'));
@@ -68,11 +70,38 @@ export function resolveService(ref: unknown, tree: SourceTree): { value: MappedS
     !u.hash &&
     !u.username &&
     hostnameProblem(u.hostname) === null;
-  for (const k of Object.keys(servers[0])) if (k !== 'url') notes.push(`service ${name}: servers[0].${k} ignored (not supported)`);
+  return { raw, host: plain ? u.hostname : null, port };
+}
+
+const COOKIE_KEYS = ['name', 'secure', 'httpOnly', 'sameSite', 'maxAge'];
+
+/** A `loadBalancer` service: one server (host and port, or a URL kept whole), or several with weights; sticky, passHostHeader, health check. */
+export function mapLoadBalancer(name: string, lb: Obj): { value: MappedService } | { error: string } {
+  const servers = Array.isArray(lb.servers) ? lb.servers : [];
+  if (servers.length === 0 || !servers.every(isObj)) return { error: `service ${JSON.stringify(name)} has no servers` };
+  const parsed: Array<{ raw: string; host: string | null; port: number }> = [];
+  for (const s of servers as Obj[]) {
+    const p = parseServerUrl(name, s.url);
+    if ('error' in p) return p;
+    parsed.push(p);
+  }
+  const notes: string[] = [];
+  servers.forEach((s, i) => {
+    for (const k of Object.keys(s as Obj))
+      if (k !== 'url' && k !== 'weight') notes.push(`service ${name}: servers[${i}].${k} ignored (not supported)`);
+  });
+  const several = servers.length > 1 || (servers[0] as Obj).weight !== undefined;
   for (const k of Object.keys(lb)) {
-    if (k === 'servers' || k === 'healthCheck' || (k === 'passHostHeader' && lb[k] === true)) continue;
+    if (['servers', 'healthCheck', 'passHostHeader', 'sticky'].includes(k)) continue;
     notes.push(`service ${name}: loadBalancer.${k} ignored (not supported)`);
   }
+  let sticky: Sticky | null = null;
+  if (isObj(lb.sticky) && isObj(lb.sticky.cookie)) {
+    const cookie = lb.sticky.cookie;
+    sticky = { cookie: Object.fromEntries(Object.entries(cookie).filter(([k]) => COOKIE_KEYS.includes(k))) };
+    for (const k of Object.keys(cookie))
+      if (!COOKIE_KEYS.includes(k)) notes.push(`service ${name}: sticky.cookie.${k} ignored (not supported by Traefik 3.0)`);
+  } else if (lb.sticky !== undefined) notes.push(`service ${name}: sticky ignored (only sticky.cookie is supported)`);
   let healthCheck: Obj | null = null;
   if (isObj(lb.healthCheck)) {
     healthCheck = {};
@@ -81,15 +110,34 @@ export function resolveService(ref: unknown, tree: SourceTree): { value: MappedS
       else notes.push(`service ${name}: healthCheck.${k} ignored (not supported)`);
     }
   }
-  return { value: { traefikName: name, host: plain ? u.hostname : null, port, url: plain ? null : raw, healthCheck, notes } };
+  const first = parsed[0]!;
+  return {
+    value: {
+      traefikName: name,
+      host: several ? null : first.host,
+      port: first.port,
+      url: several || first.host ? null : first.raw,
+      servers: several
+        ? (servers as Obj[]).map((s, i) => ({ url: parsed[i]!.raw, ...(typeof s.weight === 'number' ? { weight: s.weight } : {}) }))
+        : null,
+      sticky,
+      passHostHeader: lb.passHostHeader !== false,
+      healthCheck,
+      notes,
+    },
+  };
 }
 
 /** A router's middlewares as an inline chain; or why they cannot be imported. */
-export function resolveMiddlewares(list: unknown, tree: SourceTree): { chain: Obj[]; used: string[]; notes: string[] } | { error: string } {
+export function resolveMiddlewares(
+  list: unknown,
+  tree: SourceTree,
+): { chain: Obj[]; used: string[]; notes: string[]; pages: ErrorPages[] } | { error: string } {
+  const pages: ErrorPages[] = [];
   const chain: Obj[] = [];
   const used: string[] = [];
   const notes: string[] = [];
-  if (list === undefined || list === null) return { chain, used, notes };
+  if (list === undefined || list === null) return { chain, used, notes, pages };
   if (!Array.isArray(list)) return { error: 'middlewares is not a list' };
   const expand = (refs: unknown[], depth: number, seen: Set<string>): string | null => {
     for (const ref of refs) {
@@ -116,6 +164,13 @@ export function resolveMiddlewares(list: unknown, tree: SourceTree): { chain: Ob
         if (err) return err;
         continue;
       }
+      if (type === 'errors') {
+        const page = errorPages(name, options, tree);
+        if ('error' in page) return page.error;
+        pages.push(page);
+        chain.push({ use: page.name });
+        continue;
+      }
       const mapped = type === 'ipWhiteList' ? 'ipAllowList' : type;
       if (type === 'ipWhiteList') notes.push(`middleware ${name}: ipWhiteList (Traefik v2 name) stored as ipAllowList`);
       if (!MIDDLEWARE_TYPES.has(mapped))
@@ -126,5 +181,32 @@ export function resolveMiddlewares(list: unknown, tree: SourceTree): { chain: Ob
     return null;
   };
   const err = expand(list, 0, new Set());
-  return err ? { error: err } : { chain, used, notes };
+  return err ? { error: err } : { chain, used, notes, pages };
+}
+
+/** A Traefik `errors` middleware, as a shared middleware of the project (docs/spec-format.md "Shared middlewares"). */
+export interface ErrorPages {
+  /** The shared middleware's name (the Traefik name, sanitized). */
+  readonly name: string;
+  /** Its options, without the service (set once the service has its project name). */
+  readonly options: Obj;
+  /** The error pages' service: one plain `http://host:port` server. */
+  readonly service: MappedService;
+}
+
+/** An `errors` middleware whose service is one plain `http://host:port` server; or why not. */
+function errorPages(name: string, options: unknown, tree: SourceTree): ErrorPages | { error: string } {
+  if (!isObj(options)) return { error: `middleware ${JSON.stringify(name)}: options of errors are not a mapping` };
+  const svc = resolveService(options.service, tree);
+  if ('error' in svc) return { error: `errors middleware ${JSON.stringify(name)}: ${svc.error}` };
+  if (svc.value.host === null || svc.value.servers)
+    return { error: `errors middleware ${JSON.stringify(name)}: its service must be one plain http://host:port server` };
+  const { service: _service, ...rest } = options;
+  const sanitized =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 63) || 'errors';
+  return { name: sanitized, options: rest, service: svc.value };
 }

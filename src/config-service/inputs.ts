@@ -18,6 +18,8 @@ import {
   urlField,
   uuidField,
 } from './fields.js';
+import { redirectField, serversField, stickyField } from './fields-http.js';
+import type { RouteLaterColumns } from './rows.js';
 
 const pem = z.string().max(LIMITS.pemBytes);
 
@@ -31,6 +33,7 @@ const domainFields = {
   sslEnabled: z.boolean().optional(),
   sslProvider: providerField.nullable().optional(),
   isActive: z.boolean().optional(),
+  redirect: redirectField.nullable().optional(),
 };
 const certificatePair = z.strictObject({ certPem: pem, keyPem: pem });
 const createDomain = z.strictObject({ projectId: uuidField, ...domainFields, certificate: certificatePair.optional() });
@@ -48,6 +51,9 @@ const routeFields = {
   targetUrl: urlField.nullable().optional(),
   healthCheck: healthCheckField.nullable().optional(),
   isActive: z.boolean().optional(),
+  servers: serversField.nullable().optional(),
+  sticky: stickyField.nullable().optional(),
+  passHostHeader: z.boolean().optional(),
 };
 const createRoute = z.strictObject({ domainConfigId: uuidField, ...routeFields });
 const updateRoute = z.strictObject({
@@ -129,4 +135,22 @@ export function validateInput<T>(schema: z.ZodType<T>, input: unknown): T {
     throw new ValidationError(parsed.issues.length ? toIssues(parsed.issues) : [{ path: '', message: 'invalid input' }]);
   }
   return parsed.value;
+}
+
+/** The route fields of the HTTP capabilities in an API input (all optional). */
+export interface RouteLaterInput {
+  readonly servers?: unknown;
+  readonly sticky?: unknown;
+  readonly passHostHeader?: boolean;
+}
+
+/** The route columns added after the seed's from an API input: the fields given, else `base`'s. */
+export function routeLaterColumns(v: RouteLaterInput, base: RouteLaterColumns): RouteLaterColumns {
+  const pick = <K extends keyof RouteLaterColumns>(value: unknown, key: K): RouteLaterColumns[K] =>
+    value === undefined ? base[key] : (value as RouteLaterColumns[K]);
+  return {
+    servers: pick(v.servers, 'servers'),
+    sticky: pick(v.sticky, 'sticky'),
+    pass_host_header: pick(v.passHostHeader, 'pass_host_header'),
+  };
 }

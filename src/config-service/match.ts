@@ -8,7 +8,7 @@ import type { DesiredProject } from './desired.js';
 import type { ValidationIssue } from './errors.js';
 import { checkCertificate, fingerprintOf } from './pem.js';
 import type { Locator } from './render-check.js';
-import type { CertificateRow, DomainRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
+import type { CertificateRow, DomainRow, MiddlewareRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
 
 /** The target rows of a spec, where each row sits in the spec, and problems found on the way. */
 export interface Matched {
@@ -60,6 +60,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       ssl_enabled: d.ssl,
       ssl_provider: d.provider,
       is_active: d.active,
+      redirect: d.redirect,
     });
     const stored = certsByDomain.get(id);
     if (d.certificate?.kind === 'pem') {
@@ -101,8 +102,17 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
         target_url: r.targetUrl,
         health_check: r.healthCheck,
         is_active: r.active,
+        servers: r.servers,
+        sticky: r.sticky,
+        pass_host_header: r.passHostHeader,
       });
     });
+  });
+  const middlewaresByName = new Map((current.middlewares ?? []).map((m) => [m.name, m.id]));
+  const middlewares: MiddlewareRow[] = (desired.middlewares ?? []).map((m, i) => {
+    const id = middlewaresByName.get(m.name) ?? newId();
+    paths.set(id, `middlewares[${i}]`);
+    return { id, project_id: projectId, name: m.name, middleware: m.middleware };
   });
   return {
     target: {
@@ -111,6 +121,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       domains,
       certificates,
       routes,
+      middlewares,
     },
     locate: (rowId) => paths.get(rowId),
     issues,

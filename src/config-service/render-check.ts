@@ -6,6 +6,7 @@
 import { quote } from '../errors.js';
 import type { ProjectState } from '../model.js';
 import { renderProject, ruleOf, type RenderedProject, type RenderOptions } from '../render/project.js';
+import { sharedMiddlewareName } from '../render/shared.js';
 import { joinPath, type ValidationIssue } from './errors.js';
 
 /** Where a row (by id) appears in the caller's input: a path prefix, or undefined when it is not part of it. */
@@ -50,7 +51,12 @@ export function renderIssues(
   const routesByRule = new Map<string, { rowId: string; describe: string }>();
   const domainsByRule = new Map<string, { rowId: string; describe: string }>();
   const objects = new Map<string, Target>();
-  const prefixes: Array<{ match: string; strip: string; rowId: string; field: string[] }> = [];
+  const prefixes: Array<{ match: string; strip: string; rowId: string; field: string[]; inner?: typeof innerField }> = [];
+  for (const m of state.middlewares ?? []) {
+    const mName = `middleware ${quote(m.name)}: `;
+    prefixes.push({ match: mName, strip: mName, rowId: m.id, field: [], inner: sharedField });
+    objects.set(sharedMiddlewareName(state.name, m.name), { rowId: m.id, describe: mName.slice(0, -2), field: (ptr) => ptr });
+  }
   for (const sv of state.services) {
     const sName = `service ${quote(sv.name)}: host`;
     prefixes.push({ match: `${sName} `, strip: `${sName} `, rowId: sv.id, field: ['host'] });
@@ -111,13 +117,9 @@ export function renderIssues(
     const pre = prefixes.find((x) => problem.startsWith(x.match));
     if (pre) {
       const base = locate(pre.rowId);
-      // "middleware[1].forwardAuth.address points at …": the field is inside the chain.
-      const inner =
-        pre.field.length === 0
-          ? /^middleware\[(\d+)\]((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(problem.slice(pre.strip.length))
-          : null;
-      const field = inner ? ['middleware', inner[1]!, ...(inner[2]!.match(/[A-Za-z0-9_-]+|\d+/g) ?? [])] : pre.field;
-      const message = inner ? inner[3]! : problem.slice(pre.strip.length);
+      const inner = pre.field.length === 0 ? (pre.inner ?? innerField)(problem.slice(pre.strip.length)) : null;
+      const field = inner ? inner.field : pre.field;
+      const message = inner ? inner.message : problem.slice(pre.strip.length);
       issues.push(base === undefined ? { path: '', message: problem } : { path: at(base, field), message });
       continue;
     }
@@ -129,6 +131,22 @@ export function renderIssues(
     (i) => !(i.path && issues.some((o) => o !== i && (o.path.startsWith(`${i.path}.`) || o.path.startsWith(`${i.path}[`)))),
   );
   return { rendered, issues: specific };
+}
+
+/**
+ * A message about a field inside a row's value: "middleware[1].forwardAuth.address points at …",
+ * "servers[0].url: …", "redirect.to: …" → that field and the rest of the message.
+ */
+function innerField(text: string): { field: string[]; message: string } | null {
+  const m = /^((?:middleware|servers)\[\d+\]|redirect)((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(text);
+  return m ? { field: (m[1]! + m[2]!).match(/[A-Za-z0-9_-]+|\d+/g)!, message: m[3]! } : null;
+}
+
+/** A message about a shared middleware's field: "forwardAuth.address: …", "errors.status[0]: …", "name: …". */
+function sharedField(text: string): { field: string[]; message: string } | null {
+  const m = /^([A-Za-z][A-Za-z0-9]*)((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(text);
+  if (!m || (/^[a-z]+$/.test(m[1]!) && m[1] !== 'name' && !m[2])) return null;
+  return { field: (m[1]! + m[2]!).match(/[A-Za-z0-9_-]+|\d+/g)!, message: m[3]! };
 }
 
 function decode(segment: string): string {

@@ -8,24 +8,35 @@ import {
   sortRows,
   type CertificateRow,
   type DomainRow,
+  type MiddlewareRow,
   type ProjectRow,
   type ProjectRows,
   type RouteRow,
   type ServiceRow,
 } from '../db/rows.js';
 
-export { emptyRows, sortRows, toState } from '../db/rows.js';
-export type { CertificateRow, DomainRow, ProjectRow, ProjectRows, RouteRow, ServiceRow } from '../db/rows.js';
+export { DOMAIN_DEFAULTS, ROUTE_DEFAULTS, emptyRows, sortRows, toState } from '../db/rows.js';
+export type {
+  CertificateRow,
+  DomainRow,
+  MiddlewareRow,
+  ProjectRow,
+  ProjectRows,
+  RouteLaterColumns,
+  RouteRow,
+  ServiceRow,
+} from '../db/rows.js';
 
 /** The row tables a project owns, in dependency order. */
-export const TABLES = ['services', 'domain_configs', 'certificates', 'route_configs'] as const;
+export const TABLES = ['services', 'project_middlewares', 'domain_configs', 'certificates', 'route_configs'] as const;
 /** One of {@link TABLES}. */
 export type RowTable = (typeof TABLES)[number];
 
 /** Columns written for each table (besides `id`). */
 export const COLUMNS: Record<RowTable, readonly string[]> = {
   services: ['project_id', 'name', 'host'],
-  domain_configs: ['project_id', 'domain', 'subdomain', 'full_domain', 'ssl_enabled', 'ssl_provider', 'is_active'],
+  project_middlewares: ['project_id', 'name', 'middleware'],
+  domain_configs: ['project_id', 'domain', 'subdomain', 'full_domain', 'ssl_enabled', 'ssl_provider', 'is_active', 'redirect'],
   certificates: ['domain_config_id', 'cert_pem', 'key_pem', 'not_after'],
   route_configs: [
     'domain_config_id',
@@ -37,6 +48,9 @@ export const COLUMNS: Record<RowTable, readonly string[]> = {
     'target_url',
     'health_check',
     'is_active',
+    'servers',
+    'sticky',
+    'pass_host_header',
   ],
 };
 
@@ -54,13 +68,17 @@ export async function loadRows(q: Queryable, project: ProjectRow): Promise<Proje
   const id = project.id;
   const services: ServiceRow[] = await q.query(sql`SELECT id, project_id, name, host FROM services WHERE project_id = ${id}`);
   const domains: DomainRow[] = await q.query(sql`
-    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active
+    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active, redirect
       FROM domain_configs WHERE project_id = ${id}`);
   const certificates: CertificateRow[] = await q.query(sql`
     SELECT c.id, c.domain_config_id, c.cert_pem, c.key_pem, c.not_after
       FROM certificates c JOIN domain_configs d ON d.id = c.domain_config_id WHERE d.project_id = ${id}`);
   const routes: RouteRow[] = await q.query(sql`
-    SELECT r.id, r.domain_config_id, r.service_id, r.path_rule, r.priority, r.middleware, r.target_port, r.target_url, r.health_check, r.is_active
+    SELECT r.id, r.domain_config_id, r.service_id, r.path_rule, r.priority, r.middleware, r.target_port, r.target_url, r.health_check, r.is_active,
+           r.servers, r.sticky, r.pass_host_header
       FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id WHERE d.project_id = ${id}`);
-  return sortRows({ project, services, domains, certificates, routes });
+  const middlewares: MiddlewareRow[] = await q.query(
+    sql`SELECT id, project_id, name, middleware FROM project_middlewares WHERE project_id = ${id}`,
+  );
+  return sortRows({ project, services, domains, certificates, routes, middlewares });
 }

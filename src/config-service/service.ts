@@ -5,6 +5,7 @@
  * The database triggers wake the controller; {@link waitForSync} waits until the files are written.
  */
 import type { InternalTarget } from '../address.js';
+import type { DomainRedirect } from '../model.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type ConnectionPool, type Queryable } from '../db/connect.js';
 import { UserError } from '../errors.js';
@@ -13,6 +14,7 @@ import * as crud from './crud.js';
 import { NotFoundError } from './errors.js';
 import { checkActor, checkId, notFound, projectOf } from './lookup.js';
 import {
+  routeLaterColumns,
   schemas,
   validateInput,
   type CreateCertificateInput,
@@ -27,7 +29,7 @@ import {
   type UpdateServiceInput,
 } from './inputs.js';
 import { SpecOperations } from './operations.js';
-import type { ProjectRows } from './rows.js';
+import { ROUTE_DEFAULTS, type ProjectRows } from './rows.js';
 import {
   read,
   type CertificateInfo,
@@ -170,6 +172,7 @@ export class TraefikConfigService extends SpecOperations {
               ssl_enabled: v.sslEnabled ?? true,
               ssl_provider: v.sslProvider ?? null,
               is_active: v.isActive ?? true,
+              redirect: (v.redirect ?? null) as DomainRedirect | null,
             }),
             id,
             v.certificate,
@@ -196,6 +199,7 @@ export class TraefikConfigService extends SpecOperations {
             ssl_enabled: v.sslEnabled ?? d.ssl_enabled,
             ssl_provider: v.sslProvider === undefined ? d.ssl_provider : v.sslProvider,
             is_active: v.isActive ?? d.is_active,
+            redirect: v.redirect === undefined ? d.redirect : (v.redirect as DomainRedirect | null),
           }),
           id,
           v.certificate,
@@ -231,6 +235,7 @@ export class TraefikConfigService extends SpecOperations {
           target_url: v.targetUrl ?? null,
           health_check: v.healthCheck ?? null,
           is_active: v.isActive ?? true,
+          ...routeLaterColumns(v, ROUTE_DEFAULTS),
         }),
       ),
     );
@@ -256,6 +261,7 @@ export class TraefikConfigService extends SpecOperations {
           target_url: keep(v.targetUrl, r.target_url),
           health_check: keep(v.healthCheck, r.health_check),
           is_active: v.isActive ?? r.is_active,
+          ...routeLaterColumns(v, r),
         });
       }),
     );

@@ -24,7 +24,9 @@ import {
   urlField,
 } from './fields.js';
 import { checkCertificate } from './pem.js';
-import type { MiddlewareSpec } from '../model.js';
+import { httpIssues } from './checks-http.js';
+import { redirectField, serversField, sharedMiddlewareSpec, stickyField } from './fields-http.js';
+import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
 /** The `apiVersion` of this format (optional in files; `export` writes it). */
 export const API_VERSION = 'traefik-sync/v1';
@@ -68,6 +70,9 @@ const routeSpec = z.strictObject({
   middleware: middlewareField.nullable().optional(),
   healthCheck: healthCheckField.nullable().optional(),
   active: z.boolean().optional(),
+  servers: serversField.nullable().optional(),
+  sticky: stickyField.nullable().optional(),
+  passHostHeader: z.boolean().optional(),
 });
 
 const certificateSpec = z
@@ -102,6 +107,7 @@ const domainSpec = z
     active: z.boolean().optional(),
     certificate: certificateSpec.nullable().optional(),
     routes: z.array(routeSpec).max(LIMITS.routesPerDomain).optional(),
+    redirect: redirectField.nullable().optional(),
   })
   .superRefine((d, ctx) => {
     if (d.subdomain) {
@@ -116,6 +122,7 @@ export const specSchema = z.strictObject({
   name: nameField,
   shard: shardField.optional(),
   services: z.array(serviceSpec).max(LIMITS.services).optional(),
+  middlewares: z.array(sharedMiddlewareSpec).max(LIMITS.services).optional(),
   domains: z.array(domainSpec).max(LIMITS.domains).optional(),
 });
 
@@ -222,6 +229,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
         provider: d.provider ?? null,
         active: d.active ?? true,
         certificate,
+        redirect: (d.redirect ?? null) as DomainRedirect | null,
         routes: (d.routes ?? []).map((r) => ({
           path: r.path ?? '/',
           service: r.service,
@@ -231,6 +239,9 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
           middleware: (r.middleware ?? null) as MiddlewareSpec[] | null,
           healthCheck: r.healthCheck ?? null,
           active: r.active ?? true,
+          servers: (r.servers ?? null) as UpstreamServer[] | null,
+          sticky: (r.sticky ?? null) as Sticky | null,
+          passHostHeader: r.passHostHeader ?? true,
         })),
       };
     }),
@@ -239,9 +250,10 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
     name: s.name,
     ...(s.shard !== undefined ? { shard: s.shard } : {}),
     services: (s.services ?? []).map((x) => ({ name: x.name, host: x.host ?? null })),
+    middlewares: (s.middlewares ?? []).map(({ name, ...middleware }) => ({ name, middleware: middleware as MiddlewareSpec })),
     domains,
   };
-  issues.push(...crossRowIssues(desired));
+  issues.push(...crossRowIssues(desired), ...httpIssues(desired));
   if (issues.length) throw new ValidationError(where(issues));
   return desired;
 }

@@ -4,7 +4,7 @@
  * controller's loader (load.ts) and the config service's previews (config-service/) both go
  * through {@link toState}, so a preview matches what the controller writes byte for byte.
  */
-import type { Domain, MiddlewareSpec, ProjectState, Route } from '../model.js';
+import type { Domain, DomainRedirect, MiddlewareSpec, ProjectState, Route, Sticky, UpstreamServer } from '../model.js';
 
 /** A `projects` row. */
 export interface ProjectRow {
@@ -32,7 +32,12 @@ export interface DomainRow {
   readonly ssl_enabled: boolean;
   readonly ssl_provider: string | null;
   readonly is_active: boolean;
+  /** Domain redirect (sql/008_domain_redirects.sql); null: the domain serves its routes. */
+  readonly redirect: DomainRedirect | null;
 }
+
+/** Values of the domain columns added after the seed's, for rows that do not set them (as the migrations gave old rows). */
+export const DOMAIN_DEFAULTS: Pick<DomainRow, 'redirect'> = { redirect: null };
 
 /** A `certificates` row (key_pem is null when it is not known, e.g. from the audit log). */
 export interface CertificateRow {
@@ -43,8 +48,15 @@ export interface CertificateRow {
   readonly not_after: Date | null;
 }
 
+/** The `route_configs` columns added after the seed's (sql/007_*.sql and later). */
+export interface RouteLaterColumns {
+  readonly servers: readonly UpstreamServer[] | null;
+  readonly sticky: Sticky | null;
+  readonly pass_host_header: boolean;
+}
+
 /** A `route_configs` row. */
-export interface RouteRow {
+export interface RouteRow extends RouteLaterColumns {
   readonly id: string;
   readonly domain_config_id: string;
   readonly service_id: string;
@@ -57,6 +69,21 @@ export interface RouteRow {
   readonly is_active: boolean;
 }
 
+/** Values of the route columns added after the seed's, for rows that do not set them (as the migrations gave old rows). */
+export const ROUTE_DEFAULTS: RouteLaterColumns = {
+  servers: null,
+  sticky: null,
+  pass_host_header: true,
+};
+
+/** A `project_middlewares` row (sql/009_shared_middlewares.sql). */
+export interface MiddlewareRow {
+  readonly id: string;
+  readonly project_id: string;
+  readonly name: string;
+  readonly middleware: MiddlewareSpec;
+}
+
 /** Every row of one project. */
 export interface ProjectRows {
   readonly project: ProjectRow;
@@ -64,6 +91,8 @@ export interface ProjectRows {
   readonly domains: readonly DomainRow[];
   readonly certificates: readonly CertificateRow[];
   readonly routes: readonly RouteRow[];
+  /** Named middlewares (optional: none when absent). */
+  readonly middlewares?: readonly MiddlewareRow[];
 }
 
 /** Rows of a project that does not exist yet (its id chosen by the caller). */
@@ -93,6 +122,7 @@ export function sortRows(rows: ProjectRows): ProjectRows {
     domains,
     certificates: [...rows.certificates].sort(byKey((c) => `${domainOrder.get(c.domain_config_id) ?? ''}\u0000${c.id}`)),
     routes: [...rows.routes].sort(byKey((r) => `${r.path_rule}\u0000${r.id}`)),
+    middlewares: [...(rows.middlewares ?? [])].sort(byKey((m) => m.name)),
   };
 }
 
@@ -123,6 +153,7 @@ export function toState(rows: ProjectRows, version = 0, changedAt: Date | null =
         routes: (routesOf.get(d.id) ?? []).map(routeOf),
       };
     }),
+    middlewares: (sorted.middlewares ?? []).map((m) => ({ id: m.id, name: m.name, middleware: m.middleware })),
   };
 }
 
@@ -136,6 +167,7 @@ export function domainOf(d: DomainRow): Omit<Domain, 'certificate' | 'routes'> {
     sslEnabled: d.ssl_enabled,
     sslProvider: d.ssl_provider,
     isActive: d.is_active,
+    redirect: d.redirect,
   };
 }
 
@@ -151,5 +183,8 @@ export function routeOf(r: RouteRow): Route {
     targetUrl: r.target_url,
     healthCheck: r.health_check,
     isActive: r.is_active,
+    servers: r.servers,
+    sticky: r.sticky,
+    passHostHeader: r.pass_host_header,
   };
 }

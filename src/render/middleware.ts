@@ -1,6 +1,6 @@
 /** The middleware chain of a route (route_configs.middleware jsonb): shape rules and v3 types. */
 import { quote } from '../errors.js';
-import type { MiddlewareSpec } from '../model.js';
+import { DNS_LABEL, type MiddlewareSpec } from '../model.js';
 import { goDurationNs } from './go-syntax.js';
 import { healthCheckRuleProblems, middlewareRuleProblems } from './middleware-rules.js';
 import { refProviderProblem } from './providers.js';
@@ -40,7 +40,8 @@ export const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}@[a-z][a-z0-9]{0,31
 /** One element of a chain, classified. */
 export type ChainElement =
   | { readonly kind: 'inline'; readonly type: string; readonly options: Record<string, unknown> }
-  | { readonly kind: 'ref'; readonly ref: string };
+  | { readonly kind: 'ref'; readonly ref: string }
+  | { readonly kind: 'use'; readonly name: string };
 
 /**
  * Classify a chain; problems are returned as messages naming the element
@@ -59,7 +60,7 @@ export function parseChain(
   chain.forEach((el, i) => {
     const at = `${field}[${i}]`;
     if (typeof el !== 'object' || el === null || Array.isArray(el)) {
-      problems.push(`${at}: expected an object like {"headers": {...}} or {"ref": "name@provider"}, got ${quote(el)}`);
+      problems.push(`${at}: expected an object like {"headers": {...}}, {"use": "name"} or {"ref": "name@provider"}, got ${quote(el)}`);
       return;
     }
     const keys = Object.keys(el);
@@ -80,6 +81,15 @@ export function parseChain(
         const problem = providers ? refProviderProblem(value, providers) : null;
         if (problem) problems.push(`${at}.ref: ${problem}`);
         else elements.push({ kind: 'ref', ref: value });
+      }
+      return;
+    }
+    if (type === 'use') {
+      // A shared middleware of the project (render/shared.ts checks that it exists).
+      if (typeof value !== 'string' || !DNS_LABEL.test(value)) {
+        problems.push(`${at}.use: expected the name of one of the project's middlewares, got ${quote(value)}`);
+      } else {
+        elements.push({ kind: 'use', name: value });
       }
       return;
     }

@@ -52,6 +52,11 @@ export function redirectRouterName(project: string, domain: Domain): string {
   return `${project}_redirect_${shortId(domain.id)}`;
 }
 
+/** Name of a redirecting domain's middleware and web router (its websecure router adds `-tls`). */
+export function domainRedirectName(project: string, domain: Domain): string {
+  return `${project}_domain-redirect_${shortId(domain.id)}`;
+}
+
 /** The project's https redirect middleware. */
 export function redirectMiddlewareName(project: string): string {
   return `${project}_redirect-to-https`;

@@ -8,10 +8,13 @@ import type { Domain, ProjectState, RenderedFile, Route, Service } from '../mode
 import { quote } from '../errors.js';
 import { containsPrivateKey, redact, redactValues, secretValues } from '../redact.js';
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
-import { middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
+import { domainRedirectName, middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
+import { domainRedirectProblems, redirectChainProblems, redirectRegexOf } from './redirect.js';
+import { renderShared, sharedMiddlewareName, useProblem } from './shared.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
 import { targetProblems } from './targets.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
+import { loadBalancerOf, upstreamProblems } from './upstream.js';
 import { validateDynamic } from './validate.js';
 
 export type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
@@ -68,10 +71,6 @@ export function ruleOf(fullDomain: string, pathRule: string): string {
   return pathRule === '/' ? host : `${host} && PathPrefix(\`${pathRule}\`)`;
 }
 
-function upstreamOf(service: Service, route: Route): string {
-  return route.targetUrl ?? `http://${service.host ?? service.name}:${route.targetPort}`;
-}
-
 /** Render one project. */
 export function renderProject(state: ProjectState, options: RenderOptions): RenderedProject {
   const p = state.name;
@@ -88,10 +87,24 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   const pem: RenderedFile[] = [];
   const activeDomains = state.domains.filter((d) => d.isActive);
   let needsRedirect = false;
+  problems.push(...redirectChainProblems(activeDomains, new Map(activeDomains.map((d) => [d.fullDomain, d.redirect ?? null]))));
 
   for (const d of activeDomains) {
     const at = `domain ${quote(d.fullDomain)}`;
-    if (d.sslEnabled) {
+    if (d.redirect) {
+      const refusedRedirect = domainRedirectProblems(d, at);
+      if (refusedRedirect.length) {
+        problems.push(...refusedRedirect);
+        continue;
+      }
+      // Every entry point of the domain redirects at once (no http→https hop first).
+      const mw = domainRedirectName(p, d);
+      middlewares[mw] = { redirectRegex: redirectRegexOf(d.fullDomain, d.redirect) };
+      const router = { rule: ruleOf(d.fullDomain, '/'), priority: 1, middlewares: [mw], service: 'noop@internal' };
+      domainRouters[mw] = { entryPoints: ['web'], ...router };
+      if (d.sslEnabled) domainRouters[`${mw}-tls`] = { entryPoints: ['websecure'], ...router, tls: tlsOf(d) };
+    }
+    if (d.sslEnabled && !d.redirect) {
       needsRedirect = true;
       domainRouters[redirectRouterName(p, d)] = {
         entryPoints: ['web'],
@@ -100,6 +113,8 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
         middlewares: [redirectMiddlewareName(p)],
         service: 'noop@internal',
       };
+    }
+    if (d.sslEnabled) {
       if (d.sslProvider === 'custom') {
         if (d.fullDomain.length + '.crt'.length > 255) {
           problems.push(
@@ -156,6 +171,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       ...checkHealthCheck(r.healthCheck, `${at}: health_check`),
       ...controlCharProblems(r.middleware, `${at}: middleware`),
       ...controlCharProblems(r.healthCheck, `${at}: health_check`),
+      ...upstreamProblems(r, at),
     ];
     if (chain.problems.length || hc.length) {
       // Messages quote values: never a header token or a password hash (src/redact.ts).
@@ -166,8 +182,14 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     const doc = perService.get(service.name) ?? { http: { routers: {}, services: {} } };
     // Two routes whose ids share 12 hex digits: the second takes its full id.
     const name = doc.http!.routers![routeName(p, service, r)] ? routeName(p, service, r, true) : routeName(p, service, r);
+    const unknown = chain.elements.flatMap((el, i) => (el.kind === 'use' ? [useProblem(state, el.name, `${at}: middleware[${i}]`)] : []));
+    if (unknown.some(Boolean)) {
+      problems.push(...unknown.filter((x): x is string => x !== null));
+      return;
+    }
     const chainNames = chain.elements.map((el, i) => {
       if (el.kind === 'ref') return el.ref;
+      if (el.kind === 'use') return sharedMiddlewareName(p, el.name);
       const mw = middlewareName(name, i, el.type);
       middlewares[mw] = { [el.type]: el.options };
       return mw;
@@ -179,19 +201,20 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       service: name,
     };
     if (chainNames.length) router.middlewares = chainNames;
-    if (d.sslEnabled) {
-      router.tls = d.sslProvider && d.sslProvider !== 'custom' ? { certResolver: d.sslProvider } : {};
-    }
-    const loadBalancer: Record<string, unknown> = { servers: [{ url: upstreamOf(service, r) }], passHostHeader: true };
-    if (r.healthCheck) loadBalancer.healthCheck = r.healthCheck;
+    if (d.sslEnabled) router.tls = tlsOf(d);
     doc.http!.routers![name] = router;
-    doc.http!.services![name] = { loadBalancer };
+    doc.http!.services![name] = { loadBalancer: loadBalancerOf(service, r) };
     perService.set(service.name, doc);
   }
 
   if (needsRedirect) {
     middlewares[redirectMiddlewareName(p)] = { redirectScheme: { scheme: 'https', permanent: true } };
   }
+  const shared = renderShared(state);
+  problems.push(...shared.problems);
+  Object.assign(middlewares, shared.middlewares);
+  const middlewareDoc: DynamicDocument = Object.keys(middlewares).length ? { http: { middlewares } } : {};
+  if (Object.keys(shared.services).length) middlewareDoc.http = { ...middlewareDoc.http, services: shared.services };
 
   const documents: Documents = new Map();
   // Traefik refuses an empty `routers:` or `middlewares:` map ("cannot be a standalone element"),
@@ -199,7 +222,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   const domainsDoc: DynamicDocument = Object.keys(domainRouters).length ? { http: { routers: domainRouters } } : {};
   if (certificates.length) domainsDoc.tls = { certificates };
   documents.set(layout.domains(p), domainsDoc);
-  documents.set(layout.middleware(p), Object.keys(middlewares).length ? { http: { middlewares } } : {});
+  documents.set(layout.middleware(p), middlewareDoc);
   for (const [svc, doc] of [...perService].sort(([a], [b]) => (a < b ? -1 : 1))) {
     documents.set(layout.service(p, svc), doc);
   }
@@ -213,6 +236,11 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     files.push(file(path, yamlFile(owner, doc), path.includes('/services/') ? 'service' : 'dynamic', 0o644, state.id));
   }
   return { projectId: state.id, projectName: p, version: state.version, files, documents, problems };
+}
+
+/** The `tls` of a router on an SSL domain: its ACME resolver, or the stored certificates (custom). */
+function tlsOf(d: Domain): Record<string, unknown> {
+  return d.sslProvider && d.sslProvider !== 'custom' ? { certResolver: d.sslProvider } : {};
 }
 
 function file(path: string, content: string, configType: RenderedFile['configType'], mode: number, projectId: string | null): RenderedFile {

@@ -1,8 +1,8 @@
 /**
  * What a project's routes may point Traefik at. Traefik shares the pod's network and reads the
  * pod's files, so a tenant's row must not make it (1) proxy to the pod itself or the cloud's
- * metadata service — upstreams (`target_url`, a service's host), `forwardAuth.address` and
- * `rateLimit.redis.endpoints` at loopback, link-local or unspecified addresses are refused unless
+ * metadata service — upstreams (`target_url`, `servers`, a service's host), `forwardAuth.address` and
+ * `rateLimit.redis.endpoints` and the page service of an `errors` middleware at loopback, link-local or unspecified addresses are refused unless
  * ALLOWED_INTERNAL_TARGETS names them (src/address.ts) — nor (2) read a file it should not serve
  * from: middleware options that name files are refused (`basicAuth.usersFile`,
  * `digestAuth.usersFile`: give `users` inline) or confined to the files the controller writes for
@@ -112,7 +112,15 @@ export function targetProblems(state: ProjectState, configDir: string, allowed: 
       if (!r.isActive) continue;
       const at = `route ${quote(d.fullDomain + r.pathRule)}`;
       const service = services.get(r.serviceId);
-      if (r.targetUrl !== null) {
+      if (r.servers) {
+        r.servers.forEach((sv, i) => {
+          const p =
+            sv.url !== undefined
+              ? internalUrlProblem(`servers[${i}].url`, sv.url, allowed)
+              : internalTargetProblem(`servers[${i}].host`, sv.host ?? '', sv.port ?? r.targetPort, allowed);
+          if (p) problems.push(`${at}: ${p}`);
+        });
+      } else if (r.targetUrl !== null) {
         const p = internalUrlProblem('target_url', r.targetUrl, allowed);
         if (p) problems.push(`${at}: ${p}`);
       } else if (service && !serviceSeen.has(`${service.id}:${r.targetPort}`)) {
@@ -127,6 +135,18 @@ export function targetProblems(state: ProjectState, configDir: string, allowed: 
           problems.push(...middlewareProblems(type, options, `${at}: middleware[${i}].${type}`, own, allowed));
         }
       });
+    }
+  }
+  for (const m of state.middlewares ?? []) {
+    if (!m.middleware || typeof m.middleware !== 'object' || Array.isArray(m.middleware)) continue;
+    for (const [type, options] of Object.entries(m.middleware)) {
+      problems.push(...middlewareProblems(type, options, `middleware ${quote(m.name)}: ${type}`, own, allowed));
+    }
+    const errors = m.middleware.errors as { service?: unknown; port?: unknown } | undefined;
+    const pages = errors && state.services.find((s) => s.name === errors.service);
+    if (pages && typeof errors.port === 'number') {
+      const p = internalTargetProblem('errors.service', pages.host ?? pages.name, errors.port, allowed);
+      if (p) problems.push(`middleware ${quote(m.name)}: ${p}`);
     }
   }
   return problems;

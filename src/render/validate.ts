@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { supplementDynamicSchema } from './schema-supplements.js';
 import type { Documents, DynamicDocument, RenderedProject } from './types.js';
 
 const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
@@ -11,9 +12,10 @@ const SCHEMA_DIR = new URL('../../schemas/', import.meta.url);
 let dynamicValidator: ValidateFunction | undefined;
 let staticValidator: ValidateFunction | undefined;
 
-function compile(file: string): ValidateFunction {
+function compile(file: string, supplement?: (schema: Record<string, unknown>) => void): ValidateFunction {
   const schema = JSON.parse(readFileSync(new URL(file, SCHEMA_DIR), 'utf8')) as Record<string, unknown>;
   delete schema.$schema; // draft-07 is Ajv's default dialect
+  supplement?.(schema);
   closeObjects(schema);
   return new Ajv({ strict: false, allErrors: true }).compile(schema);
 }
@@ -47,7 +49,7 @@ function describe(errors: ErrorObject[] | null | undefined): string[] {
 
 /** Schema problems of one dynamic document (traefik-v3-file-provider.json). */
 export function schemaProblemsDynamic(doc: unknown): string[] {
-  dynamicValidator ??= compile('traefik-v3-file-provider.json');
+  dynamicValidator ??= compile('traefik-v3-file-provider.json', supplementDynamicSchema);
   if (dynamicValidator(doc ?? {})) return [];
   // oneOf (services, middlewares) reports every branch: a branch that does not list the property
   // holding the real error says it is "additional". Keep the messages that say something useful.

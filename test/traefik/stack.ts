@@ -231,3 +231,10 @@ export function providerErrors(traefik: RunningTraefik, since = 0): string[] {
     .slice(since)
     .filter((l) => /"level":"error"/.test(l) && /providerName":"file"|watcher callback|building configuration|field not found/.test(l));
 }
+
+/** Apply `spec`, wait until the controller wrote it and Traefik loaded it; what Traefik reports wrong with it (none expected). */
+export async function applyLoaded(stack: Stack, spec: unknown): Promise<string[]> {
+  const applied = await stack.config.apply(spec);
+  await stack.config.waitForSync(applied.projectId);
+  return [...traefikErrors(await waitForDisk(stack)), ...providerErrors(stack.traefik)];
+}
