@@ -65,6 +65,8 @@ export interface Domain {
   readonly sslEnabled: boolean;
   readonly sslProvider: string | null;
   readonly isActive: boolean;
+  /** More names on the domain's ACME certificate (tls.domains[0].sans); null = none. */
+  readonly tlsSans?: readonly string[] | null;
   readonly certificate: Certificate | null;
   readonly routes: readonly Route[];
   /** Redirect every request to another host (docs/spec-format.md "Domain redirects"); such a domain has no routes. */

@@ -1,4 +1,5 @@
 /** Small helpers with no better home. */
+import type { ChildProcess } from 'node:child_process';
 
 /** Map over items with at most `limit` promises in flight; results keep input order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -42,4 +43,25 @@ export async function settledWithin(work: Promise<unknown>, ms: number): Promise
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * If `child` is still running: send `signal`, wait up to `graceMs` for it to exit, then SIGKILL it
+ * and wait for that. Returns at once when it has already exited.
+ */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  let timer: NodeJS.Timeout | undefined;
+  const gone = await Promise.race([
+    exited.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (gone) return;
+  child.kill('SIGKILL');
+  await exited;
 }

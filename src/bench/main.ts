@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --projects 10000]`: reproducible numbers on an embedded PostgreSQL.
  * Prints a table and writes bench-results/bench-<projects>.json. See README "Benchmark".
- * With `--replicas N`, a fleet of N controllers instead (fleet.ts).
+ * With `--replicas N`, a fleet of N controllers instead (fleet.ts); with `--traefik`, change→live
+ * through a real Traefik (traefik-live.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { constants } from 'node:fs';
@@ -21,6 +22,7 @@ import { TraefikSyncService, totals } from '../reconcile/sync-service.js';
 import { mapLimit } from '../util.js';
 import { runFleet } from './fleet.js';
 import { backgroundLoad, changeLatencies, Child, latencyStats, rssOf, type LatencyStats } from './phases.js';
+import { runTraefikLive } from './traefik-live.js';
 import { apiRoutes, seedBench } from './seed.js';
 import { log, metricsOf, ms, pct, sleep, within } from './support.js';
 
@@ -40,6 +42,7 @@ function options() {
         'idle-window': { type: 'string', default: '60' },
         'pool-size': { type: 'string' },
         bin: { type: 'string' },
+        traefik: { type: 'boolean', default: false },
       },
     });
     const int = (flag: string, text: string | undefined, min: number, max = Infinity) => {
@@ -51,7 +54,8 @@ function options() {
     const fleet = values.replicas !== undefined;
     return {
       N: int('projects', values.projects, 100),
-      UPDATES: int('updates', values.updates ?? (fleet ? '50' : '1000'), 1),
+      UPDATES: int('updates', values.updates ?? (fleet ? '50' : values.traefik ? '200' : '1000'), 1),
+      TRAEFIK: values.traefik,
       BURST_PER: int('burst-per', values['burst-per'], 1),
       OUT: values.out,
       REPLICAS: fleet ? int('replicas', values.replicas, 1, 200) : null,
@@ -62,12 +66,12 @@ function options() {
     };
   } catch (err) {
     process.stderr.write(
-      `bench: ${(err as Error).message} (usage: npm run bench -- [--projects N] [--updates N] [--burst-per N] [--out DIR] | --replicas N [--projects N] [--updates N] [--interval 30s] [--idle-window SECONDS] [--pool-size N] [--bin PATH] [--out DIR])\n`,
+      `bench: ${(err as Error).message} (usage: npm run bench -- [--projects N] [--updates N] [--burst-per N] [--out DIR] | --traefik [--projects N] [--updates N] [--out DIR] | --replicas N [--projects N] [--updates N] [--interval 30s] [--idle-window SECONDS] [--pool-size N] [--bin PATH] [--out DIR])\n`,
     );
     process.exit(2);
   }
 }
-const { N, UPDATES, BURST_PER, OUT, REPLICAS, INTERVAL, IDLE_WINDOW_S, POOL_SIZE, BIN_PATH } = options();
+const { N, UPDATES, BURST_PER, OUT, REPLICAS, INTERVAL, IDLE_WINDOW_S, POOL_SIZE, BIN_PATH, TRAEFIK } = options();
 /** Background commits per second while changes are timed (as in issue 18's measurement). */
 const LOAD_PER_S = 50;
 
@@ -428,18 +432,20 @@ async function main(): Promise<void> {
   process.stdout.write(`\nJSON: ${out}\n`);
 }
 
-(REPLICAS === null
-  ? main()
-  : runFleet({
-      replicas: REPLICAS,
-      projects: N,
-      updates: UPDATES,
-      interval: INTERVAL,
-      idleWindowMs: IDLE_WINDOW_S * 1000,
-      out: OUT,
-      bin: BIN_PATH,
-      poolSize: POOL_SIZE,
-    })
+(TRAEFIK
+  ? runTraefikLive({ projects: N, changes: UPDATES, quietChanges: Math.min(20, Math.ceil(UPDATES / 2)), bin: BIN_PATH, out: OUT })
+  : REPLICAS === null
+    ? main()
+    : runFleet({
+        replicas: REPLICAS,
+        projects: N,
+        updates: UPDATES,
+        interval: INTERVAL,
+        idleWindowMs: IDLE_WINDOW_S * 1000,
+        out: OUT,
+        bin: BIN_PATH,
+        poolSize: POOL_SIZE,
+      })
 ).catch((err) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exitCode = 1;

@@ -48,6 +48,7 @@ function service(db: Parameters<Parameters<typeof withDatabase>[1]>[0], ctx: Com
   return new TraefikConfigService(db, {
     actor: actorOf(ctx.values),
     configDir: ctx.config.configDir,
+    traefikStatic: ctx.config.traefikStatic,
     providers: ctx.config.traefikProviders,
     allowedInternalTargets: ctx.config.allowedInternalTargets,
   });

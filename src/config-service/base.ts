@@ -5,6 +5,7 @@
 import type { InternalTarget } from '../address.js';
 import type { ConnectionPool, Queryable } from '../db/connect.js';
 import type { RenderOptions } from '../render/types.js';
+import { DEFAULT_STATIC_FACTS, type StaticFacts } from '../render/static-facts.js';
 import { UserError } from '../errors.js';
 import { mapDbError, type FieldOf } from './db-errors.js';
 import { setActor } from './write.js';
@@ -13,6 +14,8 @@ import { setActor } from './write.js';
 export interface ServiceSettings {
   readonly actor: string;
   readonly configDir: string;
+  /** Entry points and resolvers of the controller's static config (render/static-facts.ts). */
+  readonly static?: StaticFacts;
   /** Providers a middleware `ref` may name (render/providers.ts). */
   readonly providers: ReadonlySet<string>;
   readonly allowedInternalTargets?: readonly InternalTarget[];
@@ -26,7 +29,7 @@ export abstract class ServiceBase {
   readonly actor: string;
   /** Config root as Traefik sees it (certificate paths in rendered files). */
   readonly configDir: string;
-  /** How the controller renders (config root, providers a `ref` may name, allowed internal targets): every check renders the same way. */
+  /** How the controller renders (config root, providers a `ref` may name, allowed internal targets, static config facts): every check renders the same way. */
   readonly render: RenderOptions;
 
   constructor(db: ConnectionPool, settings: ServiceSettings) {
@@ -37,6 +40,7 @@ export abstract class ServiceBase {
       configDir: settings.configDir,
       providers: settings.providers,
       allowedInternalTargets: settings.allowedInternalTargets ?? [],
+      static: settings.static ?? DEFAULT_STATIC_FACTS,
     });
   }
 

@@ -6,7 +6,7 @@
 import { quote } from '../errors.js';
 import { fullDomainOf } from './desired.js';
 import type { ValidationIssue } from './errors.js';
-import { hostnameProblem } from './fields.js';
+import { domainProblem } from './fields.js';
 import { checkCertificate } from './pem.js';
 import type { CertificateRow, DomainRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
 import type { RowPlan } from './write.js';
@@ -40,7 +40,7 @@ export function removeService(current: ProjectRows, id: string): RowPlan {
 export function putDomain(current: ProjectRows, row: DomainRow): RowPlan {
   const issues: ValidationIssue[] = [];
   const full = fullDomainOf(row.domain, row.subdomain);
-  const problem = hostnameProblem(full);
+  const problem = domainProblem(full);
   if (problem) issues.push({ path: row.subdomain ? 'subdomain' : 'domain', message: `full domain ${problem}` });
   if (current.domains.some((d) => d.full_domain === full && d.id !== row.id)) {
     issues.push({ path: 'domain', message: `project ${quote(current.project.name)} already has domain ${quote(full)}` });

@@ -42,6 +42,8 @@ export interface DesiredDomain {
   readonly fullDomain: string;
   readonly ssl: boolean;
   readonly provider: string | null;
+  /** More names on the ACME certificate (tls.domains[0].sans); null = none. */
+  readonly sans?: readonly string[] | null;
   readonly active: boolean;
   readonly certificate: DesiredCertificate | null;
   readonly routes: readonly DesiredRoute[];
@@ -115,6 +117,7 @@ export function crossRowIssues(d: DesiredProject): Array<{ path: string; message
     if (domains.has(dom.fullDomain))
       out.push({ path: `${at}.domain`, message: `domain ${JSON.stringify(dom.fullDomain)} is listed twice` });
     domains.add(dom.fullDomain);
+    if (dom.sans && !dom.ssl) out.push({ path: `${at}.sans`, message: 'names on a certificate need ssl: true' });
     if (dom.certificate && dom.provider !== 'custom') {
       out.push({ path: `${at}.certificate`, message: `a certificate needs provider "custom", got ${JSON.stringify(dom.provider)}` });
     }

@@ -71,6 +71,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
       ...(d.subdomain ? { subdomain: d.subdomain } : {}),
       ssl: d.ssl_enabled,
       ...(d.ssl_provider ? { provider: d.ssl_provider } : {}),
+      ...(d.tls_sans ? { sans: [...d.tls_sans] } : {}),
       ...(d.is_active ? {} : { active: false }),
       ...(certificate ? { certificate } : {}),
       ...(d.redirect ? { redirect: d.redirect } : {}),

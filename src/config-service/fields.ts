@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { shardProblem } from '../config.js';
 import { quote } from '../errors.js';
 import { DNS_LABEL, UUID } from '../model.js';
+import { wildcardProblem } from '../render/hosts.js';
 import { pathRuleProblem } from '../render/project.js';
 
 /** Caps that keep one request, one row and one spec file small. */
@@ -42,7 +43,7 @@ export function nameProblem(v: string): string | null {
   return `expected 1–63 lower-case letters, digits or "-", not starting or ending with "-", got ${quote(v)}`;
 }
 
-function hostLike(v: string, what: string, maxLength: number): string | null {
+function hostLike(v: string, what: string, maxLength: number, wildcard: 'no' | 'leftmost' = 'no'): string | null {
   if (v.includes('`')) return `contains a backtick, which would break out of the rule's quoting: ${quote(v)}`;
   if (/[^\x20-\x7e]/.test(v)) {
     const ascii = domainToASCII(v.toLowerCase());
@@ -51,9 +52,13 @@ function hostLike(v: string, what: string, maxLength: number): string | null {
       : `must be ASCII (punycode for internationalized names), got ${quote(v)}`;
   }
   if (v !== v.toLowerCase()) return `must be lower case: use ${quote(v.toLowerCase())}`;
-  if (v.includes('*')) return `wildcards are not supported, got ${quote(v)}`;
+  if (v.includes('*')) {
+    if (wildcard === 'no') return `wildcards are not supported here, got ${quote(v)}`;
+    const m = wildcardProblem(v, what === 'subdomain' ? 0 : 2);
+    if (m) return m;
+  }
   if (v.length > maxLength) return `${what} is longer than ${maxLength} characters`;
-  const labels = v.split('.');
+  const labels = (v.startsWith('*.') ? v.slice(2) : v === '*' ? 'x' : v).split('.');
   if (v === '' || !labels.every((l) => DNS_LABEL.test(l))) {
     return `expected a ${what}: dot-separated labels of a-z, 0-9 and "-" (1–63 each, no leading or trailing "-"), got ${quote(v)}`;
   }
@@ -65,9 +70,17 @@ export function hostnameProblem(v: string): string | null {
   return hostLike(v, 'host name', 253);
 }
 
-/** The problem with a subdomain (labels in front of the domain), or null. */
+/**
+ * The problem with a domain's name, or null: a host name, or a wildcard host (`*.example.com`:
+ * the `*` the whole leftmost label, two labels or more after it).
+ */
+export function domainProblem(v: string): string | null {
+  return hostLike(v, 'host name', 253, 'leftmost');
+}
+
+/** The problem with a subdomain (labels in front of the domain; the leftmost may be `*`), or null. */
 export function subdomainProblem(v: string): string | null {
-  return hostLike(v, 'subdomain', 200);
+  return hostLike(v, 'subdomain', 200, 'leftmost');
 }
 
 /** The problem with a route path (PathPrefix value), or null. */
@@ -121,6 +134,17 @@ export const shardField = checked(shardProblem);
 export const nameField = checked(nameProblem);
 /** Lower-case ASCII host name. */
 export const hostnameField = checked(hostnameProblem);
+/** A domain: a host name or a wildcard host. */
+export const domainField = checked(domainProblem);
+/** More names on a domain's ACME certificate: host names or wildcard hosts, unique, 1–20. */
+export const tlsSansField = z
+  .array(domainField)
+  .min(1)
+  .max(20)
+  .superRefine((v, ctx) => {
+    const dup = v.find((x, i) => v.indexOf(x) !== i);
+    if (dup !== undefined) ctx.addIssue({ code: 'custom', message: `${quote(dup)} is listed twice` });
+  });
 /** Subdomain labels. */
 export const subdomainField = checked(subdomainProblem);
 /** Route path (PathPrefix value). */

@@ -1,6 +1,8 @@
 /**
  * Traefik routers → project specs, for `import`. A router maps when its rule is
- * ``Host(`h`)`` or ``Host(`h`) && PathPrefix(`/p`)``, its service is a load balancer with one
+ * ``Host(`h`)`` or ``Host(`h`) && PathPrefix(`/p`)`` (h may be a wildcard host: ``Host(`*.example.com`)``
+ * of Traefik 3.7, or the one-label ``HostRegexp`` traefik-sync renders for it, render/hosts.ts), its
+ * service is a load balancer with one
  * server URL, and its middlewares are inline types the renderer supports (chains expanded) or
  * references to other providers; a router that only redirects its host to another becomes a domain
  * redirect (import-redirect.ts). Everything else is reported with the reason. Projects: one per
@@ -52,6 +54,16 @@ export function sanitizeName(text: string): string {
 const QUOTED = String.raw`(?:\x60([^\x60]*)\x60|"([^"]*)")`;
 const HOST = new RegExp(String.raw`^Host\(\s*${QUOTED}\s*\)$`);
 const PREFIX = new RegExp(String.raw`^PathPrefix\(\s*${QUOTED}\s*\)$`);
+/** The one-label wildcard HostRegexp render/hosts.ts writes: ``HostRegexp(`^[a-z0-9-]+\.example\.com$`)``. */
+const WILDCARD_REGEXP = new RegExp(String.raw`^HostRegexp\(\s*(?:\x60\^\[a-z0-9-\]\+((?:\\\.[a-z0-9-]+)+)\$\x60)\s*\)$`);
+
+/** The host of a `Host` matcher, or the wildcard host of traefik-sync's one-label `HostRegexp`. */
+function hostOf(matcher: string): string | undefined {
+  const h = HOST.exec(matcher);
+  if (h) return h[1] ?? h[2];
+  const w = WILDCARD_REGEXP.exec(matcher);
+  return w ? `*${w[1]!.replaceAll('\\.', '.')}` : undefined;
+}
 
 /** Split `text` at top-level occurrences of `sep` (outside quotes and parentheses). */
 function splitTop(text: string, sep: string): string[] {
@@ -100,7 +112,10 @@ function balanced(text: string): boolean {
   return depth === 0 && quote === null;
 }
 
-/** `Host`, or `Host && PathPrefix` (either order, optional parentheses); null for any other rule. */
+/**
+ * `Host`, or `Host && PathPrefix` (either order, optional parentheses; a wildcard host as in the
+ * module comment); null for any other rule.
+ */
 export function parseRule(rule: string): { host: string; path: string } | null {
   const top = unwrap(rule);
   if (splitTop(top, '||').length > 1) return null;
@@ -109,9 +124,9 @@ export function parseRule(rule: string): { host: string; path: string } | null {
   let host: string | undefined;
   let path = '/';
   for (const p of parts) {
-    const h = HOST.exec(p);
+    const h = hostOf(p);
     const x = PREFIX.exec(p);
-    if (h && host === undefined) host = h[1] ?? h[2];
+    if (h !== undefined && host === undefined) host = h;
     else if (x && path === '/' && parts.length === 2) path = x[1] ?? x[2] ?? '/';
     else return null;
   }
@@ -119,6 +134,8 @@ export function parseRule(rule: string): { host: string; path: string } | null {
 }
 
 function splitDomain(host: string): { domain: string; subdomain?: string } {
+  // A wildcard stays whole: `*.example.com` is the domain (docs/spec-format.md).
+  if (host.startsWith('*.')) return { domain: host };
   const labels = host.split('.');
   return labels.length <= 2 ? { domain: host } : { domain: labels.slice(-2).join('.'), subdomain: labels.slice(0, -2).join('.') };
 }
@@ -220,6 +237,7 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       continue;
     }
     const b = builderFor(r.file);
+    const sans = ssl ? certificateSans(tls, host) : null;
     let domain = b.domains.get(host);
     if (domain?.redirect) {
       skip(
@@ -228,14 +246,20 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       continue;
     }
     if (domain) {
-      if (domain.ssl !== ssl || (domain.provider ?? null) !== resolver) {
+      if (domain.ssl !== ssl || (domain.provider ?? null) !== resolver || JSON.stringify(domain.sans ?? null) !== JSON.stringify(sans)) {
         skip(
           `host ${host} is already imported with ${domain.ssl ? `TLS${domain.provider ? ` (resolver ${String(domain.provider)})` : ''}` : 'plain HTTP'}; traefik-sync has one TLS setting per domain`,
         );
         continue;
       }
     } else {
-      const fresh: Obj & { routes: Obj[] } = { ...splitDomain(host), ssl, ...(resolver ? { provider: resolver } : {}), routes: [] };
+      const fresh: Obj & { routes: Obj[] } = {
+        ...splitDomain(host),
+        ssl,
+        ...(resolver ? { provider: resolver } : {}),
+        ...(sans ? { sans } : {}),
+        routes: [],
+      };
       domain = fresh;
       b.domains.set(host, domain);
       b.project.spec.domains.push(domain);
@@ -270,7 +294,7 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
     b.project.sources.set(`domains[${di}]`, [...(b.project.sources.get(`domains[${di}]`) ?? []), source]);
     usedServices.add(svc.value.traefikName);
     mws.used.forEach((m) => usedMiddlewares.add(m));
-    for (const reason of [...svc.value.notes, ...mws.notes, ...routerNotes(r, ssl)]) adjust(reason);
+    for (const reason of [...svc.value.notes, ...mws.notes, ...routerNotes(r, ssl, host)]) adjust(reason);
   }
   for (const s of tree.services.values())
     if (!usedServices.has(s.name)) note(s.file, `http.services.${s.name}`, 'skipped', 'not used by any imported router');
@@ -297,7 +321,19 @@ function addService(b: Builder, s: MappedService): string {
   return name;
 }
 
-function routerNotes(r: Sourced<Obj>, ssl: boolean): string[] {
+/**
+ * The SANs of `tls.domains` when it is what traefik-sync renders for a domain: one entry whose
+ * `main` is the router's host; null when there are none (or the entry is something else).
+ */
+function certificateSans(tls: unknown, host: string): string[] | null {
+  const domains = tls && typeof tls === 'object' ? (tls as Obj).domains : undefined;
+  if (!Array.isArray(domains) || domains.length !== 1) return null;
+  const d = domains[0] as Obj | null;
+  if (!d || typeof d !== 'object' || String(d.main).toLowerCase() !== host || !Array.isArray(d.sans) || d.sans.length === 0) return null;
+  return d.sans.map((x) => String(x).toLowerCase());
+}
+
+function routerNotes(r: Sourced<Obj>, ssl: boolean, host: string): string[] {
   const out: string[] = [];
   const v = r.value;
   const eps = Array.isArray(v.entryPoints) ? v.entryPoints.map(String) : [];
@@ -310,7 +346,18 @@ function routerNotes(r: Sourced<Obj>, ssl: boolean): string[] {
     out.push(`priority ${JSON.stringify(v.priority)} not kept: traefik-sync orders routes by priority 1 and path length`);
   const tls = v.tls as Obj | null | undefined;
   if (tls && typeof tls === 'object')
-    for (const k of Object.keys(tls)) if (k !== 'certResolver') out.push(`tls.${k} ignored (not supported)`);
+    for (const k of Object.keys(tls)) {
+      if (k === 'certResolver') continue;
+      const kept =
+        k === 'domains' &&
+        Array.isArray(tls.domains) &&
+        tls.domains.length === 1 &&
+        String((tls.domains[0] as Obj | null)?.main).toLowerCase() === host;
+      if (!kept)
+        out.push(
+          `tls.${k} ignored (${k === 'domains' ? "only one entry whose main is the router's host is kept, as sans" : 'not supported'})`,
+        );
+    }
   for (const k of Object.keys(v))
     if (!['rule', 'service', 'middlewares', 'entryPoints', 'tls', 'priority'].includes(k)) out.push(`${k} ignored (not supported)`);
   return out;

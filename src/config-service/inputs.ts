@@ -7,6 +7,7 @@ import { healthCheckField, middlewareField, parseInput, toIssues } from './check
 import { ValidationError } from './errors.js';
 import {
   LIMITS,
+  domainField,
   hostnameField,
   nameField,
   pathField,
@@ -15,6 +16,7 @@ import {
   providerField,
   shardField,
   subdomainField,
+  tlsSansField,
   urlField,
   uuidField,
 } from './fields.js';
@@ -28,10 +30,11 @@ const updateProject = z.strictObject({ name: nameField.optional(), shard: shardF
 const createService = z.strictObject({ projectId: uuidField, name: nameField, host: hostnameField.nullable().optional() });
 const updateService = z.strictObject({ name: nameField.optional(), host: hostnameField.nullable().optional() });
 const domainFields = {
-  domain: hostnameField,
+  domain: domainField,
   subdomain: subdomainField.nullable().optional(),
   sslEnabled: z.boolean().optional(),
   sslProvider: providerField.nullable().optional(),
+  tlsSans: tlsSansField.nullable().optional(),
   isActive: z.boolean().optional(),
   redirect: redirectField.nullable().optional(),
 };
@@ -39,7 +42,7 @@ const certificatePair = z.strictObject({ certPem: pem, keyPem: pem });
 const createDomain = z.strictObject({ projectId: uuidField, ...domainFields, certificate: certificatePair.optional() });
 const updateDomain = z.strictObject({
   ...domainFields,
-  domain: hostnameField.optional(),
+  domain: domainField.optional(),
   certificate: certificatePair.nullable().optional(),
 });
 const routeFields = {
@@ -123,6 +126,8 @@ const HINTS = {
   path_rule: 'pathRule',
   ssl_enabled: 'sslEnabled',
   ssl_provider: 'sslProvider',
+  tls_sans: 'tlsSans',
+  sans: 'tlsSans',
   is_active: 'isActive',
   cert: 'certPem',
   key: 'keyPem',

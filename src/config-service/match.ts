@@ -61,6 +61,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       ssl_provider: d.provider,
       is_active: d.active,
       redirect: d.redirect,
+      tls_sans: d.sans ?? null,
     });
     const stored = certsByDomain.get(id);
     if (d.certificate?.kind === 'pem') {

@@ -24,6 +24,21 @@ export function fingerprintOf(certPem: string): string | null {
 }
 
 /**
+ * Whether `cert` is valid for `host`. A wildcard host (`*.example.com`) needs the same wildcard
+ * among the certificate's DNS names (or as its common name when it has none): a certificate for
+ * one name below it does not serve the others.
+ */
+function covers(cert: X509Certificate, host: string): boolean {
+  if (!host.startsWith('*.')) return cert.checkHost(host) !== undefined;
+  const names = (cert.subjectAltName ?? '')
+    .split(/,\s*/)
+    .filter((n) => n.startsWith('DNS:'))
+    .map((n) => n.slice(4).toLowerCase());
+  if (names.length) return names.includes(host);
+  return /(?:^|\n)CN=(.*)$/m.exec(cert.subject)?.[1]?.toLowerCase() === host;
+}
+
+/**
  * Check a certificate and key for `fullDomain`: both PEM, within size, parseable, the key
  * belongs to the certificate, the certificate names the domain.
  */
@@ -55,7 +70,7 @@ export function checkCertificate(certPem: string, keyPem: string, fullDomain: st
     }
   }
   if (cert && key && !cert.checkPrivateKey(key)) problems.push({ field: 'keyPem', message: 'does not belong to the certificate' });
-  if (cert && fullDomain && !cert.checkHost(fullDomain)) {
+  if (cert && fullDomain && !covers(cert, fullDomain)) {
     problems.push({
       field: 'certPem',
       message: `does not cover ${JSON.stringify(fullDomain)} (subject ${JSON.stringify(cert.subject.replace(/\n/g, ', '))})`,

@@ -16,9 +16,11 @@ export type Locator = (rowId: string) => string | undefined;
 export interface FieldNames {
   readonly provider: string;
   readonly certificate: string;
+  /** More names on the certificate (`sans` in a spec, `tlsSans` in the API). */
+  readonly sans?: string;
 }
 
-const SPEC_FIELDS: FieldNames = { provider: 'provider', certificate: 'certificate' };
+const SPEC_FIELDS: FieldNames = { provider: 'provider', certificate: 'certificate', sans: 'sans' };
 /** Route fields the renderer's messages name, as both the API and spec files call them. */
 const FIELDS = { targetUrl: 'targetUrl' } as const;
 
@@ -65,10 +67,14 @@ export function renderIssues(
     const dName = `domain ${quote(d.fullDomain)}`;
     domainsByRule.set(ruleOf(d.fullDomain, '/'), { rowId: d.id, describe: dName });
     prefixes.push({ match: `${dName}: ssl_provider is "custom"`, strip: `${dName}: `, rowId: d.id, field: [names.certificate] });
+    prefixes.push({ match: `${dName}: ssl_provider: `, strip: `${dName}: ssl_provider: `, rowId: d.id, field: [names.provider] });
+    prefixes.push({ match: `${dName}: tls_sans: `, strip: `${dName}: tls_sans: `, rowId: d.id, field: [names.sans ?? 'sans'] });
+    prefixes.push({ match: `${dName}: full_domain: `, strip: `${dName}: full_domain: `, rowId: d.id, field: ['domain'] });
     prefixes.push({ match: `${dName}: `, strip: `${dName}: `, rowId: d.id, field: [] });
     for (const r of d.routes) {
       const rName = `route ${quote(d.fullDomain + r.pathRule)}`;
       prefixes.push({ match: `${rName}: target_url `, strip: `${rName}: target_url `, rowId: r.id, field: [FIELDS.targetUrl] });
+      prefixes.push({ match: `${rName}: priority `, strip: `${rName}: `, rowId: r.id, field: ['priority'] });
       prefixes.push({ match: `${rName}: `, strip: `${rName}: `, rowId: r.id, field: [] });
       if (r.isActive && d.isActive) routesByRule.set(ruleOf(d.fullDomain, r.pathRule), { rowId: r.id, describe: rName });
     }

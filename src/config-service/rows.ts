@@ -36,7 +36,7 @@ export type RowTable = (typeof TABLES)[number];
 export const COLUMNS: Record<RowTable, readonly string[]> = {
   services: ['project_id', 'name', 'host'],
   project_middlewares: ['project_id', 'name', 'middleware'],
-  domain_configs: ['project_id', 'domain', 'subdomain', 'full_domain', 'ssl_enabled', 'ssl_provider', 'is_active', 'redirect'],
+  domain_configs: ['project_id', 'domain', 'subdomain', 'full_domain', 'ssl_enabled', 'ssl_provider', 'is_active', 'redirect', 'tls_sans'],
   certificates: ['domain_config_id', 'cert_pem', 'key_pem', 'not_after'],
   route_configs: [
     'domain_config_id',
@@ -68,7 +68,7 @@ export async function loadRows(q: Queryable, project: ProjectRow): Promise<Proje
   const id = project.id;
   const services: ServiceRow[] = await q.query(sql`SELECT id, project_id, name, host FROM services WHERE project_id = ${id}`);
   const domains: DomainRow[] = await q.query(sql`
-    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active, redirect
+    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active, redirect, tls_sans
       FROM domain_configs WHERE project_id = ${id}`);
   const certificates: CertificateRow[] = await q.query(sql`
     SELECT c.id, c.domain_config_id, c.cert_pem, c.key_pem, c.not_after

@@ -9,6 +9,8 @@ import type { DomainRedirect } from '../model.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type ConnectionPool, type Queryable } from '../db/connect.js';
 import { UserError } from '../errors.js';
+import { staticFacts } from '../render/static-facts.js';
+import type { StaticSettings } from '../render/static-settings.js';
 import { enabledProviders } from '../render/providers.js';
 import * as crud from './crud.js';
 import { NotFoundError } from './errors.js';
@@ -48,6 +50,12 @@ export interface ConfigServiceOptions {
   /** The config root as Traefik sees it (must match the controller's; default /app/traefik-configs). */
   readonly configDir?: string;
   /**
+   * The controller's static-config settings (TRAEFIK_ENTRYPOINTS, TRAEFIK_STATIC_FILE, …: the
+   * `traefikStatic` of its Config): entry points and DNS-01 resolvers are checked against them.
+   * Default: the default settings (web, websecure, metrics; no resolver defined).
+   */
+  readonly traefikStatic?: StaticSettings;
+  /**
    * The providers Traefik runs, which a middleware `ref` may name (the settings' `traefikProviders`;
    * default `internal` and `file`, what the generated static config enables).
    */
@@ -56,22 +64,26 @@ export interface ConfigServiceOptions {
   readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
-const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate' } as const;
+const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate', sans: 'tlsSans' } as const;
 
 /** Database CRUD for Traefik configuration, validated and audited. */
 export class TraefikConfigService extends SpecOperations {
+  readonly #traefikStatic: StaticSettings | undefined;
+
   constructor(db: ConnectionPool, options: ConfigServiceOptions = {}) {
     super(db, {
       actor: checkActor(options.actor ?? 'config-service'),
       configDir: options.configDir ?? '/app/traefik-configs',
       providers: options.providers ?? enabledProviders(null),
       allowedInternalTargets: options.allowedInternalTargets,
+      static: staticFacts(options.traefikStatic),
     });
+    this.#traefikStatic = options.traefikStatic;
   }
 
   /** The same service, attributing changes to another actor. */
   withActor(actor: string): TraefikConfigService {
-    return new TraefikConfigService(this.db, { actor, ...this.render });
+    return new TraefikConfigService(this.db, { actor, ...this.render, traefikStatic: this.#traefikStatic });
   }
 
   // -- projects -----------------------------------------------------------------------------
@@ -173,6 +185,7 @@ export class TraefikConfigService extends SpecOperations {
               ssl_provider: v.sslProvider ?? null,
               is_active: v.isActive ?? true,
               redirect: (v.redirect ?? null) as DomainRedirect | null,
+              tls_sans: v.tlsSans ?? null,
             }),
             id,
             v.certificate,
@@ -200,6 +213,7 @@ export class TraefikConfigService extends SpecOperations {
             ssl_provider: v.sslProvider === undefined ? d.ssl_provider : v.sslProvider,
             is_active: v.isActive ?? d.is_active,
             redirect: v.redirect === undefined ? d.redirect : (v.redirect as DomainRedirect | null),
+            tls_sans: v.tlsSans === undefined ? (d.tls_sans ?? null) : v.tlsSans,
           }),
           id,
           v.certificate,

@@ -12,8 +12,10 @@ import { crossRowIssues, fullDomainOf, type DesiredCertificate, type DesiredProj
 import { ValidationError, dedupe, splitPath, type ValidationIssue } from './errors.js';
 import {
   LIMITS,
+  domainField,
+  domainProblem,
   hostnameField,
-  hostnameProblem,
+  tlsSansField,
   nameField,
   pathField,
   portField,
@@ -44,6 +46,8 @@ const HINTS = {
   sslProvider: 'provider',
   ssl_provider: 'provider',
   certResolver: 'provider',
+  tlsSans: 'sans',
+  tls_sans: 'sans',
   isActive: 'active',
   is_active: 'active',
   enabled: 'active',
@@ -100,10 +104,11 @@ const certificateSpec = z
 
 const domainSpec = z
   .strictObject({
-    domain: hostnameField,
+    domain: domainField,
     subdomain: subdomainField.nullable().optional(),
     ssl: z.boolean().optional(),
     provider: providerField.nullable().optional(),
+    sans: tlsSansField.nullable().optional(),
     active: z.boolean().optional(),
     certificate: certificateSpec.nullable().optional(),
     routes: z.array(routeSpec).max(LIMITS.routesPerDomain).optional(),
@@ -111,7 +116,7 @@ const domainSpec = z
   })
   .superRefine((d, ctx) => {
     if (d.subdomain) {
-      const m = hostnameProblem(fullDomainOf(d.domain, d.subdomain));
+      const m = domainProblem(fullDomainOf(d.domain, d.subdomain));
       if (m) ctx.addIssue({ code: 'custom', path: ['subdomain'], message: `full domain ${m}` });
     }
   });
@@ -227,6 +232,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
         fullDomain,
         ssl: d.ssl ?? true,
         provider: d.provider ?? null,
+        sans: d.sans ?? null,
         active: d.active ?? true,
         certificate,
         redirect: (d.redirect ?? null) as DomainRedirect | null,

@@ -8,7 +8,7 @@ import type { TraefikEventReason } from '../traefik-api/watch.js';
 /** Where notable events go (Kubernetes Events when in a cluster). */
 export interface EventSink {
   emit(
-    reason: 'DriftDetected' | 'SyncFailed' | 'SyncRecovered' | 'DeleteGuardBlocked' | TraefikEventReason,
+    reason: 'DriftDetected' | 'SyncFailed' | 'SyncRecovered' | 'DeleteGuardBlocked' | 'TraefikRestartNeeded' | TraefikEventReason,
     message: string,
     type?: 'Normal' | 'Warning',
   ): void;

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { DriftKind } from '../reconcile/plan.js';
 import type { ProjectResult, SyncReport } from '../reconcile/sync-service.js';
+import type { TraefikRestart } from '../reconcile/static-restart.js';
 import type { EventSink } from './events.js';
 import { FULL } from './keys.js';
 
@@ -64,6 +65,8 @@ export class ReplicaState {
   #lastSuccessAt: Date | null = null;
   #lastError: string | null = null;
   #guardBlocked = false;
+  /** Whether Traefik must restart to read the static config on the volume (reconcile/static-restart.ts). */
+  #restart: Omit<TraefikRestart, 'changed'> = { needed: false, since: null, reason: null };
   #statusDirty = false;
   #statusAt = 0;
   /** A pass ran since the certificate expiry gauge was last read (a renewal changes it). */
@@ -197,6 +200,7 @@ export class ReplicaState {
     for (const [kind, n] of Object.entries(byKind)) metrics.driftFiles.set({ kind }, n);
     metrics.projectsFailed.set(this.#failed.size);
 
+    this.#recordRestart(report.traefikRestart);
     this.#guardBlocked = report.blocked !== null;
     if (report.blocked) {
       const b = report.blocked;
@@ -316,6 +320,20 @@ export class ReplicaState {
     }
   }
 
+  /** Metric, log line and Event when the static config on the volume is not the one Traefik runs. */
+  #recordRestart(r: TraefikRestart | undefined): void {
+    if (!r) return;
+    this.#restart = { needed: r.needed, since: r.since, reason: r.reason };
+    this.#o.metrics.traefikRestartNeeded.set(r.needed ? 1 : 0);
+    if (!r.changed) return;
+    if (r.needed) {
+      this.#o.log.warn({ since: r.since }, `Traefik restart needed: ${r.reason}`);
+      this.#o.events?.emit('TraefikRestartNeeded', r.reason ?? 'static/traefik.yml changed', 'Warning');
+    } else {
+      this.#o.log.info('Traefik restart no longer needed: static/traefik.yml is again what Traefik started with');
+    }
+  }
+
   /** JSON fields of /api/v1/status that this state owns. */
   snapshot(): Record<string, unknown> {
     return {
@@ -325,6 +343,7 @@ export class ReplicaState {
       lastSuccessAt: this.#lastSuccessAt?.toISOString() ?? null,
       lastError: this.#lastError,
       deleteGuardBlocked: this.#guardBlocked,
+      traefikRestart: this.#restart,
       drift: [...this.#drift].map(([path, d]) => ({ path, kind: d.kind })),
       projects: Object.fromEntries(
         [...this.#projects]

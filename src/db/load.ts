@@ -48,7 +48,7 @@ export async function loadProjects(db: Queryable, ids?: readonly string[], shard
            coalesce((SELECT json_agg(json_build_object(
                               'id', d.id, 'project_id', d.project_id, 'domain', d.domain, 'subdomain', d.subdomain,
                               'full_domain', d.full_domain, 'ssl_enabled', d.ssl_enabled, 'ssl_provider', d.ssl_provider,
-                              'is_active', d.is_active, 'redirect', d.redirect))
+                              'is_active', d.is_active, 'redirect', d.redirect, 'tls_sans', d.tls_sans))
                        FROM domain_configs d WHERE d.project_id = p.id), '[]') AS domains,
            coalesce((SELECT json_agg(json_build_object(
                               'id', c.id, 'domain_config_id', c.domain_config_id, 'cert_pem', c.cert_pem,

@@ -34,10 +34,12 @@ export interface DomainRow {
   readonly is_active: boolean;
   /** Domain redirect (sql/008_domain_redirects.sql); null: the domain serves its routes. */
   readonly redirect: DomainRedirect | null;
+  /** sql/020_wildcard_domains.sql: more names on the ACME certificate; absent on rows of older audit entries. */
+  readonly tls_sans?: readonly string[] | null;
 }
 
 /** Values of the domain columns added after the seed's, for rows that do not set them (as the migrations gave old rows). */
-export const DOMAIN_DEFAULTS: Pick<DomainRow, 'redirect'> = { redirect: null };
+export const DOMAIN_DEFAULTS: Required<Pick<DomainRow, 'redirect' | 'tls_sans'>> = { redirect: null, tls_sans: null };
 
 /** A `certificates` row (key_pem is null when it is not known, e.g. from the audit log). */
 export interface CertificateRow {
@@ -168,6 +170,7 @@ export function domainOf(d: DomainRow): Omit<Domain, 'certificate' | 'routes'> {
     sslProvider: d.ssl_provider,
     isActive: d.is_active,
     redirect: d.redirect,
+    tlsSans: d.tls_sans ?? null,
   };
 }
 

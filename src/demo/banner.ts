@@ -18,6 +18,23 @@ export interface BannerInfo {
   readonly driftMode: DriftMode;
   /** A generated file to hand-edit (shown), when there is one. */
   readonly handEdit?: string;
+  /** Traefik as the demo runs it (with-traefik.ts), or why it runs without. */
+  readonly traefik?: DemoTraefikInfo | { readonly missing: string };
+}
+
+/** The demo's Traefik, for the banner. */
+export interface DemoTraefikInfo {
+  readonly version: string;
+  /** `127.0.0.1:PORT` of the `web` entry point. */
+  readonly web: string;
+  /** `http://127.0.0.1:PORT` of its API and dashboard. */
+  readonly api: string;
+  /** Its log file, as shown. */
+  readonly log: string;
+  /** The sample project: its host, its spec file (shown) and the green backend's port. */
+  readonly sample: { readonly host: string; readonly file: string; readonly green: number };
+  /** ALLOWED_INTERNAL_TARGETS as the demo runs with it (the CLI needs it to apply the sample). */
+  readonly allowedInternalTargets: string | undefined;
 }
 
 function box(lines: string[]): string {
@@ -37,6 +54,15 @@ export function demoBanner(i: BannerInfo): string {
     `metrics    ${i.base}/metrics        status ${i.base}/api/v1/status`,
     `database   DATABASE_URL=${i.databaseUrl}`, // the demo's own throwaway password, printed on purpose
   ];
+  const t = i.traefik && !('missing' in i.traefik) ? i.traefik : undefined;
+  if (t) {
+    lines.push(
+      `traefik    ${t.version}: http://${t.web}  dashboard ${t.api}/dashboard/  log ${t.log}`,
+      `           curl -H 'Host: ${t.sample.host}' http://${t.web}/`,
+    );
+  } else if (i.traefik && 'missing' in i.traefik) {
+    lines.push(`traefik    ${i.traefik.missing}`);
+  }
   if (i.movedFrom !== undefined) lines.push(`           a new port: the last run's (${i.movedFrom}) is taken; export DATABASE_URL again`);
   if (i.applied) {
     lines.push(`data       new, in ${i.dataDir}: applied ${i.applied.map(ex).join(', ')}`);
@@ -49,9 +75,17 @@ export function demoBanner(i: BannerInfo): string {
   lines.push(
     '',
     'Try, in another terminal (same folder):',
-    `  export DATABASE_URL=${i.databaseUrl} TRAEFIK_CONFIG_DIR=${i.configDir.absolute}`,
+    `  export DATABASE_URL=${i.databaseUrl} TRAEFIK_CONFIG_DIR=${i.configDir.absolute}${
+      t?.allowedInternalTargets ? ` ALLOWED_INTERNAL_TARGETS=${t.allowedInternalTargets}` : ''
+    }`,
     `  edit ${ex('shop.yaml')}, then: npx traefik-sync apply -f ${ex('shop.yaml')}`,
   );
+  if (t) {
+    lines.push(
+      `  set targetPort: ${t.sample.green} in ${t.sample.file}, then: npx traefik-sync apply -f ${t.sample.file}`,
+      `    and the curl above answers "green" instead of "blue" within a second`,
+    );
+  }
   if (i.handEdit) {
     const then = i.driftMode === 'repair' ? 'repaired within a second' : 'reported as drift within a second (--drift-mode report)';
     lines.push(`  hand-edit ${i.handEdit}: ${then}`);

@@ -13,7 +13,7 @@
  * Node is still loading (before this module runs, nothing started yet), during start-up or later.
  * (`npm run demo` exits 130 on Ctrl-C whatever the demo returns.)
  */
-import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,18 @@ import { demoConfig, otherDatabaseUrl } from './settings.js';
 import { readDemoState, writeDemoState } from './state.js';
 import { StopRequest } from './stop.js';
 import { createLogger } from '../log.js';
+import { SETTINGS } from '../config.js';
 import { startSidecar, type Sidecar } from '../sidecar/sidecar.js';
+import type { RunningTraefik } from './traefik.js';
+import {
+  demoTraefikBinary,
+  demoTraefikFlags,
+  SAMPLE,
+  sampleSpec,
+  startDemoTraefik,
+  startSampleBackends,
+  type SampleBackends,
+} from './with-traefik.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples', import.meta.url));
 
@@ -56,6 +67,13 @@ export interface DemoContext {
   readonly err: (line: string) => void;
 }
 
+/** The text of setting `key` as given (flag, else environment). */
+function rawSetting(values: DemoContext['values'], env: DemoContext['env'], key: keyof typeof SETTINGS): string | undefined {
+  const s = SETTINGS[key];
+  const flag = values[s.flag];
+  return typeof flag === 'string' && flag !== '' ? flag : 'env' in s ? env[s.env] : undefined;
+}
+
 /** Run the demo until SIGINT/SIGTERM; returns the exit code (128 + the signal's number after a clean stop). */
 export async function demo(ctx: DemoContext): Promise<number> {
   const stop = await StopRequest.listen(() => ctx.err('demo: stopping…'));
@@ -77,14 +95,21 @@ export async function demo(ctx: DemoContext): Promise<number> {
 
 /** The demo from its checks to its stop; returns once it stopped after a signal. */
 async function runDemo(ctx: DemoContext, check: () => void, stop: StopRequest): Promise<void> {
-  const config = demoConfig(ctx.values, ctx.env);
+  const dataDir = path.resolve(typeof ctx.values['data-dir'] === 'string' ? ctx.values['data-dir'] : '.traefik-sync-demo');
+  const traefikBinary = demoTraefikBinary(ctx.values, ctx.env);
+  const binary = 'missing' in traefikBinary ? null : traefikBinary;
+  let values = ctx.values;
+  if (binary) {
+    await mkdir(dataDir, { recursive: true });
+    values = { ...values, ...(await demoTraefikFlags(values, ctx.env, dataDir)) };
+  }
+  const config = demoConfig(values, ctx.env);
   const log = createLogger(config.logLevel);
   // Ctrl-C in a terminal reaches PostgreSQL too, which then goes away under the controller: its
   // complaints about that while it stops are expected, and not shown.
   void stop.received.then(() => {
     log.level = 'silent';
   });
-  const dataDir = path.resolve(typeof ctx.values['data-dir'] === 'string' ? ctx.values['data-dir'] : '.traefik-sync-demo');
   const pgDir = path.join(dataDir, 'pg');
   const note = await assertDataDirFree(pgDir, shown(pgDir));
   if (note) ctx.err(`demo: ${note}`);
@@ -95,30 +120,50 @@ async function runDemo(ctx: DemoContext, check: () => void, stop: StopRequest): 
   const state = await readDemoState(dataDir);
   const { port, movedFrom } = await postgresPort(state.postgresPort);
   const examplesApplied = created ? false : state.examplesApplied;
-  await writeDemoState(dataDir, { postgresPort: port, examplesApplied });
+  await writeDemoState(dataDir, { ...state, postgresPort: port, examplesApplied });
   check();
   ctx.err(`demo: starting PostgreSQL in ${shown(dataDir)}${created ? ' (first run: initdb takes a few seconds)…' : '…'}`);
   const pg = await startEmbeddedPostgres({ dataDir: pgDir, port, password: 'demo' });
+  let backends: SampleBackends | undefined;
   try {
     check();
     if (otherDatabaseUrl(ctx.values, ctx.env, pg.url))
       ctx.err('demo: ignoring --database-url (DATABASE_URL): the demo uses its own database');
     const db = connect(pg.url, { poolSize: 2 });
+    const demoServiceOptions = {
+      actor: 'demo',
+      configDir: config.configDir,
+      providers: config.traefikProviders,
+      traefikStatic: config.traefikStatic,
+      allowedInternalTargets: config.allowedInternalTargets,
+    };
     let applied: string[] | null = null;
     try {
       const migrations = await migrate(db);
       ctx.err(`demo: schema ${migrations.length ? `migrated (${migrations.join(', ')})` : 'up to date'}`);
       check();
       if (examplesApplied === false) {
-        const service = new TraefikConfigService(db, { actor: 'demo', configDir: config.configDir, providers: config.traefikProviders });
+        const service = new TraefikConfigService(db, demoServiceOptions);
         applied = (await readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml')).sort();
         for (const f of applied) {
           const [r] = await service.applyProjects([await loadSpecFile(path.join(EXAMPLES, f))]);
           ctx.err(`demo: applied ${shown(path.join(EXAMPLES, f))}${r ? ` (${r.changes.length} change(s))` : ''}`);
         }
-        await writeDemoState(dataDir, { postgresPort: port, examplesApplied: true });
+        await writeDemoState(dataDir, { ...state, postgresPort: port, examplesApplied: true });
       } else {
         ctx.err(`demo: database reused from ${shown(dataDir)}; examples not applied again`);
+      }
+      if (binary) {
+        // The sample project points at the sample backends; applied again only when their ports moved.
+        backends = await startSampleBackends(state.sampleBackends);
+        const { blue, green } = backends;
+        if (applied !== null || state.sampleBackends?.blue !== blue || state.sampleBackends.green !== green) {
+          const file = path.join(dataDir, SAMPLE.file);
+          await writeFile(file, sampleSpec(backends));
+          await new TraefikConfigService(db, demoServiceOptions).applyProjects([await loadSpecFile(file)]);
+          ctx.err(`demo: applied ${shown(file)} (the sample project, on the blue backend 127.0.0.1:${blue})`);
+          await writeDemoState(dataDir, { ...state, postgresPort: port, examplesApplied: true, sampleBackends: { blue, green } });
+        }
       }
     } finally {
       await db.dispose();
@@ -129,9 +174,14 @@ async function runDemo(ctx: DemoContext, check: () => void, stop: StopRequest): 
     const sidecar: Sidecar = await startSidecar(running, { log }).catch(async (e: unknown) => {
       throw await httpAddrError(e, running.httpHost, running.httpPort);
     });
+    let traefik: RunningTraefik | undefined;
     try {
       for (let i = 0; i < 100 && !sidecar.controller.synced && !stop.requested; i++) await new Promise((r) => setTimeout(r, 100));
       check();
+      if (binary) {
+        traefik = await startDemoTraefik(binary, path.join(running.configDir, 'static/traefik.yml'), path.join(dataDir, 'traefik.log'));
+        check();
+      }
       const host =
         running.httpHost === '0.0.0.0' ? '127.0.0.1' : running.httpHost.includes(':') ? `[${running.httpHost}]` : running.httpHost;
       const handEdit = path.join(running.configDir, 'dynamic/shop/services/api.yml');
@@ -146,13 +196,26 @@ async function runDemo(ctx: DemoContext, check: () => void, stop: StopRequest): 
           applied,
           driftMode: running.driftMode,
           ...((await exists(handEdit)) ? { handEdit: shown(handEdit) } : {}),
+          traefik:
+            traefik && backends
+              ? {
+                  version: traefik.binary.version,
+                  web: traefik.entryPoints.web!,
+                  api: traefik.apiUrl,
+                  log: shown(path.join(dataDir, 'traefik.log')),
+                  sample: { host: SAMPLE.host, file: shown(path.join(dataDir, SAMPLE.file)), green: backends.green },
+                  allowedInternalTargets: rawSetting(values, ctx.env, 'allowedInternalTargets'),
+                }
+              : { missing: 'missing' in traefikBinary ? traefikBinary.missing : 'did not start' },
         }),
       );
       await stop.received;
     } finally {
+      await traefik?.stop();
       await sidecar.stop();
     }
   } finally {
+    await backends?.close();
     await pg.stop();
   }
 }

@@ -12,6 +12,8 @@ export interface DemoState {
    * the user may have changed.
    */
   readonly examplesApplied?: boolean;
+  /** The sample backends' ports the sample project was applied with (with-traefik.ts), reused when free. */
+  readonly sampleBackends?: { readonly blue: number; readonly green: number };
 }
 
 const FILE = 'demo.json';
@@ -22,7 +24,10 @@ export async function readDemoState(dataDir: string): Promise<DemoState> {
     const raw: unknown = JSON.parse(await readFile(path.join(dataDir, FILE), 'utf8'));
     const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
     const port = o.postgresPort;
+    const isPort = (p: unknown): p is number => Number.isInteger(p) && (p as number) > 0 && (p as number) < 65536;
+    const sample = (typeof o.sampleBackends === 'object' && o.sampleBackends !== null ? o.sampleBackends : {}) as Record<string, unknown>;
     return {
+      ...(isPort(sample.blue) && isPort(sample.green) ? { sampleBackends: { blue: sample.blue, green: sample.green } } : {}),
       ...(Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536 ? { postgresPort: port as number } : {}),
       ...(typeof o.examplesApplied === 'boolean' ? { examplesApplied: o.examplesApplied } : {}),
     };

@@ -103,6 +103,12 @@ export const schemas = {
       lastSuccessAt: { ...isoTime, nullable: true },
       lastError: nullableString,
       deleteGuardBlocked: { type: 'boolean' },
+      traefikRestart: {
+        type: 'object',
+        description: 'Whether Traefik must restart to read the static config now on the volume (it reads it only at start).',
+        required: ['needed', 'since', 'reason'],
+        properties: { needed: { type: 'boolean' }, since: { ...isoTime, nullable: true }, reason: nullableString },
+      },
       drift: {
         type: 'array',
         items: { type: 'object', required: ['path', 'kind'], properties: { path: { type: 'string' }, kind: driftKind } },

@@ -1,7 +1,7 @@
 /**
  * Kubernetes Events on this pod (core/v1, involvedObject = Pod POD_NAME in POD_NAMESPACE,
  * source component `traefik-sync`) for the controller's DriftDetected, SyncFailed,
- * SyncRecovered and DeleteGuardBlocked — aggregated and rate limited like client-go's
+ * SyncRecovered, DeleteGuardBlocked and TraefikRestartNeeded — aggregated and rate limited like client-go's
  * EventCorrelator, so a drift storm never floods the API server:
  *
  * - The same type + reason + message within the window (10 min) is one Event: repeats PATCH

@@ -23,6 +23,7 @@ export interface Metrics {
   readonly certificateNotAfter: Gauge<'domain'>;
   readonly volumeFreeBytes: Gauge;
   readonly dbQueryDuration: Histogram<'query'>;
+  readonly traefikRestartNeeded: Gauge;
   readonly unownedFiles: Gauge;
   /** 1, labelled with the shard this replica serves (`*`: every shard); one series per process. */
   readonly shardInfo: Gauge<'shard'>;
@@ -153,6 +154,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers,
     }),
+    traefikRestartNeeded: new Gauge({
+      name: 'traefik_sync_traefik_restart_needed',
+      help: '1 while static/traefik.yml differs from what Traefik started with (Traefik reads it only at start).',
+      registers,
+    }),
     unownedFiles: new Gauge({
       name: 'traefik_sync_unowned_files',
       help: 'Files under dynamic/ without the traefik-sync header (Traefik loads them too).',
@@ -177,6 +183,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   m.queueDepth.set(0);
   m.isLeader.set(0);
   m.volumeFreeBytes.set(0);
+  m.traefikRestartNeeded.set(0);
   m.unownedFiles.set(0);
   return m;
 }

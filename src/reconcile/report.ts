@@ -3,6 +3,7 @@ import type { Handoff } from '../db/shards.js';
 import type { DiskFile } from '../fs/scan.js';
 import type { RenderedFile } from '../model.js';
 import type { DriftItem, Plan } from './plan.js';
+import type { TraefikRestart } from './static-restart.js';
 
 export type ProjectOutcome = 'noop' | 'updated' | 'failed' | 'blocked';
 
@@ -37,6 +38,8 @@ export interface SyncReport {
   /** Files under the root that belong to no project and are not ours. */
   readonly unowned: string[];
   readonly durationMs: number;
+  /** Whether Traefik must restart to read the static config now on the volume (static-restart.ts). */
+  readonly traefikRestart?: TraefikRestart;
   /**
    * Projects a full pass left to the project passes that took them while it ran (they report
    * them); absent when none.

@@ -14,13 +14,15 @@ import { loadProjects, loadTombstones } from '../db/load.js';
 import { countRecorded, loadRecorded, loadResolvers, recordFiles } from '../db/records.js';
 import { loadHandoffs, recordHandoffsWritten, type Handoff, type ShardMember } from '../db/shards.js';
 import { removeTempFiles } from '../fs/atomic.js';
-import type { DiskFile } from '../fs/scan.js';
+import { readDiskFiles, type DiskFile } from '../fs/scan.js';
 import type { Logger } from '../log.js';
 import type { ProjectState } from '../model.js';
 import { GLOBAL, ProjectLocks } from '../queue/project-locks.js';
 import { layout, renderProject, type RenderedProject } from '../render/project.js';
 import { renderStatic } from '../render/static.js';
 import type { StaticSettings } from '../render/static-settings.js';
+import { staticFacts, type StaticFacts } from '../render/static-facts.js';
+import { StaticRestartTracker } from './static-restart.js';
 import type { NameRegistry } from '../render/validate.js';
 import { FULL_PASS_WRITES, fullPass, type FullPassDeps } from './full-pass.js';
 import { Inventory, type Unwatched } from './inventory.js';
@@ -84,6 +86,11 @@ export interface ShardScope extends ShardMember {
 export class TraefikSyncService {
   readonly #o: SyncServiceOptions;
   readonly #traefikDir: string;
+  /** What the static config defines (entry points, operator's resolvers): projects are rendered against it. */
+  readonly #static: StaticFacts;
+  /** Whether Traefik must restart to read the static config on the volume. */
+  readonly #restart = new StaticRestartTracker();
+  #staticAtStartRead = false;
   /** State shared by passes: baseline (what this process last wrote), inventory, removal window. */
   readonly #ctx: PassContext;
   /** Project passes lock their projects; a full pass claims them (it never makes one wait). */
@@ -108,6 +115,7 @@ export class TraefikSyncService {
   constructor(options: SyncServiceOptions) {
     this.#o = options;
     this.#traefikDir = options.traefikConfigDir ?? options.root;
+    this.#static = staticFacts(options.staticSettings);
     const now = options.now ?? Date.now;
     const inventory = new Inventory();
     this.#ctx = {
@@ -168,10 +176,11 @@ export class TraefikSyncService {
     const pass = new Pass(this.#ctx, { claim, concurrency: FULL_PASS_WRITES });
     try {
       return await this.#owing(pass, async () => {
+        await this.#staticAtStart();
         const out = await fullPass(this.#deps(this.#progress(options.onProgress)), pass, claim);
         this.#resolvers = out.resolvers;
         if (out.unannounced) this.#owed++;
-        const concluded = await this.#conclude(pass, started);
+        const concluded = await this.#conclude(pass, started, true);
         await this.#recordWritten(out.movedIn, concluded.results);
         const report = { ...concluded, unowned: out.unowned, handoffs: out.handoffs };
         this.#fullDone = true;
@@ -297,10 +306,12 @@ export class TraefikSyncService {
         if (await this.#newerThanMarker(files.flat())) this.#owed++;
       }
       const handedOver = await this.#handOver(units);
+      const staticWritten = units.some((u) => u.desired.some((f) => f.path === layout.static));
+      if (staticWritten) await this.#staticAtStart();
       const pass = new Pass(this.#ctx);
       return await this.#owing(pass, async () => {
         await pass.add(handedOver.units, recorded);
-        const concluded = await this.#conclude(pass, started);
+        const concluded = await this.#conclude(pass, started, staticWritten);
         await this.#recordWritten(
           states.filter((s) => s.handoffPending).map((s) => s.id),
           concluded.results,
@@ -323,8 +334,18 @@ export class TraefikSyncService {
     }
   }
 
-  /** Judge the held plans, apply or refuse them, make the pass durable. */
-  async #conclude(pass: Pass, started: number): Promise<Omit<SyncReport, 'unowned'>> {
+  /** The static file as this process found it, before its first write (static-restart.ts). */
+  async #staticAtStart(): Promise<void> {
+    if (this.#staticAtStartRead) return;
+    this.#staticAtStartRead = true;
+    this.#restart.atStart((await readDiskFiles(this.#o.root, [layout.static]))[0]?.checksum ?? null);
+  }
+
+  /**
+   * Judge the held plans, apply or refuse them, make the pass durable; with `staticWritten`, compare
+   * the static file now on the volume with the one Traefik started with.
+   */
+  async #conclude(pass: Pass, started: number, staticWritten = false): Promise<Omit<SyncReport, 'unowned'>> {
     const blocked = pass.guard(this.#o.maxDeleteFraction);
     if (blocked) {
       this.#o.log.error(blocked, 'delete guard: destructive changes refused, nothing removed');
@@ -335,11 +356,14 @@ export class TraefikSyncService {
     const owed = this.#owed;
     const markerRenamed = await pass.finish(owed > this.#paid && !blocked);
     if (markerRenamed) this.#paid = Math.max(this.#paid, owed);
+    const onDisk = staticWritten && !blocked ? await readDiskFiles(this.#o.root, [layout.static]) : null;
+    const traefikRestart = onDisk ? this.#restart.observe(onDisk[0]?.checksum ?? null, new Date(this.#ctx.now())) : this.#restart.state();
     return {
       results: pass.results,
       blocked,
       markerRenamed,
       durationMs: this.#ctx.now() - started,
+      traefikRestart,
       ...(pass.superseded.length ? { superseded: pass.superseded } : {}),
     };
   }
@@ -387,6 +411,7 @@ export class TraefikSyncService {
       configDir: this.#traefikDir,
       providers: this.#o.providers,
       allowedInternalTargets: this.#o.allowedInternalTargets,
+      static: this.#static,
     });
     this.#o.onRendered?.(r);
     const clashes = names && r.problems.length === 0 ? names.add(r) : [];

@@ -5,6 +5,7 @@
  */
 import { quote } from '../errors.js';
 import { DNS_LABEL, DNS_LABEL_PATTERN, type Domain, type Route, type Service } from '../model.js';
+import { isWildcard, wildcardProblem } from './hosts.js';
 
 /** A lower-case ASCII host name: dot-separated DNS labels (model.ts), at most 253 characters. */
 export function isHostName(v: string): boolean {
@@ -31,7 +32,11 @@ export function nameProblems(state: {
       problems.push(`service ${quote(s.name)}: host must be a lower-case host name, got ${quote(s.host)}`);
   }
   for (const d of state.domains) {
-    if (d.isActive && !isHostName(d.fullDomain))
+    if (!d.isActive) continue;
+    // A wildcard (`*.example.com`, render/hosts.ts) is a host name behind its leftmost label.
+    const wildcard = wildcardProblem(d.fullDomain);
+    if (wildcard) problems.push(`domain ${quote(d.fullDomain)}: full_domain: ${wildcard}`);
+    else if (!isHostName(isWildcard(d.fullDomain) ? d.fullDomain.slice(2) : d.fullDomain))
       problems.push(`domain ${quote(d.fullDomain)}: full_domain must be a lower-case ASCII host name, got ${quote(d.fullDomain)}`);
   }
   return problems;

@@ -6,12 +6,14 @@
 import { posix } from 'node:path';
 import type { Domain, ProjectState, RenderedFile, Route, Service } from '../model.js';
 import { quote } from '../errors.js';
+import { certificateBaseName, domainTls, hostMatcher, isWildcard, WILDCARD_OFFSET, wildcardProblem } from './hosts.js';
 import { containsPrivateKey, redact, redactValues, secretValues } from '../redact.js';
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
 import { domainRedirectName, middlewareName, nameProblems, redirectMiddlewareName, redirectRouterName, routeName } from './names.js';
 import { domainRedirectProblems, redirectChainProblems, redirectRegexOf } from './redirect.js';
 import { renderShared, sharedMiddlewareName, useProblem } from './shared.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
+import { DEFAULT_STATIC_FACTS } from './static-facts.js';
 import { targetProblems } from './targets.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 import { loadBalancerOf, upstreamProblems } from './upstream.js';
@@ -25,8 +27,8 @@ export const layout = {
   domains: (project: string) => `dynamic/${project}/domains.yml`,
   middleware: (project: string) => `dynamic/${project}/middleware.yml`,
   service: (project: string, service: string) => `dynamic/${project}/services/${service}.yml`,
-  cert: (fullDomain: string) => `ssl/certs/${fullDomain}.crt`,
-  key: (fullDomain: string) => `ssl/keys/${fullDomain}.key`,
+  cert: (fullDomain: string) => `ssl/certs/${certificateBaseName(fullDomain)}.crt`,
+  key: (fullDomain: string) => `ssl/keys/${certificateBaseName(fullDomain)}.key`,
   static: 'static/traefik.yml',
   marker: 'dynamic/.traefik-sync-reload',
 } as const;
@@ -36,10 +38,11 @@ export const PRIORITY_SCALE = 10_000;
 
 /**
  * Traefik router priority: `priority × 10000 + length(path_rule)`. A higher `priority` wins; at
- * equal priority the longer (more specific) path wins. Never 0 (0 means "length of the rule").
+ * equal priority an exact host beats a wildcard (whose routes sit {@link WILDCARD_OFFSET} lower),
+ * and then the longer (more specific) path wins. Never 0 (0 means "length of the rule").
  */
-export function routerPriority(route: Pick<Route, 'priority' | 'pathRule'>): number {
-  return route.priority * PRIORITY_SCALE + route.pathRule.length;
+export function routerPriority(route: Pick<Route, 'priority' | 'pathRule'>, wildcard = false): number {
+  return route.priority * PRIORITY_SCALE + route.pathRule.length - (wildcard ? WILDCARD_OFFSET : 0);
 }
 
 const SAFE_RULE_VALUE = /^[!#-&(-[\]-_a-z|~]+$/;
@@ -67,7 +70,7 @@ export function pathRuleProblem(pathRule: string): string | null {
  * backtick quoting.
  */
 export function ruleOf(fullDomain: string, pathRule: string): string {
-  const host = `Host(\`${fullDomain}\`)`;
+  const host = hostMatcher(fullDomain);
   return pathRule === '/' ? host : `${host} && PathPrefix(\`${pathRule}\`)`;
 }
 
@@ -77,6 +80,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   const refused = [...nameProblems(state), ...targetProblems(state, options.configDir, options.allowedInternalTargets)];
   if (refused.length)
     return { projectId: state.id, projectName: p, version: state.version, files: [], documents: new Map(), problems: refused };
+  const facts = options.static ?? DEFAULT_STATIC_FACTS;
   const owner = { id: state.id, name: state.name };
   const problems: string[] = [];
   const servicesById = new Map(state.services.map((s) => [s.id, s]));
@@ -91,8 +95,15 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
 
   for (const d of activeDomains) {
     const at = `domain ${quote(d.fullDomain)}`;
+    const tls = domainTls(d, facts);
+    if (d.sslEnabled && tls.problems.length) {
+      problems.push(...tls.problems.map((m) => `${at}: ${m}`));
+      continue;
+    }
     if (d.redirect) {
-      const refusedRedirect = domainRedirectProblems(d, at);
+      const refusedRedirect = isWildcard(d.fullDomain)
+        ? [`${at}: redirect: a wildcard domain cannot redirect (give the names that redirect as domains of their own)`]
+        : domainRedirectProblems(d, at);
       if (refusedRedirect.length) {
         problems.push(...refusedRedirect);
         continue;
@@ -102,7 +113,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       middlewares[mw] = { redirectRegex: redirectRegexOf(d.fullDomain, d.redirect) };
       const router = { rule: ruleOf(d.fullDomain, '/'), priority: 1, middlewares: [mw], service: 'noop@internal' };
       domainRouters[mw] = { entryPoints: ['web'], ...router };
-      if (d.sslEnabled) domainRouters[`${mw}-tls`] = { entryPoints: ['websecure'], ...router, tls: tlsOf(d) };
+      if (d.sslEnabled) domainRouters[`${mw}-tls`] = { entryPoints: ['websecure'], ...router, tls: tls.tls };
     }
     if (d.sslEnabled && !d.redirect) {
       needsRedirect = true;
@@ -116,7 +127,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     }
     if (d.sslEnabled) {
       if (d.sslProvider === 'custom') {
-        if (d.fullDomain.length + '.crt'.length > 255) {
+        if (certificateBaseName(d.fullDomain).length + '.crt'.length > 255) {
           problems.push(
             `${at}: full_domain is too long for a certificate file name (at most 251 characters with provider "custom"), got ${d.fullDomain.length}`,
           );
@@ -138,11 +149,11 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     }
     for (const r of d.routes) {
       if (!r.isActive) continue;
-      renderRoute(d, r);
+      renderRoute(d, r, tls.tls);
     }
   }
 
-  function renderRoute(d: Domain, r: Route): void {
+  function renderRoute(d: Domain, r: Route, tls: Record<string, unknown>): void {
     const service = servicesById.get(r.serviceId);
     const at = `route ${quote(d.fullDomain + r.pathRule)}`;
     if (!service) {
@@ -156,6 +167,12 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     const unreachable = pathRuleProblem(r.pathRule);
     if (unreachable) {
       problems.push(`${at}: path_rule ${unreachable}`);
+      return;
+    }
+    if (isWildcard(d.fullDomain) && r.priority < 1) {
+      problems.push(
+        `${at}: priority must be at least 1 on a wildcard domain (at 0 its routes could not rank below exact hosts), got ${r.priority}`,
+      );
       return;
     }
     if (!Number.isInteger(r.targetPort) || r.targetPort < 1 || r.targetPort > 65535) {
@@ -197,11 +214,11 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     const router: Record<string, unknown> = {
       entryPoints: [d.sslEnabled ? 'websecure' : 'web'],
       rule: ruleOf(d.fullDomain, r.pathRule),
-      priority: routerPriority(r),
+      priority: routerPriority(r, isWildcard(d.fullDomain)),
       service: name,
     };
     if (chainNames.length) router.middlewares = chainNames;
-    if (d.sslEnabled) router.tls = tlsOf(d);
+    if (d.sslEnabled) router.tls = tls;
     doc.http!.routers![name] = router;
     doc.http!.services![name] = { loadBalancer: loadBalancerOf(service, r) };
     perService.set(service.name, doc);
@@ -236,11 +253,6 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     files.push(file(path, yamlFile(owner, doc), path.includes('/services/') ? 'service' : 'dynamic', 0o644, state.id));
   }
   return { projectId: state.id, projectName: p, version: state.version, files, documents, problems };
-}
-
-/** The `tls` of a router on an SSL domain: its ACME resolver, or the stored certificates (custom). */
-function tlsOf(d: Domain): Record<string, unknown> {
-  return d.sslProvider && d.sslProvider !== 'custom' ? { certResolver: d.sslProvider } : {};
 }
 
 function file(path: string, content: string, configType: RenderedFile['configType'], mode: number, projectId: string | null): RenderedFile {

@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import type { RenderedFile } from '../model.js';
 import { renderedFile, layout } from './project.js';
 import { header, toYaml } from './serialize.js';
+import { challengesOf } from './static-facts.js';
 import { mergeOverlay } from './static-overlay.js';
 import { API_ENTRY_POINT, DEFAULT_STATIC_SETTINGS, type StaticSettings } from './static-settings.js';
 import { schemaProblemsStatic } from './validate.js';
@@ -33,7 +34,13 @@ function observabilityEntryPoint(s: StaticSettings): string | null {
 /** The generated document, before the operator's overlay. */
 function generatedDocument(options: StaticOptions): Record<string, unknown> {
   const s: StaticSettings = { ...DEFAULT_STATIC_SETTINGS, ...options };
-  const resolvers = [...new Set(options.resolvers)].filter((r) => r !== 'custom').sort();
+  // The operator's resolvers (TRAEFIK_STATIC_FILE) get a storage file too, and keep the
+  // challenge they define (a DNS-01 resolver must not also get the generated HTTP challenge).
+  const given = s.overlay?.doc.certificatesResolvers;
+  const defined = (typeof given === 'object' && given !== null && !Array.isArray(given) ? given : {}) as Record<string, unknown>;
+  const resolvers = [...new Set([...options.resolvers, ...Object.keys(defined).filter((r) => defined[r] !== null)])]
+    .filter((r) => r !== 'custom')
+    .sort();
   const entryPoints: Record<string, unknown> = Object.fromEntries(s.entryPoints.map((e) => [e.name, { address: e.address }]));
   const doc: Record<string, unknown> = {
     global: { checkNewVersion: false, sendAnonymousUsage: false },
@@ -61,7 +68,10 @@ function generatedDocument(options: StaticOptions): Record<string, unknown> {
   }
   if (resolvers.length) {
     doc.certificatesResolvers = Object.fromEntries(
-      resolvers.map((r) => [r, { acme: { storage: `${ACME_STORAGE_DIR}/acme-${r}.json`, httpChallenge: { entryPoint: 'web' } } }]),
+      resolvers.map((r) => {
+        const storage = `${ACME_STORAGE_DIR}/acme-${r}.json`;
+        return [r, { acme: challengesOf(defined[r]).length ? { storage } : { storage, httpChallenge: { entryPoint: 'web' } } }];
+      }),
     );
   }
   return doc;

@@ -14,6 +14,7 @@ import { internalTargetProblem, internalUrlProblem, splitHostPort, type Internal
 import { quote } from '../errors.js';
 import type { ProjectState } from '../model.js';
 import { containsPrivateKey } from '../redact.js';
+import { certificateBaseName } from './hosts.js';
 
 /** Options naming a file Traefik would read, by middleware type: refused outright. */
 const USERS_FILES: Readonly<Record<string, string>> = { basicauth: 'usersFile', digestauth: 'usersFile' };
@@ -35,8 +36,8 @@ export function projectFiles(state: ProjectState, configDir: string): Set<string
   const files = new Set<string>();
   for (const d of state.domains) {
     if (!d.isActive || !d.sslEnabled || d.sslProvider !== 'custom' || !d.certificate) continue;
-    files.add(posix.join(configDir, 'ssl/certs', `${d.fullDomain}.crt`));
-    files.add(posix.join(configDir, 'ssl/keys', `${d.fullDomain}.key`));
+    files.add(posix.join(configDir, 'ssl/certs', `${certificateBaseName(d.fullDomain)}.crt`));
+    files.add(posix.join(configDir, 'ssl/keys', `${certificateBaseName(d.fullDomain)}.key`));
   }
   return files;
 }

@@ -1,11 +1,14 @@
 /** What rendering takes besides a project's rows, and what it gives back. */
 import type { InternalTarget } from '../address.js';
 import type { RenderedFile } from '../model.js';
+import type { StaticFacts } from './static-facts.js';
 
 /** Inputs of rendering that do not come from the project's rows. */
 export interface RenderOptions {
   /** Where Traefik sees the config root (certificate paths in domains.yml are absolute). */
   readonly configDir: string;
+  /** Entry points and resolvers the static configuration defines (default: the default settings'). */
+  readonly static?: StaticFacts;
   /** Providers a middleware `ref` may name (render/providers.ts); undefined: any but `file`. */
   readonly providers?: ReadonlySet<string>;
   /** Upstreams at internal addresses allowed anyway (ALLOWED_INTERNAL_TARGETS; render/targets.ts). */

@@ -11,6 +11,8 @@ export type Spec = Record<string, any>;
 
 /** Held active by project "other", which each test file creates first. */
 export const TAKEN_DOMAIN = 'taken.example';
+/** A wildcard held active by project "other" (plain HTTP: no resolver needed). */
+export const TAKEN_WILDCARD = '*.taken.example';
 
 /** A fresh copy of the valid base spec. */
 export function baseSpec(): Spec {
@@ -182,11 +184,35 @@ export const HOSTILE: readonly HostileCase[] = [
     },
   },
   {
-    name: 'wildcard domain',
+    name: 'wildcard in the middle of a domain',
     field: 'domains[0].domain',
-    says: /wildcard/,
+    says: /only be the whole leftmost label/,
     mutate: (s) => {
-      s.domains[0].domain = '*.shop.example.com';
+      s.domains[0].domain = 'shop.*.example.com';
+    },
+  },
+  {
+    name: 'wildcard inside a label',
+    field: 'domains[0].domain',
+    says: /only be the whole leftmost label/,
+    mutate: (s) => {
+      s.domains[0].domain = '*shop.example.com';
+    },
+  },
+  {
+    name: 'wildcard not leftmost in a subdomain',
+    field: 'domains[0].subdomain',
+    says: /only be the whole leftmost label/,
+    mutate: (s) => {
+      s.domains[0].subdomain = 'a.*';
+    },
+  },
+  {
+    name: 'wildcard service host',
+    field: 'services[1].host',
+    says: /wildcards are not supported here/,
+    mutate: (s) => {
+      s.services[1].host = '*.internal';
     },
   },
   {
@@ -364,6 +390,39 @@ export const HOSTILE: readonly HostileCase[] = [
     says: /already active in project "other"/,
     mutate: (s) => {
       s.domains[0].domain = TAKEN_DOMAIN;
+    },
+  },
+  {
+    name: 'wildcard active in another project',
+    field: 'domains[0].domain',
+    says: /"\*\.taken\.example" is already active in project "other"/,
+    mutate: (s) => {
+      s.domains[0].domain = TAKEN_WILDCARD;
+    },
+  },
+  // Wildcard certificates.
+  {
+    name: 'wildcard with a resolver that is not a DNS-01 resolver',
+    field: 'domains[0].provider',
+    says: /needs a DNS-01 resolver, and TRAEFIK_STATIC_FILE \(not set\) does not define it/,
+    mutate: (s) => {
+      s.domains[0].domain = '*.shop.example.com';
+    },
+  },
+  {
+    name: 'certificate name with a wildcard in the middle',
+    field: 'domains[0].sans[0]',
+    says: /only be the whole leftmost label/,
+    mutate: (s) => {
+      s.domains[0].sans = ['www.*.example.com'];
+    },
+  },
+  {
+    name: 'certificate names on a plain-HTTP domain',
+    field: 'domains[1].sans',
+    says: /need ssl: true/,
+    mutate: (s) => {
+      s.domains[1].sans = ['www.shop.example.com'];
     },
   },
   {

@@ -14,7 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { inProcess } from '../helpers/in-process.js';
 import { builtCli } from '../helpers/requires.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { HOSTILE, TAKEN_DOMAIN, baseSpec } from './hostile-cases.js';
+import { HOSTILE, TAKEN_DOMAIN, TAKEN_WILDCARD, baseSpec } from './hostile-cases.js';
 import { rowCounts } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/traefik-sync.js', import.meta.url));
@@ -31,6 +31,8 @@ const SPAWNED = new Set(
       'NUL byte in a header value',
       'domain active in another project',
       'custom provider without certificate',
+      'wildcard active in another project',
+      'wildcard with a resolver that is not a DNS-01 resolver',
     ]),
 );
 
@@ -43,6 +45,7 @@ beforeAll(async () => {
   svc = new TraefikConfigService(t.db, { actor: 'hostile' });
   const other = await svc.createProject({ name: 'other' });
   await svc.createDomainConfig({ projectId: other.id, domain: TAKEN_DOMAIN, sslEnabled: false });
+  await svc.createDomainConfig({ projectId: other.id, domain: TAKEN_WILDCARD, sslEnabled: false });
   dir = await tempDir('tsync-hostile-');
 });
 afterAll(async () => {

@@ -4,7 +4,8 @@
  * every object is reported). Dry runs write nothing; existing projects are never touched.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { inProcess } from '../helpers/in-process.js';
@@ -15,6 +16,8 @@ import { renderProject } from '../../src/render/project.js';
 import { enabledProviders } from '../../src/render/providers.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { reset, rowCounts } from './helpers.js';
+import { DNS_SETTINGS } from '../helpers/dns-resolver.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let t: TestDatabase;
 let svc: TraefikConfigService;
@@ -42,6 +45,10 @@ describe('rule parsing', () => {
     ['( Host(`a.example`) ) && ( PathPrefix(`/x&&y`) )', { host: 'a.example', path: '/x&&y' }],
     ['Host(`a.example`) && PathPrefix(`/!x`)', { host: 'a.example', path: '/!x' }],
     ['HostRegexp(`.+`)', null],
+    ['Host(`*.example.com`) && PathPrefix(`/x`)', { host: '*.example.com', path: '/x' }],
+    ['HostRegexp(`^[a-z0-9-]+\\.example\\.com$`)', { host: '*.example.com', path: '/' }],
+    ['HostRegexp(`^[a-z0-9-]+\\.example\\.com`)', null],
+    ['HostRegexp(`^.+\\.example\\.com$`)', null],
     ['Host(`a`) || Host(`b`)', null],
     ['!Host(`a`)', null],
     ['Host(`a`) && Path(`/x`)', null],
@@ -219,5 +226,39 @@ describe("Traefik's reference file", () => {
     for (const e of expected) expect(items, e).toContain(e);
     expect(o.notes.find((n) => n.item === 'http.routers.Router0')!.reason).toMatch(/rule "foobar" is not Host/);
     expect((await rowCounts(t.db)).projects).toBe(0);
+  });
+});
+
+describe('wildcard domains', () => {
+  it("traefik-sync's own wildcard routers import back: the HostRegexp as the wildcard, tls.domains as sans, an exact host as its own domain", async () => {
+    const dir = await tempDir('tsync-import-wild-');
+    const routers = {
+      wild: {
+        rule: 'HostRegexp(`^[a-z0-9-]+\\.wild\\.example$`)',
+        service: 'web',
+        entryPoints: ['websecure'],
+        tls: { certResolver: 'dns', domains: [{ main: '*.wild.example', sans: ['wild.example'] }] },
+      },
+      www: { rule: 'Host(`www.wild.example`)', service: 'web', entryPoints: ['websecure'], tls: { certResolver: 'le' } },
+      other: {
+        rule: 'Host(`*.other.example`)',
+        service: 'web',
+        tls: { certResolver: 'dns', domains: [{ main: 'x.other.example' }, { main: 'y.other.example' }] },
+      },
+    };
+    const services = { web: { loadBalancer: { servers: [{ url: 'http://web.internal:8080' }] } } };
+    await writeFile(path.join(dir, 'wild.yml'), JSON.stringify({ http: { routers, services } }));
+    const dns = new TraefikConfigService(t.db, { actor: 'import', traefikStatic: DNS_SETTINGS });
+    const o = await dns.importDirectory(dir);
+    expect(o.projects.map((p) => [p.name, p.domains, p.routes])).toEqual([['wild', 3, 3]]);
+    const spec = parse((await dns.exportSpec('wild')).yaml) as { domains: Array<Record<string, unknown>> };
+    const byName = Object.fromEntries(spec.domains.map((d) => [d.domain, d]));
+    expect(byName['*.wild.example']).toMatchObject({ provider: 'dns', sans: ['wild.example'] });
+    expect(byName['*.wild.example']!.subdomain).toBeUndefined();
+    expect(byName['wild.example']).toMatchObject({ subdomain: 'www', provider: 'le' });
+    expect(byName['wild.example']!.sans).toBeUndefined();
+    expect(byName['*.other.example']).toMatchObject({ provider: 'dns' });
+    expect(byName['*.other.example']!.sans).toBeUndefined();
+    expect(o.notes.find((n) => n.item === 'http.routers.other')!.reason).toMatch(/tls\.domains ignored \(only one entry whose main/);
   });
 });

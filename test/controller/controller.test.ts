@@ -223,6 +223,7 @@ describe('traefik-sync run', () => {
       'traefik_sync_certificate_not_after_timestamp_seconds',
       'traefik_sync_volume_free_bytes',
       'traefik_sync_db_query_duration_seconds',
+      'traefik_sync_traefik_restart_needed',
       'process_cpu_seconds_total',
     ])
       expect(text, name).toContain(`# TYPE ${name} `);

@@ -114,7 +114,33 @@ const CHECK_CASES: Case[] = [
     constraint: 'domain_configs_full_domain_format',
   },
   { what: 'full_domain "../etc"', run: insertFullDomain('../etc'), constraint: 'domain_configs_full_domain_format' },
-  { what: 'full_domain wildcard', run: insertFullDomain('*.example.com'), constraint: 'domain_configs_full_domain_format' },
+  { what: 'full_domain wildcard in the middle', run: insertFullDomain('a.*.example.com'), constraint: 'domain_configs_full_domain_format' },
+  { what: 'full_domain wildcard inside a label', run: insertFullDomain('*a.example.com'), constraint: 'domain_configs_full_domain_format' },
+  { what: 'full_domain wildcard over one label', run: insertFullDomain('*.com'), constraint: 'domain_configs_full_domain_format' },
+  {
+    what: 'domain wildcard with a subdomain',
+    run: insertFullDomain('a.*.example.com', { domain: '*.example.com', subdomain: 'a' }),
+    constraint: 'domain_configs_domain_format',
+  },
+  {
+    what: 'subdomain wildcard not leftmost',
+    run: insertFullDomain('a.*.example.com', { subdomain: 'a.*' }),
+    constraint: 'domain_configs_full_domain_format',
+  },
+  {
+    what: 'tls_sans wildcard in the middle',
+    run: () =>
+      t.db.query(sql`INSERT INTO domain_configs (project_id, domain, full_domain, tls_sans)
+                     VALUES (${base.project}, 'sans.example.com', 'sans.example.com', ${['a.*.example.com']}::text[])`),
+    constraint: 'domain_configs_tls_sans_format',
+  },
+  {
+    what: 'tls_sans empty',
+    run: () =>
+      t.db.query(sql`INSERT INTO domain_configs (project_id, domain, full_domain, tls_sans)
+                     VALUES (${base.project}, 'sans.example.com', 'sans.example.com', ${[]}::text[])`),
+    constraint: 'domain_configs_tls_sans_format',
+  },
   { what: 'full_domain with "{{"', run: insertFullDomain('{{env}}.example.com'), constraint: 'domain_configs_full_domain_format' },
   { what: 'full_domain with a space', run: insertFullDomain('a b.example.com'), constraint: 'domain_configs_full_domain_format' },
   {
@@ -196,6 +222,16 @@ describe('constraints reject rows that can never be valid', () => {
     const again = await rejection(() => t.db.query(sql`UPDATE domain_configs SET is_active = true WHERE id = ${parked}`));
     expect(again.constraint).toBe('domain_configs_active_full_domain');
     await t.db.query(sql`DELETE FROM domain_configs WHERE id = ${parked}`);
+  });
+
+  it('takes a wildcard domain (domain or subdomain form) with certificate names, one active owner per wildcard across projects', async () => {
+    const wild = await insertDomain(t.db, base.project, { domain: '*.wild.example' });
+    await t.db.query(sql`UPDATE domain_configs SET tls_sans = ${['wild.example', '*.wild.example']}::text[] WHERE id = ${wild}`);
+    const err = await rejection(() => insertDomain(t.db, other.project, { domain: 'wild.example', subdomain: '*' }));
+    expect(err.constraint).toBe('domain_configs_active_full_domain');
+    // An exact host below the wildcard is another name: another project may hold it.
+    const exact = await insertDomain(t.db, other.project, { domain: 'wild.example', subdomain: 'www' });
+    await t.db.query(sql`DELETE FROM domain_configs WHERE id = ANY(${[wild, exact]}::uuid[])`);
   });
 
   it('rejects the same full_domain twice in one project too', async () => {

@@ -27,6 +27,7 @@ const SPEC_METRICS: Readonly<Record<string, 'counter' | 'gauge' | 'histogram'>> 
   traefik_sync_certificate_not_after_timestamp_seconds: 'gauge',
   traefik_sync_volume_free_bytes: 'gauge',
   traefik_sync_db_query_duration_seconds: 'histogram',
+  traefik_sync_traefik_restart_needed: 'gauge',
   // §8 (Traefik in the loop).
   traefik_sync_traefik_up: 'gauge',
   traefik_sync_change_live_seconds: 'histogram',

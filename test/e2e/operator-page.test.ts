@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { sql } from '../../src/db/connect.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { insertDomain, insertProject, insertRoute, insertService, KEY_PEM, seedSample } from '../helpers/seed.js';
 import { startTestSidecar, waitFor, type TestSidecar } from '../helpers/sidecar.js';
@@ -135,6 +136,8 @@ describe.skipIf(!haveChromium && !inCi)('operator page in Chromium', () => {
   });
 
   it('shows the file repaired once a replica in repair mode runs on the volume', async () => {
+    // Leave the page first: its auto-refresh would otherwise hit the stopped sidecar (console errors).
+    await page.goto('about:blank');
     await s!.stop();
     s = await startTestSidecar(t.url, { 'drift-mode': 'repair', interval: '2s', 'config-dir': root }, { replicaId: 'replica-repair' });
     await page.goto(`${s.base}/`);
@@ -152,6 +155,18 @@ describe.skipIf(!haveChromium && !inCi)('operator page in Chromium', () => {
     await expect.poll(() => page.locator('#viewer-meta').innerText(), { timeout: 5000 }).toContain('The disk matches the database.');
     expect(await readFile(path.join(root, WEB), 'utf8')).toContain('http://web:8080');
     await shot('repaired');
+  });
+
+  it('reports "Traefik restart needed" once a project takes an ACME resolver the running Traefik was not started with', async () => {
+    const stat = (name: string) => page.locator(`[data-stat="${name}"]`).innerText();
+    expect(await stat('Traefik restart')).toMatch(/not needed/);
+    await t.db.query(sql`UPDATE domain_configs SET ssl_provider = 'zerossl' WHERE full_domain = 'blog.example'`);
+    await expect.poll(() => stat('Traefik restart'), { timeout: 10_000 }).toMatch(/Traefik restart needed/);
+    expect(await stat('Traefik restart reason')).toMatch(/static\/traefik\.yml changed since Traefik started .* restart Traefik/);
+    const status = (await s!.get('/api/v1/status')).json();
+    expect(status.traefikRestart).toMatchObject({ needed: true, since: expect.any(String) });
+    expect(await s!.metric('traefik_sync_traefik_restart_needed')).toBe(1);
+    await shot('restart-needed');
   });
 
   it('has the accessible basics and raised no script or CSP error', async () => {

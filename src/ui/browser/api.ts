@@ -57,6 +57,8 @@ export interface Status {
   readonly lastSuccessAt: string | null;
   readonly lastError: string | null;
   readonly deleteGuardBlocked: boolean;
+  /** Whether Traefik must restart to read the static config on the volume. */
+  readonly traefikRestart?: { readonly needed: boolean; readonly since: string | null; readonly reason: string | null };
   readonly drift: ReadonlyArray<{ readonly path: string; readonly kind: DriftKind }>;
   readonly projects: Readonly<Record<string, ProjectStatus>>;
   readonly traefik?: TraefikStatus | null;

@@ -28,6 +28,7 @@ export function renderHealth(s: Status): void {
     ['Change feed (LISTEN)', s.listenConnected ? 'connected' : 'disconnected', s.listenConnected ? 'ok' : 'warn'],
     ['Queue depth', String(s.queueDepth), s.queueDepth > 100 ? 'warn' : 'muted'],
     ['Delete guard', s.deleteGuardBlocked ? 'blocked the last pass' : 'not triggered', s.deleteGuardBlocked ? 'bad' : 'ok'],
+    ['Traefik restart', s.traefikRestart?.needed ? 'Traefik restart needed' : 'not needed', s.traefikRestart?.needed ? 'warn' : 'ok'],
     traefikRow(s),
   ];
   const items = rows.map(([name, text, kind]) =>
@@ -41,6 +42,14 @@ export function renderHealth(s: Status): void {
       el('dd', { className: s.lastError ? 'error' : 'muted' }, s.lastError || 'none'),
     ]),
   );
+  if (s.traefikRestart?.needed) {
+    items.push(
+      el('div', { className: 'stat wide', 'data-stat': 'Traefik restart reason' }, [
+        el('dt', null, 'Traefik restart needed since'),
+        el('dd', { className: 'error' }, [timeEl(s.traefikRestart.since), ` — ${s.traefikRestart.reason ?? ''}`]),
+      ]),
+    );
+  }
   replaceChildren(byId('health'), items);
   byId('replica').textContent = s.replica ? `on ${s.replica}` : '';
 }
