@@ -167,7 +167,12 @@ for (const which of ['newest', 'oldest'] as const) {
       const marker = path.join(stack.root, 'dynamic/.traefik-sync-reload');
       await writeFile(`${marker}.test-tmp`, String(Date.now()));
       await rename(`${marker}.test-tmp`, marker);
-      await waitFor(async () => (await project('mw'))?.traefikErrors.some((e) => e.kind === 'middleware'), 15_000, 100);
+      await waitFor(async () => (await project('mw'))?.traefikErrors.some((e) => e.kind === 'middleware'), 15_000, 100).catch(
+        async (err: Error) => {
+          const served = await traefik.api<unknown>('/api/http/middlewares?search=mw_').catch((e: unknown) => String(e));
+          throw new Error(`${err.message}; status: ${JSON.stringify(await project('mw'))}; Traefik: ${JSON.stringify(served)}`);
+        },
+      );
       const p = await project('mw');
       expect(p.live).toBe(false);
       expect(p.traefikErrors.map((e) => e.kind).sort()).toEqual(['middleware', 'router']);
@@ -266,11 +271,14 @@ for (const which of ['newest', 'oldest'] as const) {
       expect(await metric('traefik_sync_traefik_config_lag_seconds')).toBe(0);
       traefik = await startTraefik(binary!, path.join(stack.root, 'static/traefik.yml'));
       await waitFor(async () => (await metric('traefik_sync_traefik_up')) === 1, 15_000, 100);
-      await waitFor(
-        async () => Object.values((await status()).projects as Record<string, Live>).every((p) => p.live === true),
-        15_000,
-        100,
-      );
+      // Every project compared again: the whole lists after Traefik's restart (slow on a loaded machine).
+      const notLive = async () =>
+        Object.values((await status()).projects as Record<string, Live & { name: string }>)
+          .filter((p) => p.live !== true)
+          .map((p) => `${p.name}: ${p.live} ${p.liveDetail ?? ''}`);
+      await waitFor(async () => (await notLive()).length === 0, 30_000, 100).catch(async (err: Error) => {
+        throw new Error(`${err.message}; not live: ${(await notLive()).join(' | ')}`);
+      });
       expect(await alert('TraefikSyncTraefikApiDown')).toMatch(/quiet|skipped/);
       expect(await metric('traefik_sync_traefik_errors', { kind: 'router' })).toBe(0);
       await onPage((p) => p.health(/Traefik API\s+up; serving every change/));
