@@ -189,8 +189,10 @@ export async function takesWrites(dir: string): Promise<boolean> {
 
 /**
  * Remove temp files left by a crash anywhere under root; returns their relative paths. A temp file
- * changed since this process started is a write of its own in flight (passes run while this walks),
- * left alone: a crash leftover is older than the process that finds it.
+ * named with this process's pid and changed since it started is a write of its own in flight
+ * (passes run while this walks), left alone. Any other is a leftover: of another process (which
+ * may have started later, e.g. a crashed `sync --once` seen by a library caller), or of an earlier
+ * process with the same pid (PID 1 of the previous container), which is older than this one.
  */
 export async function removeTempFiles(root: string, startedAtMs = performance.timeOrigin): Promise<string[]> {
   const removed: string[] = [];
@@ -207,7 +209,7 @@ export async function removeTempFiles(root: string, startedAtMs = performance.ti
       if (e.isDirectory()) await walk(abs);
       else if (e.name.includes(TEMP_MARK)) {
         const st = await lstat(abs).catch(() => null);
-        if (!st || st.mtimeMs >= startedAtMs) continue;
+        if (!st || (e.name.includes(`${TEMP_MARK}${process.pid}-`) && st.mtimeMs >= startedAtMs)) continue;
         await unlink(abs).catch(() => {});
         removed.push(path.relative(root, abs));
       }

@@ -10,9 +10,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readlinkSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AtomicWriter } from '../../src/fs/atomic.js';
+import { AtomicWriter, removeTempFiles, TEMP_MARK } from '../../src/fs/atomic.js';
 import { waitFor } from '../helpers/sidecar.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -125,5 +125,21 @@ describe('AtomicWriter', () => {
     const w = new AtomicWriter(root);
     for (const bad of ['../x.yml', '/etc/x.yml', 'dynamic/../../x.yml', 'a\0b'])
       await expect(w.write(bad, 'x'), bad).rejects.toThrow(/outside the config root/);
+  });
+});
+
+describe('crash leftovers', () => {
+  it("removes other processes' temp files and its own pid's older ones, never a write of its own in flight", async () => {
+    const dir = path.join(root, 'dynamic', 'p');
+    await mkdir(dir, { recursive: true });
+    const own = path.join(dir, `.a.yml${TEMP_MARK}${process.pid}-1`); // this process writing now
+    const other = path.join(dir, `.b.yml${TEMP_MARK}${process.pid + 1}-1`); // another process, started after this one
+    const previous = path.join(dir, `.c.yml${TEMP_MARK}${process.pid}-2`); // the same pid in an earlier container
+    for (const f of [own, other, previous]) await writeFile(f, 'x');
+    const past = new Date(performance.timeOrigin - 60_000);
+    await utimes(previous, past, past);
+    const removed = await removeTempFiles(root);
+    expect(removed.sort()).toEqual([path.relative(root, other), path.relative(root, previous)].sort());
+    expect(await readdir(dir)).toEqual([path.basename(own)]);
   });
 });
