@@ -126,11 +126,12 @@ export class LiveState {
   /**
    * A pass finished: projects it wrote have a change pending; those it found in order keep their
    * state (new ones: not verified yet); deleted ones (and, after a full pass, those it did not
-   * see) are forgotten. Returns the projects that have a change pending now.
+   * see) are forgotten; a full pass does not forget the projects it left to project passes running
+   * beside it (`superseded`: their own results tell). Returns the projects that have a change pending now.
    */
-  passed(results: readonly ProjectResult[], full: boolean, now: number): number {
+  passed(results: readonly ProjectResult[], full: boolean, now: number, superseded: readonly string[] = []): number {
     let pending = 0;
-    const seen = new Set<string>();
+    const seen = new Set<string>(superseded);
     for (const r of results) {
       if (r.projectId === null) continue;
       seen.add(r.projectId);

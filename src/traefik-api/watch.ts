@@ -89,7 +89,7 @@ export class TraefikWatch {
     for (const r of report.results) if (r.projectId !== null && r.projectName !== null) this.unowned.setProject(r.projectId, r.unowned);
     this.#o.metrics.unownedFiles.set(this.unowned.all().length);
     if (!this.enabled) return;
-    const pending = this.state.passed(report.results, full, this.#now());
+    const pending = this.state.passed(report.results, full, this.#now(), report.superseded);
     if (pending > 0 || this.state.unverified().length > 0) this.#pollSoon();
   }
 

@@ -232,6 +232,12 @@ describe('a pass result', () => {
     // The same files found in order by a later pass: nothing pending.
     state.rendered({ projectId: 'p', projectName: 'blog', version: 3, files: [], documents, problems: [] } as never);
     expect(state.passed([{ ...result, version: 4, status: 'noop', created: 0 }], true, 10_000)).toBe(0);
+    // A full pass that left the project to a project pass running beside it does not forget it
+    // (its status would say live: null and Traefik's errors for it would be nobody's).
+    state.passed([], true, 11_000, ['p']);
+    expect(state.projects.has('p')).toBe(true);
+    state.passed([], true, 12_000);
+    expect(state.projects.has('p')).toBe(false);
   });
 });
 
