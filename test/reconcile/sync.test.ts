@@ -322,15 +322,17 @@ describe('full sync', () => {
 
   it('removes temp files left by a crash, not a write of this process in flight', async () => {
     await mkdir(path.join(root, 'dynamic/shop'), { recursive: true });
-    // A crash leftover is older than the process that finds it; a temp file changed since this
-    // process started is one of its writes in flight (project passes run while the walk does).
+    // A crash leftover is older than the process that finds it, or another process's; a temp file
+    // of this process's pid changed since it started is one of its writes in flight (project
+    // passes run while the walk does).
     const leftover = path.join(root, 'dynamic/shop/.domains.yml.tsync-tmp-123-1');
     await writeFile(leftover, 'half a fi');
     const before = new Date(performance.timeOrigin - 60_000);
     await utimes(leftover, before, before);
-    await writeFile(path.join(root, 'dynamic/shop/.api.yml.tsync-tmp-1-7'), 'in flight');
+    const inFlight = `dynamic/shop/.api.yml.tsync-tmp-${process.pid}-7`;
+    await writeFile(path.join(root, inFlight), 'in flight');
     await service().syncAllProjects();
-    expect((await listTree(root)).filter((f) => f.includes('tsync-tmp'))).toEqual(['dynamic/shop/.api.yml.tsync-tmp-1-7']);
+    expect((await listTree(root)).filter((f) => f.includes('tsync-tmp'))).toEqual([inFlight]);
   });
 
   it('database unreachable: the pass fails before anything on disk changes', async () => {
