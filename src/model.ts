@@ -35,6 +35,20 @@ export interface Route {
   readonly sticky?: Sticky | null;
   /** Forward the client's Host header to the upstream (default true; false for external upstreams). */
   readonly passHostHeader?: boolean;
+  /** How Traefik connects to HTTPS upstreams (docs/spec-format.md "Backend transport"); absent: Traefik's default. */
+  readonly transport?: BackendTransport | null;
+  /** The private key of `transport.clientCert` (written 0600, never shown). */
+  readonly clientKeyPem?: string | null;
+}
+
+/** A route's backend transport: CA, serverName, insecureSkipVerify, client certificate (its key is Route.clientKeyPem). */
+export interface BackendTransport {
+  readonly serverName?: string;
+  readonly insecureSkipVerify?: boolean;
+  /** PEM certificate(s) the upstream's certificate is checked against (instead of the system's). */
+  readonly ca?: string;
+  /** PEM client certificate presented to the upstream (mTLS). */
+  readonly clientCert?: string;
 }
 
 /** One upstream server of a route: a full URL, or a host on the route's targetPort (or `port`). */
@@ -71,6 +85,20 @@ export interface Domain {
   readonly routes: readonly Route[];
   /** Redirect every request to another host (docs/spec-format.md "Domain redirects"); such a domain has no routes. */
   readonly redirect?: DomainRedirect | null;
+  /** TLS options of the host (docs/spec-format.md "TLS options"); absent: Traefik's default. */
+  readonly tlsOptions?: TlsOptions | null;
+  /** The domain's custom certificate is Traefik's default certificate (one active domain of all projects). */
+  readonly defaultCertificate?: boolean;
+}
+
+/** TLS options of a domain, in Traefik's names (render/tls-options.ts). */
+export interface TlsOptions {
+  readonly minVersion?: string;
+  readonly maxVersion?: string;
+  readonly cipherSuites?: readonly string[];
+  readonly sniStrict?: boolean;
+  /** Client certificate authentication: the CA (PEM) and Go's ClientAuthType name. */
+  readonly clientAuth?: { readonly ca?: string; readonly mode: string };
 }
 
 /** Where a redirecting domain sends its clients: path and query are kept. */

@@ -3,7 +3,8 @@
  * keys (service name, full domain, domain + path), not ids. The shape `apply` diffs against the
  * database, and `export` writes back out.
  */
-import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
+import type { DomainRedirect, MiddlewareSpec, Sticky, TlsOptions, UpstreamServer } from '../model.js';
+import type { DesiredTransport } from './tls-spec.js';
 
 /** A service of the project (file `services/<name>.yml`). */
 export interface DesiredService {
@@ -26,6 +27,8 @@ export interface DesiredRoute {
   readonly servers: readonly UpstreamServer[] | null;
   readonly sticky: Sticky | null;
   readonly passHostHeader: boolean;
+  /** Backend transport (absent or null: Traefik's default). */
+  readonly transport?: DesiredTransport | null;
 }
 
 /**
@@ -49,6 +52,10 @@ export interface DesiredDomain {
   readonly routes: readonly DesiredRoute[];
   /** Redirect every request to another host (then no routes); null = serve the routes. */
   readonly redirect: DomainRedirect | null;
+  /** TLS options of the host (absent or null: Traefik's default). */
+  readonly tlsOptions?: TlsOptions | null;
+  /** The domain's certificate is Traefik's default certificate. */
+  readonly defaultCertificate?: boolean;
 }
 
 /** A named middleware shared by the project's routes (`{use: name}`). */
@@ -118,6 +125,19 @@ export function crossRowIssues(d: DesiredProject): Array<{ path: string; message
       out.push({ path: `${at}.domain`, message: `domain ${JSON.stringify(dom.fullDomain)} is listed twice` });
     domains.add(dom.fullDomain);
     if (dom.sans && !dom.ssl) out.push({ path: `${at}.sans`, message: 'names on a certificate need ssl: true' });
+    if (dom.defaultCertificate && !(dom.ssl && dom.provider === 'custom' && dom.certificate)) {
+      out.push({
+        path: `${at}.defaultCertificate`,
+        message: 'needs ssl: true, provider "custom" and a certificate (it is served as Traefik\'s default)',
+      });
+    }
+    if (dom.tlsOptions && !dom.ssl) out.push({ path: `${at}.tlsOptions`, message: 'TLS options need ssl: true' });
+    if (dom.tlsOptions && dom.fullDomain.startsWith('*.')) {
+      out.push({
+        path: `${at}.tlsOptions`,
+        message: 'not on a wildcard domain: Traefik picks TLS options by host, and a wildcard rule names none',
+      });
+    }
     if (dom.certificate && dom.provider !== 'custom') {
       out.push({ path: `${at}.certificate`, message: `a certificate needs provider "custom", got ${JSON.stringify(dom.provider)}` });
     }

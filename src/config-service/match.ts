@@ -8,6 +8,7 @@ import type { DesiredProject } from './desired.js';
 import type { ValidationIssue } from './errors.js';
 import { checkCertificate, fingerprintOf } from './pem.js';
 import type { Locator } from './render-check.js';
+import { transportColumns } from './transport-match.js';
 import type { CertificateRow, DomainRow, MiddlewareRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
 
 /** The target rows of a spec, where each row sits in the spec, and problems found on the way. */
@@ -62,6 +63,8 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       is_active: d.active,
       redirect: d.redirect,
       tls_sans: d.sans ?? null,
+      tls_options: d.tlsOptions ?? null,
+      default_certificate: d.defaultCertificate ?? false,
     });
     const stored = certsByDomain.get(id);
     if (d.certificate?.kind === 'pem') {
@@ -88,7 +91,8 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       }
     }
     d.routes.forEach((r, j) => {
-      const rid = pick(routesByKey.get(`${id}\u0000${r.path}`) ?? [])?.id ?? newId();
+      const storedRoute = pick(routesByKey.get(`${id}\u0000${r.path}`) ?? []);
+      const rid = storedRoute?.id ?? newId();
       paths.set(rid, `${at}.routes[${j}]`);
       const serviceId = serviceIds.get(r.service);
       if (!serviceId) return; // reported by crossRowIssues
@@ -106,6 +110,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
         servers: r.servers,
         sticky: r.sticky,
         pass_host_header: r.passHostHeader,
+        ...transportColumns(r.transport ?? null, storedRoute, `${at}.routes[${j}].transport`, issues),
       });
     });
   });

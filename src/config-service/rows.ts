@@ -36,7 +36,19 @@ export type RowTable = (typeof TABLES)[number];
 export const COLUMNS: Record<RowTable, readonly string[]> = {
   services: ['project_id', 'name', 'host'],
   project_middlewares: ['project_id', 'name', 'middleware'],
-  domain_configs: ['project_id', 'domain', 'subdomain', 'full_domain', 'ssl_enabled', 'ssl_provider', 'is_active', 'redirect', 'tls_sans'],
+  domain_configs: [
+    'project_id',
+    'domain',
+    'subdomain',
+    'full_domain',
+    'ssl_enabled',
+    'ssl_provider',
+    'is_active',
+    'redirect',
+    'tls_sans',
+    'tls_options',
+    'default_certificate',
+  ],
   certificates: ['domain_config_id', 'cert_pem', 'key_pem', 'not_after'],
   route_configs: [
     'domain_config_id',
@@ -51,6 +63,8 @@ export const COLUMNS: Record<RowTable, readonly string[]> = {
     'servers',
     'sticky',
     'pass_host_header',
+    'transport',
+    'key_pem',
   ],
 };
 
@@ -68,14 +82,14 @@ export async function loadRows(q: Queryable, project: ProjectRow): Promise<Proje
   const id = project.id;
   const services: ServiceRow[] = await q.query(sql`SELECT id, project_id, name, host FROM services WHERE project_id = ${id}`);
   const domains: DomainRow[] = await q.query(sql`
-    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active, redirect, tls_sans
+    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active, redirect, tls_sans, tls_options, default_certificate
       FROM domain_configs WHERE project_id = ${id}`);
   const certificates: CertificateRow[] = await q.query(sql`
     SELECT c.id, c.domain_config_id, c.cert_pem, c.key_pem, c.not_after
       FROM certificates c JOIN domain_configs d ON d.id = c.domain_config_id WHERE d.project_id = ${id}`);
   const routes: RouteRow[] = await q.query(sql`
     SELECT r.id, r.domain_config_id, r.service_id, r.path_rule, r.priority, r.middleware, r.target_port, r.target_url, r.health_check, r.is_active,
-           r.servers, r.sticky, r.pass_host_header
+           r.servers, r.sticky, r.pass_host_header, r.transport, r.key_pem
       FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id WHERE d.project_id = ${id}`);
   const middlewares: MiddlewareRow[] = await q.query(
     sql`SELECT id, project_id, name, middleware FROM project_middlewares WHERE project_id = ${id}`,

@@ -29,6 +29,7 @@ import { checkCertificate } from './pem.js';
 import { httpIssues } from './checks-http.js';
 import { redirectField, serversField, sharedMiddlewareSpec, stickyField } from './fields-http.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
+import { resolveTlsOptions, resolveTransport, tlsOptionsSpec, transportSpec } from './tls-spec.js';
 
 /** The `apiVersion` of this format (optional in files; `export` writes it). */
 export const API_VERSION = 'traefik-sync/v1';
@@ -48,6 +49,9 @@ const HINTS = {
   certResolver: 'provider',
   tlsSans: 'sans',
   tls_sans: 'sans',
+  tls_options: 'tlsOptions',
+  tlsoptions: 'tlsOptions',
+  serversTransport: 'transport',
   isActive: 'active',
   is_active: 'active',
   enabled: 'active',
@@ -77,6 +81,7 @@ const routeSpec = z.strictObject({
   servers: serversField.nullable().optional(),
   sticky: stickyField.nullable().optional(),
   passHostHeader: z.boolean().optional(),
+  transport: transportSpec.nullable().optional(),
 });
 
 const certificateSpec = z
@@ -113,6 +118,8 @@ const domainSpec = z
     certificate: certificateSpec.nullable().optional(),
     routes: z.array(routeSpec).max(LIMITS.routesPerDomain).optional(),
     redirect: redirectField.nullable().optional(),
+    tlsOptions: tlsOptionsSpec.nullable().optional(),
+    defaultCertificate: z.boolean().optional(),
   })
   .superRefine((d, ctx) => {
     if (d.subdomain) {
@@ -226,6 +233,11 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
           certificate = { kind: 'pem', certPem, keyPem };
         }
       }
+      const read = (ref: string, at: string) => readRef(options.baseDir, ref, at, issues);
+      const tlsOptions = await resolveTlsOptions(d.tlsOptions, `domains[${i}].tlsOptions`, read, issues);
+      const transports = await Promise.all(
+        (d.routes ?? []).map((r, j) => resolveTransport(r.transport, `domains[${i}].routes[${j}].transport`, read, issues)),
+      );
       return {
         domain: d.domain,
         subdomain: d.subdomain ?? null,
@@ -236,7 +248,9 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
         active: d.active ?? true,
         certificate,
         redirect: (d.redirect ?? null) as DomainRedirect | null,
-        routes: (d.routes ?? []).map((r) => ({
+        tlsOptions,
+        defaultCertificate: d.defaultCertificate ?? false,
+        routes: (d.routes ?? []).map((r, j) => ({
           path: r.path ?? '/',
           service: r.service,
           targetPort: r.targetPort,
@@ -248,6 +262,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
           servers: (r.servers ?? null) as UpstreamServer[] | null,
           sticky: (r.sticky ?? null) as Sticky | null,
           passHostHeader: r.passHostHeader ?? true,
+          transport: transports[j] ?? null,
         })),
       };
     }),

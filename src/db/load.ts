@@ -48,7 +48,8 @@ export async function loadProjects(db: Queryable, ids?: readonly string[], shard
            coalesce((SELECT json_agg(json_build_object(
                               'id', d.id, 'project_id', d.project_id, 'domain', d.domain, 'subdomain', d.subdomain,
                               'full_domain', d.full_domain, 'ssl_enabled', d.ssl_enabled, 'ssl_provider', d.ssl_provider,
-                              'is_active', d.is_active, 'redirect', d.redirect, 'tls_sans', d.tls_sans))
+                              'is_active', d.is_active, 'redirect', d.redirect, 'tls_sans', d.tls_sans,
+                              'tls_options', d.tls_options, 'default_certificate', d.default_certificate))
                        FROM domain_configs d WHERE d.project_id = p.id), '[]') AS domains,
            coalesce((SELECT json_agg(json_build_object(
                               'id', c.id, 'domain_config_id', c.domain_config_id, 'cert_pem', c.cert_pem,
@@ -60,7 +61,7 @@ export async function loadProjects(db: Queryable, ids?: readonly string[], shard
                               'path_rule', r.path_rule, 'priority', r.priority, 'middleware', r.middleware,
                               'target_port', r.target_port, 'target_url', r.target_url, 'health_check', r.health_check,
                               'is_active', r.is_active, 'servers', r.servers, 'sticky', r.sticky,
-                              'pass_host_header', r.pass_host_header))
+                              'pass_host_header', r.pass_host_header, 'transport', r.transport, 'key_pem', r.key_pem))
                        FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
                       WHERE d.project_id = p.id), '[]') AS routes,
            coalesce((SELECT json_agg(json_build_object('id', m.id, 'project_id', m.project_id, 'name', m.name, 'middleware', m.middleware))

@@ -4,7 +4,17 @@
  * controller's loader (load.ts) and the config service's previews (config-service/) both go
  * through {@link toState}, so a preview matches what the controller writes byte for byte.
  */
-import type { Domain, DomainRedirect, MiddlewareSpec, ProjectState, Route, Sticky, UpstreamServer } from '../model.js';
+import type {
+  BackendTransport,
+  Domain,
+  DomainRedirect,
+  MiddlewareSpec,
+  ProjectState,
+  Route,
+  Sticky,
+  TlsOptions,
+  UpstreamServer,
+} from '../model.js';
 
 /** A `projects` row. */
 export interface ProjectRow {
@@ -36,10 +46,19 @@ export interface DomainRow {
   readonly redirect: DomainRedirect | null;
   /** sql/020_wildcard_domains.sql: more names on the ACME certificate; absent on rows of older audit entries. */
   readonly tls_sans?: readonly string[] | null;
+  /** sql/015_tls_options.sql: the host's TLS options; absent on rows of older audit entries. */
+  readonly tls_options?: TlsOptions | null;
+  /** sql/015_tls_options.sql: the domain's certificate is Traefik's default certificate. */
+  readonly default_certificate?: boolean;
 }
 
 /** Values of the domain columns added after the seed's, for rows that do not set them (as the migrations gave old rows). */
-export const DOMAIN_DEFAULTS: Required<Pick<DomainRow, 'redirect' | 'tls_sans'>> = { redirect: null, tls_sans: null };
+export const DOMAIN_DEFAULTS: Required<Pick<DomainRow, 'redirect' | 'tls_sans' | 'tls_options' | 'default_certificate'>> = {
+  redirect: null,
+  tls_sans: null,
+  tls_options: null,
+  default_certificate: false,
+};
 
 /** A `certificates` row (key_pem is null when it is not known, e.g. from the audit log). */
 export interface CertificateRow {
@@ -55,6 +74,10 @@ export interface RouteLaterColumns {
   readonly servers: readonly UpstreamServer[] | null;
   readonly sticky: Sticky | null;
   readonly pass_host_header: boolean;
+  /** sql/014_backend_transports.sql: the backend transport (absent on rows read before it existed). */
+  readonly transport?: BackendTransport | null;
+  /** The client certificate's private key (null when not known, e.g. from the audit log). */
+  readonly key_pem?: string | null;
 }
 
 /** A `route_configs` row. */
@@ -76,6 +99,7 @@ export const ROUTE_DEFAULTS: RouteLaterColumns = {
   servers: null,
   sticky: null,
   pass_host_header: true,
+  transport: null,
 };
 
 /** A `project_middlewares` row (sql/009_shared_middlewares.sql). */
@@ -171,6 +195,8 @@ export function domainOf(d: DomainRow): Omit<Domain, 'certificate' | 'routes'> {
     isActive: d.is_active,
     redirect: d.redirect,
     tlsSans: d.tls_sans ?? null,
+    ...(d.tls_options ? { tlsOptions: d.tls_options } : {}),
+    ...(d.default_certificate ? { defaultCertificate: true } : {}),
   };
 }
 
@@ -189,5 +215,6 @@ export function routeOf(r: RouteRow): Route {
     servers: r.servers,
     sticky: r.sticky,
     passHostHeader: r.pass_host_header,
+    ...(r.transport ? { transport: r.transport, clientKeyPem: r.key_pem ?? null } : {}),
   };
 }

@@ -18,6 +18,8 @@ import { targetProblems } from './targets.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 import { loadBalancerOf, upstreamProblems } from './upstream.js';
 import { validateDynamic } from './validate.js';
+import { routeTransportProblems, serversTransportOf, transportName, type PemOut } from './transport.js';
+import { domainTlsProblems, tlsOptionName, tlsOptionOf } from './tls-options.js';
 
 export type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 
@@ -89,6 +91,9 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   const domainRouters: Record<string, Record<string, unknown>> = {};
   const certificates: Array<Record<string, unknown>> = [];
   const pem: RenderedFile[] = [];
+  const pemOut = (f: PemOut) => pem.push(file(f.path, pemFile(owner, f.pem), f.configType, f.mode, state.id));
+  const tlsOptions: Record<string, Record<string, unknown>> = {};
+  let defaultCertificate: Record<string, unknown> | null = null;
   const activeDomains = state.domains.filter((d) => d.isActive);
   let needsRedirect = false;
   problems.push(...redirectChainProblems(activeDomains, new Map(activeDomains.map((d) => [d.fullDomain, d.redirect ?? null]))));
@@ -99,6 +104,19 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     if (d.sslEnabled && tls.problems.length) {
       problems.push(...tls.problems.map((m) => `${at}: ${m}`));
       continue;
+    }
+    const tlsRefused = domainTlsProblems(d, at);
+    if (tlsRefused.length) {
+      problems.push(...tlsRefused);
+      continue;
+    }
+    if (d.tlsOptions) {
+      // Every TLS router of the host names the same option (render/tls-options.ts).
+      const name = tlsOptionName(p, d);
+      const option = tlsOptionOf(d, d.tlsOptions, options.configDir);
+      tlsOptions[name] = option.option;
+      option.files.forEach(pemOut);
+      tls.tls = { ...tls.tls, options: name };
     }
     if (d.redirect) {
       const refusedRedirect = isWildcard(d.fullDomain)
@@ -140,10 +158,9 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
           const keyPath = layout.key(d.fullDomain);
           pem.push(file(certPath, pemFile(owner, d.certificate.certPem), 'certificate', 0o644, state.id));
           pem.push(file(keyPath, pemFile(owner, d.certificate.keyPem), 'key', 0o600, state.id));
-          certificates.push({
-            certFile: posix.join(options.configDir, certPath),
-            keyFile: posix.join(options.configDir, keyPath),
-          });
+          const pair = { certFile: posix.join(options.configDir, certPath), keyFile: posix.join(options.configDir, keyPath) };
+          certificates.push(pair);
+          if (d.defaultCertificate) defaultCertificate = { ...pair };
         }
       }
     }
@@ -189,6 +206,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       ...controlCharProblems(r.middleware, `${at}: middleware`),
       ...controlCharProblems(r.healthCheck, `${at}: health_check`),
       ...upstreamProblems(r, at),
+      ...routeTransportProblems(r, at),
     ];
     if (chain.problems.length || hc.length) {
       // Messages quote values: never a header token or a password hash (src/redact.ts).
@@ -220,7 +238,15 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     if (chainNames.length) router.middlewares = chainNames;
     if (d.sslEnabled) router.tls = tls;
     doc.http!.routers![name] = router;
-    doc.http!.services![name] = { loadBalancer: loadBalancerOf(service, r) };
+    const loadBalancer = loadBalancerOf(service, r);
+    if (r.transport) {
+      const tname = transportName(name);
+      const t = serversTransportOf(tname, r.transport, r.clientKeyPem ?? null, options.configDir);
+      doc.http!.serversTransports = { ...doc.http!.serversTransports, [tname]: t.transport };
+      t.files.forEach(pemOut);
+      loadBalancer.serversTransport = tname;
+    }
+    doc.http!.services![name] = { loadBalancer };
     perService.set(service.name, doc);
   }
 
@@ -238,6 +264,8 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   // and with it every route of the file provider: a file with nothing to define is written as `{}`.
   const domainsDoc: DynamicDocument = Object.keys(domainRouters).length ? { http: { routers: domainRouters } } : {};
   if (certificates.length) domainsDoc.tls = { certificates };
+  if (Object.keys(tlsOptions).length) domainsDoc.tls = { ...domainsDoc.tls, options: tlsOptions };
+  if (defaultCertificate) domainsDoc.tls = { ...domainsDoc.tls, stores: { default: { defaultCertificate } } };
   documents.set(layout.domains(p), domainsDoc);
   documents.set(layout.middleware(p), middlewareDoc);
   for (const [svc, doc] of [...perService].sort(([a], [b]) => (a < b ? -1 : 1))) {

@@ -23,8 +23,13 @@ export interface DynamicDocument {
     routers?: Record<string, Record<string, unknown>>;
     services?: Record<string, Record<string, unknown>>;
     middlewares?: Record<string, Record<string, unknown>>;
+    serversTransports?: Record<string, Record<string, unknown>>;
   };
-  tls?: { certificates?: Array<Record<string, unknown>> };
+  tls?: {
+    certificates?: Array<Record<string, unknown>>;
+    options?: Record<string, Record<string, unknown>>;
+    stores?: Record<string, Record<string, unknown>>;
+  };
 }
 
 /** Result of rendering one project. */
