@@ -12,12 +12,16 @@ import { createServer as createH2cServer } from 'node:http2';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traefikForSuite } from '../helpers/traefik.js';
+import { peerCertificate } from './backends.js';
 import { providerErrors, traefikErrors, waitForDisk, type Stack, startStack } from './stack.js';
-import { makeCa, signed, type Pair } from './tls-certs.js';
+import { makeCa, signed, type Pair } from '../helpers/tls-certs.js';
 
 type Closer = () => Promise<void>;
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 /** An HTTPS backend answering `{backend, client}` (the CN of the client certificate, if any). */
 async function httpsBackend(name: string, server: Pair, clientCa?: string): Promise<{ port: number; close: Closer }> {
@@ -151,6 +155,17 @@ for (const which of ['newest', 'oldest'] as const) {
             routes: [{ path: '/', service: 'app', targetPort: echo.port }],
           },
           {
+            domain: 'secure.shop.example',
+            provider: 'custom',
+            certificate: {
+              certFile: path.join(FIXTURES, 'secure.shop.example.crt'),
+              keyFile: path.join(FIXTURES, 'secure.shop.example.key'),
+            },
+            defaultCertificate: true,
+            routes: [{ path: '/', service: 'app', targetPort: echo.port }],
+          },
+          { domain: 'strict.test', tlsOptions: { sniStrict: true }, routes: [{ path: '/', service: 'app', targetPort: echo.port }] },
+          {
             domain: 'members.test',
             tlsOptions: { clientAuth: { caFile: userCa.certFile, mode: 'RequireAndVerifyClientCert' } },
             routes: [{ path: '/', service: 'app', targetPort: echo.port }],
@@ -218,6 +233,14 @@ for (const which of ['newest', 'oldest'] as const) {
       expect(ok.status).toBe(200);
       // A host without client authentication does not ask for a certificate.
       expect((await tlsGet(stack, 'tls12.test')).status).toBe(200);
+    });
+
+    it('serves the default certificate to a name without one, and sniStrict refuses that name instead', async () => {
+      const served = await peerCertificate(stack.traefik.entryPoints.websecure!, 'nobody.test');
+      expect(served.subject.CN).toBe('secure.shop.example');
+      // tls12.test has no certificate of its own: the default one answers it.
+      expect((await tlsGet(stack, 'tls12.test')).status).toBe(200);
+      await expect(tlsGet(stack, 'strict.test')).rejects.toThrow();
     });
   });
 }

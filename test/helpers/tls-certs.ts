@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { tempDir } from '../helpers/temp-dir.js';
+import { tempDir } from './temp-dir.js';
 
 const run = promisify(execFile);
 
