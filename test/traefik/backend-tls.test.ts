@@ -14,14 +14,16 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSpecFile } from '../../src/config-service/spec.js';
 import { traefikForSuite } from '../helpers/traefik.js';
 import { peerCertificate } from './backends.js';
-import { providerErrors, traefikErrors, waitForDisk, type Stack, startStack } from './stack.js';
+import { ourObjects, providerErrors, traefikErrors, waitForDisk, type Stack, startStack } from './stack.js';
 import { makeCa, signed, type Pair } from '../helpers/tls-certs.js';
 
 type Closer = () => Promise<void>;
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../examples/backend-tls/backend-tls.yaml', import.meta.url));
 
 /** An HTTPS backend answering `{backend, client}` (the CN of the client certificate, if any). */
 async function httpsBackend(name: string, server: Pair, clientCa?: string): Promise<{ port: number; close: Closer }> {
@@ -174,6 +176,9 @@ for (const which of ['newest', 'oldest'] as const) {
       });
       warnings = applied.warnings ?? [];
       await stack.config.waitForSync(applied.projectId);
+      // examples/backend-tls as a user applies it (files relative to the spec).
+      const [example] = await stack.config.applyProjects([await loadSpecFile(EXAMPLE)]);
+      await stack.config.waitForSync(example!.projectId);
       errors = [...traefikErrors(await waitForDisk(stack)), ...providerErrors(stack.traefik)];
     }, 90_000);
     afterAll(async () => {
@@ -181,8 +186,10 @@ for (const which of ['newest', 'oldest'] as const) {
       for (const c of closers) await c();
     });
 
-    it('loads everything without an error', () => {
+    it('loads everything, examples/backend-tls included, without an error', async () => {
       expect(errors).toEqual([]);
+      const raw = await waitForDisk(stack);
+      expect(ourObjects(raw, 'ledger_').filter((o) => o.kind === 'services').length).toBe(3);
     });
 
     it('reaches an HTTPS upstream through the CA and serverName of the route, and not without the CA', async () => {
