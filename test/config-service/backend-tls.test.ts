@@ -5,11 +5,11 @@
  * transport with its key; the database refuses invalid rows written by hand; hostile variants
  * are refused with the field named and nothing written.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ValidationError } from '../../src/config-service/errors.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { sql } from '../../src/db/connect.js';
@@ -308,5 +308,61 @@ describe('hostile TLS specs', () => {
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as ValidationError).issues.map((i) => i.path)).toContain('domains[0].defaultCertificate');
     expect(await rowCounts(t.db)).toEqual(before);
+  });
+});
+
+describe('import of serversTransports and TLS options', () => {
+  it('maps a load balancer transport to the route and a router TLS option to the domain, reporting what it drops', async () => {
+    const dir = await tempDir('tsync-btls-import-');
+    await copyFile(ca.certFile, path.join(dir, 'ca.crt'));
+    const yaml = {
+      http: {
+        routers: {
+          api: { rule: 'Host(`imported.example.org`)', service: 'api', tls: { options: 'modern' } },
+          other: { rule: 'Host(`imported.example.org`) && PathPrefix(`/v2`)', service: 'api', tls: { options: 'old' } },
+        },
+        services: { api: { loadBalancer: { servers: [{ url: 'https://api.internal:8443' }], serversTransport: 'internal' } } },
+        serversTransports: {
+          internal: {
+            serverName: 'api.internal',
+            rootCAs: ['ca.crt'],
+            certificates: [{ certFile: client.certFile, keyFile: client.keyFile }],
+            maxIdleConnsPerHost: 7,
+          },
+          unused: { insecureSkipVerify: true },
+        },
+      },
+      tls: {
+        options: {
+          modern: { minVersion: 'VersionTLS13', clientAuth: { caFiles: ['ca.crt'] }, curvePreferences: ['CurveP521'] },
+          old: { minVersion: 'VersionTLS10' },
+        },
+      },
+    };
+    await writeFile(path.join(dir, 'legacy.yml'), stringify(yaml));
+    const o = await svc.importDirectory(dir, { project: 'imported' });
+    const note = (item: string) =>
+      o.notes
+        .filter((n) => n.item === item)
+        .map((n) => n.reason)
+        .join('\n');
+    expect(note('http.routers.other')).toMatch(/other TLS options; traefik-sync has one TLS option per domain/);
+    expect(note('http.routers.api')).toMatch(/serversTransport internal: maxIdleConnsPerHost ignored/);
+    expect(note('http.routers.api')).toMatch(/TLS options modern: curvePreferences ignored/);
+    expect(note('http.serversTransports.unused')).toMatch(/not used by any imported router/);
+    const spec = parse((await svc.exportSpec('imported')).yaml);
+    expect(spec.domains[0].tlsOptions).toEqual({
+      minVersion: 'VersionTLS13',
+      clientAuth: { ca: `${ca.cert.trim()}\n`, mode: 'RequireAndVerifyClientCert' },
+    });
+    expect(spec.domains[0].routes[0].transport).toEqual({
+      serverName: 'api.internal',
+      ca: `${ca.cert.trim()}\n`,
+      clientCertificate: { fingerprint: expect.stringMatching(/^sha256:/) },
+    });
+    const [row] = await t.db.query(
+      sql`SELECT r.key_pem FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id WHERE d.full_domain = 'imported.example.org'`,
+    );
+    expect(row!.key_pem).toBe(client.key);
   });
 });
