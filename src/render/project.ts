@@ -18,7 +18,7 @@ import { targetProblems } from './targets.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 import { loadBalancerOf, upstreamProblems } from './upstream.js';
 import { validateDynamic } from './validate.js';
-import { routeTransportProblems, serversTransportOf, transportName, type PemOut } from './transport.js';
+import { insecureRoutes, routeTransportProblems, serversTransportOf, transportName, type PemOut } from './transport.js';
 import { domainTlsProblems, tlsOptionName, tlsOptionOf } from './tls-options.js';
 
 export type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
@@ -277,10 +277,19 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     return { projectId: state.id, projectName: p, version: state.version, files: [], documents, problems: problems.map(redact) };
   }
   const files: RenderedFile[] = [...pem];
+  const warnings = insecureRoutes(state);
   for (const [path, doc] of documents) {
     files.push(file(path, yamlFile(owner, doc), path.includes('/services/') ? 'service' : 'dynamic', 0o644, state.id));
   }
-  return { projectId: state.id, projectName: p, version: state.version, files, documents, problems };
+  return {
+    projectId: state.id,
+    projectName: p,
+    version: state.version,
+    files,
+    documents,
+    problems,
+    ...(warnings.length ? { warnings } : {}),
+  };
 }
 
 function file(path: string, content: string, configType: RenderedFile['configType'], mode: number, projectId: string | null): RenderedFile {

@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path';
 import { quote } from '../errors.js';
-import type { BackendTransport, RenderedFile, Route } from '../model.js';
+import type { BackendTransport, ProjectState, RenderedFile, Route } from '../model.js';
 import { containsPrivateKey } from '../redact.js';
 import { isHostName } from './names.js';
 import { certificatePemProblem } from './pem-check.js';
@@ -102,4 +102,15 @@ export function serversTransportOf(
     out.certificates = [{ certFile: posix.join(configDir, paths.cert), keyFile: posix.join(configDir, paths.key) }];
   }
   return { transport: out, files };
+}
+
+/** The active routes of a project whose upstream's certificate is not verified, as status warnings. */
+export function insecureRoutes(state: ProjectState): string[] {
+  return state.domains
+    .filter((d) => d.isActive)
+    .flatMap((d) =>
+      d.routes
+        .filter((r) => r.isActive && r.transport?.insecureSkipVerify === true)
+        .map((r) => `route ${quote(d.fullDomain + r.pathRule)}: transport.insecureSkipVerify: the upstream's certificate is not verified`),
+    );
 }

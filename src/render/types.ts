@@ -42,4 +42,6 @@ export interface RenderedProject {
   readonly documents: Documents;
   /** Why the project cannot be written, each naming the row and field. */
   readonly problems: string[];
+  /** What is written but an operator must know (a transport that skips verification); absent: none. */
+  readonly warnings?: string[];
 }

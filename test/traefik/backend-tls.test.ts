@@ -218,6 +218,15 @@ for (const which of ['newest', 'oldest'] as const) {
       expect(warnings).toEqual([
         expect.stringMatching(/^domains\[4\]\.routes\[0\]\.transport\.insecureSkipVerify: insecure\.test\/: .*not verified/),
       ]);
+      // The controller's status says it too, on the project (GET /api/v1/status).
+      const status = (await stack.sidecar.get('/api/v1/status')).json();
+      const btls = Object.values(status.projects as Record<string, { name: string; warnings?: string[] }>).find((p) => p.name === 'btls');
+      expect(btls?.warnings).toEqual([`route "insecure.test/": transport.insecureSkipVerify: the upstream's certificate is not verified`]);
+      const ledger = Object.values(status.projects as Record<string, { name: string; warnings?: string[] }>).find(
+        (p) => p.name === 'ledger',
+      );
+      expect(ledger).toBeDefined();
+      expect(ledger!.warnings).toBeUndefined();
     });
 
     it('speaks HTTP/2 without TLS to an h2c upstream', async () => {
