@@ -114,6 +114,8 @@ describe('backend transport and TLS options', () => {
     expect([...files.keys()].filter((f) => f.endsWith('-client.key'))).toEqual([
       expect.stringMatching(/^ssl\/keys\/btls_api_[0-9a-f]{12}_transport-client\.key$/),
     ]);
+    const keyPath = [...files.keys()].find((f) => f.endsWith('-client.key'))!;
+    expect(files.get(keyPath)!.content).not.toMatch(/PRIVATE KEY/);
     const domains = parse(files.get('dynamic/btls/domains.yml')!.content);
     const [option] = Object.keys(domains.tls.options);
     expect(domains.tls.options[option!]).toMatchObject({
