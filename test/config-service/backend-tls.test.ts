@@ -98,6 +98,10 @@ describe('backend transport and TLS options', () => {
     const again = await svc.apply(spec);
     expect(again.changes).toEqual([]);
 
+    // The service API shows the route's transport, never its client key.
+    const project = await svc.getProjectConfigs(first.projectId);
+    expect(JSON.stringify(project)).not.toMatch(/PRIVATE KEY/);
+    expect(JSON.stringify(project)).toMatch(/serverName/);
     const [audit] = await t.db.query(
       sql`SELECT count(*)::int AS n FROM audit_log WHERE old_row::text ~ 'PRIVATE KEY' OR new_row::text ~ 'PRIVATE KEY'`,
     );
