@@ -21,6 +21,7 @@ import {
   uuidField,
 } from './fields.js';
 import { redirectField, serversField, stickyField } from './fields-http.js';
+import { tlsOptionsField, transportField } from './fields-tls.js';
 import type { RouteLaterColumns } from './rows.js';
 
 const pem = z.string().max(LIMITS.pemBytes);
@@ -37,6 +38,8 @@ const domainFields = {
   tlsSans: tlsSansField.nullable().optional(),
   isActive: z.boolean().optional(),
   redirect: redirectField.nullable().optional(),
+  tlsOptions: tlsOptionsField.nullable().optional(),
+  defaultCertificate: z.boolean().optional(),
 };
 const certificatePair = z.strictObject({ certPem: pem, keyPem: pem });
 const createDomain = z.strictObject({ projectId: uuidField, ...domainFields, certificate: certificatePair.optional() });
@@ -57,6 +60,7 @@ const routeFields = {
   servers: serversField.nullable().optional(),
   sticky: stickyField.nullable().optional(),
   passHostHeader: z.boolean().optional(),
+  transport: transportField.nullable().optional(),
 };
 const createRoute = z.strictObject({ domainConfigId: uuidField, ...routeFields });
 const updateRoute = z.strictObject({

@@ -317,6 +317,47 @@ describe('hostile TLS specs', () => {
   });
 });
 
+describe('the service API', () => {
+  it('creates a route with a transport and a domain with TLS options; reads them back without the key; refuses a CA that is not one', async () => {
+    const project = await svc.createProject({ name: 'api-tls' });
+    const service = await svc.createService({ projectId: project.id, name: 'api', host: 'api.internal' });
+    const domain = await svc.createDomainConfig({
+      projectId: project.id,
+      domain: 'api-tls.example.org',
+      sslProvider: 'letsencrypt',
+      tlsOptions: { minVersion: 'VersionTLS13' },
+    });
+    expect(domain.tlsOptions).toEqual({ minVersion: 'VersionTLS13' });
+    const route = await svc.createRouteConfig({
+      domainConfigId: domain.id,
+      serviceId: service.id,
+      targetPort: 8443,
+      targetUrl: 'https://api.internal:8443',
+      transport: { serverName: 'api.internal', ca: ca.cert, clientCertificate: { certPem: client.cert, keyPem: client.key } },
+    });
+    expect(route.transport).toEqual({ serverName: 'api.internal', ca: ca.cert, clientCert: client.cert });
+    expect(JSON.stringify(route)).not.toMatch(/PRIVATE KEY/);
+    // Another field changes: the transport and its key stay.
+    await svc.updateRouteConfig(route.id, { priority: 5 });
+    const [row] = await t.db.query(sql`SELECT key_pem, transport->>'serverName' AS sn FROM route_configs WHERE id = ${route.id}`);
+    expect(row).toEqual({ key_pem: client.key, sn: 'api.internal' });
+
+    const before = await rowCounts(t.db);
+    const err = await svc.updateRouteConfig(route.id, { transport: { ca: 'not a certificate' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues.map((i) => i.path)).toContain('transport.ca');
+    const bad = await svc
+      .updateRouteConfig(route.id, {
+        transport: { serverName: 'api.internal', clientCertificate: { certPem: client.cert, keyPem: other.key } },
+      })
+      .catch((e: unknown) => e);
+    expect((bad as ValidationError).issues.map((i) => i.path)).toContain('transport.clientCertificate.keyPem');
+    const cipher = await svc.updateDomainConfig(domain.id, { tlsOptions: { cipherSuites: ['TLS_NOPE'] } }).catch((e: unknown) => e);
+    expect((cipher as ValidationError).issues.map((i) => i.path)).toContain('tlsOptions.cipherSuites[0]');
+    expect(await rowCounts(t.db)).toEqual(before);
+  });
+});
+
 describe('import of serversTransports and TLS options', () => {
   it('maps a load balancer transport to the route and a router TLS option to the domain, reporting what it drops', async () => {
     const dir = await tempDir('tsync-btls-import-');
