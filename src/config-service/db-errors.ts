@@ -36,6 +36,19 @@ const CONSTRAINTS: Record<string, { table: string; column: string; rule: string 
     column: 'sticky',
     rule: 'must be {cookie: {name, secure, httpOnly, sameSite, maxAge}}',
   },
+  route_configs_split_format: {
+    table: 'route_configs',
+    column: 'split',
+    rule: 'must be 2–16 branches {service, port, weight} with weights 0–1000000, one above 0',
+  },
+  route_configs_failover_format: { table: 'route_configs', column: 'failover', rule: 'must be {service, port}' },
+  route_configs_split_alone: {
+    table: 'route_configs',
+    column: 'split',
+    rule: 'cannot be combined with servers, target_url, sticky or failover',
+  },
+  route_configs_failover_health_check: { table: 'route_configs', column: 'failover', rule: 'needs a health_check on the route' },
+  route_configs_split_services_exist: { table: 'route_configs', column: 'split', rule: 'names a service the project does not have' },
   route_configs_servers_or_url: { table: 'route_configs', column: 'servers', rule: 'cannot be combined with target_url' },
   domain_configs_redirect_format: {
     table: 'domain_configs',

@@ -3,6 +3,7 @@
  * keys (service name, full domain, domain + path), not ids. The shape `apply` diffs against the
  * database, and `export` writes back out.
  */
+import type { RoutingValues } from './fields-routing.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
 /** A service of the project (file `services/<name>.yml`). */
@@ -26,6 +27,10 @@ export interface DesiredRoute {
   readonly servers: readonly UpstreamServer[] | null;
   readonly sticky: Sticky | null;
   readonly passHostHeader: boolean;
+  /** Weighted split between services; null = none (fields-routing.ts). */
+  readonly split: RoutingValues['split'];
+  /** Fallback service; null = none. */
+  readonly failover: RoutingValues['failover'];
 }
 
 /**

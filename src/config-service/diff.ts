@@ -87,7 +87,7 @@ export function diffRows(current: ProjectRows, target: ProjectRows): RowChange[]
 }
 
 /** Columns stored as jsonb (sent as JSON text and cast). */
-const JSONB: ReadonlySet<string> = new Set(['middleware', 'health_check', 'servers', 'sticky', 'redirect']);
+const JSONB: ReadonlySet<string> = new Set(['middleware', 'health_check', 'servers', 'sticky', 'redirect', 'split', 'failover']);
 
 function value(column: string, v: unknown): unknown {
   if (JSONB.has(column)) return v === null || v === undefined ? null : JSON.stringify(v);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Document } from 'yaml';
 import { UserError, quote } from '../errors.js';
 import { AtomicWriter } from '../fs/atomic.js';
+import { routingExport } from './fields-routing.js';
 import { fingerprintOf } from './pem.js';
 import type { ProjectRows } from './rows.js';
 import { sortRows } from './rows.js';
@@ -88,6 +89,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
           ...(r.servers ? { servers: r.servers } : {}),
           ...(r.sticky ? { sticky: r.sticky } : {}),
           ...(r.pass_host_header ? {} : { passHostHeader: false }),
+          ...routingExport(r),
           ...(r.is_active ? {} : { active: false }),
         })),
     });

@@ -21,6 +21,7 @@ import {
   uuidField,
 } from './fields.js';
 import { redirectField, serversField, stickyField } from './fields-http.js';
+import { routingRouteFields } from './fields-routing.js';
 import type { RouteLaterColumns } from './rows.js';
 
 const pem = z.string().max(LIMITS.pemBytes);
@@ -57,6 +58,7 @@ const routeFields = {
   servers: serversField.nullable().optional(),
   sticky: stickyField.nullable().optional(),
   passHostHeader: z.boolean().optional(),
+  ...routingRouteFields,
 };
 const createRoute = z.strictObject({ domainConfigId: uuidField, ...routeFields });
 const updateRoute = z.strictObject({
@@ -147,6 +149,8 @@ export interface RouteLaterInput {
   readonly servers?: unknown;
   readonly sticky?: unknown;
   readonly passHostHeader?: boolean;
+  readonly split?: unknown;
+  readonly failover?: unknown;
 }
 
 /** The route columns added after the seed's from an API input: the fields given, else `base`'s. */
@@ -157,5 +161,7 @@ export function routeLaterColumns(v: RouteLaterInput, base: RouteLaterColumns): 
     servers: pick(v.servers, 'servers'),
     sticky: pick(v.sticky, 'sticky'),
     pass_host_header: pick(v.passHostHeader, 'pass_host_header'),
+    split: pick(v.split, 'split'),
+    failover: pick(v.failover, 'failover'),
   };
 }

@@ -106,6 +106,8 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
         servers: r.servers,
         sticky: r.sticky,
         pass_host_header: r.passHostHeader,
+        split: r.split,
+        failover: r.failover,
       });
     });
   });

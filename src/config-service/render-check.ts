@@ -144,7 +144,7 @@ export function renderIssues(
  * "servers[0].url: …", "redirect.to: …" → that field and the rest of the message.
  */
 function innerField(text: string): { field: string[]; message: string } | null {
-  const m = /^((?:middleware|servers)\[\d+\]|redirect)((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(text);
+  const m = /^((?:middleware|servers|split)\[\d+\]|redirect|failover)((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(text);
   return m ? { field: (m[1]! + m[2]!).match(/[A-Za-z0-9_-]+|\d+/g)!, message: m[3]! } : null;
 }
 

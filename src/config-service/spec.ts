@@ -27,6 +27,7 @@ import {
 } from './fields.js';
 import { checkCertificate } from './pem.js';
 import { httpIssues } from './checks-http.js';
+import { routingIssues, routingOfSpec, routingRouteFields } from './fields-routing.js';
 import { redirectField, serversField, sharedMiddlewareSpec, stickyField } from './fields-http.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
@@ -77,6 +78,7 @@ const routeSpec = z.strictObject({
   servers: serversField.nullable().optional(),
   sticky: stickyField.nullable().optional(),
   passHostHeader: z.boolean().optional(),
+  ...routingRouteFields,
 });
 
 const certificateSpec = z
@@ -248,6 +250,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
           servers: (r.servers ?? null) as UpstreamServer[] | null,
           sticky: (r.sticky ?? null) as Sticky | null,
           passHostHeader: r.passHostHeader ?? true,
+          ...routingOfSpec(r),
         })),
       };
     }),
@@ -259,7 +262,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
     middlewares: (s.middlewares ?? []).map(({ name, ...middleware }) => ({ name, middleware: middleware as MiddlewareSpec })),
     domains,
   };
-  issues.push(...crossRowIssues(desired), ...httpIssues(desired));
+  issues.push(...crossRowIssues(desired), ...httpIssues(desired), ...routingIssues(desired));
   if (issues.length) throw new ValidationError(where(issues));
   return desired;
 }

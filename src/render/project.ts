@@ -15,8 +15,9 @@ import { renderShared, sharedMiddlewareName, useProblem } from './shared.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
 import { DEFAULT_STATIC_FACTS } from './static-facts.js';
 import { targetProblems } from './targets.js';
+import { routeServicesOf, trafficProblems } from './traffic.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
-import { loadBalancerOf, upstreamProblems } from './upstream.js';
+import { upstreamProblems } from './upstream.js';
 import { validateDynamic } from './validate.js';
 
 export type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
@@ -84,6 +85,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   const owner = { id: state.id, name: state.name };
   const problems: string[] = [];
   const servicesById = new Map(state.services.map((s) => [s.id, s]));
+  const servicesByName = new Map(state.services.map((s) => [s.name, s]));
   const perService = new Map<string, DynamicDocument>();
   const middlewares: Record<string, Record<string, unknown>> = {};
   const domainRouters: Record<string, Record<string, unknown>> = {};
@@ -189,6 +191,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       ...controlCharProblems(r.middleware, `${at}: middleware`),
       ...controlCharProblems(r.healthCheck, `${at}: health_check`),
       ...upstreamProblems(r, at),
+      ...trafficProblems(r, at, new Set(servicesByName.keys())),
     ];
     if (chain.problems.length || hc.length) {
       // Messages quote values: never a header token or a password hash (src/redact.ts).
@@ -220,7 +223,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     if (chainNames.length) router.middlewares = chainNames;
     if (d.sslEnabled) router.tls = tls;
     doc.http!.routers![name] = router;
-    doc.http!.services![name] = { loadBalancer: loadBalancerOf(service, r) };
+    Object.assign(doc.http!.services!, routeServicesOf(service, r, name, servicesByName));
     perService.set(service.name, doc);
   }
 

@@ -1,0 +1,111 @@
+/**
+ * Weighted splits and failover (docs/spec-format.md "Splits and failover") through the config
+ * service: apply → export → apply changes nothing, the rendered services say what the spec says,
+ * history and rollback carry the new fields, the database refuses invalid rows written by hand
+ * (and the removal of a service a split still names), hostile variants are refused with the field
+ * named and nothing written.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { TraefikConfigService } from '../../src/config-service/service.js';
+import { sql } from '../../src/db/connect.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { expectRefused } from './http-cases.js';
+import { ROUTING_HOSTILE, baseRouting } from './routing-cases.js';
+
+let t: TestDatabase;
+let svc: TraefikConfigService;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  svc = new TraefikConfigService(t.db, { actor: 'routing', configDir: '/cfg' });
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+/** The Traefik services rendered into `services/<file>.yml` of project `name`. */
+async function renderedServices(name: string, file: string): Promise<Record<string, any>> {
+  const p = await svc.preview(name);
+  expect(p.problems).toEqual([]);
+  const f = p.files.find((x) => x.path === `dynamic/${name}/services/${file}.yml`);
+  return parse(f!.content).http.services;
+}
+
+describe('splits and failover', () => {
+  it('apply → export → apply changes nothing, and the services say what the spec says', async () => {
+    expect((await svc.apply(baseRouting())).changes.length).toBeGreaterThan(0);
+    const exported = await svc.exportSpec('routing');
+    expect((await svc.apply(parse(exported.yaml))).changes).toEqual([]);
+    const routes = parse(exported.yaml).domains[0].routes;
+    expect(routes[0].split).toEqual(baseRouting().domains[0].routes[0].split);
+    expect(routes[1].failover).toEqual({ service: 'backup', port: 9001 });
+    const services = await renderedServices('routing', 'web');
+    const [weightedName] = Object.entries(services).find(([, v]) => v.weighted)!;
+    expect(services[weightedName].weighted).toEqual({
+      services: [
+        { name: `${weightedName}_split-0`, weight: 90 },
+        { name: `${weightedName}_split-1`, weight: 10 },
+      ],
+    });
+    expect(services[`${weightedName}_split-0`].loadBalancer.servers).toEqual([{ url: 'http://web.routing.internal:8080' }]);
+    expect(services[`${weightedName}_split-1`].loadBalancer.servers).toEqual([{ url: 'http://canary.routing.internal:8081' }]);
+    const [failoverName] = Object.entries(services).find(([, v]) => v.failover)!;
+    expect(services[failoverName].failover).toEqual({ service: `${failoverName}_primary`, fallback: `${failoverName}_fallback` });
+    expect(services[`${failoverName}_primary`].loadBalancer).toMatchObject({
+      servers: [{ url: 'http://web.routing.internal:9000' }],
+      healthCheck: { path: '/healthz', interval: '5s' },
+    });
+    expect(services[`${failoverName}_fallback`].loadBalancer.servers).toEqual([{ url: 'http://backup.routing.internal:9001' }]);
+  });
+
+  it('history names the changed split; rollback restores it', async () => {
+    const [{ id: before }] = await t.db.query(sql`SELECT max(id) AS id FROM audit_log`);
+    const changed = baseRouting();
+    changed.domains[0].routes[0].split[0].weight = 50;
+    changed.domains[0].routes[0].split[1].weight = 50;
+    await svc.apply(changed);
+    const { entries } = await svc.history('routing', { limit: 1 });
+    expect(entries[0]!.summary).toMatch(/split .*90.* → .*50/);
+    await svc.rollback('routing', String(before));
+    expect(parse((await svc.exportSpec('routing')).yaml).domains[0].routes[0].split).toEqual(baseRouting().domains[0].routes[0].split);
+  });
+
+  it('the database refuses a weight of -1, a split with servers, failover without a health check (raw SQL)', async () => {
+    const bad = [
+      [
+        sql`UPDATE route_configs SET split = '[{"service": "web", "weight": -1}, {"service": "web"}]' WHERE path_rule = '/'`,
+        'route_configs_split_format',
+      ],
+      [
+        sql`UPDATE route_configs SET split = '[{"service": "web\`) || Host(\`x"}, {"service": "web"}]' WHERE path_rule = '/'`,
+        'route_configs_split_format',
+      ],
+      [sql`UPDATE route_configs SET servers = '[{"host": "a.example"}]' WHERE path_rule = '/'`, 'route_configs_split_alone'],
+      [sql`UPDATE route_configs SET health_check = NULL WHERE path_rule = '/api'`, 'route_configs_failover_health_check'],
+    ] as const;
+    for (const [query, constraint] of bad) await expect(t.db.query(query)).rejects.toMatchObject({ constraint });
+  });
+
+  it('the database refuses, at commit, a split naming a missing service and removing a service a split names', async () => {
+    await expect(
+      t.db.query(sql`UPDATE route_configs SET split = '[{"service": "web"}, {"service": "ghost"}]' WHERE path_rule = '/'`),
+    ).rejects.toMatchObject({ constraint: 'route_configs_split_services_exist' });
+    await expect(t.db.query(sql`DELETE FROM services WHERE name = 'web-canary'`)).rejects.toMatchObject({
+      constraint: 'route_configs_split_services_exist',
+    });
+    await expect(t.db.query(sql`UPDATE services SET name = 'old-backup' WHERE name = 'backup'`)).rejects.toMatchObject({
+      constraint: 'route_configs_split_services_exist',
+    });
+  });
+});
+
+describe('hostile variants', () => {
+  for (const c of ROUTING_HOSTILE) {
+    it(`refuses ${c.name}, naming ${c.field}, and writes nothing`, () => {
+      const spec = baseRouting();
+      spec.name = 'hostile-routing';
+      return expectRefused(svc, t.db, spec, c);
+    });
+  }
+});
