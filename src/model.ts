@@ -39,7 +39,16 @@ export interface Route {
   readonly split?: readonly SplitBranch[] | null;
   /** A service of the project answering while the route's health check finds its upstream down. */
   readonly failover?: ServiceTarget | null;
+  /** How `pathRule` matches (docs/spec-format.md "Matching requests"); absent = 'prefix'. */
+  readonly pathMatch?: PathMatch;
+  /** Header name → exact value, all required; null = none. */
+  readonly headers?: Readonly<Record<string, string>> | null;
+  /** HTTP methods, any of which matches; null = any method. */
+  readonly methods?: readonly string[] | null;
 }
+
+/** PathPrefix (as before), Path, or PathRegexp (`pathRule` is then a Go regular expression). */
+export type PathMatch = 'prefix' | 'exact' | 'regex';
 
 /** A service of the project on a port (default: the route's targetPort). */
 export interface ServiceTarget {

@@ -29,7 +29,18 @@ const CONSTRAINTS: Record<string, { table: string; column: string; rule: string 
   route_configs_target_port_range: { table: 'route_configs', column: 'target_port', rule: 'must be 1–65535' },
   route_configs_target_url_format: { table: 'route_configs', column: 'target_url', rule: 'must be an http(s) URL with safe characters' },
   route_configs_health_check_object: { table: 'route_configs', column: 'health_check', rule: 'must be an object' },
-  route_configs_active_rule: { table: 'route_configs', column: 'path_rule', rule: 'another active route of this domain has the same path' },
+  route_configs_active_rule: {
+    table: 'route_configs',
+    column: 'path_rule',
+    rule: 'another active route of this domain has the same path (with the same match, headers and methods)',
+  },
+  route_configs_path_match_values: { table: 'route_configs', column: 'path_match', rule: 'must be "prefix", "exact" or "regex"' },
+  route_configs_headers_format: {
+    table: 'route_configs',
+    column: 'headers',
+    rule: 'must be 1–8 headers {Name: value}: HTTP token names (not Host), printable values without backticks',
+  },
+  route_configs_methods_format: { table: 'route_configs', column: 'methods', rule: 'must be 1–9 distinct HTTP methods' },
   route_configs_servers_format: { table: 'route_configs', column: 'servers', rule: 'must be 1–64 servers with weights 0–1000000' },
   route_configs_sticky_format: {
     table: 'route_configs',

@@ -17,7 +17,6 @@ import {
   hostnameField,
   tlsSansField,
   nameField,
-  pathField,
   portField,
   priorityField,
   providerField,
@@ -27,7 +26,8 @@ import {
 } from './fields.js';
 import { checkCertificate } from './pem.js';
 import { httpIssues } from './checks-http.js';
-import { routingIssues, routingOfSpec, routingRouteFields } from './fields-routing.js';
+import { routingIssues } from './checks-routing.js';
+import { refineRoutePath, routePathField, routingOfSpec, routingRouteFields } from './fields-routing.js';
 import { redirectField, serversField, sharedMiddlewareSpec, stickyField } from './fields-http.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
@@ -66,20 +66,22 @@ const fileRef = z.string().min(1).max(4096);
 
 const serviceSpec = z.strictObject({ name: nameField, host: hostnameField.nullable().optional() });
 
-const routeSpec = z.strictObject({
-  path: pathField.optional(),
-  service: nameField,
-  targetPort: portField,
-  targetUrl: urlField.nullable().optional(),
-  priority: priorityField.optional(),
-  middleware: middlewareField.nullable().optional(),
-  healthCheck: healthCheckField.nullable().optional(),
-  active: z.boolean().optional(),
-  servers: serversField.nullable().optional(),
-  sticky: stickyField.nullable().optional(),
-  passHostHeader: z.boolean().optional(),
-  ...routingRouteFields,
-});
+const routeSpec = z
+  .strictObject({
+    path: routePathField.optional(),
+    service: nameField,
+    targetPort: portField,
+    targetUrl: urlField.nullable().optional(),
+    priority: priorityField.optional(),
+    middleware: middlewareField.nullable().optional(),
+    healthCheck: healthCheckField.nullable().optional(),
+    active: z.boolean().optional(),
+    servers: serversField.nullable().optional(),
+    sticky: stickyField.nullable().optional(),
+    passHostHeader: z.boolean().optional(),
+    ...routingRouteFields,
+  })
+  .superRefine(refineRoutePath('path', 'match'));
 
 const certificateSpec = z
   .strictObject({

@@ -8,6 +8,7 @@ import type {
   Domain,
   DomainRedirect,
   MiddlewareSpec,
+  PathMatch,
   ProjectState,
   Route,
   ServiceTarget,
@@ -67,6 +68,9 @@ export interface RouteLaterColumns {
   readonly pass_host_header: boolean;
   readonly split: readonly SplitBranch[] | null;
   readonly failover: ServiceTarget | null;
+  readonly path_match: PathMatch;
+  readonly headers: Readonly<Record<string, string>> | null;
+  readonly methods: readonly string[] | null;
 }
 
 /** A `route_configs` row. */
@@ -90,6 +94,9 @@ export const ROUTE_DEFAULTS: RouteLaterColumns = {
   pass_host_header: true,
   split: null,
   failover: null,
+  path_match: 'prefix',
+  headers: null,
+  methods: null,
 };
 
 /** A `project_middlewares` row (sql/009_shared_middlewares.sql). */
@@ -205,5 +212,8 @@ export function routeOf(r: RouteRow): Route {
     passHostHeader: r.pass_host_header,
     split: r.split,
     failover: r.failover,
+    pathMatch: r.path_match,
+    headers: r.headers,
+    methods: r.methods,
   };
 }

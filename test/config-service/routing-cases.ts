@@ -119,3 +119,118 @@ export const ROUTING_HOSTILE: readonly HttpCase[] = [
     },
   },
 ];
+
+/** A valid project with exact, regex, header and method routes on one domain. */
+export function baseMatching(): Spec {
+  return {
+    name: 'matching',
+    services: [{ name: 'web', host: 'web.matching.internal' }],
+    domains: [
+      {
+        domain: 'matching.example.org',
+        ssl: false,
+        routes: [
+          { path: '/api', service: 'web', targetPort: 8080 },
+          { path: '/api', match: 'exact', service: 'web', targetPort: 8081 },
+          { path: '^/api/v[0-9]+/users$', match: 'regex', service: 'web', targetPort: 8082 },
+          { path: '/api', headers: { 'X-Canary': '1' }, service: 'web', targetPort: 8083 },
+          { path: '/api', methods: ['POST', 'PUT'], service: 'web', targetPort: 8084 },
+        ],
+      },
+    ],
+  };
+}
+
+const route = (s: Spec, i: number) => s.domains[0].routes[i];
+
+/** Hostile variants of {@link baseMatching}. */
+export const MATCHING_HOSTILE: readonly HttpCase[] = [
+  {
+    name: 'a regex with lookahead (Go has none)',
+    field: 'domains[0].routes[2].path',
+    says: /does not compile in Go.*lookahead/,
+    mutate: (s) => {
+      route(s, 2).path = '^/api/(?=v1)';
+    },
+  },
+  {
+    name: 'a regex with a backreference',
+    field: 'domains[0].routes[2].path',
+    says: /does not compile in Go.*backreferences/,
+    mutate: (s) => {
+      route(s, 2).path = '^/(a+)/\\1$';
+    },
+  },
+  {
+    name: 'a regex that does not parse',
+    field: 'domains[0].routes[2].path',
+    says: /does not compile in Go/,
+    mutate: (s) => {
+      route(s, 2).path = '^/api/[v';
+    },
+  },
+  {
+    name: 'a regex breaking out of its quoting',
+    field: 'domains[0].routes[2].path',
+    says: /without backticks/,
+    mutate: (s) => {
+      route(s, 2).path = '^/x`) || Host(`evil.example';
+    },
+  },
+  {
+    name: 'an exact path breaking out of its quoting',
+    field: 'domains[0].routes[1].path',
+    says: /backtick/,
+    mutate: (s) => {
+      route(s, 1).path = '/api`) || Host(`evil.example';
+    },
+  },
+  {
+    name: 'a header value breaking out of its quoting',
+    field: 'domains[0].routes[3].headers.X-Canary',
+    says: /without backticks/,
+    mutate: (s) => {
+      route(s, 3).headers['X-Canary'] = '1`) || Host(`evil.example';
+    },
+  },
+  {
+    name: 'a header name breaking out of its quoting',
+    field: 'domains[0].routes[3].headers',
+    says: /HTTP tokens/,
+    mutate: (s) => {
+      route(s, 3).headers = { 'X`, `1`) || Host(`evil': '1' };
+    },
+  },
+  {
+    name: 'a Host header condition',
+    field: 'domains[0].routes[3].headers.host',
+    says: /domain's/,
+    mutate: (s) => {
+      route(s, 3).headers = { host: 'evil.example' };
+    },
+  },
+  {
+    name: 'a method Traefik does not know',
+    field: 'domains[0].routes[4].methods[1]',
+    says: /one of GET.*"FETCH"/,
+    mutate: (s) => {
+      route(s, 4).methods[1] = 'FETCH';
+    },
+  },
+  {
+    name: 'a match type that does not exist',
+    field: 'domains[0].routes[1].match',
+    says: /"prefix", "exact" or "regex"/,
+    mutate: (s) => {
+      route(s, 1).match = 'glob';
+    },
+  },
+  {
+    name: 'two routes with the same rule (header names differ only in case)',
+    field: 'domains[0].routes[5].path',
+    says: /listed twice/,
+    mutate: (s) => {
+      s.domains[0].routes.push({ path: '/api', headers: { 'x-canary': '1' }, service: 'web', targetPort: 9000 });
+    },
+  },
+];

@@ -11,7 +11,7 @@ import { TraefikConfigService } from '../../src/config-service/service.js';
 import { sql } from '../../src/db/connect.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { expectRefused } from './http-cases.js';
-import { ROUTING_HOSTILE, baseRouting } from './routing-cases.js';
+import { MATCHING_HOSTILE, ROUTING_HOSTILE, baseMatching, baseRouting } from './routing-cases.js';
 
 let t: TestDatabase;
 let svc: TraefikConfigService;
@@ -24,12 +24,12 @@ afterAll(async () => {
   await t?.drop();
 });
 
-/** The Traefik services rendered into `services/<file>.yml` of project `name`. */
-async function renderedServices(name: string, file: string): Promise<Record<string, any>> {
+/** The Traefik services (or routers) rendered into `services/<file>.yml` of project `name`. */
+async function renderedServices(name: string, file: string, kind: 'services' | 'routers' = 'services'): Promise<Record<string, any>> {
   const p = await svc.preview(name);
   expect(p.problems).toEqual([]);
   const f = p.files.find((x) => x.path === `dynamic/${name}/services/${file}.yml`);
-  return parse(f!.content).http.services;
+  return parse(f!.content).http[kind];
 }
 
 describe('splits and failover', () => {
@@ -100,7 +100,59 @@ describe('splits and failover', () => {
   });
 });
 
+describe('match types', () => {
+  it('apply → export → apply changes nothing, and each route gets its own rule and priority', async () => {
+    await svc.apply(baseMatching());
+    const exported = await svc.exportSpec('matching');
+    expect((await svc.apply(parse(exported.yaml))).changes).toEqual([]);
+    // Routes of one path come out ordered by id: compare them by port.
+    const byTargetPort = (rs: Array<Record<string, any>>) => [...rs].sort((a, b) => a.targetPort - b.targetPort);
+    expect(byTargetPort(parse(exported.yaml).domains[0].routes)).toEqual(baseMatching().domains[0].routes);
+    const routers = Object.values((await renderedServices('matching', 'web', 'routers')) as Record<string, any>);
+    const rules = routers.map((r) => [r.rule, r.priority]).sort((a, b) => b[1] - a[1]);
+    expect(rules.map(([rule]) => rule)).toEqual([
+      // The longer pattern first, then the exact path, then conditions, then the plain prefix.
+      'Host(`matching.example.org`) && PathRegexp(`^/api/v[0-9]+/users$`)',
+      'Host(`matching.example.org`) && Path(`/api`)',
+      expect.stringMatching(/PathPrefix\(`\/api`\) && (Header|\(Method)/),
+      expect.stringMatching(/PathPrefix\(`\/api`\) && (Header|\(Method)/),
+      'Host(`matching.example.org`) && PathPrefix(`/api`)',
+    ]);
+    expect(rules.map(([rule]) => rule)).toContain('Host(`matching.example.org`) && PathPrefix(`/api`) && Header(`X-Canary`, `1`)');
+    expect(rules.map(([rule]) => rule)).toContain(
+      'Host(`matching.example.org`) && PathPrefix(`/api`) && (Method(`POST`) || Method(`PUT`))',
+    );
+  });
+
+  it('the database refuses two active routes with the same rule, a bad regex text and a header name with a backtick (raw SQL)', async () => {
+    const [{ id: routeId }] = await t.db.query(sql`SELECT id FROM route_configs WHERE headers IS NOT NULL`);
+    await expect(
+      t.db.query(sql`INSERT INTO route_configs (domain_config_id, service_id, path_rule, target_port, headers)
+                     SELECT domain_config_id, service_id, path_rule, 9999, '{"x-CANARY": "1"}' FROM route_configs WHERE id = ${routeId}`),
+    ).rejects.toMatchObject({ constraint: 'route_configs_active_rule' });
+    const bad = [
+      [sql`UPDATE route_configs SET path_rule = '^/a\`) || Host(\`x' WHERE id = ${routeId}`, 'route_configs_path_rule_format'],
+      [
+        sql`UPDATE route_configs SET path_match = 'regex', path_rule = '{{ .Env }}' WHERE id = ${routeId}`,
+        'route_configs_path_rule_format',
+      ],
+      [sql`UPDATE route_configs SET headers = '{"X\`": "1"}' WHERE id = ${routeId}`, 'route_configs_headers_format'],
+      [sql`UPDATE route_configs SET headers = '{"X-A": "1\`) || Host(\`x"}' WHERE id = ${routeId}`, 'route_configs_headers_format'],
+      [sql`UPDATE route_configs SET methods = '["GET", "GET"]' WHERE id = ${routeId}`, 'route_configs_methods_format'],
+      [sql`UPDATE route_configs SET path_match = 'glob' WHERE id = ${routeId}`, 'route_configs_path_match_values'],
+    ] as const;
+    for (const [query, constraint] of bad) await expect(t.db.query(query)).rejects.toMatchObject({ constraint });
+  });
+});
+
 describe('hostile variants', () => {
+  for (const c of MATCHING_HOSTILE) {
+    it(`refuses ${c.name}, naming ${c.field}, and writes nothing`, () => {
+      const spec = baseMatching();
+      spec.name = 'hostile-matching';
+      return expectRefused(svc, t.db, spec, c);
+    });
+  }
   for (const c of ROUTING_HOSTILE) {
     it(`refuses ${c.name}, naming ${c.field}, and writes nothing`, () => {
       const spec = baseRouting();
