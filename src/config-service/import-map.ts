@@ -10,7 +10,8 @@
  */
 import { domainToASCII } from 'node:url';
 import type { ImportNote, SourceTree, Sourced } from './import-read.js';
-import { resolveMiddlewares, resolveService, type MappedService } from './import-objects.js';
+import { resolveMiddlewares, type MappedService } from './import-objects.js';
+import { resolveRouteService } from './import-traffic.js';
 import { importedRedirect } from './import-redirect.js';
 import { rulePart } from './import-rule.js';
 import { API_VERSION } from './spec.js';
@@ -257,7 +258,7 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       adjust(`redirect of ${host} to ${redirect.to} imported as the domain's redirect (no service needed)`);
       continue;
     }
-    const svc = resolveService(r.value.service, tree);
+    const svc = resolveRouteService(r.value.service, tree);
     if ('error' in svc) {
       skip(svc.error);
       continue;
@@ -321,6 +322,16 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       ...(svc.value.servers ? { servers: svc.value.servers } : {}),
       ...(svc.value.sticky ? { sticky: svc.value.sticky } : {}),
       ...(svc.value.passHostHeader ? {} : { passHostHeader: false }),
+      ...(svc.value.split
+        ? {
+            split: svc.value.split.map((x) => ({
+              service: addService(b, x.service),
+              port: x.service.port,
+              ...(x.weight !== undefined ? { weight: x.weight } : {}),
+            })),
+          }
+        : {}),
+      ...(svc.value.fallback ? { failover: { service: addService(b, svc.value.fallback), port: svc.value.fallback.port } } : {}),
     };
     domain.routes.push(route);
     const di = b.project.spec.domains.indexOf(domain);
@@ -328,6 +339,9 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
     b.project.sources.set(`domains[${di}].routes[${domain.routes.length - 1}]`, [source]);
     b.project.sources.set(`domains[${di}]`, [...(b.project.sources.get(`domains[${di}]`) ?? []), source]);
     usedServices.add(svc.value.traefikName);
+    if (svc.value.split || svc.value.fallback) usedServices.add(String(r.value.service).replace(/@file$/, ''));
+    for (const x of [...(svc.value.split ?? []).map((y) => y.service), ...(svc.value.fallback ? [svc.value.fallback] : [])])
+      usedServices.add(x.traefikName);
     mws.used.forEach((m) => usedMiddlewares.add(m));
     for (const reason of [...svc.value.notes, ...mws.notes, ...routerNotes(r, ssl, host)]) adjust(reason);
   }

@@ -5,6 +5,9 @@
  * (and the removal of a service a split still names), hostile variants are refused with the field
  * named and nothing written.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TraefikConfigService } from '../../src/config-service/service.js';
@@ -142,6 +145,59 @@ describe('match types', () => {
       [sql`UPDATE route_configs SET path_match = 'glob' WHERE id = ${routeId}`, 'route_configs_path_match_values'],
     ] as const;
     for (const [query, constraint] of bad) await expect(t.db.query(query)).rejects.toMatchObject({ constraint });
+  });
+});
+
+describe('import', () => {
+  it('maps weighted and failover services and Path, PathRegexp, Header and Method rules; reports a weighted service it cannot map', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'routing-import-'));
+    try {
+      await writeFile(
+        path.join(dir, 'releases.yml'),
+        `http:
+  routers:
+    canary: { rule: "Host(\`rel.example.org\`)", service: canary }
+    api: { rule: "Host(\`rel.example.org\`) && PathPrefix(\`/api\`)", service: api-ha }
+    exact: { rule: "Host(\`rel.example.org\`) && Path(\`/api\`)", service: stable }
+    users: { rule: "Host(\`rel.example.org\`) && PathRegexp(\`^/u/[0-9]+$\`)", service: stable }
+    beta: { rule: "Host(\`rel.example.org\`) && PathPrefix(\`/api\`) && Header(\`X-Beta\`, \`on\`) && (Method(\`GET\`) || Method(\`HEAD\`))", service: stable }
+    pooled: { rule: "Host(\`pool.example.org\`)", service: pooled }
+  services:
+    canary: { weighted: { services: [{ name: stable, weight: 9 }, { name: next, weight: 1 }] } }
+    api-ha: { failover: { service: api, fallback: api-backup } }
+    api: { loadBalancer: { servers: [{ url: "http://api:3000" }], healthCheck: { path: /healthz, interval: 5s } } }
+    api-backup: { loadBalancer: { servers: [{ url: "http://api-backup:3000" }] } }
+    stable: { loadBalancer: { servers: [{ url: "http://stable:8080" }] } }
+    next: { loadBalancer: { servers: [{ url: "http://next:8081" }] } }
+    pooled: { weighted: { services: [{ name: stable }, { name: two }] } }
+    two: { loadBalancer: { servers: [{ url: "http://a:1" }, { url: "http://b:2" }] } }
+`,
+      );
+      const o = await svc.importDirectory(dir, { prefix: 'imp-' });
+      expect(o.notes.find((n) => n.item === 'http.routers.pooled')?.reason).toMatch(/weighted service "pooled": its service "two" is not/);
+      const routes = parse((await svc.exportSpec('imp-releases')).yaml).domains[0].routes;
+      const at = (p: string, extra: Record<string, unknown> = {}) =>
+        routes.find((r: any) => r.path === p && Object.entries(extra).every(([k, v]) => JSON.stringify(r[k]) === JSON.stringify(v)));
+      expect(at('/')).toMatchObject({
+        service: 'stable',
+        targetPort: 8080,
+        split: [
+          { service: 'stable', port: 8080, weight: 9 },
+          { service: 'next', port: 8081, weight: 1 },
+        ],
+      });
+      expect(at('/api', { match: undefined, headers: undefined })).toMatchObject({
+        service: 'api',
+        targetPort: 3000,
+        healthCheck: { path: '/healthz' },
+        failover: { service: 'api-backup', port: 3000 },
+      });
+      expect(at('/api', { match: 'exact' })).toMatchObject({ service: 'stable' });
+      expect(at('^/u/[0-9]+$', { match: 'regex' })).toMatchObject({ service: 'stable' });
+      expect(at('/api', { headers: { 'X-Beta': 'on' } })).toMatchObject({ methods: ['GET', 'HEAD'] });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
