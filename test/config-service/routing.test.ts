@@ -13,6 +13,8 @@ import { parse } from 'yaml';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { sql } from '../../src/db/connect.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { ValidationError } from '../../src/config-service/errors.js';
+import { rowCounts } from './helpers.js';
 import { expectRefused } from './http-cases.js';
 import { MATCHING_HOSTILE, ROUTING_HOSTILE, baseMatching, baseRouting } from './routing-cases.js';
 
@@ -145,6 +147,30 @@ describe('match types', () => {
       [sql`UPDATE route_configs SET path_match = 'glob' WHERE id = ${routeId}`, 'route_configs_path_match_values'],
     ] as const;
     for (const [query, constraint] of bad) await expect(t.db.query(query)).rejects.toMatchObject({ constraint });
+  });
+});
+
+describe('the service API', () => {
+  it('refuses by field, writing nothing: a split naming a missing service, a Go-less regex, a header value with a backtick, the same rule twice', async () => {
+    const [{ domain, service }] = await t.db.query(sql`
+      SELECT r.domain_config_id AS domain, r.service_id AS service FROM route_configs r
+        JOIN domain_configs d ON d.id = r.domain_config_id WHERE d.full_domain = 'matching.example.org' LIMIT 1`);
+    const base = { domainConfigId: domain, serviceId: service, targetPort: 7000 };
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ pathRule: '/s', split: [{ service: 'web' }, { service: 'ghost' }] }, 'split', /ghost/],
+      [{ pathRule: '^/(?!admin)', pathMatch: 'regex' }, 'pathRule', /does not compile in Go.*lookahead/],
+      [{ pathRule: '/h', headers: { 'X-A': '1`) || Host(`evil' } }, 'headers.X-A', /without backticks/],
+      [{ pathRule: '/api', methods: ['PUT', 'POST'] }, 'pathRule', /already has a route/],
+    ];
+    for (const [input, field, says] of cases) {
+      const before = await rowCounts(t.db);
+      const err = await svc.createRouteConfig({ ...base, ...input } as never).catch((e: unknown) => e);
+      expect(err, JSON.stringify(input)).toBeInstanceOf(ValidationError);
+      const issue = (err as ValidationError).issues.find((i) => i.path.startsWith(field));
+      expect(issue, JSON.stringify((err as ValidationError).issues)).toBeDefined();
+      expect(issue!.message).toMatch(says);
+      expect(await rowCounts(t.db)).toEqual(before);
+    }
   });
 });
 
