@@ -36,37 +36,21 @@ ALTER TABLE route_configs
   -- Traefik fails over when the primary's health check fails: without one it never would.
   ADD CONSTRAINT route_configs_failover_health_check CHECK (failover IS NULL OR health_check IS NOT NULL);
 
--- A service name that a route of project `p` splits to or falls back on and the project does not have.
-CREATE FUNCTION traefik_sync_missing_route_service(p uuid) RETURNS text
-  LANGUAGE sql STABLE AS $$
-    SELECT refs.s FROM (
-      SELECT e->>'service' AS s
-        FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id,
-             jsonb_array_elements(CASE WHEN jsonb_typeof(r.split) = 'array' THEN r.split ELSE '[]' END) e
-       WHERE d.project_id = p
-      UNION ALL
-      SELECT r.failover->>'service'
-        FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
-       WHERE d.project_id = p AND r.failover IS NOT NULL
-    ) refs
-    WHERE NOT EXISTS (SELECT 1 FROM services s WHERE s.project_id = p AND s.name = refs.s)
-    LIMIT 1
-  $$;
-
--- Checked at commit (a spec may add a service and the route naming it in any order; a service
--- still named by a split or failover cannot be removed or renamed).
+-- Checked at commit (a spec may add a service and the route naming it in any order), per row as
+-- it is at commit, at a cost that does not grow with the transaction (see sql/030): a route
+-- checks only its own split and failover, and only when it has one.
 CREATE FUNCTION traefik_sync_check_route_services() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE p uuid; missing text;
+DECLARE r route_configs; p uuid; missing text;
 BEGIN
-  IF TG_TABLE_NAME = 'route_configs' THEN
-    SELECT d.project_id INTO p FROM domain_configs d WHERE d.id = NEW.domain_config_id;
-  ELSIF TG_OP = 'DELETE' THEN
-    p := OLD.project_id;
-  ELSE
-    p := OLD.project_id;
-  END IF;
+  SELECT * INTO r FROM route_configs WHERE id = NEW.id;
+  IF r.id IS NULL OR (r.split IS NULL AND r.failover IS NULL) THEN RETURN NULL; END IF;
+  SELECT d.project_id INTO p FROM domain_configs d WHERE d.id = r.domain_config_id;
   IF p IS NULL THEN RETURN NULL; END IF;
-  missing := traefik_sync_missing_route_service(p);
+  SELECT n INTO missing
+    FROM (SELECT e->>'service' AS n FROM jsonb_array_elements(coalesce(r.split, '[]')) e
+          UNION ALL SELECT r.failover->>'service') names
+   WHERE n IS NOT NULL AND NOT EXISTS (SELECT 1 FROM services s WHERE s.project_id = p AND s.name = names.n)
+   LIMIT 1;
   IF missing IS NOT NULL THEN
     RAISE EXCEPTION 'route_configs.split: no service named % in the project', quote_literal(missing)
       USING ERRCODE = 'check_violation', CONSTRAINT = 'route_configs_split_services_exist';
@@ -74,7 +58,23 @@ BEGIN
   RETURN NULL;
 END $$;
 
+-- A service removed or renamed: no route of its project may still name it (unless another
+-- service of the project has the name at commit, e.g. two services trading names).
+CREATE FUNCTION traefik_sync_check_service_still_named() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM services s WHERE s.project_id = OLD.project_id AND s.name = OLD.name) THEN RETURN NULL; END IF;
+  IF EXISTS (
+       SELECT 1 FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
+        WHERE d.project_id = OLD.project_id AND (r.split IS NOT NULL OR r.failover IS NOT NULL)
+          AND (r.failover->>'service' = OLD.name OR r.split @> jsonb_build_array(jsonb_build_object('service', OLD.name)))) THEN
+    RAISE EXCEPTION 'route_configs.split: service % is still named by a split or failover of the project', quote_literal(OLD.name)
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'route_configs_split_services_exist';
+  END IF;
+  RETURN NULL;
+END $$;
+
 CREATE CONSTRAINT TRIGGER route_configs_split_services AFTER INSERT OR UPDATE OF split, failover, domain_config_id ON route_configs
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION traefik_sync_check_route_services();
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.split IS NOT NULL OR NEW.failover IS NOT NULL)
+  EXECUTE FUNCTION traefik_sync_check_route_services();
 CREATE CONSTRAINT TRIGGER services_split_services AFTER UPDATE OF name, project_id OR DELETE ON services
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION traefik_sync_check_route_services();
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION traefik_sync_check_service_still_named();
