@@ -6,6 +6,7 @@
  * oldest Traefik.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/sidecar.js';
 import { traefikForSuite } from '../helpers/traefik.js';
 import { applyLoaded, startStack, type Stack } from './stack.js';
 
@@ -24,7 +25,8 @@ for (const which of ['newest', 'oldest'] as const) {
     };
 
     beforeAll(async () => {
-      stack = await startStack(binary!);
+      // readApi: the controller compares what it wrote with what Traefik's API reports (live).
+      stack = await startStack(binary!, { readApi: true });
       const port: Record<string, number> = {};
       for (const n of NAMES) port[n] = (await stack.backends.add(n)).port;
       const route = (n: (typeof NAMES)[number], extra: Record<string, unknown>) => ({ service: 'app', targetPort: port[n], ...extra });
@@ -51,8 +53,17 @@ for (const which of ['newest', 'oldest'] as const) {
     }, 60_000);
     afterAll(async () => stack?.stop());
 
-    it('loads without an error', () => {
+    it('loads without an error, and the controller sees Traefik serve exactly what it wrote', async () => {
       expect(errors).toEqual([]);
+      const status = async () => {
+        const s = (await stack.sidecar.get('/api/v1/status')).json() as Promise<{
+          projects: Record<string, { name: string; live: boolean | null; traefikErrors: unknown[] }>;
+        }>;
+        return Object.values((await s).projects).find((p) => p.name === 'matchers');
+      };
+      await waitFor(async () => (await status())?.live === true, 15_000, 100).catch(async () => {
+        throw new Error(`project matchers not live: ${JSON.stringify(await status())}`);
+      });
     });
 
     it('an exact path matches only itself; the prefix takes the rest', async () => {

@@ -5,6 +5,7 @@
  * primary down — and back once it recovers. Against the newest and the oldest Traefik.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/sidecar.js';
 import { traefikForSuite } from '../helpers/traefik.js';
 import type { Backend } from './backends.js';
 import { applyLoaded, startStack, type Stack } from './stack.js';
@@ -47,7 +48,8 @@ for (const which of ['newest', 'oldest'] as const) {
     const b: Record<string, Backend> = {};
 
     beforeAll(async () => {
-      stack = await startStack(binary!);
+      // readApi: the controller compares what it wrote with what Traefik's API reports (live).
+      stack = await startStack(binary!, { readApi: true });
       for (const n of ['stable', 'canary', 'blue', 'green', 'primary', 'fallback']) b[n] = await stack.backends.add(n);
       const healthCheck = { path: '/health', interval: '200ms', timeout: '150ms' };
       errors = await applyLoaded(stack, {
@@ -104,8 +106,17 @@ for (const which of ['newest', 'oldest'] as const) {
     }, 60_000);
     afterAll(async () => stack?.stop());
 
-    it('loads without an error', () => {
+    it('loads without an error, and the controller sees Traefik serve exactly what it wrote', async () => {
       expect(errors).toEqual([]);
+      const status = async () => {
+        const s = (await stack.sidecar.get('/api/v1/status')).json() as Promise<{
+          projects: Record<string, { name: string; live: boolean | null; traefikErrors: unknown[] }>;
+        }>;
+        return Object.values((await s).projects).find((p) => p.name === 'splits');
+      };
+      await waitFor(async () => (await status())?.live === true, 15_000, 100).catch(async () => {
+        throw new Error(`project splits not live: ${JSON.stringify(await status())}`);
+      });
     });
 
     it('splits 90/10 between two services over 500 requests', async () => {
