@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Route } from '../../src/model.js';
 import { parseRule } from '../../src/config-service/import-map.js';
-import { HTTP_METHODS, headersProblems, routeRuleOf, specificity } from '../../src/render/matchers.js';
+import { HTTP_METHODS, headersProblems, pathRegexProblem, routeRuleOf, specificity } from '../../src/render/matchers.js';
 import { routerPriority } from '../../src/render/project.js';
 
 type Matchers = Pick<Route, 'pathRule' | 'pathMatch' | 'headers' | 'methods' | 'priority'>;
@@ -54,6 +54,49 @@ describe('router priority with match types', () => {
     expect(p({ pathMatch: 'exact' })).toBeGreaterThan(p({ headers: { 'X-A': '1' } }));
     expect(p({ headers: { 'X-A': '1' }, methods: ['GET'] })).toBeGreaterThan(p({ headers: { 'X-A': '1' } }));
     expect(p({ pathMatch: 'exact', methods: ['GET'] })).toBeGreaterThan(p({ pathMatch: 'exact' }));
+  });
+});
+
+describe('path regular expressions as Go reads them', () => {
+  // What Go's regexp.Compile says (recorded with Go 1.26; Traefik 3.0 and 3.7 read them the same).
+  const GO_ACCEPTS = [
+    '(?i)^/API',
+    '(?P<v>[0-9]+)',
+    '\\pL+',
+    '[[:alpha:]]+',
+    '\\Qa.b\\E',
+    '^/x\\z',
+    '[\\d-z]',
+    '\\_',
+    '\\x{41}',
+    'a{,3}',
+    '\\b\\B\\A\\v\\0',
+  ];
+  const GO_REFUSES = [
+    '(?=x)',
+    '(?<!x)y',
+    '(a)\\1',
+    '\\8',
+    'a**',
+    'x{2}{3}',
+    '[a-\\d]',
+    '[^]',
+    '[]',
+    '[z-a]',
+    'a|*',
+    '\\C',
+    '\\e',
+    '\\h',
+    '\\K',
+    '\\E',
+    '\\Z',
+    'a{1001}',
+  ];
+  it.each(GO_ACCEPTS)('accepts %s', (re) => expect(pathRegexProblem(re)).toBeNull());
+  it.each(GO_REFUSES)('refuses %s', (re) => expect(pathRegexProblem(re)).toMatch(/does not compile in Go/));
+  it('refuses []a] although Go reads it (a literal ]), since JavaScript reads it otherwise: \\] says the same', () => {
+    expect(pathRegexProblem('[]a]')).toMatch(/empty classes/);
+    expect(pathRegexProblem('[\\]a]')).toBeNull();
   });
 });
 

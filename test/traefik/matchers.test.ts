@@ -10,7 +10,7 @@ import { waitFor } from '../helpers/sidecar.js';
 import { traefikForSuite } from '../helpers/traefik.js';
 import { applyLoaded, startStack, type Stack } from './stack.js';
 
-const NAMES = ['root', 'prefix', 'exact', 'regex', 'header', 'method', 'both', 'quoted'] as const;
+const NAMES = ['root', 'prefix', 'exact', 'regex', 'header', 'method', 'both', 'quoted', 'go-only'] as const;
 
 for (const which of ['newest', 'oldest'] as const) {
   const binary = traefikForSuite(which);
@@ -46,6 +46,8 @@ for (const which of ['newest', 'oldest'] as const) {
               route('method', { path: '/api', methods: ['POST', 'PUT'] }),
               route('both', { path: '/api', headers: { 'X-Canary': '1' }, methods: ['DELETE'] }),
               route('quoted', { path: '/q', headers: { 'X-Q': '") || Host("evil.test' } }),
+              // Go-only syntax JavaScript cannot read: flags, \\Q…\\E, \\z, POSIX classes, a (?P<name>…) group.
+              route('go-only', { path: '(?i)^/\\Qdocs.v1\\E/(?P<page>[[:alpha:]]+)\\z', match: 'regex' }),
             ],
           },
         ],
@@ -78,6 +80,12 @@ for (const which of ['newest', 'oldest'] as const) {
       expect(await who('GET', '/api/v10/users')).toBe('regex');
       expect(await who('GET', '/api/vx/users')).toBe('prefix');
       expect(await who('GET', '/api/v2/users/7')).toBe('prefix');
+    });
+
+    it('Go-only regular expression syntax works as Go reads it', async () => {
+      expect(await who('GET', '/DOCS.v1/Intro')).toBe('go-only');
+      expect(await who('GET', '/docsxv1/intro')).toBe('root');
+      expect(await who('GET', '/docs.v1/intro2')).toBe('root');
     });
 
     it('a header condition: the exact value, the name in any case', async () => {
