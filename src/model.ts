@@ -39,6 +39,16 @@ export interface Route {
   readonly transport?: BackendTransport | null;
   /** The private key of `transport.clientCert` (written 0600, never shown). */
   readonly clientKeyPem?: string | null;
+  /** Weighted routing between services of the project (docs/spec-format.md "Splits and failover"). */
+  readonly split?: readonly SplitBranch[] | null;
+  /** A service of the project answering while the route's health check finds its upstream down. */
+  readonly failover?: ServiceTarget | null;
+  /** How `pathRule` matches (docs/spec-format.md "Matching requests"); absent = 'prefix'. */
+  readonly pathMatch?: PathMatch;
+  /** Header name → exact value, all required; null = none. */
+  readonly headers?: Readonly<Record<string, string>> | null;
+  /** HTTP methods, any of which matches; null = any method. */
+  readonly methods?: readonly string[] | null;
 }
 
 /** A route's backend transport: CA, serverName, insecureSkipVerify, client certificate (its key is Route.clientKeyPem). */
@@ -49,6 +59,20 @@ export interface BackendTransport {
   readonly ca?: string;
   /** PEM client certificate presented to the upstream (mTLS). */
   readonly clientCert?: string;
+}
+
+/** PathPrefix (as before), Path, or PathRegexp (`pathRule` is then a Go regular expression). */
+export type PathMatch = 'prefix' | 'exact' | 'regex';
+
+/** A service of the project on a port (default: the route's targetPort). */
+export interface ServiceTarget {
+  readonly service: string;
+  readonly port?: number;
+}
+
+/** One branch of a split: a service of the project, its port, its share of the traffic (default 1). */
+export interface SplitBranch extends ServiceTarget {
+  readonly weight?: number;
 }
 
 /** One upstream server of a route: a full URL, or a host on the route's targetPort (or `port`). */

@@ -9,8 +9,11 @@ import type {
   Domain,
   DomainRedirect,
   MiddlewareSpec,
+  PathMatch,
   ProjectState,
   Route,
+  ServiceTarget,
+  SplitBranch,
   Sticky,
   TlsOptions,
   UpstreamServer,
@@ -74,6 +77,11 @@ export interface RouteLaterColumns {
   readonly servers: readonly UpstreamServer[] | null;
   readonly sticky: Sticky | null;
   readonly pass_host_header: boolean;
+  readonly split: readonly SplitBranch[] | null;
+  readonly failover: ServiceTarget | null;
+  readonly path_match: PathMatch;
+  readonly headers: Readonly<Record<string, string>> | null;
+  readonly methods: readonly string[] | null;
   /** sql/014_backend_transports.sql: the backend transport (absent on rows read before it existed). */
   readonly transport?: BackendTransport | null;
   /** The client certificate's private key (null when not known, e.g. from the audit log). */
@@ -99,6 +107,11 @@ export const ROUTE_DEFAULTS: RouteLaterColumns = {
   servers: null,
   sticky: null,
   pass_host_header: true,
+  split: null,
+  failover: null,
+  path_match: 'prefix',
+  headers: null,
+  methods: null,
   transport: null,
 };
 
@@ -215,6 +228,11 @@ export function routeOf(r: RouteRow): Route {
     servers: r.servers,
     sticky: r.sticky,
     passHostHeader: r.pass_host_header,
+    split: r.split,
+    failover: r.failover,
+    pathMatch: r.path_match,
+    headers: r.headers,
+    methods: r.methods,
     ...(r.transport ? { transport: r.transport, clientKeyPem: r.key_pem ?? null } : {}),
   };
 }

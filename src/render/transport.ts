@@ -48,7 +48,9 @@ export function routeTransportProblems(route: Route, at: string): string[] {
   if (key !== null && !/^\s*-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) problems.push(`${at}: key_pem is not a PEM private key`);
   if (route.transport?.clientCert && containsPrivateKey(route.transport.clientCert))
     problems.push(`${at}: transport.clientCert holds a private key block`);
-  if (route.transport && !upstreamIsHttps(route)) {
+  if (route.transport && route.split)
+    problems.push(`${at}: transport: not with split (each branch is a service of the project on plain HTTP)`);
+  else if (route.transport && !upstreamIsHttps(route)) {
     const tlsOnly = ['serverName', 'ca', 'clientCert', 'insecureSkipVerify'].filter((k) => k in route.transport!);
     if (tlsOnly.length)
       problems.push(`${at}: transport.${tlsOnly[0]}: needs an https:// upstream (targetUrl or servers), the route has none`);
