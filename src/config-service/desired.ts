@@ -3,6 +3,7 @@
  * keys (service name, full domain, domain + path), not ids. The shape `apply` diffs against the
  * database, and `export` writes back out.
  */
+import type { DesiredL4Route } from './fields-l4.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
 /** A service of the project (file `services/<name>.yml`). */
@@ -26,6 +27,8 @@ export interface DesiredRoute {
   readonly servers: readonly UpstreamServer[] | null;
   readonly sticky: Sticky | null;
   readonly passHostHeader: boolean;
+  /** The route's own entry points; null/absent = its domain's. */
+  readonly entryPoints?: readonly string[] | null;
 }
 
 /**
@@ -49,6 +52,8 @@ export interface DesiredDomain {
   readonly routes: readonly DesiredRoute[];
   /** Redirect every request to another host (then no routes); null = serve the routes. */
   readonly redirect: DomainRedirect | null;
+  /** The domain's entry points; null/absent = the generated choice (render/entry-points.ts). */
+  readonly entryPoints?: readonly string[] | null;
 }
 
 /** A named middleware shared by the project's routes (`{use: name}`). */
@@ -67,6 +72,8 @@ export interface DesiredProject {
   /** Shared middlewares (absent: none). */
   readonly middlewares?: readonly DesiredMiddleware[];
   readonly domains: readonly DesiredDomain[];
+  /** TCP and UDP routes (absent: none). */
+  readonly l4Routes?: readonly DesiredL4Route[];
 }
 
 /** `subdomain.domain`, or `domain`. */
