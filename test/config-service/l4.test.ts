@@ -4,11 +4,14 @@
  * rollback, one owner per server name per entry point across projects, the database's own
  * refusals (raw SQL), and hostile variants refused on the field with nothing written.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { ValidationError } from '../../src/config-service/errors.js';
 import { TraefikConfigService } from '../../src/config-service/service.js';
 import { sql } from '../../src/db/connect.js';
+import { parseStaticOverlay } from '../../src/render/static-overlay.js';
+import { DEFAULT_STATIC_SETTINGS } from '../../src/render/static-settings.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { expectRefused } from './http-cases.js';
 import { rowCounts } from './helpers.js';
@@ -146,6 +149,28 @@ describe('entry points and TCP/UDP routes', () => {
     await expect(
       t.db.query(sql`UPDATE domain_configs SET entry_points = '{web}' WHERE ssl_enabled AND project_id = ${project}`),
     ).rejects.toMatchObject({ constraint: 'domain_configs_entry_points_tls' });
+  });
+});
+
+describe('examples/l4', () => {
+  const example = (f: string) => readFileSync(new URL(`../../examples/l4/${f}`, import.meta.url));
+  it('applies against the entry points of its own TRAEFIK_STATIC_FILE, and not without them', async () => {
+    // Its own database: the suite's projects hold the same UDP entry point name.
+    const own = await createTestDatabase();
+    onTestFinished(() => own.drop());
+    const spec = parse(example('edge.yaml').toString('utf8'));
+    const overlay = parseStaticOverlay(example('traefik-static.yml'), 'examples/l4/traefik-static.yml', 'TRAEFIK_STATIC_FILE');
+    const bare = new TraefikConfigService(own.db, { actor: 'l4', configDir: '/cfg' });
+    const err = await bare.apply(spec).catch((e: unknown) => e);
+    expect((err as ValidationError).issues.map((i) => i.path)).toContain('tcp[0].entryPoint');
+    const withOverlay = new TraefikConfigService(own.db, {
+      actor: 'l4',
+      configDir: '/cfg',
+      traefikStatic: { ...DEFAULT_STATIC_SETTINGS, overlay },
+    });
+    await withOverlay.apply(spec);
+    const files = (await withOverlay.preview('edge-example')).files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['dynamic/edge-example/tcp.yml', 'dynamic/edge-example/udp.yml']));
   });
 });
 
