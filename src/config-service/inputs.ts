@@ -21,6 +21,7 @@ import {
   uuidField,
 } from './fields.js';
 import { redirectField, serversField, stickyField } from './fields-http.js';
+import { entryPointsField } from './fields-l4.js';
 import type { RouteLaterColumns } from './rows.js';
 
 const pem = z.string().max(LIMITS.pemBytes);
@@ -37,6 +38,7 @@ const domainFields = {
   tlsSans: tlsSansField.nullable().optional(),
   isActive: z.boolean().optional(),
   redirect: redirectField.nullable().optional(),
+  entryPoints: entryPointsField.nullable().optional(),
 };
 const certificatePair = z.strictObject({ certPem: pem, keyPem: pem });
 const createDomain = z.strictObject({ projectId: uuidField, ...domainFields, certificate: certificatePair.optional() });
@@ -57,6 +59,7 @@ const routeFields = {
   servers: serversField.nullable().optional(),
   sticky: stickyField.nullable().optional(),
   passHostHeader: z.boolean().optional(),
+  entryPoints: entryPointsField.nullable().optional(),
 };
 const createRoute = z.strictObject({ domainConfigId: uuidField, ...routeFields });
 const updateRoute = z.strictObject({
@@ -127,6 +130,7 @@ const HINTS = {
   ssl_enabled: 'sslEnabled',
   ssl_provider: 'sslProvider',
   tls_sans: 'tlsSans',
+  entry_points: 'entryPoints',
   sans: 'tlsSans',
   is_active: 'isActive',
   cert: 'certPem',
@@ -147,6 +151,7 @@ export interface RouteLaterInput {
   readonly servers?: unknown;
   readonly sticky?: unknown;
   readonly passHostHeader?: boolean;
+  readonly entryPoints?: readonly string[] | null;
 }
 
 /** The route columns added after the seed's from an API input: the fields given, else `base`'s. */
@@ -157,5 +162,6 @@ export function routeLaterColumns(v: RouteLaterInput, base: RouteLaterColumns): 
     servers: pick(v.servers, 'servers'),
     sticky: pick(v.sticky, 'sticky'),
     pass_host_header: pick(v.passHostHeader, 'pass_host_header'),
+    entry_points: pick(v.entryPoints, 'entry_points') ?? null,
   };
 }

@@ -152,6 +152,24 @@ describe('entry points and TCP/UDP routes', () => {
   });
 });
 
+describe('the service API', () => {
+  it('sets entry points on a domain and a route, and refuses an unknown one on the field', async () => {
+    const [{ id: projectId }] = await t.db.query(sql`SELECT id FROM projects WHERE name = 'plain'`);
+    const [{ id: serviceId }] = await t.db.query(sql`SELECT id FROM services WHERE project_id = ${projectId}`);
+    const d = await svc.createDomainConfig({ projectId, domain: 'api.plain.example.org', sslEnabled: false, entryPoints: ['internal'] });
+    expect(d.entryPoints).toEqual(['internal']);
+    const r = await svc.createRouteConfig({ domainConfigId: d.id, serviceId, targetPort: 8080, entryPoints: ['web', 'internal'] });
+    expect(r.entryPoints).toEqual(['web', 'internal']);
+    // A change of another field keeps them.
+    expect((await svc.updateDomainConfig(d.id, { isActive: true })).entryPoints).toEqual(['internal']);
+    const err = await svc.updateRouteConfig(r.id, { entryPoints: ['intranet'] }).catch((e: unknown) => e);
+    expect((err as ValidationError).issues).toEqual([
+      { path: 'entryPoints[0]', message: expect.stringMatching(/no entry point named "intranet"/) },
+    ]);
+    expect((await svc.updateRouteConfig(r.id, { entryPoints: null })).entryPoints).toBeNull();
+  });
+});
+
 describe('examples/l4', () => {
   const example = (f: string) => readFileSync(new URL(`../../examples/l4/${f}`, import.meta.url));
   it('applies against the entry points of its own TRAEFIK_STATIC_FILE, and not without them', async () => {
