@@ -170,6 +170,43 @@ describe('the service API', () => {
   });
 });
 
+describe('import', () => {
+  it('maps TCP and UDP routers of existing files, and reports the rest with the reason', async () => {
+    // Its own database: the suite's projects hold the UDP entry point.
+    const own = await createTestDatabase();
+    onTestFinished(() => own.drop());
+    const svc = new TraefikConfigService(own.db, { actor: 'l4', configDir: '/cfg', traefikStatic: L4_STATIC });
+    const dir = new URL('../fixtures/import/l4/', import.meta.url).pathname;
+    const o = await svc.importDirectory(dir, { project: 'stream' });
+    expect(o.projects.map((p) => [p.name, p.domains, p.l4Routes])).toEqual([['stream', 0, 3]]);
+    const spec = parse((await svc.exportSpec('stream')).yaml);
+    const db = [
+      { host: 'db-0.stream.internal', port: 5432 },
+      { host: 'db-1.stream.internal', port: 5432 },
+    ];
+    expect(spec.tcp).toEqual([
+      { name: 'db', entryPoint: 'postgres', sni: 'db.stream.example.org', tls: 'terminate', servers: db },
+      {
+        name: 'mqtt',
+        entryPoint: 'mqtts',
+        sni: 'mqtt.stream.example.org',
+        tls: 'passthrough',
+        servers: [{ host: 'mqtt.stream.internal', port: 8883 }],
+        proxyProtocol: 1,
+      },
+    ]);
+    expect(spec.udp).toEqual([{ name: 'dns', entryPoint: 'dns', servers: [{ host: 'dns.stream.internal', port: 53 }] }]);
+    const skipped = Object.fromEntries(o.notes.filter((n) => n.status === 'skipped').map((n) => [n.item, n.reason]));
+    expect(skipped).toMatchObject({
+      'tcp.routers.no-tls': expect.stringMatching(/only sent in a TLS handshake/),
+      'tcp.routers.mysql': expect.stringMatching(/no entry point named "mysql"/),
+      'tcp.routers.regexp': expect.stringMatching(/is not one HostSNI/),
+      'tcp.routers.everywhere': expect.stringMatching(/no entryPoints/),
+      'tcp.middlewares.allow': expect.stringMatching(/not supported/),
+    });
+  });
+});
+
 describe('examples/l4', () => {
   const example = (f: string) => readFileSync(new URL(`../../examples/l4/${f}`, import.meta.url));
   it('applies against the entry points of its own TRAEFIK_STATIC_FILE, and not without them', async () => {
