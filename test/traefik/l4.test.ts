@@ -8,7 +8,8 @@
  * - Passthrough: the client gets the backend's own certificate, and its echo.
  * - A catch-all on its own entry point, sending PROXY protocol v2 with the client's address.
  * - A UDP echo on the UDP entry point.
- * - A route on the internal entry point answers there and not on `web`.
+ * - A route on the internal entry point answers there and not on `web`; the http→https redirect
+ *   stays for a domain on websecure and is not generated for an internal-only one.
  * Against the newest and the oldest Traefik tested.
  */
 import { X509Certificate } from 'node:crypto';
@@ -88,6 +89,15 @@ for (const which of ['newest', 'oldest'] as const) {
             ],
           },
           { domain: 'ops.l4.test', ssl: false, entryPoints: ['internal'], routes: [{ path: '/', service: 'app', targetPort: app.port }] },
+          // With TLS: an internal-only domain gets no redirect on web; a public one keeps it.
+          { domain: 'vault.l4.test', entryPoints: ['internal'], routes: [{ path: '/', service: 'app', targetPort: app.port }] },
+          {
+            domain: 'pub.l4.test',
+            routes: [
+              { path: '/', service: 'app', targetPort: app.port },
+              { path: '/admin', service: 'app', targetPort: app.port, entryPoints: ['internal'] },
+            ],
+          },
         ],
         tcp: [
           { name: 'db', entryPoint: 'sni', sni: 'db.l4.test', tls: 'terminate', servers: [local(one!), local(two!)] },
@@ -140,6 +150,16 @@ for (const which of ['newest', 'oldest'] as const) {
 
     it('answers a UDP datagram from the UDP echo', async () => {
       expect(await udpAsk(ep('dns'), 'query')).toBe('dns:query');
+    });
+
+    it('the http→https redirect: kept for a domain on websecure, none for an internal-only one', async () => {
+      const pub = await stack.request({ host: 'pub.l4.test', path: '/admin' });
+      expect([pub.status, pub.headers.location]).toEqual([301, 'https://pub.l4.test/admin']);
+      expect((await stack.request({ host: 'pub.l4.test', tls: true })).status).toBe(200);
+      expect((await request(ep('internal'), { host: 'pub.l4.test', path: '/admin', tls: true })).status).toBe(200);
+      expect((await stack.request({ host: 'vault.l4.test' })).status).toBe(404);
+      expect((await stack.request({ host: 'vault.l4.test', tls: true })).status).toBe(404);
+      expect((await request(ep('internal'), { host: 'vault.l4.test', tls: true })).status).toBe(200);
     });
 
     it('a route on the internal entry point answers there, not on web', async () => {
