@@ -42,6 +42,7 @@ export function progressLine(stream: ProgressStream, what: string, now: () => nu
     },
     end() {
       if (drawn) stream.write('\r\x1b[K');
+      drawn = false;
     },
   };
 }

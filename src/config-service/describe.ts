@@ -62,6 +62,13 @@ export interface ApplyResult {
   readonly changes: ChangeView[];
 }
 
+/** Options of applying several projects at once (`import`). */
+export interface ApplyOptions {
+  readonly dryRun?: boolean;
+  /** Called before each project is written and once at the end (done = total). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
 /** What a rollback did (or would do). */
 export interface RollbackResult extends ApplyResult {
   readonly point: { readonly id: number; readonly at: Date };

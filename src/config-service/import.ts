@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, quote } from '../errors.js';
-import type { ApplyResult, ChangeView } from './describe.js';
+import type { ApplyOptions, ApplyResult, ChangeView } from './describe.js';
 import type { DesiredProject } from './desired.js';
 import { formatIssue, type ValidationIssue } from './errors.js';
 import { mapTree, type ImportedProject, type MapOptions } from './import-map.js';
@@ -18,6 +18,8 @@ import { resolveSpec } from './spec.js';
 /** Options of {@link importDirectory}. */
 export interface ImportOptions extends MapOptions {
   readonly dryRun?: boolean;
+  /** Called as projects are checked, then as they are written (a progress line on a terminal). */
+  readonly onProgress?: (phase: 'checked' | 'written', done: number, total: number) => void;
 }
 
 /** What an import created (or would create), and everything it did not map as it was. */
@@ -138,7 +140,7 @@ function prune(
 export interface ImportTarget {
   findProject(name: string): Promise<unknown>;
   preview(name: string, spec: unknown, options: { baseDir: string }): Promise<{ problems: readonly ValidationIssue[] }>;
-  applyProjects(projects: readonly DesiredProject[], options: { dryRun?: boolean }): Promise<ApplyResult[]>;
+  applyProjects(projects: readonly DesiredProject[], options: ApplyOptions): Promise<ApplyResult[]>;
 }
 
 /** Import `dir` into new projects (see the module comment). */
@@ -174,7 +176,8 @@ export async function importDirectory(service: ImportTarget, dir: string, option
       });
 
   const ready: ImportedProject[] = [];
-  for (const p of projects) {
+  for (const [done, p] of projects.entries()) {
+    options.onProgress?.('checked', done, projects.length);
     const fail = (reason: string) => notes.push({ file: '', item: `project ${p.name}`, status: 'skipped', reason });
     if (await service.findProject(p.name)) {
       fail('a project of that name already exists; import creates new projects only (use --project-prefix)');
@@ -196,8 +199,10 @@ export async function importDirectory(service: ImportTarget, dir: string, option
     if (ok && something()) ready.push(p);
     else if (ok) fail('nothing in it could be imported');
   }
+  options.onProgress?.('checked', projects.length, projects.length);
   const desired = await Promise.all(ready.map((p) => resolveSpec(p.spec, { baseDir: '/' })));
-  const results = desired.length ? await service.applyProjects(desired, { dryRun: options.dryRun }) : [];
+  const written = options.onProgress && ((done: number, total: number) => options.onProgress!('written', done, total));
+  const results = desired.length ? await service.applyProjects(desired, { dryRun: options.dryRun, onProgress: written }) : [];
   return {
     projects: ready.map((p, i) => ({
       name: p.name,

@@ -7,7 +7,7 @@ import { UserError, quote } from '../errors.js';
 import { parsePoint, type AuditPoint } from './audit.js';
 import { ServiceBase } from './base.js';
 import type { DesiredProject } from './desired.js';
-import { viewChange, type ApplyResult, type ChangeView, type RollbackResult } from './describe.js';
+import { viewChange, type ApplyOptions, type ApplyResult, type ChangeView, type RollbackResult } from './describe.js';
 import { ValidationError, prefixIssues, type ValidationIssue } from './errors.js';
 import { exportSpec, type ExportOptions, type Exported } from './export.js';
 import { projectHistory, type HistoryEntry } from './history.js';
@@ -20,7 +20,7 @@ import { resolveSpec } from './spec.js';
 import { currentFiles, previewOf, waitForSync, writtenFiles, type PreviewResult, type WaitOptions } from './sync-check.js';
 import { claimIssues, writeProject } from './write.js';
 
-export type { ApplyResult, RollbackResult } from './describe.js';
+export type { ApplyOptions, ApplyResult, RollbackResult } from './describe.js';
 
 const specField = (_table: string, column: string) => column;
 
@@ -38,12 +38,13 @@ export abstract class SpecOperations extends ServiceBase {
   }
 
   /** Apply resolved projects together: all or nothing, in one transaction. */
-  async applyProjects(projects: readonly DesiredProject[], options: { dryRun?: boolean } = {}): Promise<ApplyResult[]> {
+  async applyProjects(projects: readonly DesiredProject[], options: ApplyOptions = {}): Promise<ApplyResult[]> {
     return this.transaction(
       async (tx) => {
         const results: ApplyResult[] = [];
         const issues: ValidationIssue[] = [];
-        for (const desired of projects) {
+        for (const [done, desired] of projects.entries()) {
+          options.onProgress?.(done, projects.length);
           try {
             const r = await writeProject(tx, { name: desired.name, create: true }, (current) => matchSpec(current, desired), {
               render: this.render,
@@ -62,6 +63,7 @@ export abstract class SpecOperations extends ServiceBase {
           }
         }
         if (issues.length) throw new ValidationError(issues);
+        options.onProgress?.(projects.length, projects.length);
         return results;
       },
       { fieldOf: specField },

@@ -297,7 +297,12 @@ export class TraefikSyncService {
           changedAt: null,
         });
       }
-      const files = await unitFiles(this.#o.root, this.#ctx.inventory, units, PROJECT_PASS_IO);
+      // The files the database recorded for these projects are read too: a deleted project has no
+      // name to list its folder by, and until a full pass has read the volume the inventory may not
+      // know its files (a deletion right after a start would leave them served).
+      const recordedPaths = new Map<string | null, string[]>();
+      for (const [path, r] of recorded) recordedPaths.set(r.projectId, [...(recordedPaths.get(r.projectId) ?? []), path]);
+      const files = await unitFiles(this.#o.root, this.#ctx.inventory, units, PROJECT_PASS_IO, recordedPaths);
       for (const [i, u] of units.entries()) u.actual.push(...files[i]!);
       if (!this.#announceChecked) {
         // A crash may have left a write unannounced: the first pass of a process renames the marker

@@ -185,6 +185,21 @@ describe('a hand-written directory', () => {
     expect(o.projects).toMatchObject([{ name: 'legacy-proxy', routes: 10 }]);
   });
 
+  it('reports its progress: every project checked, then every project written, ending at done = total', async () => {
+    const seen: string[] = [];
+    const o = await svc.importDirectory(HAND, {
+      prefix: 'imp-',
+      onProgress: (phase, done, total) => seen.push(`${phase} ${done}/${total}`),
+    });
+    const checked = seen.filter((s) => s.startsWith('checked'));
+    const written = seen.filter((s) => s.startsWith('written'));
+    expect(o.projects.length).toBeGreaterThan(1);
+    // Checked: one call before each project of the directory, then the end; written: likewise for those imported.
+    expect(checked.at(-1)).toBe(`checked ${checked.length - 1}/${checked.length - 1}`);
+    expect(written).toEqual([...o.projects.keys(), o.projects.length].map((i) => `written ${i}/${o.projects.length}`));
+    expect(seen.indexOf(written[0]!)).toBe(checked.length);
+  });
+
   it('a route whose middleware names a provider Traefik does not run is not imported, with the reason', async () => {
     const strict = new TraefikConfigService(t.db, { actor: 'import' });
     const o = await strict.importDirectory(HAND, { project: 'legacy-proxy' });

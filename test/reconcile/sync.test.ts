@@ -237,6 +237,19 @@ describe('full sync', () => {
     expect(rows).toEqual([]);
   });
 
+  it('a project deleted right after a restart, before any full pass of the new process, has its files removed', async () => {
+    // Found through a real Traefik (test/traefik/reload.test.ts): the restarted controller's
+    // project pass did not know the deleted project's files (no name to list its folder by, an
+    // inventory not filled yet) and reported success, leaving the project served.
+    await service().syncAllProjects();
+    await t.db.query(sql`DELETE FROM projects WHERE id = ${ids.blog}`);
+    const restarted = service();
+    const report = await restarted.syncProjectConfigs(ids.blog);
+    expect(totals(report.results).deleted).toBe(3);
+    expect(await listTree(root, 'dynamic/blog')).toEqual([]);
+    expect(await t.db.query(sql`SELECT file_path FROM traefik_configs WHERE file_path LIKE 'dynamic/blog/%'`)).toEqual([]);
+  });
+
   it('files without our header are reported and never touched, even at a desired path', async () => {
     await mkdir(path.join(root, 'dynamic/shop/services'), { recursive: true });
     await writeFile(path.join(root, 'dynamic/shop/services/web.yml'), 'http: {}\n');
