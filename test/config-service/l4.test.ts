@@ -61,6 +61,20 @@ describe('entry points and TCP/UDP routes', () => {
     expect(byRule['Host(`ops.edge.example.org`)']).toMatchObject({ entryPoints: ['internal'], tls: {} });
   });
 
+  it('a redirecting domain answers on its entry points only', async () => {
+    const spec = l4Spec('moved');
+    delete spec.tcp;
+    delete spec.udp;
+    spec.domains[1] = { domain: 'moved.example.org', subdomain: 'old', entryPoints: ['internal'], redirect: { to: 'moved.example.org' } };
+    await svc.apply(spec);
+    const routers = (await fileOf('moved', 'dynamic/moved/domains.yml')).http.routers as Record<
+      string,
+      { rule: string; entryPoints: string[]; tls?: unknown }
+    >;
+    const old = Object.values(routers).filter((r) => r.rule === 'Host(`old.moved.example.org`)');
+    expect(old.map((r) => [r.entryPoints, r.tls])).toEqual([[['internal'], {}]]);
+  });
+
   it('renders tcp.yml and udp.yml: HostSNI with TLS terminated or passed through, several servers, PROXY protocol', async () => {
     const tcp = await fileOf('edge', 'dynamic/edge/tcp.yml');
     expect(tcp.tcp.routers).toEqual({
