@@ -13,9 +13,19 @@ import type { ProjectRows } from './rows.js';
 export async function l4ClaimIssues(q: Queryable, target: ProjectRows, locate: Locator): Promise<ValidationIssue[]> {
   const wanted = (target.l4Routes ?? []).filter((r) => r.is_active);
   if (!wanted.length) return [];
+  // Only the exact claims, each through its partial unique index (sql/022), not every route of an entry point.
+  const tcp = wanted.filter((r) => r.protocol === 'tcp');
+  const udp = wanted.filter((r) => r.protocol === 'udp');
   const rows = await q.query(sql`
-    SELECT l.protocol, l.entry_point, coalesce(l.sni, '') AS sni, p.name FROM l4_routes l JOIN projects p ON p.id = l.project_id
-     WHERE l.is_active AND l.project_id <> ${target.project.id} AND l.entry_point = ANY(${[...new Set(wanted.map((r) => r.entry_point))]}::text[])`);
+    SELECT 'tcp' AS protocol, l.entry_point, l.sni, p.name
+      FROM l4_routes l JOIN projects p ON p.id = l.project_id
+     WHERE l.is_active AND l.protocol = 'tcp' AND l.project_id <> ${target.project.id}
+       AND (l.entry_point, l.sni) IN (SELECT * FROM unnest(${tcp.map((r) => r.entry_point)}::text[], ${tcp.map((r) => r.sni ?? '')}::text[]))
+    UNION ALL
+    SELECT 'udp', l.entry_point, '', p.name
+      FROM l4_routes l JOIN projects p ON p.id = l.project_id
+     WHERE l.is_active AND l.protocol = 'udp' AND l.project_id <> ${target.project.id}
+       AND l.entry_point = ANY(${udp.map((r) => r.entry_point)}::text[])`);
   const owner = new Map(rows.map((r) => [`${String(r.protocol)} ${String(r.entry_point)} ${String(r.sni)}`, String(r.name)]));
   const out: ValidationIssue[] = [];
   for (const r of wanted) {
