@@ -8,17 +8,9 @@
  * the config service then checks each route like any spec (the entry point must exist, a name
  * needs TLS, …) and import leaves out, with the reason, what it refuses.
  */
-import type { ImportNote, Sourced } from './import-read.js';
+import type { ImportNote, L4SourceTree, Sourced } from './import-read.js';
 
 type Obj = Record<string, unknown>;
-
-/** The TCP and UDP routers and services of the merged `file` namespace. */
-export interface L4SourceTree {
-  readonly tcpRouters: Map<string, Sourced<Obj>>;
-  readonly tcpServices: Map<string, Sourced<Obj>>;
-  readonly udpRouters: Map<string, Sourced<Obj>>;
-  readonly udpServices: Map<string, Sourced<Obj>>;
-}
 
 /** Where mapped routes go: the project spec of a source file, and its spec-path → source map. */
 export interface L4Target {

@@ -7,7 +7,6 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { HEADER_MARK } from '../render/serialize.js';
-import type { L4SourceTree } from './import-l4.js';
 
 /** Something from the source files that was not imported, or imported with a change. */
 export interface ImportNote {
@@ -27,6 +26,14 @@ export interface Sourced<T> {
 }
 
 type Obj = Record<string, unknown>;
+
+/** The TCP and UDP routers and services of the merged `file` namespace (mapped by import-l4.ts). */
+export interface L4SourceTree {
+  readonly tcpRouters: Map<string, Sourced<Obj>>;
+  readonly tcpServices: Map<string, Sourced<Obj>>;
+  readonly udpRouters: Map<string, Sourced<Obj>>;
+  readonly udpServices: Map<string, Sourced<Obj>>;
+}
 
 /** The merged `file` namespace of a directory. */
 export interface SourceTree extends L4SourceTree {
