@@ -63,10 +63,16 @@ BEGIN
     WHEN 'route_configs', 'certificates' THEN
       SELECT d.project_id INTO result FROM domain_configs d WHERE d.id = (p_row->>'domain_config_id')::uuid;
     ELSE
-      -- Tables of later migrations that carry their project (or their domain) directly.
+      -- Tables of other migrations (this function is replaced whole): by the project, domain,
+      -- route or service the row carries.
       IF p_row ? 'project_id' THEN result := (p_row->>'project_id')::uuid;
       ELSIF p_row ? 'domain_config_id' THEN
         SELECT d.project_id INTO result FROM domain_configs d WHERE d.id = (p_row->>'domain_config_id')::uuid;
+      ELSIF p_row ? 'route_config_id' THEN
+        SELECT d.project_id INTO result FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
+         WHERE r.id = (p_row->>'route_config_id')::uuid;
+      ELSIF p_row ? 'service_id' THEN
+        SELECT s.project_id INTO result FROM services s WHERE s.id = (p_row->>'service_id')::uuid;
       ELSE result := NULL;
       END IF;
   END CASE;
