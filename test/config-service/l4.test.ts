@@ -5,6 +5,7 @@
  * refusals (raw SQL), and hostile variants refused on the field with nothing written.
  */
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { ValidationError } from '../../src/config-service/errors.js';
@@ -13,6 +14,7 @@ import { sql } from '../../src/db/connect.js';
 import { parseStaticOverlay } from '../../src/render/static-overlay.js';
 import { DEFAULT_STATIC_SETTINGS } from '../../src/render/static-settings.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { waitFor } from '../helpers/sidecar.js';
 import { expectRefused } from './http-cases.js';
 import { rowCounts } from './helpers.js';
 import { L4_HOSTILE, L4_STATIC, l4Spec } from './l4-cases.js';
@@ -133,6 +135,25 @@ describe('entry points and TCP/UDP routes', () => {
     other.tcp[0].entryPoint = 'mqtts';
     delete other.udp;
     await svc.apply(other);
+  });
+
+  it('a TCP route written by hand is audited and notifies its project', async () => {
+    const [{ id: project }] = await t.db.query(sql`SELECT id FROM projects WHERE name = 'edge'`);
+    const listener = new pg.Client({ connectionString: t.url });
+    const got: string[] = [];
+    await listener.connect();
+    onTestFinished(() => listener.end());
+    listener.on('notification', (n) => got.push(n.payload ?? ''));
+    await listener.query('LISTEN traefik_sync');
+    await t.db.query(sql`UPDATE l4_routes SET proxy_protocol = 1 WHERE project_id = ${project} AND name = 'mqtt'`);
+    // Notifications arrive in commit order: once 'end' is here, the update's has come too.
+    await t.db.query(sql`SELECT pg_notify('traefik_sync', 'end')`);
+    await waitFor(async () => got.includes('end'), 5_000);
+    expect(got.slice(0, got.indexOf('end'))).toEqual([project]);
+    const [entry] = await t.db.query(sql`SELECT project_id, op, old_row->>'proxy_protocol' AS before FROM audit_log
+                                          WHERE table_name = 'l4_routes' ORDER BY id DESC LIMIT 1`);
+    expect(entry).toEqual({ project_id: project, op: 'UPDATE', before: '2' });
+    await t.db.query(sql`UPDATE l4_routes SET proxy_protocol = 2 WHERE project_id = ${project} AND name = 'mqtt'`);
   });
 
   it('the database refuses what can never be valid (raw SQL)', async () => {
