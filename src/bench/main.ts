@@ -247,7 +247,10 @@ async function main(): Promise<void> {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const started = Date.now();
-    child = new Child(BIN_PATH, ['run'], { ...env, HTTP_ADDR: `127.0.0.1:${port}`, SYNC_INTERVAL: '30s' });
+    // Its log is kept beside the results (README "Benchmark"), to find why a change was slow.
+    await mkdir(OUT, { recursive: true });
+    const runLog = path.join(OUT, `run-${N}.log`);
+    child = new Child(BIN_PATH, ['run'], { ...env, HTTP_ADDR: `127.0.0.1:${port}`, SYNC_INTERVAL: '30s' }, runLog);
     const c = child;
     const exited = () => c.exited;
     for (;;) {

@@ -4,6 +4,7 @@
  * full pass a bulk transaction causes — and the controller's memory and log lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,14 +26,15 @@ export interface LatencyStats {
   readonly max: number;
   /** Changes that took over 100 ms. */
   readonly over100ms: number;
-  /** The five slowest: when committed (ms after the phase began) and how long they took. */
-  readonly slowest: ReadonlyArray<{ readonly atMs: number; readonly ms: number }>;
+  /** The five slowest: when committed (ms after the phase began), how long they took, which project. */
+  readonly slowest: ReadonlyArray<{ readonly atMs: number; readonly ms: number; readonly project: string }>;
 }
 
 /** One change timed: when it was committed (ms since epoch) and how long it took to reach the file. */
 export interface Timed {
   readonly at: number;
   readonly ms: number;
+  readonly project: string;
 }
 
 export function latencyStats(xs: readonly Timed[], since: number): LatencyStats {
@@ -40,7 +42,7 @@ export function latencyStats(xs: readonly Timed[], since: number): LatencyStats 
   const slowest = [...xs]
     .sort((a, b) => b.ms - a.ms)
     .slice(0, 5)
-    .map((x) => ({ atMs: x.at - since, ms: Math.round(x.ms) }));
+    .map((x) => ({ atMs: x.at - since, ms: Math.round(x.ms), project: x.project }));
   if (all.length === 0) return { changes: 0, p50: 0, p95: 0, p99: 0, max: 0, over100ms: 0, slowest };
   return {
     changes: all.length,
@@ -103,7 +105,7 @@ export async function changeLatencies(o: {
     const c0 = process.hrtime.bigint();
     const at = Date.now();
     await within(seen, 60_000, `${o.label}: change ${i + 1} (${r.project})`, o.exited);
-    out.push({ at, ms: ms(c0) });
+    out.push({ at, ms: ms(c0), project: r.project });
   }
   return out;
 }
@@ -128,8 +130,10 @@ export class Child {
   readonly #poll: NodeJS.Timeout;
   readonly #ended: Promise<void>;
 
-  constructor(bin: string, args: readonly string[], env: Record<string, string | undefined>) {
+  /** `logFile`: where its log lines are kept too (to read after a run). */
+  constructor(bin: string, args: readonly string[], env: Record<string, string | undefined>, logFile?: string) {
     this.proc = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (logFile) this.proc.stdout!.pipe(createWriteStream(logFile));
     this.#ended = new Promise((resolve) =>
       this.proc.on('exit', (code, signal) => {
         this.exited = `exited with ${signal ?? `code ${code}`}`;

@@ -4,7 +4,7 @@
  * saw the fingerprint move). It only decides keys; the controller's queue runs them.
  */
 import type { ConnectionPool } from '../db/connect.js';
-import { loadVersions } from '../db/load.js';
+import { lastWriters, loadVersions } from '../db/load.js';
 import { readDiskFile } from '../fs/scan.js';
 import { UUID } from '../model.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -39,16 +39,57 @@ export class Intake {
 
   /**
    * Notifications are gathered for a moment: one transaction touching many projects arrives as a
-   * burst, and is reconciled as one full pass, so the delete guard judges it as a whole.
+   * burst, and is reconciled as one full pass, so the delete guard judges it as a whole. Small
+   * transactions that arrive in the same moment (commits of others, delivered together while the
+   * event loop was busy) are not part of it: their projects get their own passes at once instead
+   * of waiting for the full pass to reach them.
    */
   notified(payload: string): void {
     if (payload !== FULL && !UUID.test(payload)) return;
     this.#notified.add(payload);
     this.#notifyTimer ??= setTimeout(() => {
       this.#notifyTimer = undefined;
-      this.enqueue([...this.#notified]);
+      const keys = [...this.#notified];
       this.#notified.clear();
+      void this.#burst(keys);
     }, 2);
+  }
+
+  /** Split a burst by the transaction that wrote each project (one small query); else as {@link enqueue}. */
+  async #burst(keys: readonly string[]): Promise<void> {
+    if (keys.includes(FULL) || keys.length < this.#burstSize()) {
+      this.enqueue(keys);
+      return;
+    }
+    const writers = await lastWriters(this.#o.db, keys).catch(() => null);
+    if (!writers) {
+      this.enqueue(keys);
+      return;
+    }
+    const byTx = new Map<string, string[]>();
+    for (const key of keys) {
+      const tx = writers.get(key) ?? `?${key}`;
+      const group = byTx.get(tx);
+      if (group) group.push(key);
+      else byTx.set(tx, [key]);
+    }
+    const small: string[] = [];
+    let bulk = false;
+    for (const group of byTx.values()) {
+      if (group.length >= this.#burstSize()) bulk = true;
+      else small.push(...group);
+    }
+    if (bulk) this.enqueue([FULL]);
+    for (const key of small) this.#o.queue.add(key);
+    this.#o.metrics.queueDepth.set(this.#o.queue.depth);
+  }
+
+  /** Projects changed together that make one full pass: 5 % of them, at least 5. */
+  #burstSize(): number {
+    // Projects as many as the replica state knows, or the last full pass listed (the first one
+    // lists them at once; the state learns them only when it ends).
+    const projects = Math.max(this.#o.state.projectCount, this.#o.sync.projectsListed);
+    return Math.max(5, Math.ceil(projects * 0.05));
   }
 
   /**
@@ -56,11 +97,8 @@ export class Intake {
    * Returns whether a full pass was queued.
    */
   enqueue(keys: readonly string[]): boolean {
-    const { queue, state, metrics } = this.#o;
-    // Projects as many as the replica state knows, or the last full pass listed (the first one
-    // lists them at once; the state learns them only when it ends).
-    const projects = Math.max(state.projectCount, this.#o.sync.projectsListed);
-    const full = keys.includes(FULL) || keys.length >= Math.max(5, Math.ceil(projects * 0.05));
+    const { queue, metrics } = this.#o;
+    const full = keys.includes(FULL) || keys.length >= this.#burstSize();
     if (full) {
       queue.add(FULL);
     } else {

@@ -123,6 +123,15 @@ export async function loadVersions(db: Queryable, shard: string | null = null): 
   return new Map(rows.map((r) => [r.project_id as string, Number(r.version)]));
 }
 
+/**
+ * The transaction that last changed each of these projects (its id, as text): a burst of
+ * notifications is one bulk transaction, or several small ones that arrived together.
+ */
+export async function lastWriters(db: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+  const rows = await db.query(sql`SELECT project_id, xmin::text AS tx FROM project_versions WHERE project_id = ANY(${[...ids]}::uuid[])`);
+  return new Map(rows.map((r) => [r.project_id as string, r.tx as string]));
+}
+
 /** One small query that changes whenever any project's output may have changed (any of `shard`'s, see above). */
 export async function changeFingerprint(db: Queryable, shard: string | null = null): Promise<string> {
   const [row] = await db.query(sql`SELECT count(*) AS n, coalesce(sum(v.version), 0) AS s FROM ${shardVersions(shard)}`);
