@@ -4,6 +4,7 @@
  * database, and `export` writes back out.
  */
 import { routeIdentity, type RoutingValues } from './fields-routing.js';
+import type { DesiredL4Route } from './fields-l4.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
 /** A service of the project (file `services/<name>.yml`). */
@@ -37,6 +38,8 @@ export interface DesiredRoute {
   readonly headers: RoutingValues['headers'];
   /** Method conditions; null = any method. */
   readonly methods: RoutingValues['methods'];
+  /** The route's own entry points; null/absent = its domain's. */
+  readonly entryPoints?: readonly string[] | null;
 }
 
 /**
@@ -60,6 +63,8 @@ export interface DesiredDomain {
   readonly routes: readonly DesiredRoute[];
   /** Redirect every request to another host (then no routes); null = serve the routes. */
   readonly redirect: DomainRedirect | null;
+  /** The domain's entry points; null/absent = the generated choice (render/entry-points.ts). */
+  readonly entryPoints?: readonly string[] | null;
 }
 
 /** A named middleware shared by the project's routes (`{use: name}`). */
@@ -78,6 +83,8 @@ export interface DesiredProject {
   /** Shared middlewares (absent: none). */
   readonly middlewares?: readonly DesiredMiddleware[];
   readonly domains: readonly DesiredDomain[];
+  /** TCP and UDP routes (absent: none). */
+  readonly l4Routes?: readonly DesiredL4Route[];
 }
 
 /** `subdomain.domain`, or `domain`. */

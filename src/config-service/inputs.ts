@@ -21,6 +21,7 @@ import {
 } from './fields.js';
 import { redirectField, serversField, stickyField } from './fields-http.js';
 import { refineRoutePath, routePathField, routingInputFields } from './fields-routing.js';
+import { entryPointsField } from './fields-l4.js';
 import type { RouteLaterColumns } from './rows.js';
 
 const pem = z.string().max(LIMITS.pemBytes);
@@ -37,6 +38,7 @@ const domainFields = {
   tlsSans: tlsSansField.nullable().optional(),
   isActive: z.boolean().optional(),
   redirect: redirectField.nullable().optional(),
+  entryPoints: entryPointsField.nullable().optional(),
 };
 const certificatePair = z.strictObject({ certPem: pem, keyPem: pem });
 const createDomain = z.strictObject({ projectId: uuidField, ...domainFields, certificate: certificatePair.optional() });
@@ -58,6 +60,7 @@ const routeFields = {
   sticky: stickyField.nullable().optional(),
   passHostHeader: z.boolean().optional(),
   ...routingInputFields,
+  entryPoints: entryPointsField.nullable().optional(),
 };
 const createRoute = z.strictObject({ domainConfigId: uuidField, ...routeFields }).superRefine(refineRoutePath('pathRule', 'pathMatch'));
 const updateRoute = z
@@ -133,6 +136,7 @@ const HINTS = {
   ssl_enabled: 'sslEnabled',
   ssl_provider: 'sslProvider',
   tls_sans: 'tlsSans',
+  entry_points: 'entryPoints',
   sans: 'tlsSans',
   is_active: 'isActive',
   cert: 'certPem',
@@ -158,6 +162,7 @@ export interface RouteLaterInput {
   readonly pathMatch?: unknown;
   readonly headers?: unknown;
   readonly methods?: unknown;
+  readonly entryPoints?: readonly string[] | null;
 }
 
 /** The route columns added after the seed's from an API input: the fields given, else `base`'s. */
@@ -173,5 +178,6 @@ export function routeLaterColumns(v: RouteLaterInput, base: RouteLaterColumns): 
     path_match: pick(v.pathMatch, 'path_match'),
     headers: pick(v.headers, 'headers'),
     methods: pick(v.methods, 'methods'),
+    entry_points: pick(v.entryPoints, 'entry_points') ?? null,
   };
 }

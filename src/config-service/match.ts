@@ -4,6 +4,7 @@
  * names stay stable; unmatched spec rows get new ids; unlisted stored rows are dropped.
  */
 import { randomUUID } from 'node:crypto';
+import { matchL4 } from './fields-l4.js';
 import type { DesiredProject } from './desired.js';
 import type { ValidationIssue } from './errors.js';
 import { routeIdentity, rowIdentity } from './fields-routing.js';
@@ -63,6 +64,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       is_active: d.active,
       redirect: d.redirect,
       tls_sans: d.sans ?? null,
+      entry_points: d.entryPoints ?? null,
     });
     const stored = certsByDomain.get(id);
     if (d.certificate?.kind === 'pem') {
@@ -112,6 +114,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
         path_match: r.pathMatch,
         headers: r.headers,
         methods: r.methods,
+        entry_points: r.entryPoints ?? null,
       });
     });
   });
@@ -129,6 +132,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       certificates,
       routes,
       middlewares,
+      l4Routes: matchL4(current.l4Routes ?? [], desired.l4Routes ?? [], projectId, newId, paths),
     },
     locate: (rowId) => paths.get(rowId),
     issues,

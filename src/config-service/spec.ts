@@ -28,6 +28,7 @@ import { checkCertificate } from './pem.js';
 import { httpIssues } from './checks-http.js';
 import { routingIssues } from './checks-routing.js';
 import { refineRoutePath, routePathField, routingOfSpec, routingRouteFields } from './fields-routing.js';
+import { desiredL4, entryPointsField, l4SpecIssues, tcpRouteSpec, udpRouteSpec } from './fields-l4.js';
 import { redirectField, serversField, sharedMiddlewareSpec, stickyField } from './fields-http.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
@@ -79,6 +80,7 @@ const routeSpec = z
     servers: serversField.nullable().optional(),
     sticky: stickyField.nullable().optional(),
     passHostHeader: z.boolean().optional(),
+    entryPoints: entryPointsField.nullable().optional(),
     ...routingRouteFields,
   })
   .superRefine(refineRoutePath('path', 'match'));
@@ -117,6 +119,7 @@ const domainSpec = z
     certificate: certificateSpec.nullable().optional(),
     routes: z.array(routeSpec).max(LIMITS.routesPerDomain).optional(),
     redirect: redirectField.nullable().optional(),
+    entryPoints: entryPointsField.nullable().optional(),
   })
   .superRefine((d, ctx) => {
     if (d.subdomain) {
@@ -133,6 +136,8 @@ export const specSchema = z.strictObject({
   services: z.array(serviceSpec).max(LIMITS.services).optional(),
   middlewares: z.array(sharedMiddlewareSpec).max(LIMITS.services).optional(),
   domains: z.array(domainSpec).max(LIMITS.domains).optional(),
+  tcp: z.array(tcpRouteSpec).max(LIMITS.services).optional(),
+  udp: z.array(udpRouteSpec).max(LIMITS.services).optional(),
 });
 
 /** A spec document as written in a file (or passed by a host application). */
@@ -240,6 +245,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
         active: d.active ?? true,
         certificate,
         redirect: (d.redirect ?? null) as DomainRedirect | null,
+        entryPoints: d.entryPoints ?? null,
         routes: (d.routes ?? []).map((r) => ({
           path: r.path ?? '/',
           service: r.service,
@@ -253,6 +259,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
           sticky: (r.sticky ?? null) as Sticky | null,
           passHostHeader: r.passHostHeader ?? true,
           ...routingOfSpec(r),
+          entryPoints: r.entryPoints ?? null,
         })),
       };
     }),
@@ -263,8 +270,9 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
     services: (s.services ?? []).map((x) => ({ name: x.name, host: x.host ?? null })),
     middlewares: (s.middlewares ?? []).map(({ name, ...middleware }) => ({ name, middleware: middleware as MiddlewareSpec })),
     domains,
+    l4Routes: desiredL4(s.tcp ?? [], s.udp ?? []),
   };
-  issues.push(...crossRowIssues(desired), ...httpIssues(desired), ...routingIssues(desired));
+  issues.push(...crossRowIssues(desired), ...httpIssues(desired), ...routingIssues(desired), ...l4SpecIssues(desired.l4Routes ?? []));
   if (issues.length) throw new ValidationError(where(issues));
   return desired;
 }

@@ -7,6 +7,8 @@
 import type {
   Domain,
   DomainRedirect,
+  L4Route,
+  L4Server,
   MiddlewareSpec,
   PathMatch,
   ProjectState,
@@ -47,10 +49,16 @@ export interface DomainRow {
   readonly redirect: DomainRedirect | null;
   /** sql/020_wildcard_domains.sql: more names on the ACME certificate; absent on rows of older audit entries. */
   readonly tls_sans?: readonly string[] | null;
+  /** sql/021_entry_points.sql: the domain's entry points; null = the generated choice. */
+  readonly entry_points?: readonly string[] | null;
 }
 
 /** Values of the domain columns added after the seed's, for rows that do not set them (as the migrations gave old rows). */
-export const DOMAIN_DEFAULTS: Required<Pick<DomainRow, 'redirect' | 'tls_sans'>> = { redirect: null, tls_sans: null };
+export const DOMAIN_DEFAULTS: Required<Pick<DomainRow, 'redirect' | 'tls_sans' | 'entry_points'>> = {
+  redirect: null,
+  tls_sans: null,
+  entry_points: null,
+};
 
 /** A `certificates` row (key_pem is null when it is not known, e.g. from the audit log). */
 export interface CertificateRow {
@@ -71,6 +79,8 @@ export interface RouteLaterColumns {
   readonly path_match: PathMatch;
   readonly headers: Readonly<Record<string, string>> | null;
   readonly methods: readonly string[] | null;
+  /** sql/021_entry_points.sql: the route's own entry points; null = its domain's. */
+  readonly entry_points?: readonly string[] | null;
 }
 
 /** A `route_configs` row. */
@@ -97,6 +107,7 @@ export const ROUTE_DEFAULTS: RouteLaterColumns = {
   path_match: 'prefix',
   headers: null,
   methods: null,
+  entry_points: null,
 };
 
 /** A `project_middlewares` row (sql/009_shared_middlewares.sql). */
@@ -105,6 +116,21 @@ export interface MiddlewareRow {
   readonly project_id: string;
   readonly name: string;
   readonly middleware: MiddlewareSpec;
+}
+
+/** An `l4_routes` row (sql/022_tcp_udp_routes.sql). */
+export interface L4RouteRow {
+  readonly id: string;
+  readonly project_id: string;
+  readonly protocol: 'tcp' | 'udp';
+  readonly name: string;
+  readonly entry_point: string;
+  readonly sni: string | null;
+  readonly tls: 'terminate' | 'passthrough' | null;
+  readonly tls_resolver: string | null;
+  readonly servers: readonly L4Server[];
+  readonly proxy_protocol: 1 | 2 | null;
+  readonly is_active: boolean;
 }
 
 /** Every row of one project. */
@@ -116,6 +142,8 @@ export interface ProjectRows {
   readonly routes: readonly RouteRow[];
   /** Named middlewares (optional: none when absent). */
   readonly middlewares?: readonly MiddlewareRow[];
+  /** TCP and UDP routes (optional: none when absent). */
+  readonly l4Routes?: readonly L4RouteRow[];
 }
 
 /** Rows of a project that does not exist yet (its id chosen by the caller). */
@@ -146,6 +174,7 @@ export function sortRows(rows: ProjectRows): ProjectRows {
     certificates: [...rows.certificates].sort(byKey((c) => `${domainOrder.get(c.domain_config_id) ?? ''}\u0000${c.id}`)),
     routes: [...rows.routes].sort(byKey((r) => `${r.path_rule}\u0000${r.id}`)),
     middlewares: [...(rows.middlewares ?? [])].sort(byKey((m) => m.name)),
+    l4Routes: [...(rows.l4Routes ?? [])].sort(byKey((r) => `${r.protocol}\u0000${r.name}\u0000${r.id}`)),
   };
 }
 
@@ -177,6 +206,7 @@ export function toState(rows: ProjectRows, version = 0, changedAt: Date | null =
       };
     }),
     middlewares: (sorted.middlewares ?? []).map((m) => ({ id: m.id, name: m.name, middleware: m.middleware })),
+    l4Routes: (sorted.l4Routes ?? []).map(l4RouteOf),
   };
 }
 
@@ -192,6 +222,7 @@ export function domainOf(d: DomainRow): Omit<Domain, 'certificate' | 'routes'> {
     isActive: d.is_active,
     redirect: d.redirect,
     tlsSans: d.tls_sans ?? null,
+    entryPoints: d.entry_points ?? null,
   };
 }
 
@@ -215,5 +246,22 @@ export function routeOf(r: RouteRow): Route {
     pathMatch: r.path_match,
     headers: r.headers,
     methods: r.methods,
+    entryPoints: r.entry_points ?? null,
+  };
+}
+
+/** An `l4_routes` row in the renderer's terms. */
+export function l4RouteOf(r: L4RouteRow): L4Route {
+  return {
+    id: r.id,
+    protocol: r.protocol,
+    name: r.name,
+    entryPoint: r.entry_point,
+    sni: r.sni,
+    tls: r.tls,
+    tlsResolver: r.tls_resolver,
+    servers: r.servers,
+    proxyProtocol: r.proxy_protocol,
+    isActive: r.is_active,
   };
 }

@@ -128,6 +128,10 @@ function projectKeys(project: RenderedProject): Set<string> {
     for (const router of Object.values(doc.http?.routers ?? {})) {
       keys.add(`rule ${String(router.rule)} on ${JSON.stringify(router.entryPoints ?? [])}`);
     }
+    // TCP: one owner per server name per entry point; UDP: per entry point (render/l4.ts).
+    for (const router of Object.values(doc.tcp?.routers ?? {}))
+      keys.add(`rule tcp ${String(router.rule)} on ${JSON.stringify(router.entryPoints)}`);
+    for (const router of Object.values(doc.udp?.routers ?? {})) keys.add(`rule udp on ${JSON.stringify(router.entryPoints)}`);
   }
   return keys;
 }
