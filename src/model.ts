@@ -39,6 +39,8 @@ export interface Route {
   readonly transport?: BackendTransport | null;
   /** The private key of `transport.clientCert` (written 0600, never shown). */
   readonly clientKeyPem?: string | null;
+  /** Entry points of this route's router instead of its domain's (src/render/entry-points.ts); null/absent = the domain's. */
+  readonly entryPoints?: readonly string[] | null;
   /** Weighted routing between services of the project (docs/spec-format.md "Splits and failover"). */
   readonly split?: readonly SplitBranch[] | null;
   /** A service of the project answering while the route's health check finds its upstream down. */
@@ -109,6 +111,8 @@ export interface Domain {
   readonly routes: readonly Route[];
   /** Redirect every request to another host (docs/spec-format.md "Domain redirects"); such a domain has no routes. */
   readonly redirect?: DomainRedirect | null;
+  /** Entry points of the domain's routers (src/render/entry-points.ts); null/absent = web, or websecure + redirect on web. */
+  readonly entryPoints?: readonly string[] | null;
   /** TLS options of the host (docs/spec-format.md "TLS options"); absent: Traefik's default. */
   readonly tlsOptions?: TlsOptions | null;
   /** The domain's custom certificate is Traefik's default certificate (one active domain of all projects). */
@@ -143,6 +147,31 @@ export interface SharedMiddleware {
   readonly middleware: MiddlewareSpec;
 }
 
+/** One server of a TCP or UDP route. */
+export interface L4Server {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A TCP or UDP route of a project (docs/spec-format.md "TCP and UDP"; src/render/l4.ts). */
+export interface L4Route {
+  readonly id: string;
+  readonly protocol: 'tcp' | 'udp';
+  /** Unique per project and protocol; part of the Traefik object name. */
+  readonly name: string;
+  readonly entryPoint: string;
+  /** TCP: the server name matched (`*` = every connection); UDP: null. */
+  readonly sni: string | null;
+  /** TCP: Traefik terminates TLS, passes it through, or none (null). */
+  readonly tls: 'terminate' | 'passthrough' | null;
+  /** TCP with terminated TLS: an ACME resolver of TRAEFIK_STATIC_FILE for the certificate. */
+  readonly tlsResolver: string | null;
+  readonly servers: readonly L4Server[];
+  /** TCP: PROXY protocol version sent to the servers. */
+  readonly proxyProtocol: 1 | 2 | null;
+  readonly isActive: boolean;
+}
+
 /** Everything that determines one project's files. */
 export interface ProjectState {
   readonly id: string;
@@ -155,6 +184,8 @@ export interface ProjectState {
   readonly domains: readonly Domain[];
   /** Named middlewares (absent in states built before they existed: none). */
   readonly middlewares?: readonly SharedMiddleware[];
+  /** TCP and UDP routes (absent: none). */
+  readonly l4Routes?: readonly L4Route[];
 }
 
 /** One file to be written, relative to the config root (posix separators). */

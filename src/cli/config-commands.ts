@@ -170,7 +170,9 @@ export const importCommand: Command = {
       }
       const dry = ctx.values['dry-run'] === true ? '(dry run) would import' : 'imported';
       for (const p of outcome.projects)
-        ctx.out(`${dry} project ${p.name}: ${p.services} service(s), ${p.domains} domain(s), ${p.routes} route(s)`);
+        ctx.out(
+          `${dry} project ${p.name}: ${p.services} service(s), ${p.domains} domain(s), ${p.routes} route(s)${p.l4Routes ? `, ${p.l4Routes} TCP/UDP route(s)` : ''}`,
+        );
       if (!outcome.projects.length) ctx.out('nothing was imported');
       const skipped = outcome.notes.filter((n) => n.status === 'skipped');
       const adjusted = outcome.notes.filter((n) => n.status === 'adjusted');

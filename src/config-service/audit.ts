@@ -3,6 +3,7 @@
  * deleted), and the project's rows as of an audit entry or a time. Key material is never in the
  * audit log (the trigger strips key_pem), so certificates come back without their key.
  */
+import { l4RowOf } from './l4-rows.js';
 import { sql, type Queryable } from '../db/connect.js';
 import { UserError, quote } from '../errors.js';
 import {
@@ -90,7 +91,7 @@ function laterColumns<T extends object>(defaults: T, r: Record<string, unknown>)
   return Object.fromEntries(Object.entries(defaults).map(([k, d]) => [k, r[k] ?? d])) as T;
 }
 
-const TABLES = ['projects', 'services', 'project_middlewares', 'domain_configs', 'certificates', 'route_configs'];
+const TABLES = ['projects', 'services', 'project_middlewares', 'domain_configs', 'certificates', 'route_configs', 'l4_routes'];
 
 /**
  * The project's rows just after audit entry `upTo`: per row, its last entry up to then (gone if a
@@ -121,6 +122,7 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
     keep('domain_configs', current.domains);
     keep('certificates', current.certificates);
     keep('route_configs', current.routes);
+    keep('l4_routes', current.l4Routes ?? []);
   }
   const all = (table: string) => [...state].filter(([k]) => k.startsWith(`${table}:`)).map(([, v]) => v);
   const project = all('projects')[0];
@@ -135,7 +137,7 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
   );
   const of = (table: string) =>
     all(table).filter((r) =>
-      table === 'services' || table === 'domain_configs' || table === 'project_middlewares'
+      table === 'services' || table === 'domain_configs' || table === 'project_middlewares' || table === 'l4_routes'
         ? own(r)
         : table === 'route_configs' || table === 'certificates'
           ? domainIds.has(String(r.domain_config_id))
@@ -207,5 +209,6 @@ export function rowsAt(entries: readonly AuditEntry[], upTo: number, current: Pr
           middleware: r.middleware as MiddlewareRow['middleware'],
         }) satisfies MiddlewareRow,
     ),
+    l4Routes: of('l4_routes').map(l4RowOf),
   };
 }

@@ -4,6 +4,7 @@
  * database, and `export` writes back out.
  */
 import { routeIdentity, type RoutingValues } from './fields-routing.js';
+import type { DesiredL4Route } from './fields-l4.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 import type { TlsOptions } from '../model.js';
 import type { DesiredTransport } from './tls-spec.js';
@@ -41,6 +42,8 @@ export interface DesiredRoute {
   readonly methods: RoutingValues['methods'];
   /** Backend transport (absent or null: Traefik's default). */
   readonly transport?: DesiredTransport | null;
+  /** The route's own entry points; null/absent = its domain's. */
+  readonly entryPoints?: readonly string[] | null;
 }
 
 /**
@@ -68,6 +71,8 @@ export interface DesiredDomain {
   readonly tlsOptions?: TlsOptions | null;
   /** The domain's certificate is Traefik's default certificate. */
   readonly defaultCertificate?: boolean;
+  /** The domain's entry points; null/absent = the generated choice (render/entry-points.ts). */
+  readonly entryPoints?: readonly string[] | null;
 }
 
 /** A named middleware shared by the project's routes (`{use: name}`). */
@@ -86,6 +91,8 @@ export interface DesiredProject {
   /** Shared middlewares (absent: none). */
   readonly middlewares?: readonly DesiredMiddleware[];
   readonly domains: readonly DesiredDomain[];
+  /** TCP and UDP routes (absent: none). */
+  readonly l4Routes?: readonly DesiredL4Route[];
 }
 
 /** `subdomain.domain`, or `domain`. */

@@ -5,6 +5,7 @@
  */
 import { sql, type Queryable } from '../db/connect.js';
 import { routeMatchLabel } from './fields-routing.js';
+import { l4Label } from './l4-rows.js';
 import { COLUMNS, TABLES, type ProjectRows, type RowTable } from './rows.js';
 
 type Row = { readonly id: string } & Readonly<Record<string, unknown>>;
@@ -42,6 +43,7 @@ const KEYS: Record<RowTable, keyof ProjectRows> = {
   domain_configs: 'domains',
   certificates: 'certificates',
   route_configs: 'routes',
+  l4_routes: 'l4Routes',
 };
 
 /** Labels for rows, using both states to name domains and services. */
@@ -55,6 +57,7 @@ function labeler(current: ProjectRows, target: ProjectRows): (table: RowTable, r
   return (table, row) => {
     if (table === 'services') return `service ${String(row.name)}`;
     if (table === 'project_middlewares') return `middleware ${String(row.name)}`;
+    if (table === 'l4_routes') return l4Label(row);
     if (table === 'domain_configs') return `domain ${String(row.full_domain)}`;
     const domain = domains.get(String(row.domain_config_id)) ?? String(row.domain_config_id);
     if (table === 'certificates') return `certificate of ${domain}`;
@@ -136,6 +139,7 @@ const SWAPPABLE: Partial<Record<RowTable, readonly string[]>> = {
   services: ['name'],
   domain_configs: ['domain', 'subdomain', 'full_domain'],
   route_configs: ['domain_config_id', 'path_rule', 'path_match', 'headers', 'methods'],
+  l4_routes: ['entry_point', 'sni'],
 };
 
 /**
@@ -180,13 +184,14 @@ export async function writeChanges(q: Queryable, changes: readonly RowChange[], 
   for (const c of of('route_configs', 'delete')) await del(c);
   for (const c of of('certificates', 'delete')) await del(c);
   for (const c of of('project_middlewares', 'delete')) await del(c);
+  for (const c of of('l4_routes', 'delete')) await del(c);
   for (const table of ['services', 'domain_configs'] as const) {
     for (const c of of(table, 'delete')) {
       if (stillReferenced.has(c.id)) late.push(c);
       else await del(c);
     }
   }
-  for (const table of ['services', 'project_middlewares', 'domain_configs', 'certificates', 'route_configs'] as const) {
+  for (const table of ['services', 'project_middlewares', 'domain_configs', 'certificates', 'route_configs', 'l4_routes'] as const) {
     await clearKeys(q, table, of(table, 'update'));
     for (const c of deactivatesFirst(of(table, 'update'))) await update(q, c);
     for (const c of of(table, 'create')) await insert(q, c);

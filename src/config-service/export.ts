@@ -9,6 +9,7 @@ import { Document } from 'yaml';
 import { UserError, quote } from '../errors.js';
 import { AtomicWriter } from '../fs/atomic.js';
 import { routingExport, rowIdentity } from './fields-routing.js';
+import { exportL4 } from './fields-l4.js';
 import { fingerprintOf } from './pem.js';
 import type { ProjectRows } from './rows.js';
 import { sortRows } from './rows.js';
@@ -77,6 +78,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
       ...(d.is_active ? {} : { active: false }),
       ...(certificate ? { certificate } : {}),
       ...(d.redirect ? { redirect: d.redirect } : {}),
+      ...(d.entry_points ? { entryPoints: [...d.entry_points] } : {}),
       ...exportDomainTls(d),
       routes: [] as Array<Record<string, unknown>>,
     });
@@ -95,6 +97,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
       ...(r.sticky ? { sticky: r.sticky } : {}),
       ...(r.pass_host_header ? {} : { passHostHeader: false }),
       ...routingExport(r),
+      ...(r.entry_points ? { entryPoints: [...r.entry_points] } : {}),
       ...(transports[i] ? { transport: transports[i] } : {}),
       ...(r.is_active ? {} : { active: false }),
     }));
@@ -106,6 +109,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
     services: rows.services.map((s) => ({ name: s.name, ...(s.host ? { host: s.host } : {}) })),
     ...(rows.middlewares?.length ? { middlewares: rows.middlewares.map((m) => ({ name: m.name, ...m.middleware })) } : {}),
     domains,
+    ...exportL4(rows.l4Routes ?? []),
   };
   const doc = new Document(spec, { aliasDuplicateObjects: false });
   const notes = [`traefik-sync project spec, exported from the database. Apply with: traefik-sync apply -f FILE`];

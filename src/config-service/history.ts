@@ -2,6 +2,7 @@
  * `history`: the audit log of one project in words — who changed what, when. Rows are named by
  * their natural keys (domain, route path, service); certificates by fingerprint; keys never.
  */
+import { l4Label } from './l4-rows.js';
 import { sql, type Queryable } from '../db/connect.js';
 import { quote } from '../errors.js';
 import { loadEntries, projectIdByName, type AuditEntry } from './audit.js';
@@ -31,6 +32,8 @@ function describeRow(table: string, r: Row, names: { domains: Map<string, string
       return `project ${String(r.name)}`;
     case 'services':
       return `service ${String(r.name)}${r.host ? ` (host ${String(r.host)})` : ''}`;
+    case 'l4_routes':
+      return l4Label(r);
     case 'project_middlewares':
       return `middleware ${String(r.name)} (${Object.keys((r.middleware as object | null) ?? {}).join(', ')})`;
     case 'domain_configs': {

@@ -12,6 +12,7 @@ import { domainToASCII } from 'node:url';
 import type { ImportNote, SourceTree, Sourced } from './import-read.js';
 import { resolveMiddlewares, type MappedService } from './import-objects.js';
 import { resolveRouteService } from './import-traffic.js';
+import { mapL4 } from './import-l4.js';
 import { importedRedirect } from './import-redirect.js';
 import { importTlsOptions, importTransport } from './import-tls.js';
 import { rulePart } from './import-rule.js';
@@ -30,6 +31,9 @@ export interface ImportedProject {
     services: Obj[];
     middlewares?: Array<Obj & { name: string }>;
     domains: Array<Obj & { routes: Obj[] }>;
+    /** TCP and UDP routes (import-l4.ts). */
+    tcp?: Obj[];
+    udp?: Obj[];
   };
   /** Spec path (`domains[0].routes[1]`, `services[0]`, `domains[0]`) → source (`file: http.routers.x`). */
   readonly sources: Map<string, string[]>;
@@ -379,6 +383,7 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
     ])
       adjust(reason);
   }
+  mapL4(tree, (file) => builderFor(file).project, note, sanitizeName);
   for (const s of tree.services.values())
     if (!usedServices.has(s.name)) note(s.file, `http.services.${s.name}`, 'skipped', 'not used by any imported router');
   for (const m of tree.middlewares.values())

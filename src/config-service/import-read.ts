@@ -27,8 +27,16 @@ export interface Sourced<T> {
 
 type Obj = Record<string, unknown>;
 
+/** The TCP and UDP routers and services of the merged `file` namespace (mapped by import-l4.ts). */
+export interface L4SourceTree {
+  readonly tcpRouters: Map<string, Sourced<Obj>>;
+  readonly tcpServices: Map<string, Sourced<Obj>>;
+  readonly udpRouters: Map<string, Sourced<Obj>>;
+  readonly udpServices: Map<string, Sourced<Obj>>;
+}
+
 /** The merged `file` namespace of a directory. */
-export interface SourceTree {
+export interface SourceTree extends L4SourceTree {
   readonly routers: Map<string, Sourced<Obj>>;
   readonly services: Map<string, Sourced<Obj>>;
   readonly middlewares: Map<string, Sourced<Obj>>;
@@ -67,6 +75,10 @@ export async function readSourceTree(dir: string): Promise<SourceTree> {
     transports: new Map(),
     tlsOptions: new Map(),
     notes: [],
+    tcpRouters: new Map(),
+    tcpServices: new Map(),
+    udpRouters: new Map(),
+    udpServices: new Map(),
   };
   const skip = (file: string, item: string, reason: string) => tree.notes.push({ file, item, status: 'skipped', reason });
   for (const rel of await walk(dir)) {
@@ -139,11 +151,25 @@ function collect(file: string, root: Obj, tree: SourceTree): void {
       }
     } else if ((k === 'tcp' || k === 'udp') && isObj(value)) {
       for (const [section, entries] of Object.entries(value)) {
-        for (const name of isObj(entries) ? Object.keys(entries) : [''])
-          skip(
-            `${key}.${section}${name ? `.${name}` : ''}`,
-            `${key.toUpperCase()} configuration is not supported by traefik-sync (HTTP only)`,
-          );
+        const s = section.toLowerCase();
+        const into =
+          s === 'routers'
+            ? k === 'tcp'
+              ? tree.tcpRouters
+              : tree.udpRouters
+            : s === 'services'
+              ? k === 'tcp'
+                ? tree.tcpServices
+                : tree.udpServices
+              : null;
+        for (const [name, v] of isObj(entries) ? Object.entries(entries) : [['', null] as const]) {
+          const item = `${key}.${section}${name ? `.${name}` : ''}`;
+          const other = into?.get(name);
+          if (!into) skip(item, `${key.toUpperCase()} ${section} are not supported by traefik-sync (routers and services only)`);
+          else if (other) skip(item, `already defined in ${other.file}; Traefik keeps the first, so this one is skipped`);
+          else if (!isObj(v)) skip(item, 'expected a mapping');
+          else into.set(name, { file, name, value: v });
+        }
       }
     } else if (k === 'tls' && isObj(value)) {
       for (const [section, entries] of Object.entries(value)) {

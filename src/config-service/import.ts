@@ -29,6 +29,8 @@ export interface ImportOutcome {
     readonly services: number;
     readonly domains: number;
     readonly routes: number;
+    /** TCP and UDP routes. */
+    readonly l4Routes: number;
     readonly changes: ChangeView[];
   }>;
   readonly notes: ImportNote[];
@@ -87,6 +89,22 @@ function prune(
   const spec = p.spec;
   const drop = new Set<object>();
   for (const issue of problems) {
+    const l4 = /^(tcp|udp)\[(\d+)\]/.exec(issue.path);
+    if (l4) {
+      const route = spec[l4[1] as 'tcp' | 'udp']?.[Number(l4[2])];
+      if (!route) return false;
+      drop.add(route);
+      for (const src of sources.get(route) ?? []) {
+        const [file, item] = [src.slice(0, src.indexOf(': ')), src.slice(src.indexOf(': ') + 2)];
+        notes.push({
+          file,
+          item,
+          status: 'skipped',
+          reason: `not valid for traefik-sync: ${formatIssue({ ...issue, path: issue.path.replace(/^(tcp|udp)\[\d+\]\.?/, '') })}`,
+        });
+      }
+      continue;
+    }
     const m = /^(services|domains)\[(\d+)\](?:\.routes\[(\d+)\])?/.exec(issue.path);
     const domain = m?.[1] === 'domains' ? spec.domains[Number(m[2])] : undefined;
     const target: object | undefined = !m
@@ -108,6 +126,7 @@ function prune(
       });
     }
   }
+  for (const protocol of ['tcp', 'udp'] as const) if (spec[protocol]) spec[protocol] = spec[protocol].filter((r) => !drop.has(r));
   const droppedServices = new Set(spec.services.filter((s) => drop.has(s)).map((s) => s.name));
   spec.domains = spec.domains.filter((d) => !drop.has(d));
   for (const d of spec.domains) d.routes = d.routes.filter((r) => !drop.has(r) && !droppedServices.has(String(r.service)));
@@ -164,8 +183,11 @@ export async function importDirectory(service: ImportTarget, dir: string, option
       fail('a project of that name already exists; import creates new projects only (use --project-prefix)');
       continue;
     }
+    for (const protocol of ['tcp', 'udp'] as const)
+      p.spec[protocol]?.forEach((r, i) => sources.set(r, p.sources.get(`${protocol}[${i}]`) ?? []));
+    const something = () => p.spec.domains.length + (p.spec.tcp?.length ?? 0) + (p.spec.udp?.length ?? 0) > 0;
     let ok = true;
-    for (let attempt = 0; attempt < 20 && p.spec.domains.length; attempt++) {
+    for (let attempt = 0; attempt < 20 && something(); attempt++) {
       const { problems } = await service.preview(p.name, p.spec, { baseDir: '/' });
       if (!problems.length) break;
       if (!prune(p, problems, sources, notes)) {
@@ -174,7 +196,7 @@ export async function importDirectory(service: ImportTarget, dir: string, option
         break;
       }
     }
-    if (ok && p.spec.domains.length) ready.push(p);
+    if (ok && something()) ready.push(p);
     else if (ok) fail('nothing in it could be imported');
   }
   options.onProgress?.('checked', projects.length, projects.length);
@@ -187,6 +209,7 @@ export async function importDirectory(service: ImportTarget, dir: string, option
       services: p.spec.services.length,
       domains: p.spec.domains.length,
       routes: p.spec.domains.reduce((n, d) => n + d.routes.length, 0),
+      l4Routes: (p.spec.tcp?.length ?? 0) + (p.spec.udp?.length ?? 0),
       changes: results[i]?.changes ?? [],
     })),
     notes,

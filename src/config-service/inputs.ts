@@ -22,6 +22,7 @@ import {
 import { redirectField, serversField, stickyField } from './fields-http.js';
 import { tlsOptionsField, transportField } from './fields-tls.js';
 import { refineRoutePath, routePathField, routingInputFields } from './fields-routing.js';
+import { entryPointsField } from './fields-l4.js';
 import type { RouteLaterColumns } from './rows.js';
 
 const pem = z.string().max(LIMITS.pemBytes);
@@ -40,6 +41,7 @@ const domainFields = {
   redirect: redirectField.nullable().optional(),
   tlsOptions: tlsOptionsField.nullable().optional(),
   defaultCertificate: z.boolean().optional(),
+  entryPoints: entryPointsField.nullable().optional(),
 };
 const certificatePair = z.strictObject({ certPem: pem, keyPem: pem });
 const createDomain = z.strictObject({ projectId: uuidField, ...domainFields, certificate: certificatePair.optional() });
@@ -62,6 +64,7 @@ const routeFields = {
   passHostHeader: z.boolean().optional(),
   transport: transportField.nullable().optional(),
   ...routingInputFields,
+  entryPoints: entryPointsField.nullable().optional(),
 };
 const createRoute = z.strictObject({ domainConfigId: uuidField, ...routeFields }).superRefine(refineRoutePath('pathRule', 'pathMatch'));
 const updateRoute = z
@@ -137,6 +140,7 @@ const HINTS = {
   ssl_enabled: 'sslEnabled',
   ssl_provider: 'sslProvider',
   tls_sans: 'tlsSans',
+  entry_points: 'entryPoints',
   sans: 'tlsSans',
   is_active: 'isActive',
   cert: 'certPem',
@@ -162,6 +166,7 @@ export interface RouteLaterInput {
   readonly pathMatch?: unknown;
   readonly headers?: unknown;
   readonly methods?: unknown;
+  readonly entryPoints?: readonly string[] | null;
 }
 
 /** The route columns added after the seed's from an API input: the fields given, else `base`'s. */
@@ -177,5 +182,6 @@ export function routeLaterColumns(v: RouteLaterInput, base: RouteLaterColumns): 
     path_match: pick(v.pathMatch, 'path_match'),
     headers: pick(v.headers, 'headers'),
     methods: pick(v.methods, 'methods'),
+    entry_points: pick(v.entryPoints, 'entry_points') ?? null,
   };
 }

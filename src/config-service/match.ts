@@ -4,6 +4,7 @@
  * names stay stable; unmatched spec rows get new ids; unlisted stored rows are dropped.
  */
 import { randomUUID } from 'node:crypto';
+import { matchL4 } from './fields-l4.js';
 import type { DesiredProject } from './desired.js';
 import type { ValidationIssue } from './errors.js';
 import { routeIdentity, rowIdentity } from './fields-routing.js';
@@ -66,6 +67,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       tls_sans: d.sans ?? null,
       tls_options: d.tlsOptions ?? null,
       default_certificate: d.defaultCertificate ?? false,
+      entry_points: d.entryPoints ?? null,
     });
     const stored = certsByDomain.get(id);
     if (d.certificate?.kind === 'pem') {
@@ -117,6 +119,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
         headers: r.headers,
         methods: r.methods,
         ...transportColumns(r.transport ?? null, storedRoute, `${at}.routes[${j}].transport`, issues),
+        entry_points: r.entryPoints ?? null,
       });
     });
   });
@@ -134,6 +137,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       certificates,
       routes,
       middlewares,
+      l4Routes: matchL4(current.l4Routes ?? [], desired.l4Routes ?? [], projectId, newId, paths),
     },
     locate: (rowId) => paths.get(rowId),
     issues,

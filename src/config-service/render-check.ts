@@ -7,6 +7,8 @@ import { quote } from '../errors.js';
 import type { ProjectState } from '../model.js';
 import { routeRuleOf } from '../render/matchers.js';
 import { renderProject, ruleOf, type RenderedProject, type RenderOptions } from '../render/project.js';
+import { l4Field } from './l4-fields-map.js';
+import { l4Describe } from '../render/l4.js';
 import { sharedMiddlewareName } from '../render/shared.js';
 import { joinPath, type ValidationIssue } from './errors.js';
 
@@ -62,6 +64,10 @@ export function renderIssues(
     prefixes.push({ match: mName, strip: mName, rowId: m.id, field: [], inner: sharedField });
     objects.set(sharedMiddlewareName(state.name, m.name), { rowId: m.id, describe: mName.slice(0, -2), field: (ptr) => ptr });
   }
+  for (const r of state.l4Routes ?? []) {
+    const lName = `${l4Describe(r)}: `;
+    prefixes.push({ match: lName, strip: lName, rowId: r.id, field: [], inner: l4Field });
+  }
   for (const sv of state.services) {
     const sName = `service ${quote(sv.name)}: host`;
     prefixes.push({ match: `${sName} `, strip: `${sName} `, rowId: sv.id, field: ['host'] });
@@ -73,12 +79,14 @@ export function renderIssues(
     prefixes.push({ match: `${dName}: ssl_provider: `, strip: `${dName}: ssl_provider: `, rowId: d.id, field: [names.provider] });
     prefixes.push({ match: `${dName}: tls_sans: `, strip: `${dName}: tls_sans: `, rowId: d.id, field: [names.sans ?? 'sans'] });
     prefixes.push({ match: `${dName}: full_domain: `, strip: `${dName}: full_domain: `, rowId: d.id, field: ['domain'] });
+    prefixes.push({ match: `${dName}: entry_points`, strip: `${dName}: `, rowId: d.id, field: [], inner: l4Field });
     prefixes.push({ match: `${dName}: `, strip: `${dName}: `, rowId: d.id, field: [] });
     for (const r of d.routes) {
       const rName = `route ${quote(d.fullDomain + r.pathRule)}`;
       prefixes.push({ match: `${rName}: target_url `, strip: `${rName}: target_url `, rowId: r.id, field: [FIELDS.targetUrl] });
       prefixes.push({ match: `${rName}: priority `, strip: `${rName}: `, rowId: r.id, field: ['priority'] });
       prefixes.push({ match: `${rName}: path_rule `, strip: `${rName}: path_rule `, rowId: r.id, field: [names.path ?? 'path'] });
+      prefixes.push({ match: `${rName}: entry_points`, strip: `${rName}: `, rowId: r.id, field: [], inner: l4Field });
       prefixes.push({ match: `${rName}: `, strip: `${rName}: `, rowId: r.id, field: [] });
       if (r.isActive && d.isActive) routesByRule.set(routeRuleOf(d.fullDomain, r), { rowId: r.id, describe: rName });
     }

@@ -8,6 +8,7 @@ import {
   sortRows,
   type CertificateRow,
   type DomainRow,
+  type L4RouteRow,
   type MiddlewareRow,
   type ProjectRow,
   type ProjectRows,
@@ -19,6 +20,7 @@ export { DOMAIN_DEFAULTS, ROUTE_DEFAULTS, emptyRows, sortRows, toState } from '.
 export type {
   CertificateRow,
   DomainRow,
+  L4RouteRow,
   MiddlewareRow,
   ProjectRow,
   ProjectRows,
@@ -28,7 +30,7 @@ export type {
 } from '../db/rows.js';
 
 /** The row tables a project owns, in dependency order. */
-export const TABLES = ['services', 'project_middlewares', 'domain_configs', 'certificates', 'route_configs'] as const;
+export const TABLES = ['services', 'project_middlewares', 'domain_configs', 'certificates', 'route_configs', 'l4_routes'] as const;
 /** One of {@link TABLES}. */
 export type RowTable = (typeof TABLES)[number];
 
@@ -48,6 +50,7 @@ export const COLUMNS: Record<RowTable, readonly string[]> = {
     'tls_sans',
     'tls_options',
     'default_certificate',
+    'entry_points',
   ],
   certificates: ['domain_config_id', 'cert_pem', 'key_pem', 'not_after'],
   route_configs: [
@@ -70,7 +73,9 @@ export const COLUMNS: Record<RowTable, readonly string[]> = {
     'methods',
     'transport',
     'key_pem',
+    'entry_points',
   ],
+  l4_routes: ['project_id', 'protocol', 'name', 'entry_point', 'sni', 'tls', 'tls_resolver', 'servers', 'proxy_protocol', 'is_active'],
 };
 
 /** Lock a project's row (serializes writers of one project) and return it, by id or name. */
@@ -87,7 +92,8 @@ export async function loadRows(q: Queryable, project: ProjectRow): Promise<Proje
   const id = project.id;
   const services: ServiceRow[] = await q.query(sql`SELECT id, project_id, name, host FROM services WHERE project_id = ${id}`);
   const domains: DomainRow[] = await q.query(sql`
-    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active, redirect, tls_sans, tls_options, default_certificate
+    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active, redirect, tls_sans, tls_options, default_certificate,
+           entry_points
       FROM domain_configs WHERE project_id = ${id}`);
   const certificates: CertificateRow[] = await q.query(sql`
     SELECT c.id, c.domain_config_id, c.cert_pem, c.key_pem, c.not_after
@@ -95,10 +101,13 @@ export async function loadRows(q: Queryable, project: ProjectRow): Promise<Proje
   const routes: RouteRow[] = await q.query(sql`
     SELECT r.id, r.domain_config_id, r.service_id, r.path_rule, r.priority, r.middleware, r.target_port, r.target_url, r.health_check, r.is_active,
            r.servers, r.sticky, r.pass_host_header, r.split, r.failover,
-           r.path_match, r.headers, r.methods, r.transport, r.key_pem
+           r.path_match, r.headers, r.methods, r.transport, r.key_pem, r.entry_points
       FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id WHERE d.project_id = ${id}`);
   const middlewares: MiddlewareRow[] = await q.query(
     sql`SELECT id, project_id, name, middleware FROM project_middlewares WHERE project_id = ${id}`,
   );
-  return sortRows({ project, services, domains, certificates, routes, middlewares });
+  const l4Routes: L4RouteRow[] = await q.query(sql`
+    SELECT id, project_id, protocol, name, entry_point, sni, tls, tls_resolver, servers, proxy_protocol, is_active
+      FROM l4_routes WHERE project_id = ${id}`);
+  return sortRows({ project, services, domains, certificates, routes, middlewares, l4Routes });
 }

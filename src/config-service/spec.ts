@@ -28,6 +28,7 @@ import { checkCertificate } from './pem.js';
 import { httpIssues } from './checks-http.js';
 import { routingIssues } from './checks-routing.js';
 import { refineRoutePath, routePathField, routingOfSpec, routingRouteFields } from './fields-routing.js';
+import { desiredL4, entryPointsField, l4SpecIssues, tcpRouteSpec, udpRouteSpec } from './fields-l4.js';
 import { redirectField, serversField, sharedMiddlewareSpec, stickyField } from './fields-http.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 import { resolveTlsOptions, resolveTransport, tlsOptionsSpec, transportSpec } from './tls-spec.js';
@@ -83,6 +84,7 @@ const routeSpec = z
     servers: serversField.nullable().optional(),
     sticky: stickyField.nullable().optional(),
     passHostHeader: z.boolean().optional(),
+    entryPoints: entryPointsField.nullable().optional(),
     ...routingRouteFields,
     transport: transportSpec.nullable().optional(),
   })
@@ -124,6 +126,7 @@ const domainSpec = z
     redirect: redirectField.nullable().optional(),
     tlsOptions: tlsOptionsSpec.nullable().optional(),
     defaultCertificate: z.boolean().optional(),
+    entryPoints: entryPointsField.nullable().optional(),
   })
   .superRefine((d, ctx) => {
     if (d.subdomain) {
@@ -140,6 +143,8 @@ export const specSchema = z.strictObject({
   services: z.array(serviceSpec).max(LIMITS.services).optional(),
   middlewares: z.array(sharedMiddlewareSpec).max(LIMITS.services).optional(),
   domains: z.array(domainSpec).max(LIMITS.domains).optional(),
+  tcp: z.array(tcpRouteSpec).max(LIMITS.services).optional(),
+  udp: z.array(udpRouteSpec).max(LIMITS.services).optional(),
 });
 
 /** A spec document as written in a file (or passed by a host application). */
@@ -254,6 +259,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
         redirect: (d.redirect ?? null) as DomainRedirect | null,
         tlsOptions,
         defaultCertificate: d.defaultCertificate ?? false,
+        entryPoints: d.entryPoints ?? null,
         routes: (d.routes ?? []).map((r, j) => ({
           path: r.path ?? '/',
           service: r.service,
@@ -268,6 +274,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
           passHostHeader: r.passHostHeader ?? true,
           ...routingOfSpec(r),
           transport: transports[j] ?? null,
+          entryPoints: r.entryPoints ?? null,
         })),
       };
     }),
@@ -278,8 +285,9 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
     services: (s.services ?? []).map((x) => ({ name: x.name, host: x.host ?? null })),
     middlewares: (s.middlewares ?? []).map(({ name, ...middleware }) => ({ name, middleware: middleware as MiddlewareSpec })),
     domains,
+    l4Routes: desiredL4(s.tcp ?? [], s.udp ?? []),
   };
-  issues.push(...crossRowIssues(desired), ...httpIssues(desired), ...routingIssues(desired));
+  issues.push(...crossRowIssues(desired), ...httpIssues(desired), ...routingIssues(desired), ...l4SpecIssues(desired.l4Routes ?? []));
   if (issues.length) throw new ValidationError(where(issues));
   return desired;
 }

@@ -11,6 +11,7 @@ import { diffRows, writeChanges, type RowChange } from './diff.js';
 import { dedupe, joinPath, throwIfAny, type ValidationIssue } from './errors.js';
 import type { RenderOptions } from '../render/types.js';
 import { defaultCertificateIssues } from './default-certificate-check.js';
+import { l4ClaimIssues } from './l4-claims.js';
 import { redirectIssues } from './redirect-check.js';
 import { renderIssues, type FieldNames, type Locator } from './render-check.js';
 import { emptyRows, loadRows, lockProject, toState, type ProjectRow, type ProjectRows } from './rows.js';
@@ -92,6 +93,7 @@ export async function writeProject(
   issues.push(...(await claimIssues(tx, p.target, p.locate, options.domainField)));
   issues.push(...(await redirectIssues(tx, p.target, p.locate)));
   issues.push(...(await defaultCertificateIssues(tx, p.target, p.locate)));
+  issues.push(...(await l4ClaimIssues(tx, p.target, p.locate)));
   issues.push(...renderIssues(toState(p.target), p.locate, options.render, options.fieldNames).issues);
   throwIfAny(dedupe(issues));
   const changes = diffRows(current, p.target);

@@ -9,7 +9,15 @@
 import { sql, type Queryable } from './connect.js';
 import type { ProjectState } from '../model.js';
 import { handoffPending, type ShardMember } from './shards.js';
-import { toState, type CertificateRow, type DomainRow, type MiddlewareRow, type RouteRow, type ServiceRow } from './rows.js';
+import {
+  toState,
+  type CertificateRow,
+  type DomainRow,
+  type L4RouteRow,
+  type MiddlewareRow,
+  type RouteRow,
+  type ServiceRow,
+} from './rows.js';
 
 /** A project as one statement returns it: its columns, and its child rows as JSON arrays. */
 interface LoadedRow {
@@ -23,6 +31,7 @@ interface LoadedRow {
   certificates: Array<Omit<CertificateRow, 'not_after'> & { not_after: string | null }>;
   routes: RouteRow[];
   middlewares: MiddlewareRow[];
+  l4_routes: L4RouteRow[];
 }
 
 /** A project as loaded: its state, and whether it was moved into this shard and this replica has not recorded writing it yet. */
@@ -49,7 +58,8 @@ export async function loadProjects(db: Queryable, ids?: readonly string[], shard
                               'id', d.id, 'project_id', d.project_id, 'domain', d.domain, 'subdomain', d.subdomain,
                               'full_domain', d.full_domain, 'ssl_enabled', d.ssl_enabled, 'ssl_provider', d.ssl_provider,
                               'is_active', d.is_active, 'redirect', d.redirect, 'tls_sans', d.tls_sans,
-                              'tls_options', d.tls_options, 'default_certificate', d.default_certificate))
+                              'tls_options', d.tls_options, 'default_certificate', d.default_certificate,
+                              'entry_points', d.entry_points))
                        FROM domain_configs d WHERE d.project_id = p.id), '[]') AS domains,
            coalesce((SELECT json_agg(json_build_object(
                               'id', c.id, 'domain_config_id', c.domain_config_id, 'cert_pem', c.cert_pem,
@@ -63,11 +73,12 @@ export async function loadProjects(db: Queryable, ids?: readonly string[], shard
                               'is_active', r.is_active, 'servers', r.servers, 'sticky', r.sticky,
                               'pass_host_header', r.pass_host_header, 'split', r.split, 'failover', r.failover,
                               'path_match', r.path_match, 'headers', r.headers, 'methods', r.methods,
-                              'transport', r.transport, 'key_pem', r.key_pem))
+                              'transport', r.transport, 'key_pem', r.key_pem, 'entry_points', r.entry_points))
                        FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
                       WHERE d.project_id = p.id), '[]') AS routes,
            coalesce((SELECT json_agg(json_build_object('id', m.id, 'project_id', m.project_id, 'name', m.name, 'middleware', m.middleware))
-                       FROM project_middlewares m WHERE m.project_id = p.id), '[]') AS middlewares
+                       FROM project_middlewares m WHERE m.project_id = p.id), '[]') AS middlewares,
+           coalesce((SELECT json_agg(to_jsonb(l) - 'created_at' - 'updated_at') FROM l4_routes l WHERE l.project_id = p.id), '[]') AS l4_routes
       FROM projects p LEFT JOIN project_versions v ON v.project_id = p.id
       ${filter} ORDER BY p.name`);
   return rows.map((p) => {
@@ -79,6 +90,7 @@ export async function loadProjects(db: Queryable, ids?: readonly string[], shard
         certificates: p.certificates.map((c) => ({ ...c, not_after: c.not_after === null ? null : new Date(c.not_after) })),
         routes: p.routes,
         middlewares: p.middlewares,
+        l4Routes: p.l4_routes,
       },
       Number(p.version ?? 0),
       p.changed_at,

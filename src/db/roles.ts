@@ -39,7 +39,7 @@ export function roleNames(prefix = DEFAULT_ROLE_PREFIX): RoleNames {
   return { owner: `${prefix}_owner`, writer: `${prefix}_writer`, sidecar: `${prefix}_sidecar` };
 }
 
-const DESIRED = 'projects, services, domain_configs, route_configs, certificates, project_middlewares';
+const DESIRED = 'projects, services, domain_configs, route_configs, certificates, project_middlewares, l4_routes';
 const RECORDS = 'traefik_configs, sync_replicas, drift_events, shard_handoff_writes, shard_members';
 const ALL_TABLES = `${DESIRED}, audit_log, project_versions, shard_handoffs, ${RECORDS}, schema_migrations`;
 

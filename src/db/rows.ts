@@ -8,6 +8,8 @@ import type {
   BackendTransport,
   Domain,
   DomainRedirect,
+  L4Route,
+  L4Server,
   MiddlewareSpec,
   PathMatch,
   ProjectState,
@@ -53,15 +55,19 @@ export interface DomainRow {
   readonly tls_options?: TlsOptions | null;
   /** sql/015_tls_options.sql: the domain's certificate is Traefik's default certificate. */
   readonly default_certificate?: boolean;
+  /** sql/021_entry_points.sql: the domain's entry points; null = the generated choice. */
+  readonly entry_points?: readonly string[] | null;
 }
 
 /** Values of the domain columns added after the seed's, for rows that do not set them (as the migrations gave old rows). */
-export const DOMAIN_DEFAULTS: Required<Pick<DomainRow, 'redirect' | 'tls_sans' | 'tls_options' | 'default_certificate'>> = {
-  redirect: null,
-  tls_sans: null,
-  tls_options: null,
-  default_certificate: false,
-};
+export const DOMAIN_DEFAULTS: Required<Pick<DomainRow, 'redirect' | 'tls_sans' | 'tls_options' | 'default_certificate' | 'entry_points'>> =
+  {
+    redirect: null,
+    tls_sans: null,
+    tls_options: null,
+    default_certificate: false,
+    entry_points: null,
+  };
 
 /** A `certificates` row (key_pem is null when it is not known, e.g. from the audit log). */
 export interface CertificateRow {
@@ -86,6 +92,8 @@ export interface RouteLaterColumns {
   readonly transport?: BackendTransport | null;
   /** The client certificate's private key (null when not known, e.g. from the audit log). */
   readonly key_pem?: string | null;
+  /** sql/021_entry_points.sql: the route's own entry points; null = its domain's. */
+  readonly entry_points?: readonly string[] | null;
 }
 
 /** A `route_configs` row. */
@@ -113,6 +121,7 @@ export const ROUTE_DEFAULTS: RouteLaterColumns = {
   headers: null,
   methods: null,
   transport: null,
+  entry_points: null,
 };
 
 /** A `project_middlewares` row (sql/009_shared_middlewares.sql). */
@@ -121,6 +130,21 @@ export interface MiddlewareRow {
   readonly project_id: string;
   readonly name: string;
   readonly middleware: MiddlewareSpec;
+}
+
+/** An `l4_routes` row (sql/022_tcp_udp_routes.sql). */
+export interface L4RouteRow {
+  readonly id: string;
+  readonly project_id: string;
+  readonly protocol: 'tcp' | 'udp';
+  readonly name: string;
+  readonly entry_point: string;
+  readonly sni: string | null;
+  readonly tls: 'terminate' | 'passthrough' | null;
+  readonly tls_resolver: string | null;
+  readonly servers: readonly L4Server[];
+  readonly proxy_protocol: 1 | 2 | null;
+  readonly is_active: boolean;
 }
 
 /** Every row of one project. */
@@ -132,6 +156,8 @@ export interface ProjectRows {
   readonly routes: readonly RouteRow[];
   /** Named middlewares (optional: none when absent). */
   readonly middlewares?: readonly MiddlewareRow[];
+  /** TCP and UDP routes (optional: none when absent). */
+  readonly l4Routes?: readonly L4RouteRow[];
 }
 
 /** Rows of a project that does not exist yet (its id chosen by the caller). */
@@ -162,6 +188,7 @@ export function sortRows(rows: ProjectRows): ProjectRows {
     certificates: [...rows.certificates].sort(byKey((c) => `${domainOrder.get(c.domain_config_id) ?? ''}\u0000${c.id}`)),
     routes: [...rows.routes].sort(byKey((r) => `${r.path_rule}\u0000${r.id}`)),
     middlewares: [...(rows.middlewares ?? [])].sort(byKey((m) => m.name)),
+    l4Routes: [...(rows.l4Routes ?? [])].sort(byKey((r) => `${r.protocol}\u0000${r.name}\u0000${r.id}`)),
   };
 }
 
@@ -193,6 +220,7 @@ export function toState(rows: ProjectRows, version = 0, changedAt: Date | null =
       };
     }),
     middlewares: (sorted.middlewares ?? []).map((m) => ({ id: m.id, name: m.name, middleware: m.middleware })),
+    l4Routes: (sorted.l4Routes ?? []).map(l4RouteOf),
   };
 }
 
@@ -210,6 +238,7 @@ export function domainOf(d: DomainRow): Omit<Domain, 'certificate' | 'routes'> {
     tlsSans: d.tls_sans ?? null,
     ...(d.tls_options ? { tlsOptions: d.tls_options } : {}),
     ...(d.default_certificate ? { defaultCertificate: true } : {}),
+    entryPoints: d.entry_points ?? null,
   };
 }
 
@@ -234,5 +263,22 @@ export function routeOf(r: RouteRow): Route {
     headers: r.headers,
     methods: r.methods,
     ...(r.transport ? { transport: r.transport, clientKeyPem: r.key_pem ?? null } : {}),
+    entryPoints: r.entry_points ?? null,
+  };
+}
+
+/** An `l4_routes` row in the renderer's terms. */
+export function l4RouteOf(r: L4RouteRow): L4Route {
+  return {
+    id: r.id,
+    protocol: r.protocol,
+    name: r.name,
+    entryPoint: r.entry_point,
+    sni: r.sni,
+    tls: r.tls,
+    tlsResolver: r.tls_resolver,
+    servers: r.servers,
+    proxyProtocol: r.proxy_protocol,
+    isActive: r.is_active,
   };
 }

@@ -6,6 +6,8 @@
 import { posix } from 'node:path';
 import type { Domain, ProjectState, RenderedFile, Route, Service } from '../model.js';
 import { quote } from '../errors.js';
+import { renderL4 } from './l4.js';
+import { domainEntryPoints, entryPointsProblems, routeEntryPoints } from './entry-points.js';
 import { certificateBaseName, domainTls, hostMatcher, isWildcard, WILDCARD_OFFSET, wildcardProblem } from './hosts.js';
 import { containsPrivateKey, redact, redactValues, secretValues } from '../redact.js';
 import { checkHealthCheck, controlCharProblems, parseChain } from './middleware.js';
@@ -30,6 +32,9 @@ export const layout = {
   projectDir: (project: string) => `dynamic/${project}`,
   domains: (project: string) => `dynamic/${project}/domains.yml`,
   middleware: (project: string) => `dynamic/${project}/middleware.yml`,
+  /** TCP and UDP routes (render/l4.ts): written only when the project has some. */
+  tcp: (project: string) => `dynamic/${project}/tcp.yml`,
+  udp: (project: string) => `dynamic/${project}/udp.yml`,
   service: (project: string, service: string) => `dynamic/${project}/services/${service}.yml`,
   cert: (fullDomain: string) => `ssl/certs/${certificateBaseName(fullDomain)}.crt`,
   key: (fullDomain: string) => `ssl/keys/${certificateBaseName(fullDomain)}.key`,
@@ -112,6 +117,19 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       problems.push(...tls.problems.map((m) => `${at}: ${m}`));
       continue;
     }
+    const eps = domainEntryPoints(d);
+    const epProblems = [
+      ...entryPointsProblems(d.entryPoints, d.sslEnabled, facts).map((m) => `${at}: ${m}`),
+      ...d.routes.flatMap((r) =>
+        r.isActive
+          ? entryPointsProblems(r.entryPoints, d.sslEnabled, facts).map((m) => `route ${quote(d.fullDomain + r.pathRule)}: ${m}`)
+          : [],
+      ),
+    ];
+    if (epProblems.length) {
+      problems.push(...epProblems);
+      continue;
+    }
     const tlsRefused = domainTlsProblems(d, at);
     if (tlsRefused.length) {
       problems.push(...tlsRefused);
@@ -137,13 +155,14 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       const mw = domainRedirectName(p, d);
       middlewares[mw] = { redirectRegex: redirectRegexOf(d.fullDomain, d.redirect) };
       const router = { rule: ruleOf(d.fullDomain, '/'), priority: 1, middlewares: [mw], service: 'noop@internal' };
-      domainRouters[mw] = { entryPoints: ['web'], ...router };
-      if (d.sslEnabled) domainRouters[`${mw}-tls`] = { entryPoints: ['websecure'], ...router, tls: tls.tls };
+      const plain = d.sslEnabled ? eps.redirectFrom : eps.routers;
+      if (plain.length) domainRouters[mw] = { entryPoints: [...plain], ...router };
+      if (d.sslEnabled) domainRouters[`${mw}-tls`] = { entryPoints: [...eps.routers], ...router, tls: tls.tls };
     }
-    if (d.sslEnabled && !d.redirect) {
+    if (d.sslEnabled && !d.redirect && eps.redirectFrom.length) {
       needsRedirect = true;
       domainRouters[redirectRouterName(p, d)] = {
-        entryPoints: ['web'],
+        entryPoints: [...eps.redirectFrom],
         rule: ruleOf(d.fullDomain, '/'),
         priority: 1,
         middlewares: [redirectMiddlewareName(p)],
@@ -240,7 +259,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       return mw;
     });
     const router: Record<string, unknown> = {
-      entryPoints: [d.sslEnabled ? 'websecure' : 'web'],
+      entryPoints: [...routeEntryPoints(d, r)],
       rule: routeRuleOf(d.fullDomain, r),
       priority: routerPriority(r, isWildcard(d.fullDomain)),
       service: name,
@@ -285,6 +304,10 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   for (const [svc, doc] of [...perService].sort(([a], [b]) => (a < b ? -1 : 1))) {
     documents.set(layout.service(p, svc), doc);
   }
+  const l4 = renderL4(state, facts, options.allowedInternalTargets);
+  problems.push(...l4.problems);
+  if (l4.tcp) documents.set(layout.tcp(p), l4.tcp);
+  if (l4.udp) documents.set(layout.udp(p), l4.udp);
 
   problems.push(...validateDynamic(documents));
   if (problems.length) {

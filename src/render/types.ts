@@ -30,6 +30,15 @@ export interface DynamicDocument {
     options?: Record<string, Record<string, unknown>>;
     stores?: Record<string, Record<string, unknown>>;
   };
+  /** TCP and UDP routes (render/l4.ts). */
+  tcp?: L4Section;
+  udp?: L4Section;
+}
+
+/** The routers and services of a `tcp:` or `udp:` section. */
+export interface L4Section {
+  routers?: Record<string, Record<string, unknown>>;
+  services?: Record<string, Record<string, unknown>>;
 }
 
 /** Result of rendering one project. */

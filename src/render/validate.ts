@@ -130,6 +130,10 @@ function projectKeys(project: RenderedProject): Set<string> {
     }
     // tls.stores are global in Traefik (the default certificate has one owner, sql/015_tls_options.sql).
     for (const store of Object.keys(doc.tls?.stores ?? {})) keys.add(`tls store ${store}`);
+    // TCP: one owner per server name per entry point; UDP: per entry point (render/l4.ts).
+    for (const router of Object.values(doc.tcp?.routers ?? {}))
+      keys.add(`rule tcp ${String(router.rule)} on ${JSON.stringify(router.entryPoints)}`);
+    for (const router of Object.values(doc.udp?.routers ?? {})) keys.add(`rule udp on ${JSON.stringify(router.entryPoints)}`);
   }
   return keys;
 }

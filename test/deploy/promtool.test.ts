@@ -63,7 +63,7 @@ promtool.describe('promtool', () => {
 });
 
 describe('alert rules', () => {
-  it('cover drift, sync failure, staleness, database, LISTEN, delete guard, certificates, volume, leadership, routing and what Traefik serves', () => {
+  it('cover drift, sync failure, staleness, database, LISTEN, delete guard, certificates, volume, leadership, routing, what Traefik serves and a Traefik restart it needs', () => {
     expect(alertNames.sort()).toEqual([
       'TraefikServiceErrorRate',
       'TraefikServiceServerDown',
@@ -79,6 +79,7 @@ describe('alert rules', () => {
       'TraefikSyncStale',
       'TraefikSyncTraefikApiDown',
       'TraefikSyncTraefikErrors',
+      'TraefikSyncTraefikRestartNeeded',
       'TraefikSyncUnownedFiles',
       'TraefikSyncVolumeNearlyFull',
     ]);
