@@ -35,6 +35,30 @@ export interface Route {
   readonly sticky?: Sticky | null;
   /** Forward the client's Host header to the upstream (default true; false for external upstreams). */
   readonly passHostHeader?: boolean;
+  /** Weighted routing between services of the project (docs/spec-format.md "Splits and failover"). */
+  readonly split?: readonly SplitBranch[] | null;
+  /** A service of the project answering while the route's health check finds its upstream down. */
+  readonly failover?: ServiceTarget | null;
+  /** How `pathRule` matches (docs/spec-format.md "Matching requests"); absent = 'prefix'. */
+  readonly pathMatch?: PathMatch;
+  /** Header name → exact value, all required; null = none. */
+  readonly headers?: Readonly<Record<string, string>> | null;
+  /** HTTP methods, any of which matches; null = any method. */
+  readonly methods?: readonly string[] | null;
+}
+
+/** PathPrefix (as before), Path, or PathRegexp (`pathRule` is then a Go regular expression). */
+export type PathMatch = 'prefix' | 'exact' | 'regex';
+
+/** A service of the project on a port (default: the route's targetPort). */
+export interface ServiceTarget {
+  readonly service: string;
+  readonly port?: number;
+}
+
+/** One branch of a split: a service of the project, its port, its share of the traffic (default 1). */
+export interface SplitBranch extends ServiceTarget {
+  readonly weight?: number;
 }
 
 /** One upstream server of a route: a full URL, or a host on the route's targetPort (or `port`). */

@@ -7,6 +7,7 @@ import { quote } from '../errors.js';
 import { fullDomainOf } from './desired.js';
 import type { ValidationIssue } from './errors.js';
 import { domainProblem } from './fields.js';
+import { rowIdentity } from './fields-routing.js';
 import { checkCertificate } from './pem.js';
 import type { CertificateRow, DomainRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
 import type { RowPlan } from './write.js';
@@ -84,7 +85,7 @@ export function putRoute(current: ProjectRows, row: RouteRow): RowPlan {
   }
   if (
     domain &&
-    current.routes.some((r) => r.domain_config_id === row.domain_config_id && r.path_rule === row.path_rule && r.id !== row.id)
+    current.routes.some((r) => r.domain_config_id === row.domain_config_id && rowIdentity(r) === rowIdentity(row) && r.id !== row.id)
   ) {
     issues.push({ path: 'pathRule', message: `domain ${quote(domain.full_domain)} already has a route for path ${quote(row.path_rule)}` });
   }

@@ -29,13 +29,37 @@ const CONSTRAINTS: Record<string, { table: string; column: string; rule: string 
   route_configs_target_port_range: { table: 'route_configs', column: 'target_port', rule: 'must be 1–65535' },
   route_configs_target_url_format: { table: 'route_configs', column: 'target_url', rule: 'must be an http(s) URL with safe characters' },
   route_configs_health_check_object: { table: 'route_configs', column: 'health_check', rule: 'must be an object' },
-  route_configs_active_rule: { table: 'route_configs', column: 'path_rule', rule: 'another active route of this domain has the same path' },
+  route_configs_active_rule: {
+    table: 'route_configs',
+    column: 'path_rule',
+    rule: 'another active route of this domain has the same path (with the same match, headers and methods)',
+  },
+  route_configs_path_match_values: { table: 'route_configs', column: 'path_match', rule: 'must be "prefix", "exact" or "regex"' },
+  route_configs_headers_format: {
+    table: 'route_configs',
+    column: 'headers',
+    rule: 'must be 1–8 headers {Name: value}: HTTP token names (not Host), printable values without backticks',
+  },
+  route_configs_methods_format: { table: 'route_configs', column: 'methods', rule: 'must be 1–9 distinct HTTP methods' },
   route_configs_servers_format: { table: 'route_configs', column: 'servers', rule: 'must be 1–64 servers with weights 0–1000000' },
   route_configs_sticky_format: {
     table: 'route_configs',
     column: 'sticky',
     rule: 'must be {cookie: {name, secure, httpOnly, sameSite, maxAge}}',
   },
+  route_configs_split_format: {
+    table: 'route_configs',
+    column: 'split',
+    rule: 'must be 2–16 branches {service, port, weight} with weights 0–1000000, one above 0',
+  },
+  route_configs_failover_format: { table: 'route_configs', column: 'failover', rule: 'must be {service, port}' },
+  route_configs_split_alone: {
+    table: 'route_configs',
+    column: 'split',
+    rule: 'cannot be combined with servers, target_url, sticky or failover',
+  },
+  route_configs_failover_health_check: { table: 'route_configs', column: 'failover', rule: 'needs a health_check on the route' },
+  route_configs_split_services_exist: { table: 'route_configs', column: 'split', rule: 'names a service the project does not have' },
   route_configs_servers_or_url: { table: 'route_configs', column: 'servers', rule: 'cannot be combined with target_url' },
   domain_configs_redirect_format: {
     table: 'domain_configs',

@@ -3,6 +3,7 @@
  * keys (service name, full domain, domain + path), not ids. The shape `apply` diffs against the
  * database, and `export` writes back out.
  */
+import { routeIdentity, type RoutingValues } from './fields-routing.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
 /** A service of the project (file `services/<name>.yml`). */
@@ -26,6 +27,16 @@ export interface DesiredRoute {
   readonly servers: readonly UpstreamServer[] | null;
   readonly sticky: Sticky | null;
   readonly passHostHeader: boolean;
+  /** Weighted split between services; null = none (fields-routing.ts). */
+  readonly split: RoutingValues['split'];
+  /** Fallback service; null = none. */
+  readonly failover: RoutingValues['failover'];
+  /** How `path` matches: prefix (default), exact, or regex (a Go regular expression). */
+  readonly pathMatch: RoutingValues['pathMatch'];
+  /** Header conditions; null = none. */
+  readonly headers: RoutingValues['headers'];
+  /** Method conditions; null = any method. */
+  readonly methods: RoutingValues['methods'];
 }
 
 /**
@@ -123,9 +134,12 @@ export function crossRowIssues(d: DesiredProject): Array<{ path: string; message
     }
     const paths = new Set<string>();
     dom.routes.forEach((r, j) => {
-      if (paths.has(r.path))
-        out.push({ path: `${at}.routes[${j}].path`, message: `path ${JSON.stringify(r.path)} is listed twice for this domain` });
-      paths.add(r.path);
+      const id = routeIdentity(r.path, r);
+      if (paths.has(id)) {
+        const also = id === r.path ? '' : ' with the same match, headers and methods';
+        out.push({ path: `${at}.routes[${j}].path`, message: `path ${JSON.stringify(r.path)}${also} is listed twice for this domain` });
+      }
+      paths.add(id);
       if (!names.has(r.service)) {
         out.push({
           path: `${at}.routes[${j}].service`,

@@ -4,6 +4,7 @@
  * same state twice changes nothing and adds nothing to the audit log.
  */
 import { sql, type Queryable } from '../db/connect.js';
+import { routeMatchLabel } from './fields-routing.js';
 import { COLUMNS, TABLES, type ProjectRows, type RowTable } from './rows.js';
 
 type Row = { readonly id: string } & Readonly<Record<string, unknown>>;
@@ -57,7 +58,7 @@ function labeler(current: ProjectRows, target: ProjectRows): (table: RowTable, r
     if (table === 'domain_configs') return `domain ${String(row.full_domain)}`;
     const domain = domains.get(String(row.domain_config_id)) ?? String(row.domain_config_id);
     if (table === 'certificates') return `certificate of ${domain}`;
-    return `route ${domain}${String(row.path_rule)} → ${services.get(String(row.service_id)) ?? '?'}`;
+    return `route ${domain}${String(row.path_rule)}${routeMatchLabel(row)} → ${services.get(String(row.service_id)) ?? '?'}`;
   };
 }
 
@@ -87,7 +88,17 @@ export function diffRows(current: ProjectRows, target: ProjectRows): RowChange[]
 }
 
 /** Columns stored as jsonb (sent as JSON text and cast). */
-const JSONB: ReadonlySet<string> = new Set(['middleware', 'health_check', 'servers', 'sticky', 'redirect']);
+const JSONB: ReadonlySet<string> = new Set([
+  'middleware',
+  'health_check',
+  'servers',
+  'sticky',
+  'redirect',
+  'split',
+  'failover',
+  'headers',
+  'methods',
+]);
 
 function value(column: string, v: unknown): unknown {
   if (JSONB.has(column)) return v === null || v === undefined ? null : JSON.stringify(v);
@@ -119,7 +130,7 @@ async function update(q: Queryable, c: RowChange & { table: RowTable }): Promise
 const SWAPPABLE: Partial<Record<RowTable, readonly string[]>> = {
   services: ['name'],
   domain_configs: ['domain', 'subdomain', 'full_domain'],
-  route_configs: ['domain_config_id', 'path_rule'],
+  route_configs: ['domain_config_id', 'path_rule', 'path_match', 'headers', 'methods'],
 };
 
 /**

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Document } from 'yaml';
 import { UserError, quote } from '../errors.js';
 import { AtomicWriter } from '../fs/atomic.js';
+import { routingExport, rowIdentity } from './fields-routing.js';
 import { fingerprintOf } from './pem.js';
 import type { ProjectRows } from './rows.js';
 import { sortRows } from './rows.js';
@@ -43,7 +44,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
   const services = new Map(rows.services.map((s) => [s.id, s.name]));
   const certs = new Map(rows.certificates.map((c) => [c.domain_config_id, c]));
   unique(rows.domains, (d) => d.full_domain, 'domain');
-  unique(rows.routes, (r) => `${rows.domains.find((d) => d.id === r.domain_config_id)?.full_domain}${r.path_rule}`, 'route');
+  unique(rows.routes, (r) => `${rows.domains.find((d) => d.id === r.domain_config_id)?.full_domain}${rowIdentity(r)}`, 'route');
   const files: string[] = [];
   const specDir = path.resolve(options.specDir ?? '.');
   if (options.certDir && certs.size) await mkdir(options.certDir, { recursive: true, mode: 0o700 });
@@ -88,6 +89,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
           ...(r.servers ? { servers: r.servers } : {}),
           ...(r.sticky ? { sticky: r.sticky } : {}),
           ...(r.pass_host_header ? {} : { passHostHeader: false }),
+          ...routingExport(r),
           ...(r.is_active ? {} : { active: false }),
         })),
     });

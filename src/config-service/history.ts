@@ -6,6 +6,7 @@ import { sql, type Queryable } from '../db/connect.js';
 import { quote } from '../errors.js';
 import { loadEntries, projectIdByName, type AuditEntry } from './audit.js';
 import { safeValue } from './describe.js';
+import { routeMatchLabel } from './fields-routing.js';
 import { fingerprintOf } from './pem.js';
 
 /** One audit entry, summarized. */
@@ -39,7 +40,7 @@ function describeRow(table: string, r: Row, names: { domains: Map<string, string
     case 'route_configs': {
       const domain = names.domains.get(String(r.domain_config_id)) ?? '?';
       const service = names.services.get(String(r.service_id)) ?? '?';
-      return `route ${domain}${String(r.path_rule)} → ${service}:${String(r.target_port)}${r.is_active === false ? ' (inactive)' : ''}`;
+      return `route ${domain}${String(r.path_rule)}${routeMatchLabel(r)} → ${service}:${String(r.target_port)}${r.is_active === false ? ' (inactive)' : ''}`;
     }
     case 'certificates': {
       const domain = names.domains.get(String(r.domain_config_id)) ?? '?';

@@ -10,9 +10,13 @@
  */
 import { domainToASCII } from 'node:url';
 import type { ImportNote, SourceTree, Sourced } from './import-read.js';
-import { resolveMiddlewares, resolveService, type MappedService } from './import-objects.js';
+import { resolveMiddlewares, type MappedService } from './import-objects.js';
+import { resolveRouteService } from './import-traffic.js';
 import { importedRedirect } from './import-redirect.js';
+import { rulePart } from './import-rule.js';
 import { API_VERSION } from './spec.js';
+import type { PathMatch } from '../model.js';
+import { routeIdentity } from './fields-routing.js';
 
 type Obj = Record<string, unknown>;
 
@@ -53,7 +57,6 @@ export function sanitizeName(text: string): string {
 
 const QUOTED = String.raw`(?:\x60([^\x60]*)\x60|"([^"]*)")`;
 const HOST = new RegExp(String.raw`^Host\(\s*${QUOTED}\s*\)$`);
-const PREFIX = new RegExp(String.raw`^PathPrefix\(\s*${QUOTED}\s*\)$`);
 /** The one-label wildcard HostRegexp render/hosts.ts writes: ``HostRegexp(`^[a-z0-9-]+\.example\.com$`)``. */
 const WILDCARD_REGEXP = new RegExp(String.raw`^HostRegexp\(\s*(?:\x60\^\[a-z0-9-\]\+((?:\\\.[a-z0-9-]+)+)\$\x60)\s*\)$`);
 
@@ -116,21 +119,45 @@ function balanced(text: string): boolean {
  * `Host`, or `Host && PathPrefix` (either order, optional parentheses; a wildcard host as in the
  * module comment); null for any other rule.
  */
-export function parseRule(rule: string): { host: string; path: string } | null {
+export function parseRule(rule: string): ParsedRule | null {
   const top = unwrap(rule);
   if (splitTop(top, '||').length > 1) return null;
   const parts = splitTop(top, '&&').map(unwrap);
-  if (parts.length > 2) return null;
   let host: string | undefined;
-  let path = '/';
+  let path: string | undefined;
+  let match: PathMatch = 'prefix';
+  const headers: Record<string, string> = {};
+  let methods: string[] | undefined;
   for (const p of parts) {
     const h = hostOf(p);
-    const x = PREFIX.exec(p);
-    if (h !== undefined && host === undefined) host = h;
-    else if (x && path === '/' && parts.length === 2) path = x[1] ?? x[2] ?? '/';
+    if (h !== undefined && host === undefined) {
+      host = h;
+      continue;
+    }
+    // Path, PathRegexp, Header and Method too (import-rule.ts), each at most once (headers: once per name).
+    const x = rulePart(p, splitTop(p, '||').map(unwrap));
+    if (x?.kind === 'path' && path === undefined) [path, match] = [x.path, x.match];
+    else if (x?.kind === 'header' && headers[x.name] === undefined) headers[x.name] = x.value;
+    else if (x?.kind === 'methods' && methods === undefined) methods = x.methods;
     else return null;
   }
-  return host === undefined ? null : { host, path };
+  if (host === undefined) return null;
+  return {
+    host,
+    path: path ?? '/',
+    ...(match !== 'prefix' ? { match } : {}),
+    ...(Object.keys(headers).length ? { headers } : {}),
+    ...(methods ? { methods } : {}),
+  };
+}
+
+/** A router's rule as a route: host, path and what else it matches (absent: a plain prefix). */
+export interface ParsedRule {
+  readonly host: string;
+  readonly path: string;
+  readonly match?: PathMatch;
+  readonly headers?: Record<string, string>;
+  readonly methods?: string[];
 }
 
 function splitDomain(host: string): { domain: string; subdomain?: string } {
@@ -178,7 +205,7 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
     const parsed = typeof rule === 'string' ? parseRule(rule) : null;
     if (!parsed) {
       skip(
-        `rule ${JSON.stringify(rule)} is not Host(\`…\`) or Host(\`…\`) && PathPrefix(\`…\`) (HostRegexp, Path, Headers, Query, ||, ! … cannot be mapped)`,
+        `rule ${JSON.stringify(rule)} is not Host(\`…\`) with at most one PathPrefix, Path or PathRegexp, Header and Method matchers (HostRegexp, Query, ||, ! … cannot be mapped)`,
       );
       continue;
     }
@@ -231,7 +258,7 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       adjust(`redirect of ${host} to ${redirect.to} imported as the domain's redirect (no service needed)`);
       continue;
     }
-    const svc = resolveService(r.value.service, tree);
+    const svc = resolveRouteService(r.value.service, tree);
     if ('error' in svc) {
       skip(svc.error);
       continue;
@@ -264,8 +291,14 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       b.domains.set(host, domain);
       b.project.spec.domains.push(domain);
     }
-    if (domain.routes.some((x) => x.path === parsed.path)) {
-      skip(`another router already maps ${host}${parsed.path}`);
+    const identity = (x: { path?: unknown; match?: unknown; headers?: unknown; methods?: unknown }) =>
+      routeIdentity(String(x.path), {
+        pathMatch: (x.match ?? 'prefix') as PathMatch,
+        headers: (x.headers ?? null) as Record<string, string> | null,
+        methods: (x.methods ?? null) as string[] | null,
+      });
+    if (domain.routes.some((x) => identity(x) === identity(parsed))) {
+      skip(`another router already maps ${host}${parsed.path} with the same matchers`);
       continue;
     }
     const serviceName = addService(b, svc.value);
@@ -278,6 +311,9 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
     }
     const route: Obj = {
       path: parsed.path,
+      ...(parsed.match ? { match: parsed.match } : {}),
+      ...(parsed.headers ? { headers: parsed.headers } : {}),
+      ...(parsed.methods ? { methods: parsed.methods } : {}),
       service: serviceName,
       targetPort: svc.value.port,
       ...(svc.value.url ? { targetUrl: svc.value.url } : {}),
@@ -286,6 +322,16 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       ...(svc.value.servers ? { servers: svc.value.servers } : {}),
       ...(svc.value.sticky ? { sticky: svc.value.sticky } : {}),
       ...(svc.value.passHostHeader ? {} : { passHostHeader: false }),
+      ...(svc.value.split
+        ? {
+            split: svc.value.split.map((x) => ({
+              service: addService(b, x.service),
+              port: x.service.port,
+              ...(x.weight !== undefined ? { weight: x.weight } : {}),
+            })),
+          }
+        : {}),
+      ...(svc.value.fallback ? { failover: { service: addService(b, svc.value.fallback), port: svc.value.fallback.port } } : {}),
     };
     domain.routes.push(route);
     const di = b.project.spec.domains.indexOf(domain);
@@ -293,6 +339,9 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
     b.project.sources.set(`domains[${di}].routes[${domain.routes.length - 1}]`, [source]);
     b.project.sources.set(`domains[${di}]`, [...(b.project.sources.get(`domains[${di}]`) ?? []), source]);
     usedServices.add(svc.value.traefikName);
+    if (svc.value.split || svc.value.fallback) usedServices.add(String(r.value.service).replace(/@file$/, ''));
+    for (const x of [...(svc.value.split ?? []).map((y) => y.service), ...(svc.value.fallback ? [svc.value.fallback] : [])])
+      usedServices.add(x.traefikName);
     mws.used.forEach((m) => usedMiddlewares.add(m));
     for (const reason of [...svc.value.notes, ...mws.notes, ...routerNotes(r, ssl, host)]) adjust(reason);
   }

@@ -10,7 +10,6 @@ import {
   domainField,
   hostnameField,
   nameField,
-  pathField,
   portField,
   priorityField,
   providerField,
@@ -21,6 +20,7 @@ import {
   uuidField,
 } from './fields.js';
 import { redirectField, serversField, stickyField } from './fields-http.js';
+import { refineRoutePath, routePathField, routingInputFields } from './fields-routing.js';
 import type { RouteLaterColumns } from './rows.js';
 
 const pem = z.string().max(LIMITS.pemBytes);
@@ -47,7 +47,7 @@ const updateDomain = z.strictObject({
 });
 const routeFields = {
   serviceId: uuidField,
-  pathRule: pathField.optional(),
+  pathRule: routePathField.optional(),
   priority: priorityField.optional(),
   middleware: middlewareField.nullable().optional(),
   targetPort: portField,
@@ -57,14 +57,20 @@ const routeFields = {
   servers: serversField.nullable().optional(),
   sticky: stickyField.nullable().optional(),
   passHostHeader: z.boolean().optional(),
+  ...routingInputFields,
 };
-const createRoute = z.strictObject({ domainConfigId: uuidField, ...routeFields });
-const updateRoute = z.strictObject({
-  ...routeFields,
-  domainConfigId: uuidField.optional(),
-  serviceId: uuidField.optional(),
-  targetPort: portField.optional(),
-});
+const createRoute = z.strictObject({ domainConfigId: uuidField, ...routeFields }).superRefine(refineRoutePath('pathRule', 'pathMatch'));
+const updateRoute = z
+  .strictObject({
+    ...routeFields,
+    domainConfigId: uuidField.optional(),
+    serviceId: uuidField.optional(),
+    targetPort: portField.optional(),
+  })
+  // Without pathMatch the stored match type decides: the renderer checks the path then.
+  .superRefine((r, ctx) =>
+    r.pathMatch !== undefined || r.pathRule === undefined ? refineRoutePath('pathRule', 'pathMatch')(r, ctx) : undefined,
+  );
 const createCertificate = z.strictObject({ domainConfigId: uuidField, certPem: pem, keyPem: pem });
 const updateCertificate = z.strictObject({ certPem: pem.optional(), keyPem: pem.optional() });
 
@@ -147,6 +153,11 @@ export interface RouteLaterInput {
   readonly servers?: unknown;
   readonly sticky?: unknown;
   readonly passHostHeader?: boolean;
+  readonly split?: unknown;
+  readonly failover?: unknown;
+  readonly pathMatch?: unknown;
+  readonly headers?: unknown;
+  readonly methods?: unknown;
 }
 
 /** The route columns added after the seed's from an API input: the fields given, else `base`'s. */
@@ -157,5 +168,10 @@ export function routeLaterColumns(v: RouteLaterInput, base: RouteLaterColumns): 
     servers: pick(v.servers, 'servers'),
     sticky: pick(v.sticky, 'sticky'),
     pass_host_header: pick(v.passHostHeader, 'pass_host_header'),
+    split: pick(v.split, 'split'),
+    failover: pick(v.failover, 'failover'),
+    path_match: pick(v.pathMatch, 'path_match'),
+    headers: pick(v.headers, 'headers'),
+    methods: pick(v.methods, 'methods'),
   };
 }

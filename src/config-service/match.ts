@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DesiredProject } from './desired.js';
 import type { ValidationIssue } from './errors.js';
+import { routeIdentity, rowIdentity } from './fields-routing.js';
 import { checkCertificate, fingerprintOf } from './pem.js';
 import type { Locator } from './render-check.js';
 import type { CertificateRow, DomainRow, MiddlewareRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
@@ -41,7 +42,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
   });
   const serviceIds = new Map(services.map((s) => [s.name, s.id]));
   const domainsByFull = groupBy(current.domains, (d) => d.full_domain);
-  const routesByKey = groupBy(current.routes, (r) => `${r.domain_config_id}\u0000${r.path_rule}`);
+  const routesByKey = groupBy(current.routes, (r) => `${r.domain_config_id}\u0000${rowIdentity(r)}`);
   const certsByDomain = new Map(current.certificates.map((c) => [c.domain_config_id, c]));
   const domains: DomainRow[] = [];
   const certificates: CertificateRow[] = [];
@@ -88,7 +89,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       }
     }
     d.routes.forEach((r, j) => {
-      const rid = pick(routesByKey.get(`${id}\u0000${r.path}`) ?? [])?.id ?? newId();
+      const rid = pick(routesByKey.get(`${id}\u0000${routeIdentity(r.path, r)}`) ?? [])?.id ?? newId();
       paths.set(rid, `${at}.routes[${j}]`);
       const serviceId = serviceIds.get(r.service);
       if (!serviceId) return; // reported by crossRowIssues
@@ -106,6 +107,11 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
         servers: r.servers,
         sticky: r.sticky,
         pass_host_header: r.passHostHeader,
+        split: r.split,
+        failover: r.failover,
+        path_match: r.pathMatch,
+        headers: r.headers,
+        methods: r.methods,
       });
     });
   });

@@ -5,6 +5,7 @@
  */
 import { quote } from '../errors.js';
 import type { ProjectState } from '../model.js';
+import { routeRuleOf } from '../render/matchers.js';
 import { renderProject, ruleOf, type RenderedProject, type RenderOptions } from '../render/project.js';
 import { sharedMiddlewareName } from '../render/shared.js';
 import { joinPath, type ValidationIssue } from './errors.js';
@@ -18,9 +19,11 @@ export interface FieldNames {
   readonly certificate: string;
   /** More names on the certificate (`sans` in a spec, `tlsSans` in the API). */
   readonly sans?: string;
+  /** A route's path (`path` in a spec, `pathRule` in the API). */
+  readonly path?: string;
 }
 
-const SPEC_FIELDS: FieldNames = { provider: 'provider', certificate: 'certificate', sans: 'sans' };
+const SPEC_FIELDS: FieldNames = { provider: 'provider', certificate: 'certificate', sans: 'sans', path: 'path' };
 /** Route fields the renderer's messages name, as both the API and spec files call them. */
 const FIELDS = { targetUrl: 'targetUrl' } as const;
 
@@ -75,8 +78,9 @@ export function renderIssues(
       const rName = `route ${quote(d.fullDomain + r.pathRule)}`;
       prefixes.push({ match: `${rName}: target_url `, strip: `${rName}: target_url `, rowId: r.id, field: [FIELDS.targetUrl] });
       prefixes.push({ match: `${rName}: priority `, strip: `${rName}: `, rowId: r.id, field: ['priority'] });
+      prefixes.push({ match: `${rName}: path_rule `, strip: `${rName}: path_rule `, rowId: r.id, field: [names.path ?? 'path'] });
       prefixes.push({ match: `${rName}: `, strip: `${rName}: `, rowId: r.id, field: [] });
-      if (r.isActive && d.isActive) routesByRule.set(ruleOf(d.fullDomain, r.pathRule), { rowId: r.id, describe: rName });
+      if (r.isActive && d.isActive) routesByRule.set(routeRuleOf(d.fullDomain, r), { rowId: r.id, describe: rName });
     }
   }
   for (const [path, doc] of rendered.documents) {
@@ -144,7 +148,7 @@ export function renderIssues(
  * "servers[0].url: …", "redirect.to: …" → that field and the rest of the message.
  */
 function innerField(text: string): { field: string[]; message: string } | null {
-  const m = /^((?:middleware|servers)\[\d+\]|redirect)((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(text);
+  const m = /^((?:middleware|servers|split)\[\d+\]|redirect|failover)((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(text);
   return m ? { field: (m[1]! + m[2]!).match(/[A-Za-z0-9_-]+|\d+/g)!, message: m[3]! } : null;
 }
 

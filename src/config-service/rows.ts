@@ -51,6 +51,11 @@ export const COLUMNS: Record<RowTable, readonly string[]> = {
     'servers',
     'sticky',
     'pass_host_header',
+    'split',
+    'failover',
+    'path_match',
+    'headers',
+    'methods',
   ],
 };
 
@@ -75,7 +80,8 @@ export async function loadRows(q: Queryable, project: ProjectRow): Promise<Proje
       FROM certificates c JOIN domain_configs d ON d.id = c.domain_config_id WHERE d.project_id = ${id}`);
   const routes: RouteRow[] = await q.query(sql`
     SELECT r.id, r.domain_config_id, r.service_id, r.path_rule, r.priority, r.middleware, r.target_port, r.target_url, r.health_check, r.is_active,
-           r.servers, r.sticky, r.pass_host_header
+           r.servers, r.sticky, r.pass_host_header, r.split, r.failover,
+           r.path_match, r.headers, r.methods
       FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id WHERE d.project_id = ${id}`);
   const middlewares: MiddlewareRow[] = await q.query(
     sql`SELECT id, project_id, name, middleware FROM project_middlewares WHERE project_id = ${id}`,

@@ -64,7 +64,7 @@ export interface ConfigServiceOptions {
   readonly allowedInternalTargets?: readonly InternalTarget[];
 }
 
-const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate', sans: 'tlsSans' } as const;
+const API_FIELDS = { provider: 'sslProvider', certificate: 'certificate', sans: 'tlsSans', path: 'pathRule' } as const;
 
 /** Database CRUD for Traefik configuration, validated and audited. */
 export class TraefikConfigService extends SpecOperations {

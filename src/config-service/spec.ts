@@ -17,7 +17,6 @@ import {
   hostnameField,
   tlsSansField,
   nameField,
-  pathField,
   portField,
   priorityField,
   providerField,
@@ -27,6 +26,8 @@ import {
 } from './fields.js';
 import { checkCertificate } from './pem.js';
 import { httpIssues } from './checks-http.js';
+import { routingIssues } from './checks-routing.js';
+import { refineRoutePath, routePathField, routingOfSpec, routingRouteFields } from './fields-routing.js';
 import { redirectField, serversField, sharedMiddlewareSpec, stickyField } from './fields-http.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
 
@@ -65,19 +66,22 @@ const fileRef = z.string().min(1).max(4096);
 
 const serviceSpec = z.strictObject({ name: nameField, host: hostnameField.nullable().optional() });
 
-const routeSpec = z.strictObject({
-  path: pathField.optional(),
-  service: nameField,
-  targetPort: portField,
-  targetUrl: urlField.nullable().optional(),
-  priority: priorityField.optional(),
-  middleware: middlewareField.nullable().optional(),
-  healthCheck: healthCheckField.nullable().optional(),
-  active: z.boolean().optional(),
-  servers: serversField.nullable().optional(),
-  sticky: stickyField.nullable().optional(),
-  passHostHeader: z.boolean().optional(),
-});
+const routeSpec = z
+  .strictObject({
+    path: routePathField.optional(),
+    service: nameField,
+    targetPort: portField,
+    targetUrl: urlField.nullable().optional(),
+    priority: priorityField.optional(),
+    middleware: middlewareField.nullable().optional(),
+    healthCheck: healthCheckField.nullable().optional(),
+    active: z.boolean().optional(),
+    servers: serversField.nullable().optional(),
+    sticky: stickyField.nullable().optional(),
+    passHostHeader: z.boolean().optional(),
+    ...routingRouteFields,
+  })
+  .superRefine(refineRoutePath('path', 'match'));
 
 const certificateSpec = z
   .strictObject({
@@ -248,6 +252,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
           servers: (r.servers ?? null) as UpstreamServer[] | null,
           sticky: (r.sticky ?? null) as Sticky | null,
           passHostHeader: r.passHostHeader ?? true,
+          ...routingOfSpec(r),
         })),
       };
     }),
@@ -259,7 +264,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
     middlewares: (s.middlewares ?? []).map(({ name, ...middleware }) => ({ name, middleware: middleware as MiddlewareSpec })),
     domains,
   };
-  issues.push(...crossRowIssues(desired), ...httpIssues(desired));
+  issues.push(...crossRowIssues(desired), ...httpIssues(desired), ...routingIssues(desired));
   if (issues.length) throw new ValidationError(where(issues));
   return desired;
 }

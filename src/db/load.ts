@@ -60,7 +60,8 @@ export async function loadProjects(db: Queryable, ids?: readonly string[], shard
                               'path_rule', r.path_rule, 'priority', r.priority, 'middleware', r.middleware,
                               'target_port', r.target_port, 'target_url', r.target_url, 'health_check', r.health_check,
                               'is_active', r.is_active, 'servers', r.servers, 'sticky', r.sticky,
-                              'pass_host_header', r.pass_host_header))
+                              'pass_host_header', r.pass_host_header, 'split', r.split, 'failover', r.failover,
+                              'path_match', r.path_match, 'headers', r.headers, 'methods', r.methods))
                        FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
                       WHERE d.project_id = p.id), '[]') AS routes,
            coalesce((SELECT json_agg(json_build_object('id', m.id, 'project_id', m.project_id, 'name', m.name, 'middleware', m.middleware))

@@ -4,7 +4,18 @@
  * controller's loader (load.ts) and the config service's previews (config-service/) both go
  * through {@link toState}, so a preview matches what the controller writes byte for byte.
  */
-import type { Domain, DomainRedirect, MiddlewareSpec, ProjectState, Route, Sticky, UpstreamServer } from '../model.js';
+import type {
+  Domain,
+  DomainRedirect,
+  MiddlewareSpec,
+  PathMatch,
+  ProjectState,
+  Route,
+  ServiceTarget,
+  SplitBranch,
+  Sticky,
+  UpstreamServer,
+} from '../model.js';
 
 /** A `projects` row. */
 export interface ProjectRow {
@@ -55,6 +66,11 @@ export interface RouteLaterColumns {
   readonly servers: readonly UpstreamServer[] | null;
   readonly sticky: Sticky | null;
   readonly pass_host_header: boolean;
+  readonly split: readonly SplitBranch[] | null;
+  readonly failover: ServiceTarget | null;
+  readonly path_match: PathMatch;
+  readonly headers: Readonly<Record<string, string>> | null;
+  readonly methods: readonly string[] | null;
 }
 
 /** A `route_configs` row. */
@@ -76,6 +92,11 @@ export const ROUTE_DEFAULTS: RouteLaterColumns = {
   servers: null,
   sticky: null,
   pass_host_header: true,
+  split: null,
+  failover: null,
+  path_match: 'prefix',
+  headers: null,
+  methods: null,
 };
 
 /** A `project_middlewares` row (sql/009_shared_middlewares.sql). */
@@ -189,5 +210,10 @@ export function routeOf(r: RouteRow): Route {
     servers: r.servers,
     sticky: r.sticky,
     passHostHeader: r.pass_host_header,
+    split: r.split,
+    failover: r.failover,
+    pathMatch: r.path_match,
+    headers: r.headers,
+    methods: r.methods,
   };
 }

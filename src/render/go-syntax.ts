@@ -14,13 +14,21 @@ const NOT_RE2 = [
   [/\(\?>/, 'atomic groups'],
   [/\\[1-9]|\\k</, 'backreferences'],
   [/(?:[*+?}])[+]/, 'possessive quantifiers'],
-  [/\\[uceZhHRXKGNoyY]/, 'this escape'],
+  // Go reads `]` right after `[` or `[^` as a literal (JavaScript: an empty class).
+  [/(^|[^\\])\[\^?\]/, 'empty classes [] or [^] (write a literal ] as \\])'],
+  [/\[[^\]]*-\\[dDsSwWpP]/, 'class ranges ending in a class such as \\d'],
 ] as const;
+
+/** The letters Go accepts after a backslash (regexp/syntax); \E only closes a \Q. */
+const GO_ESCAPES = new Set('abdfnprstvwxzABDPSWQ');
 
 /** The problem with a regular expression as Go's regexp.Compile reads it, or null. */
 export function goRegexProblem(re: string): string | null {
   const plain = re.replace(/\\\\/g, '');
   for (const [pattern, what] of NOT_RE2) if (pattern.test(plain)) return `Go regular expressions have no ${what}`;
+  for (const m of plain.replace(/\\Q(?:(?!\\E)[\s\S])*(?:\\E|$)/g, '').matchAll(/\\([A-Za-z])/g)) {
+    if (!GO_ESCAPES.has(m[1]!)) return `Go regular expressions have no escape \\${m[1]}`;
+  }
   for (const m of plain.matchAll(/\{(\d+)(?:,(\d*))?\}/g)) {
     if (Number(m[1]) > 1000 || (m[2] !== undefined && m[2] !== '' && Number(m[2]) > 1000)) return 'Go allows repeat counts up to 1000';
   }

@@ -15,8 +15,10 @@ import { renderShared, sharedMiddlewareName, useProblem } from './shared.js';
 import { checksumOf, pemFile, yamlFile } from './serialize.js';
 import { DEFAULT_STATIC_FACTS } from './static-facts.js';
 import { targetProblems } from './targets.js';
+import { matcherProblems, routeRuleOf, specificity } from './matchers.js';
+import { routeServicesOf, trafficProblems } from './traffic.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
-import { loadBalancerOf, upstreamProblems } from './upstream.js';
+import { upstreamProblems } from './upstream.js';
 import { validateDynamic } from './validate.js';
 
 export type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
@@ -41,8 +43,12 @@ export const PRIORITY_SCALE = 10_000;
  * equal priority an exact host beats a wildcard (whose routes sit {@link WILDCARD_OFFSET} lower),
  * and then the longer (more specific) path wins. Never 0 (0 means "length of the rule").
  */
-export function routerPriority(route: Pick<Route, 'priority' | 'pathRule'>, wildcard = false): number {
-  return route.priority * PRIORITY_SCALE + route.pathRule.length - (wildcard ? WILDCARD_OFFSET : 0);
+export function routerPriority(
+  route: Pick<Route, 'priority' | 'pathRule' | 'pathMatch' | 'headers' | 'methods'>,
+  wildcard = false,
+): number {
+  // specificity: the path's length for a plain prefix; routes with matchers rank above (render/matchers.ts).
+  return route.priority * PRIORITY_SCALE + specificity(route) - (wildcard ? WILDCARD_OFFSET : 0);
 }
 
 const SAFE_RULE_VALUE = /^[!#-&(-[\]-_a-z|~]+$/;
@@ -84,6 +90,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   const owner = { id: state.id, name: state.name };
   const problems: string[] = [];
   const servicesById = new Map(state.services.map((s) => [s.id, s]));
+  const servicesByName = new Map(state.services.map((s) => [s.name, s]));
   const perService = new Map<string, DynamicDocument>();
   const middlewares: Record<string, Record<string, unknown>> = {};
   const domainRouters: Record<string, Record<string, unknown>> = {};
@@ -160,11 +167,12 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       problems.push(`${at}: service_id ${r.serviceId} is not a service of project ${quote(p)}`);
       return;
     }
-    if (!r.pathRule.startsWith('/') || !SAFE_RULE_VALUE.test(r.pathRule)) {
+    const regex = r.pathMatch === 'regex'; // a Go regular expression, checked by matcherProblems
+    if (!regex && (!r.pathRule.startsWith('/') || !SAFE_RULE_VALUE.test(r.pathRule))) {
       problems.push(`${at}: path_rule must start with "/" and contain no quotes, backticks, braces or spaces, got ${quote(r.pathRule)}`);
       return;
     }
-    const unreachable = pathRuleProblem(r.pathRule);
+    const unreachable = regex ? null : pathRuleProblem(r.pathRule);
     if (unreachable) {
       problems.push(`${at}: path_rule ${unreachable}`);
       return;
@@ -189,6 +197,8 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       ...controlCharProblems(r.middleware, `${at}: middleware`),
       ...controlCharProblems(r.healthCheck, `${at}: health_check`),
       ...upstreamProblems(r, at),
+      ...trafficProblems(r, at, new Set(servicesByName.keys())),
+      ...matcherProblems(r, at),
     ];
     if (chain.problems.length || hc.length) {
       // Messages quote values: never a header token or a password hash (src/redact.ts).
@@ -213,14 +223,14 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     });
     const router: Record<string, unknown> = {
       entryPoints: [d.sslEnabled ? 'websecure' : 'web'],
-      rule: ruleOf(d.fullDomain, r.pathRule),
+      rule: routeRuleOf(d.fullDomain, r),
       priority: routerPriority(r, isWildcard(d.fullDomain)),
       service: name,
     };
     if (chainNames.length) router.middlewares = chainNames;
     if (d.sslEnabled) router.tls = tls;
     doc.http!.routers![name] = router;
-    doc.http!.services![name] = { loadBalancer: loadBalancerOf(service, r) };
+    Object.assign(doc.http!.services!, routeServicesOf(service, r, name, servicesByName));
     perService.set(service.name, doc);
   }
 

@@ -18,8 +18,10 @@ export const UPSTREAM_URL = /^(https?|h2c):\/\/[!#-&(-[\]-_a-z|~]+$/;
 const COOKIE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const SAME_SITE = ['none', 'lax', 'strict'];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isWhole = (v: unknown, lo: number, hi: number) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+/** A plain object (not null, not a list). */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A whole number between lo and hi. */
+export const isWhole = (v: unknown, lo: number, hi: number) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 
 /** The problem with an upstream URL, or null. */
 export function upstreamUrlProblem(v: unknown): string | null {

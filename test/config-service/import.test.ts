@@ -51,8 +51,17 @@ describe('rule parsing', () => {
     ['HostRegexp(`^.+\\.example\\.com$`)', null],
     ['Host(`a`) || Host(`b`)', null],
     ['!Host(`a`)', null],
-    ['Host(`a`) && Path(`/x`)', null],
-    ['Host(`a`) && PathPrefix(`/x`) && Method(`GET`)', null],
+    // Match types (docs/spec-format.md "Matching requests").
+    ['Host(`a`) && Path(`/x`)', { host: 'a', path: '/x', match: 'exact' }],
+    ['Host(`a`) && PathPrefix(`/x`) && Method(`GET`)', { host: 'a', path: '/x', methods: ['GET'] }],
+    ['Host(`a`) && PathRegexp(`^/v[0-9]+/`)', { host: 'a', path: '^/v[0-9]+/', match: 'regex' }],
+    [
+      'Host(`a`) && Header(`X-A`, `1`) && (Method(`GET`) || Method(`POST`))',
+      { host: 'a', path: '/', headers: { 'X-A': '1' }, methods: ['GET', 'POST'] },
+    ],
+    ['Host(`a`) && Path(`/x`) && Path(`/y`)', null],
+    ['Host(`a`) && (Method(`GET`) || Path(`/y`))', null],
+    ['Host(`a`) && Headers(`X-A`, `1`)', null],
     ['(Host(`a`)) && (Host(`b`))', null],
     ['foobar', null],
   ])('%s', (rule, want) => expect(parseRule(rule)).toEqual(want));
@@ -81,7 +90,7 @@ describe('a hand-written directory', () => {
       'imp-gitea': [1, 1, 2],
       'imp-legacy': [1, 2, 2],
       'imp-nextcloud': [1, 2, 2],
-      'imp-unmappable': [2, 2, 2],
+      'imp-unmappable': [2, 3, 3],
     });
     const note = (item: string) => o.notes.find((n) => n.item === item || n.item.endsWith(`.${item}`));
     const skipped = o.notes.filter((n) => n.status === 'skipped').map((n) => `${n.file}: ${n.item}`);
@@ -91,7 +100,6 @@ describe('a hand-written directory', () => {
       'unmappable.yml: http.routers.regex',
       'unmappable.yml: http.routers.by-header',
       'unmappable.yml: http.routers.either',
-      'unmappable.yml: http.routers.exact-path',
       'unmappable.yml: http.routers.weighted',
       'unmappable.yml: http.routers.geo',
       'unmappable.yml: http.routers.errors',
@@ -182,7 +190,7 @@ describe('a hand-written directory', () => {
 
   it('--project puts everything in one project', async () => {
     const o = await svc.importDirectory(HAND, { project: 'legacy-proxy' });
-    expect(o.projects).toMatchObject([{ name: 'legacy-proxy', routes: 10 }]);
+    expect(o.projects).toMatchObject([{ name: 'legacy-proxy', routes: 11 }]);
   });
 
   it('reports its progress: every project checked, then every project written, ending at done = total', async () => {
@@ -203,8 +211,9 @@ describe('a hand-written directory', () => {
   it('a route whose middleware names a provider Traefik does not run is not imported, with the reason', async () => {
     const strict = new TraefikConfigService(t.db, { actor: 'import' });
     const o = await strict.importDirectory(HAND, { project: 'legacy-proxy' });
-    // 9: the two-servers router imports too since routes have several servers (docs/spec-format.md "Load balancing").
-    expect(o.projects).toMatchObject([{ name: 'legacy-proxy', routes: 9 }]);
+    // 10: the two-servers router imports too since routes have several servers (docs/spec-format.md "Load balancing"),
+    // and the exact-path router since routes match exact paths ("Matching requests").
+    expect(o.projects).toMatchObject([{ name: 'legacy-proxy', routes: 10 }]);
     expect(o.notes.map((n) => n.reason).join('\n')).toMatch(
       /"auth@kubernetescrd" names the provider "kubernetescrd", which Traefik does not run/,
     );

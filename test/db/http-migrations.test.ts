@@ -59,7 +59,20 @@ describe('migrating rows written before the HTTP capabilities', () => {
     expect((await migrate(t.db)).length).toBeGreaterThan(0);
     expect((await listMigrations(SQL_DIR)).some((m) => m.version === FIRST)).toBe(true);
     const after = await Promise.all(tables.map(rowsOf));
-    const defaults = [{ servers: null, sticky: null, pass_host_header: true }, { redirect: null }];
+    const defaults = [
+      // sql/007, and sql/010–011 (no split or failover; a path prefix without headers or methods).
+      {
+        servers: null,
+        sticky: null,
+        pass_host_header: true,
+        split: null,
+        failover: null,
+        path_match: 'prefix',
+        headers: null,
+        methods: null,
+      },
+      { redirect: null },
+    ];
     tables.forEach((table, n) => {
       expect(after[n]!.length, table).toBe(before[n]!.length);
       after[n]!.forEach((now, i) => {
