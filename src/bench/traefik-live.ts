@@ -72,20 +72,20 @@ function get(address: string, host: string): Promise<{ status: number; body: str
 }
 
 /** CPU seconds (user + system) a process used so far, from /proc/<pid>/stat. */
-async function cpuSeconds(pid: number): Promise<number> {
+export async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
 }
 
 /** traefik_config_reloads_total from Traefik's Prometheus endpoint. */
-async function reloads(metricsAddress: string): Promise<number> {
+export async function reloads(metricsAddress: string): Promise<number> {
   const text = await (await fetch(`http://${metricsAddress}/metrics`)).text();
   return Number(/^traefik_config_reloads_total (\S+)$/m.exec(text)?.[1] ?? NaN);
 }
 
 /** Poll until `ok()` or `timeoutMs`; throws naming `what`. */
-async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number, everyMs = 5): Promise<void> {
+export async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number, everyMs = 5): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ok())) {
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
@@ -99,7 +99,7 @@ async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number
  * certificates are issued once); without it every reload retries every SSL domain against the
  * closed CA and logs an error for each, which is not what a running Traefik spends its time on.
  */
-async function issuedCertificates(work: string, resolver: string): Promise<string> {
+export async function issuedCertificates(work: string, resolver: string): Promise<string> {
   const [key, crt] = [path.join(work, 'wild.key'), path.join(work, 'wild.crt')];
   execFileSync(
     'openssl',

@@ -64,12 +64,16 @@ export class AtomicWriter {
    * size, mtime), as a later stat would see it. `durable: false` skips the fsyncs (for a file
    * whose only job is the rename event, like the reload marker): still never torn, maybe lost
    * in a crash. A symbolic link at `rel` itself is refused too (it is not ours to replace).
+   * `stageIn`: the folder (relative to the root, '' = the root) the temp file is written in, when
+   * not beside `rel`: Traefik re-reads its whole tree on every event in the folder it watches
+   * (create, write, rename away, rename in), so a file written there should arrive by one rename
+   * (docs/traefik-reload.md). Falls back to beside `rel` when the rename crosses filesystems.
    */
   async write(
     rel: string,
     content: string | Buffer,
     mode = 0o644,
-    { durable = true } = {},
+    { durable = true, stageIn }: { durable?: boolean; stageIn?: string } = {},
   ): Promise<{ ino: number; size: number; mtimeMs: number }> {
     inside(this.#root, rel);
     const { dirRel, name } = split(rel);
@@ -79,8 +83,9 @@ export class AtomicWriter {
     // New directories must be durable too: fsync each new one's parent at flush.
     for (const d of made) this.#dirty.add(path.dirname(d));
     let st;
+    const stage = stageIn !== undefined && stageIn !== dirRel ? await openDir(real, stageIn, false) : null;
     try {
-      const tmp = dir.at(`.${name}${TEMP_MARK}${process.pid}-${++counter}`);
+      const tmp = (stage ?? dir).at(`.${name}${TEMP_MARK}${process.pid}-${++counter}`);
       const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
       try {
         await fh.writeFile(content);
@@ -98,9 +103,11 @@ export class AtomicWriter {
         await rename(tmp, dir.at(name));
       } catch (err) {
         await unlink(tmp).catch(() => {});
+        if (stage && (err as NodeJS.ErrnoException).code === 'EXDEV') return await this.write(rel, content, mode, { durable });
         throw err;
       }
     } finally {
+      await stage?.close();
       await dir.close();
     }
     if (durable) this.#dirty.add(path.join(real, dirRel));

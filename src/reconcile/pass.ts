@@ -360,7 +360,9 @@ export class Pass {
       // The files it points at are durable already; the marker need not be (its content is
       // unused, and a marker lost in a crash is renamed again at the next start: see
       // TraefikSyncService#checkAnnounced).
-      await this.#writer.write(layout.marker, `${new Date(this.#c.now()).toISOString()}\n`, 0o644, { durable: false });
+      // Its temp file is written in the root, outside dynamic/: in dynamic/ each step of the write
+      // (create, write, rename) would be one more re-read of the whole tree (docs/traefik-reload.md).
+      await this.#writer.write(layout.marker, `${new Date(this.#c.now()).toISOString()}\n`, 0o644, { durable: false, stageIn: '' });
       markerRenamed = true;
     }
     await this.flushRecords();
