@@ -35,6 +35,10 @@ export interface Route {
   readonly sticky?: Sticky | null;
   /** Forward the client's Host header to the upstream (default true; false for external upstreams). */
   readonly passHostHeader?: boolean;
+  /** How Traefik connects to HTTPS upstreams (docs/spec-format.md "Backend transport"); absent: Traefik's default. */
+  readonly transport?: BackendTransport | null;
+  /** The private key of `transport.clientCert` (written 0600, never shown). */
+  readonly clientKeyPem?: string | null;
   /** Entry points of this route's router instead of its domain's (src/render/entry-points.ts); null/absent = the domain's. */
   readonly entryPoints?: readonly string[] | null;
   /** Weighted routing between services of the project (docs/spec-format.md "Splits and failover"). */
@@ -47,6 +51,16 @@ export interface Route {
   readonly headers?: Readonly<Record<string, string>> | null;
   /** HTTP methods, any of which matches; null = any method. */
   readonly methods?: readonly string[] | null;
+}
+
+/** A route's backend transport: CA, serverName, insecureSkipVerify, client certificate (its key is Route.clientKeyPem). */
+export interface BackendTransport {
+  readonly serverName?: string;
+  readonly insecureSkipVerify?: boolean;
+  /** PEM certificate(s) the upstream's certificate is checked against (instead of the system's). */
+  readonly ca?: string;
+  /** PEM client certificate presented to the upstream (mTLS). */
+  readonly clientCert?: string;
 }
 
 /** PathPrefix (as before), Path, or PathRegexp (`pathRule` is then a Go regular expression). */
@@ -99,6 +113,20 @@ export interface Domain {
   readonly redirect?: DomainRedirect | null;
   /** Entry points of the domain's routers (src/render/entry-points.ts); null/absent = web, or websecure + redirect on web. */
   readonly entryPoints?: readonly string[] | null;
+  /** TLS options of the host (docs/spec-format.md "TLS options"); absent: Traefik's default. */
+  readonly tlsOptions?: TlsOptions | null;
+  /** The domain's custom certificate is Traefik's default certificate (one active domain of all projects). */
+  readonly defaultCertificate?: boolean;
+}
+
+/** TLS options of a domain, in Traefik's names (render/tls-options.ts). */
+export interface TlsOptions {
+  readonly minVersion?: string;
+  readonly maxVersion?: string;
+  readonly cipherSuites?: readonly string[];
+  readonly sniStrict?: boolean;
+  /** Client certificate authentication: the CA (PEM) and Go's ClientAuthType name. */
+  readonly clientAuth?: { readonly ca?: string; readonly mode: string };
 }
 
 /** Where a redirecting domain sends its clients: path and query are kept. */

@@ -37,6 +37,7 @@ function reportInvalid(err: unknown, ctx: CommandContext, file?: string): number
 
 function printResult(r: ApplyResult, out: (line: string) => void): void {
   const verb = r.dryRun ? 'would change' : 'changed';
+  for (const w of r.warnings ?? []) out(`warning: ${w}`);
   if (!r.changes.length) {
     out(`project ${r.project}: no changes`);
     return;

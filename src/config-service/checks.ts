@@ -14,7 +14,7 @@ import { LIMITS, sizeCapped } from './fields.js';
 type Segment = string | number;
 
 /** Fields whose strings are multi-line PEM text (newlines allowed, value never quoted). */
-const PEM_FIELDS = new Set(['certPem', 'keyPem']);
+const PEM_FIELDS = new Set(['certPem', 'keyPem', 'ca', 'clientCert']);
 
 /** The problem with one string anywhere in an input, or null. Never quotes the value. */
 export function stringProblem(v: string, multiLine = false): string | null {

@@ -84,6 +84,33 @@ const CONSTRAINTS: Record<string, { table: string; column: string; rule: string 
     rule: 'must be exactly one middleware type with its options',
   },
   project_middlewares_used_exist: { table: 'route_configs', column: 'middleware', rule: 'uses a middleware the project does not define' },
+  route_configs_transport_format: {
+    table: 'route_configs',
+    column: 'transport',
+    rule: 'must be {serverName, insecureSkipVerify, ca, clientCert} with PEM certificates (no CA with insecureSkipVerify)',
+  },
+  route_configs_key_pem_format: { table: 'route_configs', column: 'transport', rule: 'the client key must be a PEM private key' },
+  route_configs_client_cert_key: {
+    table: 'route_configs',
+    column: 'transport',
+    rule: 'a client certificate needs its key, and a key its certificate',
+  },
+  domain_configs_tls_options_format: {
+    table: 'domain_configs',
+    column: 'tls_options',
+    rule: 'must use TLS versions, cipher suites and client auth modes Traefik knows',
+  },
+  domain_configs_tls_options_ssl: { table: 'domain_configs', column: 'tls_options', rule: 'needs ssl and a domain that is not a wildcard' },
+  domain_configs_default_certificate_custom: {
+    table: 'domain_configs',
+    column: 'default_certificate',
+    rule: 'needs ssl and provider "custom"',
+  },
+  domain_configs_one_default_certificate: {
+    table: 'domain_configs',
+    column: 'default_certificate',
+    rule: "another active domain (in this or another project) already holds Traefik's default certificate",
+  },
   domain_configs_entry_points_format: { table: 'domain_configs', column: 'entry_points', rule: 'must be 1–8 distinct entry point names' },
   domain_configs_entry_points_tls: { table: 'domain_configs', column: 'entry_points', rule: 'with ssl, "web" only redirects to https' },
   route_configs_entry_points_format: { table: 'route_configs', column: 'entry_points', rule: 'must be 1–8 distinct entry point names' },

@@ -19,7 +19,16 @@ export interface ChangeView {
 export function safeValue(column: string, value: unknown): unknown {
   if (column === 'key_pem') return value === null || value === undefined ? value : '(private key)';
   if (column === 'cert_pem' && typeof value === 'string') return `(certificate ${fingerprintOf(value) ?? 'unparseable'})`;
+  if ((column === 'transport' || column === 'tls_options') && value && typeof value === 'object') return pemByFingerprint(value);
   return value;
+}
+
+/** A JSON value with every PEM certificate string shown by its fingerprint (CAs and client certificates). */
+function pemByFingerprint(v: unknown): unknown {
+  if (typeof v === 'string' && v.includes('-----BEGIN ')) return `(certificate ${fingerprintOf(v) ?? 'unparseable'})`;
+  if (Array.isArray(v)) return v.map(pemByFingerprint);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, pemByFingerprint(x)]));
+  return v;
 }
 
 /** A change as returned by the API: no key material. */
@@ -60,6 +69,8 @@ export interface ApplyResult {
   readonly dryRun: boolean;
   /** Row changes (no key material); empty when the database already matches. */
   readonly changes: ChangeView[];
+  /** Things the operator must know although they are allowed (a transport that skips verification). */
+  readonly warnings?: string[];
 }
 
 /** Options of applying several projects at once (`import`). */

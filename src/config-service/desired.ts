@@ -6,6 +6,8 @@
 import { routeIdentity, type RoutingValues } from './fields-routing.js';
 import type { DesiredL4Route } from './fields-l4.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
+import type { TlsOptions } from '../model.js';
+import type { DesiredTransport } from './tls-spec.js';
 
 /** A service of the project (file `services/<name>.yml`). */
 export interface DesiredService {
@@ -38,6 +40,8 @@ export interface DesiredRoute {
   readonly headers: RoutingValues['headers'];
   /** Method conditions; null = any method. */
   readonly methods: RoutingValues['methods'];
+  /** Backend transport (absent or null: Traefik's default). */
+  readonly transport?: DesiredTransport | null;
   /** The route's own entry points; null/absent = its domain's. */
   readonly entryPoints?: readonly string[] | null;
 }
@@ -63,6 +67,10 @@ export interface DesiredDomain {
   readonly routes: readonly DesiredRoute[];
   /** Redirect every request to another host (then no routes); null = serve the routes. */
   readonly redirect: DomainRedirect | null;
+  /** TLS options of the host (absent or null: Traefik's default). */
+  readonly tlsOptions?: TlsOptions | null;
+  /** The domain's certificate is Traefik's default certificate. */
+  readonly defaultCertificate?: boolean;
   /** The domain's entry points; null/absent = the generated choice (render/entry-points.ts). */
   readonly entryPoints?: readonly string[] | null;
 }
@@ -136,6 +144,19 @@ export function crossRowIssues(d: DesiredProject): Array<{ path: string; message
       out.push({ path: `${at}.domain`, message: `domain ${JSON.stringify(dom.fullDomain)} is listed twice` });
     domains.add(dom.fullDomain);
     if (dom.sans && !dom.ssl) out.push({ path: `${at}.sans`, message: 'names on a certificate need ssl: true' });
+    if (dom.defaultCertificate && !(dom.ssl && dom.provider === 'custom' && dom.certificate)) {
+      out.push({
+        path: `${at}.defaultCertificate`,
+        message: 'needs ssl: true, provider "custom" and a certificate (it is served as Traefik\'s default)',
+      });
+    }
+    if (dom.tlsOptions && !dom.ssl) out.push({ path: `${at}.tlsOptions`, message: 'TLS options need ssl: true' });
+    if (dom.tlsOptions && dom.fullDomain.startsWith('*.')) {
+      out.push({
+        path: `${at}.tlsOptions`,
+        message: 'not on a wildcard domain: Traefik picks TLS options by host, and a wildcard rule names none',
+      });
+    }
     if (dom.certificate && dom.provider !== 'custom') {
       out.push({ path: `${at}.certificate`, message: `a certificate needs provider "custom", got ${JSON.stringify(dom.provider)}` });
     }

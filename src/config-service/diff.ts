@@ -101,11 +101,16 @@ const JSONB: ReadonlySet<string> = new Set([
   'failover',
   'headers',
   'methods',
+  'transport',
+  'tls_options',
 ]);
+
+/** Values of NOT NULL columns for rows built before the column existed (API calls that do not set them). */
+const NOT_NULL_DEFAULTS: Readonly<Record<string, unknown>> = { default_certificate: false };
 
 function value(column: string, v: unknown): unknown {
   if (JSONB.has(column)) return v === null || v === undefined ? null : JSON.stringify(v);
-  return v ?? null;
+  return v ?? NOT_NULL_DEFAULTS[column] ?? null;
 }
 
 /** `value` as a query parameter, cast to jsonb where the column is one. */

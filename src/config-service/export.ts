@@ -15,6 +15,7 @@ import type { ProjectRows } from './rows.js';
 import { sortRows } from './rows.js';
 import { API_VERSION } from './spec.js';
 import { DEFAULT_SHARD } from './write.js';
+import { exportDomainTls, exportTransport, hasClientCertificates } from './tls-export.js';
 
 /** Options of {@link exportSpec}. */
 export interface ExportOptions {
@@ -48,7 +49,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
   unique(rows.routes, (r) => `${rows.domains.find((d) => d.id === r.domain_config_id)?.full_domain}${rowIdentity(r)}`, 'route');
   const files: string[] = [];
   const specDir = path.resolve(options.specDir ?? '.');
-  if (options.certDir && certs.size) await mkdir(options.certDir, { recursive: true, mode: 0o700 });
+  if (options.certDir && (certs.size || hasClientCertificates(rows.routes))) await mkdir(options.certDir, { recursive: true, mode: 0o700 });
 
   const domains = [];
   for (const d of rows.domains) {
@@ -78,24 +79,28 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
       ...(certificate ? { certificate } : {}),
       ...(d.redirect ? { redirect: d.redirect } : {}),
       ...(d.entry_points ? { entryPoints: [...d.entry_points] } : {}),
-      routes: rows.routes
-        .filter((r) => r.domain_config_id === d.id)
-        .map((r) => ({
-          path: r.path_rule,
-          service: services.get(r.service_id) ?? r.service_id,
-          targetPort: r.target_port,
-          ...(r.target_url ? { targetUrl: r.target_url } : {}),
-          ...(r.priority !== 1 ? { priority: r.priority } : {}),
-          ...(r.middleware ? { middleware: r.middleware } : {}),
-          ...(r.health_check ? { healthCheck: r.health_check } : {}),
-          ...(r.servers ? { servers: r.servers } : {}),
-          ...(r.sticky ? { sticky: r.sticky } : {}),
-          ...(r.pass_host_header ? {} : { passHostHeader: false }),
-          ...routingExport(r),
-          ...(r.entry_points ? { entryPoints: [...r.entry_points] } : {}),
-          ...(r.is_active ? {} : { active: false }),
-        })),
+      ...exportDomainTls(d),
+      routes: [] as Array<Record<string, unknown>>,
     });
+    const own = rows.routes.filter((r) => r.domain_config_id === d.id);
+    const transports: Array<Record<string, unknown> | undefined> = [];
+    for (const r of own) transports.push(await exportTransport(r, d.full_domain, options.certDir, specDir, files));
+    domains.at(-1)!.routes = own.map((r, i) => ({
+      path: r.path_rule,
+      service: services.get(r.service_id) ?? r.service_id,
+      targetPort: r.target_port,
+      ...(r.target_url ? { targetUrl: r.target_url } : {}),
+      ...(r.priority !== 1 ? { priority: r.priority } : {}),
+      ...(r.middleware ? { middleware: r.middleware } : {}),
+      ...(r.health_check ? { healthCheck: r.health_check } : {}),
+      ...(r.servers ? { servers: r.servers } : {}),
+      ...(r.sticky ? { sticky: r.sticky } : {}),
+      ...(r.pass_host_header ? {} : { passHostHeader: false }),
+      ...routingExport(r),
+      ...(r.entry_points ? { entryPoints: [...r.entry_points] } : {}),
+      ...(transports[i] ? { transport: transports[i] } : {}),
+      ...(r.is_active ? {} : { active: false }),
+    }));
   }
   const spec = {
     apiVersion: API_VERSION,
@@ -108,7 +113,7 @@ export async function exportSpec(input: ProjectRows, options: ExportOptions = {}
   };
   const doc = new Document(spec, { aliasDuplicateObjects: false });
   const notes = [`traefik-sync project spec, exported from the database. Apply with: traefik-sync apply -f FILE`];
-  if (certs.size && !options.certDir) {
+  if ((certs.size || hasClientCertificates(rows.routes)) && !options.certDir) {
     notes.push(
       'Certificates are listed by fingerprint: key material is never exported to stdout. `apply` keeps the',
       'stored certificate while the fingerprint matches; use `export --cert-dir DIR` to get certFile/keyFile references.',

@@ -14,6 +14,7 @@ import { resolveMiddlewares, type MappedService } from './import-objects.js';
 import { resolveRouteService } from './import-traffic.js';
 import { mapL4 } from './import-l4.js';
 import { importedRedirect } from './import-redirect.js';
+import { importTlsOptions, importTransport } from './import-tls.js';
 import { rulePart } from './import-rule.js';
 import { API_VERSION } from './spec.js';
 import type { PathMatch } from '../model.js';
@@ -44,6 +45,8 @@ export interface MapOptions {
   readonly prefix?: string;
   /** Put everything in this one project. */
   readonly project?: string;
+  /** The imported directory (relative CA and certificate files of transports and TLS options are read from it). */
+  readonly dir?: string;
 }
 
 /** A project or service name from free text: lower case, `[a-z0-9-]`, at most 63. */
@@ -184,6 +187,7 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
   const builders = new Map<string, Builder>();
   const usedServices = new Set<string>();
   const usedMiddlewares = new Set<string>();
+  const usedTls = new Set<string>();
   const tlsHosts = new Set<string>();
   for (const r of tree.routers.values()) {
     const parsed = typeof r.value.rule === 'string' ? parseRule(r.value.rule) : null;
@@ -267,6 +271,17 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       skip(svc.error);
       continue;
     }
+    const tlsRef = ssl && typeof tls === 'object' ? (tls as Obj).options : undefined;
+    const tlsOpts = tlsRef !== undefined ? importTlsOptions(tlsRef, tree, options.dir ?? '.') : null;
+    if (tlsOpts && 'error' in tlsOpts) {
+      skip(tlsOpts.error);
+      continue;
+    }
+    const transport = svc.value.transportRef !== undefined ? importTransport(svc.value.transportRef, tree, options.dir ?? '.') : null;
+    if (transport && 'error' in transport) {
+      skip(transport.error);
+      continue;
+    }
     const b = builderFor(r.file);
     const sans = ssl ? certificateSans(tls, host) : null;
     let domain = b.domains.get(host);
@@ -277,6 +292,12 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       continue;
     }
     if (domain) {
+      if (JSON.stringify(domain.tlsOptions ?? null) !== JSON.stringify(tlsOpts?.value ?? null)) {
+        skip(
+          `host ${host} is already imported with other TLS options; traefik-sync has one TLS option per domain (Traefik would use its default options for the host)`,
+        );
+        continue;
+      }
       if (domain.ssl !== ssl || (domain.provider ?? null) !== resolver || JSON.stringify(domain.sans ?? null) !== JSON.stringify(sans)) {
         skip(
           `host ${host} is already imported with ${domain.ssl ? `TLS${domain.provider ? ` (resolver ${String(domain.provider)})` : ''}` : 'plain HTTP'}; traefik-sync has one TLS setting per domain`,
@@ -289,6 +310,7 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
         ssl,
         ...(resolver ? { provider: resolver } : {}),
         ...(sans ? { sans } : {}),
+        ...(tlsOpts ? { tlsOptions: tlsOpts.value } : {}),
         routes: [],
       };
       domain = fresh;
@@ -326,6 +348,7 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       ...(svc.value.servers ? { servers: svc.value.servers } : {}),
       ...(svc.value.sticky ? { sticky: svc.value.sticky } : {}),
       ...(svc.value.passHostHeader ? {} : { passHostHeader: false }),
+      ...(transport ? { transport: transport.value } : {}),
       ...(svc.value.split
         ? {
             split: svc.value.split.map((x) => ({
@@ -338,6 +361,8 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
       ...(svc.value.fallback ? { failover: { service: addService(b, svc.value.fallback), port: svc.value.fallback.port } } : {}),
     };
     domain.routes.push(route);
+    if (svc.value.transportRef) usedTls.add(`http.serversTransports.${svc.value.transportRef.replace(/@file$/, '')}`);
+    if (typeof tlsRef === 'string') usedTls.add(`tls.options.${tlsRef.replace(/@file$/, '')}`);
     const di = b.project.spec.domains.indexOf(domain);
     const source = `${r.file}: ${item}`;
     b.project.sources.set(`domains[${di}].routes[${domain.routes.length - 1}]`, [source]);
@@ -347,13 +372,28 @@ export function mapTree(tree: SourceTree, options: MapOptions = {}): { projects:
     for (const x of [...(svc.value.split ?? []).map((y) => y.service), ...(svc.value.fallback ? [svc.value.fallback] : [])])
       usedServices.add(x.traefikName);
     mws.used.forEach((m) => usedMiddlewares.add(m));
-    for (const reason of [...svc.value.notes, ...mws.notes, ...routerNotes(r, ssl, host)]) adjust(reason);
+    if (transport?.value.insecureSkipVerify === true)
+      adjust(`serversTransport: insecureSkipVerify kept: the upstream's certificate is not verified`);
+    for (const reason of [
+      ...svc.value.notes,
+      ...mws.notes,
+      ...(transport?.notes ?? []),
+      ...(tlsOpts?.notes ?? []),
+      ...routerNotes(r, ssl, host),
+    ])
+      adjust(reason);
   }
   mapL4(tree, (file) => builderFor(file).project, note, sanitizeName);
   for (const s of tree.services.values())
     if (!usedServices.has(s.name)) note(s.file, `http.services.${s.name}`, 'skipped', 'not used by any imported router');
   for (const m of tree.middlewares.values())
     if (!usedMiddlewares.has(m.name)) note(m.file, `http.middlewares.${m.name}`, 'skipped', 'not used by any imported router');
+  for (const [kind, map] of [
+    ['http.serversTransports', tree.transports],
+    ['tls.options', tree.tlsOptions],
+  ] as const)
+    for (const o of map?.values() ?? [])
+      if (!usedTls.has(`${kind}.${o.name}`)) note(o.file, `${kind}.${o.name}`, 'skipped', 'not used by any imported router');
   return { projects: [...builders.values()].map((b) => b.project), notes };
 }
 
@@ -401,7 +441,7 @@ function routerNotes(r: Sourced<Obj>, ssl: boolean, host: string): string[] {
   const tls = v.tls as Obj | null | undefined;
   if (tls && typeof tls === 'object')
     for (const k of Object.keys(tls)) {
-      if (k === 'certResolver') continue;
+      if (k === 'certResolver' || k === 'options') continue;
       const kept =
         k === 'domains' &&
         Array.isArray(tls.domains) &&

@@ -23,6 +23,8 @@ export interface MappedService {
   readonly sticky: Sticky | null;
   readonly passHostHeader: boolean;
   readonly healthCheck: Obj | null;
+  /** The load balancer's `serversTransport` (a name), mapped by import-tls.ts. */
+  readonly transportRef?: string;
   readonly notes: string[];
 }
 
@@ -92,7 +94,7 @@ export function mapLoadBalancer(name: string, lb: Obj): { value: MappedService }
   });
   const several = servers.length > 1 || (servers[0] as Obj).weight !== undefined;
   for (const k of Object.keys(lb)) {
-    if (['servers', 'healthCheck', 'passHostHeader', 'sticky'].includes(k)) continue;
+    if (['servers', 'healthCheck', 'passHostHeader', 'sticky', 'serversTransport'].includes(k)) continue;
     notes.push(`service ${name}: loadBalancer.${k} ignored (not supported)`);
   }
   let sticky: Sticky | null = null;
@@ -123,6 +125,7 @@ export function mapLoadBalancer(name: string, lb: Obj): { value: MappedService }
       sticky,
       passHostHeader: lb.passHostHeader !== false,
       healthCheck,
+      ...(typeof lb.serversTransport === 'string' ? { transportRef: lb.serversTransport } : {}),
       notes,
     },
   };

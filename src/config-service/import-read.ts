@@ -41,6 +41,10 @@ export interface SourceTree extends L4SourceTree {
   readonly services: Map<string, Sourced<Obj>>;
   readonly middlewares: Map<string, Sourced<Obj>>;
   readonly certificates: Array<Sourced<Obj>>;
+  /** `http.serversTransports` (optional: none when absent). */
+  readonly transports?: Map<string, Sourced<Obj>>;
+  /** `tls.options` (optional: none when absent). */
+  readonly tlsOptions?: Map<string, Sourced<Obj>>;
   readonly notes: ImportNote[];
 }
 
@@ -68,6 +72,8 @@ export async function readSourceTree(dir: string): Promise<SourceTree> {
     services: new Map(),
     middlewares: new Map(),
     certificates: [],
+    transports: new Map(),
+    tlsOptions: new Map(),
     notes: [],
     tcpRouters: new Map(),
     tcpServices: new Map(),
@@ -118,15 +124,15 @@ export async function readSourceTree(dir: string): Promise<SourceTree> {
 
 function collect(file: string, root: Obj, tree: SourceTree): void {
   const skip = (item: string, reason: string) => tree.notes.push({ file, item, status: 'skipped', reason });
-  const add = (map: Map<string, Sourced<Obj>>, kind: string, entries: unknown) => {
+  const add = (map: Map<string, Sourced<Obj>>, kind: string, entries: unknown, top = 'http') => {
     if (!isObj(entries)) {
-      if (entries !== undefined && entries !== null) skip(`http.${kind}`, 'expected a mapping');
+      if (entries !== undefined && entries !== null) skip(`${top}.${kind}`, 'expected a mapping');
       return;
     }
     for (const [name, value] of Object.entries(entries)) {
       const other = map.get(name);
-      if (other) skip(`http.${kind}.${name}`, `already defined in ${other.file}; Traefik keeps the first, so this one is skipped`);
-      else if (!isObj(value)) skip(`http.${kind}.${name}`, 'expected a mapping');
+      if (other) skip(`${top}.${kind}.${name}`, `already defined in ${other.file}; Traefik keeps the first, so this one is skipped`);
+      else if (!isObj(value)) skip(`${top}.${kind}.${name}`, 'expected a mapping');
       else map.set(name, { file, name, value });
     }
   };
@@ -138,6 +144,7 @@ function collect(file: string, root: Obj, tree: SourceTree): void {
         if (s === 'routers') add(tree.routers, 'routers', entries);
         else if (s === 'services') add(tree.services, 'services', entries);
         else if (s === 'middlewares') add(tree.middlewares, 'middlewares', entries);
+        else if (s === 'serverstransports' && tree.transports) add(tree.transports, section, entries);
         else
           for (const name of isObj(entries) ? Object.keys(entries) : [''])
             skip(`http.${section}${name ? `.${name}` : ''}`, `${section} are not supported by traefik-sync`);
@@ -166,7 +173,8 @@ function collect(file: string, root: Obj, tree: SourceTree): void {
       }
     } else if (k === 'tls' && isObj(value)) {
       for (const [section, entries] of Object.entries(value)) {
-        if (section.toLowerCase() === 'certificates' && Array.isArray(entries)) {
+        if (section.toLowerCase() === 'options' && tree.tlsOptions) add(tree.tlsOptions, section, entries, 'tls');
+        else if (section.toLowerCase() === 'certificates' && Array.isArray(entries)) {
           entries.forEach((c, i) =>
             isObj(c)
               ? tree.certificates.push({ file, name: `tls.certificates[${i}]`, value: c })

@@ -147,7 +147,7 @@ export interface ImportTarget {
 export async function importDirectory(service: ImportTarget, dir: string, options: ImportOptions = {}): Promise<ImportOutcome> {
   if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new UserError(`import: ${quote(dir)} is not a directory`);
   const tree = await readSourceTree(dir);
-  const { projects, notes } = mapTree(tree, options);
+  const { projects, notes } = mapTree(tree, { ...options, dir });
   notes.unshift(...tree.notes);
   const certs = await loadCertificates(tree, dir, notes);
   const sources = new WeakMap<object, string[]>();

@@ -20,6 +20,7 @@ import {
   uuidField,
 } from './fields.js';
 import { redirectField, serversField, stickyField } from './fields-http.js';
+import { tlsOptionsField, transportField } from './fields-tls.js';
 import { refineRoutePath, routePathField, routingInputFields } from './fields-routing.js';
 import { entryPointsField } from './fields-l4.js';
 import type { RouteLaterColumns } from './rows.js';
@@ -38,6 +39,8 @@ const domainFields = {
   tlsSans: tlsSansField.nullable().optional(),
   isActive: z.boolean().optional(),
   redirect: redirectField.nullable().optional(),
+  tlsOptions: tlsOptionsField.nullable().optional(),
+  defaultCertificate: z.boolean().optional(),
   entryPoints: entryPointsField.nullable().optional(),
 };
 const certificatePair = z.strictObject({ certPem: pem, keyPem: pem });
@@ -59,6 +62,7 @@ const routeFields = {
   servers: serversField.nullable().optional(),
   sticky: stickyField.nullable().optional(),
   passHostHeader: z.boolean().optional(),
+  transport: transportField.nullable().optional(),
   ...routingInputFields,
   entryPoints: entryPointsField.nullable().optional(),
 };

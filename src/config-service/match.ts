@@ -10,6 +10,7 @@ import type { ValidationIssue } from './errors.js';
 import { routeIdentity, rowIdentity } from './fields-routing.js';
 import { checkCertificate, fingerprintOf } from './pem.js';
 import type { Locator } from './render-check.js';
+import { transportColumns } from './transport-match.js';
 import type { CertificateRow, DomainRow, MiddlewareRow, ProjectRows, RouteRow, ServiceRow } from './rows.js';
 
 /** The target rows of a spec, where each row sits in the spec, and problems found on the way. */
@@ -64,6 +65,8 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       is_active: d.active,
       redirect: d.redirect,
       tls_sans: d.sans ?? null,
+      tls_options: d.tlsOptions ?? null,
+      default_certificate: d.defaultCertificate ?? false,
       entry_points: d.entryPoints ?? null,
     });
     const stored = certsByDomain.get(id);
@@ -91,7 +94,8 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
       }
     }
     d.routes.forEach((r, j) => {
-      const rid = pick(routesByKey.get(`${id}\u0000${routeIdentity(r.path, r)}`) ?? [])?.id ?? newId();
+      const storedRoute = pick(routesByKey.get(`${id}\u0000${routeIdentity(r.path, r)}`) ?? []);
+      const rid = storedRoute?.id ?? newId();
       paths.set(rid, `${at}.routes[${j}]`);
       const serviceId = serviceIds.get(r.service);
       if (!serviceId) return; // reported by crossRowIssues
@@ -114,6 +118,7 @@ export function matchSpec(current: ProjectRows, desired: DesiredProject, newId: 
         path_match: r.pathMatch,
         headers: r.headers,
         methods: r.methods,
+        ...transportColumns(r.transport ?? null, storedRoute, `${at}.routes[${j}].transport`, issues),
         entry_points: r.entryPoints ?? null,
       });
     });

@@ -7,6 +7,7 @@ import { UserError, quote } from '../errors.js';
 import { parsePoint, type AuditPoint } from './audit.js';
 import { ServiceBase } from './base.js';
 import type { DesiredProject } from './desired.js';
+import { insecureTransportWarnings } from './tls-spec.js';
 import { viewChange, type ApplyOptions, type ApplyResult, type ChangeView, type RollbackResult } from './describe.js';
 import { ValidationError, prefixIssues, type ValidationIssue } from './errors.js';
 import { exportSpec, type ExportOptions, type Exported } from './export.js';
@@ -56,6 +57,7 @@ export abstract class SpecOperations extends ServiceBase {
               projectCreated: r.projectCreated,
               dryRun: options.dryRun ?? false,
               changes: r.changes.map(viewChange),
+              warnings: insecureTransportWarnings(desired),
             });
           } catch (err) {
             if (!(err instanceof ValidationError) || projects.length === 1) throw err;

@@ -156,8 +156,14 @@ export function renderIssues(
  * "servers[0].url: …", "redirect.to: …" → that field and the rest of the message.
  */
 function innerField(text: string): { field: string[]; message: string } | null {
-  const m = /^((?:middleware|servers|split)\[\d+\]|redirect|failover)((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(text);
-  return m ? { field: (m[1]! + m[2]!).match(/[A-Za-z0-9_-]+|\d+/g)!, message: m[3]! } : null;
+  const m =
+    /^((?:middleware|servers|split)\[\d+\]|redirect|failover|transport|tls_options)((?:\.[A-Za-z0-9_-]+|\[\d+\])*):? ([\s\S]*)$/.exec(text);
+  if (!m) return null;
+  const field = (m[1]! + m[2]!).match(/[A-Za-z0-9_-]+|\d+/g)!;
+  return {
+    field: field.map((f) => (f === 'tls_options' ? 'tlsOptions' : f === 'default_certificate' ? 'defaultCertificate' : f)),
+    message: m[3]!,
+  };
 }
 
 /** A message about a shared middleware's field: "forwardAuth.address: …", "errors.status[0]: …", "name: …". */

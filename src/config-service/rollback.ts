@@ -10,6 +10,7 @@ import type { Queryable } from '../db/connect.js';
 import { UserError, quote } from '../errors.js';
 import type { RenderOptions } from '../render/types.js';
 import { loadEntries, projectIdByName, resolvePoint, rowsAt, type AuditPoint } from './audit.js';
+import { restoreTransportKeys } from './transport-match.js';
 import { fingerprintOf } from './pem.js';
 import type { CertificateRow, ProjectRows } from './rows.js';
 import { writeProject, type WriteResult } from './write.js';
@@ -48,7 +49,14 @@ export async function rollbackProject(tx: Queryable, name: string, to: AuditPoin
         );
       }
       const certificates = restoreKeys(target, current, options.skipCertificates ?? false, notes);
-      return { target: { ...target, certificates }, locate: () => undefined };
+      const transports = restoreTransportKeys(target, current, options.skipCertificates ?? false, notes);
+      if (transports.refused.length) {
+        throw new UserError(
+          `cannot restore ${transports.refused.join(', ')}: private keys are never stored in the audit log and the stored client certificate differs. ` +
+            'Apply a spec with clientCertificate certFile/keyFile first, or pass --skip-certificates to keep the current transports.',
+        );
+      }
+      return { target: { ...target, certificates, routes: transports.routes }, locate: () => undefined };
     },
     { render: options.render, dryRun: options.dryRun },
   );

@@ -48,6 +48,8 @@ export const COLUMNS: Record<RowTable, readonly string[]> = {
     'is_active',
     'redirect',
     'tls_sans',
+    'tls_options',
+    'default_certificate',
     'entry_points',
   ],
   certificates: ['domain_config_id', 'cert_pem', 'key_pem', 'not_after'],
@@ -69,6 +71,8 @@ export const COLUMNS: Record<RowTable, readonly string[]> = {
     'path_match',
     'headers',
     'methods',
+    'transport',
+    'key_pem',
     'entry_points',
   ],
   l4_routes: ['project_id', 'protocol', 'name', 'entry_point', 'sni', 'tls', 'tls_resolver', 'servers', 'proxy_protocol', 'is_active'],
@@ -88,7 +92,8 @@ export async function loadRows(q: Queryable, project: ProjectRow): Promise<Proje
   const id = project.id;
   const services: ServiceRow[] = await q.query(sql`SELECT id, project_id, name, host FROM services WHERE project_id = ${id}`);
   const domains: DomainRow[] = await q.query(sql`
-    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active, redirect, tls_sans, entry_points
+    SELECT id, project_id, domain, subdomain, full_domain, ssl_enabled, ssl_provider, is_active, redirect, tls_sans, tls_options, default_certificate,
+           entry_points
       FROM domain_configs WHERE project_id = ${id}`);
   const certificates: CertificateRow[] = await q.query(sql`
     SELECT c.id, c.domain_config_id, c.cert_pem, c.key_pem, c.not_after
@@ -96,7 +101,7 @@ export async function loadRows(q: Queryable, project: ProjectRow): Promise<Proje
   const routes: RouteRow[] = await q.query(sql`
     SELECT r.id, r.domain_config_id, r.service_id, r.path_rule, r.priority, r.middleware, r.target_port, r.target_url, r.health_check, r.is_active,
            r.servers, r.sticky, r.pass_host_header, r.split, r.failover,
-           r.path_match, r.headers, r.methods, r.entry_points
+           r.path_match, r.headers, r.methods, r.transport, r.key_pem, r.entry_points
       FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id WHERE d.project_id = ${id}`);
   const middlewares: MiddlewareRow[] = await q.query(
     sql`SELECT id, project_id, name, middleware FROM project_middlewares WHERE project_id = ${id}`,

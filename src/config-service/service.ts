@@ -30,6 +30,7 @@ import {
   type UpdateRouteConfigInput,
   type UpdateServiceInput,
 } from './inputs.js';
+import { apiTransportColumns, domainTlsColumns } from './fields-tls.js';
 import { SpecOperations } from './operations.js';
 import { ROUTE_DEFAULTS, type ProjectRows } from './rows.js';
 import {
@@ -185,6 +186,7 @@ export class TraefikConfigService extends SpecOperations {
               ssl_provider: v.sslProvider ?? null,
               is_active: v.isActive ?? true,
               redirect: (v.redirect ?? null) as DomainRedirect | null,
+              ...domainTlsColumns(v, {}),
               tls_sans: v.tlsSans ?? null,
               entry_points: v.entryPoints ?? null,
             }),
@@ -214,6 +216,7 @@ export class TraefikConfigService extends SpecOperations {
             ssl_provider: v.sslProvider === undefined ? d.ssl_provider : v.sslProvider,
             is_active: v.isActive ?? d.is_active,
             redirect: v.redirect === undefined ? d.redirect : (v.redirect as DomainRedirect | null),
+            ...domainTlsColumns(v, d),
             tls_sans: v.tlsSans === undefined ? (d.tls_sans ?? null) : v.tlsSans,
             entry_points: v.entryPoints === undefined ? (d.entry_points ?? null) : v.entryPoints,
           }),
@@ -252,6 +255,7 @@ export class TraefikConfigService extends SpecOperations {
           health_check: v.healthCheck ?? null,
           is_active: v.isActive ?? true,
           ...routeLaterColumns(v, ROUTE_DEFAULTS),
+          ...apiTransportColumns(v.transport, {}),
         }),
       ),
     );
@@ -278,6 +282,7 @@ export class TraefikConfigService extends SpecOperations {
           health_check: keep(v.healthCheck, r.health_check),
           is_active: v.isActive ?? r.is_active,
           ...routeLaterColumns(v, r),
+          ...apiTransportColumns(v.transport, r),
         });
       }),
     );

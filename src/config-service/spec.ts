@@ -31,6 +31,7 @@ import { refineRoutePath, routePathField, routingOfSpec, routingRouteFields } fr
 import { desiredL4, entryPointsField, l4SpecIssues, tcpRouteSpec, udpRouteSpec } from './fields-l4.js';
 import { redirectField, serversField, sharedMiddlewareSpec, stickyField } from './fields-http.js';
 import type { DomainRedirect, MiddlewareSpec, Sticky, UpstreamServer } from '../model.js';
+import { resolveTlsOptions, resolveTransport, tlsOptionsSpec, transportSpec } from './tls-spec.js';
 
 /** The `apiVersion` of this format (optional in files; `export` writes it). */
 export const API_VERSION = 'traefik-sync/v1';
@@ -50,6 +51,9 @@ const HINTS = {
   certResolver: 'provider',
   tlsSans: 'sans',
   tls_sans: 'sans',
+  tls_options: 'tlsOptions',
+  tlsoptions: 'tlsOptions',
+  serversTransport: 'transport',
   isActive: 'active',
   is_active: 'active',
   enabled: 'active',
@@ -82,6 +86,7 @@ const routeSpec = z
     passHostHeader: z.boolean().optional(),
     entryPoints: entryPointsField.nullable().optional(),
     ...routingRouteFields,
+    transport: transportSpec.nullable().optional(),
   })
   .superRefine(refineRoutePath('path', 'match'));
 
@@ -119,6 +124,8 @@ const domainSpec = z
     certificate: certificateSpec.nullable().optional(),
     routes: z.array(routeSpec).max(LIMITS.routesPerDomain).optional(),
     redirect: redirectField.nullable().optional(),
+    tlsOptions: tlsOptionsSpec.nullable().optional(),
+    defaultCertificate: z.boolean().optional(),
     entryPoints: entryPointsField.nullable().optional(),
   })
   .superRefine((d, ctx) => {
@@ -235,6 +242,11 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
           certificate = { kind: 'pem', certPem, keyPem };
         }
       }
+      const read = (ref: string, at: string) => readRef(options.baseDir, ref, at, issues);
+      const tlsOptions = await resolveTlsOptions(d.tlsOptions, `domains[${i}].tlsOptions`, read, issues);
+      const transports = await Promise.all(
+        (d.routes ?? []).map((r, j) => resolveTransport(r.transport, `domains[${i}].routes[${j}].transport`, read, issues)),
+      );
       return {
         domain: d.domain,
         subdomain: d.subdomain ?? null,
@@ -245,8 +257,10 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
         active: d.active ?? true,
         certificate,
         redirect: (d.redirect ?? null) as DomainRedirect | null,
+        tlsOptions,
+        defaultCertificate: d.defaultCertificate ?? false,
         entryPoints: d.entryPoints ?? null,
-        routes: (d.routes ?? []).map((r) => ({
+        routes: (d.routes ?? []).map((r, j) => ({
           path: r.path ?? '/',
           service: r.service,
           targetPort: r.targetPort,
@@ -259,6 +273,7 @@ export async function resolveSpec(input: unknown, options: ResolveOptions): Prom
           sticky: (r.sticky ?? null) as Sticky | null,
           passHostHeader: r.passHostHeader ?? true,
           ...routingOfSpec(r),
+          transport: transports[j] ?? null,
           entryPoints: r.entryPoints ?? null,
         })),
       };

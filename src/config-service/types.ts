@@ -34,7 +34,7 @@ export interface DomainConfig extends Omit<Domain, 'certificate' | 'routes'>, St
 }
 
 /** A route (the seed's `route_configs`): the renderer's Route plus its domain and timestamps. */
-export interface RouteConfig extends Route, Stamped {
+export interface RouteConfig extends Omit<Route, 'clientKeyPem'>, Stamped {
   readonly domainConfigId: string;
 }
 
@@ -71,7 +71,11 @@ const stamps = (r: R): Stamped => ({ createdAt: r.created_at, updatedAt: r.updat
 const project = (r: R): ProjectConfig => ({ id: r.id, name: r.name, shard: r.shard, ...stamps(r) });
 const service = (r: R): ServiceConfig => ({ id: r.id, projectId: r.project_id, name: r.name, host: r.host, ...stamps(r) });
 const domain = (r: R): DomainConfig => ({ ...domainOf(r as DomainRow), projectId: r.project_id, ...stamps(r) });
-const route = (r: R): RouteConfig => ({ ...routeOf(r as RouteRow), domainConfigId: r.domain_config_id, ...stamps(r) });
+/** A route for API callers: never the private key of its transport's client certificate. */
+const route = (r: R): RouteConfig => {
+  const { clientKeyPem: _key, ...shown } = routeOf(r as RouteRow);
+  return { ...shown, domainConfigId: r.domain_config_id, ...stamps(r) };
+};
 const certificate = (r: R): CertificateInfo => ({
   id: r.id,
   domainConfigId: r.domain_config_id,

@@ -10,6 +10,7 @@ import { quote } from '../errors.js';
 import { diffRows, writeChanges, type RowChange } from './diff.js';
 import { dedupe, joinPath, throwIfAny, type ValidationIssue } from './errors.js';
 import type { RenderOptions } from '../render/types.js';
+import { defaultCertificateIssues } from './default-certificate-check.js';
 import { l4ClaimIssues } from './l4-claims.js';
 import { redirectIssues } from './redirect-check.js';
 import { renderIssues, type FieldNames, type Locator } from './render-check.js';
@@ -91,6 +92,7 @@ export async function writeProject(
   const issues: ValidationIssue[] = [...(p.issues ?? [])];
   issues.push(...(await claimIssues(tx, p.target, p.locate, options.domainField)));
   issues.push(...(await redirectIssues(tx, p.target, p.locate)));
+  issues.push(...(await defaultCertificateIssues(tx, p.target, p.locate)));
   issues.push(...(await l4ClaimIssues(tx, p.target, p.locate)));
   issues.push(...renderIssues(toState(p.target), p.locate, options.render, options.fieldNames).issues);
   throwIfAny(dedupe(issues));

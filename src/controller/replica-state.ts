@@ -21,6 +21,8 @@ export interface ProjectStatus {
   drift: Array<{ path: string; kind: DriftKind; repaired: boolean }>;
   lastError: string | null;
   lastSyncAt: string | null;
+  /** Settings that work but weaken security (a route that does not verify its upstream); absent: none. */
+  warnings?: string[];
 }
 
 /** A project's state, and the pass (epoch) that last reported it. */
@@ -253,8 +255,12 @@ export class ReplicaState {
     else this.#failed.delete(r.projectId);
     if (r.writeFailed) this.#writeFailed.add(r.projectId);
     else this.#writeFailed.delete(r.projectId);
+    const warnings = r.warnings ?? [];
+    if (warnings.join('\n') !== (previous?.warnings ?? []).join('\n') && warnings.length)
+      this.#o.log.warn({ project: r.projectName, warnings }, 'project written with settings that weaken security');
     this.#projects.set(r.projectId, {
       name: r.projectName,
+      ...(warnings.length ? { warnings } : {}),
       inSync: !lastError && r.drift.every((d) => d.repaired),
       drift: r.drift,
       lastError,

@@ -58,6 +58,7 @@ export async function loadProjects(db: Queryable, ids?: readonly string[], shard
                               'id', d.id, 'project_id', d.project_id, 'domain', d.domain, 'subdomain', d.subdomain,
                               'full_domain', d.full_domain, 'ssl_enabled', d.ssl_enabled, 'ssl_provider', d.ssl_provider,
                               'is_active', d.is_active, 'redirect', d.redirect, 'tls_sans', d.tls_sans,
+                              'tls_options', d.tls_options, 'default_certificate', d.default_certificate,
                               'entry_points', d.entry_points))
                        FROM domain_configs d WHERE d.project_id = p.id), '[]') AS domains,
            coalesce((SELECT json_agg(json_build_object(
@@ -72,7 +73,7 @@ export async function loadProjects(db: Queryable, ids?: readonly string[], shard
                               'is_active', r.is_active, 'servers', r.servers, 'sticky', r.sticky,
                               'pass_host_header', r.pass_host_header, 'split', r.split, 'failover', r.failover,
                               'path_match', r.path_match, 'headers', r.headers, 'methods', r.methods,
-                              'entry_points', r.entry_points))
+                              'transport', r.transport, 'key_pem', r.key_pem, 'entry_points', r.entry_points))
                        FROM route_configs r JOIN domain_configs d ON d.id = r.domain_config_id
                       WHERE d.project_id = p.id), '[]') AS routes,
            coalesce((SELECT json_agg(json_build_object('id', m.id, 'project_id', m.project_id, 'name', m.name, 'middleware', m.middleware))

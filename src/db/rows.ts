@@ -5,6 +5,7 @@
  * through {@link toState}, so a preview matches what the controller writes byte for byte.
  */
 import type {
+  BackendTransport,
   Domain,
   DomainRedirect,
   L4Route,
@@ -16,6 +17,7 @@ import type {
   ServiceTarget,
   SplitBranch,
   Sticky,
+  TlsOptions,
   UpstreamServer,
 } from '../model.js';
 
@@ -49,16 +51,23 @@ export interface DomainRow {
   readonly redirect: DomainRedirect | null;
   /** sql/020_wildcard_domains.sql: more names on the ACME certificate; absent on rows of older audit entries. */
   readonly tls_sans?: readonly string[] | null;
+  /** sql/015_tls_options.sql: the host's TLS options; absent on rows of older audit entries. */
+  readonly tls_options?: TlsOptions | null;
+  /** sql/015_tls_options.sql: the domain's certificate is Traefik's default certificate. */
+  readonly default_certificate?: boolean;
   /** sql/021_entry_points.sql: the domain's entry points; null = the generated choice. */
   readonly entry_points?: readonly string[] | null;
 }
 
 /** Values of the domain columns added after the seed's, for rows that do not set them (as the migrations gave old rows). */
-export const DOMAIN_DEFAULTS: Required<Pick<DomainRow, 'redirect' | 'tls_sans' | 'entry_points'>> = {
-  redirect: null,
-  tls_sans: null,
-  entry_points: null,
-};
+export const DOMAIN_DEFAULTS: Required<Pick<DomainRow, 'redirect' | 'tls_sans' | 'tls_options' | 'default_certificate' | 'entry_points'>> =
+  {
+    redirect: null,
+    tls_sans: null,
+    tls_options: null,
+    default_certificate: false,
+    entry_points: null,
+  };
 
 /** A `certificates` row (key_pem is null when it is not known, e.g. from the audit log). */
 export interface CertificateRow {
@@ -79,6 +88,10 @@ export interface RouteLaterColumns {
   readonly path_match: PathMatch;
   readonly headers: Readonly<Record<string, string>> | null;
   readonly methods: readonly string[] | null;
+  /** sql/014_backend_transports.sql: the backend transport (absent on rows read before it existed). */
+  readonly transport?: BackendTransport | null;
+  /** The client certificate's private key (null when not known, e.g. from the audit log). */
+  readonly key_pem?: string | null;
   /** sql/021_entry_points.sql: the route's own entry points; null = its domain's. */
   readonly entry_points?: readonly string[] | null;
 }
@@ -107,6 +120,7 @@ export const ROUTE_DEFAULTS: RouteLaterColumns = {
   path_match: 'prefix',
   headers: null,
   methods: null,
+  transport: null,
   entry_points: null,
 };
 
@@ -222,6 +236,8 @@ export function domainOf(d: DomainRow): Omit<Domain, 'certificate' | 'routes'> {
     isActive: d.is_active,
     redirect: d.redirect,
     tlsSans: d.tls_sans ?? null,
+    ...(d.tls_options ? { tlsOptions: d.tls_options } : {}),
+    ...(d.default_certificate ? { defaultCertificate: true } : {}),
     entryPoints: d.entry_points ?? null,
   };
 }
@@ -246,6 +262,7 @@ export function routeOf(r: RouteRow): Route {
     pathMatch: r.path_match,
     headers: r.headers,
     methods: r.methods,
+    ...(r.transport ? { transport: r.transport, clientKeyPem: r.key_pem ?? null } : {}),
     entryPoints: r.entry_points ?? null,
   };
 }

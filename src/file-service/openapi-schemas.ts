@@ -40,6 +40,12 @@ export const schemas = {
       },
       lastError: nullableString,
       lastSyncAt: { ...isoTime, nullable: true },
+      warnings: {
+        type: 'array',
+        items: { type: 'string' },
+        description:
+          "Settings written as asked that weaken security, e.g. a route whose upstream's certificate is not verified (transport.insecureSkipVerify); absent when there are none.",
+      },
       live: {
         type: 'boolean',
         nullable: true,

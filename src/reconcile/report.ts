@@ -20,6 +20,8 @@ export interface ProjectResult {
   readonly unowned: string[];
   /** Why the project failed (render, validation, conflict or I/O), each naming the field or file. */
   readonly problems: string[];
+  /** What an operator must know about the written project (a transport that skips verification). */
+  readonly warnings?: string[];
   /** Writing failed because the volume was full, read-only or over quota: worth retrying as soon as it takes writes. */
   readonly writeFailed?: boolean;
   /** Change version and time of the state that was applied (for latency metrics). */
@@ -88,6 +90,8 @@ export interface Unit {
   readonly desired: RenderedFile[];
   readonly actual: DiskFile[];
   readonly problems: string[];
+  /** What the rendering warns about (render/transport.ts insecureRoutes); absent: nothing. */
+  readonly warnings?: string[];
   readonly version: number;
   readonly changedAt: Date | null;
 }
@@ -113,6 +117,7 @@ export function result(u: Unit, status: ProjectOutcome, p: Plan | undefined): Pr
     drift: p?.drift ?? [],
     unowned: p?.unowned ?? [],
     problems: u.problems,
+    ...(u.warnings ? { warnings: u.warnings } : {}),
     version: u.version,
     changedAt: u.changedAt,
     appliedAt: null,

@@ -426,6 +426,7 @@ export class TraefikSyncService {
       desired: r.files,
       actual: [],
       problems: [...r.problems, ...clashes],
+      ...(r.warnings ? { warnings: r.warnings } : {}),
       version: r.version,
       changedAt: state.changedAt,
     };

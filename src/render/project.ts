@@ -22,6 +22,8 @@ import { routeServicesOf, trafficProblems } from './traffic.js';
 import type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 import { upstreamProblems } from './upstream.js';
 import { validateDynamic } from './validate.js';
+import { insecureRoutes, routeTransportProblems, serversTransportOf, transportName, type PemOut } from './transport.js';
+import { domainTlsProblems, tlsOptionName, tlsOptionOf } from './tls-options.js';
 
 export type { Documents, DynamicDocument, RenderedProject, RenderOptions } from './types.js';
 
@@ -101,6 +103,9 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   const domainRouters: Record<string, Record<string, unknown>> = {};
   const certificates: Array<Record<string, unknown>> = [];
   const pem: RenderedFile[] = [];
+  const pemOut = (f: PemOut) => pem.push(file(f.path, pemFile(owner, f.pem), f.configType, f.mode, state.id));
+  const tlsOptions: Record<string, Record<string, unknown>> = {};
+  let defaultCertificate: Record<string, unknown> | null = null;
   const activeDomains = state.domains.filter((d) => d.isActive);
   let needsRedirect = false;
   problems.push(...redirectChainProblems(activeDomains, new Map(activeDomains.map((d) => [d.fullDomain, d.redirect ?? null]))));
@@ -124,6 +129,19 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     if (epProblems.length) {
       problems.push(...epProblems);
       continue;
+    }
+    const tlsRefused = domainTlsProblems(d, at);
+    if (tlsRefused.length) {
+      problems.push(...tlsRefused);
+      continue;
+    }
+    if (d.tlsOptions) {
+      // Every TLS router of the host names the same option (render/tls-options.ts).
+      const name = tlsOptionName(p, d);
+      const option = tlsOptionOf(d, d.tlsOptions, options.configDir);
+      tlsOptions[name] = option.option;
+      option.files.forEach(pemOut);
+      tls.tls = { ...tls.tls, options: name };
     }
     if (d.redirect) {
       const refusedRedirect = isWildcard(d.fullDomain)
@@ -166,10 +184,9 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
           const keyPath = layout.key(d.fullDomain);
           pem.push(file(certPath, pemFile(owner, d.certificate.certPem), 'certificate', 0o644, state.id));
           pem.push(file(keyPath, pemFile(owner, d.certificate.keyPem), 'key', 0o600, state.id));
-          certificates.push({
-            certFile: posix.join(options.configDir, certPath),
-            keyFile: posix.join(options.configDir, keyPath),
-          });
+          const pair = { certFile: posix.join(options.configDir, certPath), keyFile: posix.join(options.configDir, keyPath) };
+          certificates.push(pair);
+          if (d.defaultCertificate) defaultCertificate = { ...pair };
         }
       }
     }
@@ -216,6 +233,7 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
       ...controlCharProblems(r.middleware, `${at}: middleware`),
       ...controlCharProblems(r.healthCheck, `${at}: health_check`),
       ...upstreamProblems(r, at),
+      ...routeTransportProblems(r, at),
       ...trafficProblems(r, at, new Set(servicesByName.keys())),
       ...matcherProblems(r, at),
     ];
@@ -249,7 +267,19 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     if (chainNames.length) router.middlewares = chainNames;
     if (d.sslEnabled) router.tls = tls;
     doc.http!.routers![name] = router;
-    Object.assign(doc.http!.services!, routeServicesOf(service, r, name, servicesByName));
+    const routeServices = routeServicesOf(service, r, name, servicesByName);
+    if (r.transport) {
+      // The route's own load balancer (the primary one of a failover) reaches its upstream through the transport.
+      const tname = transportName(name);
+      const t = serversTransportOf(tname, r.transport, r.clientKeyPem ?? null, options.configDir);
+      doc.http!.serversTransports = { ...doc.http!.serversTransports, [tname]: t.transport };
+      t.files.forEach(pemOut);
+      for (const key of [name, `${name}_primary`]) {
+        const lb = routeServices[key]?.loadBalancer as Record<string, unknown> | undefined;
+        if (lb) lb.serversTransport = tname;
+      }
+    }
+    Object.assign(doc.http!.services!, routeServices);
     perService.set(service.name, doc);
   }
 
@@ -267,6 +297,8 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
   // and with it every route of the file provider: a file with nothing to define is written as `{}`.
   const domainsDoc: DynamicDocument = Object.keys(domainRouters).length ? { http: { routers: domainRouters } } : {};
   if (certificates.length) domainsDoc.tls = { certificates };
+  if (Object.keys(tlsOptions).length) domainsDoc.tls = { ...domainsDoc.tls, options: tlsOptions };
+  if (defaultCertificate) domainsDoc.tls = { ...domainsDoc.tls, stores: { default: { defaultCertificate } } };
   documents.set(layout.domains(p), domainsDoc);
   documents.set(layout.middleware(p), middlewareDoc);
   for (const [svc, doc] of [...perService].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -282,10 +314,19 @@ export function renderProject(state: ProjectState, options: RenderOptions): Rend
     return { projectId: state.id, projectName: p, version: state.version, files: [], documents, problems: problems.map(redact) };
   }
   const files: RenderedFile[] = [...pem];
+  const warnings = insecureRoutes(state);
   for (const [path, doc] of documents) {
     files.push(file(path, yamlFile(owner, doc), path.includes('/services/') ? 'service' : 'dynamic', 0o644, state.id));
   }
-  return { projectId: state.id, projectName: p, version: state.version, files, documents, problems };
+  return {
+    projectId: state.id,
+    projectName: p,
+    version: state.version,
+    files,
+    documents,
+    problems,
+    ...(warnings.length ? { warnings } : {}),
+  };
 }
 
 function file(path: string, content: string, configType: RenderedFile['configType'], mode: number, projectId: string | null): RenderedFile {

@@ -23,8 +23,13 @@ export interface DynamicDocument {
     routers?: Record<string, Record<string, unknown>>;
     services?: Record<string, Record<string, unknown>>;
     middlewares?: Record<string, Record<string, unknown>>;
+    serversTransports?: Record<string, Record<string, unknown>>;
   };
-  tls?: { certificates?: Array<Record<string, unknown>> };
+  tls?: {
+    certificates?: Array<Record<string, unknown>>;
+    options?: Record<string, Record<string, unknown>>;
+    stores?: Record<string, Record<string, unknown>>;
+  };
   /** TCP and UDP routes (render/l4.ts). */
   tcp?: L4Section;
   udp?: L4Section;
@@ -46,4 +51,6 @@ export interface RenderedProject {
   readonly documents: Documents;
   /** Why the project cannot be written, each naming the row and field. */
   readonly problems: string[];
+  /** What is written but an operator must know (a transport that skips verification); absent: none. */
+  readonly warnings?: string[];
 }
