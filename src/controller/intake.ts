@@ -70,21 +70,10 @@ export class Intake {
       this.enqueue(keys);
       return;
     }
+    // A key of a transaction that changed many projects joins its full pass; the others go alone.
     const size = this.#burstSize();
-    const byTx = new Map<string, string[]>();
-    for (const key of keys) {
-      const w = writers.get(key);
-      const tx = w && w.projects >= size ? w.tx : `?${key}`;
-      const group = byTx.get(tx);
-      if (group) group.push(key);
-      else byTx.set(tx, [key]);
-    }
-    const small: string[] = [];
-    let bulk = false;
-    for (const [tx, group] of byTx) {
-      if (!tx.startsWith('?') || group.length >= size) bulk = true;
-      else small.push(...group);
-    }
+    const small = keys.filter((key) => (writers.get(key) ?? 0) < size);
+    const bulk = small.length < keys.length;
     if (bulk) this.enqueue([FULL]);
     for (const key of small) this.#o.queue.add(key);
     this.#o.metrics.queueDepth.set(this.#o.queue.depth);

@@ -127,17 +127,17 @@ export async function loadVersions(db: Queryable, shard: string | null = null): 
 }
 
 /**
- * The transaction that last changed each of these projects (its id, as text) and how many
- * projects that transaction changed in all: a burst of notifications is one bulk transaction, or
- * several small ones that arrived together, and a bulk one may arrive over several bursts.
+ * For each of these projects, how many projects the transaction that last changed it changed in
+ * all: a burst of notifications is one bulk transaction, or several small ones that arrived
+ * together, and a bulk one may arrive over several bursts.
  */
-export async function lastWriters(db: Queryable, ids: readonly string[]): Promise<Map<string, { tx: string; projects: number }>> {
+export async function lastWriters(db: Queryable, ids: readonly string[]): Promise<Map<string, number>> {
   const rows = await db.query(sql`
     WITH mine AS (SELECT project_id, xmin::text AS tx FROM project_versions WHERE project_id = ANY(${[...ids]}::uuid[])),
          sizes AS (SELECT xmin::text AS tx, count(*) AS n FROM project_versions
                     WHERE xmin::text IN (SELECT tx FROM mine) GROUP BY xmin::text)
-    SELECT mine.project_id, mine.tx, sizes.n FROM mine JOIN sizes USING (tx)`);
-  return new Map(rows.map((r) => [r.project_id as string, { tx: r.tx as string, projects: Number(r.n) }]));
+    SELECT mine.project_id, sizes.n FROM mine JOIN sizes USING (tx)`);
+  return new Map(rows.map((r) => [r.project_id as string, Number(r.n)]));
 }
 
 /** One small query that changes whenever any project's output may have changed (any of `shard`'s, see above). */

@@ -6,9 +6,8 @@
  * oldest Traefik.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/sidecar.js';
 import { traefikForSuite } from '../helpers/traefik.js';
-import { applyLoaded, startStack, type Stack } from './stack.js';
+import { applyLoaded, startStack, waitForLive, type Stack } from './stack.js';
 
 const NAMES = ['root', 'prefix', 'exact', 'regex', 'header', 'method', 'both', 'quoted', 'go-only'] as const;
 
@@ -57,15 +56,7 @@ for (const which of ['newest', 'oldest'] as const) {
 
     it('loads without an error, and the controller sees Traefik serve exactly what it wrote', async () => {
       expect(errors).toEqual([]);
-      const status = async () => {
-        const s = (await stack.sidecar.get('/api/v1/status')).json() as Promise<{
-          projects: Record<string, { name: string; live: boolean | null; traefikErrors: unknown[] }>;
-        }>;
-        return Object.values((await s).projects).find((p) => p.name === 'matchers');
-      };
-      await waitFor(async () => (await status())?.live === true, 15_000, 100).catch(async () => {
-        throw new Error(`project matchers not live: ${JSON.stringify(await status())}`);
-      });
+      await waitForLive(stack, 'matchers');
     });
 
     it('an exact path matches only itself; the prefix takes the rest', async () => {

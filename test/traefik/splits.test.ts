@@ -5,10 +5,9 @@
  * primary down — and back once it recovers. Against the newest and the oldest Traefik.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/sidecar.js';
 import { traefikForSuite } from '../helpers/traefik.js';
 import type { Backend } from './backends.js';
-import { applyLoaded, startStack, type Stack } from './stack.js';
+import { applyLoaded, startStack, waitForLive, type Stack } from './stack.js';
 
 /** How many of `n` requests to `host` each backend answered. */
 async function count(stack: Stack, host: string, n: number): Promise<Record<string, number>> {
@@ -108,15 +107,7 @@ for (const which of ['newest', 'oldest'] as const) {
 
     it('loads without an error, and the controller sees Traefik serve exactly what it wrote', async () => {
       expect(errors).toEqual([]);
-      const status = async () => {
-        const s = (await stack.sidecar.get('/api/v1/status')).json() as Promise<{
-          projects: Record<string, { name: string; live: boolean | null; traefikErrors: unknown[] }>;
-        }>;
-        return Object.values((await s).projects).find((p) => p.name === 'splits');
-      };
-      await waitFor(async () => (await status())?.live === true, 15_000, 100).catch(async () => {
-        throw new Error(`project splits not live: ${JSON.stringify(await status())}`);
-      });
+      await waitForLive(stack, 'splits');
     });
 
     it('splits 90/10 between two services over 500 requests', async () => {

@@ -238,3 +238,19 @@ export async function applyLoaded(stack: Stack, spec: unknown): Promise<string[]
   await stack.config.waitForSync(applied.projectId);
   return [...traefikErrors(await waitForDisk(stack)), ...providerErrors(stack.traefik)];
 }
+
+/**
+ * Wait until the controller reports project `name` live (it reads Traefik's API and finds every
+ * object it wrote served as written); fails with the project's status.
+ */
+export async function waitForLive(stack: Pick<Stack, 'sidecar'>, name: string, timeoutMs = 15_000): Promise<void> {
+  const status = async () => {
+    const s = (await (await stack.sidecar.get('/api/v1/status')).json()) as {
+      projects: Record<string, { name: string; live: boolean | null; traefikErrors: unknown[] }>;
+    };
+    return Object.values(s.projects).find((p) => p.name === name);
+  };
+  await waitFor(async () => (await status())?.live === true, timeoutMs, 100).catch(async () => {
+    throw new Error(`project ${name} not live: ${JSON.stringify(await status())}`);
+  });
+}
