@@ -310,6 +310,8 @@ export class Controller {
   }
 
   #setDbUp(up: boolean): void {
+    // Back after an outage: the session connection need not wait out its backoff.
+    if (up && !this.#dbUp) this.#listener.retryNow();
     this.#dbUp = up;
     this.#o.metrics.dbUp.set(up ? 1 : 0);
   }

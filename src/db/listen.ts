@@ -167,7 +167,22 @@ export class Listener {
     // replicas then tries 20 connections a second, which a recovering server takes in its stride).
     const delay = backoffDelay(this.#attempt, this.#o.backoff ?? { baseMs: 250, maxMs: 5_000 });
     clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => void this.#connect(), delay);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.#connect();
+    }, delay);
+  }
+
+  /**
+   * The database answered on another connection (the pool): try now instead of waiting out the
+   * backoff, so notifications resume as soon as the server is back. Does nothing while connected
+   * or while an attempt is under way.
+   */
+  retryNow(): void {
+    if (this.#stopped || !this.#started || this.#connected || this.#retryTimer === undefined) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    void this.#connect();
   }
 
   /**
