@@ -136,8 +136,7 @@ export class Controller {
             onChange: (rel) => {
               if (!this.#stopped) void this.#intake.fileChanged(rel);
             },
-            onLimit: (count) =>
-              options.log.warn({ directories: count }, 'too many directories to watch; drift is found by the periodic resync'),
+            onLimit: (count) => this.#periodic.watcherLimited(count),
           });
     this.#periodic = new PeriodicCheck({
       ...options,

@@ -3,11 +3,12 @@
  * missed. It must report the owning project of every file edited, replaced or deleted, nothing for
  * untouched files, and — in slices — cover the whole volume within ceil(files / slice) ticks.
  */
-import { expect, it } from 'vitest';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { scanRoot } from '../../src/fs/scan.js';
 import { Inventory } from '../../src/reconcile/inventory.js';
+import { unwatchedTurns } from '../../src/reconcile/unwatched-check.js';
 import { yamlFile } from '../../src/render/serialize.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -60,7 +61,7 @@ it('in slices, covers every file within ceil(files / slice) calls, wherever the 
   }
 });
 
-it('with unwatched folders (a watcher at its limit), checks all their files at every call, the rest in slices', async () => {
+it('with unwatched folders (a watcher at its limit), uses a new set of them once its version changes', async () => {
   const { root, inventory } = await volume(40, 25);
   let version = 1;
   const unwatched = new Set(['dynamic/p3', 'dynamic/p30']);
@@ -72,11 +73,93 @@ it('with unwatched folders (a watcher at its limit), checks all their files at e
   };
   await inventory.changedOnDisk(root, 100, dirs);
   await writeFile(path.join(root, 'dynamic/p30/f7.yml'), 'hand edit\n');
-  // Found at the next call, wherever the slice of 100 (of 1,000 files) stands.
+  // Found at the next call, wherever the slice of 100 (of 1,000 files) stands: 2 folders and 50
+  // files fit in the 100 lstat() calls the unwatched folders get.
   expect(await inventory.changedOnDisk(root, 100, dirs)).toEqual(new Set([projectId(30)]));
-  // A folder left out later (the watcher dropped it): the new set is used once its version changes.
   unwatched.add('dynamic/p12');
   version++;
   await rm(path.join(root, 'dynamic/p12/f0.yml'));
-  expect(await inventory.changedOnDisk(root, 1, dirs)).toEqual(new Set([projectId(12), projectId(30)]));
+  expect(await inventory.changedOnDisk(root, 100, dirs)).toEqual(new Set([projectId(12), projectId(30)]));
+});
+
+describe('unwatched folders at scale (src/reconcile/unwatched-check.ts)', () => {
+  // 300 projects of 2 files; the watcher left out the last 40 folders (80 files). A check of 10:
+  // 10 lstat() calls for the whole volume (600 files: 60 calls to cover it) and 10 for the
+  // unwatched folders, 5 for folders (8 calls to cover them) and 5 for their files (16 calls).
+  const LIMIT = 10;
+  const left = (p: number) => p >= 260;
+  const unwatched = { version: 1, has: (dir: string) => left(Number(/^dynamic\/p(\d+)$/.exec(dir)?.[1] ?? -1)) };
+
+  /** The volume, its folders a minute old (a younger mtime is not trusted), each listed once already. */
+  async function limited(): Promise<{ root: string; inventory: Inventory }> {
+    const v = await volume(300, 2);
+    const past = new Date(Date.now() - 60_000);
+    for (let p = 0; p < 300; p++) await utimes(path.join(v.root, 'dynamic', `p${p}`), past, past);
+    expect(v.inventory.unwatchedCoverage(unwatched)).toEqual({ dirs: 40, files: 80 });
+    expect(unwatchedTurns(v.inventory.unwatchedCoverage(unwatched), LIMIT)).toEqual({ changed: 8, edited: 16 });
+    for (let i = 0; i < 8; i++) expect(await v.inventory.changedOnDisk(v.root, LIMIT, unwatched)).toEqual(new Set());
+    return v;
+  }
+
+  /** The projects reported by the next `calls` checks. */
+  async function within(v: { root: string; inventory: Inventory }, calls: number): Promise<Set<string | null>> {
+    const seen = new Set<string | null>();
+    for (let i = 0; i < calls; i++) for (const id of await v.inventory.changedOnDisk(v.root, LIMIT, unwatched)) seen.add(id);
+    return seen;
+  }
+
+  it('makes at most twice the slice of lstat() calls a check while nothing changed, not one per unwatched file', async () => {
+    const v = await limited();
+    for (let i = 0; i < 20; i++) {
+      expect(await v.inventory.changedOnDisk(v.root, LIMIT, unwatched)).toEqual(new Set());
+      expect(v.inventory.lastCheckCalls).toBe(2 * LIMIT);
+    }
+  });
+
+  it.each([
+    ['deleted', (file: string) => rm(file)],
+    [
+      'replaced by rename (an editor saving)',
+      async (file: string) => {
+        await writeFile(`${file}.swp`, 'hand edit\n');
+        await rename(`${file}.swp`, file);
+      },
+    ],
+  ])('finds a file %s there within ceil(folders / half the slice) checks', async (_, edit) => {
+    const v = await limited();
+    // A file the turns of the files (and the slice of the volume) do not reach in those 8 checks:
+    // found by its folder's mtime.
+    await edit(path.join(v.root, 'dynamic/p262/f1.yml'));
+    expect(await within(v, 8)).toEqual(new Set([projectId(262)]));
+  });
+
+  it('finds a hand-made file there (which no stat() of a known file can) within ceil(folders / half the slice) checks', async () => {
+    const v = await limited();
+    await writeFile(path.join(v.root, 'dynamic/p299/extra.yml'), 'http: {routers: {evil: {rule: "Host(`x`)", service: s}}}\n');
+    expect(await within(v, 8)).toEqual(new Set([projectId(299)]));
+  });
+
+  it('finds a file edited in place there within ceil(files / the rest of the slice) checks', async () => {
+    const v = await limited();
+    // Both files of one project: which one the turn reaches first does not matter.
+    for (const f of ['f0', 'f1']) await writeFile(path.join(v.root, `dynamic/p270/${f}.yml`), 'hand edit\n');
+    expect(await within(v, 16)).toEqual(new Set([projectId(270)]));
+  });
+
+  it('lists a folder whose mtime moved, but reports nothing when the inventory explains it (our own write)', async () => {
+    const v = await limited();
+    const file = path.join(v.root, 'dynamic/p265/f0.yml');
+    await writeFile(`${file}.swp`, 'new content\n');
+    await rename(`${file}.swp`, file);
+    const [disk] = (await scanRoot(v.root)).filter((f) => f.path === 'dynamic/p265/f0.yml');
+    v.inventory.set(disk!.path, {
+      projectId: projectId(265),
+      ino: disk!.ino,
+      size: disk!.size,
+      mtimeMs: disk!.mtimeMs,
+      mode: disk!.mode,
+      routers: 0,
+    });
+    expect(await within(v, 16)).toEqual(new Set());
+  });
 });
