@@ -235,8 +235,8 @@ describe('the periodic disk check', () => {
       diskCheckSlice: 4,
       log: createLogger('info', out),
     });
-    check.watcherLimited(24);
-    // 10 folders, 2 a tick; 15 files, the other 2 of the 4 lstat() calls a tick.
+    await check.watcherLimited(24);
+    // 10 folders, 2 a tick; 15 files, the other 2 lstat() calls of 4.
     const [line] = lines.map((l) => JSON.parse(l));
     expect(line).toMatchObject({
       directories: 24,

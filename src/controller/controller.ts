@@ -136,7 +136,8 @@ export class Controller {
             onChange: (rel) => {
               if (!this.#stopped) void this.#intake.fileChanged(rel);
             },
-            onLimit: (count) => this.#periodic.watcherLimited(count),
+            onLimit: (count) =>
+              void this.#periodic.watcherLimited(count).catch((err: unknown) => options.log.warn({ err }, 'too many directories to watch')),
           });
     this.#periodic = new PeriodicCheck({
       ...options,

@@ -78,15 +78,16 @@ export class PeriodicCheck {
    * The watcher hit its limit with `directories` wanted: say how long a hand edit in the others
    * may go unseen (the tick looks at them in turns).
    */
-  watcherLimited(directories: number): void {
+  async watcherLimited(directories: number): Promise<void> {
     const w = this.#o.watcher;
     if (!w) return;
-    const coverage = this.#o.sync.inventory.unwatchedCoverage(w.unwatched);
+    const watching = w.watching;
+    const coverage = await this.#o.sync.inventory.unwatchedCoverage(w.unwatched);
     const slice = this.#o.diskCheckSlice ?? DISK_CHECK_SLICE;
     const turns = unwatchedTurns(coverage, slice);
     this.#o.log.warn(
-      { directories, watched: w.watching, unwatchedDirectories: coverage.dirs, unwatchedFiles: coverage.files, ticks: turns },
-      `too many directories to watch (${w.watching} of ${directories} watched; raise fs.inotify.max_user_watches): in the ${coverage.dirs} others, ` +
+      { directories, watched: watching, unwatchedDirectories: coverage.dirs, unwatchedFiles: coverage.files, ticks: turns },
+      `too many directories to watch (${watching} of ${directories} watched; raise fs.inotify.max_user_watches): in the ${coverage.dirs} others, ` +
         `a file created, deleted or replaced by rename is found within ${turns.changed} periodic checks, an edit in place within ${turns.edited}`,
     );
   }

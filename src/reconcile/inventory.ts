@@ -58,14 +58,12 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
   #routers = 0;
   /** Where the next rotating slice of {@link changedOnDisk} starts (a slot). */
   #verifyOffset = 0;
-  /** Changes when a slot is taken or a file changes project (the unwatched directories are then listed again). */
-  #layoutVersion = 0;
   /** lstat() and readdir() calls of the last {@link changedOnDisk}. */
   #calls = 0;
   readonly #unwatched = new UnwatchedCheck({
-    layoutVersion: () => this.#layoutVersion,
-    files: () => this.#onDiskFiles(),
+    slots: () => this.#paths.length,
     pathOf: (s) => (this.#flags[s]! & ON_DISK ? this.#paths[s] : undefined),
+    projectOf: (s) => this.#ids[this.#project[s]!]!,
     check: (root, s, changed) => this.#check(root, s, changed),
   });
 
@@ -100,7 +98,7 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     }
     if (!(this.#flags[s]! & ON_DISK) || this.#project[s] !== project) {
       this.#files[project]!.push(s);
-      this.#layoutVersion++;
+      this.#unwatched.added(s, path, entry.projectId);
     }
     this.#flags[s]! |= ON_DISK;
     this.#project[s] = project;
@@ -117,6 +115,7 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     const s = this.#slots.get(path);
     if (s === undefined || !(this.#flags[s]! & ON_DISK)) return;
     this.#unlist(s);
+    this.#unwatched.removed();
     this.#onDisk--;
     this.#routers -= this.#routerCount[s]!;
     this.#flags[s]! &= ~ON_DISK;
@@ -201,7 +200,7 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
   }
 
   /** The directories of `unwatched` that hold owned files, and those files (what {@link changedOnDisk} covers in turns). */
-  unwatchedCoverage(unwatched: Unwatched): UnwatchedCoverage {
+  unwatchedCoverage(unwatched: Unwatched): Promise<UnwatchedCoverage> {
     return this.#unwatched.coverage(unwatched);
   }
 
@@ -223,12 +222,6 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
       permissions(st.mode) !== this.#mode[s]
     )
       changed.add(this.#ids[this.#project[s]!]!);
-  }
-
-  /** Slot, path and project of each file on disk. */
-  *#onDiskFiles(): Generator<readonly [number, string, string | null]> {
-    for (let s = 0; s < this.#paths.length; s++)
-      if (this.#flags[s]! & ON_DISK) yield [s, this.#paths[s]!, this.#ids[this.#project[s]!]!] as const;
   }
 
   *[Symbol.iterator](): Iterator<[string, InventoryEntry]> {
