@@ -4,11 +4,46 @@
  * rename over the target. Directories touched are fsynced once per pass (`flush`), before the
  * top-level marker is renamed, so a crash leaves either the old or the new file — never a torn one.
  */
-import { constants } from 'node:fs';
-import { lstat, open, readdir, rename, rmdir, unlink } from 'node:fs/promises';
+import fs, {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
+import { lstat, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { mapLimit } from '../util.js';
-import { SymlinkError, openDir, realRoot } from './no-follow.js';
+import { SymlinkError, openDir, realRoot, type OpenDir } from './no-follow.js';
+
+/** fsync a raw descriptor in the thread pool (it waits for the disk). Looked up at each call: tests observe it. */
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** write(2) until all of `buf` is written (a short write is how a nearly full disk may answer). */
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length;) {
+    const n = writeSync(fd, buf, off, buf.length - off);
+    if (n === 0) throw Object.assign(new Error('write(2) wrote nothing (disk full?)'), { code: 'ENOSPC' });
+    off += n;
+  }
+}
+
+/** Remove a temp file left by a failed write; nothing to do if it is gone. */
+function unlinkQuietly(p: string): void {
+  try {
+    unlinkSync(p);
+  } catch {
+    /* gone already, or not ours to report */
+  }
+}
 
 /** Marker in temp file names; crash leftovers are recognised (and removed) by it. */
 export const TEMP_MARK = '.tsync-tmp-';
@@ -79,36 +114,40 @@ export class AtomicWriter {
     const { dirRel, name } = split(rel);
     const real = await this.#realRoot();
     const made: string[] = [];
-    const dir = (await openDir(real, dirRel, true, made))!;
+    const dir = openDir(real, dirRel, true, made)!;
     // New directories must be durable too: fsync each new one's parent at flush.
     for (const d of made) this.#dirty.add(path.dirname(d));
-    let st;
-    const stage = stageIn !== undefined && stageIn !== dirRel ? await openDir(real, stageIn, false) : null;
+    let st: Stats;
+    let stage: OpenDir | null = null;
     try {
+      stage = stageIn !== undefined && stageIn !== dirRel ? openDir(real, stageIn, false) : null;
       const tmp = (stage ?? dir).at(`.${name}${TEMP_MARK}${process.pid}-${++counter}`);
-      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+      // Metadata calls and the write into the page cache are synchronous (microseconds each; a
+      // thread-pool round trip costs the event loop more than the call); only the fsync, which
+      // waits for the disk, goes to the thread pool (no-follow.ts openDir).
+      const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
       try {
-        await fh.writeFile(content);
-        if ((mode & ~UMASK) !== mode) await fh.chmod(mode); // the umask narrowed the mode given to open()
-        if (durable) await fh.sync();
-        st = await fh.stat();
+        writeAll(fd, typeof content === 'string' ? Buffer.from(content) : content);
+        if ((mode & ~UMASK) !== mode) fchmodSync(fd, mode); // the umask narrowed the mode given to open()
+        if (durable) await fsyncFd(fd);
+        st = fstatSync(fd);
       } catch (err) {
-        await fh.close().catch(() => {});
-        await unlink(tmp).catch(() => {});
+        closeSync(fd);
+        unlinkQuietly(tmp);
         throw err;
       }
-      await fh.close();
+      closeSync(fd);
       try {
-        if ((await lstat(dir.at(name)).catch(() => null))?.isSymbolicLink()) throw new SymlinkError(rel);
-        await rename(tmp, dir.at(name));
+        if (lstatSync(dir.at(name), { throwIfNoEntry: false })?.isSymbolicLink()) throw new SymlinkError(rel);
+        renameSync(tmp, dir.at(name));
       } catch (err) {
-        await unlink(tmp).catch(() => {});
+        unlinkQuietly(tmp);
         if (stage && (err as NodeJS.ErrnoException).code === 'EXDEV') return await this.write(rel, content, mode, { durable });
         throw err;
       }
     } finally {
-      await stage?.close();
-      await dir.close();
+      stage?.close();
+      dir.close();
     }
     if (durable) this.#dirty.add(path.join(real, dirRel));
     return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
@@ -119,25 +158,28 @@ export class AtomicWriter {
     inside(this.#root, rel);
     const { dirRel, name } = split(rel);
     const real = await this.#realRoot();
-    const dir = await openDir(real, dirRel, false);
+    const dir = openDir(real, dirRel, false);
     if (!dir) return; // its directory is gone, so is the file
     try {
-      await unlink(dir.at(name)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
+      unlinkSync(dir.at(name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     } finally {
-      await dir.close();
+      dir.close();
     }
     this.#dirty.add(path.join(real, dirRel));
     // Prune empty directories below the second level (dynamic/<project>/services → dynamic/<project>).
     for (let cur = dirRel; cur.split('/').length >= 2; cur = path.posix.dirname(cur)) {
-      const parent = await openDir(real, path.posix.dirname(cur), false);
+      const parent = openDir(real, path.posix.dirname(cur), false);
       if (!parent) break;
-      const removed = await rmdir(parent.at(path.posix.basename(cur))).then(
-        () => true,
-        () => false, // not empty (or gone): stop here
-      );
-      await parent.close();
+      let removed = true;
+      try {
+        rmdirSync(parent.at(path.posix.basename(cur)));
+      } catch {
+        removed = false; // not empty (or gone): stop here
+      } finally {
+        parent.close();
+      }
       if (!removed) break;
       this.#dirty.delete(path.join(real, cur));
       this.#dirty.add(path.join(real, path.posix.dirname(cur)));

@@ -29,7 +29,7 @@ import { goneUnit, type Unit } from './report.js';
 /** Projects read, rendered and planned together (memory is bounded by a batch, not by the volume). */
 const BATCH = 100;
 /**
- * Reads (and directory listings) a full pass has in flight, and projects it writes side by side:
+ * Directory listings a full pass has in flight, and projects it writes side by side:
  * the rest of the I/O thread pool (16: bin/traefik-sync.js) is left to project passes.
  */
 export const FULL_PASS_IO = 12;
@@ -184,7 +184,7 @@ async function leftovers(
   for (const [i, p] of paths.entries()) if (seen.taken.has(p)) paths[i] = '';
   const unowned: string[] = [];
   const byOwner = new Map<string | null, string[]>();
-  for (const f of await readDiskFiles(root, paths.filter(Boolean), FULL_PASS_IO)) {
+  for (const f of await readDiskFiles(root, paths.filter(Boolean))) {
     if (f.owned) push(byOwner, f.projectId, f.path);
     else unowned.push(f.path);
   }
@@ -219,7 +219,7 @@ async function leftovers(
 /** Every file below the folders `rels`, read. */
 async function readTrees(root: string, rels: readonly string[]): Promise<DiskFile[]> {
   const paths = await mapLimit(rels, FULL_PASS_IO, (rel) => listFiles(root, rel));
-  return readDiskFiles(root, paths.flat(), FULL_PASS_IO);
+  return readDiskFiles(root, paths.flat());
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -16,8 +16,8 @@ export interface FileOwner {
  * Read the files of each unit: those in its folder, at the paths it wants, and those whose header
  * names it — where this process last saw them (the inventory: a certificate, a renamed project's
  * old folder) or among `elsewhere` (files outside project folders, by owner). At most `limit`
- * reads at once. A file at a wanted path is the unit's whoever owns it (another project's or
- * nobody's is in the way).
+ * folder listings at once (the reads themselves are synchronous: fs/scan.ts). A file at a wanted
+ * path is the unit's whoever owns it (another project's or nobody's is in the way).
  */
 export async function unitFiles(
   root: string,
@@ -36,7 +36,7 @@ export async function unitFiles(
     if (u.projectName !== null) for (const p of await listFiles(root, layout.projectDir(u.projectName))) paths.add(p);
     return paths;
   });
-  const read = new Map((await readDiskFiles(root, [...new Set(candidates.flatMap((c) => [...c]))], limit)).map((f) => [f.path, f]));
+  const read = new Map((await readDiskFiles(root, [...new Set(candidates.flatMap((c) => [...c]))])).map((f) => [f.path, f]));
   return units.map((u, i) => {
     const dir = u.projectName === null ? null : `${layout.projectDir(u.projectName)}/`;
     const wanted = new Set(u.desired.map((f) => f.path));

@@ -9,7 +9,7 @@
  * - a removal prunes emptied folders below the top level, and never the top level itself.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readlinkSync, watch, type FSWatcher } from 'node:fs';
+import fs, { readlinkSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AtomicWriter, removeTempFiles, TEMP_MARK } from '../../src/fs/atomic.js';
@@ -27,15 +27,22 @@ async function fsyncedDuring(fn: () => Promise<void>): Promise<string[]> {
   const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
   await probe.close();
   const synced: string[] = [];
-  const real = proto.sync;
+  // Files are fsynced by descriptor (fs.fsync), directories through a FileHandle: watch both.
+  const realHandle = proto.sync;
+  const realFd = fs.fsync;
   proto.sync = function (this: { fd: number }) {
     synced.push(readlinkSync(`/proc/self/fd/${this.fd}`));
-    return real.call(this);
+    return realHandle.call(this);
   };
+  fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    synced.push(readlinkSync(`/proc/self/fd/${fd}`));
+    return realFd(fd, cb);
+  }) as typeof fs.fsync;
   try {
     await fn();
   } finally {
-    proto.sync = real;
+    proto.sync = realHandle;
+    fs.fsync = realFd;
   }
   return synced.map((p) => path.relative(root, p) || '.');
 }
