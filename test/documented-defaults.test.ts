@@ -11,17 +11,19 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
+import { PassThrough } from 'node:stream';
 import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { RETRY_BACKOFF } from '../src/controller/controller.js';
 import { sql } from '../src/db/connect.js';
 import { defaultMaxWatches, TreeWatcher } from '../src/fs/watch.js';
-import { silentLogger } from '../src/log.js';
+import { createLogger, silentLogger } from '../src/log.js';
 import { coreRoutes, createHttpServer } from '../src/observability/http.js';
-import { PeriodicCheck } from '../src/controller/periodic-check.js';
+import { PeriodicCheck, type PeriodicCheckOptions } from '../src/controller/periodic-check.js';
 import type { ReplicaState } from '../src/controller/replica-state.js';
 import { backoffDelay } from '../src/queue/backoff.js';
+import { Inventory } from '../src/reconcile/inventory.js';
 import { databaseForFile } from './helpers/db.js';
 import { inProcess } from './helpers/in-process.js';
 import { insertProject } from './helpers/seed.js';
@@ -108,15 +110,18 @@ describe('inotify limit', () => {
     return file;
   };
 
-  it('takes half of max_user_watches, at most 65,536, and 8,192 when it cannot be read', async () => {
+  it('takes half of max_user_watches, at most 131,072 (50,000 projects fit), and 8,192 when it cannot be read', async () => {
     expect(await defaultMaxWatches(await limitFile('8192\n'))).toBe(4096);
     expect(await defaultMaxWatches(await limitFile('131072\n'))).toBe(65_536);
-    expect(await defaultMaxWatches(await limitFile('1048576\n'))).toBe(65_536);
+    // The kernel's default since 5.11 grows with memory: 192,530 on a 24 GiB machine.
+    expect(await defaultMaxWatches(await limitFile('192530\n'))).toBe(96_265);
+    expect(await defaultMaxWatches(await limitFile('262144\n'))).toBe(131_072);
+    expect(await defaultMaxWatches(await limitFile('1048576\n'))).toBe(131_072);
     expect(await defaultMaxWatches(await limitFile(null))).toBe(8192);
     expect(await defaultMaxWatches(await limitFile('not a number\n'))).toBe(8192);
     expect(await defaultMaxWatches(await limitFile('0\n'))).toBe(8192);
     const real = Number.parseInt(await readFile('/proc/sys/fs/inotify/max_user_watches', 'utf8').catch(() => 'NaN'), 10);
-    expect(await defaultMaxWatches()).toBe(Number.isFinite(real) ? Math.min(65_536, Math.floor(real / 2)) : 8192);
+    expect(await defaultMaxWatches()).toBe(Number.isFinite(real) ? Math.min(131_072, Math.floor(real / 2)) : 8192);
   });
 
   it('over the limit, the watcher says so once and watches no more: the shared folders first, then projects by name', async () => {
@@ -124,10 +129,24 @@ describe('inotify limit', () => {
     for (const p of ['a', 'b', 'c']) await mkdir(path.join(root, 'dynamic', p, 'services'), { recursive: true });
     for (const d of ['static', 'ssl/certs']) await mkdir(path.join(root, d), { recursive: true });
     const limits: number[] = [];
-    const w = new TreeWatcher({ root, onChange: () => {}, maxWatches: 7, onLimit: (n) => limits.push(n) });
+    let unwatchedAtLimit = false;
+    const w: TreeWatcher = new TreeWatcher({
+      root,
+      onChange: () => {},
+      maxWatches: 7,
+      onLimit: (n) => {
+        limits.push(n);
+        unwatchedAtLimit = w.unwatched.has('dynamic/c'); // what the warning counts (PeriodicCheck.watcherLimited)
+      },
+    });
     try {
       await w.refresh();
-      expect({ watching: w.watching, limited: w.limited, limits }).toEqual({ watching: 7, limited: true, limits: [10] });
+      expect({ watching: w.watching, limited: w.limited, limits, unwatchedAtLimit }).toEqual({
+        watching: 7,
+        limited: true,
+        limits: [10],
+        unwatchedAtLimit: true,
+      });
       // Sorted by name alone, ssl/ and static/ (after dynamic/…) were the ones left out.
       const unwatched = [
         'static',
@@ -149,20 +168,12 @@ describe('inotify limit', () => {
 });
 
 describe('the periodic disk check', () => {
-  /** One tick of a periodic check whose watcher is `watcher`; returns the stat() limit it asked for. */
-  async function sliceOfTick(watcher: { limited: boolean; watching: number; unwatched?: unknown } | null): Promise<number> {
-    const asked: number[] = [];
+  /** A periodic check with `sync`, `watcher` and `log` as given, the rest inert. */
+  async function periodicCheck(o: Pick<PeriodicCheckOptions, 'sync' | 'watcher'> & Partial<PeriodicCheckOptions>): Promise<PeriodicCheck> {
     const noop = { set() {}, inc() {} };
-    const check = new PeriodicCheck({
+    return new PeriodicCheck({
       db: t.db,
       root: await tempDir('tsync-tick-'),
-      sync: {
-        verifyDisk: async (limit: number, unwatched: unknown) => {
-          asked.push(limit);
-          expect(unwatched).toBe(watcher?.limited ? watcher.unwatched : undefined);
-          return new Set();
-        },
-      } as never,
       metrics: { volumeFreeBytes: noop, queueDepth: noop } as never,
       log: silentLogger,
       intervalMs: 30_000,
@@ -172,9 +183,24 @@ describe('the periodic disk check', () => {
         ReplicaState,
         'synced' | 'writeFailed' | 'recordIdle'
       > as never,
-      watcher: watcher as never,
       listener: { ping: async () => true } as never,
       onDatabase: () => {},
+      ...o,
+    });
+  }
+
+  /** One tick of a periodic check whose watcher is `watcher`; returns the stat() limit it asked for. */
+  async function sliceOfTick(watcher: { limited: boolean; watching: number; unwatched?: unknown } | null): Promise<number> {
+    const asked: number[] = [];
+    const check = await periodicCheck({
+      sync: {
+        verifyDisk: async (limit: number, unwatched: unknown) => {
+          asked.push(limit);
+          expect(unwatched).toBe(watcher?.limited ? watcher.unwatched : undefined);
+          return new Set();
+        },
+      } as never,
+      watcher: watcher as never,
     });
     await check.tick();
     expect(asked).toHaveLength(1);
@@ -185,13 +211,43 @@ describe('the periodic disk check', () => {
     expect(await sliceOfTick({ limited: false, watching: 10 })).toBe(2000);
   });
 
-  it('stat()s the slice and every file of the unwatched folders when the watcher hit its limit', async () => {
+  it('stat()s the slice, and as many more in the unwatched folders, when the watcher hit its limit', async () => {
     expect(await sliceOfTick({ limited: true, watching: 10, unwatched: { version: 1, has: () => true } })).toBe(2000);
   });
 
   it('stat()s every file when the watcher watches nothing, or is off', async () => {
     expect(await sliceOfTick({ limited: false, watching: 0 })).toBe(Infinity);
     expect(await sliceOfTick(null)).toBe(Infinity);
+  });
+
+  it('when the watcher hits its limit, warns within how many ticks a change in the unwatched folders is found', async () => {
+    // 10 projects of 3 files (2 in the project's folder, 1 in services/); the last 5 unwatched.
+    const inventory = new Inventory();
+    for (let p = 0; p < 10; p++)
+      for (const f of [`dynamic/p${p}/a.yml`, `dynamic/p${p}/b.yml`, `dynamic/p${p}/services/s.yml`])
+        inventory.set(f, { projectId: `id-${p}`, ino: 1, size: 1, mtimeMs: 1, mode: 0o644, routers: 0 });
+    const unwatched = { version: 1, has: (dir: string) => Number(/^dynamic\/p(\d+)/.exec(dir)?.[1]) >= 5 };
+    const lines: string[] = [];
+    const out = new PassThrough().on('data', (b: Buffer) => lines.push(b.toString()));
+    const check = await periodicCheck({
+      sync: { inventory } as never,
+      watcher: { limited: true, watching: 14, unwatched } as never,
+      diskCheckSlice: 4,
+      log: createLogger('info', out),
+    });
+    await check.watcherLimited(24);
+    // 10 folders, 2 a tick; 15 files, the other 2 lstat() calls of 4.
+    const [line] = lines.map((l) => JSON.parse(l));
+    expect(line).toMatchObject({
+      directories: 24,
+      watched: 14,
+      unwatchedDirectories: 10,
+      unwatchedFiles: 15,
+      ticks: { changed: 5, edited: 8 },
+    });
+    expect(line.msg).toContain(
+      'a file created, deleted or replaced by rename is found within 5 periodic checks, an edit in place within 8',
+    );
   });
 });
 

@@ -137,7 +137,7 @@ export class Controller {
               if (!this.#stopped) void this.#intake.fileChanged(rel);
             },
             onLimit: (count) =>
-              options.log.warn({ directories: count }, 'too many directories to watch; drift is found by the periodic resync'),
+              void this.#periodic.watcherLimited(count).catch((err: unknown) => options.log.warn({ err }, 'too many directories to watch')),
           });
     this.#periodic = new PeriodicCheck({
       ...options,

@@ -18,7 +18,11 @@ import type { Metrics } from '../observability/metrics.js';
 import { withJitter } from '../queue/backoff.js';
 import type { WorkQueue } from '../queue/work-queue.js';
 import type { TraefikSyncService } from '../reconcile/sync-service.js';
+import { unwatchedTurns } from '../reconcile/unwatched-check.js';
 import type { ReplicaState } from './replica-state.js';
+
+/** Files stat()ed per tick while file events are watched (and as many more in unwatched directories). */
+export const DISK_CHECK_SLICE = 2000;
 
 export interface PeriodicCheckOptions {
   readonly db: ConnectionPool;
@@ -32,7 +36,7 @@ export interface PeriodicCheckOptions {
   readonly leadership?: Leadership;
   /** Leader housekeeping (pruning old records) at most this often (default 1 hour). */
   readonly housekeepingEveryMs?: number;
-  /** Files stat()ed per tick when file events are watched (default 2,000; all when not). */
+  /** Files stat()ed per tick when file events are watched (default {@link DISK_CHECK_SLICE}; all when not). */
   readonly diskCheckSlice?: number;
   readonly queue: WorkQueue<string>;
   readonly intake: Intake;
@@ -68,6 +72,24 @@ export class PeriodicCheck {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+  }
+
+  /**
+   * The watcher hit its limit with `directories` wanted: say how long a hand edit in the others
+   * may go unseen (the tick looks at them in turns).
+   */
+  async watcherLimited(directories: number): Promise<void> {
+    const w = this.#o.watcher;
+    if (!w) return;
+    const watching = w.watching;
+    const coverage = await this.#o.sync.inventory.unwatchedCoverage(w.unwatched);
+    const slice = this.#o.diskCheckSlice ?? DISK_CHECK_SLICE;
+    const turns = unwatchedTurns(coverage, slice);
+    this.#o.log.warn(
+      { directories, watched: watching, unwatchedDirectories: coverage.dirs, unwatchedFiles: coverage.files, ticks: turns },
+      `too many directories to watch (${watching} of ${directories} watched; raise fs.inotify.max_user_watches): in the ${coverage.dirs} others, ` +
+        `a file created, deleted or replaced by rename is found within ${turns.changed} periodic checks, an edit in place within ${turns.edited}`,
+    );
   }
 
   /** A full pass read every project at this fingerprint: no catch-up is needed for it. */
@@ -143,13 +165,13 @@ export class PeriodicCheck {
       this.#fingerprint = fp;
     }
     // File events report drift at once; stat()ing the managed files is then a backstop: a rotating
-    // slice of 2,000 per tick, plus every file of the directories the watcher could not watch (it
-    // hit its limit: those tens of thousands of projects need not all be stat()ed). Without
-    // events, all of them.
+    // slice of 2,000 per tick, plus as many lstat() calls for the directories the watcher could
+    // not watch (it hit its limit), in turns (src/reconcile/unwatched-check.ts). Without events,
+    // all of them.
     const w = this.#o.watcher;
     const watched = w !== null && w.watching > 0;
     const changed = await this.#o.sync.verifyDisk(
-      watched ? (this.#o.diskCheckSlice ?? 2000) : Infinity,
+      watched ? (this.#o.diskCheckSlice ?? DISK_CHECK_SLICE) : Infinity,
       watched && w.limited ? w.unwatched : undefined,
     );
     for (const id of changed) {

@@ -3,8 +3,8 @@
  * the next resync. One non-recursive watch per managed directory (inotify is not recursive);
  * the whole set is refreshed after each full pass, and a project's folders are added when a pass
  * creates them. Above `maxWatches` directories it stops adding watches (the static config's and
- * the certificates' folders are watched first) and the periodic check stat()s the files of the
- * directories left out at every tick ({@link TreeWatcher.unwatched}).
+ * the certificates' folders are watched first) and the periodic check looks at the directories
+ * left out, and their files, in turns ({@link TreeWatcher.unwatched}; src/reconcile/unwatched-check.ts).
  *
  * A watch follows the directory, not its path: when a watched directory is removed (AtomicWriter
  * prunes emptied folders) or renamed away, its watch reports one 'rename' of its own name and then
@@ -22,8 +22,9 @@ export interface WatcherOptions {
   readonly root: string;
   /** Called with the changed path relative to the root (posix). */
   readonly onChange: (rel: string) => void;
-  /** Most directories watched (default: half the kernel's inotify limit, at most 65,536). */
+  /** Most directories watched (default: half the kernel's inotify limit, at most 131,072: {@link defaultMaxWatches}). */
   readonly maxWatches?: number;
+  /** Some of the `count` directories wanted could not be watched ({@link TreeWatcher.unwatched} says which). */
   readonly onLimit?: (count: number) => void;
 }
 
@@ -35,13 +36,22 @@ const TREES: ReadonlyArray<readonly [string, number]> = [
 ];
 
 /**
+ * At most this many watches, whatever the kernel allows: 50,000 projects (two directories each)
+ * with room to grow. A watch costs this process about 1.6–1.8 KB of RSS (0.7–0.9 KB of it heap)
+ * and the kernel about 1 KB, so 100,000 watches are about 170 MB of RSS and 14 s to set up; past
+ * this, the periodic check's turns (src/reconcile/unwatched-check.ts) are the cheaper trade.
+ */
+export const MAX_WATCHES_CAP = 131_072;
+
+/**
  * inotify watches are limited per user across the node (Traefik's own watches count too): take
- * at most half of fs.inotify.max_user_watches; 8,192 when it cannot be read (`limitFile`: tests).
+ * half of fs.inotify.max_user_watches, at most {@link MAX_WATCHES_CAP}; 8,192 when it cannot be
+ * read (`limitFile`: tests).
  */
 export async function defaultMaxWatches(limitFile = '/proc/sys/fs/inotify/max_user_watches'): Promise<number> {
   const text = await readFile(limitFile, 'utf8').catch(() => '');
   const limit = Number.parseInt(text, 10);
-  return Number.isFinite(limit) && limit > 0 ? Math.min(65_536, Math.floor(limit / 2)) : 8192;
+  return Number.isFinite(limit) && limit > 0 ? Math.min(MAX_WATCHES_CAP, Math.floor(limit / 2)) : 8192;
 }
 
 /** The order in which directories are watched: the shared folders first, then project folders by name. */
@@ -163,8 +173,10 @@ export class TreeWatcher {
     for (const [i, rel] of todo.entries()) {
       if (this.#watchers.has(rel)) continue; // watched meanwhile, by an overlapping call
       if (this.#watchers.size >= this.#max) {
-        if (!this.#limited) this.#o.onLimit?.(wanted);
-        this.#limited = true;
+        if (!this.#limited) {
+          this.#limited = true;
+          this.#o.onLimit?.(wanted); // with the unwatched set final
+        }
         return;
       }
       const id = i < ids.length ? ids[i]! : await identity(path.join(this.#o.root, rel));

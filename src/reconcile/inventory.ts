@@ -10,9 +10,9 @@
 import { lstatSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { permissions, type DiskFile } from '../fs/scan.js';
+import { breathe, UnwatchedCheck, type Unwatched, type UnwatchedCoverage } from './unwatched-check.js';
 
-/** Files stat()ed between two turns of the event loop by {@link Inventory.changedOnDisk}. */
-const STAT_CHUNK = 250;
+export type { Unwatched } from './unwatched-check.js';
 
 /** An owned file as last seen: its project (null = global), identity, mode and routers. */
 export interface InventoryEntry {
@@ -32,12 +32,6 @@ export interface Baseline {
   has(path: string): boolean;
   set(path: string, checksum: string): void;
   delete(path: string): void;
-}
-
-/** Directories whose files file events do not cover (a watcher that hit its limit); `version` changes with the set. */
-export interface Unwatched {
-  readonly version: number;
-  has(dir: string): boolean;
 }
 
 const ON_DISK = 1;
@@ -64,11 +58,14 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
   #routers = 0;
   /** Where the next rotating slice of {@link changedOnDisk} starts (a slot). */
   #verifyOffset = 0;
-  /** Changes when a slot is taken or a file changes project (the unwatched slots are then listed again). */
-  #layoutVersion = 0;
-  /** Slots of files in unwatched directories, as of `#unwatchedKey` (watcher version, layout version). */
-  #unwatchedSlots: number[] = [];
-  #unwatchedKey = '';
+  /** lstat() and readdir() calls of the last {@link changedOnDisk}. */
+  #calls = 0;
+  readonly #unwatched = new UnwatchedCheck({
+    slots: () => this.#paths.length,
+    pathOf: (s) => (this.#flags[s]! & ON_DISK ? this.#paths[s] : undefined),
+    projectOf: (s) => this.#ids[this.#project[s]!]!,
+    check: (root, s, changed) => this.#check(root, s, changed),
+  });
 
   /** Owned files on disk. */
   get size(): number {
@@ -101,7 +98,7 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     }
     if (!(this.#flags[s]! & ON_DISK) || this.#project[s] !== project) {
       this.#files[project]!.push(s);
-      this.#layoutVersion++;
+      this.#unwatched.added(s, path, entry.projectId);
     }
     this.#flags[s]! |= ON_DISK;
     this.#project[s] = project;
@@ -118,6 +115,7 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     const s = this.#slots.get(path);
     if (s === undefined || !(this.#flags[s]! & ON_DISK)) return;
     this.#unlist(s);
+    this.#unwatched.removed();
     this.#onDisk--;
     this.#routers -= this.#routerCount[s]!;
     this.#flags[s]! &= ~ON_DISK;
@@ -171,28 +169,15 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
   /**
    * stat() the files (all, or a rotating slice of `limit`: the whole volume is covered every few
    * calls) under `root` and compare with their identity and mode as last seen; with `unwatched`,
-   * every file in those directories too (no file event reports them). Returns the owning project
-   * ids (null = global) of files that changed (content or mode) or vanished.
+   * the directories no file event covers too, with at most `limit` more lstat() calls while
+   * nothing changed (src/reconcile/unwatched-check.ts: what is found within how many calls).
+   * Returns the owning project ids (null = global) of files that changed (content or mode),
+   * vanished, or appeared in an unwatched directory.
    */
   async changedOnDisk(root: string, limit = Infinity, unwatched?: Unwatched): Promise<Set<string | null>> {
     const changed = new Set<string | null>();
     const slots = this.#paths.length;
-    if (unwatched && limit < this.#onDisk) {
-      const key = `${unwatched.version}:${this.#layoutVersion}`;
-      if (key !== this.#unwatchedKey) {
-        this.#unwatchedKey = key;
-        this.#unwatchedSlots = [];
-        for (let s = 0; s < slots; s++) {
-          const path = this.#paths[s];
-          if (path !== undefined && this.#flags[s]! & ON_DISK && unwatched.has(path.slice(0, Math.max(0, path.lastIndexOf('/')))))
-            this.#unwatchedSlots.push(s);
-        }
-      }
-      for (const [i, s] of this.#unwatchedSlots.entries()) {
-        if (i > 0 && i % STAT_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
-        this.#check(root, s, changed);
-      }
-    }
+    this.#calls = unwatched && limit < this.#onDisk ? await this.#unwatched.check(root, unwatched, limit, changed) : 0;
     const all = limit >= this.#onDisk;
     let s = all ? 0 : this.#verifyOffset % Math.max(1, slots);
     let checked = 0;
@@ -200,12 +185,23 @@ export class Inventory implements Iterable<[string, InventoryEntry]> {
     // has cached (the idle tick's whole cost); in chunks, so the event loop is never held long.
     for (let visited = 0; visited < slots && checked < limit; visited++, s = (s + 1) % slots) {
       if (!(this.#flags[s]! & ON_DISK)) continue;
-      if (checked > 0 && checked % STAT_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+      await breathe(checked);
       checked++;
       this.#check(root, s, changed);
     }
     this.#verifyOffset = s;
+    this.#calls += checked;
     return changed;
+  }
+
+  /** lstat() and readdir() calls the last {@link changedOnDisk} made. */
+  get lastCheckCalls(): number {
+    return this.#calls;
+  }
+
+  /** The directories of `unwatched` that hold owned files, and those files (what {@link changedOnDisk} covers in turns). */
+  unwatchedCoverage(unwatched: Unwatched): Promise<UnwatchedCoverage> {
+    return this.#unwatched.coverage(unwatched);
   }
 
   /** stat() the file in slot `s`; add its project to `changed` if it is not as last seen. */
