@@ -395,7 +395,9 @@ async function main(): Promise<void> {
     [
       'idle tick, watcher at its limit',
       r.watcher.unwatchedDirectories ? `${r.watcher.tickMs.toFixed(1)} ms` : 'not reached',
-      `${r.watcher.directories.toLocaleString('en')} directories, limit ${r.watcher.maxWatches.toLocaleString('en')}, ${r.watcher.unwatchedDirectories.toLocaleString('en')} unwatched (${r.watcher.unwatchedFiles.toLocaleString('en')} files), looked at in turns: ${r.watcher.callsPerTick.toLocaleString('en')} lstat() a tick, a file created, deleted or renamed there found within ${r.watcher.ticks.changed} ticks, an edit in place within ${r.watcher.ticks.edited}; finding their files among all ${r.watcher.listMs.toFixed(0)} ms (once per change of the watched set); stat() of every file ${r.watcher.tickBeforeMs.toFixed(0)} ms`,
+      r.watcher.unwatchedDirectories === 0
+        ? `${r.watcher.directories.toLocaleString('en')} directories, limit ${r.watcher.maxWatches.toLocaleString('en')}: every one watched (a tick is the idle resync above)`
+        : `${r.watcher.directories.toLocaleString('en')} directories, limit ${r.watcher.maxWatches.toLocaleString('en')}, ${r.watcher.unwatchedDirectories.toLocaleString('en')} unwatched (${r.watcher.unwatchedFiles.toLocaleString('en')} files), looked at in turns: ${r.watcher.callsPerTick.toLocaleString('en')} lstat() a tick, a file created, deleted or renamed there found within ${r.watcher.ticks.changed} ticks, an edit in place within ${r.watcher.ticks.edited}; finding their files among all ${r.watcher.listMs.toFixed(0)} ms (once per change of the watched set); stat() of every file ${r.watcher.tickBeforeMs.toFixed(0)} ms`,
     ],
     [
       '`run` start to ready / to first full pass done',

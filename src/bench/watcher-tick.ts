@@ -68,6 +68,7 @@ export async function watcherTick(o: WatcherTickOptions): Promise<WatcherTick> {
     ticks,
     tickMs: times.length ? pct(times, 50) : 0,
     listMs,
-    callsPerTick: o.inventory.lastCheckCalls,
+    // No tick timed when nothing is left out: the inventory's last count is another check's.
+    callsPerTick: leftOut > 0 ? o.inventory.lastCheckCalls : 0,
   };
 }
