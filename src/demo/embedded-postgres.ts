@@ -28,8 +28,26 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-/** Ask the OS for a free TCP port on loopback. */
+/** Ports {@link freePort} handed out in this process, most recent last (a bounded window). */
+const handedOut: number[] = [];
+
+/**
+ * Ask the OS for a free TCP port on loopback. A port is not bound once returned, so the OS may
+ * offer it again to the next call: one handed out recently in this process is never returned
+ * twice (several entry points asked for in a row got the same port: "is also the address of").
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await osFreePort();
+    if (!handedOut.includes(port) || attempt >= 50) {
+      handedOut.push(port);
+      if (handedOut.length > 1024) handedOut.shift();
+      return port;
+    }
+  }
+}
+
+function osFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
